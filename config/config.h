@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* The validated configuration: YAML turned into plain C structs (no libyaml type leaves config/). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum cfg_log_level {
+	CFG_LOG_ERROR,
+	CFG_LOG_WARNING,
+	CFG_LOG_INFO,
+	CFG_LOG_DEBUG,
+};
+
+enum cfg_protocol {
+	CFG_PROTO_TCP,
+	CFG_PROTO_UDP,
+};
+
+/* Selection policies (issue 5); names on the wire and in YAML are the
+ * lower-case words of cfg_policy_name(). */
+enum cfg_policy {
+	CFG_POLICY_ROUND_ROBIN,
+	CFG_POLICY_WEIGHTED,
+	CFG_POLICY_RANDOM,
+	CFG_POLICY_WEIGHTED_RANDOM,
+	CFG_POLICY_HASH,
+	CFG_POLICY_P2C,
+	CFG_POLICY_LEAST_LOADED,
+	_CFG_POLICY_MAX,
+};
+
+/* One TXT pair. value == NULL means a key without '=' (RFC 6763 §6.4);
+ * value_len counts bytes of value (values are NUL-terminated too). */
+struct cfg_txt {
+	char *key;
+	char *value;
+	size_t value_len;
+};
+
+struct cfg_service {
+	char *name;             /* 1-15 chars of [a-z0-9-], validated */
+	char *type;             /* "_payments._tcp" (default _<name>._<protocol>) */
+	enum cfg_protocol protocol;
+	uint16_t port;          /* 1-65535 */
+	char *instance;         /* template, "%h" = host name; default "<name>@%h" */
+	char *version;          /* semver, or NULL */
+	uint16_t weight;        /* default 1 */
+	uint16_t priority;      /* default 0 */
+	char **tags;
+	size_t n_tags;
+	char **subtypes;        /* full subtype labels as declared, e.g. "_api" */
+	size_t n_subtypes;
+	bool has_policy;
+	enum cfg_policy policy;
+	/* The complete TXT record to publish, in order: version (if set),
+	 * weight, priority, tags (comma-joined, if any), then the user's txt:
+	 * pairs in file order. Its wire size is <= 1300 bytes. */
+	struct cfg_txt *txt;
+	size_t n_txt;
+	char *file;             /* where it was declared, for messages */
+	unsigned line;
+};
+
+struct cfg_agent {
+	char *socket;           /* default LANYARD_DEFAULT_SOCKET */
+	unsigned socket_mode;   /* default 0660 */
+	char *socket_group;     /* NULL = unchanged */
+	char *domain;           /* default "local" */
+	char **interfaces;      /* empty = every interface avahi uses */
+	size_t n_interfaces;
+	bool browse_all;        /* browse: all */
+	char **browse;          /* DNS-SD types or service names, as declared */
+	size_t n_browse;
+	unsigned max_instances; /* default 10000 */
+	enum cfg_policy policy; /* default round_robin */
+	enum cfg_log_level log_level; /* default info */
+	char *include;          /* directory of *.yaml service files, or NULL */
+	uint64_t browse_timeout_ms; /* first on-demand browse wait, default 1s */
+};
+
+struct lanyard_config {
+	char *path;
+	struct cfg_agent agent;
+	struct cfg_service *services;
+	size_t n_services;
+};
+
+/* Diagnostics collected while loading: each line is "FILE:LINE:COL: message"
+ * (errors) or "FILE:LINE:COL: warning: message". */
+struct cfg_diag {
+	bool is_error;
+	char *text;
+};
+
+struct cfg_diags {
+	struct cfg_diag *items;
+	size_t n;
+	size_t n_errors;
+};
+
+/* Load and validate PATH (and the *.yaml files of agent.include). On success
+ * returns 0 and stores a new config in *ret (free with cfg_free()); on any
+ * error returns a negative errno (-EINVAL for invalid content) and *ret is
+ * NULL. Every independent problem is appended to diags (caller owns it; free
+ * with cfg_diags_clear()); warnings may be appended on success too. */
+int cfg_load(const char *path, struct lanyard_config **ret, struct cfg_diags *diags);
+
+/* Same for an in-memory document; NAME is used in messages. No include. */
+int cfg_load_buffer(const char *name, const char *buf, size_t len, struct lanyard_config **ret,
+		    struct cfg_diags *diags);
+
+void cfg_free(struct lanyard_config *cfg);
+void cfg_diags_clear(struct cfg_diags *diags);
+
+/* How two declarations of the same service name differ. */
+enum cfg_service_diff {
+	CFG_SERVICE_SAME,     /* nothing that is published changed */
+	CFG_SERVICE_TXT_ONLY, /* only the TXT record changed: update in place */
+	CFG_SERVICE_CHANGED,  /* type, port, instance, subtypes...: republish */
+};
+enum cfg_service_diff cfg_service_compare(const struct cfg_service *a, const struct cfg_service *b);
+
+/* Look up a service by name; NULL if absent. */
+const struct cfg_service *cfg_find_service(const struct lanyard_config *cfg, const char *name);
+
+/* Parse "500ms", "2s", "1m" (also a bare number of ms). Returns 0 or -EINVAL. */
+int cfg_parse_duration(const char *s, uint64_t *ret_ms);
+
+/* Policy names <-> enum. cfg_policy_from_name returns -EINVAL if unknown. */
+const char *cfg_policy_name(enum cfg_policy p);
+int cfg_policy_from_name(const char *name, enum cfg_policy *ret);
+
+const char *cfg_log_level_name(enum cfg_log_level l);

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* The mDNS layer's contract with agent/: publish declared services and browse
+ * the LAN through avahi-daemon, reporting back through callbacks. No Avahi
+ * type appears here. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "config/config.h"
+
+struct ev_loop;
+struct mdns; /* opaque */
+
+/* State of the avahi client connection. */
+enum mdns_client_state {
+	MDNS_CLIENT_CONNECTING,  /* daemon or bus not (yet) reachable */
+	MDNS_CLIENT_REGISTERING, /* host name being probed */
+	MDNS_CLIENT_RUNNING,
+	MDNS_CLIENT_COLLISION,   /* host name collision, being resolved */
+	MDNS_CLIENT_FAILURE,     /* lost; a new client is being created */
+};
+
+/* State of one published service (one entry group). */
+enum mdns_pub_state {
+	MDNS_PUB_PENDING,     /* waiting for the client to run */
+	MDNS_PUB_REGISTERING, /* probing */
+	MDNS_PUB_ESTABLISHED,
+	MDNS_PUB_COLLISION,   /* renamed, re-probing */
+	MDNS_PUB_FAILED,      /* gave up; message says why */
+};
+
+/* One resolved instance as seen on one (interface, protocol). */
+struct mdns_instance {
+	const char *name;   /* instance name */
+	const char *type;   /* "_http._tcp" */
+	const char *domain; /* "local" */
+	const char *host;   /* "hostb.local" */
+	int ifindex;
+	int family;          /* AF_INET or AF_INET6 (address family) */
+	struct sockaddr_storage addr; /* port not set; see port */
+	uint16_t port;
+	/* TXT as raw strings in record order (binary-safe). */
+	const uint8_t *const *txt;
+	const size_t *txt_len;
+	size_t n_txt;
+	bool local;          /* published by this host */
+};
+
+enum mdns_instance_event {
+	MDNS_INSTANCE_UPSERT, /* new or changed (resolver result) */
+	MDNS_INSTANCE_REMOVE, /* gone on this (ifindex, family); only name/type/domain/ifindex/family set */
+};
+
+struct mdns_callbacks {
+	void (*client_state)(void *userdata, enum mdns_client_state state, const char *msg);
+	/* A declared service changed publishing state; instance is its current
+	 * (possibly renamed) instance name. */
+	void (*pub_state)(void *userdata, const char *service, enum mdns_pub_state state,
+			  const char *instance, const char *msg);
+	/* Browse results (issue 4). */
+	void (*instance)(void *userdata, enum mdns_instance_event ev, const struct mdns_instance *inst);
+	/* A browse of TYPE finished its first pass (ALL_FOR_NOW), or the browse
+	 * for all types discovered a new TYPE. up=false while disconnected. */
+	void (*browse_state)(void *userdata, const char *type, bool settled);
+	void (*type_found)(void *userdata, const char *type);
+};
+
+/* Create the mDNS layer on LOOP. Never fails because avahi-daemon is absent:
+ * it connects (and reconnects) in the background. Returns NULL on OOM or a
+ * fatal Avahi error, with a message in err. */
+struct mdns *mdns_new(struct ev_loop *loop, const struct mdns_callbacks *cb, void *userdata,
+		      char *err, size_t errlen);
+
+/* Make the published set equal CFG's services: unchanged services are left
+ * alone, TXT-only changes are updated in place, changed ones re-registered,
+ * removed ones withdrawn, new ones published. CFG must outlive the next
+ * call (the layer copies what it needs). Returns 0 or negative errno. */
+int mdns_publish(struct mdns *m, const struct lanyard_config *cfg);
+
+/* Browse TYPE (a DNS-SD type like "_http._tcp"); idempotent. */
+int mdns_browse(struct mdns *m, const char *type);
+/* Enumerate every service type on the LAN and browse each. */
+int mdns_browse_all(struct mdns *m);
+
+enum mdns_client_state mdns_client_state(const struct mdns *m);
+
+/* Withdraw every published service (goodbye packets) and free everything. */
+void mdns_free(struct mdns *m);
