@@ -8,3 +8,4 @@ agent_lanyardd_SOURCES = \
 	agent/log.c agent/log.h
 agent_lanyardd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 agent_lanyardd_LDADD = mdns/libmdns.la config/libcfg.la $(JANSSON_LIBS) $(EV_LIBS) $(M_LIBS)
+dist_man_MANS += man/lanyardd.8
