@@ -9,6 +9,7 @@
 
 #include "agent/agent.h"
 #include "agent/log.h"
+#include "agent/notify.h"
 #include "agent/signals.h"
 
 static const char *client_state_name(enum mdns_client_state s)
@@ -174,7 +175,9 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 
 int agent_run(struct agent *a)
 {
+	notify_send("READY=1");
 	ev_run(a->loop, 0);
+	notify_send("STOPPING=1");
 	return a->exit_code;
 }
 
@@ -184,7 +187,9 @@ int agent_reload(struct agent *a)
 	struct lanyard_config *ncfg = NULL;
 	int r;
 
+	notify_send("RELOADING=1");
 	r = cfg_load(a->opts.config_path, &ncfg, &diags);
+	notify_send("READY=1");
 	agent_log_diags(&diags);
 	cfg_diags_clear(&diags);
 	if (r < 0) {
