@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The validated configuration: YAML turned into plain C structs (no libyaml type leaves config/). */
+/* The validated configuration: YAML as plain C structs (no libyaml type leaves config/). */
 #pragma once
 
 #include <stdbool.h>
@@ -40,17 +40,17 @@ struct cfg_txt {
 };
 
 struct cfg_service {
-	char *name;             /* 1-15 chars of [a-z0-9-], validated */
-	char *type;             /* "_payments._tcp" (default _<name>._<protocol>) */
+	char *name; /* 1-15 chars of [a-z0-9-], validated */
+	char *type; /* "_payments._tcp" (default _<name>._<protocol>) */
 	enum cfg_protocol protocol;
-	uint16_t port;          /* 1-65535 */
-	char *instance;         /* template, "%h" = host name; default "<name>@%h" */
-	char *version;          /* semver, or NULL */
-	uint16_t weight;        /* default 1 */
-	uint16_t priority;      /* default 0 */
+	uint16_t port;     /* 1-65535 */
+	char *instance;    /* template, "%h" = host name; default "<name>@%h" */
+	char *version;     /* semver, or NULL */
+	uint16_t weight;   /* default 1 */
+	uint16_t priority; /* default 0 */
 	char **tags;
 	size_t n_tags;
-	char **subtypes;        /* full subtype labels as declared, e.g. "_api" */
+	char **subtypes; /* full subtype labels as declared, e.g. "_api" */
 	size_t n_subtypes;
 	bool has_policy;
 	enum cfg_policy policy;
@@ -59,25 +59,25 @@ struct cfg_service {
 	 * pairs in file order. Its wire size is <= 1300 bytes. */
 	struct cfg_txt *txt;
 	size_t n_txt;
-	char *file;             /* where it was declared, for messages */
+	char *file; /* where it was declared, for messages */
 	unsigned line;
 };
 
 struct cfg_agent {
-	char *socket;           /* default LANYARD_DEFAULT_SOCKET */
-	unsigned socket_mode;   /* default 0660 */
-	char *socket_group;     /* NULL = unchanged */
-	char *domain;           /* default "local" */
-	char **interfaces;      /* empty = every interface avahi uses */
+	char *socket;         /* default LANYARD_DEFAULT_SOCKET */
+	unsigned socket_mode; /* default 0660 */
+	char *socket_group;   /* NULL = unchanged */
+	char *domain;         /* default "local" */
+	char **interfaces;    /* empty = every interface avahi uses */
 	size_t n_interfaces;
-	bool browse_all;        /* browse: all */
-	char **browse;          /* DNS-SD types or service names, as declared */
+	bool browse_all; /* browse: all */
+	char **browse;   /* DNS-SD types or service names, as declared */
 	size_t n_browse;
-	unsigned max_instances; /* default 10000 */
-	enum cfg_policy policy; /* default round_robin */
+	unsigned max_instances;       /* default 10000 */
+	enum cfg_policy policy;       /* default round_robin */
 	enum cfg_log_level log_level; /* default info */
-	char *include;          /* directory of *.yaml service files, or NULL */
-	uint64_t browse_timeout_ms; /* first on-demand browse wait, default 1s */
+	char *include;                /* directory of *.yaml service files, or NULL */
+	uint64_t browse_timeout_ms;   /* first on-demand browse wait, default 1s */
 };
 
 struct lanyard_config {
@@ -109,7 +109,7 @@ int cfg_load(const char *path, struct lanyard_config **ret, struct cfg_diags *di
 
 /* Same for an in-memory document; NAME is used in messages. No include. */
 int cfg_load_buffer(const char *name, const char *buf, size_t len, struct lanyard_config **ret,
-		    struct cfg_diags *diags);
+                    struct cfg_diags *diags);
 
 void cfg_free(struct lanyard_config *cfg);
 void cfg_diags_clear(struct cfg_diags *diags);

@@ -1,2 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Build fragment for config/, included by the top Makefile.am.
+noinst_LTLIBRARIES += config/libcfg.la
+config_libcfg_la_SOURCES = \
+	config/config.c config/config.h \
+	config/check.c config/check.h \
+	config/node.c config/node.h \
+	config/service.c config/service.h
+config_libcfg_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
+config_libcfg_la_LIBADD = $(YAML_LIBS)
