@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/* Discovery: the browsed types and their state, browse results into the
+ * cache, and on-demand browses that a first request waits for. */
+#include <ctype.h>
+#include <errno.h>
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agent/discover.h"
+#include "agent/log.h"
+
+#define DISCOVER_MAX_TYPES 4096 /* browses a consumer can make us open */
+
+struct dtype {
+	char *type;
+	bool settled; /* first pass done since the browse (re)started */
+	bool up;      /* browse running */
+	uint64_t drops_logged;
+};
+
+struct discover_wait {
+	struct discover *d;
+	struct discover_wait *prev, *next;
+	char *types[2];
+	size_t n_types;
+	ev_timer timer;
+	void (*ready)(void *userdata, bool timed_out);
+	void *userdata;
+};
+
+struct discover {
+	struct ev_loop *loop;
+	struct cache *cache;
+	struct mdns *mdns;
+	struct dtype *types;
+	size_t n_types;
+	bool browse_all;
+	bool client_up;
+	struct discover_wait *waits;
+	uint64_t upsert_errors;
+};
+
+struct discover *discover_new(struct ev_loop *loop, struct cache *c)
+{
+	struct discover *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->loop = loop;
+	d->cache = c;
+	return d;
+}
+
+static void wait_free(struct discover_wait *w)
+{
+	struct discover *d = w->d;
+
+	ev_timer_stop(d->loop, &w->timer);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		d->waits = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	for (size_t i = 0; i < w->n_types; i++)
+		free(w->types[i]);
+	free(w);
+}
+
+/* Run W's callback once and forget W. */
+static void wait_finish(struct discover_wait *w, bool timed_out)
+{
+	void (*ready)(void *, bool) = w->ready;
+	void *userdata = w->userdata;
+
+	wait_free(w);
+	ready(userdata, timed_out);
+}
+
+void discover_free(struct discover *d)
+{
+	if (!d)
+		return;
+	while (d->waits)
+		wait_finish(d->waits, true);
+	for (size_t i = 0; i < d->n_types; i++)
+		free(d->types[i].type);
+	free(d->types);
+	free(d);
+}
+
+static struct dtype *type_find(struct discover *d, const char *type)
+{
+	for (size_t i = 0; i < d->n_types; i++)
+		if (strcasecmp(d->types[i].type, type) == 0)
+			return &d->types[i];
+	return NULL;
+}
+
+/* Start browsing TYPE (idempotent). Returns the type's state or NULL. */
+static struct dtype *type_browse(struct discover *d, const char *type, int *ret_err)
+{
+	struct dtype *t = type_find(d, type), *n;
+	int r;
+
+	*ret_err = 0;
+	if (t)
+		return t;
+	if (d->n_types >= DISCOVER_MAX_TYPES) {
+		*ret_err = -ENOSPC;
+		return NULL;
+	}
+	n = realloc(d->types, (d->n_types + 1) * sizeof(*n));
+	if (!n) {
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
+	d->types = n;
+	t = &d->types[d->n_types];
+	*t = (struct dtype){ .type = strdup(type) };
+	if (!t->type) {
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
+	d->n_types++;
+	if (d->mdns) {
+		r = mdns_browse(d->mdns, type);
+		if (r < 0) {
+			*ret_err = r;
+			return t;
+		}
+		t->up = d->client_up;
+	}
+	log_debug("browsing %s", type);
+	return t;
+}
+
+void discover_set_mdns(struct discover *d, struct mdns *m)
+{
+	d->mdns = m;
+	if (!m)
+		return;
+	for (size_t i = 0; i < d->n_types; i++)
+		mdns_browse(m, d->types[i].type);
+	if (d->browse_all)
+		mdns_browse_all(m);
+}
+
+/* A service name ("payments") or a DNS-SD type ("_payments._tcp") into the
+ * types to browse. Returns how many, or -EINVAL for anything else. */
+static int service_types(const char *service, char ret[2][64])
+{
+	size_t len = strlen(service);
+
+	if (service[0] == '_') {
+		const char *dot = strchr(service, '.');
+
+		if (len >= 64 || !dot || (strcasecmp(dot, "._tcp") != 0 && strcasecmp(dot, "._udp") != 0) ||
+		    dot - service < 2 || dot - service > 16)
+			return -EINVAL;
+		for (const char *p = service + 1; p < dot; p++)
+			if (!isalnum((unsigned char)*p) && *p != '-')
+				return -EINVAL;
+		snprintf(ret[0], 64, "%s", service);
+		return 1;
+	}
+	if (len < 1 || len > 15)
+		return -EINVAL;
+	for (const char *p = service; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return -EINVAL;
+	snprintf(ret[0], 64, "_%s._tcp", service);
+	snprintf(ret[1], 64, "_%s._udp", service);
+	return 2;
+}
+
+int discover_configure(struct discover *d, const struct lanyard_config *cfg)
+{
+	char types[2][64];
+	int r = 0, n;
+
+	for (size_t i = 0; i < cfg->agent.n_browse; i++) {
+		n = service_types(cfg->agent.browse[i], types);
+		for (int j = 0; j < n; j++)
+			type_browse(d, types[j], &r);
+	}
+	for (size_t i = 0; i < cfg->n_services; i++)
+		type_browse(d, cfg->services[i].type, &r);
+	if (cfg->agent.browse_all && !d->browse_all) {
+		d->browse_all = true;
+		if (d->mdns)
+			r = mdns_browse_all(d->mdns);
+	}
+	return r;
+}
+
+static bool wait_satisfied(struct discover *d, const struct discover_wait *w)
+{
+	for (size_t i = 0; i < w->n_types; i++) {
+		struct dtype *t = type_find(d, w->types[i]);
+
+		if (!t || !t->settled)
+			return false;
+	}
+	return true;
+}
+
+static void on_wait_timeout(struct ev_loop *loop, ev_timer *timer, int revents)
+{
+	wait_finish(timer->data, true);
+}
+
+int discover_need(struct discover *d, const char *service, double timeout_s,
+		  void (*ready)(void *userdata, bool timed_out), void *userdata,
+		  struct discover_wait **ret_wait)
+{
+	struct discover_wait *w;
+	char types[2][64];
+	bool settled = true;
+	int n, r;
+
+	*ret_wait = NULL;
+	n = service_types(service, types);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		struct dtype *t = type_browse(d, types[i], &r);
+
+		if (!t)
+			return r;
+		settled = settled && t->settled;
+	}
+	if (settled)
+		return 1;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->d = d;
+	for (int i = 0; i < n; i++) {
+		w->types[i] = strdup(types[i]);
+		if (!w->types[i]) {
+			for (int j = 0; j < i; j++)
+				free(w->types[j]);
+			free(w);
+			return -ENOMEM;
+		}
+	}
+	w->n_types = (size_t)n;
+	w->ready = ready;
+	w->userdata = userdata;
+	ev_timer_init(&w->timer, on_wait_timeout, timeout_s, 0);
+	w->timer.data = w;
+	ev_timer_start(d->loop, &w->timer);
+	w->next = d->waits;
+	if (d->waits)
+		d->waits->prev = w;
+	d->waits = w;
+	*ret_wait = w;
+	return 0;
+}
+
+void discover_wait_cancel(struct discover_wait *w)
+{
+	if (w)
+		wait_free(w);
+}
+
+void discover_on_instance(struct discover *d, enum mdns_instance_event ev,
+			  const struct mdns_instance *inst)
+{
+	double now = ev_now(d->loop);
+	int r;
+
+	if (ev == MDNS_INSTANCE_REMOVE) {
+		cache_remove_sighting(d->cache, inst->name, inst->type, inst->domain, inst->ifindex,
+				      inst->family, now);
+		return;
+	}
+	r = cache_upsert(d->cache, inst, now);
+	if (r == CACHE_DROPPED || r < 0) {
+		struct dtype *t = type_find(d, inst->type);
+
+		d->upsert_errors++;
+		/* Log the first drop of a type, then every 1000th: a flood must
+		 * not also flood the log. Counts are in status. */
+		if (!t || t->drops_logged++ % 1000 == 0)
+			log_warning("cache: dropped \"%s\" (%s): %s", inst->name, inst->type,
+				    r == CACHE_DROPPED ? "instance limit reached (agent.max_instances)"
+						       : strerror(-r));
+	}
+}
+
+void discover_on_browse_state(struct discover *d, const char *type, bool settled)
+{
+	struct dtype *t = type_find(d, type);
+	struct discover_wait *w, *next;
+
+	if (!t)
+		return;
+	if (!settled) {
+		/* The browse is gone (avahi-daemon lost): keep the entries but
+		 * stop presenting them as current until the browse is back. */
+		t->settled = false;
+		t->up = false;
+		cache_mark_stale(d->cache, type);
+		return;
+	}
+	t->up = true;
+	if (!t->settled) {
+		int n = cache_sweep_stale(d->cache, type, ev_now(d->loop));
+
+		if (n > 0)
+			log_info("%s: %d instance(s) gone while the browse was down", type, n);
+	}
+	t->settled = true;
+	for (w = d->waits; w; w = next) {
+		next = w->next;
+		if (wait_satisfied(d, w))
+			wait_finish(w, false);
+	}
+}
+
+void discover_on_type_found(struct discover *d, const char *type)
+{
+	int r;
+
+	type_browse(d, type, &r);
+}
+
+void discover_on_client_state(struct discover *d, enum mdns_client_state state)
+{
+	bool up = state == MDNS_CLIENT_RUNNING;
+
+	if (up == d->client_up)
+		return;
+	d->client_up = up;
+	if (!up)
+		for (size_t i = 0; i < d->n_types; i++)
+			discover_on_browse_state(d, d->types[i].type, false);
+}
+
+bool discover_up(const struct discover *d)
+{
+	if (!d->client_up)
+		return false;
+	for (size_t i = 0; i < d->n_types; i++)
+		if (!d->types[i].up)
+			return false;
+	return true;
+}
+
+json_t *discover_status(const struct discover *d)
+{
+	json_t *types = json_array(), *o;
+
+	if (!types)
+		return NULL;
+	for (size_t i = 0; i < d->n_types; i++) {
+		const struct dtype *t = &d->types[i];
+
+		if (json_array_append_new(types, json_pack("{s:s,s:b,s:b}", "type", t->type,
+							   "settled", t->settled, "up", t->up)) < 0) {
+			json_decref(types);
+			return NULL;
+		}
+	}
+	o = json_pack("{s:b,s:b,s:o,s:I}", "up", discover_up(d), "all", d->browse_all, "types",
+		      types, "dropped", (json_int_t)d->upsert_errors);
+	return o;
+}

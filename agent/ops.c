@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: MIT */
+/* The consumer socket's operations, answered from the cache and the selector.
+ * A request naming a service that is not browsed yet starts its browse and
+ * is held (the connection's later requests wait behind it) until the first
+ * pass settles or agent.browse_timeout passes. */
+#include <errno.h>
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/discover.h"
+#include "agent/ops.h"
+#include "agent/present.h"
+#include "agent/watch.h"
+#include "wire/response.h"
+
+/* A request held while its service's first browse runs. */
+struct held {
+	struct agent *agent;
+	struct conn *conn;
+	struct wire_request req; /* deep copy */
+	struct discover_wait *wait;
+};
+
+typedef int (*op_fn)(struct agent *a, struct conn *c, const struct wire_request *req,
+		     json_t **ret_body, struct wire_err *err);
+
+static double now_of(const struct agent *a)
+{
+	return ev_now(a->loop);
+}
+
+/* --- list ----------------------------------------------------------------- */
+
+static int op_list(struct agent *a, struct conn *c, const struct wire_request *req,
+		   json_t **ret_body, struct wire_err *err)
+{
+	json_t *arr = json_array();
+
+	if (!arr)
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	for (struct cache_type *t = cache_first_type(a->cache); t; t = t->next) {
+		if (!present_type_match(t, &req->filter))
+			continue;
+		for (struct cache_entry *e = t->first; e; e = e->next) {
+			if (!present_match(e, &req->filter))
+				continue;
+			if (json_array_append_new(arr, present_instance(e, a->balance, now_of(a))) < 0) {
+				json_decref(arr);
+				return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+			}
+		}
+	}
+	*ret_body = json_pack("{s:o}", WIRE_KEY_INSTANCES, arr);
+	return *ret_body ? 0 : wire_err_set(err, WIRE_INTERNAL, "out of memory");
+}
+
+/* --- services ------------------------------------------------------------- */
+
+static bool declared_type(const struct agent *a, const char *type)
+{
+	for (size_t i = 0; i < a->cfg->n_services; i++)
+		if (strcasecmp(a->cfg->services[i].type, type) == 0)
+			return true;
+	return false;
+}
+
+static int op_services(struct agent *a, struct conn *c, const struct wire_request *req,
+		       json_t **ret_body, struct wire_err *err)
+{
+	json_t *arr = json_array();
+
+	if (!arr)
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	for (struct cache_type *t = cache_first_type(a->cache); t; t = t->next) {
+		struct wire_service s = {
+			.service = t->service,
+			.type = t->name,
+			.instances = (uint32_t)t->n_entries,
+			.local = declared_type(a, t->name),
+		};
+
+		if (json_array_append_new(arr, wire_service_to_json(&s)) < 0) {
+			json_decref(arr);
+			return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+		}
+	}
+	*ret_body = json_pack("{s:o}", WIRE_KEY_SERVICES, arr);
+	return *ret_body ? 0 : wire_err_set(err, WIRE_INTERNAL, "out of memory");
+}
+
+/* --- status --------------------------------------------------------------- */
+
+static int op_status(struct agent *a, struct conn *c, const struct wire_request *req,
+		     json_t **ret_body, struct wire_err *err)
+{
+	json_t *st = agent_status_json(a);
+
+	if (!st)
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	*ret_body = json_pack("{s:o}", WIRE_KEY_STATUS, st);
+	return *ret_body ? 0 : wire_err_set(err, WIRE_INTERNAL, "out of memory");
+}
+
+/* --- watch / unwatch ------------------------------------------------------ */
+
+static int op_watch(struct agent *a, struct conn *c, const struct wire_request *req,
+		    json_t **ret_body, struct wire_err *err)
+{
+	uint64_t id;
+
+	if (watches_add(a->watches, c, &req->filter, &id) < 0)
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	*ret_body = json_pack("{s:I}", WIRE_KEY_WATCH, (json_int_t)id);
+	if (!*ret_body) {
+		conn_watch_remove(c, id);
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	}
+	return 0;
+}
+
+static int op_unwatch(struct agent *a, struct conn *c, const struct wire_request *req,
+		      json_t **ret_body, struct wire_err *err)
+{
+	if (conn_watch_remove(c, req->watch) < 0)
+		return wire_err_set(err, WIRE_NOT_FOUND, "no watch %llu on this connection",
+				    (unsigned long long)req->watch);
+	*ret_body = NULL;
+	return 0;
+}
+
+/* --- resolve --------------------------------------------------------------- */
+
+struct resolve_filter {
+	const struct wire_filter *f;
+	bool skip_stale;
+	size_t seen, stale, excluded;
+};
+
+static bool resolve_accept(void *userdata, const struct cache_entry *e)
+{
+	struct resolve_filter *rf = userdata;
+
+	rf->seen++;
+	if (rf->skip_stale && e->stale) {
+		rf->stale++;
+		return false;
+	}
+	if (!present_match(e, rf->f)) {
+		rf->excluded++;
+		return false;
+	}
+	return true;
+}
+
+/* The policy for REQ: the request's, else the service's (when this host
+ * declares it), else agent.policy. */
+static int resolve_policy(const struct agent *a, const struct wire_request *req,
+			  enum cfg_policy *ret, struct wire_err *err)
+{
+	const struct cfg_service *s;
+
+	if (req->policy) {
+		if (cfg_policy_from_name(req->policy, ret) < 0)
+			return wire_err_set(err, WIRE_BAD_REQUEST, "unknown policy \"%s\"", req->policy);
+		return 0;
+	}
+	s = cfg_find_service(a->cfg, req->filter.service);
+	*ret = s && s->has_policy ? s->policy : a->cfg->agent.policy;
+	return 0;
+}
+
+/* The address to connect to: of the requested family, global before link-local. */
+static const struct cache_addr *resolve_address(const struct cache_entry *e, enum wire_family fam)
+{
+	const struct cache_addr *best = NULL;
+
+	for (size_t i = 0; i < e->n_addrs; i++) {
+		const struct cache_addr *ad = &e->addrs[i];
+
+		if (fam == WIRE_FAMILY_IPV4 && ad->family != AF_INET)
+			continue;
+		if (fam == WIRE_FAMILY_IPV6 && ad->family != AF_INET6)
+			continue;
+		if (!best || (best->scope_id && !ad->scope_id) ||
+		    (best->family == AF_INET6 && ad->family == AF_INET && !ad->scope_id))
+			best = ad;
+	}
+	return best;
+}
+
+static void explain_not_found(const struct wire_request *req, const struct resolve_filter *rf,
+			      struct wire_err *err)
+{
+	if (rf->seen == 0) {
+		wire_err_set(err, WIRE_NOT_FOUND, "no instance of \"%s\" is known", req->filter.service);
+		return;
+	}
+	wire_err_set(err, WIRE_NOT_FOUND,
+		     "no usable instance of \"%s\": %zu known, %zu excluded by the filters "
+		     "(instance/version/tags/txt/family), %zu stale (browse down)",
+		     req->filter.service, rf->seen, rf->excluded, rf->stale);
+}
+
+static int op_resolve(struct agent *a, struct conn *c, const struct wire_request *req,
+		      json_t **ret_body, struct wire_err *err)
+{
+	struct resolve_filter rf = { .f = &req->filter, .skip_stale = true };
+	struct balance_request brq = {
+		.prefer_local = req->prefer_local,
+		.key = req->key,
+		.key_len = req->key ? strlen(req->key) : 0,
+		.filter = resolve_accept,
+		.filter_userdata = &rf,
+	};
+	struct cache_entry *e = NULL;
+	struct cache_type *t;
+	char addr[64];
+	json_t *inst;
+	int r = -ENOENT;
+
+	if (resolve_policy(a, req, &brq.policy, err) < 0)
+		return -EINVAL;
+	if (wire_service_is_type(req->filter.service))
+		t = cache_find_type(a->cache, req->filter.service);
+	else
+		t = cache_find_service(a->cache, req->filter.service);
+	for (; t && r == -ENOENT; t = wire_service_is_type(req->filter.service) ? NULL : cache_service_next(t))
+		r = balance_pick(a->balance, t, &brq, now_of(a), &e);
+	if (r == -ENOENT) {
+		explain_not_found(req, &rf, err);
+		return -ENOENT;
+	}
+	if (r < 0)
+		return wire_err_set(err, WIRE_INTERNAL, "selection failed: %s", strerror(-r));
+
+	inst = present_instance(e, NULL, 0);
+	if (inst) {
+		const struct cache_addr *ad = resolve_address(e, req->filter.family);
+
+		if (ad)
+			json_object_set_new(inst, "address",
+					    json_string(cache_addr_format(ad, addr, sizeof(addr))));
+		json_object_set_new(inst, "policy", json_string(cfg_policy_name(brq.policy)));
+	}
+	*ret_body = inst ? json_pack("{s:o}", WIRE_KEY_INSTANCE, inst) : NULL;
+	return *ret_body ? 0 : wire_err_set(err, WIRE_INTERNAL, "out of memory");
+}
+
+/* --- report ---------------------------------------------------------------- */
+
+static struct cache_entry *find_instance(struct agent *a, const struct wire_filter *f)
+{
+	for (struct cache_type *t = cache_first_type(a->cache); t; t = t->next) {
+		struct cache_entry *e;
+
+		if (!present_type_match(t, f))
+			continue;
+		e = cache_find(a->cache, f->instance, t->name, NULL);
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
+static int op_report(struct agent *a, struct conn *c, const struct wire_request *req,
+		     json_t **ret_body, struct wire_err *err)
+{
+	struct cache_entry *e = find_instance(a, &req->filter);
+
+	if (!e)
+		return wire_err_set(err, WIRE_NOT_FOUND, "no instance \"%s\" in the cache",
+				    req->filter.instance);
+	if (balance_report(a->balance, e, req->result_ok, req->has_latency ? req->latency_ms : -1,
+			   now_of(a)) < 0)
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	*ret_body = NULL;
+	return 0;
+}
+
+/* --- dispatch -------------------------------------------------------------- */
+
+static const op_fn op_table[_WIRE_OP_MAX] = {
+	[WIRE_OP_RESOLVE] = op_resolve,   [WIRE_OP_LIST] = op_list,
+	[WIRE_OP_SERVICES] = op_services, [WIRE_OP_STATUS] = op_status,
+	[WIRE_OP_WATCH] = op_watch,       [WIRE_OP_UNWATCH] = op_unwatch,
+	[WIRE_OP_REPORT] = op_report,
+};
+
+/* Run REQ; reply directly, or (HELD) release the held reply. */
+static void run_op(struct agent *a, struct conn *c, const struct wire_request *req, bool held)
+{
+	struct wire_err err = { 0 };
+	json_t *body = NULL;
+	uint64_t watch_id = 0;
+	int r;
+
+	r = op_table[req->op](a, c, req, &body, &err);
+	if (r < 0) {
+		if (held)
+			conn_release_error(c, err.code, "%s", err.msg);
+		else
+			conn_reply_error(c, req, err.code, "%s", err.msg);
+		return;
+	}
+	if (req->op == WIRE_OP_WATCH)
+		watch_id = (uint64_t)json_integer_value(json_object_get(body, WIRE_KEY_WATCH));
+	if (held)
+		r = conn_release_ok(c, body);
+	else
+		r = conn_reply_ok(c, req, body);
+	/* A watch's snapshot follows its reply, so the consumer knows the id first. */
+	if (watch_id && r == 0)
+		watches_snapshot(a->watches, c, watch_id, a->cache);
+}
+
+static void held_free(struct held *h)
+{
+	wire_request_clear(&h->req);
+	free(h);
+}
+
+static void held_cancel(void *data)
+{
+	struct held *h = data;
+
+	discover_wait_cancel(h->wait);
+	held_free(h);
+}
+
+static void held_ready(void *userdata, bool timed_out)
+{
+	struct held *h = userdata;
+
+	h->wait = NULL;
+	run_op(h->agent, h->conn, &h->req, true);
+	held_free(h);
+}
+
+static int request_copy(const struct wire_request *src, struct wire_request *dst)
+{
+	wire_request_init(dst);
+	dst->op = src->op;
+	dst->prefer_local = src->prefer_local;
+	dst->result_ok = src->result_ok;
+	dst->has_latency = src->has_latency;
+	dst->latency_ms = src->latency_ms;
+	dst->watch = src->watch;
+	if (src->id)
+		dst->id = json_incref(src->id);
+	if (present_filter_copy(&src->filter, &dst->filter) < 0 ||
+	    (src->policy && !(dst->policy = strdup(src->policy))) ||
+	    (src->key && !(dst->key = strdup(src->key)))) {
+		wire_request_clear(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Does REQ name a service whose first browse must finish before answering? */
+static bool needs_browse(const struct wire_request *req)
+{
+	switch (req->op) {
+	case WIRE_OP_RESOLVE:
+	case WIRE_OP_LIST:
+	case WIRE_OP_WATCH:
+		return req->filter.service && *req->filter.service;
+	default:
+		return false;
+	}
+}
+
+void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
+{
+	struct agent *a = userdata;
+	struct discover_wait *wait = NULL;
+	struct held *h;
+	int r;
+
+	if (req->op >= _WIRE_OP_MAX || !op_table[req->op]) {
+		conn_reply_error(c, req, WIRE_UNKNOWN_OP, "unknown operation");
+		return;
+	}
+	if (!needs_browse(req)) {
+		run_op(a, c, req, false);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		conn_reply_error(c, req, WIRE_INTERNAL, "out of memory");
+		return;
+	}
+	r = discover_need(a->discover, req->filter.service,
+			  (double)a->cfg->agent.browse_timeout_ms / 1000.0, held_ready, h, &wait);
+	if (r != 0) {
+		free(h);
+		if (r == -EINVAL)
+			conn_reply_error(c, req, WIRE_BAD_REQUEST,
+					 "\"%s\" is neither a service name nor a DNS-SD type",
+					 req->filter.service);
+		else if (r < 0)
+			conn_reply_error(c, req, WIRE_BUSY, "cannot browse \"%s\": %s",
+					 req->filter.service, strerror(-r));
+		else
+			run_op(a, c, req, false);
+		return;
+	}
+	h->agent = a;
+	h->conn = c;
+	h->wait = wait;
+	if (request_copy(req, &h->req) < 0) {
+		discover_wait_cancel(wait);
+		free(h);
+		conn_reply_error(c, req, WIRE_INTERNAL, "out of memory");
+		return;
+	}
+	conn_hold(c, req, held_cancel, h);
+}

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/* How the agent shows cache entries to consumers: filters and instance objects. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agent/present.h"
+#include "wire/instance.h"
+#include "wire/version.h"
+
+bool present_type_match(const struct cache_type *t, const struct wire_filter *f)
+{
+	if (!f->service || !*f->service)
+		return true;
+	if (wire_service_is_type(f->service))
+		return strcasecmp(t->name, f->service) == 0;
+	return strcasecmp(t->service, f->service) == 0;
+}
+
+static bool txt_value_is(const struct txt *t, const char *key, const char *value)
+{
+	const struct txt_pair *p = txt_get(t, key);
+	size_t len = strlen(value);
+
+	if (!p || !p->value)
+		return false;
+	return p->value_len == len && memcmp(p->value, value, len) == 0;
+}
+
+static bool has_family(const struct cache_entry *e, enum wire_family fam)
+{
+	int want = fam == WIRE_FAMILY_IPV4 ? AF_INET : AF_INET6;
+
+	for (size_t i = 0; i < e->n_addrs; i++)
+		if (e->addrs[i].family == want)
+			return true;
+	return false;
+}
+
+bool present_match(const struct cache_entry *e, const struct wire_filter *f)
+{
+	if (!present_type_match(e->type, f))
+		return false;
+	if (f->instance && strcasecmp(e->name, f->instance) != 0)
+		return false;
+	if (f->version && !wire_version_match(&f->constraint, e->txt->version))
+		return false;
+	for (size_t i = 0; i < f->n_tags; i++)
+		if (!txt_has_tag(e->txt, f->tags[i]))
+			return false;
+	for (size_t i = 0; i < f->n_txt; i++)
+		if (!txt_value_is(e->txt, f->txt[i].key, f->txt[i].value))
+			return false;
+	if (f->family != WIRE_FAMILY_ANY && !has_family(e, f->family))
+		return false;
+	return true;
+}
+
+/* Every string the instance object borrows, on the stack of its builder. */
+struct present_buf {
+	char addr_text[CACHE_MAX_SIGHTINGS][64];
+	const char *addrs[CACHE_MAX_SIGHTINGS];
+	char if_text[CACHE_MAX_SIGHTINGS][IF_NAMESIZE + 16];
+	const char *ifaces[CACHE_MAX_SIGHTINGS];
+	struct wire_txt txt[TXT_PAIRS_MAX];
+};
+
+static size_t present_ifaces(const struct cache_entry *e, struct present_buf *pb)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->n_sightings && n < CACHE_MAX_SIGHTINGS; i++) {
+		char name[IF_NAMESIZE];
+		size_t j;
+
+		if (!if_indextoname((unsigned)e->sightings[i].ifindex, name))
+			snprintf(name, sizeof(name), "%d", e->sightings[i].ifindex);
+		for (j = 0; j < n; j++)
+			if (strcmp(pb->if_text[j], name) == 0)
+				break;
+		if (j < n)
+			continue; /* IPv4 and IPv6 sightings on one interface */
+		snprintf(pb->if_text[n], sizeof(pb->if_text[n]), "%s", name);
+		pb->ifaces[n] = pb->if_text[n];
+		n++;
+	}
+	return n;
+}
+
+static json_t *health_json(const struct balance *b, const struct cache_entry *e, double now)
+{
+	struct balance_status st;
+
+	balance_status(b, e, now, &st);
+	return json_pack("{s:b,s:s,s:f,s:i,s:f,s:f}", "ejected", st.ejected, "reason",
+			 health_reason_name(st.reason), "time_left", st.time_left, "failures",
+			 (json_int_t)st.failures, "outstanding", st.outstanding, "latency_ms",
+			 st.latency_ms);
+}
+
+json_t *present_instance(const struct cache_entry *e, const struct balance *b, double now)
+{
+	struct present_buf pb;
+	struct wire_instance wi = {
+		.instance = e->name,
+		.service = e->type->service,
+		.type = e->type->name,
+		.domain = e->domain,
+		.host = e->host,
+		.port = e->port,
+		.version = e->txt->version,
+		.weight = e->txt->weight,
+		.priority = e->txt->priority,
+		.tags = e->txt->tags,
+		.n_tags = e->txt->n_tags,
+		.local = e->local,
+		.first_seen = e->first_seen,
+		.last_changed = e->last_changed,
+	};
+	json_t *o;
+
+	for (size_t i = 0; i < e->n_addrs && i < CACHE_MAX_SIGHTINGS; i++) {
+		pb.addrs[i] = cache_addr_format(&e->addrs[i], pb.addr_text[i], sizeof(pb.addr_text[i]));
+		wi.n_addresses++;
+	}
+	wi.addresses = pb.addrs;
+	for (size_t i = 0; i < e->txt->n_pairs && i < TXT_PAIRS_MAX; i++) {
+		const struct txt_pair *p = &e->txt->pairs[i];
+
+		pb.txt[i] = (struct wire_txt){ p->key, p->key_len, p->value, p->value_len };
+		wi.n_txt++;
+	}
+	wi.txt = pb.txt;
+	wi.n_interfaces = present_ifaces(e, &pb);
+	wi.interfaces = pb.ifaces;
+
+	o = wire_instance_to_json(&wi);
+	if (!o)
+		return NULL;
+	if (e->stale && json_object_set_new(o, "stale", json_true()) < 0)
+		goto fail;
+	if (b && json_object_set_new(o, "health", health_json(b, e, now)) < 0)
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+json_t *present_instance_id(const struct cache_entry *e)
+{
+	struct wire_instance wi = {
+		.instance = e->name,
+		.service = e->type->service,
+		.type = e->type->name,
+		.domain = e->domain,
+		.host = e->host,
+		.port = e->port,
+		.local = e->local,
+		.first_seen = e->first_seen,
+		.last_changed = e->last_changed,
+	};
+
+	return wire_instance_to_json(&wi);
+}
+
+void present_filter_clear(struct wire_filter *f)
+{
+	free(f->service);
+	free(f->instance);
+	free(f->version);
+	for (size_t i = 0; i < f->n_tags; i++)
+		free(f->tags[i]);
+	free(f->tags);
+	for (size_t i = 0; i < f->n_txt; i++) {
+		free(f->txt[i].key);
+		free(f->txt[i].value);
+	}
+	free(f->txt);
+	memset(f, 0, sizeof(*f));
+}
+
+static int dup_opt(const char *s, char **ret)
+{
+	*ret = NULL;
+	if (!s)
+		return 0;
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int present_filter_copy(const struct wire_filter *src, struct wire_filter *dst)
+{
+	*dst = (struct wire_filter){ .constraint = src->constraint, .family = src->family };
+	if (dup_opt(src->service, &dst->service) < 0 || dup_opt(src->instance, &dst->instance) < 0 ||
+	    dup_opt(src->version, &dst->version) < 0)
+		goto fail;
+	if (src->n_tags) {
+		dst->tags = calloc(src->n_tags, sizeof(*dst->tags));
+		if (!dst->tags)
+			goto fail;
+		for (; dst->n_tags < src->n_tags; dst->n_tags++)
+			if (dup_opt(src->tags[dst->n_tags], &dst->tags[dst->n_tags]) < 0)
+				goto fail;
+	}
+	if (src->n_txt) {
+		dst->txt = calloc(src->n_txt, sizeof(*dst->txt));
+		if (!dst->txt)
+			goto fail;
+		for (; dst->n_txt < src->n_txt; dst->n_txt++) {
+			struct wire_kv *kv = &dst->txt[dst->n_txt];
+
+			if (dup_opt(src->txt[dst->n_txt].key, &kv->key) < 0 ||
+			    dup_opt(src->txt[dst->n_txt].value, &kv->value) < 0) {
+				dst->n_txt++;
+				goto fail;
+			}
+		}
+	}
+	return 0;
+fail:
+	present_filter_clear(dst);
+	return -ENOMEM;
+}

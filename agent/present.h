@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* How the agent shows cache entries to consumers: request filters applied to
+ * entries, and entries turned into the wire's instance objects. */
+#pragma once
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "agent/balance.h"
+#include "agent/cache.h"
+#include "wire/request.h"
+
+/* True when entry E passes every filter set in F. */
+bool present_match(const struct cache_entry *e, const struct wire_filter *f);
+
+/* True when type T can hold entries matching F's service filter (NULL or
+ * empty service matches every type). */
+bool present_type_match(const struct cache_type *t, const struct wire_filter *f);
+
+/* The instance object for E. With B, the entry's selection state at NOW is
+ * added under "health" (ejected, reason, seconds left, outstanding picks,
+ * latency EWMA). Returns a new reference or NULL on OOM. */
+json_t *present_instance(const struct cache_entry *e, const struct balance *b, double now);
+
+/* The identifying members of E only (for "removed" events). */
+json_t *present_instance_id(const struct cache_entry *e);
+
+/* Deep-copy filter SRC into DST (for requests outliving their handler call).
+ * Returns 0 or -ENOMEM (DST then empty). */
+int present_filter_copy(const struct wire_filter *src, struct wire_filter *dst);
+/* Free what DST owns and zero it. */
+void present_filter_clear(struct wire_filter *f);
