@@ -20,8 +20,8 @@ enum mdns_client_state {
 	MDNS_CLIENT_CONNECTING,  /* daemon or bus not (yet) reachable */
 	MDNS_CLIENT_REGISTERING, /* host name being probed */
 	MDNS_CLIENT_RUNNING,
-	MDNS_CLIENT_COLLISION,   /* host name collision, being resolved */
-	MDNS_CLIENT_FAILURE,     /* lost; a new client is being created */
+	MDNS_CLIENT_COLLISION, /* host name collision, being resolved */
+	MDNS_CLIENT_FAILURE,   /* lost; a new client is being created */
 };
 
 /* State of one published service (one entry group). */
@@ -29,8 +29,8 @@ enum mdns_pub_state {
 	MDNS_PUB_PENDING,     /* waiting for the client to run */
 	MDNS_PUB_REGISTERING, /* probing */
 	MDNS_PUB_ESTABLISHED,
-	MDNS_PUB_COLLISION,   /* renamed, re-probing */
-	MDNS_PUB_FAILED,      /* gave up; message says why */
+	MDNS_PUB_COLLISION, /* renamed, re-probing */
+	MDNS_PUB_FAILED,    /* gave up; message says why */
 };
 
 /* One resolved instance as seen on one (interface, protocol). */
@@ -40,19 +40,20 @@ struct mdns_instance {
 	const char *domain; /* "local" */
 	const char *host;   /* "hostb.local" */
 	int ifindex;
-	int family;          /* AF_INET or AF_INET6 (address family) */
+	int family;                   /* AF_INET or AF_INET6 (address family) */
 	struct sockaddr_storage addr; /* port not set; see port */
 	uint16_t port;
 	/* TXT as raw strings in record order (binary-safe). */
 	const uint8_t *const *txt;
 	const size_t *txt_len;
 	size_t n_txt;
-	bool local;          /* published by this host */
+	bool local; /* published by this host */
 };
 
 enum mdns_instance_event {
 	MDNS_INSTANCE_UPSERT, /* new or changed (resolver result) */
-	MDNS_INSTANCE_REMOVE, /* gone on this (ifindex, family); only name/type/domain/ifindex/family set */
+	MDNS_INSTANCE_REMOVE, /* gone on this (ifindex, family); only
+	                         name/type/domain/ifindex/family set */
 };
 
 struct mdns_callbacks {
@@ -60,26 +61,40 @@ struct mdns_callbacks {
 	/* A declared service changed publishing state; instance is its current
 	 * (possibly renamed) instance name. */
 	void (*pub_state)(void *userdata, const char *service, enum mdns_pub_state state,
-			  const char *instance, const char *msg);
+	                  const char *instance, const char *msg);
 	/* Browse results (issue 4). */
-	void (*instance)(void *userdata, enum mdns_instance_event ev, const struct mdns_instance *inst);
+	void (*instance)(void *userdata, enum mdns_instance_event ev,
+	                 const struct mdns_instance *inst);
 	/* A browse of TYPE finished its first pass (ALL_FOR_NOW), or the browse
 	 * for all types discovered a new TYPE. up=false while disconnected. */
 	void (*browse_state)(void *userdata, const char *type, bool settled);
 	void (*type_found)(void *userdata, const char *type);
 };
 
+/* Callbacks run from LOOP, never from inside mdns_new() or mdns_free().
+ * A callback must not call mdns_free() or mdns_publish(); defer those (e.g.
+ * with an ev_idle). Pointers passed to callbacks are valid only during the
+ * call. */
+
 /* Create the mDNS layer on LOOP. Never fails because avahi-daemon is absent:
  * it connects (and reconnects) in the background. Returns NULL on OOM or a
  * fatal Avahi error, with a message in err. */
 struct mdns *mdns_new(struct ev_loop *loop, const struct mdns_callbacks *cb, void *userdata,
-		      char *err, size_t errlen);
+                      char *err, size_t errlen);
 
 /* Make the published set equal CFG's services: unchanged services are left
  * alone, TXT-only changes are updated in place, changed ones re-registered,
- * removed ones withdrawn, new ones published. CFG must outlive the next
- * call (the layer copies what it needs). Returns 0 or negative errno. */
+ * removed ones withdrawn, new ones published. CFG is only read during the
+ * call (the layer copies what it needs; free it afterwards). A change of
+ * agent.domain or agent.interfaces re-registers every service. pub_state
+ * may be called from inside this function (PENDING, FAILED, COLLISION).
+ * Returns 0, -EINVAL, or -ENOMEM (then nothing changed). */
 int mdns_publish(struct mdns *m, const struct lanyard_config *cfg);
+
+/* Current instance name of declared SERVICE (after %h expansion and any
+ * collision rename), or NULL if unknown or not yet registered. Owned by the
+ * layer; valid until the next mdns_* call or loop iteration. */
+const char *mdns_instance_name(const struct mdns *m, const char *service);
 
 /* Browse TYPE (a DNS-SD type like "_http._tcp"); idempotent. */
 int mdns_browse(struct mdns *m, const char *type);

@@ -33,3 +33,21 @@ tests_fuzz_fuzz_config_LDADD = config/libcfg.la
 endif
 EXTRA_DIST += tests/data/config tests/fuzz/corpus/config
 # end config tests
+# Build fragment for tests/, included by the top Makefile.am.
+
+# mdns tests
+check_PROGRAMS += tests/unit/test-evpoll
+TESTS += tests/unit/test-evpoll
+tests_unit_test_evpoll_SOURCES = tests/unit/test-evpoll.c
+tests_unit_test_evpoll_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
+tests_unit_test_evpoll_LDADD = mdns/libmdns.la
+check_PROGRAMS += tests/unit/test-mdns
+TESTS += tests/unit/test-mdns
+tests_unit_test_mdns_SOURCES = tests/unit/test-mdns.c
+tests_unit_test_mdns_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
+tests_unit_test_mdns_LDADD = mdns/libmdns.la
+check_PROGRAMS += tests/unit/test-mdns-publish
+TESTS += tests/unit/test-mdns-publish
+tests_unit_test_mdns_publish_SOURCES = tests/unit/test-mdns-publish.c
+tests_unit_test_mdns_publish_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
+tests_unit_test_mdns_publish_LDADD = mdns/libmdns.la $(AVAHI_LIBS)

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/* Smoke test of publishing against a live avahi-daemon on the system bus
+ * (or $DBUS_SYSTEM_BUS_ADDRESS); exits 77 when none is reachable. A second,
+ * plain Avahi client on the same loop checks what the network sees. */
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include <avahi-client/client.h>
+#include <avahi-client/lookup.h>
+#include <avahi-client/publish.h>
+#include <avahi-common/error.h>
+
+#include "mdns/evpoll.h"
+#include "mdns/mdns.h"
+
+#define TYPE "_lytest._tcp"
+#define COLL "lanyard-test-coll"
+
+static int failures;
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			failures++;                                                                \
+		}                                                                                  \
+	} while (0)
+
+struct pubrec {
+	enum mdns_pub_state state;
+	char instance[128];
+	unsigned n_registering, n_collision;
+	char collision_msg[256];
+};
+
+struct ctx {
+	struct ev_loop *loop;
+	enum mdns_client_state client;
+	unsigned n_running;
+	struct pubrec a, b, rc;
+	/* checker */
+	AvahiClient *chk;
+	bool chk_failed;
+	unsigned found;
+	uint16_t port;
+	uint8_t txt[512]; /* wire form of the last resolved TXT */
+	size_t txt_len;
+	int ifindex;
+	char seen[8][128]; /* browse: instance names present */
+	unsigned n_seen;
+	bool sub_seen;
+};
+
+static void on_client(void *ud, enum mdns_client_state st, const char *msg)
+{
+	struct ctx *c = ud;
+
+	c->client = st;
+	if (st == MDNS_CLIENT_RUNNING)
+		c->n_running++;
+	printf("# client state %d %s\n", (int)st, msg ? msg : "");
+}
+
+static void on_pub(void *ud, const char *service, enum mdns_pub_state st, const char *instance,
+                   const char *msg)
+{
+	struct ctx *c = ud;
+	struct pubrec *p = strcmp(service, "lytesta") == 0   ? &c->a
+	                   : strcmp(service, "lytestb") == 0 ? &c->b
+	                                                     : &c->rc;
+
+	p->state = st;
+	snprintf(p->instance, sizeof(p->instance), "%s", instance ? instance : "");
+	if (st == MDNS_PUB_REGISTERING)
+		p->n_registering++;
+	if (st == MDNS_PUB_COLLISION) {
+		p->n_collision++;
+		snprintf(p->collision_msg, sizeof(p->collision_msg), "%s", msg ? msg : "");
+	}
+	printf("# %s: state %d instance '%s' %s\n", service, (int)st, instance ? instance : "",
+	       msg ? msg : "");
+}
+
+static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void run_for(struct ev_loop *loop, double s)
+{
+	ev_timer t;
+
+	ev_timer_init(&t, stop_cb, s, 0.);
+	ev_timer_start(loop, &t);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &t);
+}
+
+#define WAIT(c, cond, limit)                                                                       \
+	({                                                                                         \
+		bool ok_ = false;                                                                  \
+		for (double t_ = 0; t_ < (limit); t_ += 0.02) {                                    \
+			if (cond) {                                                                \
+				ok_ = true;                                                        \
+				break;                                                             \
+			}                                                                          \
+			run_for((c)->loop, 0.02);                                                  \
+		}                                                                                  \
+		ok_ || (cond);                                                                     \
+	})
+
+static void chk_client_cb(AvahiClient *cl, AvahiClientState st, void *ud)
+{
+	struct ctx *c = ud;
+
+	if (st == AVAHI_CLIENT_FAILURE)
+		c->chk_failed = true;
+}
+
+static void chk_resolve_cb(AvahiServiceResolver *r, AvahiIfIndex ifi, AvahiProtocol proto,
+                           AvahiResolverEvent ev, const char *name, const char *type,
+                           const char *domain, const char *host, const AvahiAddress *a,
+                           uint16_t port, AvahiStringList *txt, AvahiLookupResultFlags flags,
+                           void *ud)
+{
+	struct ctx *c = ud;
+
+	if (ev != AVAHI_RESOLVER_FOUND)
+		return;
+	c->found++;
+	c->port = port;
+	c->ifindex = ifi;
+	/* A resolver's list iterates in record (wire) order, unlike a list
+	 * built with avahi_string_list_add(). */
+	c->txt_len = 0;
+	for (AvahiStringList *l = txt; l; l = l->next) {
+		if (c->txt_len + 1 + l->size > sizeof(c->txt))
+			break;
+		c->txt[c->txt_len++] = (uint8_t)l->size;
+		memcpy(c->txt + c->txt_len, l->text, l->size);
+		c->txt_len += l->size;
+	}
+}
+
+static void chk_browse_cb(AvahiServiceBrowser *b, AvahiIfIndex ifi, AvahiProtocol proto,
+                          AvahiBrowserEvent ev, const char *name, const char *type,
+                          const char *domain, AvahiLookupResultFlags flags, void *ud)
+{
+	struct ctx *c = ud;
+
+	if (ev == AVAHI_BROWSER_NEW && c->n_seen < 8) {
+		for (unsigned i = 0; i < c->n_seen; i++)
+			if (strcmp(c->seen[i], name) == 0)
+				return;
+		snprintf(c->seen[c->n_seen++], sizeof(c->seen[0]), "%s", name);
+	} else if (ev == AVAHI_BROWSER_REMOVE) {
+		for (unsigned i = 0; i < c->n_seen; i++)
+			if (strcmp(c->seen[i], name) == 0) {
+				memmove(c->seen[i], c->seen[i + 1],
+				        (c->n_seen - i - 1) * sizeof(c->seen[0]));
+				c->n_seen--;
+				return;
+			}
+	}
+}
+
+static void chk_sub_cb(AvahiServiceBrowser *b, AvahiIfIndex ifi, AvahiProtocol proto,
+                       AvahiBrowserEvent ev, const char *name, const char *type, const char *domain,
+                       AvahiLookupResultFlags flags, void *ud)
+{
+	struct ctx *c = ud;
+
+	if (ev == AVAHI_BROWSER_NEW && strncmp(name, "lyA on ", 7) == 0)
+		c->sub_seen = true;
+}
+
+static bool seen(const struct ctx *c, const char *name)
+{
+	for (unsigned i = 0; i < c->n_seen; i++)
+		if (strcmp(c->seen[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void coll_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState st, void *ud)
+{
+}
+
+/* Wire form of "version=1", "flag", "k=<v>". */
+static size_t expect_txt(uint8_t *buf, const char *v)
+{
+	size_t n = 0, vl = strlen(v);
+
+	buf[n++] = 9;
+	memcpy(buf + n, "version=1", 9);
+	n += 9;
+	buf[n++] = 4;
+	memcpy(buf + n, "flag", 4);
+	n += 4;
+	buf[n++] = (uint8_t)(2 + vl);
+	memcpy(buf + n, "k=", 2);
+	memcpy(buf + n + 2, v, vl);
+	return n + 2 + vl;
+}
+
+int main(void)
+{
+	struct ctx c = {0};
+	struct evpoll *ep;
+	struct mdns *m;
+	struct mdns_callbacks cb = {.client_state = on_client, .pub_state = on_pub};
+	struct cfg_txt txt[3] = {{"version", "1", 1}, {"flag", NULL, 0}, {"k", "v", 1}};
+	char *subs[1] = {"_api"};
+	struct cfg_service svcs[3];
+	struct lanyard_config cfg;
+	AvahiEntryGroup *coll;
+	AvahiServiceResolver *res = NULL;
+	AvahiServiceBrowser *br, *sub;
+	const char *iface = getenv("MDNS_TEST_IFACE"), *remote = getenv("MDNS_TEST_REMOTE_NAME"),
+	           *stop = getenv("MDNS_TEST_STOP_CMD"), *start = getenv("MDNS_TEST_START_CMD");
+	char *ifaces[1], name_a[128], err[128], renamed[160];
+	uint8_t want[64];
+	size_t want_len;
+	int e;
+
+	c.loop = ev_loop_new(EVFLAG_AUTO);
+	ep = evpoll_new(c.loop);
+	c.chk = avahi_client_new(evpoll_get(ep), 0, chk_client_cb, &c, &e);
+	if (!c.chk) {
+		printf("SKIP: no avahi-daemon reachable on the system bus: %s\n",
+		       avahi_strerror(e));
+		evpoll_free(ep);
+		ev_loop_destroy(c.loop);
+		return 77;
+	}
+	/* Someone else on this host already holds COLL: a local collision. */
+	coll = avahi_entry_group_new(c.chk, coll_group_cb, &c);
+	CHECK(coll &&
+	      avahi_entry_group_add_service(coll, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, COLL,
+	                                    TYPE, NULL, NULL, 1, NULL) == 0 &&
+	      avahi_entry_group_commit(coll) == 0);
+	br = avahi_service_browser_new(c.chk, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, TYPE, NULL, 0,
+	                               chk_browse_cb, &c);
+	sub = avahi_service_browser_new(c.chk, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
+	                                "_api._sub." TYPE, NULL, 0, chk_sub_cb, &c);
+	CHECK(br && sub);
+
+	m = mdns_new(c.loop, &cb, &c, err, sizeof(err));
+	CHECK(m != NULL);
+	CHECK(WAIT(&c, c.client == MDNS_CLIENT_RUNNING, 5));
+
+	memset(svcs, 0, sizeof(svcs));
+	svcs[0] = (struct cfg_service){.name = "lytesta",
+	                               .type = TYPE,
+	                               .port = 5001,
+	                               .instance = "lyA on %h",
+	                               .subtypes = subs,
+	                               .n_subtypes = 1,
+	                               .txt = txt,
+	                               .n_txt = 3};
+	svcs[1] = (struct cfg_service){
+	        .name = "lytestb", .type = TYPE, .port = 5002, .instance = COLL};
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.services = svcs;
+	cfg.n_services = 2;
+	if (iface) {
+		ifaces[0] = (char *)iface;
+		cfg.agent.interfaces = ifaces;
+		cfg.agent.n_interfaces = 1;
+	}
+	CHECK(mdns_publish(m, &cfg) == 0);
+	CHECK(WAIT(&c, c.a.state == MDNS_PUB_ESTABLISHED && c.b.state == MDNS_PUB_ESTABLISHED, 5));
+
+	/* %h expanded with avahi's host name. */
+	snprintf(name_a, sizeof(name_a), "lyA on %s", avahi_client_get_host_name(c.chk));
+	CHECK(strcmp(c.a.instance, name_a) == 0);
+	CHECK(mdns_instance_name(m, "lytesta") &&
+	      strcmp(mdns_instance_name(m, "lytesta"), name_a) == 0);
+	/* Local collision: renamed, reported once with both names. */
+	CHECK(c.b.n_collision == 1);
+	CHECK(strcmp(c.b.instance, COLL " #2") == 0);
+	CHECK(strstr(c.b.collision_msg, "'" COLL "'") &&
+	      strstr(c.b.collision_msg, "'" COLL " #2'"));
+	CHECK(WAIT(&c, seen(&c, name_a) && seen(&c, COLL " #2"), 3));
+	CHECK(WAIT(&c, c.sub_seen, 3));
+
+	/* What the network sees: port, TXT in declared order, interface. */
+	res = avahi_service_resolver_new(c.chk, AVAHI_IF_UNSPEC, AVAHI_PROTO_INET, name_a, TYPE,
+	                                 NULL, AVAHI_PROTO_UNSPEC, 0, chk_resolve_cb, &c);
+	CHECK(res != NULL);
+	CHECK(WAIT(&c, c.found > 0, 3));
+	want_len = expect_txt(want, "v");
+	CHECK(c.port == 5001);
+	CHECK(c.txt_len == want_len && memcmp(c.txt, want, want_len) == 0);
+	if (iface)
+		CHECK(c.ifindex == (int)if_nametoindex(iface));
+
+	/* TXT-only change: updated in place, no new probe. */
+	c.a.n_registering = 0;
+	c.found = 0;
+	txt[2].value = "v2";
+	txt[2].value_len = 2;
+	CHECK(mdns_publish(m, &cfg) == 0);
+	want_len = expect_txt(want, "v2");
+	CHECK(WAIT(&c, c.found > 0 && c.txt_len == want_len && memcmp(c.txt, want, want_len) == 0,
+	           3));
+	CHECK(c.a.n_registering == 0);
+	CHECK(c.a.state == MDNS_PUB_ESTABLISHED);
+
+	/* Same config again: nothing happens at all. */
+	c.found = 0;
+	CHECK(mdns_publish(m, &cfg) == 0);
+	run_for(c.loop, 1.0);
+	CHECK(c.a.n_registering == 0);
+
+	/* Port change: re-registered. */
+	svcs[0].port = 5003;
+	CHECK(mdns_publish(m, &cfg) == 0);
+	CHECK(WAIT(&c, c.a.n_registering == 1 && c.a.state == MDNS_PUB_ESTABLISHED, 5));
+	CHECK(WAIT(&c, c.port == 5003, 3));
+
+	/* Optional: another host already announces REMOTE (the harness runs
+	 * e.g. avahi-publish there): a remote collision while probing. */
+	if (remote) {
+		svcs[2] = (struct cfg_service){
+		        .name = "lytestc", .type = TYPE, .port = 5004, .instance = (char *)remote};
+		cfg.n_services = 3;
+		CHECK(mdns_publish(m, &cfg) == 0);
+		snprintf(renamed, sizeof(renamed), "%s #2", remote);
+		CHECK(WAIT(&c, c.rc.state == MDNS_PUB_ESTABLISHED, 8));
+		CHECK(c.rc.n_collision == 1);
+		CHECK(strcmp(c.rc.instance, renamed) == 0);
+		CHECK(strstr(c.rc.collision_msg, "in use on the network") &&
+		      strstr(c.rc.collision_msg, renamed));
+		CHECK(mdns_instance_name(m, "lytestc") &&
+		      strcmp(mdns_instance_name(m, "lytestc"), renamed) == 0);
+		cfg.n_services = 2;
+		CHECK(mdns_publish(m, &cfg) == 0);
+	}
+
+	/* Removing B sends a goodbye: gone from the browser at once. */
+	cfg.n_services = 1;
+	CHECK(mdns_publish(m, &cfg) == 0);
+	CHECK(WAIT(&c, !seen(&c, COLL " #2"), 3));
+	CHECK(seen(&c, name_a));
+
+	/* Optional: the daemon dies and comes back (commands given by the
+	 * harness, e.g. in a private network namespace). */
+	if (stop && start) {
+		ev_tstamp t0;
+
+		avahi_service_resolver_free(res);
+		avahi_service_browser_free(br);
+		avahi_service_browser_free(sub);
+		avahi_client_free(c.chk); /* our COLL group goes with it */
+		c.chk = NULL;
+		printf("# stopping: %s\n", stop);
+		CHECK(system(stop) == 0);
+		CHECK(WAIT(&c, c.client == MDNS_CLIENT_CONNECTING, 3.0));
+		CHECK(c.a.state == MDNS_PUB_PENDING);
+		run_for(c.loop, 1.0);
+		CHECK(c.client == MDNS_CLIENT_CONNECTING);
+		c.n_running = 0;
+		printf("# starting: %s\n", start);
+		CHECK(system(start) == 0);
+		ev_now_update(c.loop);
+		t0 = ev_now(c.loop);
+		CHECK(WAIT(&c, c.n_running > 0, 2.0));
+		printf("# running again %.2f s after the daemon was back\n", ev_now(c.loop) - t0);
+		CHECK(WAIT(&c, c.a.state == MDNS_PUB_ESTABLISHED, 4.0));
+		printf("# republished %.2f s after the daemon was back\n", ev_now(c.loop) - t0);
+		c.chk = avahi_client_new(evpoll_get(ep), 0, chk_client_cb, &c, &e);
+		CHECK(c.chk != NULL);
+		/* The host name may have changed (e.g. a host-name collision). */
+		snprintf(name_a, sizeof(name_a), "lyA on %s",
+		         c.chk ? avahi_client_get_host_name(c.chk) : "?");
+		CHECK(WAIT(&c,
+		           strcmp(c.a.instance, name_a) == 0 && c.a.state == MDNS_PUB_ESTABLISHED,
+		           4.0));
+		c.n_seen = 0;
+		br = avahi_service_browser_new(c.chk, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, TYPE,
+		                               NULL, 0, chk_browse_cb, &c);
+		CHECK(WAIT(&c, seen(&c, name_a), 3));
+		res = NULL;
+		sub = NULL;
+	}
+
+	/* mdns_free withdraws everything. */
+	mdns_free(m);
+	CHECK(WAIT(&c, !seen(&c, name_a), 3));
+
+	if (res)
+		avahi_service_resolver_free(res);
+	if (sub)
+		avahi_service_browser_free(sub);
+	avahi_service_browser_free(br);
+	avahi_client_free(c.chk);
+	evpoll_free(ep);
+	ev_loop_destroy(c.loop);
+	if (failures) {
+		fprintf(stderr, "test-mdns-publish: %d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test-mdns-publish: all checks passed\n");
+	return 0;
+}
