@@ -4,5 +4,6 @@
 # sockets, no libev: unit tests link it alone.
 noinst_LTLIBRARIES += agent/libcore.la
 agent_libcore_la_SOURCES = \
-	agent/txt.c agent/txt.h
+	agent/txt.c agent/txt.h \
+	agent/cache.c agent/cache.h
 agent_libcore_la_LIBADD = $(M_LIBS)

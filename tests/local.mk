@@ -3,9 +3,10 @@
 
 # cache/balance tests
 core_test_ldadd = agent/libcore.la $(M_LIBS)
-check_PROGRAMS += tests/unit/test-txt
-TESTS += tests/unit/test-txt
+check_PROGRAMS += tests/unit/test-txt tests/unit/test-cache
+TESTS += tests/unit/test-txt tests/unit/test-cache
 tests_unit_test_txt_LDADD = $(core_test_ldadd)
+tests_unit_test_cache_LDADD = $(core_test_ldadd)
 # The fuzz harness replays its seed corpus in every `make check`; with
 # --enable-fuzzing it is built as a libFuzzer target instead.
 tests_fuzz_fuzz_txt_SOURCES = tests/fuzz/fuzz-txt.c
