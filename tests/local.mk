@@ -3,10 +3,14 @@
 
 # cache/balance tests
 core_test_ldadd = agent/libcore.la $(M_LIBS)
-check_PROGRAMS += tests/unit/test-txt tests/unit/test-cache
-TESTS += tests/unit/test-txt tests/unit/test-cache
+check_PROGRAMS += tests/unit/test-txt tests/unit/test-cache tests/unit/test-balance \
+	tests/unit/test-balance-churn
+TESTS += tests/unit/test-txt tests/unit/test-cache tests/unit/test-balance \
+	tests/unit/test-balance-churn
 tests_unit_test_txt_LDADD = $(core_test_ldadd)
 tests_unit_test_cache_LDADD = $(core_test_ldadd)
+tests_unit_test_balance_LDADD = $(core_test_ldadd)
+tests_unit_test_balance_churn_LDADD = $(core_test_ldadd)
 # The fuzz harness replays its seed corpus in every `make check`; with
 # --enable-fuzzing it is built as a libFuzzer target instead.
 tests_fuzz_fuzz_txt_SOURCES = tests/fuzz/fuzz-txt.c
