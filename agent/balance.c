@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: MIT */
+/* Selection policies over a type's cached instances, with state shared by all consumers. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/balance.h"
+
+struct bsvc;
+
+/* Per-instance selection state, in the cache entry's user slot. */
+struct bep {
+	struct cache_entry *e;
+	struct bsvc *svc;
+	struct health health;
+	int64_t cw; /* smooth weighted round robin: current weight */
+	double outstanding, out_t;
+	double latency; /* EWMA, ms; 0 = none yet */
+	uint64_t picks;
+	uint64_t hash; /* of the instance key, for rendezvous hashing */
+	size_t idx;    /* position in svc->eps */
+	/* The entry's inputs, copied at each rebuild (the generation changes
+	 * whenever they do). */
+	uint16_t weight, priority;
+	bool local, has_load;
+	bool ejected_now; /* scratch for one pick */
+	double load;
+};
+
+/* Per-type state, in the cache type's user slot. */
+struct bsvc {
+	uint64_t gen;     /* type generation eps was built for; 0 = never */
+	struct bep **eps; /* sorted by (name, domain) */
+	size_t n, cap;
+	/* Round robin: the next pick is the first candidate after rr_last.
+	 * rr_ep is the last pick while its entry lives; when it goes, its key
+	 * is kept in rr_name/rr_domain and found again at the next rebuild. */
+	struct bep *rr_ep;
+	ptrdiff_t rr_last;
+	bool rr_named;
+	char rr_name[CACHE_NAME_MAX + 1], rr_domain[CACHE_NAME_MAX + 1];
+	double latency; /* EWMA over the whole type, for instances without one */
+};
+
+struct balance {
+	struct balance_params p;
+	struct cache *c;
+	uint64_t rng[4];
+	struct bep **scratch; /* candidates of the current pick */
+	size_t scratch_cap;
+};
+
+/* ---- hashing and randomness ---------------------------------------------- */
+
+static uint64_t fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+/* FNV-1a, optionally over ASCII-lowercased bytes. Deliberately unkeyed:
+ * every agent must rank the instances of a key the same way. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len, bool fold)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = p[i];
+		if (fold && c >= 'A' && c <= 'Z')
+			c += 32;
+		h = (h ^ c) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t entry_hash(const struct cache_entry *e)
+{
+	uint64_t h = fnv1a(0xcbf29ce484222325ULL, e->name, strlen(e->name) + 1, true);
+	return fmix64(fnv1a(h, e->domain, strlen(e->domain), true));
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/* xoshiro256** */
+static uint64_t rng_next(uint64_t s[4])
+{
+	uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return r;
+}
+
+/* Uniform in [0, n) (Lemire's multiply; the bias is below n / 2^64). */
+static size_t rand_below(struct balance *b, size_t n)
+{
+	return (size_t)(((unsigned __int128)rng_next(b->rng) * n) >> 64);
+}
+
+/* ---- state --------------------------------------------------------------- */
+
+void balance_params_default(struct balance_params *p)
+{
+	*p = (struct balance_params){
+	        .panic_threshold = 0.5, .outstanding_half_life = 30, .latency_alpha = 0.3};
+	health_params_default(&p->health);
+}
+
+static void release_entry(void *ud, void *user)
+{
+	struct bep *ep = user;
+	struct bsvc *s = ep->svc;
+	if (s->rr_ep == ep) {
+		/* Remember where the rotation was, by key. */
+		snprintf(s->rr_name, sizeof(s->rr_name), "%s", ep->e->name);
+		snprintf(s->rr_domain, sizeof(s->rr_domain), "%s", ep->e->domain);
+		s->rr_named = true;
+		s->rr_ep = NULL;
+	}
+	free(ep);
+}
+
+static void release_type(void *ud, void *user)
+{
+	struct bsvc *s = user;
+	free(s->eps);
+	free(s);
+}
+
+struct balance *balance_new(const struct balance_params *p, struct cache *c)
+{
+	struct balance *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	if (p)
+		b->p = *p;
+	else
+		balance_params_default(&b->p);
+	b->c = c;
+	uint64_t x = b->p.seed;
+	for (int i = 0; i < 4; i++) { /* splitmix64 */
+		uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		b->rng[i] = z ^ (z >> 31);
+	}
+	cache_set_release(c, release_entry, release_type, b);
+	return b;
+}
+
+void balance_free(struct balance *b)
+{
+	if (!b)
+		return;
+	for (struct cache_type *t = cache_first_type(b->c); t; t = t->next) {
+		for (struct cache_entry *e = t->first; e; e = e->next) {
+			free(e->user);
+			e->user = NULL;
+		}
+		if (t->user)
+			release_type(b, t->user);
+		t->user = NULL;
+	}
+	cache_set_release(b->c, NULL, NULL, NULL);
+	free(b->scratch);
+	free(b);
+}
+
+static struct bsvc *svc_of(struct cache_type *t)
+{
+	if (!t->user) {
+		struct bsvc *s = calloc(1, sizeof(*s));
+		if (!s)
+			return NULL;
+		s->rr_last = -1;
+		t->user = s;
+	}
+	return t->user;
+}
+
+static struct bep *ep_of(struct cache_entry *e)
+{
+	struct bsvc *s = svc_of(e->type);
+	if (!s)
+		return NULL;
+	if (!e->user) {
+		struct bep *ep = calloc(1, sizeof(*ep));
+		if (!ep)
+			return NULL;
+		ep->e = e;
+		ep->svc = s;
+		ep->hash = entry_hash(e);
+		e->user = ep;
+	}
+	return e->user;
+}
+
+static int key_cmp(const char *name, const char *domain, const struct cache_entry *e)
+{
+	int r = strcmp(name, e->name);
+	return r ? r : strcmp(domain, e->domain);
+}
+
+static int ep_cmp(const void *a, const void *b)
+{
+	const struct cache_entry *x = (*(struct bep *const *)a)->e;
+	return key_cmp(x->name, x->domain, (*(struct bep *const *)b)->e);
+}
+
+/* Rebuild S's sorted endpoint array from T (only when T changed). */
+static int rebuild(struct balance *b, struct bsvc *s, struct cache_type *t)
+{
+	size_t n = t->n_entries;
+	if (n > s->cap) {
+		struct bep **eps = realloc(s->eps, n * sizeof(*eps));
+		if (!eps)
+			return -ENOMEM;
+		s->eps = eps, s->cap = n;
+	}
+	if (n > b->scratch_cap) {
+		struct bep **sc = realloc(b->scratch, n * sizeof(*sc));
+		if (!sc)
+			return -ENOMEM;
+		b->scratch = sc, b->scratch_cap = n;
+	}
+	s->n = 0;
+	for (struct cache_entry *e = t->first; e; e = e->next) {
+		struct bep *ep = ep_of(e);
+		if (!ep)
+			return -ENOMEM;
+		ep->weight = e->txt->weight;
+		ep->priority = e->txt->priority;
+		ep->has_load = e->txt->has_load;
+		ep->load = e->txt->load;
+		ep->local = e->local;
+		s->eps[s->n++] = ep;
+	}
+	qsort(s->eps, s->n, sizeof(*s->eps), ep_cmp);
+	for (size_t i = 0; i < s->n; i++)
+		s->eps[i]->idx = i;
+	if (s->rr_ep) {
+		s->rr_last = (ptrdiff_t)s->rr_ep->idx;
+	} else if (s->rr_named) {
+		size_t lo = 0, hi = s->n; /* first key >= the remembered one */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (key_cmp(s->rr_name, s->rr_domain, s->eps[mid]->e) > 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		bool same = lo < s->n && key_cmp(s->rr_name, s->rr_domain, s->eps[lo]->e) == 0;
+		s->rr_last = (ptrdiff_t)lo - (same ? 0 : 1);
+	}
+	s->gen = t->generation;
+	return 0;
+}
+
+/* Picks fade with the configured half-life. */
+static double outstanding_at(const struct balance *b, const struct bep *ep, double now)
+{
+	double hl = b->p.outstanding_half_life;
+	if (hl <= 0 || now <= ep->out_t || ep->outstanding <= 0)
+		return ep->outstanding;
+	return ep->outstanding * exp2(-(now - ep->out_t) / hl);
+}
+
+static void outstanding_add(const struct balance *b, struct bep *ep, double now, double d)
+{
+	double v = outstanding_at(b, ep, now) + d;
+	ep->outstanding = v > 0 ? v : 0;
+	ep->out_t = now;
+}
+
+/* ---- policies over the K final candidates C (in array order) ------------ */
+
+static struct bep *pick_rr(struct bsvc *s, struct bep **c, size_t k)
+{
+	size_t lo = 0, hi = k; /* first candidate after rr_last */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((ptrdiff_t)c[mid]->idx <= s->rr_last)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	struct bep *ep = c[lo < k ? lo : 0];
+	s->rr_last = (ptrdiff_t)ep->idx;
+	s->rr_ep = ep;
+	s->rr_named = false;
+	return ep;
+}
+
+static uint64_t weight_of(const struct bep *ep, bool weighted)
+{
+	return weighted ? ep->weight : 1;
+}
+
+static struct bep *pick_swrr(struct bep **c, size_t k, bool weighted)
+{
+	int64_t total = 0;
+	struct bep *best = NULL;
+	for (size_t i = 0; i < k; i++) {
+		int64_t w = (int64_t)weight_of(c[i], weighted);
+		c[i]->cw += w;
+		total += w;
+		if (!best || c[i]->cw > best->cw)
+			best = c[i];
+	}
+	best->cw -= total;
+	return best;
+}
+
+static struct bep *pick_weighted_random(struct balance *b, struct bep **c, size_t k, bool weighted)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < k; i++)
+		total += weight_of(c[i], weighted);
+	uint64_t r = rand_below(b, total);
+	for (size_t i = 0; i < k; i++) {
+		uint64_t w = weight_of(c[i], weighted);
+		if (r < w)
+			return c[i];
+		r -= w;
+	}
+	return c[k - 1];
+}
+
+/* Rendezvous (highest random weight) hashing: each candidate scores
+ * hash(key, instance); the highest wins, so removing one of N candidates
+ * moves only the keys it held (1/N). Weighted by the logarithmic method
+ * (score = w / -ln(u), u uniform in (0,1) from the hash), which gives
+ * candidate i a share of w_i / sum(w). */
+static struct bep *pick_hash(struct balance *b, struct bep **c, size_t k, bool weighted,
+                             const void *key, size_t key_len)
+{
+	if (!key)
+		return c[rand_below(b, k)];
+	uint64_t kh = fmix64(fnv1a(0xcbf29ce484222325ULL, key, key_len, false));
+	bool equal = true;
+	for (size_t i = 1; i < k && equal; i++)
+		equal = weight_of(c[i], weighted) == weight_of(c[0], weighted);
+	struct bep *best = NULL;
+	uint64_t best_h = 0;
+	double best_score = -1;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t h = fmix64(kh ^ c[i]->hash);
+		if (equal) {
+			if (!best || h > best_h)
+				best = c[i], best_h = h;
+			continue;
+		}
+		double u = ((double)(h >> 11) + 0.5) * 0x1p-53;
+		double score = (double)weight_of(c[i], weighted) / -log(u);
+		if (score > best_score)
+			best = c[i], best_score = score;
+	}
+	return best;
+}
+
+/* Power of two choices: two distinct random candidates, the one with the
+ * lower (outstanding + 1) * latency / weight wins. */
+static struct bep *pick_p2c(struct balance *b, struct bsvc *s, struct bep **c, size_t k,
+                            bool weighted, double now)
+{
+	if (k == 1)
+		return c[0];
+	size_t i = rand_below(b, k), j = rand_below(b, k - 1);
+	if (j >= i)
+		j++;
+	double fallback = s->latency > 0 ? s->latency : 1;
+	double cost[2], out[2];
+	struct bep *two[2] = {c[i], c[j]};
+	for (int x = 0; x < 2; x++) {
+		out[x] = outstanding_at(b, two[x], now);
+		double lat = two[x]->latency > 0 ? two[x]->latency : fallback;
+		cost[x] = (out[x] + 1) * lat / (double)weight_of(two[x], weighted);
+	}
+	if (cost[1] < cost[0] || (cost[1] == cost[0] && out[1] < out[0]))
+		return two[1];
+	return two[0];
+}
+
+/* The lowest published load; ties (and instances publishing none, when
+ * nobody does) share the round-robin rotation. */
+static struct bep *pick_least_loaded(struct bsvc *s, struct bep **c, size_t k)
+{
+	bool any = false;
+	double min = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (c[i]->has_load && (!any || c[i]->load < min))
+			min = c[i]->load, any = true;
+	}
+	size_t m = k;
+	if (any) {
+		m = 0;
+		for (size_t i = 0; i < k; i++)
+			if (c[i]->has_load && c[i]->load == min)
+				c[m++] = c[i];
+	}
+	return pick_rr(s, c, m);
+}
+
+/* ---- the pick ------------------------------------------------------------ */
+
+/* Narrow the K candidates in C to the final set: usable (not ejected,
+ * unless panic), the lowest priority, local if preferred and present,
+ * weight > 0 if any. Sets *weighted when weights apply. Returns the count. */
+static size_t narrow(const struct balance *b, struct bep **c, size_t k, size_t usable,
+                     bool prefer_local, bool *weighted)
+{
+	bool panic = usable == 0 || (double)usable < (1 - b->p.panic_threshold) * (double)k;
+	size_t m = 0;
+	uint16_t best = UINT16_MAX;
+	for (size_t i = 0; i < k; i++)
+		if (panic || !c[i]->ejected_now)
+			c[m++] = c[i];
+	for (size_t i = 0; i < m; i++)
+		if (c[i]->priority < best)
+			best = c[i]->priority;
+	bool local = false, positive = false;
+	k = m, m = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (c[i]->priority == best) {
+			c[m++] = c[i];
+			local = local || c[i]->local;
+		}
+	}
+	if (prefer_local && local) {
+		k = m, m = 0;
+		for (size_t i = 0; i < k; i++)
+			if (c[i]->local)
+				c[m++] = c[i];
+	}
+	for (size_t i = 0; i < m && !positive; i++)
+		positive = c[i]->weight > 0;
+	/* Weight 0 is standby: used only when nothing else is left, then as 1. */
+	if (positive) {
+		k = m, m = 0;
+		for (size_t i = 0; i < k; i++)
+			if (c[i]->weight > 0)
+				c[m++] = c[i];
+	}
+	*weighted = positive;
+	return m;
+}
+
+int balance_pick(struct balance *b, struct cache_type *t, const struct balance_request *rq,
+                 double now, struct cache_entry **ret)
+{
+	*ret = NULL;
+	if ((unsigned)rq->policy >= _CFG_POLICY_MAX)
+		return -EINVAL;
+	if (!t)
+		return -ENOENT;
+	struct bsvc *s = svc_of(t);
+	if (!s)
+		return -ENOMEM;
+	if (s->gen != t->generation && rebuild(b, s, t) < 0)
+		return -ENOMEM;
+
+	struct bep **c = b->scratch;
+	size_t k = 0, usable = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct bep *ep = s->eps[i];
+		if (rq->filter && !rq->filter(rq->filter_userdata, ep->e))
+			continue;
+		ep->ejected_now = health_ejected(&ep->health, now);
+		usable += !ep->ejected_now;
+		c[k++] = ep;
+	}
+	if (k == 0)
+		return -ENOENT;
+	bool weighted;
+	k = narrow(b, c, k, usable, rq->prefer_local, &weighted);
+
+	struct bep *ep = NULL;
+	switch (rq->policy) {
+	case CFG_POLICY_ROUND_ROBIN:
+		ep = pick_rr(s, c, k);
+		break;
+	case CFG_POLICY_WEIGHTED:
+		ep = pick_swrr(c, k, weighted);
+		break;
+	case CFG_POLICY_RANDOM:
+		ep = c[rand_below(b, k)];
+		break;
+	case CFG_POLICY_WEIGHTED_RANDOM:
+		ep = pick_weighted_random(b, c, k, weighted);
+		break;
+	case CFG_POLICY_HASH:
+		ep = pick_hash(b, c, k, weighted, rq->key, rq->key_len);
+		break;
+	case CFG_POLICY_P2C:
+		ep = pick_p2c(b, s, c, k, weighted, now);
+		break;
+	case CFG_POLICY_LEAST_LOADED:
+	case _CFG_POLICY_MAX:
+		ep = pick_least_loaded(s, c, k);
+		break;
+	}
+	ep->picks++;
+	outstanding_add(b, ep, now, 1);
+	*ret = ep->e;
+	return 0;
+}
+
+int balance_report(struct balance *b, struct cache_entry *e, bool ok, double latency_ms, double now)
+{
+	struct bep *ep = ep_of(e);
+	if (!ep)
+		return -ENOMEM;
+	outstanding_add(b, ep, now, -1);
+	if (ok && latency_ms >= 0 && isfinite(latency_ms)) {
+		double a = b->p.latency_alpha;
+		struct bsvc *s = ep->svc;
+		ep->latency =
+		        ep->latency > 0 ? ep->latency + a * (latency_ms - ep->latency) : latency_ms;
+		s->latency =
+		        s->latency > 0 ? s->latency + a * (latency_ms - s->latency) : latency_ms;
+	}
+	health_report(&ep->health, &b->p.health, ok, now);
+	return 0;
+}
+
+int balance_eject(struct balance *b, struct cache_entry *e, enum health_reason reason, double now)
+{
+	struct bep *ep = ep_of(e);
+	if (!ep)
+		return -ENOMEM;
+	health_eject(&ep->health, &b->p.health, reason, now);
+	return 0;
+}
+
+void balance_status(const struct balance *b, const struct cache_entry *e, double now,
+                    struct balance_status *ret)
+{
+	const struct bep *ep = e->user;
+	memset(ret, 0, sizeof(*ret));
+	if (!ep)
+		return;
+	ret->ejected = health_ejected(&ep->health, now);
+	ret->reason = ret->ejected ? ep->health.reason : HEALTH_OK;
+	ret->time_left = health_time_left(&ep->health, now);
+	ret->failures = ep->health.failures;
+	ret->ejections = ep->health.ejections;
+	ret->outstanding = outstanding_at(b, ep, now);
+	ret->latency_ms = ep->latency;
+	ret->picks = ep->picks;
+}

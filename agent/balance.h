@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* Selection: one balanced pick among a service's cached instances, with
+ * agent-wide per-service state, priority tiers, local preference and
+ * outlier ejection from consumer feedback. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/cache.h"
+#include "agent/health.h"
+#include "config/config.h"
+
+struct balance_params {
+	struct health_params health; /* ejection: 5 failures, 30 s doubling, 300 s cap */
+	/* The largest share of a request's candidates that ejection may take
+	 * out: when fewer than (1 - panic_threshold) of them are usable,
+	 * ejection is ignored for that pick. Default 0.5. */
+	double panic_threshold;
+	/* Picks never reported fade with this half-life (a consumer that
+	 * crashed must not skew p2c forever). Default 30 s; 0 = never. */
+	double outstanding_half_life;
+	double latency_alpha; /* EWMA weight of a new latency sample; 0.3 */
+	uint64_t seed;        /* for random, weighted_random and p2c */
+};
+
+struct balance_request {
+	enum cfg_policy policy;
+	bool prefer_local; /* local instances first, within the chosen tier */
+	/* CFG_POLICY_HASH: the request key (bytes). Without one, hash picks
+	 * at random. */
+	const void *key;
+	size_t key_len;
+	/* Optional: candidates are the entries for which this returns true
+	 * (version, tags, TXT, family filters). Must not modify the cache. */
+	bool (*filter)(void *userdata, const struct cache_entry *e);
+	void *filter_userdata;
+};
+
+/* What list/status show for one endpoint. */
+struct balance_status {
+	bool ejected;
+	enum health_reason reason; /* HEALTH_OK unless ejected */
+	double time_left;          /* seconds of ejection left */
+	uint32_t failures;         /* consecutive failures */
+	uint32_t ejections;        /* ejections in a row */
+	double outstanding;        /* picks not yet reported (fading) */
+	double latency_ms;         /* EWMA of reported latencies; 0 = none yet */
+	uint64_t picks;
+};
+
+struct balance;
+
+void balance_params_default(struct balance_params *p);
+
+/* New selector for the entries of C (P NULL: defaults). It keeps its
+ * per-service and per-instance state in the user slots of C's types and
+ * entries and installs C's release hooks. Free it with balance_free()
+ * before C. NULL on OOM. */
+struct balance *balance_new(const struct balance_params *p, struct cache *c);
+
+/* Drop all selection state (the cache's slots are cleared) and free B. */
+void balance_free(struct balance *b);
+
+/* Pick one instance of type T for RQ at time NOW into *ret.
+ * Candidates are T's entries that pass the filter; ejected ones are set
+ * aside unless that would leave too few (panic); of the rest, only the
+ * lowest priority value is used, local instances first if asked, and
+ * weight 0 only when nothing else is left. Per-type endpoint arrays are
+ * rebuilt only when T's generation changed: otherwise no allocation.
+ * Counts the pick as outstanding. Returns 0, -ENOENT (no candidate),
+ * -EINVAL (unknown policy) or -ENOMEM. */
+int balance_pick(struct balance *b, struct cache_type *t, const struct balance_request *rq,
+                 double now, struct cache_entry **ret);
+
+/* Consumer feedback on instance E at NOW: ends one outstanding pick,
+ * feeds the latency EWMA (LATENCY_MS < 0: unknown) on success, and counts
+ * consecutive failures towards ejection. Returns 0 or -ENOMEM. */
+int balance_report(struct balance *b, struct cache_entry *e, bool ok, double latency_ms,
+                   double now);
+
+/* Eject E now (e.g. an active probe failed), with the usual back-off.
+ * Returns 0 or -ENOMEM. */
+int balance_eject(struct balance *b, struct cache_entry *e, enum health_reason reason, double now);
+
+/* E's selection state at NOW; all zeros if it was never picked or
+ * reported. */
+void balance_status(const struct balance *b, const struct cache_entry *e, double now,
+                    struct balance_status *ret);

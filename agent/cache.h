@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* The instance cache: what the browse layer saw on the LAN, one entry per
+ * logical instance, with O(1) lookups by key, type and service name. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "agent/txt.h"
+#include "mdns/mdns.h"
+
+#define CACHE_NAME_MAX      255 /* instance, type, domain and host names, bytes */
+#define CACHE_SERVICE_MAX   63  /* the service label of a type */
+#define CACHE_MAX_SIGHTINGS 32  /* (ifindex, family) sightings per instance */
+#define CACHE_DEFAULT_MAX   10000
+
+/* What an upsert or removal did. */
+enum cache_result {
+	CACHE_UNCHANGED,
+	CACHE_ADDED,
+	CACHE_CHANGED,
+	CACHE_REMOVED,
+	CACHE_DROPPED, /* refused by a limit (counted in cache_stats.dropped) */
+};
+
+enum cache_event {
+	CACHE_EVENT_ADDED,
+	CACHE_EVENT_CHANGED,
+	CACHE_EVENT_REMOVED,
+};
+
+/* What changed, for CACHE_EVENT_CHANGED (bits). */
+enum cache_change {
+	CACHE_CH_HOST = 1u << 0,
+	CACHE_CH_PORT = 1u << 1,
+	CACHE_CH_TXT = 1u << 2,
+	CACHE_CH_ADDRS = 1u << 3,  /* the set of unique addresses */
+	CACHE_CH_IFACES = 1u << 4, /* the set of (ifindex, family) sightings */
+	CACHE_CH_LOCAL = 1u << 5,
+};
+
+/* Why an upsert was refused. */
+enum cache_drop {
+	CACHE_DROP_TOTAL,     /* max_instances reached */
+	CACHE_DROP_TYPE,      /* this type's share (max_per_type) reached */
+	CACHE_DROP_SIGHTINGS, /* CACHE_MAX_SIGHTINGS reached for the instance */
+	CACHE_DROP_INVALID,   /* malformed sighting (upsert returned -EINVAL) */
+	_CACHE_DROP_MAX,
+};
+
+struct cache_params {
+	size_t max_instances; /* 0 = CACHE_DEFAULT_MAX */
+	/* Instances one type may hold, so a flood of one type cannot crowd
+	 * out the others; 0 = max(max_instances / 2, 1). */
+	size_t max_per_type;
+	uint8_t hash_key[16]; /* SipHash key: fill with random bytes (hash flooding) */
+};
+
+/* A unique address. scope_id is set for IPv6 link-local addresses. */
+struct cache_addr {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t len;    /* 4 or 16 */
+	uint16_t unused;
+	uint32_t scope_id;
+	uint8_t bytes[16];
+};
+
+/* One (ifindex, family) on which the instance was resolved, and what that
+ * resolver reported. */
+struct cache_sighting {
+	int32_t ifindex;
+	int32_t family; /* as in struct mdns_instance */
+	bool local;
+	bool stale; /* not confirmed since cache_mark_stale() */
+	struct cache_addr addr;
+};
+
+struct cache_type;
+
+/* One logical instance, keyed by (name, type, domain), compared
+ * case-insensitively. Read-only for callers; valid until the call that
+ * removes it (its CACHE_EVENT_REMOVED is the last look). */
+struct cache_entry {
+	const char *name;   /* instance name */
+	const char *domain; /* "local" */
+	const char *host;   /* target host name of the latest sighting, "" if none */
+	struct cache_type *type;
+	uint16_t port; /* of the latest sighting */
+	bool local;    /* any sighting is published by this host */
+	bool stale;    /* every sighting is stale */
+	uint8_t n_sightings;
+	uint8_t n_addrs;
+	uint8_t cap; /* room in sightings/addrs */
+	struct cache_sighting *sightings;
+	struct cache_addr *addrs; /* unique addresses of the sightings, first seen first */
+	struct txt *txt;          /* of the latest sighting; never NULL */
+	double first_seen, last_changed;
+	uint64_t id; /* unique for the cache's lifetime */
+	void *user;  /* caller's slot; see cache_set_release() */
+	/* private */
+	struct cache_entry *hnext, *prev, *next; /* key chain; list of the type */
+	uint64_t hash;
+};
+
+/* Every instance of one DNS-SD type. A type exists while it has entries. */
+struct cache_type {
+	const char *name;    /* "_payments._tcp" */
+	const char *service; /* "payments" */
+	size_t n_entries;
+	/* Changes whenever an entry of the type is added, changed or removed;
+	 * unique across types and across the type's lifetimes, so it can key
+	 * a derived array: same generation, same entries. */
+	uint64_t generation;
+	struct cache_entry *first; /* iterate with entry->next */
+	struct cache_type *next;   /* all types: cache_first_type(), then ->next */
+	void *user;                /* caller's slot; see cache_set_release() */
+	/* private */
+	struct cache_type *prev, *hnext, *snext;
+	uint64_t hash, shash;
+};
+
+struct cache_stats {
+	size_t instances;
+	size_t types;
+	size_t bytes; /* heap bytes the cache holds (requested sizes) */
+	uint64_t added, changed, removed;
+	uint64_t dropped[_CACHE_DROP_MAX];
+};
+
+struct cache;
+
+typedef void (*cache_event_fn)(void *userdata, enum cache_event ev, const struct cache_entry *e,
+                               unsigned changes);
+typedef void (*cache_release_fn)(void *userdata, void *user);
+
+/* New empty cache; P may be NULL for defaults. NULL on OOM. */
+struct cache *cache_new(const struct cache_params *p);
+
+/* Free every entry (no events; release hooks run) and the cache. */
+void cache_free(struct cache *c);
+
+/* Call FN after every add, change and removal (REMOVED before the entry
+ * is freed). FN must not call a cache function that modifies the cache:
+ * those return -EBUSY meanwhile. NULL disables. */
+void cache_set_event_cb(struct cache *c, cache_event_fn fn, void *userdata);
+
+/* Hooks called with a non-NULL entry->user / type->user when the entry or
+ * type is freed, so a caller can keep per-instance state in the slot. */
+void cache_set_release(struct cache *c, cache_release_fn entry_fn, cache_release_fn type_fn,
+                       void *userdata);
+
+/* Record sighting S (the resolver result for one (ifindex, family)) at
+ * time NOW. The entry takes S's host, port and TXT (latest wins) and keeps
+ * one address per sighting. Copies what it keeps. Returns CACHE_ADDED,
+ * CACHE_CHANGED, CACHE_UNCHANGED (also clears the sighting's stale mark)
+ * or CACHE_DROPPED; -EINVAL for a malformed sighting (empty or over-long
+ * names, a type with no service label, an address neither IPv4 nor IPv6),
+ * -ENOMEM (the cache is unchanged) or -EBUSY. */
+int cache_upsert(struct cache *c, const struct mdns_instance *s, double now);
+
+/* Forget the (IFINDEX, FAMILY) sighting of an instance; the entry goes
+ * with its last sighting. DOMAIN NULL means "local". Returns
+ * CACHE_REMOVED, CACHE_CHANGED, -ENOENT (no such entry or sighting) or
+ * -EBUSY. */
+int cache_remove_sighting(struct cache *c, const char *name, const char *type, const char *domain,
+                          int ifindex, int family, double now);
+
+/* Mark every sighting of TYPE (NULL: of all types) stale, e.g. when the
+ * browse restarts after avahi-daemon came back. Upserts clear the marks;
+ * cache_sweep_stale() then drops what was not seen again. Stale entries
+ * stay usable. Returns the number of entries marked or -EBUSY. */
+int cache_mark_stale(struct cache *c, const char *type);
+
+/* Remove the stale sightings of TYPE (NULL: of all types), and the
+ * entries left without one. Returns the number of entries removed or
+ * -EBUSY. */
+int cache_sweep_stale(struct cache *c, const char *type, double now);
+
+/* Remove every entry of TYPE. Returns the number removed or -EBUSY. */
+int cache_clear_type(struct cache *c, const char *type, double now);
+
+/* O(1) lookups; NULL when absent. DOMAIN NULL means "local". */
+struct cache_entry *cache_find(const struct cache *c, const char *name, const char *type,
+                               const char *domain);
+struct cache_type *cache_find_type(const struct cache *c, const char *type);
+
+/* The first type whose service label is SERVICE ("payments" finds
+ * "_payments._tcp"); cache_service_next() gives the others (e.g. the
+ * "_udp" one) in no particular order. */
+struct cache_type *cache_find_service(const struct cache *c, const char *service);
+struct cache_type *cache_service_next(const struct cache_type *t);
+
+/* First type for iteration (then type->next), or NULL. */
+struct cache_type *cache_first_type(const struct cache *c);
+
+void cache_get_stats(const struct cache *c, struct cache_stats *ret);
+
+/* The service label of TYPE ("_payments._tcp" -> "payments") into BUF.
+ * Returns its length or -EINVAL (no label, or over CACHE_SERVICE_MAX). */
+int cache_service_of(const char *type, char *buf, size_t len);
+
+/* A socket address for A and PORT. Returns its length. */
+socklen_t cache_addr_sockaddr(const struct cache_addr *a, uint16_t port,
+                              struct sockaddr_storage *ret);
+
+/* A as text ("192.0.2.1", "fe80::1%2" with a scope) into BUF (at least 64
+ * bytes). Returns BUF. */
+const char *cache_addr_format(const struct cache_addr *a, char *buf, size_t len);
