@@ -15,4 +15,9 @@ tests_unit_test_wire_version_LDADD = $(WIRE_TEST_LIBS)
 tests_unit_test_wire_response_SOURCES = tests/unit/test-wire-response.c
 tests_unit_test_wire_response_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_wire_response_LDADD = $(WIRE_TEST_LIBS)
+check_PROGRAMS += tests/unit/test-server
+TESTS += tests/unit/test-server
+tests_unit_test_server_SOURCES = tests/unit/test-server.c
+tests_unit_test_server_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_server_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIBS)
 # end wire/client tests
