@@ -76,3 +76,23 @@ tests_fuzz_fuzz_txt_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_REPLAY
 tests_fuzz_fuzz_txt_LDFLAGS = $(AM_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/corpus/txt
+# wire/client tests
+WIRE_TEST_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+WIRE_TEST_LIBS = wire/libwire.la $(JANSSON_LIBS)
+check_PROGRAMS += tests/unit/test-wire tests/unit/test-wire-version tests/unit/test-wire-response
+TESTS += tests/unit/test-wire tests/unit/test-wire-version tests/unit/test-wire-response
+tests_unit_test_wire_SOURCES = tests/unit/test-wire.c
+tests_unit_test_wire_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_wire_LDADD = $(WIRE_TEST_LIBS)
+tests_unit_test_wire_version_SOURCES = tests/unit/test-wire-version.c
+tests_unit_test_wire_version_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_wire_version_LDADD = $(WIRE_TEST_LIBS)
+tests_unit_test_wire_response_SOURCES = tests/unit/test-wire-response.c
+tests_unit_test_wire_response_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_wire_response_LDADD = $(WIRE_TEST_LIBS)
+check_PROGRAMS += tests/unit/test-server
+TESTS += tests/unit/test-server
+tests_unit_test_server_SOURCES = tests/unit/test-server.c
+tests_unit_test_server_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_server_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIBS)
+# end wire/client tests

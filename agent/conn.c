@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-connection I/O of the socket server: lines in, ordered replies out,
+ * with every buffer and wait bounded. */
+#include "agent/conn.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "wire/response.h"
+
+#define IN_MIN_CAP   4096
+#define OUT_KEEP_CAP (64 * 1024) /* larger output buffers are freed once empty */
+#define IN_KEEP_CAP  (16 * 1024)
+
+enum conn_state {
+	CONN_OPEN,
+	CONN_DRAINING, /* no more input: close once output is written and no reply is held */
+	CONN_DEAD,     /* fd closed; freed before the next poll */
+};
+
+struct conn_watch {
+	struct conn_watch *next;
+	uint64_t id;
+	void *data;
+	void (*destroy)(void *data);
+};
+
+struct conn {
+	struct conn_env *env;
+	struct conn *prev, *next; /* env->all */
+	struct conn *pending_next;
+	bool pending; /* on env->pending */
+	enum conn_state state;
+	int fd;
+	uint64_t id;
+	ev_io rio, wio;
+	ev_timer idle;
+	ev_tstamp last_activity;
+	bool read_eof;
+	bool peer_gone; /* hung up both ways: held replies cannot be delivered */
+
+	char *in;
+	size_t in_len, in_cap;
+	size_t in_scanned; /* in[0..in_scanned) holds no newline of the current line */
+
+	char *out;
+	size_t out_off, out_len, out_cap;
+
+	const struct wire_request *cur; /* request being handled */
+	bool cur_answered;
+	bool held;   /* a deferred reply is outstanding */
+	bool resume; /* process buffered input before the next poll */
+	json_t *held_id;
+	void (*hold_cancel)(void *data);
+	void *hold_data;
+
+	struct conn_watch *watches;
+	size_t n_watches;
+	uint64_t next_watch;
+
+	pid_t pid;
+	uid_t uid;
+};
+
+static void schedule(struct conn *c)
+{
+	struct conn_env *env = c->env;
+
+	if (!c->pending) {
+		c->pending = true;
+		c->pending_next = env->pending;
+		env->pending = c;
+	}
+	ev_prepare_start(env->loop, &env->prepare);
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	c->state = CONN_DEAD;
+	ev_io_stop(c->env->loop, &c->rio);
+	ev_io_stop(c->env->loop, &c->wio);
+	ev_timer_stop(c->env->loop, &c->idle);
+	close(c->fd);
+	c->fd = -1;
+	c->env->stats.conns_current--;
+	schedule(c);
+}
+
+/* Unlink and free a dead connection, running its destructors. */
+static void conn_destroy(struct conn *c)
+{
+	struct conn_env *env = c->env;
+
+	if (c->held && c->hold_cancel)
+		c->hold_cancel(c->hold_data);
+	json_decref(c->held_id);
+	while (c->watches) {
+		struct conn_watch *w = c->watches;
+
+		c->watches = w->next;
+		if (w->destroy)
+			w->destroy(w->data);
+		free(w);
+	}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		env->all = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+int conn_send_json(struct conn *c, const json_t *msg)
+{
+	size_t len, need;
+
+	if (c->state == CONN_DEAD)
+		return -EPIPE;
+	if (c->out_len - c->out_off > c->env->limits.max_output) {
+		c->env->stats.dropped_slow++;
+		conn_close(c);
+		return -ENOBUFS;
+	}
+	len = json_dumpb(msg, NULL, 0, WIRE_DUMP_FLAGS);
+	if (len == 0)
+		return -ENOMEM;
+	need = len + 1;
+	if (c->out_cap - c->out_len < need && c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	if (c->out_cap - c->out_len < need) {
+		size_t cap = c->out_cap ? c->out_cap * 2 : 4096;
+		char *p;
+
+		while (cap - c->out_len < need)
+			cap *= 2;
+		p = realloc(c->out, cap);
+		if (!p)
+			return -ENOMEM;
+		c->out = p;
+		c->out_cap = cap;
+	}
+	if (json_dumpb(msg, c->out + c->out_len, len, WIRE_DUMP_FLAGS) != len)
+		return -ENOMEM;
+	c->out_len += len;
+	c->out[c->out_len++] = '\n';
+	schedule(c);
+	return 0;
+}
+
+static int send_error(struct conn *c, const json_t *id, enum wire_code code, const char *msg)
+{
+	json_t *m = wire_response_error(id, code, msg);
+	int r;
+
+	c->env->stats.errors++;
+	if (!m)
+		return -ENOMEM;
+	r = conn_send_json(c, m);
+	json_decref(m);
+	return r;
+}
+
+static int send_ok(struct conn *c, const json_t *id, json_t *body)
+{
+	json_t *m = wire_response_ok(id, body);
+	int r;
+
+	if (!m)
+		return send_error(c, id, WIRE_INTERNAL, "cannot build the response");
+	r = conn_send_json(c, m);
+	json_decref(m);
+	return r;
+}
+
+int conn_reply_ok(struct conn *c, const struct wire_request *req, json_t *body)
+{
+	if (!req || req != c->cur || c->cur_answered) {
+		json_decref(body);
+		return -EALREADY;
+	}
+	c->cur_answered = true;
+	return send_ok(c, req->id, body);
+}
+
+int conn_reply_error(struct conn *c, const struct wire_request *req, enum wire_code code,
+                     const char *fmt, ...)
+{
+	char msg[WIRE_MSG_MAX];
+	va_list ap;
+
+	if (!req || req != c->cur || c->cur_answered)
+		return -EALREADY;
+	c->cur_answered = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return send_error(c, req->id, code, msg);
+}
+
+int conn_hold(struct conn *c, const struct wire_request *req, void (*cancel)(void *data),
+              void *data)
+{
+	if (!req || req != c->cur || c->cur_answered || c->held)
+		return -EALREADY;
+	c->cur_answered = true;
+	c->held = true;
+	c->held_id = req->id ? json_incref(req->id) : NULL;
+	c->hold_cancel = cancel;
+	c->hold_data = data;
+	return 0;
+}
+
+/* Forget the held request and arrange for pipelined input to resume. */
+static json_t *unhold(struct conn *c)
+{
+	json_t *id = c->held_id;
+
+	c->held = false;
+	c->held_id = NULL;
+	c->hold_cancel = NULL;
+	c->hold_data = NULL;
+	c->resume = true;
+	schedule(c);
+	return id;
+}
+
+int conn_release_ok(struct conn *c, json_t *body)
+{
+	json_t *id;
+	int r;
+
+	if (!c->held) {
+		json_decref(body);
+		return -EALREADY;
+	}
+	id = unhold(c);
+	r = send_ok(c, id, body);
+	json_decref(id);
+	return r;
+}
+
+int conn_release_error(struct conn *c, enum wire_code code, const char *fmt, ...)
+{
+	char msg[WIRE_MSG_MAX];
+	json_t *id;
+	va_list ap;
+	int r;
+
+	if (!c->held)
+		return -EALREADY;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	id = unhold(c);
+	r = send_error(c, id, code, msg);
+	json_decref(id);
+	return r;
+}
+
+uint64_t conn_watch_add(struct conn *c, void *data, void (*destroy)(void *data))
+{
+	struct conn_watch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return 0;
+	w->id = ++c->next_watch;
+	w->data = data;
+	w->destroy = destroy;
+	w->next = c->watches;
+	c->watches = w;
+	c->n_watches++;
+	return w->id;
+}
+
+void *conn_watch_get(const struct conn *c, uint64_t id)
+{
+	for (const struct conn_watch *w = c->watches; w; w = w->next)
+		if (w->id == id)
+			return w->data;
+	return NULL;
+}
+
+int conn_watch_remove(struct conn *c, uint64_t id)
+{
+	for (struct conn_watch **p = &c->watches; *p; p = &(*p)->next) {
+		struct conn_watch *w = *p;
+
+		if (w->id != id)
+			continue;
+		*p = w->next;
+		c->n_watches--;
+		if (w->destroy)
+			w->destroy(w->data);
+		free(w);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+size_t conn_watch_count(const struct conn *c)
+{
+	return c->n_watches;
+}
+
+uint64_t conn_id(const struct conn *c)
+{
+	return c->id;
+}
+
+pid_t conn_peer_pid(const struct conn *c)
+{
+	return c->pid;
+}
+
+uid_t conn_peer_uid(const struct conn *c)
+{
+	return c->uid;
+}
+
+static bool is_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return false;
+	return true;
+}
+
+/* Parse and hand one line to the handler. */
+static void dispatch(struct conn *c, const char *line, size_t len)
+{
+	struct conn_env *env = c->env;
+	struct wire_request req;
+	struct wire_err err;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (is_blank(line, len))
+		return;
+	env->stats.requests++;
+	if (wire_request_parse(line, len, &req, &err) < 0) {
+		send_error(c, req.id, err.code, err.msg);
+	} else {
+		c->cur = &req;
+		c->cur_answered = false;
+		env->handler(env->userdata, c, &req);
+		if (!c->cur_answered && c->state != CONN_DEAD)
+			send_error(c, req.id, WIRE_INTERNAL, "the request was not answered");
+		c->cur = NULL;
+	}
+	wire_request_clear(&req);
+}
+
+/* Dispatch every complete buffered line while C is open and not held. */
+static void process_input(struct conn *c)
+{
+	size_t start = 0;
+
+	while (c->state == CONN_OPEN && !c->held) {
+		size_t from = c->in_scanned > start ? c->in_scanned : start;
+		char *nl = memchr(c->in + from, '\n', c->in_len - from);
+		size_t end;
+
+		if (!nl) {
+			c->in_scanned = c->in_len;
+			break;
+		}
+		end = (size_t)(nl - c->in);
+		c->in_scanned = end + 1;
+		dispatch(c, c->in + start, end - start);
+		start = end + 1;
+	}
+	if (start > 0) {
+		memmove(c->in, c->in + start, c->in_len - start);
+		c->in_len -= start;
+		c->in_scanned = c->in_scanned > start ? c->in_scanned - start : 0;
+	}
+	if (c->in_len == 0 && c->in_cap > IN_KEEP_CAP) {
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
+	}
+}
+
+static size_t in_limit(const struct conn *c)
+{
+	return c->env->limits.max_line + 1; /* the line and its newline */
+}
+
+/* Process what was read, then decide whether to keep reading. */
+static void conn_advance(struct conn *c)
+{
+	struct conn_env *env = c->env;
+
+	process_input(c);
+	if (c->state != CONN_OPEN)
+		return;
+	if (c->held) {
+		if (c->peer_gone) {
+			conn_close(c); /* nobody is left to read the held reply */
+			return;
+		}
+		/* Keep reading while there is room, to notice a hang-up. */
+		if (c->in_len >= in_limit(c) || c->read_eof)
+			ev_io_stop(env->loop, &c->rio);
+		else
+			ev_io_start(env->loop, &c->rio);
+		return;
+	}
+	if (c->read_eof) {
+		/* A last line without newline still counts (e.g. printf | socat). */
+		if (c->in_len > 0)
+			dispatch(c, c->in, c->in_len);
+		c->in_len = c->in_scanned = 0;
+		if (c->state == CONN_OPEN)
+			c->state = CONN_DRAINING;
+		schedule(c);
+		return;
+	}
+	if (c->in_len >= in_limit(c)) {
+		char msg[WIRE_MSG_MAX];
+
+		env->stats.too_large++;
+		snprintf(msg, sizeof(msg), "request line longer than %zu bytes",
+		         env->limits.max_line);
+		send_error(c, NULL, WIRE_TOO_LARGE, msg);
+		if (c->state == CONN_OPEN)
+			c->state = CONN_DRAINING;
+		ev_io_stop(env->loop, &c->rio);
+		schedule(c);
+		return;
+	}
+	ev_io_start(env->loop, &c->rio);
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+	ssize_t n;
+
+	if (c->in_len == c->in_cap) {
+		size_t cap = c->in_cap ? c->in_cap * 2 : IN_MIN_CAP;
+		char *p;
+
+		if (c->in_cap >= in_limit(c)) {
+			/* Full while a reply is held: wait for conn_release_*(). */
+			ev_io_stop(loop, &c->rio);
+			return;
+		}
+
+		if (cap > in_limit(c))
+			cap = in_limit(c);
+		p = realloc(c->in, cap);
+		if (!p) {
+			conn_close(c);
+			return;
+		}
+		c->in = p;
+		c->in_cap = cap;
+	}
+	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		conn_close(c); /* ECONNRESET and friends: the peer is gone */
+		return;
+	}
+	if (n == 0) {
+		/* EOF. After shutdown(SHUT_WR) the peer still reads: answer what
+		 * it sent, then close. POLLHUP means it closed both ways. */
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+
+		c->read_eof = true;
+		c->peer_gone = poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR));
+		ev_io_stop(loop, &c->rio);
+	} else {
+		c->in_len += (size_t)n;
+		c->last_activity = ev_now(loop);
+	}
+	conn_advance(c);
+}
+
+/* Write pending output; start the write watcher only while some remains. */
+static void conn_flush(struct conn *c)
+{
+	struct ev_loop *loop = c->env->loop;
+
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			c->last_activity = ev_now(loop);
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ev_io_start(loop, &c->wio);
+			return;
+		} else {
+			conn_close(c); /* EPIPE, ECONNRESET */
+			return;
+		}
+	}
+	c->out_off = c->out_len = 0;
+	ev_io_stop(loop, &c->wio);
+	if (c->out_cap > OUT_KEEP_CAP) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
+	if (c->state == CONN_DRAINING && !c->held)
+		conn_close(c);
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	conn_flush(w->data);
+}
+
+static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+	ev_tstamp now = ev_now(loop), after;
+
+	if (c->n_watches > 0 || c->held)
+		c->last_activity = now;
+	after = c->last_activity + c->env->limits.idle_timeout - now;
+	if (after <= 0) {
+		c->env->stats.timed_out++;
+		conn_close(c);
+		return;
+	}
+	w->repeat = after;
+	ev_timer_again(loop, w);
+}
+
+/* Before each poll: free dead connections, resume released ones, write output. */
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct conn_env *env = w->data;
+
+	while (env->pending) {
+		struct conn *c = env->pending, *next;
+
+		env->pending = NULL;
+		for (; c; c = next) {
+			next = c->pending_next;
+			c->pending = false;
+			if (c->state == CONN_DEAD) {
+				conn_destroy(c);
+				continue;
+			}
+			if (c->resume) {
+				c->resume = false;
+				conn_advance(c);
+			}
+			if (c->state != CONN_DEAD)
+				conn_flush(c);
+		}
+	}
+	ev_prepare_stop(loop, w);
+}
+
+void conn_env_init(struct conn_env *env, struct ev_loop *loop)
+{
+	memset(env, 0, sizeof(*env));
+	env->loop = loop;
+	ev_prepare_init(&env->prepare, prepare_cb);
+	env->prepare.data = env;
+}
+
+void conn_env_fini(struct conn_env *env)
+{
+	if (!env->loop)
+		return;
+	env->pending = NULL;
+	while (env->all) {
+		struct conn *c = env->all;
+
+		conn_close(c);
+		conn_destroy(c);
+	}
+	env->pending = NULL;
+	ev_prepare_stop(env->loop, &env->prepare);
+}
+
+int conn_new(struct conn_env *env, int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->env = env;
+	c->fd = fd;
+	c->id = ++env->next_id;
+	c->pid = -1;
+	c->uid = (uid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+	}
+	ev_io_init(&c->rio, read_cb, fd, EV_READ);
+	c->rio.data = c;
+	ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+	c->wio.data = c;
+	ev_init(&c->idle, idle_cb);
+	c->idle.data = c;
+	c->last_activity = ev_now(env->loop);
+	if (env->limits.idle_timeout > 0) {
+		c->idle.repeat = env->limits.idle_timeout;
+		ev_timer_again(env->loop, &c->idle);
+	}
+	c->next = env->all;
+	if (env->all)
+		env->all->prev = c;
+	env->all = c;
+	env->stats.conns_current++;
+	ev_io_start(env->loop, &c->rio);
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* One consumer connection of the socket server: bounded line input, ordered
+ * replies, bounded output, idle timeout, and state attached by watches. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+#include "wire/request.h"
+
+struct conn;
+
+/* Per-server limits; server_limits_default() gives the defaults below. */
+struct server_limits {
+	size_t max_line;     /* request bytes without newline, <= WIRE_MAX_LINE (64 KiB) */
+	size_t max_output;   /* pending output before the reader is dropped (4 MiB) */
+	unsigned max_conns;  /* concurrent connections (1024) */
+	double idle_timeout; /* seconds without traffic (300); 0 = never. Not applied
+	                        while a watch is attached or a reply is held. */
+};
+
+/* Counters for the status op; all monotonic except conns_current. */
+struct server_stats {
+	uint64_t conns_current;
+	uint64_t conns_total;   /* accepted, including those refused as busy */
+	uint64_t requests;      /* request lines received */
+	uint64_t errors;        /* error responses sent */
+	uint64_t dropped_slow;  /* dropped for exceeding max_output */
+	uint64_t rejected_busy; /* refused beyond max_conns */
+	uint64_t timed_out;     /* closed by the idle timeout */
+	uint64_t too_large;     /* closed for an over-long line */
+};
+
+/* Called once per valid request, in order. The handler must, before it
+ * returns, either reply exactly once (conn_reply_ok/conn_reply_error) or
+ * defer with conn_hold(). REQ is valid only during the call. If it does
+ * neither, the server answers "internal". */
+typedef void (*server_handler_fn)(void *userdata, struct conn *c, const struct wire_request *req);
+
+/* State shared by the connections of one server; embedded in struct server
+ * (server.c) and private to server.c and conn.c. */
+struct conn_env {
+	struct ev_loop *loop;
+	struct server_limits limits;
+	server_handler_fn handler;
+	void *userdata;
+	struct server_stats stats;
+	struct conn *all;     /* every connection not yet freed */
+	struct conn *pending; /* connections to flush, resume or free before the next poll */
+	uint64_t next_id;
+	ev_prepare prepare;
+};
+
+/* --- for server.c ------------------------------------------------------ */
+
+/* Initialise ENV (not the limits/handler members, set by the caller). */
+void conn_env_init(struct conn_env *env, struct ev_loop *loop);
+/* Free every connection at once (running watch and hold destructors). */
+void conn_env_fini(struct conn_env *env);
+/* Take ownership of accepted, non-blocking FD. Returns 0 or -ENOMEM (FD is
+ * closed either way on failure). */
+int conn_new(struct conn_env *env, int fd);
+
+/* --- for request handlers --------------------------------------------- */
+
+/* Queue MSG (not consumed) as one line. Output is written before the loop
+ * next polls. Returns 0; -EPIPE if C is closing; -ENOBUFS if C's pending
+ * output exceeded max_output, in which case C is dropped; -ENOMEM. */
+int conn_send_json(struct conn *c, const json_t *msg);
+
+/* Reply to REQ (the request being handled) with {"id","ok":true} plus the
+ * members of BODY (an object or NULL; consumed). Returns as conn_send_json,
+ * or -EALREADY if REQ was already answered or is not C's current request. */
+int conn_reply_ok(struct conn *c, const struct wire_request *req, json_t *body);
+
+/* Reply to REQ with an error CODE and a printf-formatted message. */
+int conn_reply_error(struct conn *c, const struct wire_request *req, enum wire_code code,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Defer the reply to REQ: C processes no further request until
+ * conn_release_ok()/conn_release_error(). If C closes first, CANCEL(DATA) is
+ * called (once, before C is freed) unless CANCEL is NULL. Returns 0 or
+ * -EALREADY if REQ was already answered. */
+int conn_hold(struct conn *c, const struct wire_request *req, void (*cancel)(void *data),
+              void *data);
+
+/* Send the deferred reply and resume processing C's pipelined requests.
+ * Returns as conn_reply_ok, -EALREADY if nothing is held. */
+int conn_release_ok(struct conn *c, json_t *body);
+int conn_release_error(struct conn *c, enum wire_code code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Attach DATA (e.g. a watch's state) to C. DESTROY(DATA) runs when it is
+ * removed or C closes. Returns the attachment id (1, 2, ... per connection;
+ * use it as the watch id), or 0 on OOM (DATA then stays the caller's). A
+ * connection with an attachment is never closed for idleness. */
+uint64_t conn_watch_add(struct conn *c, void *data, void (*destroy)(void *data));
+/* The DATA attached under ID, or NULL. */
+void *conn_watch_get(const struct conn *c, uint64_t id);
+/* Detach ID and run its destructor. Returns 0 or -ENOENT. */
+int conn_watch_remove(struct conn *c, uint64_t id);
+size_t conn_watch_count(const struct conn *c);
+
+/* Close C now, dropping unsent output. Destructors run before the next
+ * poll; C must not be used after the current callback returns. */
+void conn_close(struct conn *c);
+
+/* Unique id of C within its server (for logs). */
+uint64_t conn_id(const struct conn *c);
+/* Peer credentials from SO_PEERCRED (-1 if unknown). */
+pid_t conn_peer_pid(const struct conn *c);
+uid_t conn_peer_uid(const struct conn *c);

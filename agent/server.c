@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/* The consumer socket's listener: safe socket-file setup, accepting under a
+ * connection cap, and handing connections to conn.c. */
+#include "agent/server.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "wire/response.h"
+
+#define ACCEPT_BATCH   64  /* connections accepted per wake-up */
+#define ACCEPT_BACKOFF 1.0 /* seconds to pause accepting when out of fds */
+
+struct server {
+	struct conn_env env;
+	char *path;
+	int fd;
+	dev_t dev; /* identity of the socket file we bound, to unlink only ours */
+	ino_t ino;
+	ev_io lio;
+	ev_timer backoff;
+	char *busy_line; /* sent to connections beyond max_conns */
+	size_t busy_len;
+};
+
+void server_limits_default(struct server_limits *l)
+{
+	l->max_line = WIRE_MAX_LINE;
+	l->max_output = 4 * 1024 * 1024;
+	l->max_conns = 1024;
+	l->idle_timeout = 300;
+}
+
+static int fail_msg(char *err, size_t errlen, int r, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static int fail_msg(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+static void make_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, path, strlen(path) + 1);
+}
+
+/* Remove a stale socket at PATH; refuse a live one or a non-socket. */
+static int clear_stale(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return fail_msg(err, errlen, -errno, "cannot stat \"%s\": %s", path,
+		                strerror(errno));
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return fail_msg(err, errlen, -EEXIST, "\"%s\" exists and is not a socket", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail_msg(err, errlen, -errno, "socket: %s", strerror(errno));
+	make_addr(path, &sa);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r < 0)
+		r = -errno;
+	close(fd);
+	/* EAGAIN: a listener whose backlog is full, still alive. */
+	if (r == 0 || r == -EAGAIN)
+		return fail_msg(err, errlen, -EADDRINUSE,
+		                "another process is listening on \"%s\"; not replacing it", path);
+	if (r != -ECONNREFUSED)
+		return fail_msg(err, errlen, r, "cannot probe existing socket \"%s\": %s", path,
+		                strerror(-r));
+	if (unlink(path) < 0 && errno != ENOENT)
+		return fail_msg(err, errlen, -errno, "cannot remove stale socket \"%s\": %s", path,
+		                strerror(errno));
+	return 0;
+}
+
+static int lookup_group(const char *group, gid_t *ret, char *err, size_t errlen)
+{
+	struct group gr, *res = NULL;
+	char buf[16384], *end;
+	unsigned long n;
+	int r;
+
+	errno = 0;
+	n = strtoul(group, &end, 10);
+	if (*group && !*end && errno == 0 && n < (gid_t)-1) {
+		*ret = (gid_t)n;
+		return 0;
+	}
+	r = getgrnam_r(group, &gr, buf, sizeof(buf), &res);
+	if (r != 0)
+		return fail_msg(err, errlen, -r, "cannot look up group \"%s\": %s", group,
+		                strerror(r));
+	if (!res)
+		return fail_msg(err, errlen, -ENOENT, "no such group \"%s\"", group);
+	*ret = gr.gr_gid;
+	return 0;
+}
+
+static int open_socket(struct server *s, mode_t mode, const char *group, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	mode_t old;
+	gid_t gid;
+	int r;
+
+	r = clear_stale(s->path, err, errlen);
+	if (r < 0)
+		return r;
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return fail_msg(err, errlen, -errno, "socket: %s", strerror(errno));
+	make_addr(s->path, &sa);
+	/* Nobody may connect before the final mode is set. */
+	old = umask(0177);
+	r = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r < 0)
+		r = -errno;
+	umask(old);
+	if (r < 0)
+		return fail_msg(err, errlen, r, "cannot bind \"%s\": %s", s->path, strerror(-r));
+	if (lstat(s->path, &st) == 0) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
+	if (chmod(s->path, mode) < 0)
+		return fail_msg(err, errlen, -errno, "cannot chmod \"%s\" to %04o: %s", s->path,
+		                (unsigned)mode, strerror(errno));
+	if (group) {
+		r = lookup_group(group, &gid, err, errlen);
+		if (r < 0)
+			return r;
+		if (chown(s->path, (uid_t)-1, gid) < 0)
+			return fail_msg(err, errlen, -errno,
+			                "cannot chown \"%s\" to group \"%s\": %s", s->path, group,
+			                strerror(errno));
+	}
+	if (listen(s->fd, SOMAXCONN) < 0)
+		return fail_msg(err, errlen, -errno, "cannot listen on \"%s\": %s", s->path,
+		                strerror(errno));
+	return 0;
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct server *s = w->data;
+
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* Out of descriptors: the listener would stay readable
+				 * and spin, so pause accepting for a moment. */
+				ev_io_stop(loop, &s->lio);
+				ev_timer_set(&s->backoff, ACCEPT_BACKOFF, 0);
+				ev_timer_start(loop, &s->backoff);
+			}
+			return;
+		}
+		s->env.stats.conns_total++;
+		if (s->env.stats.conns_current >= s->env.limits.max_conns) {
+			/* Best effort: a fresh socket buffer takes one short line. */
+			if (send(fd, s->busy_line, s->busy_len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				errno = 0;
+			close(fd);
+			s->env.stats.rejected_busy++;
+			s->env.stats.errors++;
+			continue;
+		}
+		conn_new(&s->env, fd);
+	}
+}
+
+static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+
+	ev_io_start(loop, &s->lio);
+}
+
+int server_new(struct ev_loop *loop, const char *path, mode_t mode, const char *group,
+               const struct server_limits *limits, server_handler_fn handler, void *userdata,
+               struct server **ret, char *err, size_t errlen)
+{
+	struct server *s = NULL;
+	json_t *busy = NULL;
+	int r;
+
+	*ret = NULL;
+	if (!path || !*path)
+		return fail_msg(err, errlen, -EINVAL, "empty socket path");
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return fail_msg(err, errlen, -ENAMETOOLONG,
+		                "socket path \"%s\" is longer than %zu bytes", path,
+		                sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return fail_msg(err, errlen, -ENOMEM, "out of memory");
+	s->fd = -1;
+	conn_env_init(&s->env, loop);
+	if (limits)
+		s->env.limits = *limits;
+	else
+		server_limits_default(&s->env.limits);
+	if (s->env.limits.max_line == 0 || s->env.limits.max_line > WIRE_MAX_LINE)
+		s->env.limits.max_line = WIRE_MAX_LINE;
+	s->env.handler = handler;
+	s->env.userdata = userdata;
+	s->path = strdup(path);
+	busy = wire_response_error(NULL, WIRE_BUSY, "too many connections");
+	s->busy_line = busy ? wire_dump_line(busy, &s->busy_len) : NULL;
+	json_decref(busy);
+	if (!s->path || !s->busy_line) {
+		r = fail_msg(err, errlen, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	r = open_socket(s, mode, group, err, errlen);
+	if (r < 0)
+		goto fail;
+	ev_io_init(&s->lio, accept_cb, s->fd, EV_READ);
+	s->lio.data = s;
+	ev_init(&s->backoff, backoff_cb);
+	s->backoff.data = s;
+	ev_io_start(loop, &s->lio);
+	*ret = s;
+	return 0;
+fail:
+	server_free(s);
+	return r;
+}
+
+void server_free(struct server *s)
+{
+	struct stat st;
+
+	if (!s)
+		return;
+	conn_env_fini(&s->env);
+	if (s->env.loop) {
+		ev_io_stop(s->env.loop, &s->lio);
+		ev_timer_stop(s->env.loop, &s->backoff);
+	}
+	if (s->fd >= 0) {
+		close(s->fd);
+		if (s->ino && lstat(s->path, &st) == 0 && st.st_dev == s->dev &&
+		    st.st_ino == s->ino)
+			unlink(s->path);
+	}
+	free(s->path);
+	free(s->busy_line);
+	free(s);
+}
+
+void server_get_stats(const struct server *s, struct server_stats *ret)
+{
+	*ret = s->env.stats;
+}
+
+const char *server_path(const struct server *s)
+{
+	return s->path;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* The consumer socket: a Unix SOCK_STREAM listener on a libev loop that
+ * parses request lines with wire/ and hands them to one handler. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "agent/conn.h"
+
+struct server;
+
+/* Fill L with the defaults: 64 KiB lines, 4 MiB pending output, 1024
+ * connections, 300 s idle timeout. */
+void server_limits_default(struct server_limits *l);
+
+/* Listen on PATH (at most sizeof(sun_path) - 1 bytes). The socket is bound
+ * under umask 0177, then given MODE (e.g. 0660) and, if GROUP is not NULL,
+ * that group (name or number). A stale socket file (nobody accepting) is
+ * replaced; a live one is left alone (-EADDRINUSE); any other existing file
+ * is refused (-EEXIST). LIMITS may be NULL for the defaults. HANDLER is
+ * called with USERDATA for every valid request. Returns 0 and the server in
+ * *ret, or a negative errno with a message in ERR. */
+int server_new(struct ev_loop *loop, const char *path, mode_t mode, const char *group,
+               const struct server_limits *limits, server_handler_fn handler, void *userdata,
+               struct server **ret, char *err, size_t errlen);
+
+/* Close every connection (running their destructors), stop listening and
+ * remove the socket file if it is still the one this server created. Not to
+ * be called from inside the handler. NULL is fine. */
+void server_free(struct server *s);
+
+/* Copy the counters. */
+void server_get_stats(const struct server *s, struct server_stats *ret);
+
+/* The path the server listens on. */
+const char *server_path(const struct server *s);

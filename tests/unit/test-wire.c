@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of request parsing and validation (wire/request.c), with
+ * parse -> print -> parse round trips. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/request.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			failures++;                                                                \
+		}                                                                                  \
+	} while (0)
+
+static int parse(const char *line, struct wire_request *req, struct wire_err *err)
+{
+	memset(err, 0, sizeof(*err));
+	return wire_request_parse(line, strlen(line), req, err);
+}
+
+/* Lines that must be rejected, with their code and a piece of the message. */
+static const struct {
+	const char *line;
+	enum wire_code code;
+	const char *msg;
+} bad[] = {
+        {"", WIRE_BAD_REQUEST, "malformed JSON"},
+        {"{", WIRE_BAD_REQUEST, "malformed JSON"},
+        {"{\"op\":\"list\"} x", WIRE_BAD_REQUEST, "malformed JSON"},
+        {"[1,2]", WIRE_BAD_REQUEST, "must be a JSON object"},
+        {"\"list\"", WIRE_BAD_REQUEST, "must be a JSON object"},
+        {"{}", WIRE_BAD_REQUEST, "missing \"op\""},
+        {"{\"op\":7}", WIRE_BAD_REQUEST, "\"op\" must be a string"},
+        {"{\"op\":\"frobnicate\"}", WIRE_UNKNOWN_OP, "unknown op \"frobnicate\""},
+        {"{\"op\":\"list\",\"colour\":1}", WIRE_BAD_REQUEST,
+         "unknown field \"colour\" for op \"list\""},
+        {"{\"op\":\"status\",\"service\":\"x\"}", WIRE_BAD_REQUEST, "unknown field \"service\""},
+        {"{\"op\":\"list\",\"op\":\"list\"}", WIRE_BAD_REQUEST, "duplicate"},
+        {"{\"op\":\"list\",\"service\":5}", WIRE_BAD_REQUEST, "\"service\" must be a string"},
+        {"{\"op\":\"list\",\"service\":\"\"}", WIRE_BAD_REQUEST, "must not be empty"},
+        {"{\"op\":\"list\",\"service\":\"a\\nb\"}", WIRE_BAD_REQUEST, "control character"},
+        {"{\"op\":\"list\",\"tags\":\"eu\"}", WIRE_BAD_REQUEST, "\"tags\" must be an array"},
+        {"{\"op\":\"list\",\"tags\":[\"eu\",3]}", WIRE_BAD_REQUEST, "\"tags[]\" must be a string"},
+        {"{\"op\":\"list\",\"txt\":[]}", WIRE_BAD_REQUEST, "\"txt\" must be an object"},
+        {"{\"op\":\"list\",\"txt\":{\"a\":1}}", WIRE_BAD_REQUEST,
+         "value for \"a\" must be a string"},
+        {"{\"op\":\"list\",\"txt\":{\"a=b\":\"c\"}}", WIRE_BAD_REQUEST, "not a valid TXT key"},
+        {"{\"op\":\"list\",\"family\":\"ipv5\"}", WIRE_BAD_REQUEST, "unknown value \"ipv5\""},
+        {"{\"op\":\"list\",\"family\":4}", WIRE_BAD_REQUEST, "\"family\" must be a string"},
+        {"{\"op\":\"list\",\"version\":\">=x.1\"}", WIRE_BAD_REQUEST, "cannot parse"},
+        {"{\"op\":\"list\",\"version\":2}", WIRE_BAD_REQUEST, "\"version\" must be a string"},
+        {"{\"op\":\"list\",\"policy\":\"random\"}", WIRE_BAD_REQUEST, "unknown field \"policy\""},
+        {"{\"op\":\"resolve\"}", WIRE_BAD_REQUEST, "resolve needs \"service\""},
+        {"{\"op\":\"resolve\",\"service\":\"a\",\"policy\":\"Round Robin\"}", WIRE_BAD_REQUEST,
+         "not a policy name"},
+        {"{\"op\":\"resolve\",\"service\":\"a\",\"prefer\":\"remote\"}", WIRE_BAD_REQUEST,
+         "unknown value \"remote\""},
+        {"{\"op\":\"resolve\",\"service\":\"a\",\"key\":1}", WIRE_BAD_REQUEST, "\"key\" must be"},
+        {"{\"op\":\"report\",\"result\":\"ok\"}", WIRE_BAD_REQUEST, "report needs \"instance\""},
+        {"{\"op\":\"report\",\"instance\":\"i\"}", WIRE_BAD_REQUEST, "report needs \"result\""},
+        {"{\"op\":\"report\",\"instance\":\"i\",\"result\":\"maybe\"}", WIRE_BAD_REQUEST,
+         "unknown value \"maybe\""},
+        {"{\"op\":\"report\",\"instance\":\"i\",\"result\":\"ok\",\"latency_ms\":-1}",
+         WIRE_BAD_REQUEST, "latency_ms"},
+        {"{\"op\":\"report\",\"instance\":\"i\",\"result\":\"ok\",\"latency_ms\":\"3\"}",
+         WIRE_BAD_REQUEST, "latency_ms"},
+        {"{\"op\":\"report\",\"instance\":\"i\",\"result\":\"ok\",\"tags\":[]}", WIRE_BAD_REQUEST,
+         "unknown field \"tags\" for op \"report\""},
+        {"{\"op\":\"unwatch\"}", WIRE_BAD_REQUEST, "unwatch needs \"watch\""},
+        {"{\"op\":\"unwatch\",\"watch\":0}", WIRE_BAD_REQUEST, "positive integer"},
+        {"{\"op\":\"unwatch\",\"watch\":1.5}", WIRE_BAD_REQUEST, "positive integer"},
+        {"{\"op\":\"list\",\"id\":[1]}", WIRE_BAD_REQUEST, "\"id\" must be"},
+        {"{\"op\":\"list\",\"id\":{}}", WIRE_BAD_REQUEST, "\"id\" must be"},
+        {"{\"op\":\"list\",\"service\":\"a\\u0000b\"}", WIRE_BAD_REQUEST, "malformed JSON"},
+        {"{\"op\":\"list\",\"service\":\"\xff\"}", WIRE_BAD_REQUEST, "malformed JSON"},
+};
+
+static void test_bad(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct wire_request req;
+		struct wire_err err;
+		int r = parse(bad[i].line, &req, &err);
+
+		if (r != -EINVAL || err.code != bad[i].code || !strstr(err.msg, bad[i].msg)) {
+			fprintf(stderr, "%s:%d: line %s: r=%d code=%s msg=\"%s\", want %s \"%s\"\n",
+			        __FILE__, __LINE__, bad[i].line, r, wire_code_name(err.code),
+			        err.msg, wire_code_name(bad[i].code), bad[i].msg);
+			failures++;
+		}
+		wire_request_clear(&req);
+	}
+}
+
+static void test_too_large(void)
+{
+	size_t n = WIRE_MAX_LINE + 1;
+	char *line = malloc(n);
+	struct wire_request req;
+	struct wire_err err;
+
+	memset(line, ' ', n);
+	memcpy(line, "{\"op\":\"list\"}", 13);
+	CHECK(wire_request_parse(line, n, &req, &err) == -EINVAL);
+	CHECK(err.code == WIRE_TOO_LARGE);
+	wire_request_clear(&req);
+	/* Exactly the limit is fine (trailing spaces are JSON whitespace). */
+	CHECK(wire_request_parse(line, WIRE_MAX_LINE, &req, &err) == 0);
+	wire_request_clear(&req);
+	free(line);
+}
+
+/* The id survives a failed parse so the error can echo it. */
+static void test_id_on_error(void)
+{
+	struct wire_request req;
+	struct wire_err err;
+
+	CHECK(parse("{\"id\":\"abc\",\"op\":\"nope\"}", &req, &err) == -EINVAL);
+	CHECK(err.code == WIRE_UNKNOWN_OP);
+	CHECK(json_is_string(req.id) && strcmp(json_string_value(req.id), "abc") == 0);
+	wire_request_clear(&req);
+	CHECK(req.id == NULL);
+
+	CHECK(parse("{\"id\":42,\"op\":\"list\",\"bogus\":true}", &req, &err) == -EINVAL);
+	CHECK(json_integer_value(req.id) == 42);
+	CHECK(req.filter.service == NULL);
+	wire_request_clear(&req);
+
+	CHECK(parse("{\"id\":null,\"op\":\"status\"}", &req, &err) == 0);
+	CHECK(json_is_null(req.id));
+	wire_request_clear(&req);
+}
+
+static void test_fields(void)
+{
+	struct wire_request req;
+	struct wire_err err;
+
+	CHECK(parse("{\"op\":\"list\",\"service\":\"_http._tcp\",\"instance\":\"web@a\","
+	            "\"version\":\"^2.4\",\"tags\":[\"eu\",\"ssd\"],\"txt\":{\"path\":\"/v2\"},"
+	            "\"family\":\"ipv6\"}",
+	            &req, &err) == 0);
+	CHECK(req.op == WIRE_OP_LIST);
+	CHECK(req.id == NULL);
+	CHECK(strcmp(req.filter.service, "_http._tcp") == 0);
+	CHECK(strcmp(req.filter.instance, "web@a") == 0);
+	CHECK(strcmp(req.filter.version, "^2.4") == 0);
+	CHECK(wire_version_match(&req.filter.constraint, "2.9.1"));
+	CHECK(!wire_version_match(&req.filter.constraint, "3.0.0"));
+	CHECK(req.filter.n_tags == 2 && strcmp(req.filter.tags[1], "ssd") == 0);
+	CHECK(req.filter.n_txt == 1 && strcmp(req.filter.txt[0].key, "path") == 0 &&
+	      strcmp(req.filter.txt[0].value, "/v2") == 0);
+	CHECK(req.filter.family == WIRE_FAMILY_IPV6);
+	wire_request_clear(&req);
+
+	CHECK(parse("{\"op\":\"resolve\",\"id\":1,\"service\":\"payments\",\"policy\":\"p2c\","
+	            "\"key\":\"user-17\",\"prefer\":\"local\"}",
+	            &req, &err) == 0);
+	CHECK(req.op == WIRE_OP_RESOLVE && strcmp(req.policy, "p2c") == 0 &&
+	      strcmp(req.key, "user-17") == 0 && req.prefer_local);
+	wire_request_clear(&req);
+
+	CHECK(parse("{\"op\":\"report\",\"instance\":\"payments@b\",\"result\":\"fail\","
+	            "\"latency_ms\":12.5}",
+	            &req, &err) == 0);
+	CHECK(req.op == WIRE_OP_REPORT && !req.result_ok && req.has_latency &&
+	      req.latency_ms == 12.5 && strcmp(req.filter.instance, "payments@b") == 0);
+	wire_request_clear(&req);
+
+	CHECK(parse("{\"op\":\"report\",\"instance\":\"x\",\"result\":\"ok\"}", &req, &err) == 0);
+	CHECK(req.result_ok && !req.has_latency);
+	wire_request_clear(&req);
+
+	CHECK(parse("{\"op\":\"unwatch\",\"watch\":9007199254740992}", &req, &err) == 0);
+	CHECK(req.watch == UINT64_C(9007199254740992));
+	wire_request_clear(&req);
+	CHECK(parse("{\"op\":\"unwatch\",\"watch\":9007199254740993}", &req, &err) == -EINVAL);
+	wire_request_clear(&req);
+
+	CHECK(wire_service_is_type("_http._tcp"));
+	CHECK(wire_service_is_type("_x._udp"));
+	CHECK(!wire_service_is_type("payments"));
+	CHECK(!wire_service_is_type("_._tcp"));
+	CHECK(!wire_service_is_type("_http._sctp"));
+	CHECK(!wire_service_is_type(NULL));
+}
+
+/* parse -> print -> parse gives the same request. */
+static void test_round_trip(void)
+{
+	static const char *const lines[] = {
+	        "{\"op\":\"list\"}",
+	        "{\"op\":\"services\",\"id\":\"s\"}",
+	        "{\"op\":\"status\",\"id\":true}",
+	        "{\"op\":\"list\",\"id\":3.25,\"service\":\"payments\",\"version\":\">=1.2 <2 || "
+	        "3.x\","
+	        "\"tags\":[],\"txt\":{},\"family\":\"any\"}",
+	        "{\"op\":\"watch\",\"id\":-7,\"service\":\"_ipp._tcp\",\"tags\":[\"a\",\"b\"],"
+	        "\"txt\":{\"k\":\"v\",\"e\":\"\"},\"family\":\"ipv4\",\"instance\":"
+	        "\"\\u00e9t\\u00e9\"}",
+	        "{\"op\":\"resolve\",\"service\":\"s\",\"key\":\"\",\"policy\":\"hash\"}",
+	        "{\"op\":\"report\",\"service\":\"s\",\"instance\":\"i\",\"result\":\"ok\","
+	        "\"latency_ms\":3}",
+	        "{\"op\":\"unwatch\",\"watch\":12,\"id\":null}",
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct wire_request a, b;
+		struct wire_err err;
+		json_t *ja = NULL, *jb = NULL;
+		char *text = NULL;
+
+		if (parse(lines[i], &a, &err) < 0) {
+			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, lines[i], err.msg);
+			failures++;
+			wire_request_clear(&a);
+			continue;
+		}
+		ja = wire_request_to_json(&a);
+		text = ja ? json_dumps(ja, WIRE_DUMP_FLAGS) : NULL;
+		CHECK(text && parse(text, &b, &err) == 0);
+		jb = wire_request_to_json(&b);
+		CHECK(jb && json_equal(ja, jb));
+		CHECK(a.op == b.op && a.filter.n_tags == b.filter.n_tags &&
+		      a.filter.n_txt == b.filter.n_txt && a.filter.family == b.filter.family);
+		free(text);
+		json_decref(ja);
+		json_decref(jb);
+		wire_request_clear(&a);
+		wire_request_clear(&b);
+	}
+}
+
+static void test_codes(void)
+{
+	enum wire_code c;
+
+	for (unsigned i = 0; i < _WIRE_CODE_MAX; i++) {
+		CHECK(wire_code_from_name(wire_code_name((enum wire_code)i), &c) == 0);
+		CHECK(c == (enum wire_code)i);
+	}
+	CHECK(wire_code_from_name("nope", &c) == -EINVAL && c == WIRE_INTERNAL);
+	CHECK(strcmp(wire_code_name(WIRE_TOO_LARGE), "too_large") == 0);
+	CHECK(strcmp(wire_code_name((enum wire_code)99), "internal") == 0);
+	CHECK(wire_op_name(_WIRE_OP_MAX) == NULL);
+	CHECK(wire_utf8_valid("\xc3\xa9", 2));
+	CHECK(!wire_utf8_valid("\xc3", 1));
+	CHECK(!wire_utf8_valid("\xc0\xaf", 2));     /* overlong */
+	CHECK(!wire_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+	CHECK(!wire_utf8_valid("a\0b", 3));
+	CHECK(wire_utf8_valid("\xf0\x9f\x98\x80", 4));
+}
+
+int main(void)
+{
+	test_bad();
+	test_too_large();
+	test_id_on_error();
+	test_fields();
+	test_round_trip();
+	test_codes();
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test-wire: all checks passed\n");
+	return 0;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* Requests on the consumer socket: one JSON object per line parsed into a
+ * validated struct (daemon side) and built from that struct (client side). */
+#pragma once
+
+#include "wire/version.h"
+#include "wire/wire.h"
+
+enum wire_op {
+	WIRE_OP_RESOLVE,
+	WIRE_OP_LIST,
+	WIRE_OP_SERVICES,
+	WIRE_OP_STATUS,
+	WIRE_OP_WATCH,
+	WIRE_OP_UNWATCH,
+	WIRE_OP_REPORT,
+	_WIRE_OP_MAX,
+};
+
+enum wire_family {
+	WIRE_FAMILY_ANY,
+	WIRE_FAMILY_IPV4,
+	WIRE_FAMILY_IPV6,
+};
+
+/* One "txt" filter pair: the instance's TXT value for KEY must equal VALUE. */
+struct wire_kv {
+	char *key;
+	char *value;
+};
+
+/* Filters of list, resolve and watch. Every member is optional (NULL/0). */
+struct wire_filter {
+	char *service;  /* service name ("payments") or DNS-SD type ("_http._tcp") */
+	char *instance; /* exact instance name */
+	char *version;  /* constraint text, parsed into constraint */
+	struct wire_constraint constraint;
+	char **tags; /* all must be present */
+	size_t n_tags;
+	struct wire_kv *txt; /* all must match */
+	size_t n_txt;
+	enum wire_family family;
+};
+
+/* A parsed request. Strings are malloc'd and owned by the struct; release
+ * with wire_request_clear(). Which members are meaningful depends on op:
+ *   list, watch:  filter
+ *   resolve:      filter (service required), policy, key, prefer_local
+ *   report:       filter.instance (required), filter.service, result_ok,
+ *                 has_latency/latency_ms
+ *   unwatch:      watch
+ *   services, status: nothing */
+struct wire_request {
+	enum wire_op op;
+	json_t *id; /* echoed in the response; a held reference, NULL if absent */
+	struct wire_filter filter;
+	char *policy; /* policy name, checked for shape only: agent maps it */
+	char *key;    /* consistent-hash key */
+	bool prefer_local;
+	bool result_ok;
+	bool has_latency;
+	double latency_ms;
+	uint64_t watch;
+};
+
+/* "resolve" etc.; NULL for out-of-range values. */
+const char *wire_op_name(enum wire_op op);
+/* "ipv4", "ipv6", or "any". */
+const char *wire_family_name(enum wire_family f);
+
+/* True for a DNS-SD service type such as "_http._tcp" or "_x._udp", false
+ * for a plain service name such as "payments". */
+bool wire_service_is_type(const char *service);
+
+/* Zero REQ so wire_request_clear() is safe on it. */
+void wire_request_init(struct wire_request *req);
+
+/* Free everything REQ owns and zero it; safe on an initialised or
+ * half-filled request. */
+void wire_request_clear(struct wire_request *req);
+
+/* Parse one request LINE of LEN bytes (without its newline) into REQ
+ * (initialised here). Returns 0, or -EINVAL with ERR set: WIRE_TOO_LARGE
+ * for LEN > WIRE_MAX_LINE, WIRE_UNKNOWN_OP for an unknown "op",
+ * WIRE_BAD_REQUEST for anything else malformed (bad JSON, wrong types,
+ * unknown or missing fields). On failure REQ->id is still set when the line
+ * carried a usable id, so the error can echo it; always call
+ * wire_request_clear(). -ENOMEM (ERR: WIRE_INTERNAL) on allocation failure. */
+int wire_request_parse(const char *line, size_t len, struct wire_request *req,
+                       struct wire_err *err);
+
+/* Build the JSON object for REQ (client side, and for round-trip tests).
+ * Returns a new reference, or NULL on OOM or an invalid op. */
+json_t *wire_request_to_json(const struct wire_request *req);

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* Error-code names, message helpers and line serialisation shared by all wire/ files. */
+#include "wire/wire.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const code_names[_WIRE_CODE_MAX] = {
+        [WIRE_OK] = "ok",
+        [WIRE_BAD_REQUEST] = "bad_request",
+        [WIRE_UNKNOWN_OP] = "unknown_op",
+        [WIRE_NOT_FOUND] = "not_found",
+        [WIRE_TOO_LARGE] = "too_large",
+        [WIRE_BUSY] = "busy",
+        [WIRE_INTERNAL] = "internal",
+        [WIRE_UNAVAILABLE] = "unavailable",
+};
+
+const char *wire_code_name(enum wire_code code)
+{
+	if ((unsigned)code >= _WIRE_CODE_MAX)
+		return "internal";
+	return code_names[code];
+}
+
+int wire_code_from_name(const char *name, enum wire_code *ret)
+{
+	for (unsigned i = 0; i < _WIRE_CODE_MAX; i++)
+		if (name && strcmp(name, code_names[i]) == 0) {
+			*ret = (enum wire_code)i;
+			return 0;
+		}
+	*ret = WIRE_INTERNAL;
+	return -EINVAL;
+}
+
+int wire_err_set(struct wire_err *err, enum wire_code code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -EINVAL;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+bool wire_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		unsigned char c = *p;
+		size_t n;
+		uint32_t cp;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return false;
+		if ((size_t)(end - p) <= n)
+			return false;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		/* Overlong forms, surrogates and values past U+10FFFF. */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+char *wire_dump_line(const json_t *msg, size_t *ret_len)
+{
+	size_t len = json_dumpb(msg, NULL, 0, WIRE_DUMP_FLAGS);
+	char *buf;
+
+	if (len == 0)
+		return NULL;
+	buf = malloc(len + 2);
+	if (!buf)
+		return NULL;
+	if (json_dumpb(msg, buf, len, WIRE_DUMP_FLAGS) != len) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\n';
+	buf[len + 1] = '\0';
+	if (ret_len)
+		*ret_len = len + 1;
+	return buf;
+}
