@@ -7,12 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/random.h>
+
 #include "agent/agent.h"
+#include "agent/balance.h"
+#include "agent/cache.h"
+#include "agent/discover.h"
 #include "agent/log.h"
+#include "agent/ops.h"
+#include "agent/server.h"
+#include "agent/watch.h"
 #include "agent/notify.h"
 #include "agent/signals.h"
 
-static const char *client_state_name(enum mdns_client_state s)
+const char *agent_client_state_name(enum mdns_client_state s)
 {
 	switch (s) {
 	case MDNS_CLIENT_CONNECTING:
@@ -29,7 +37,7 @@ static const char *client_state_name(enum mdns_client_state s)
 	return "unknown";
 }
 
-static const char *pub_state_name(enum mdns_pub_state s)
+const char *agent_pub_state_name(enum mdns_pub_state s)
 {
 	switch (s) {
 	case MDNS_PUB_PENDING:
@@ -65,8 +73,45 @@ static void on_client_state(void *userdata, enum mdns_client_state state, const 
 		return;
 	if (state == MDNS_CLIENT_FAILURE || state == MDNS_CLIENT_COLLISION)
 		level = CFG_LOG_WARNING;
-	log_msg(level, "avahi: %s%s%s", client_state_name(state), msg ? ": " : "", msg ? msg : "");
+	log_msg(level, "avahi: %s%s%s", agent_client_state_name(state), msg ? ": " : "",
+	        msg ? msg : "");
 	a->avahi_state = state;
+	discover_on_client_state(a->discover, state);
+}
+
+static void on_instance(void *userdata, enum mdns_instance_event ev,
+                        const struct mdns_instance *inst)
+{
+	struct agent *a = userdata;
+
+	discover_on_instance(a->discover, ev, inst);
+}
+
+static void on_browse_state(void *userdata, const char *type, bool settled)
+{
+	struct agent *a = userdata;
+
+	discover_on_browse_state(a->discover, type, settled);
+}
+
+static void on_type_found(void *userdata, const char *type)
+{
+	struct agent *a = userdata;
+
+	discover_on_type_found(a->discover, type);
+}
+
+static void on_cache_event(void *userdata, enum cache_event ev, const struct cache_entry *e,
+                           unsigned changes)
+{
+	struct agent *a = userdata;
+
+	log_debug("cache: %s \"%s\" (%s)",
+	          ev == CACHE_EVENT_ADDED     ? "added"
+	          : ev == CACHE_EVENT_CHANGED ? "changed"
+	                                      : "removed",
+	          e->name, e->type->name);
+	watches_on_cache_event(a->watches, ev, e);
 }
 
 static struct agent_pub *pub_find(struct agent *a, const char *service)
@@ -123,8 +168,9 @@ static void on_pub_state(void *userdata, const char *service, enum mdns_pub_stat
 	else if (p && p->state == state && instance && p->instance &&
 	         strcmp(p->instance, instance) == 0)
 		level = CFG_LOG_DEBUG;
-	log_msg(level, "service \"%s\": %s as \"%s\"%s%s", service, pub_state_name(state),
-	        instance ? instance : "", msg ? ": " : "", msg ? msg : "");
+	log_msg(level, "service \"%s\": %s%s%s%s%s%s", service, agent_pub_state_name(state),
+	        instance ? " as \"" : "", instance ? instance : "", instance ? "\"" : "",
+	        msg ? ": " : "", msg ? msg : "");
 	if (!p)
 		return;
 	p->state = state;
@@ -141,6 +187,9 @@ static void on_pub_state(void *userdata, const char *service, enum mdns_pub_stat
 static const struct mdns_callbacks agent_mdns_callbacks = {
         .client_state = on_client_state,
         .pub_state = on_pub_state,
+        .instance = on_instance,
+        .browse_state = on_browse_state,
+        .type_found = on_type_found,
 };
 
 static void apply_log_level(const struct agent *a)
@@ -148,28 +197,58 @@ static void apply_log_level(const struct agent *a)
 	log_set_level(a->opts.verbose ? CFG_LOG_DEBUG : a->cfg->agent.log_level);
 }
 
+/* The consumer socket, as configured (agent.socket or --socket). */
+static int agent_listen(struct agent *a, char *err, size_t errlen)
+{
+	const struct cfg_agent *c = &a->cfg->agent;
+
+	return server_new(a->loop, c->socket, (mode_t)c->socket_mode, c->socket_group, NULL,
+	                  ops_handle, a, &a->server, err, errlen);
+}
+
 int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options *opts,
                struct lanyard_config *cfg, char *err, size_t errlen)
 {
+	struct cache_params cp = {.max_instances = cfg->agent.max_instances};
 	int r;
 
-	*a = (struct agent){.loop = loop, .opts = *opts, .cfg = cfg};
+	*a = (struct agent){.loop = loop, .opts = *opts, .cfg = cfg, .started = ev_time()};
 	apply_log_level(a);
 
+	/* Random hash keys: a peer must not be able to craft colliding names. */
+	if (getrandom(cp.hash_key, sizeof(cp.hash_key), 0) != (ssize_t)sizeof(cp.hash_key)) {
+		snprintf(err, errlen, "getrandom failed");
+		return -EIO;
+	}
 	a->signals = agent_signals_new(a);
-	if (!a->signals) {
+	a->cache = cache_new(&cp);
+	a->balance = a->cache ? balance_new(NULL, a->cache) : NULL;
+	a->discover = a->cache ? discover_new(loop, a->cache) : NULL;
+	a->watches = watches_new();
+	if (!a->signals || !a->cache || !a->balance || !a->discover || !a->watches) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	cache_set_event_cb(a->cache, on_cache_event, a);
+
+	r = agent_listen(a, err, errlen);
+	if (r < 0)
+		return r;
+
 	a->mdns = mdns_new(loop, &agent_mdns_callbacks, a, err, errlen);
 	if (!a->mdns)
 		return -EIO;
+	discover_set_mdns(a->discover, a->mdns);
+	r = discover_configure(a->discover, a->cfg);
+	if (r < 0)
+		log_warning("cannot browse every configured type: %s", strerror(-r));
 	r = mdns_publish(a->mdns, a->cfg);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot publish services: %s", strerror(-r));
 		return r;
 	}
-	log_info("started with %zu service(s) from %s", cfg->n_services, cfg->path);
+	log_info("started with %zu service(s) from %s, socket %s", cfg->n_services, cfg->path,
+	         cfg->agent.socket);
 	return 0;
 }
 
@@ -210,6 +289,9 @@ int agent_reload(struct agent *a)
 	}
 	cfg_free(a->cfg);
 	a->cfg = ncfg;
+	r = discover_configure(a->discover, a->cfg);
+	if (r < 0)
+		log_warning("cannot browse every configured type: %s", strerror(-r));
 	pubs_prune(a);
 	apply_log_level(a);
 	a->reloads++;
@@ -219,9 +301,21 @@ int agent_reload(struct agent *a)
 
 void agent_done(struct agent *a)
 {
-	/* Goodbyes first, while the loop can still flush them to the bus. */
+	/* Consumers first (their held requests cancel their browse waits),
+	 * then goodbyes, while the bus connection is still up. */
+	server_free(a->server);
+	a->server = NULL;
+	discover_set_mdns(a->discover, NULL);
 	mdns_free(a->mdns);
 	a->mdns = NULL;
+	discover_free(a->discover);
+	a->discover = NULL;
+	watches_free(a->watches);
+	a->watches = NULL;
+	balance_free(a->balance);
+	a->balance = NULL;
+	cache_free(a->cache);
+	a->cache = NULL;
 	agent_signals_free(a->signals);
 	a->signals = NULL;
 	for (size_t i = 0; i < a->n_pubs; i++) {

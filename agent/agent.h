@@ -6,10 +6,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "config/config.h"
 #include "mdns/mdns.h"
 
 struct ev_loop;
+struct balance;
+struct cache;
+struct discover;
+struct server;
+struct watches;
 
 struct agent_options {
 	const char *config_path;
@@ -29,7 +36,13 @@ struct agent {
 	struct agent_options opts;
 	struct lanyard_config *cfg;
 	struct mdns *mdns;
+	struct cache *cache;
+	struct balance *balance;
+	struct discover *discover;
+	struct watches *watches;
+	struct server *server;
 	enum mdns_client_state avahi_state;
+	double started; /* wall clock, for uptime */
 	struct agent_pub *pubs;
 	size_t n_pubs;
 	unsigned reloads; /* successful reloads */
@@ -53,6 +66,14 @@ int agent_reload(struct agent *a);
 
 /* Withdraw everything and free all the agent holds (safe on a half-built agent). */
 void agent_done(struct agent *a);
+
+/* The status operation's object: agent, avahi, publishing, browsing, cache,
+ * connections. NULL on OOM. (agent/status.c) */
+json_t *agent_status_json(const struct agent *a);
+
+/* Names of the mDNS states, for logs and status. */
+const char *agent_client_state_name(enum mdns_client_state s);
+const char *agent_pub_state_name(enum mdns_pub_state s);
 
 /* Log a config diagnostics list, each line at error or warning level. */
 void agent_log_diags(const struct cfg_diags *diags);

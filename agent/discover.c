@@ -120,7 +120,7 @@ static struct dtype *type_browse(struct discover *d, const char *type, int *ret_
 	}
 	d->types = n;
 	t = &d->types[d->n_types];
-	*t = (struct dtype){ .type = strdup(type) };
+	*t = (struct dtype){.type = strdup(type)};
 	if (!t->type) {
 		*ret_err = -ENOMEM;
 		return NULL;
@@ -158,7 +158,8 @@ static int service_types(const char *service, char ret[2][64])
 	if (service[0] == '_') {
 		const char *dot = strchr(service, '.');
 
-		if (len >= 64 || !dot || (strcasecmp(dot, "._tcp") != 0 && strcasecmp(dot, "._udp") != 0) ||
+		if (len >= 64 || !dot ||
+		    (strcasecmp(dot, "._tcp") != 0 && strcasecmp(dot, "._udp") != 0) ||
 		    dot - service < 2 || dot - service > 16)
 			return -EINVAL;
 		for (const char *p = service + 1; p < dot; p++)
@@ -214,8 +215,8 @@ static void on_wait_timeout(struct ev_loop *loop, ev_timer *timer, int revents)
 }
 
 int discover_need(struct discover *d, const char *service, double timeout_s,
-		  void (*ready)(void *userdata, bool timed_out), void *userdata,
-		  struct discover_wait **ret_wait)
+                  void (*ready)(void *userdata, bool timed_out), void *userdata,
+                  struct discover_wait **ret_wait)
 {
 	struct discover_wait *w;
 	char types[2][64];
@@ -270,14 +271,14 @@ void discover_wait_cancel(struct discover_wait *w)
 }
 
 void discover_on_instance(struct discover *d, enum mdns_instance_event ev,
-			  const struct mdns_instance *inst)
+                          const struct mdns_instance *inst)
 {
 	double now = ev_now(d->loop);
 	int r;
 
 	if (ev == MDNS_INSTANCE_REMOVE) {
 		cache_remove_sighting(d->cache, inst->name, inst->type, inst->domain, inst->ifindex,
-				      inst->family, now);
+		                      inst->family, now);
 		return;
 	}
 	r = cache_upsert(d->cache, inst, now);
@@ -289,8 +290,9 @@ void discover_on_instance(struct discover *d, enum mdns_instance_event ev,
 		 * not also flood the log. Counts are in status. */
 		if (!t || t->drops_logged++ % 1000 == 0)
 			log_warning("cache: dropped \"%s\" (%s): %s", inst->name, inst->type,
-				    r == CACHE_DROPPED ? "instance limit reached (agent.max_instances)"
-						       : strerror(-r));
+			            r == CACHE_DROPPED
+			                    ? "instance limit reached (agent.max_instances)"
+			                    : strerror(-r));
 	}
 }
 
@@ -363,12 +365,13 @@ json_t *discover_status(const struct discover *d)
 		const struct dtype *t = &d->types[i];
 
 		if (json_array_append_new(types, json_pack("{s:s,s:b,s:b}", "type", t->type,
-							   "settled", t->settled, "up", t->up)) < 0) {
+		                                           "settled", t->settled, "up", t->up)) <
+		    0) {
 			json_decref(types);
 			return NULL;
 		}
 	}
 	o = json_pack("{s:b,s:b,s:o,s:I}", "up", discover_up(d), "all", d->browse_all, "types",
-		      types, "dropped", (json_int_t)d->upsert_errors);
+	              types, "dropped", (json_int_t)d->upsert_errors);
 	return o;
 }

@@ -36,13 +36,13 @@ int discover_configure(struct discover *d, const struct lanyard_config *cfg);
  * once, when it settles or after TIMEOUT_MS, unless discover_wait_cancel()
  * is called first (*ret_wait is set for that). Negative errno on error. */
 int discover_need(struct discover *d, const char *service, double timeout_s,
-		  void (*ready)(void *userdata, bool timed_out), void *userdata,
-		  struct discover_wait **ret_wait);
+                  void (*ready)(void *userdata, bool timed_out), void *userdata,
+                  struct discover_wait **ret_wait);
 void discover_wait_cancel(struct discover_wait *w);
 
 /* mDNS callbacks, forwarded by the agent. */
 void discover_on_instance(struct discover *d, enum mdns_instance_event ev,
-			  const struct mdns_instance *inst);
+                          const struct mdns_instance *inst);
 void discover_on_browse_state(struct discover *d, const char *type, bool settled);
 void discover_on_type_found(struct discover *d, const char *type);
 void discover_on_client_state(struct discover *d, enum mdns_client_state state);

@@ -27,7 +27,7 @@ struct held {
 };
 
 typedef int (*op_fn)(struct agent *a, struct conn *c, const struct wire_request *req,
-		     json_t **ret_body, struct wire_err *err);
+                     json_t **ret_body, struct wire_err *err);
 
 static double now_of(const struct agent *a)
 {
@@ -37,7 +37,7 @@ static double now_of(const struct agent *a)
 /* --- list ----------------------------------------------------------------- */
 
 static int op_list(struct agent *a, struct conn *c, const struct wire_request *req,
-		   json_t **ret_body, struct wire_err *err)
+                   json_t **ret_body, struct wire_err *err)
 {
 	json_t *arr = json_array();
 
@@ -49,7 +49,8 @@ static int op_list(struct agent *a, struct conn *c, const struct wire_request *r
 		for (struct cache_entry *e = t->first; e; e = e->next) {
 			if (!present_match(e, &req->filter))
 				continue;
-			if (json_array_append_new(arr, present_instance(e, a->balance, now_of(a))) < 0) {
+			if (json_array_append_new(arr, present_instance(e, a->balance, now_of(a))) <
+			    0) {
 				json_decref(arr);
 				return wire_err_set(err, WIRE_INTERNAL, "out of memory");
 			}
@@ -70,7 +71,7 @@ static bool declared_type(const struct agent *a, const char *type)
 }
 
 static int op_services(struct agent *a, struct conn *c, const struct wire_request *req,
-		       json_t **ret_body, struct wire_err *err)
+                       json_t **ret_body, struct wire_err *err)
 {
 	json_t *arr = json_array();
 
@@ -78,10 +79,10 @@ static int op_services(struct agent *a, struct conn *c, const struct wire_reques
 		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
 	for (struct cache_type *t = cache_first_type(a->cache); t; t = t->next) {
 		struct wire_service s = {
-			.service = t->service,
-			.type = t->name,
-			.instances = (uint32_t)t->n_entries,
-			.local = declared_type(a, t->name),
+		        .service = t->service,
+		        .type = t->name,
+		        .instances = (uint32_t)t->n_entries,
+		        .local = declared_type(a, t->name),
 		};
 
 		if (json_array_append_new(arr, wire_service_to_json(&s)) < 0) {
@@ -96,7 +97,7 @@ static int op_services(struct agent *a, struct conn *c, const struct wire_reques
 /* --- status --------------------------------------------------------------- */
 
 static int op_status(struct agent *a, struct conn *c, const struct wire_request *req,
-		     json_t **ret_body, struct wire_err *err)
+                     json_t **ret_body, struct wire_err *err)
 {
 	json_t *st = agent_status_json(a);
 
@@ -109,7 +110,7 @@ static int op_status(struct agent *a, struct conn *c, const struct wire_request 
 /* --- watch / unwatch ------------------------------------------------------ */
 
 static int op_watch(struct agent *a, struct conn *c, const struct wire_request *req,
-		    json_t **ret_body, struct wire_err *err)
+                    json_t **ret_body, struct wire_err *err)
 {
 	uint64_t id;
 
@@ -124,11 +125,11 @@ static int op_watch(struct agent *a, struct conn *c, const struct wire_request *
 }
 
 static int op_unwatch(struct agent *a, struct conn *c, const struct wire_request *req,
-		      json_t **ret_body, struct wire_err *err)
+                      json_t **ret_body, struct wire_err *err)
 {
 	if (conn_watch_remove(c, req->watch) < 0)
 		return wire_err_set(err, WIRE_NOT_FOUND, "no watch %llu on this connection",
-				    (unsigned long long)req->watch);
+		                    (unsigned long long)req->watch);
 	*ret_body = NULL;
 	return 0;
 }
@@ -160,13 +161,14 @@ static bool resolve_accept(void *userdata, const struct cache_entry *e)
 /* The policy for REQ: the request's, else the service's (when this host
  * declares it), else agent.policy. */
 static int resolve_policy(const struct agent *a, const struct wire_request *req,
-			  enum cfg_policy *ret, struct wire_err *err)
+                          enum cfg_policy *ret, struct wire_err *err)
 {
 	const struct cfg_service *s;
 
 	if (req->policy) {
 		if (cfg_policy_from_name(req->policy, ret) < 0)
-			return wire_err_set(err, WIRE_BAD_REQUEST, "unknown policy \"%s\"", req->policy);
+			return wire_err_set(err, WIRE_BAD_REQUEST, "unknown policy \"%s\"",
+			                    req->policy);
 		return 0;
 	}
 	s = cfg_find_service(a->cfg, req->filter.service);
@@ -194,28 +196,29 @@ static const struct cache_addr *resolve_address(const struct cache_entry *e, enu
 }
 
 static void explain_not_found(const struct wire_request *req, const struct resolve_filter *rf,
-			      struct wire_err *err)
+                              struct wire_err *err)
 {
 	if (rf->seen == 0) {
-		wire_err_set(err, WIRE_NOT_FOUND, "no instance of \"%s\" is known", req->filter.service);
+		wire_err_set(err, WIRE_NOT_FOUND, "no instance of \"%s\" is known",
+		             req->filter.service);
 		return;
 	}
 	wire_err_set(err, WIRE_NOT_FOUND,
-		     "no usable instance of \"%s\": %zu known, %zu excluded by the filters "
-		     "(instance/version/tags/txt/family), %zu stale (browse down)",
-		     req->filter.service, rf->seen, rf->excluded, rf->stale);
+	             "no usable instance of \"%s\": %zu known, %zu excluded by the filters "
+	             "(instance/version/tags/txt/family), %zu stale (browse down)",
+	             req->filter.service, rf->seen, rf->excluded, rf->stale);
 }
 
 static int op_resolve(struct agent *a, struct conn *c, const struct wire_request *req,
-		      json_t **ret_body, struct wire_err *err)
+                      json_t **ret_body, struct wire_err *err)
 {
-	struct resolve_filter rf = { .f = &req->filter, .skip_stale = true };
+	struct resolve_filter rf = {.f = &req->filter, .skip_stale = true};
 	struct balance_request brq = {
-		.prefer_local = req->prefer_local,
-		.key = req->key,
-		.key_len = req->key ? strlen(req->key) : 0,
-		.filter = resolve_accept,
-		.filter_userdata = &rf,
+	        .prefer_local = req->prefer_local,
+	        .key = req->key,
+	        .key_len = req->key ? strlen(req->key) : 0,
+	        .filter = resolve_accept,
+	        .filter_userdata = &rf,
 	};
 	struct cache_entry *e = NULL;
 	struct cache_type *t;
@@ -229,7 +232,8 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 		t = cache_find_type(a->cache, req->filter.service);
 	else
 		t = cache_find_service(a->cache, req->filter.service);
-	for (; t && r == -ENOENT; t = wire_service_is_type(req->filter.service) ? NULL : cache_service_next(t))
+	for (; t && r == -ENOENT;
+	     t = wire_service_is_type(req->filter.service) ? NULL : cache_service_next(t))
 		r = balance_pick(a->balance, t, &brq, now_of(a), &e);
 	if (r == -ENOENT) {
 		explain_not_found(req, &rf, err);
@@ -244,7 +248,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 
 		if (ad)
 			json_object_set_new(inst, "address",
-					    json_string(cache_addr_format(ad, addr, sizeof(addr))));
+			                    json_string(cache_addr_format(ad, addr, sizeof(addr))));
 		json_object_set_new(inst, "policy", json_string(cfg_policy_name(brq.policy)));
 	}
 	*ret_body = inst ? json_pack("{s:o}", WIRE_KEY_INSTANCE, inst) : NULL;
@@ -268,15 +272,15 @@ static struct cache_entry *find_instance(struct agent *a, const struct wire_filt
 }
 
 static int op_report(struct agent *a, struct conn *c, const struct wire_request *req,
-		     json_t **ret_body, struct wire_err *err)
+                     json_t **ret_body, struct wire_err *err)
 {
 	struct cache_entry *e = find_instance(a, &req->filter);
 
 	if (!e)
 		return wire_err_set(err, WIRE_NOT_FOUND, "no instance \"%s\" in the cache",
-				    req->filter.instance);
+		                    req->filter.instance);
 	if (balance_report(a->balance, e, req->result_ok, req->has_latency ? req->latency_ms : -1,
-			   now_of(a)) < 0)
+	                   now_of(a)) < 0)
 		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
 	*ret_body = NULL;
 	return 0;
@@ -285,16 +289,16 @@ static int op_report(struct agent *a, struct conn *c, const struct wire_request 
 /* --- dispatch -------------------------------------------------------------- */
 
 static const op_fn op_table[_WIRE_OP_MAX] = {
-	[WIRE_OP_RESOLVE] = op_resolve,   [WIRE_OP_LIST] = op_list,
-	[WIRE_OP_SERVICES] = op_services, [WIRE_OP_STATUS] = op_status,
-	[WIRE_OP_WATCH] = op_watch,       [WIRE_OP_UNWATCH] = op_unwatch,
-	[WIRE_OP_REPORT] = op_report,
+        [WIRE_OP_RESOLVE] = op_resolve,   [WIRE_OP_LIST] = op_list,
+        [WIRE_OP_SERVICES] = op_services, [WIRE_OP_STATUS] = op_status,
+        [WIRE_OP_WATCH] = op_watch,       [WIRE_OP_UNWATCH] = op_unwatch,
+        [WIRE_OP_REPORT] = op_report,
 };
 
 /* Run REQ; reply directly, or (HELD) release the held reply. */
 static void run_op(struct agent *a, struct conn *c, const struct wire_request *req, bool held)
 {
-	struct wire_err err = { 0 };
+	struct wire_err err = {0};
 	json_t *body = NULL;
 	uint64_t watch_id = 0;
 	int r;
@@ -395,16 +399,16 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 		return;
 	}
 	r = discover_need(a->discover, req->filter.service,
-			  (double)a->cfg->agent.browse_timeout_ms / 1000.0, held_ready, h, &wait);
+	                  (double)a->cfg->agent.browse_timeout_ms / 1000.0, held_ready, h, &wait);
 	if (r != 0) {
 		free(h);
 		if (r == -EINVAL)
 			conn_reply_error(c, req, WIRE_BAD_REQUEST,
-					 "\"%s\" is neither a service name nor a DNS-SD type",
-					 req->filter.service);
+			                 "\"%s\" is neither a service name nor a DNS-SD type",
+			                 req->filter.service);
 		else if (r < 0)
 			conn_reply_error(c, req, WIRE_BUSY, "cannot browse \"%s\": %s",
-					 req->filter.service, strerror(-r));
+			                 req->filter.service, strerror(-r));
 		else
 			run_op(a, c, req, false);
 		return;

@@ -96,41 +96,42 @@ static json_t *health_json(const struct balance *b, const struct cache_entry *e,
 
 	balance_status(b, e, now, &st);
 	return json_pack("{s:b,s:s,s:f,s:i,s:f,s:f}", "ejected", st.ejected, "reason",
-			 health_reason_name(st.reason), "time_left", st.time_left, "failures",
-			 (json_int_t)st.failures, "outstanding", st.outstanding, "latency_ms",
-			 st.latency_ms);
+	                 health_reason_name(st.reason), "time_left", st.time_left, "failures",
+	                 (json_int_t)st.failures, "outstanding", st.outstanding, "latency_ms",
+	                 st.latency_ms);
 }
 
 json_t *present_instance(const struct cache_entry *e, const struct balance *b, double now)
 {
 	struct present_buf pb;
 	struct wire_instance wi = {
-		.instance = e->name,
-		.service = e->type->service,
-		.type = e->type->name,
-		.domain = e->domain,
-		.host = e->host,
-		.port = e->port,
-		.version = e->txt->version,
-		.weight = e->txt->weight,
-		.priority = e->txt->priority,
-		.tags = e->txt->tags,
-		.n_tags = e->txt->n_tags,
-		.local = e->local,
-		.first_seen = e->first_seen,
-		.last_changed = e->last_changed,
+	        .instance = e->name,
+	        .service = e->type->service,
+	        .type = e->type->name,
+	        .domain = e->domain,
+	        .host = e->host,
+	        .port = e->port,
+	        .version = e->txt->version,
+	        .weight = e->txt->weight,
+	        .priority = e->txt->priority,
+	        .tags = e->txt->tags,
+	        .n_tags = e->txt->n_tags,
+	        .local = e->local,
+	        .first_seen = e->first_seen,
+	        .last_changed = e->last_changed,
 	};
 	json_t *o;
 
 	for (size_t i = 0; i < e->n_addrs && i < CACHE_MAX_SIGHTINGS; i++) {
-		pb.addrs[i] = cache_addr_format(&e->addrs[i], pb.addr_text[i], sizeof(pb.addr_text[i]));
+		pb.addrs[i] =
+		        cache_addr_format(&e->addrs[i], pb.addr_text[i], sizeof(pb.addr_text[i]));
 		wi.n_addresses++;
 	}
 	wi.addresses = pb.addrs;
 	for (size_t i = 0; i < e->txt->n_pairs && i < TXT_PAIRS_MAX; i++) {
 		const struct txt_pair *p = &e->txt->pairs[i];
 
-		pb.txt[i] = (struct wire_txt){ p->key, p->key_len, p->value, p->value_len };
+		pb.txt[i] = (struct wire_txt){p->key, p->key_len, p->value, p->value_len};
 		wi.n_txt++;
 	}
 	wi.txt = pb.txt;
@@ -153,15 +154,15 @@ fail:
 json_t *present_instance_id(const struct cache_entry *e)
 {
 	struct wire_instance wi = {
-		.instance = e->name,
-		.service = e->type->service,
-		.type = e->type->name,
-		.domain = e->domain,
-		.host = e->host,
-		.port = e->port,
-		.local = e->local,
-		.first_seen = e->first_seen,
-		.last_changed = e->last_changed,
+	        .instance = e->name,
+	        .service = e->type->service,
+	        .type = e->type->name,
+	        .domain = e->domain,
+	        .host = e->host,
+	        .port = e->port,
+	        .local = e->local,
+	        .first_seen = e->first_seen,
+	        .last_changed = e->last_changed,
 	};
 
 	return wire_instance_to_json(&wi);
@@ -194,9 +195,9 @@ static int dup_opt(const char *s, char **ret)
 
 int present_filter_copy(const struct wire_filter *src, struct wire_filter *dst)
 {
-	*dst = (struct wire_filter){ .constraint = src->constraint, .family = src->family };
-	if (dup_opt(src->service, &dst->service) < 0 || dup_opt(src->instance, &dst->instance) < 0 ||
-	    dup_opt(src->version, &dst->version) < 0)
+	*dst = (struct wire_filter){.constraint = src->constraint, .family = src->family};
+	if (dup_opt(src->service, &dst->service) < 0 ||
+	    dup_opt(src->instance, &dst->instance) < 0 || dup_opt(src->version, &dst->version) < 0)
 		goto fail;
 	if (src->n_tags) {
 		dst->tags = calloc(src->n_tags, sizeof(*dst->tags));

@@ -115,7 +115,7 @@ static void watch_destroy(void *data)
 }
 
 int watches_add(struct watches *ws, struct conn *c, const struct wire_filter *filter,
-		uint64_t *ret_id)
+                uint64_t *ret_id)
 {
 	struct watch *w = calloc(1, sizeof(*w));
 
@@ -151,7 +151,8 @@ static int send_event(struct watch *w, enum wire_event_type t, const struct cach
 	if (!ev)
 		return -ENOMEM;
 	if (e) {
-		inst = t == WIRE_EVENT_REMOVED ? present_instance_id(e) : present_instance(e, NULL, 0);
+		inst = t == WIRE_EVENT_REMOVED ? present_instance_id(e)
+		                               : present_instance(e, NULL, 0);
 		if (!inst || json_object_set_new(ev, "instance", inst) < 0) {
 			json_decref(ev);
 			return -ENOMEM;

@@ -21,7 +21,7 @@ void watches_free(struct watches *ws);
  * reply to the request must be sent before (the watch id comes back in
  * *ret_id first). Returns 0 or negative errno. */
 int watches_add(struct watches *ws, struct conn *c, const struct wire_filter *filter,
-		uint64_t *ret_id);
+                uint64_t *ret_id);
 int watches_snapshot(struct watches *ws, struct conn *c, uint64_t id, const struct cache *cache);
 
 /* Forward cache event EV on E to every matching watch. */

@@ -33,7 +33,6 @@ tests_fuzz_fuzz_config_LDADD = config/libcfg.la
 endif
 EXTRA_DIST += tests/data/config tests/fuzz/corpus/config
 # end config tests
-# Build fragment for tests/, included by the top Makefile.am.
 
 # mdns tests
 check_PROGRAMS += tests/unit/test-evpoll

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* The status operation's object: what an operator needs to see at a glance. */
+#include <ev.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/cache.h"
+#include "agent/discover.h"
+#include "agent/server.h"
+#include "agent/watch.h"
+
+static json_t *publishing_json(const struct agent *a)
+{
+	json_t *arr = json_array();
+
+	if (!arr)
+		return NULL;
+	for (size_t i = 0; i < a->cfg->n_services; i++) {
+		const struct cfg_service *s = &a->cfg->services[i];
+		const struct agent_pub *p = NULL;
+
+		for (size_t j = 0; j < a->n_pubs; j++)
+			if (strcmp(a->pubs[j].service, s->name) == 0)
+				p = &a->pubs[j];
+		if (json_array_append_new(
+		            arr, json_pack("{s:s,s:s,s:i,s:s,s:s?}", "service", s->name, "type",
+		                           s->type, "port", (int)s->port, "state",
+		                           agent_pub_state_name(p ? p->state : MDNS_PUB_PENDING),
+		                           "instance", p ? p->instance : NULL)) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static json_t *cache_json(const struct agent *a)
+{
+	struct cache_stats st;
+
+	cache_get_stats(a->cache, &st);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}", "instances",
+	                 (json_int_t)st.instances, "types", (json_int_t)st.types, "bytes",
+	                 (json_int_t)st.bytes, "max_instances",
+	                 (json_int_t)a->cfg->agent.max_instances, "added", (json_int_t)st.added,
+	                 "changed", (json_int_t)st.changed, "removed", (json_int_t)st.removed,
+	                 "dropped", "total_limit", (json_int_t)st.dropped[CACHE_DROP_TOTAL],
+	                 "type_limit", (json_int_t)st.dropped[CACHE_DROP_TYPE], "sightings_limit",
+	                 (json_int_t)st.dropped[CACHE_DROP_SIGHTINGS], "invalid",
+	                 (json_int_t)st.dropped[CACHE_DROP_INVALID]);
+}
+
+static json_t *server_json(const struct agent *a)
+{
+	struct server_stats st = {0};
+
+	if (a->server)
+		server_get_stats(a->server, &st);
+	return json_pack(
+	        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "current", (json_int_t)st.conns_current,
+	        "total", (json_int_t)st.conns_total, "requests", (json_int_t)st.requests, "errors",
+	        (json_int_t)st.errors, "dropped_slow", (json_int_t)st.dropped_slow, "rejected_busy",
+	        (json_int_t)st.rejected_busy, "timed_out", (json_int_t)st.timed_out, "too_large",
+	        (json_int_t)st.too_large, "watches", (json_int_t)watches_count(a->watches));
+}
+
+json_t *agent_status_json(const struct agent *a)
+{
+	return json_pack("{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:{s:s},s:o*,s:o*,s:o*,s:o*}",
+	                 "agent", "version", PACKAGE_VERSION, "pid", (int)getpid(), "config",
+	                 a->cfg->path, "socket", a->cfg->agent.socket, "uptime",
+	                 ev_time() - a->started, "reloads", (int)a->reloads, "reload_failures",
+	                 (int)a->reload_failures, "policy", cfg_policy_name(a->cfg->agent.policy),
+	                 "avahi", "state", agent_client_state_name(a->avahi_state), "publishing",
+	                 publishing_json(a), "browsing", discover_status(a->discover), "cache",
+	                 cache_json(a), "connections", server_json(a));
+}
