@@ -67,13 +67,14 @@ _lib_cleanup() {
 	local rc=$? p
 	trap - EXIT INT TERM
 	for p in "${BROWSE_PID[@]}"; do kill "$p" 2>/dev/null; done
+	# Processes still running in the lab die with it; do not report them.
+	disown -a 2>/dev/null
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -n "$T" ]; then
 		_lib_dump_logs
 	fi
 	for p in $_lib_labs; do
 		"$NETLAB" down "$p" || echo "# warning: netlab down $p failed" >&2
 	done
-	wait 2>/dev/null
 	if [ -n "$T" ]; then
 		if [ "${LANYARD_IT_KEEP:-0}" = 1 ]; then
 			echo "# work directory kept: $T"
@@ -249,11 +250,12 @@ browse_stop() {
 	return 0
 }
 
-# avahi_browse_once HOST TYPE: `avahi-browse -rpt TYPE` on HOST (TYPE "all" = -a).
+# avahi_browse_once HOST TYPE: `avahi-browse -rpkt TYPE` on HOST (TYPE "all" = -a;
+# -k: raw type names, no "Web Site" descriptions).
 avahi_browse_once() {
 	local type=$2
 	[ "$type" = all ] && type=-a
-	on "$1" avahi-browse -rpt "$type" 2>/dev/null
+	on "$1" avahi-browse -rpkt "$type" 2>/dev/null
 }
 
 # unescape NAME: turn avahi-browse -p label escapes (\032, \., \\) into text.
@@ -283,20 +285,22 @@ parse_resolved() {
 	' | sort -u
 }
 
-# rec_first FILE SIGN NAME [TYPE]: arrival time of the first IPv4 event SIGN
-# (+ - =) for instance NAME (unescaped) in a recording; empty if none.
+# rec_first FILE SIGN NAME [TYPE] [SINCE]: arrival time of the first IPv4
+# event SIGN (+ - =) for instance NAME (unescaped) in a recording, at or after
+# SINCE (default: any); empty if none.
 rec_first() {
-	local file=$1 sign=$2 name=$3 type=${4:-}
+	local file=$1 sign=$2 name=$3 type=${4:-} since=${5:-0}
 	perl -ne '
-		my ($sign, $name, $type) = @ARGV_X;
+		my ($sign, $name, $type, $since) = @ARGV_X;
 		BEGIN { @ARGV_X = splice @ARGV, 1; }
 		chomp; my ($ts, $ev) = split / /, $_, 2;
+		next if $ts < $since;
 		my @f = split /;/, $ev, 10;
 		next unless $f[0] eq $sign && $f[2] eq "IPv4";
 		my $n = $f[3]; $n =~ s/\\(\d{3})/chr($1)/ge; $n =~ s/\\(.)/$1/g;
 		next unless $n eq $name && ($type eq "" || $f[4] eq $type);
 		print "$ts\n"; exit;
-	' "$file" "$sign" "$name" "$type"
+	' "$file" "$sign" "$name" "$type" "$since"
 }
 
 # rec_count FILE SIGN NAME [TYPE] [SINCE]: number of IPv4 events SIGN for NAME
