@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* The lanyardd context: one event loop, the running configuration, and the
+ * layers wired to it (mDNS publishing, browsing, cache, consumer socket). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+#include "mdns/mdns.h"
+
+struct ev_loop;
+
+struct agent_options {
+	const char *config_path;
+	const char *socket_path; /* --socket, overrides agent.socket; NULL = config */
+	bool verbose;            /* -v: debug logging whatever the config says */
+};
+
+/* Publishing state of one declared service, as reported by mdns/. */
+struct agent_pub {
+	char *service;
+	enum mdns_pub_state state;
+	char *instance; /* final (possibly renamed) instance name, or NULL */
+};
+
+struct agent {
+	struct ev_loop *loop;
+	struct agent_options opts;
+	struct lanyard_config *cfg;
+	struct mdns *mdns;
+	enum mdns_client_state avahi_state;
+	struct agent_pub *pubs;
+	size_t n_pubs;
+	unsigned reloads; /* successful reloads */
+	unsigned reload_failures;
+	int exit_code;
+	struct agent_signals *signals;
+};
+
+/* Build the agent from an already loaded configuration (ownership of CFG
+ * moves to the agent, also on failure). Returns 0 or negative errno; a
+ * message is stored in err. */
+int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options *opts,
+               struct lanyard_config *cfg, char *err, size_t errlen);
+
+/* Run the loop until SIGTERM/SIGINT; returns the process exit code. */
+int agent_run(struct agent *a);
+
+/* Re-read the configuration file; on any error keep the running one and log
+ * every problem. Returns 0 if the new configuration is in force. */
+int agent_reload(struct agent *a);
+
+/* Withdraw everything and free all the agent holds (safe on a half-built agent). */
+void agent_done(struct agent *a);
+
+/* Log a config diagnostics list, each line at error or warning level. */
+void agent_log_diags(const struct cfg_diags *diags);

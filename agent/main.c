@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* lanyardd entry point: command line, configuration check, daemonising. */
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/log.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: lanyardd [OPTION]...\n"
+	        "Announce this host's services over mDNS/DNS-SD and answer consumers\n"
+	        "on a Unix socket with balanced endpoint picks.\n"
+	        "\n"
+	        "  -c, --config FILE   configuration file (default %s)\n"
+	        "      --check-config  validate the configuration, print FILE: OK or every\n"
+	        "                      error as FILE:LINE:COL: message, and exit (0 valid, 1 not)\n"
+	        "  -f, --foreground    stay in the foreground and log to stderr\n"
+	        "                      (default: detach and log to syslog)\n"
+	        "      --socket PATH   consumer socket (overrides agent.socket)\n"
+	        "  -v, --verbose       log at debug level\n"
+	        "      --version       print the version and exit\n"
+	        "  -h, --help          print this help and exit\n"
+	        "\n"
+	        "Signals: SIGHUP reloads the configuration (an invalid file changes\n"
+	        "nothing); SIGTERM and SIGINT withdraw every service and exit.\n"
+	        "\n"
+	        "See lanyardd(8), docs/config.md and docs/protocol.md.\n",
+	        LANYARD_DEFAULT_CONFIG);
+}
+
+enum { OPT_CHECK = 256, OPT_SOCKET, OPT_VERSION };
+
+static const struct option long_options[] = {
+        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, OPT_CHECK},
+        {"foreground", no_argument, NULL, 'f'},   {"socket", required_argument, NULL, OPT_SOCKET},
+        {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, OPT_VERSION},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+};
+
+/* Print every diagnostic to stderr, one per line, as the config layer made it. */
+static void print_diags(const struct cfg_diags *diags)
+{
+	for (size_t i = 0; i < diags->n; i++)
+		fprintf(stderr, "%s\n", diags->items[i].text);
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_options opts = {.config_path = LANYARD_DEFAULT_CONFIG};
+	struct cfg_diags diags = {0};
+	struct lanyard_config *cfg = NULL;
+	struct agent agent;
+	bool check = false, foreground = false;
+	char err[512] = "";
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:fvh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			opts.config_path = optarg;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case OPT_SOCKET:
+			opts.socket_path = optarg;
+			break;
+		case 'v':
+			opts.verbose = true;
+			break;
+		case OPT_VERSION:
+			printf("lanyardd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "lanyardd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	r = cfg_load(opts.config_path, &cfg, &diags);
+	print_diags(&diags);
+	cfg_diags_clear(&diags);
+	if (check) {
+		if (r < 0) {
+			if (r != -EINVAL)
+				fprintf(stderr, "%s: %s\n", opts.config_path, strerror(-r));
+			cfg_free(cfg);
+			return 1;
+		}
+		printf("%s: OK\n", opts.config_path);
+		cfg_free(cfg);
+		return 0;
+	}
+	if (r < 0) {
+		if (r != -EINVAL)
+			fprintf(stderr, "lanyardd: %s: %s\n", opts.config_path, strerror(-r));
+		return 1;
+	}
+	if (opts.socket_path) {
+		char *s = strdup(opts.socket_path);
+
+		if (!s) {
+			cfg_free(cfg);
+			return 1;
+		}
+		free(cfg->agent.socket);
+		cfg->agent.socket = s;
+	}
+
+	if (!foreground && daemon(0, 0) < 0) {
+		fprintf(stderr, "lanyardd: cannot detach: %s\n", strerror(errno));
+		cfg_free(cfg);
+		return 1;
+	}
+	log_open("lanyardd", !foreground);
+
+	r = agent_init(&agent, ev_default_loop(0), &opts, cfg, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		agent_done(&agent);
+		ev_loop_destroy(ev_default_loop(0));
+		return 1;
+	}
+	r = agent_run(&agent);
+	agent_done(&agent);
+	ev_loop_destroy(ev_default_loop(0));
+	log_info("stopped");
+	return r;
+}
