@@ -1,21 +1,4 @@
 # SPDX-License-Identifier: MIT
-# Build fragment for tests/, included by the top Makefile.am.
-
-# integration tests
-# Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each
-# builds its own lab, so they can run in parallel (make -jN check).
-EXTRA_DIST += tests/integration/lib.sh
-integration_tests = \
-	tests/integration/netlab-smoke.sh \
-	tests/integration/netlab-two-labs.sh \
-	tests/integration/publish-basic.sh \
-	tests/integration/publish-collision.sh \
-	tests/integration/publish-avahi-restart.sh \
-	tests/integration/publish-reload.sh \
-	tests/integration/publish-sigterm.sh
-dist_check_SCRIPTS += $(integration_tests)
-TESTS += $(integration_tests)
-# end of integration tests
 # Build fragment for tests/, included by the top Makefile.am. Each layer's
 # tests sit in their own commented block.
 
@@ -33,3 +16,19 @@ print-fuzz-targets:
 	@echo $(filter tests/fuzz/%,$(noinst_PROGRAMS))
 fuzz-targets: $(filter tests/fuzz/%,$(noinst_PROGRAMS))
 .PHONY: print-unit-tests print-other-tests print-fuzz-targets fuzz-targets
+
+# integration tests
+# Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each
+# builds its own lab, so they can run in parallel (make -jN check).
+EXTRA_DIST += tests/integration/lib.sh
+integration_tests = \
+	tests/integration/netlab-smoke.sh \
+	tests/integration/netlab-two-labs.sh \
+	tests/integration/publish-basic.sh \
+	tests/integration/publish-collision.sh \
+	tests/integration/publish-avahi-restart.sh \
+	tests/integration/publish-reload.sh \
+	tests/integration/publish-sigterm.sh
+dist_check_SCRIPTS += $(integration_tests)
+TESTS += $(integration_tests)
+# end of integration tests
