@@ -9,6 +9,7 @@
 struct mdns;
 struct browse;
 
+/* The browsing half of M (which owns it); NULL on out-of-memory. */
 struct browse *browse_new(struct mdns *m);
 /* Free every browser and resolver (no callbacks). browse_free(NULL) is fine. */
 void browse_free(struct browse *b);
@@ -21,6 +22,7 @@ int browse_all(struct browse *b);
 
 /* Cap on instances tracked at once (each holds a resolver). */
 void browse_set_max(struct browse *b, size_t max);
+/* Counters for mdns_get_stats(); any ret_* may be NULL. */
 void browse_stats(const struct browse *b, size_t *ret_instances, size_t *ret_unresolved,
                   size_t *ret_dropped);
 

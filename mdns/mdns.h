@@ -93,6 +93,8 @@ struct mdns *mdns_new(struct ev_loop *loop, const struct mdns_callbacks *cb, voi
  * call (the layer copies what it needs; free it afterwards). A change of
  * agent.domain or agent.interfaces re-registers every service. pub_state
  * may be called from inside this function (PENDING, FAILED, COLLISION).
+ * Services whose registration FAILED (other than for invalid content) are
+ * retried by every call, even if unchanged.
  * Returns 0, -EINVAL, or -ENOMEM (then nothing changed). */
 int mdns_publish(struct mdns *m, const struct lanyard_config *cfg);
 
@@ -125,8 +127,10 @@ struct mdns_stats {
 	size_t unresolved; /* of which avahi-daemon refused a resolver */
 	size_t dropped;    /* sightings ignored because of the cap */
 };
+/* Fill *ret with the browse counters above. */
 void mdns_get_stats(const struct mdns *m, struct mdns_stats *ret);
 
+/* The last client state reported (CONNECTING until the loop first runs). */
 enum mdns_client_state mdns_client_state(const struct mdns *m);
 
 /* Withdraw every published service (goodbye packets) and free everything. */
