@@ -8,6 +8,7 @@
 
 #include <avahi-common/error.h>
 
+#include "mdns/browse.h"
 #include "mdns/evpoll.h"
 #include "mdns/internal.h"
 #include "mdns/publish.h"
@@ -45,6 +46,7 @@ static void client_cb(AvahiClient *c, AvahiClientState st, void *userdata)
 	case AVAHI_CLIENT_S_RUNNING:
 		set_state(m, MDNS_CLIENT_RUNNING, NULL);
 		publish_client_running(m->pub);
+		browse_client_running(m->br);
 		break;
 	case AVAHI_CLIENT_S_COLLISION:
 		set_state(m, MDNS_CLIENT_COLLISION,
@@ -63,6 +65,7 @@ static void client_cb(AvahiClient *c, AvahiClientState st, void *userdata)
 		         avahi_strerror(avahi_client_errno(c)));
 		set_state(m, MDNS_CLIENT_FAILURE, msg);
 		publish_client_lost(m->pub);
+		browse_client_lost(m->br);
 		m->client = NULL;
 		/* Freeing the client from its own callback is what Avahi's
 		 * tools do; the D-Bus glue's watches are released after this
@@ -92,6 +95,7 @@ static void connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (m->client) {
 		/* It ran callbacks before failing: drop what it created. */
 		publish_client_lost(m->pub);
+		browse_client_lost(m->br);
 		m->client = NULL;
 	}
 	snprintf(msg, sizeof(msg),
@@ -121,7 +125,8 @@ struct mdns *mdns_new(struct ev_loop *loop, const struct mdns_callbacks *cb, voi
 	m->state = MDNS_CLIENT_CONNECTING;
 	m->ep = evpoll_new(loop);
 	m->pub = publish_new(m);
-	if (!m->ep || !m->pub)
+	m->br = browse_new(m);
+	if (!m->ep || !m->pub || !m->br)
 		goto oom;
 	/* Connect from the loop, so no callback runs before we return. */
 	ev_timer_init(&m->retry, connect_cb, 0., 0.);
@@ -144,12 +149,27 @@ int mdns_publish(struct mdns *m, const struct lanyard_config *cfg)
 
 int mdns_browse(struct mdns *m, const char *type)
 {
-	return -EOPNOTSUPP;
+	if (!m)
+		return -EINVAL;
+	return browse_add(m->br, type);
 }
 
 int mdns_browse_all(struct mdns *m)
 {
-	return -EOPNOTSUPP;
+	if (!m)
+		return -EINVAL;
+	return browse_all(m->br);
+}
+
+void mdns_set_max_instances(struct mdns *m, size_t max)
+{
+	browse_set_max(m->br, max);
+}
+
+void mdns_get_stats(const struct mdns *m, struct mdns_stats *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	browse_stats(m->br, &ret->instances, &ret->unresolved, &ret->dropped);
 }
 
 enum mdns_client_state mdns_client_state(const struct mdns *m)
@@ -170,6 +190,7 @@ void mdns_free(struct mdns *m)
 		return;
 	ev_timer_stop(m->loop, &m->retry);
 	/* Groups first: each free is a goodbye while the client still runs. */
+	browse_free(m->br);
 	publish_free(m->pub);
 	if (m->client)
 		avahi_client_free(m->client);

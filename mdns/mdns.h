@@ -65,9 +65,14 @@ struct mdns_callbacks {
 	/* Browse results (issue 4). */
 	void (*instance)(void *userdata, enum mdns_instance_event ev,
 	                 const struct mdns_instance *inst);
-	/* A browse of TYPE finished its first pass (ALL_FOR_NOW), or the browse
-	 * for all types discovered a new TYPE. up=false while disconnected. */
+	/* settled=true: the browse of TYPE finished its first pass
+	 * (ALL_FOR_NOW) and every instance seen in it has been resolved once
+	 * (UPSERT) or failed to resolve. settled=false: the client was lost
+	 * (or the browser failed); no REMOVE is sent for its instances. The
+	 * cache should mark TYPE's entries stale, refresh those UPSERTed
+	 * again, and drop the ones still stale at the next settled=true. */
 	void (*browse_state)(void *userdata, const char *type, bool settled);
+	/* mdns_browse_all() discovered TYPE (once per type); it is browsed. */
 	void (*type_found)(void *userdata, const char *type);
 };
 
@@ -88,6 +93,8 @@ struct mdns *mdns_new(struct ev_loop *loop, const struct mdns_callbacks *cb, voi
  * call (the layer copies what it needs; free it afterwards). A change of
  * agent.domain or agent.interfaces re-registers every service. pub_state
  * may be called from inside this function (PENDING, FAILED, COLLISION).
+ * Services whose registration FAILED (other than for invalid content) are
+ * retried by every call, even if unchanged.
  * Returns 0, -EINVAL, or -ENOMEM (then nothing changed). */
 int mdns_publish(struct mdns *m, const struct lanyard_config *cfg);
 
@@ -96,11 +103,34 @@ int mdns_publish(struct mdns *m, const struct lanyard_config *cfg);
  * layer; valid until the next mdns_* call or loop iteration. */
 const char *mdns_instance_name(const struct mdns *m, const char *service);
 
-/* Browse TYPE (a DNS-SD type like "_http._tcp"); idempotent. */
+/* Browse TYPE (a DNS-SD type like "_http._tcp", or a subtype like
+ * "_api._sub._http._tcp"); idempotent, and remembered: re-created after a
+ * reconnect. Every instance found gets a resolver kept open, so TXT, port
+ * and address changes arrive as further UPSERTs. Safe to call from a
+ * callback. Returns 0, -EINVAL (not a service type), -E2BIG (more than 512
+ * types) or -ENOMEM. */
 int mdns_browse(struct mdns *m, const char *type);
-/* Enumerate every service type on the LAN and browse each. */
+/* Enumerate every service type on the LAN and browse each (type_found is
+ * called once per new type). Returns 0 or -EINVAL. */
 int mdns_browse_all(struct mdns *m);
 
+/* Cap on instances tracked at once (one open resolver each, keyed by
+ * interface, protocol and name); more are dropped and counted. Default
+ * 100000. avahi-daemon itself refuses more than objects-per-client-max
+ * (default 1024) browsers+resolvers per client: raise it in
+ * avahi-daemon.conf for large LANs; refused resolvers are retried every 5 s
+ * and counted as unresolved. */
+void mdns_set_max_instances(struct mdns *m, size_t max);
+
+struct mdns_stats {
+	size_t instances;  /* tracked (interface, protocol, name) sightings */
+	size_t unresolved; /* of which avahi-daemon refused a resolver */
+	size_t dropped;    /* sightings ignored because of the cap */
+};
+/* Fill *ret with the browse counters above. */
+void mdns_get_stats(const struct mdns *m, struct mdns_stats *ret);
+
+/* The last client state reported (CONNECTING until the loop first runs). */
 enum mdns_client_state mdns_client_state(const struct mdns *m);
 
 /* Withdraw every published service (goodbye packets) and free everything. */

@@ -450,6 +450,8 @@ static void group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userd
 			svc_register(s);
 		break;
 	case AVAHI_ENTRY_GROUP_FAILURE:
+		/* Retried on the next RUNNING or mdns_publish(). */
+		s->committed = false;
 		report_failed(s, "entry group failed",
 		              avahi_client_errno(avahi_entry_group_get_client(g)));
 		break;
@@ -607,6 +609,9 @@ int publish_apply(struct publish *p, const struct lanyard_config *cfg)
 			continue;
 		}
 		d = global_changed ? CFG_SERVICE_CHANGED : pub_spec_compare(s->spec, specs[i]);
+		if (d == CFG_SERVICE_SAME && s->reported && s->last_state == MDNS_PUB_FAILED &&
+		    !s->spec->invalid)
+			d = CFG_SERVICE_CHANGED; /* a reload retries what failed */
 		if (d == CFG_SERVICE_SAME)
 			continue;
 		prev = s->spec;

@@ -30,6 +30,7 @@ struct pub_spec {
  * service whose TXT breaks the DNS-SD limits still gets a spec, with
  * ->invalid set. */
 struct pub_spec *pub_spec_new(const struct cfg_service *svc);
+/* Free S; pub_spec_free(NULL) is fine. */
 void pub_spec_free(struct pub_spec *s);
 
 /* How A and B differ in what is published (the mdns view of
@@ -41,6 +42,7 @@ enum cfg_service_diff pub_spec_compare(const struct pub_spec *a, const struct pu
  * character boundary. Returns a malloc'd string or NULL on OOM. */
 char *pub_expand_instance(const char *tmpl, const char *host);
 
+/* The publishing half of M (which owns it); NULL on out-of-memory. */
 struct publish *publish_new(struct mdns *m);
 /* Withdraw (goodbye) and free every service. publish_free(NULL) is fine. */
 void publish_free(struct publish *p);

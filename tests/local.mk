@@ -110,3 +110,8 @@ integration_tests = \
 dist_check_SCRIPTS += $(integration_tests)
 TESTS += $(integration_tests)
 # end of integration tests
+check_PROGRAMS += tests/unit/test-mdns-browse
+TESTS += tests/unit/test-mdns-browse
+tests_unit_test_mdns_browse_SOURCES = tests/unit/test-mdns-browse.c
+tests_unit_test_mdns_browse_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
+tests_unit_test_mdns_browse_LDADD = mdns/libmdns.la $(AVAHI_LIBS)

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/* Smoke test of browsing against a live avahi-daemon on the system bus (or
+ * $DBUS_SYSTEM_BUS_ADDRESS); exits 77 when none is reachable. Services are
+ * published by a plain Avahi client on the same loop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include <avahi-client/client.h>
+#include <avahi-client/publish.h>
+#include <avahi-common/error.h>
+
+#include "mdns/evpoll.h"
+#include "mdns/mdns.h"
+
+#define TYPE    "_lybr._tcp"
+#define CAPTYPE "_lycap._tcp"
+
+static int failures;
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			failures++;                                                                \
+		}                                                                                  \
+	} while (0)
+
+/* The last event seen for one instance name. */
+struct seen {
+	char name[64];
+	char type[64];
+	unsigned upserts, removes;
+	int ifindex, family;
+	uint16_t port;
+	bool local;
+	char host[64];
+	char addr[64];
+	char txt[256]; /* items joined with '|' */
+};
+
+struct ctx {
+	struct ev_loop *loop;
+	enum mdns_client_state client;
+	struct seen s[16];
+	unsigned n;
+	unsigned settled_true, settled_false;
+	bool type_found;
+	AvahiClient *chk;
+};
+
+static struct seen *seen_get(struct ctx *c, const char *name)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (strcmp(c->s[i].name, name) == 0)
+			return &c->s[i];
+	if (c->n == 16)
+		return NULL;
+	snprintf(c->s[c->n].name, sizeof(c->s[0].name), "%s", name);
+	return &c->s[c->n++];
+}
+
+static void on_client(void *ud, enum mdns_client_state st, const char *msg)
+{
+	((struct ctx *)ud)->client = st;
+	printf("# client state %d %s\n", (int)st, msg ? msg : "");
+}
+
+static void on_instance(void *ud, enum mdns_instance_event ev, const struct mdns_instance *in)
+{
+	struct ctx *c = ud;
+	struct seen *s = seen_get(c, in->name);
+	size_t o = 0;
+
+	if (!s)
+		return;
+	snprintf(s->type, sizeof(s->type), "%s", in->type);
+	s->ifindex = in->ifindex;
+	s->family = in->family;
+	if (ev == MDNS_INSTANCE_REMOVE) {
+		s->removes++;
+		printf("# REMOVE '%s' %s if %d fam %d\n", in->name, in->type, in->ifindex,
+		       in->family);
+		return;
+	}
+	s->upserts++;
+	s->port = in->port;
+	s->local = in->local;
+	snprintf(s->host, sizeof(s->host), "%s", in->host);
+	if (in->addr.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&in->addr)->sin_addr, s->addr,
+		          sizeof(s->addr));
+	else if (in->addr.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&in->addr)->sin6_addr, s->addr,
+		          sizeof(s->addr));
+	s->txt[0] = '\0';
+	for (size_t i = 0; i < in->n_txt && o + in->txt_len[i] + 2 < sizeof(s->txt); i++) {
+		if (i)
+			s->txt[o++] = '|';
+		memcpy(s->txt + o, in->txt[i], in->txt_len[i]);
+		o += in->txt_len[i];
+		s->txt[o] = '\0';
+	}
+	printf("# UPSERT '%s' %s if %d fam %d %s:%u host %s local %d txt %s\n", in->name, in->type,
+	       in->ifindex, in->family, s->addr, in->port, in->host, in->local, s->txt);
+}
+
+static void on_browse_state(void *ud, const char *type, bool settled)
+{
+	struct ctx *c = ud;
+
+	if (strcmp(type, TYPE) == 0) {
+		if (settled)
+			c->settled_true++;
+		else
+			c->settled_false++;
+	}
+	printf("# browse %s settled=%d\n", type, settled);
+}
+
+static void on_type(void *ud, const char *type)
+{
+	struct ctx *c = ud;
+
+	if (strcmp(type, TYPE) == 0)
+		c->type_found = true;
+	printf("# type found %s\n", type);
+}
+
+static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void run_for(struct ev_loop *loop, double s)
+{
+	ev_timer t;
+
+	ev_timer_init(&t, stop_cb, s, 0.);
+	ev_timer_start(loop, &t);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &t);
+}
+
+#define WAIT(c, cond, limit)                                                                       \
+	({                                                                                         \
+		bool ok_ = false;                                                                  \
+		for (double t_ = 0; t_ < (limit); t_ += 0.02) {                                    \
+			if (cond) {                                                                \
+				ok_ = true;                                                        \
+				break;                                                             \
+			}                                                                          \
+			run_for((c)->loop, 0.02);                                                  \
+		}                                                                                  \
+		ok_ || (cond);                                                                     \
+	})
+
+static void group_cb(AvahiEntryGroup *g, AvahiEntryGroupState st, void *ud)
+{
+}
+
+static AvahiEntryGroup *publish(AvahiClient *cl, const char *name, const char *type, uint16_t port,
+                                AvahiStringList *txt)
+{
+	AvahiEntryGroup *g = avahi_entry_group_new(cl, group_cb, NULL);
+
+	if (!g)
+		return NULL;
+	if (avahi_entry_group_add_service_strlst(g, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, name,
+	                                         type, NULL, NULL, port, txt) < 0 ||
+	    avahi_entry_group_commit(g) < 0) {
+		avahi_entry_group_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+static void chk_cb(AvahiClient *cl, AvahiClientState st, void *ud)
+{
+}
+
+int main(void)
+{
+	struct ctx c = {0};
+	struct evpoll *ep;
+	struct mdns *m;
+	struct mdns_callbacks cb = {.client_state = on_client,
+	                            .instance = on_instance,
+	                            .browse_state = on_browse_state,
+	                            .type_found = on_type};
+	const char *stop = getenv("MDNS_TEST_STOP_CMD"), *start = getenv("MDNS_TEST_START_CMD"),
+	           *remote = getenv("MDNS_TEST_REMOTE_INSTANCE");
+	AvahiStringList *txt;
+	AvahiEntryGroup *g, *g2, *g3;
+	struct seen *s;
+	struct mdns_stats st;
+	char err[128];
+	int e;
+
+	c.loop = ev_loop_new(EVFLAG_AUTO);
+	ep = evpoll_new(c.loop);
+	c.chk = avahi_client_new(evpoll_get(ep), 0, chk_cb, &c, &e);
+	if (!c.chk) {
+		printf("SKIP: no avahi-daemon reachable on the system bus: %s\n",
+		       avahi_strerror(e));
+		evpoll_free(ep);
+		ev_loop_destroy(c.loop);
+		return 77;
+	}
+	m = mdns_new(c.loop, &cb, &c, err, sizeof(err));
+	CHECK(m != NULL);
+	CHECK(mdns_browse(m, "not a type") == -EINVAL);
+	CHECK(mdns_browse(m, TYPE) == 0);
+	CHECK(mdns_browse(m, TYPE) == 0); /* idempotent */
+	CHECK(WAIT(&c, c.client == MDNS_CLIENT_RUNNING, 5));
+	/* Nothing there yet: settles once the first pass is done. */
+	CHECK(WAIT(&c, c.settled_true == 1, 5));
+
+	/* A local service: TXT order kept, bare key, empty value. */
+	txt = avahi_string_list_add(NULL, "a=1");
+	txt = avahi_string_list_add(txt, "b");
+	txt = avahi_string_list_add(txt, "c=");
+	g = publish(c.chk, "inst one", TYPE, 6001, txt);
+	avahi_string_list_free(txt);
+	CHECK(g != NULL);
+	CHECK(WAIT(&c, (s = seen_get(&c, "inst one")) && s->upserts > 0, 5));
+	s = seen_get(&c, "inst one");
+	CHECK(strcmp(s->type, TYPE) == 0);
+	CHECK(s->port == 6001);
+	CHECK(strcmp(s->txt, "a=1|b|c=") == 0);
+	CHECK(s->local);
+	CHECK(s->ifindex > 0);
+	CHECK(s->family == AF_INET || s->family == AF_INET6);
+	CHECK(s->addr[0] != '\0');
+	CHECK(strstr(s->host, ".local") != NULL);
+
+	/* TXT changes reach us through the resolver kept open. */
+	txt = avahi_string_list_add(NULL, "a=2");
+	CHECK(avahi_entry_group_update_service_txt_strlst(g, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0,
+	                                                  "inst one", TYPE, NULL, txt) == 0);
+	avahi_string_list_free(txt);
+	CHECK(WAIT(&c, strcmp(s->txt, "a=2") == 0, 5));
+
+	/* Withdrawn: REMOVE on the same (interface, family). */
+	avahi_entry_group_free(g);
+	CHECK(WAIT(&c, s->removes > 0, 5));
+
+	/* Every type: ours is discovered once something of it exists. */
+	g = publish(c.chk, "inst two", TYPE, 6002, NULL);
+	CHECK(g != NULL);
+	CHECK(mdns_browse_all(m) == 0);
+	CHECK(WAIT(&c, c.type_found, 5));
+
+	if (remote) {
+		/* The harness publishes REMOTE of TYPE on another host. */
+		CHECK(WAIT(&c, (s = seen_get(&c, remote)) && s->upserts > 0, 5));
+		s = seen_get(&c, remote);
+		CHECK(!s->local);
+	}
+
+	/* The cap: one more instance allowed, the second is dropped. */
+	CHECK(WAIT(&c, (s = seen_get(&c, "inst two")) && s->upserts > 0, 5));
+	mdns_get_stats(m, &st);
+	mdns_set_max_instances(m, st.instances + 1);
+	CHECK(mdns_browse(m, CAPTYPE) == 0);
+	g2 = publish(c.chk, "cap one", CAPTYPE, 7001, NULL);
+	g3 = publish(c.chk, "cap two", CAPTYPE, 7002, NULL);
+	CHECK(g2 && g3);
+	run_for(c.loop, 3.0);
+	mdns_get_stats(m, &st);
+	CHECK(st.dropped >= 1);
+	CHECK((seen_get(&c, "cap one")->upserts > 0) + (seen_get(&c, "cap two")->upserts > 0) == 1);
+	mdns_set_max_instances(m, 100000);
+
+	if (stop && start) {
+		unsigned f0 = c.settled_false, t0 = c.settled_true;
+
+		s = seen_get(&c, "inst two");
+		s->upserts = 0;
+		avahi_client_free(c.chk); /* with its groups */
+		c.chk = NULL;
+		printf("# stopping: %s\n", stop);
+		CHECK(system(stop) == 0);
+		CHECK(WAIT(&c, c.settled_false > f0, 3));
+		printf("# starting: %s\n", start);
+		CHECK(system(start) == 0);
+		c.chk = avahi_client_new(evpoll_get(ep), 0, chk_cb, &c, &e);
+		CHECK(c.chk != NULL);
+		g = c.chk ? publish(c.chk, "inst two", TYPE, 6002, NULL) : NULL;
+		/* Browsing resumes by itself, the instance comes back. */
+		CHECK(WAIT(&c, s->upserts > 0, 6));
+		CHECK(WAIT(&c, c.settled_true > t0, 6));
+	}
+
+	mdns_free(m);
+	if (c.chk)
+		avahi_client_free(c.chk);
+	evpoll_free(ep);
+	ev_loop_destroy(c.loop);
+	if (failures) {
+		fprintf(stderr, "test-mdns-browse: %d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test-mdns-browse: all checks passed\n");
+	return 0;
+}
