@@ -439,6 +439,27 @@ static void test_message_cap(void)
 	free(text);
 }
 
+/* The service count is bounded (pairwise duplicate checks stay cheap). */
+static void test_too_many_services(void)
+{
+	size_t len = 0, cap = 4097 * 40 + 16;
+	char *text = malloc(cap);
+	struct cfg_diags d = {0};
+	struct lanyard_config *cfg;
+
+	if (!CHECK(text))
+		return;
+	len += (size_t)snprintf(text, cap, "services:\n");
+	for (int i = 0; i < 4097; i++)
+		len += (size_t)snprintf(text + len, cap - len, "- {name: s%d, port: 1}\n", i);
+	cfg_load_buffer("big.yaml", text, len, &cfg, &d);
+	CHECK(cfg == NULL);
+	CHECK_INT_EQ(d.n, 1);
+	CHECK_STR_EQ(d.n ? d.items[0].text : NULL, "big.yaml:4098:3: too many services (max 4096)");
+	cfg_diags_clear(&d);
+	free(text);
+}
+
 int main(void)
 {
 	test_durations();
@@ -450,5 +471,6 @@ int main(void)
 	test_compare();
 	test_buffers();
 	test_message_cap();
+	test_too_many_services();
 	return test_summary();
 }

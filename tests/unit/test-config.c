@@ -373,7 +373,7 @@ static void test_many_errors(void)
 	       "err-many.yaml:11)");
 }
 
-static void test_includes(void)
+static void test_includes(const char *top)
 {
 	struct lanyard_config *cfg;
 	struct cfg_diags d = {0};
@@ -411,7 +411,6 @@ static void test_includes(void)
 	/* an absolute main path: include is joined to its directory */
 	{
 		char *path = NULL;
-		const char *top = getenv("top_srcdir");
 
 		if (CHECK(asprintf(&path, "%s/tests/data/config/good-full.yaml", top) > 0)) {
 			cfg = load_ok(path);
@@ -429,6 +428,26 @@ static void test_includes(void)
 	}
 }
 
+/* The sample shipped in docs/ must stay valid. */
+static void test_docs_example(const char *top)
+{
+	struct lanyard_config *cfg = NULL;
+	struct cfg_diags d = {0};
+	char *path = NULL;
+
+	if (!CHECK(asprintf(&path, "%s/docs/examples/lanyard.yaml", top) > 0))
+		return;
+	CHECK_INT_EQ(cfg_load(path, &cfg, &d), 0);
+	CHECK_INT_EQ(d.n_errors, 0);
+	if (CHECK(cfg)) {
+		CHECK_INT_EQ(cfg->n_services, 3);
+		CHECK(cfg_find_service(cfg, "payments") != NULL);
+	}
+	cfg_free(cfg);
+	cfg_diags_clear(&d);
+	free(path);
+}
+
 static void test_read_errors(void)
 {
 	EXPECT("no-such-file.yaml", -ENOENT,
@@ -438,14 +457,19 @@ static void test_read_errors(void)
 
 int main(void)
 {
-	const char *top = getenv("top_srcdir");
+	char *top = realpath(getenv("top_srcdir") ? getenv("top_srcdir") : ".", NULL);
 	char *dir = NULL;
+	int r;
 
-	if (!top)
-		top = ".";
+	if (!top) {
+		perror("top_srcdir");
+		return 1;
+	}
+	test_docs_example(top);
 	if (asprintf(&dir, "%s/tests/data/config", top) < 0 || chdir(dir) < 0) {
 		fprintf(stderr, "cannot enter %s\n", dir ? dir : top);
 		free(dir);
+		free(top);
 		return 1;
 	}
 	free(dir);
@@ -454,7 +478,9 @@ int main(void)
 	test_browse_all();
 	test_error_classes();
 	test_many_errors();
-	test_includes();
+	test_includes(top);
 	test_read_errors();
-	return test_summary();
+	r = test_summary();
+	free(top);
+	return r;
 }
