@@ -13,6 +13,7 @@
 #include "agent/balance.h"
 #include "agent/cache.h"
 #include "agent/discover.h"
+#include "agent/fake.h"
 #include "agent/log.h"
 #include "agent/ops.h"
 #include "agent/server.h"
@@ -230,6 +231,14 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 		return -ENOMEM;
 	}
 	cache_set_event_cb(a->cache, on_cache_event, a);
+
+	r = fake_populate(a);
+	if (r < 0) {
+		snprintf(err, errlen, "LANYARD_TEST_FAKE_INSTANCES: expected N or N:TYPES");
+		return r;
+	}
+	if (r > 0)
+		log_warning("test mode: %d fake instance(s) in the cache", r);
 
 	r = agent_listen(a, err, errlen);
 	if (r < 0)

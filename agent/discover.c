@@ -18,6 +18,7 @@ struct dtype {
 	char *type;
 	bool settled; /* first pass done since the browse (re)started */
 	bool up;      /* browse running */
+	bool waited;  /* a first request already waited for it (and timed out) */
 	uint64_t drops_logged;
 };
 
@@ -211,7 +212,16 @@ static bool wait_satisfied(struct discover *d, const struct discover_wait *w)
 
 static void on_wait_timeout(struct ev_loop *loop, ev_timer *timer, int revents)
 {
-	wait_finish(timer->data, true);
+	struct discover_wait *w = timer->data;
+
+	/* Later requests answer from the cache at once: one wait per type. */
+	for (size_t i = 0; i < w->n_types; i++) {
+		struct dtype *t = type_find(w->d, w->types[i]);
+
+		if (t)
+			t->waited = true;
+	}
+	wait_finish(w, true);
 }
 
 int discover_need(struct discover *d, const char *service, double timeout_s,
@@ -232,9 +242,11 @@ int discover_need(struct discover *d, const char *service, double timeout_s,
 
 		if (!t)
 			return r;
-		settled = settled && t->settled;
+		settled = settled && (t->settled || t->waited);
 	}
-	if (settled)
+	/* Without avahi there is nothing to wait for: answer from the cache
+	 * (status says the browse is down). */
+	if (settled || !d->client_up)
 		return 1;
 
 	w = calloc(1, sizeof(*w));
@@ -323,6 +335,17 @@ void discover_on_browse_state(struct discover *d, const char *type, bool settled
 		next = w->next;
 		if (wait_satisfied(d, w))
 			wait_finish(w, false);
+	}
+}
+
+void discover_mark_settled(struct discover *d, const char *type)
+{
+	int r;
+	struct dtype *t = type_browse(d, type, &r);
+
+	if (t) {
+		t->settled = true;
+		t->up = true;
 	}
 }
 

@@ -47,6 +47,10 @@ void discover_on_browse_state(struct discover *d, const char *type, bool settled
 void discover_on_type_found(struct discover *d, const char *type);
 void discover_on_client_state(struct discover *d, enum mdns_client_state state);
 
+/* Treat TYPE as browsed and settled (entries injected without avahi, for
+ * benchmarks and tests). */
+void discover_mark_settled(struct discover *d, const char *type);
+
 /* True while every browse is up (avahi reachable and no browse failed). */
 bool discover_up(const struct discover *d);
 
