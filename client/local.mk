@@ -1,2 +1,24 @@
 # SPDX-License-Identifier: MIT
 # Build fragment for client/, included by the top Makefile.am.
+# liblanyard: the public C API (lanyard.h, pkg-config "lanyard"); it embeds
+# wire/libwire.la and exports only lanyard_* symbols.
+lib_LTLIBRARIES += client/liblanyard.la
+include_HEADERS += client/lanyard.h
+pkgconfig_DATA += client/lanyard.pc
+EXTRA_DIST += client/lanyard.pc.in
+client_liblanyard_la_SOURCES = \
+	client/lanyard.h client/lanyard-private.h \
+	client/lanyard-handle.c \
+	client/lanyard-ops.c \
+	client/lanyard-connect.c
+client_liblanyard_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
+client_liblanyard_la_LIBADD = wire/libwire.la $(JANSSON_LIBS) $(M_LIBS)
+client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 0:0:0 \
+	-export-symbols-regex '^lanyard_'
+
+# The lanyard command.
+bin_PROGRAMS += client/lanyard
+client_lanyard_SOURCES = client/lanyard.c
+client_lanyard_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+client_lanyard_LDADD = client/liblanyard.la $(JANSSON_LIBS)
+dist_man_MANS += man/lanyard.1

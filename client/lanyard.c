@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: MIT */
+/* The lanyard command: query the local lanyardd from a shell (tables by
+ * default, the agent's exact JSON with --json). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "client/lanyard.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_NOTHING = 3,
+};
+
+#define MAX_ARGS 64 /* tags or txt pairs on one command line */
+
+struct opts {
+	const char *socket;
+	bool json;
+	int timeout_ms;
+	struct lanyard_filter filter;
+	const char *tags[MAX_ARGS];
+	struct lanyard_txt_match txt[MAX_ARGS];
+	char *txt_keys[MAX_ARGS];
+	const char *policy;
+	const char *key;
+	bool prefer_local;
+	const char *service; /* report --service */
+	double latency_ms;
+};
+
+static const char usage_text[] =
+        "Usage: lanyard [--socket PATH] [--json] [--timeout MS] COMMAND [ARGS]\n"
+        "\n"
+        "Commands:\n"
+        "  list [SERVICE] [FILTERS]     every matching endpoint\n"
+        "  resolve SERVICE [FILTERS] [--policy P] [--key K] [--prefer-local]\n"
+        "                               one balanced pick, printed as \"ADDRESS PORT\"\n"
+        "  watch [SERVICE] [FILTERS]    stream added/changed/removed endpoints\n"
+        "  services                     services the agent knows\n"
+        "  status                       the agent's status\n"
+        "  report INSTANCE ok|fail [--service S] [--latency MS]\n"
+        "                               feedback on an endpoint\n"
+        "\n"
+        "Filters:\n"
+        "  --instance NAME   --version CONSTRAINT (>=2.0, ^2.4, ~2.4.1, 2.x)\n"
+        "  --tag TAG (all must match, repeatable)   --txt KEY=VALUE (repeatable)\n"
+        "  --family ipv4|ipv6\n"
+        "\n"
+        "SERVICE is a name (payments) or a DNS-SD type (_http._tcp). The socket is\n"
+        "$LANYARD_SOCKET, else " LANYARD_DEFAULT_SOCKET ".\n"
+        "Exit status: 0 ok, 1 error, 2 usage, 3 nothing found.\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lanyard: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'lanyard --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* Report a failed library call; not_found means "nothing found". */
+static int fail(struct lanyard *h, int r, const char *what)
+{
+	const char *msg = h ? lanyard_last_error(h) : "";
+
+	fprintf(stderr, "lanyard: %s: %s\n", what, *msg ? msg : lanyard_strerror(r));
+	return r == LANYARD_E_NOT_FOUND ? EXIT_NOTHING : EXIT_ERROR;
+}
+
+enum {
+	OPT_SOCKET = 256,
+	OPT_JSON,
+	OPT_TIMEOUT,
+	OPT_INSTANCE,
+	OPT_VERSION,
+	OPT_TAG,
+	OPT_TXT,
+	OPT_FAMILY,
+	OPT_POLICY,
+	OPT_KEY,
+	OPT_PREFER_LOCAL,
+	OPT_SERVICE,
+	OPT_LATENCY,
+	OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+        {"socket", required_argument, NULL, OPT_SOCKET},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"instance", required_argument, NULL, OPT_INSTANCE},
+        {"version", required_argument, NULL, OPT_VERSION},
+        {"tag", required_argument, NULL, OPT_TAG},
+        {"txt", required_argument, NULL, OPT_TXT},
+        {"family", required_argument, NULL, OPT_FAMILY},
+        {"policy", required_argument, NULL, OPT_POLICY},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"prefer-local", no_argument, NULL, OPT_PREFER_LOCAL},
+        {"service", required_argument, NULL, OPT_SERVICE},
+        {"latency", required_argument, NULL, OPT_LATENCY},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+};
+
+/* Options each command accepts besides --socket/--json/--timeout/--help. */
+static bool allowed(const char *cmd, int opt)
+{
+	bool filter = opt == OPT_INSTANCE || opt == OPT_VERSION || opt == OPT_TAG ||
+	              opt == OPT_TXT || opt == OPT_FAMILY;
+
+	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "watch") == 0)
+		return filter;
+	if (strcmp(cmd, "resolve") == 0)
+		return filter || opt == OPT_POLICY || opt == OPT_KEY || opt == OPT_PREFER_LOCAL;
+	if (strcmp(cmd, "report") == 0)
+		return opt == OPT_SERVICE || opt == OPT_LATENCY;
+	return false;
+}
+
+static int parse_number(const char *s, double *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtod(s, &end);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+/* Parse ARGV (global and command options in any order); the positional
+ * arguments are left in argv[optind..]. Returns -1 to go on, else an exit
+ * status. */
+static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
+{
+	double d;
+	int c;
+
+	while ((c = getopt_long(argc, argv, cmd ? "h" : "+h", long_opts, NULL)) != -1) {
+		if (c >= OPT_INSTANCE && c != OPT_HELP && (!cmd || !allowed(cmd, c)))
+			return usage_error("option '%s' not valid %s%s", argv[optind - 1],
+			                   cmd ? "for " : "before a command", cmd ? cmd : "");
+		switch (c) {
+		case OPT_SOCKET:
+			o->socket = optarg;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_number(optarg, &d) < 0 || d < 0 || d > 3600000)
+				return usage_error("invalid --timeout '%s'", optarg);
+			o->timeout_ms = (int)d;
+			break;
+		case OPT_INSTANCE:
+			o->filter.instance = optarg;
+			break;
+		case OPT_VERSION:
+			o->filter.version = optarg;
+			break;
+		case OPT_TAG:
+			if (o->filter.n_tags == MAX_ARGS)
+				return usage_error("too many --tag options");
+			o->tags[o->filter.n_tags++] = optarg;
+			break;
+		case OPT_TXT: {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg)
+				return usage_error("--txt wants KEY=VALUE, not '%s'", optarg);
+			if (o->filter.n_txt == MAX_ARGS)
+				return usage_error("too many --txt options");
+			o->txt_keys[o->filter.n_txt] = strndup(optarg, (size_t)(eq - optarg));
+			o->txt[o->filter.n_txt].key = o->txt_keys[o->filter.n_txt];
+			o->txt[o->filter.n_txt].value = eq + 1;
+			o->filter.n_txt++;
+			break;
+		}
+		case OPT_FAMILY:
+			if (strcmp(optarg, "ipv4") == 0)
+				o->filter.family = LANYARD_FAMILY_IPV4;
+			else if (strcmp(optarg, "ipv6") == 0)
+				o->filter.family = LANYARD_FAMILY_IPV6;
+			else
+				return usage_error("--family wants ipv4 or ipv6, not '%s'", optarg);
+			break;
+		case OPT_POLICY:
+			o->policy = optarg;
+			break;
+		case OPT_KEY:
+			o->key = optarg;
+			break;
+		case OPT_PREFER_LOCAL:
+			o->prefer_local = true;
+			break;
+		case OPT_SERVICE:
+			o->service = optarg;
+			break;
+		case OPT_LATENCY:
+			if (parse_number(optarg, &o->latency_ms) < 0 || o->latency_ms < 0)
+				return usage_error("invalid --latency '%s'", optarg);
+			break;
+		case 'h':
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("invalid arguments");
+		}
+	}
+	return -1;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+#define N_COLS 9
+
+static void print_row(const char *const *cells, const size_t *width)
+{
+	/* The last column is not padded, so lines have no trailing blanks. */
+	for (int i = 0; i + 1 < N_COLS; i++)
+		printf("%-*s  ", (int)width[i], cells[i]);
+	printf("%s\n", cells[N_COLS - 1]);
+}
+
+static char *join(const char *const *v, size_t n, const char *sep)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + strlen(sep);
+	s = calloc(1, len);
+	for (size_t i = 0; s && i < n; i++) {
+		if (i)
+			strcat(s, sep);
+		strcat(s, v[i]);
+	}
+	return s;
+}
+
+static char *uint_str(unsigned v)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", v);
+	return strdup(buf);
+}
+
+static void print_instances(const struct lanyard_instance_list *list)
+{
+	static const char *const head[N_COLS] = {"INSTANCE", "SERVICE", "ADDRESSES",
+	                                         "PORT",     "VERSION", "WEIGHT",
+	                                         "PRIORITY", "TAGS",    "LOCAL"};
+	char ***rows = calloc(list->n, sizeof(*rows));
+	size_t width[N_COLS];
+
+	for (int i = 0; i < N_COLS; i++)
+		width[i] = strlen(head[i]);
+	for (size_t r = 0; rows && r < list->n; r++) {
+		const struct lanyard_instance *in = list->items[r];
+		char **row = calloc(N_COLS, sizeof(char *));
+
+		rows[r] = row;
+		if (!row)
+			continue;
+		row[0] = strdup(in->instance);
+		row[1] = strdup(in->service ? in->service : in->type);
+		row[2] = join(in->addresses, in->n_addresses, ",");
+		row[3] = uint_str(in->port);
+		row[4] = strdup(in->version ? in->version : "-");
+		row[5] = uint_str(in->weight);
+		row[6] = uint_str(in->priority);
+		row[7] = in->n_tags ? join(in->tags, in->n_tags, ",") : strdup("-");
+		row[8] = strdup(in->local ? "yes" : "no");
+		for (int i = 0; i < N_COLS; i++)
+			if (row[i] && strlen(row[i]) > width[i])
+				width[i] = strlen(row[i]);
+	}
+	print_row(head, width);
+	for (size_t r = 0; rows && r < list->n; r++) {
+		if (!rows[r])
+			continue;
+		for (int i = 0; i < N_COLS; i++)
+			if (!rows[r][i])
+				rows[r][i] = strdup("?");
+		print_row((const char *const *)rows[r], width);
+		for (int i = 0; i < N_COLS; i++)
+			free(rows[r][i]);
+		free(rows[r]);
+	}
+	free(rows);
+}
+
+/* The first address the family filter allows ("" if none). */
+static const char *pick_address(const struct lanyard_instance *in, enum lanyard_family f)
+{
+	for (size_t i = 0; i < in->n_addresses; i++) {
+		bool v6 = strchr(in->addresses[i], ':') != NULL;
+
+		if (f == LANYARD_FAMILY_ANY || (f == LANYARD_FAMILY_IPV6) == v6)
+			return in->addresses[i];
+	}
+	return "";
+}
+
+/* Print the agent's last line as it was sent, minus the request id that
+ * the library added. */
+static void print_json_response(struct lanyard *h)
+{
+	char *line = lanyard_last_response(h), *out = NULL;
+	json_t *j = line ? json_loads(line, 0, NULL) : NULL;
+
+	if (j && json_object_del(j, "id") == 0)
+		out = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(16));
+	if (out || line)
+		puts(out ? out : line);
+	free(out);
+	free(line);
+	json_decref(j);
+	fflush(stdout);
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+static int cmd_list(struct lanyard *h, struct opts *o)
+{
+	struct lanyard_instance_list *list;
+	int r = lanyard_list(h, &o->filter, &list), status;
+
+	if (r < 0)
+		return fail(h, r, "list");
+	if (o->json)
+		print_json_response(h);
+	else if (list->n > 0)
+		print_instances(list);
+	else
+		fprintf(stderr, "lanyard: no matching instance\n");
+	status = list->n > 0 ? EXIT_OK : EXIT_NOTHING;
+	lanyard_instance_list_free(list);
+	return status;
+}
+
+static int cmd_resolve(struct lanyard *h, struct opts *o)
+{
+	struct lanyard_instance *in;
+	int r = lanyard_resolve(h, &o->filter, o->policy, o->key,
+	                        o->prefer_local ? LANYARD_PREFER_LOCAL : 0, &in);
+
+	if (r < 0) {
+		if (o->json && r == LANYARD_E_NOT_FOUND)
+			print_json_response(h);
+		return fail(h, r, "resolve");
+	}
+	if (o->json)
+		print_json_response(h);
+	else
+		printf("%s %u\n", pick_address(in, o->filter.family), (unsigned)in->port);
+	lanyard_instance_free(in);
+	return EXIT_OK;
+}
+
+static int cmd_services(struct lanyard *h, struct opts *o)
+{
+	struct lanyard_service_list *list;
+	size_t ws = strlen("SERVICE"), wt = strlen("TYPE");
+	int r = lanyard_services(h, &list), status;
+
+	if (r < 0)
+		return fail(h, r, "services");
+	for (size_t i = 0; i < list->n; i++) {
+		const struct lanyard_service *s = &list->items[i];
+
+		if (s->service && strlen(s->service) > ws)
+			ws = strlen(s->service);
+		if (s->type && strlen(s->type) > wt)
+			wt = strlen(s->type);
+	}
+	if (o->json) {
+		print_json_response(h);
+	} else if (list->n > 0) {
+		printf("%-*s  %-*s  %9s  %s\n", (int)ws, "SERVICE", (int)wt, "TYPE", "INSTANCES",
+		       "LOCAL");
+		for (size_t i = 0; i < list->n; i++) {
+			const struct lanyard_service *s = &list->items[i];
+
+			printf("%-*s  %-*s  %9u  %s\n", (int)ws, s->service ? s->service : "-",
+			       (int)wt, s->type ? s->type : "-", s->instances,
+			       s->local ? "yes" : "no");
+		}
+	} else {
+		fprintf(stderr, "lanyard: no services known\n");
+	}
+	status = list->n > 0 ? EXIT_OK : EXIT_NOTHING;
+	lanyard_service_list_free(list);
+	return status;
+}
+
+static int cmd_status(struct lanyard *h, struct opts *o)
+{
+	char *text;
+	json_t *j;
+	int r = lanyard_status(h, &text);
+
+	if (r < 0)
+		return fail(h, r, "status");
+	if (o->json) {
+		print_json_response(h);
+	} else {
+		j = json_loads(text, 0, NULL);
+		if (j)
+			json_dumpf(j, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(j);
+	}
+	free(text);
+	return EXIT_OK;
+}
+
+static int cmd_watch(struct lanyard *h, struct opts *o)
+{
+	static const char *const names[] = {"added", "changed", "removed", "snapshot_end"};
+	struct lanyard_event *ev;
+	int r = lanyard_watch(h, &o->filter, NULL);
+
+	if (r < 0)
+		return fail(h, r, "watch");
+	if (o->json)
+		print_json_response(h);
+	for (;;) {
+		r = lanyard_next_event(h, -1, &ev);
+		if (r < 0)
+			return fail(h, r, "watch");
+		if (o->json) {
+			print_json_response(h);
+		} else if (!ev->instance) {
+			printf("-- %s --\n", names[ev->type]);
+		} else {
+			char *addrs = join(ev->instance->addresses, ev->instance->n_addresses, ",");
+
+			printf("%-8s %s %s port %u%s%s\n", names[ev->type], ev->instance->instance,
+			       addrs ? addrs : "?", (unsigned)ev->instance->port,
+			       ev->instance->version ? " version " : "",
+			       ev->instance->version ? ev->instance->version : "");
+			free(addrs);
+		}
+		fflush(stdout);
+		lanyard_event_free(ev);
+	}
+}
+
+static int cmd_report(struct lanyard *h, struct opts *o, const char *instance, const char *result)
+{
+	int r = lanyard_report(h, o->service, instance, strcmp(result, "ok") == 0, o->latency_ms);
+
+	if (r < 0)
+		return fail(h, r, "report");
+	if (o->json)
+		print_json_response(h);
+	return EXIT_OK;
+}
+
+/* Check the positional arguments of CMD; SERVICE goes into the filter. */
+static int check_args(const char *cmd, int n, char **args, struct opts *o)
+{
+	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "watch") == 0) {
+		if (n > 1)
+			return usage_error("%s takes at most one SERVICE", cmd);
+		o->filter.service = n ? args[0] : NULL;
+	} else if (strcmp(cmd, "resolve") == 0) {
+		if (n != 1)
+			return usage_error("resolve takes exactly one SERVICE");
+		o->filter.service = args[0];
+	} else if (strcmp(cmd, "report") == 0) {
+		if (n != 2 || (strcmp(args[1], "ok") != 0 && strcmp(args[1], "fail") != 0))
+			return usage_error("usage: lanyard report INSTANCE ok|fail");
+	} else if (strcmp(cmd, "services") == 0 || strcmp(cmd, "status") == 0) {
+		if (n != 0)
+			return usage_error("%s takes no arguments", cmd);
+	} else {
+		return usage_error("unknown command '%s'", cmd);
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {.timeout_ms = -1, .latency_ms = -1};
+	struct lanyard *h = NULL;
+	const char *cmd;
+	char **args;
+	int r, n;
+
+	r = parse_opts(argc, argv, NULL, &o);
+	if (r >= 0)
+		goto out;
+	if (optind >= argc) {
+		r = usage_error("missing command");
+		goto out;
+	}
+	cmd = argv[optind];
+	/* Parse the command's own options; optind = 0 makes glibc start
+	 * afresh (permuting, unlike the "+" scan above). */
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	r = parse_opts(argc, argv, cmd, &o);
+	if (r >= 0)
+		goto out;
+	n = argc - optind;
+	args = argv + optind;
+	r = check_args(cmd, n, args, &o);
+	if (r >= 0)
+		goto out;
+	o.filter.tags = o.tags;
+	o.filter.txt = o.txt;
+
+	r = lanyard_open(o.socket, &h);
+	if (r < 0) {
+		const char *path = o.socket ? o.socket : getenv("LANYARD_SOCKET");
+
+		fprintf(stderr, "lanyard: cannot connect to %s: %s\n",
+		        path && *path ? path : LANYARD_DEFAULT_SOCKET,
+		        r == LANYARD_E_CONNECT ? strerror(errno) : lanyard_strerror(r));
+		r = EXIT_ERROR;
+		goto out;
+	}
+	if (o.timeout_ms >= 0)
+		lanyard_set_timeout(h, o.timeout_ms);
+	if (strcmp(cmd, "list") == 0)
+		r = cmd_list(h, &o);
+	else if (strcmp(cmd, "resolve") == 0)
+		r = cmd_resolve(h, &o);
+	else if (strcmp(cmd, "services") == 0)
+		r = cmd_services(h, &o);
+	else if (strcmp(cmd, "status") == 0)
+		r = cmd_status(h, &o);
+	else if (strcmp(cmd, "watch") == 0)
+		r = cmd_watch(h, &o);
+	else
+		r = cmd_report(h, &o, args[0], args[1]);
+out:
+	lanyard_close(h);
+	for (size_t i = 0; i < o.filter.n_txt; i++)
+		free(o.txt_keys[i]);
+	return r;
+}

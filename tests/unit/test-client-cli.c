@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of the lanyard command (client/lanyard.c) against the fake agent:
+ * output formats and exit codes. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "tests/unit/test-client-fake.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			failures++;                                                                \
+		}                                                                                  \
+	} while (0)
+
+static char sock[128];
+static char bin[512];
+
+struct result {
+	int status;
+	char out[65536];
+	char err[4096];
+};
+
+/* Run "lanyard ARGS" (shell syntax) and capture stdout, stderr and status. */
+static void run(struct result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void run(struct result *r, const char *fmt, ...)
+{
+	char args[1024], cmd[2048], errfile[] = "/tmp/test-client-cli.XXXXXX";
+	int efd = mkstemp(errfile);
+	va_list ap;
+	FILE *p;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s %s 2>%s", bin, args, errfile);
+	p = popen(cmd, "r");
+	n = fread(r->out, 1, sizeof(r->out) - 1, p);
+	r->out[n] = '\0';
+	st = pclose(p);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	n = (size_t)read(efd, r->err, sizeof(r->err) - 1);
+	r->err[n > sizeof(r->err) ? 0 : n] = '\0';
+	close(efd);
+	unlink(errfile);
+}
+
+static void test_list(void)
+{
+	struct result r;
+	json_t *j;
+
+	run(&r, "--socket %s list payments --tag eu --txt path=/v2 --family ipv4 --version '^2.4'",
+	    sock);
+	CHECK(r.status == 0);
+	CHECK(strncmp(r.out, "INSTANCE", 8) == 0);
+	CHECK(strstr(r.out, "payments@hosta  payments  127.0.0.1") != NULL);
+	CHECK(strstr(r.out, "payments@hostb") != NULL);
+
+	run(&r, "list --json --socket %s", sock);
+	CHECK(r.status == 0);
+	j = json_loads(r.out, 0, NULL);
+	CHECK(json_is_true(json_object_get(j, "ok")) &&
+	      json_array_size(json_object_get(j, "instances")) == 2);
+	CHECK(strchr(r.out, '\n') == r.out + strlen(r.out) - 1); /* one line */
+	json_decref(j);
+
+	run(&r, "--socket %s list none", sock);
+	CHECK(r.status == 3 && r.out[0] == '\0' && strstr(r.err, "no matching instance"));
+
+	run(&r, "--socket %s list --policy p2c", sock);
+	CHECK(r.status == 2 && strstr(r.err, "not valid for list"));
+	run(&r, "--socket %s list --family ipx", sock);
+	CHECK(r.status == 2);
+	run(&r, "--socket %s list --txt novalue", sock);
+	CHECK(r.status == 2 && strstr(r.err, "KEY=VALUE"));
+	run(&r, "--socket %s list a b", sock);
+	CHECK(r.status == 2);
+}
+
+static void test_resolve(uint16_t port)
+{
+	struct result r;
+	char want[64];
+
+	run(&r, "--socket %s resolve payments --policy hash --key k --prefer-local", sock);
+	snprintf(want, sizeof(want), "127.0.0.1 %u\n", (unsigned)port);
+	CHECK(r.status == 0 && strcmp(r.out, want) == 0);
+	run(&r, "--socket %s --json resolve payments", sock);
+	CHECK(r.status == 0 && strstr(r.out, "\"ok\":true,\"instance\":{"));
+	run(&r, "--socket %s resolve missing", sock);
+	CHECK(r.status == 3 && strstr(r.err, "no instance of \"missing\""));
+	run(&r, "--socket %s --json resolve missing", sock);
+	CHECK(r.status == 3 && strstr(r.out, "\"code\":\"not_found\""));
+	run(&r, "--socket %s resolve", sock);
+	CHECK(r.status == 2);
+}
+
+static void test_other(void)
+{
+	struct result r;
+
+	run(&r, "--socket %s report payments@hosta fail --latency 3.5 --service payments", sock);
+	CHECK(r.status == 0 && r.out[0] == '\0');
+	run(&r, "--socket %s report payments@hosta maybe", sock);
+	CHECK(r.status == 2);
+	run(&r, "--socket %s status", sock);
+	CHECK(r.status == 0 && strstr(r.out, "\"agent\": \"fake\"") &&
+	      strstr(r.out, "\"latency_ms\": 3.5"));
+	run(&r, "--json --socket %s status", sock);
+	CHECK(r.status == 0 && strncmp(r.out, "{\"ok\":true,\"status\":{", 21) == 0);
+	run(&r, "--socket %s services", sock);
+	CHECK(r.status == 0 && strstr(r.out, "SERVICE ") &&
+	      strstr(r.out, "payments  _payments._tcp          2  yes"));
+	run(&r, "--help");
+	CHECK(r.status == 0 && strncmp(r.out, "Usage: lanyard", 14) == 0);
+	run(&r, "frobnicate");
+	CHECK(r.status == 2 && strstr(r.err, "unknown command"));
+	run(&r, "%s", "");
+	CHECK(r.status == 2 && strstr(r.err, "missing command"));
+	run(&r, "--socket /nonexistent/sock status");
+	CHECK(r.status == 1 && strstr(r.err, "cannot connect to /nonexistent/sock"));
+	run(&r, "--timeout abc status");
+	CHECK(r.status == 2);
+
+	setenv("LANYARD_SOCKET", sock, 1);
+	run(&r, "services --json");
+	CHECK(r.status == 0 && strstr(r.out, "\"services\":["));
+	unsetenv("LANYARD_SOCKET");
+}
+
+static void test_watch(void)
+{
+	struct result r;
+
+	/* watch runs until it is killed. */
+	run(&r, "--socket %s watch payments & pid=$!; sleep 0.5; kill $pid", sock);
+	CHECK(strstr(r.out, "added    payments@hosta 127.0.0.1 port"));
+	CHECK(strstr(r.out, "-- snapshot_end --\n"));
+	CHECK(strstr(r.out, "changed  payments@hosta") && strstr(r.out, "version 2.5.0"));
+	CHECK(strstr(r.out, "removed  payments@hosta"));
+	run(&r, "--socket %s --json watch & pid=$!; sleep 0.5; kill $pid", sock);
+	CHECK(strncmp(r.out, "{\"ok\":true,\"watch\":1}\n{\"event\":\"added\",\"watch\":1,", 49) ==
+	      0);
+}
+
+int main(void)
+{
+	const char *top = getenv("top_builddir");
+	char dir[] = "/tmp/test-cli.XXXXXX";
+	pid_t pid;
+
+	snprintf(bin, sizeof(bin), "%s/client/lanyard", top ? top : ".");
+	if (access(bin, X_OK) < 0) {
+		fprintf(stderr, "%s not built\n", bin);
+		return 77;
+	}
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(sock, sizeof(sock), "%s/lanyard.sock", dir);
+	/* resolve answers this port; nothing needs to listen on it here. */
+	pid = fake_start(sock, 40999);
+
+	test_list();
+	test_resolve(40999);
+	test_other();
+	test_watch();
+
+	CHECK(fake_stop(pid) == 0);
+	rmdir(dir);
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test-client-cli: all checks passed\n");
+	return 0;
+}

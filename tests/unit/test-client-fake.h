@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* A fake lanyardd for the client tests: agent/server with canned answers,
+ * run in a forked child. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Serve on PATH; resolve "payments" answers 127.0.0.1:ALIVE_PORT, resolve
+ * "flaky" alternates between 127.0.0.1:1 (refused) and that. Returns the
+ * child's pid once it listens. */
+pid_t fake_start(const char *path, uint16_t alive_port);
+
+/* SIGTERM the child and wait; returns 0 if it exited cleanly. */
+int fake_stop(pid_t pid);
