@@ -128,3 +128,6 @@ TESTS += tests/unit/test-mdns-browse
 tests_unit_test_mdns_browse_SOURCES = tests/unit/test-mdns-browse.c
 tests_unit_test_mdns_browse_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_browse_LDADD = mdns/libmdns.la $(AVAHI_LIBS)
+# lead's integration tests
+dist_check_SCRIPTS += tests/integration/mdns-live.sh
+TESTS += tests/integration/mdns-live.sh
