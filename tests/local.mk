@@ -131,3 +131,12 @@ tests_unit_test_mdns_browse_LDADD = mdns/libmdns.la $(AVAHI_LIBS)
 # lead's integration tests
 dist_check_SCRIPTS += tests/integration/mdns-live.sh
 TESTS += tests/integration/mdns-live.sh
+# consumer integration tests
+# Browsing, the consumer socket and balancing across simulated hosts
+# (need root for netns, exit 77 otherwise; socket-* runs without a LAN).
+EXTRA_DIST += tests/integration/lib-consumer.sh
+consumer_integration_tests = \
+	tests/integration/browse-lan.sh
+dist_check_SCRIPTS += $(consumer_integration_tests)
+TESTS += $(consumer_integration_tests)
+# end consumer integration tests
