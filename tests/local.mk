@@ -136,7 +136,8 @@ TESTS += tests/integration/mdns-live.sh
 # (need root for netns, exit 77 otherwise; socket-* runs without a LAN).
 EXTRA_DIST += tests/integration/lib-consumer.sh
 consumer_integration_tests = \
-	tests/integration/browse-lan.sh
+	tests/integration/browse-lan.sh \
+	tests/integration/browse-changes.sh
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests

@@ -61,20 +61,9 @@ log "every agent lists the 3 lanyard instances"
 
 # --- a foreign publisher appears: announce -> cache ----------------------------
 for h in $agents; do watch_record "$h" payments "$T/$h.watch"; done
-pubfifo=$T/.pub.fifo
-mkfifo "$pubfifo"
-(
-	while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done <"$pubfifo" >"$T/h4.publish.log"
-) &
-disown $!
-t_pub=$(now)
-"$NETLAB" exec "$LAB" h4 stdbuf -oL avahi-publish -s "$FOREIGN" _payments._tcp 9004 \
-	"version=1.0.0" "weight=5" "k=v" >"$pubfifo" 2>&1 &
-PUB_PID=$!
-CONSUMER_PIDS="$CONSUMER_PIDS $PUB_PID"
-wait_for 10 grep -q 'Established' "$T/h4.publish.log" ||
-	fail "avahi-publish on h4 did not establish: $(cat "$T/h4.publish.log")"
-t_est=$(awk '/Established/ { print $1; exit }' "$T/h4.publish.log")
+publish_start h4 "$T/h4.publish.log" "$FOREIGN" _payments._tcp 9004 "version=1.0.0" "weight=5" "k=v"
+t_pub=$PUB_T0
+t_est=$PUB_EST
 
 all_expected() {
 	local l=$1

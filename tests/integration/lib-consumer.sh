@@ -138,6 +138,46 @@ watch_events() {
 	return 0
 }
 
+# publish_start HOST LOG NAME TYPE PORT [TXT...]: run avahi-publish -s on HOST
+# (a foreign, non-lanyard publisher), its output timestamped into LOG; waits
+# until it is established. Sets PUB_PID (avahi-publish itself), PUB_T0 (start)
+# and PUB_EST (when it reported "Established").
+PUB_PID=""
+PUB_T0=""
+PUB_EST=""
+publish_start() {
+	local h=$1 log=$2 fifo
+	shift 2
+	consumer_workdir
+	fifo=$T/.pfifo.$$.$RANDOM
+	mkfifo "$fifo" || fail "mkfifo"
+	(
+		while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done <"$fifo" >"$log"
+	) &
+	disown $!
+	PUB_T0=$(now)
+	"$NETLAB" exec "$LAB" "$h" stdbuf -oL avahi-publish -s "$@" >"$fifo" 2>&1 </dev/null &
+	PUB_PID=$!
+	disown $!
+	CONSUMER_PIDS="$CONSUMER_PIDS $PUB_PID"
+	wait_for 10 grep -q 'Established' "$log" || fail "avahi-publish $* on $h did not establish: $(cat "$log")"
+	PUB_EST=$(awk '/Established/ { print $1; exit }' "$log")
+	[ "$(cat "/proc/$PUB_PID/comm" 2>/dev/null)" = avahi-publish ] ||
+		fail "pid $PUB_PID is not avahi-publish"
+}
+
+# publish_stop PID: SIGTERM an avahi-publish (it withdraws: goodbye packets)
+# and wait until it has exited.
+publish_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait_for 5 eval '! pid_alive '"$1" || fail "avahi-publish $1 did not exit"
+}
+
+# pid_alive PID: PID exists and is not a zombie.
+pid_alive() {
+	kill -0 "$1" 2>/dev/null && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
 # rss_kb PID: resident memory of PID in KiB (VmRSS).
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
