@@ -138,7 +138,8 @@ EXTRA_DIST += tests/integration/lib-consumer.sh
 consumer_integration_tests = \
 	tests/integration/browse-lan.sh \
 	tests/integration/browse-changes.sh \
-	tests/integration/browse-scale.sh
+	tests/integration/browse-scale.sh \
+	tests/integration/socket-robustness.sh
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests
