@@ -173,6 +173,7 @@ bad=(
 	'{"op":"list","service":"a\u0000b"}'
 	'{"op":"list","service":"\u0007bell"}'
 )
+errors0=$(st .connections.errors)
 lines=("${bad[@]}" '{"op":"list","service":"_fake0._tcp","id":"after-garbage"}')
 out=$(printf '%s\n' "${lines[@]}" | socat -t 5 - "UNIX-CONNECT:$S" 2>/dev/null)
 n=$(wc -l <<<"$out")
@@ -199,6 +200,7 @@ out=$(printf '{"op":"list","service":"\xff\xfe"}\n{"op":"li\0st"}\n{"op":"status
 [ "$(jq -r -s 'map(.ok) | join(",")' <<<"$out")" = "false,false,true,true" ] || fail "raw bytes: $out"
 [ "$(tail -n 1 <<<"$out" | jq -r .id)" = raw ] || fail "raw bytes: the last answer is $(tail -n 1 <<<"$out")"
 errors=$(st .connections.errors)
+[ "$errors" -ge $((errors0 + ${#bad[@]} + 3)) ] || fail "status counts $((errors - errors0)) errors for $((${#bad[@]} + 3)) bad requests"
 healthy garbage
 
 # --- pipelining: 500 requests in one write, answered in order ---------------------
