@@ -14,6 +14,7 @@
 #include "agent/cache.h"
 #include "agent/discover.h"
 #include "agent/fake.h"
+#include "agent/load.h"
 #include "agent/log.h"
 #include "agent/ops.h"
 #include "agent/server.h"
@@ -248,6 +249,11 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	if (!a->mdns)
 		return -EIO;
 	discover_set_mdns(a->discover, a->mdns);
+	a->load = agent_load_new(a);
+	if (!a->load) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	r = discover_configure(a->discover, a->cfg);
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));
@@ -289,7 +295,9 @@ int agent_reload(struct agent *a)
 		log_warning("agent.socket changed to \"%s\": takes effect at restart",
 		            ncfg->agent.socket);
 
-	r = mdns_publish(a->mdns, ncfg);
+	r = agent_load_apply(a->load, ncfg);
+	if (r >= 0)
+		r = mdns_publish(a->mdns, ncfg);
 	if (r < 0) {
 		a->reload_failures++;
 		log_error("reload failed: cannot publish: %s", strerror(-r));
@@ -314,6 +322,8 @@ void agent_done(struct agent *a)
 	 * then goodbyes, while the bus connection is still up. */
 	server_free(a->server);
 	a->server = NULL;
+	agent_load_free(a->load);
+	a->load = NULL;
 	discover_set_mdns(a->discover, NULL);
 	mdns_free(a->mdns);
 	a->mdns = NULL;

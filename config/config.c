@@ -57,6 +57,8 @@ enum {
 	A_POLICY,
 	A_LOG_LEVEL,
 	A_INCLUDE,
+	A_PUBLISH_LOAD,
+	A_LOAD_INTERVAL,
 	N_AGENT_FIELDS,
 };
 
@@ -178,6 +180,8 @@ static struct lanyard_config *config_new(const char *path)
 	cfg->agent.policy = CFG_POLICY_ROUND_ROBIN;
 	cfg->agent.log_level = CFG_LOG_INFO;
 	cfg->agent.browse_timeout_ms = 1000;
+	cfg->agent.publish_load = true;
+	cfg->agent.load_interval_ms = 10000;
 	if (!cfg->path || !cfg->agent.socket || !cfg->agent.domain) {
 		cfg_free(cfg);
 		return NULL;
@@ -412,8 +416,10 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 	        {.name = "socket"},         {.name = "socket_mode"},   {.name = "socket_group"},
 	        {.name = "domain"},         {.name = "interfaces"},    {.name = "browse"},
 	        {.name = "browse_timeout"}, {.name = "max_instances"}, {.name = "policy"},
-	        {.name = "log_level"},      {.name = "include"},
+	        {.name = "log_level"},      {.name = "include"},       {.name = "publish_load"},
+	        {.name = "load_interval"},
 	};
+	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
 	struct cfg_agent *a = &ld->cfg->agent;
 	enum cfg_kind k = cfg_node_kind(agent->value);
 	char q[CFG_QUOTE_MAX];
@@ -476,6 +482,22 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 		a->log_level = (enum cfg_log_level)u;
 	if (fl[A_INCLUDE].key)
 		parse_include(ld, f, &fl[A_INCLUDE]);
+	if (fl[A_PUBLISH_LOAD].key && cfg_field_enum(f, &fl[A_PUBLISH_LOAD], bool_names,
+	                                             sizeof(bool_names) / sizeof(*bool_names), &u))
+		a->publish_load = u % 2 == 1;
+	if (fl[A_LOAD_INTERVAL].key && (v = cfg_field_string(f, &fl[A_LOAD_INTERVAL]))) {
+		if (cfg_parse_duration(v, &n) < 0)
+			cfg_error(f, fl[A_LOAD_INTERVAL].value,
+			          "'load_interval': expected a duration such as 500ms, 2s or 1m, "
+			          "got %s",
+			          cfg_quote(v, strlen(v), q));
+		else if (n < 1000 || n > 3600000)
+			cfg_error(f, fl[A_LOAD_INTERVAL].value,
+			          "'load_interval': %s is out of range (1s-1h)",
+			          cfg_quote(v, strlen(v), q));
+		else
+			a->load_interval_ms = n;
+	}
 }
 
 static int parse_services(struct loader *ld, struct cfg_file *f, const struct cfg_field *fld)

@@ -29,7 +29,7 @@ enum {
 	N_FIELDS,
 };
 
-static const char *const well_known[] = {"version", "weight", "priority", "tags"};
+static const char *const well_known[] = {"version", "weight", "priority", "tags", "load"};
 
 /* Work state for one service: the struct being built and where things are. */
 struct svc_state {
@@ -303,12 +303,18 @@ static bool check_txt_pair(struct svc_state *st, const yaml_node_t *map, yaml_no
 		return false;
 	}
 	for (size_t i = 0; i < sizeof(well_known) / sizeof(*well_known); i++) {
-		if (strcasecmp(k, well_known[i]) == 0) {
+		if (strcasecmp(k, well_known[i]) != 0)
+			continue;
+		if (strcmp(well_known[i], "load") == 0)
+			cfg_error(f, key,
+			          "'txt': key %s is set by lanyardd from this host's load "
+			          "(see agent.publish_load)",
+			          cfg_quote(k, klen, q));
+		else
 			cfg_error(f, key,
 			          "'txt': key %s is set by lanyard; use the service's '%s' key",
 			          cfg_quote(k, klen, q), well_known[i]);
-			return false;
-		}
+		return false;
 	}
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair; p++) {
 		const yaml_node_t *prev = yaml_document_get_node(&f->doc, p->key);
