@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The load figure this host publishes in TXT (load=...) for consumers'
  * least_loaded policy: the 1-minute load average per online CPU, sampled
- * every 2 s and republished only when it moved by at least 0.1 and at most
- * once per agent.load_interval, so the LAN is not flooded. */
+ * every 2 s (or the number in $LANYARD_LOAD_FILE, taken as it is, when
+ * something else on the host computes the figure) and republished only when it moved by at least
+ * 0.1 and at most once per agent.load_interval, so the LAN is not flooded. */
 #pragma once
 
 #include <stdbool.h>

@@ -188,8 +188,7 @@ static const struct cache_addr *resolve_address(const struct cache_entry *e, enu
 			continue;
 		if (fam == WIRE_FAMILY_IPV6 && ad->family != AF_INET6)
 			continue;
-		if (!best || (best->scope_id && !ad->scope_id) ||
-		    (best->family == AF_INET6 && ad->family == AF_INET && !ad->scope_id))
+		if (!best || present_addr_rank(ad) < present_addr_rank(best))
 			best = ad;
 	}
 	return best;

@@ -101,6 +101,14 @@ static json_t *health_json(const struct balance *b, const struct cache_entry *e,
 	                 st.latency_ms);
 }
 
+int present_addr_rank(const struct cache_addr *a)
+{
+	bool scoped = a->scope_id != 0 ||
+	              (a->family == AF_INET && a->bytes[0] == 169 && a->bytes[1] == 254);
+
+	return (scoped ? 2 : 0) + (a->family == AF_INET ? 0 : 1);
+}
+
 json_t *present_instance(const struct cache_entry *e, const struct balance *b, double now)
 {
 	struct present_buf pb;
@@ -122,10 +130,17 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
 	};
 	json_t *o;
 
-	for (size_t i = 0; i < e->n_addrs && i < CACHE_MAX_SIGHTINGS; i++) {
-		pb.addrs[i] =
-		        cache_addr_format(&e->addrs[i], pb.addr_text[i], sizeof(pb.addr_text[i]));
-		wi.n_addresses++;
+	/* Best first, so a client taking the first address connects well. */
+	for (int rank = 0; rank < 4; rank++) {
+		for (size_t i = 0; i < e->n_addrs && wi.n_addresses < CACHE_MAX_SIGHTINGS; i++) {
+			size_t n = wi.n_addresses;
+
+			if (present_addr_rank(&e->addrs[i]) != rank)
+				continue;
+			pb.addrs[n] = cache_addr_format(&e->addrs[i], pb.addr_text[n],
+			                                sizeof(pb.addr_text[n]));
+			wi.n_addresses++;
+		}
 	}
 	wi.addresses = pb.addrs;
 	for (size_t i = 0; i < e->txt->n_pairs && i < TXT_PAIRS_MAX; i++) {

@@ -180,7 +180,7 @@ static struct lanyard_config *config_new(const char *path)
 	cfg->agent.policy = CFG_POLICY_ROUND_ROBIN;
 	cfg->agent.log_level = CFG_LOG_INFO;
 	cfg->agent.browse_timeout_ms = 1000;
-	cfg->agent.publish_load = true;
+	cfg->agent.publish_load = false;
 	cfg->agent.load_interval_ms = 10000;
 	if (!cfg->path || !cfg->agent.socket || !cfg->agent.domain) {
 		cfg_free(cfg);

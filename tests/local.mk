@@ -131,3 +131,5 @@ tests_unit_test_mdns_browse_LDADD = mdns/libmdns.la $(AVAHI_LIBS)
 # lead's integration tests
 dist_check_SCRIPTS += tests/integration/mdns-live.sh
 TESTS += tests/integration/mdns-live.sh
+dist_check_SCRIPTS += tests/integration/balance-least-loaded.sh
+TESTS += tests/integration/balance-least-loaded.sh

@@ -180,7 +180,7 @@ static void test_defaults(void)
 		CHECK_INT_EQ(cfg->agent.policy, CFG_POLICY_ROUND_ROBIN);
 		CHECK_INT_EQ(cfg->agent.log_level, CFG_LOG_INFO);
 		CHECK(cfg->agent.include == NULL);
-		CHECK(cfg->agent.publish_load);
+		CHECK(!cfg->agent.publish_load);
 		CHECK_INT_EQ(cfg->agent.load_interval_ms, 10000);
 		CHECK_INT_EQ(cfg->n_services, 0);
 		cfg_free(cfg);
@@ -193,7 +193,7 @@ static void test_load_keys(void)
 
 	if (!cfg)
 		return;
-	CHECK(!cfg->agent.publish_load);
+	CHECK(cfg->agent.publish_load);
 	CHECK_INT_EQ(cfg->agent.load_interval_ms, 30000);
 	cfg_free(cfg);
 	EXPECT("err-load.yaml", -EINVAL,
