@@ -65,6 +65,8 @@ skip_unless_root_netns() {
 
 _lib_cleanup() {
 	local rc=$? p
+	# A background child caught between fork and exec must not tear down.
+	[ "$BASHPID" = "$$" ] || exit "$rc"
 	trap - EXIT INT TERM
 	for p in "${BROWSE_PID[@]}"; do kill "$p" 2>/dev/null; done
 	# Processes still running in the lab die with it; do not report them.
@@ -168,6 +170,11 @@ wait_for() {
 }
 
 # --- lanyardd -------------------------------------------------------------------
+
+# need_lanyardd: fail at once (not skip) if lanyardd is not built.
+need_lanyardd() {
+	[ -x "$LANYARDD" ] || fail "lanyardd not built: $LANYARDD (build the tree first)"
+}
 
 # agent_start HOST CONFIG_FILE [ARGS...]: run lanyardd -f -c CONFIG_FILE in
 # HOST, stdout+stderr to $T/HOST.agent.log; pid in AGENT_PID[HOST].
