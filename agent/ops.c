@@ -208,6 +208,20 @@ static void explain_not_found(const struct wire_request *req, const struct resol
 	             req->filter.service, rf->seen, rf->excluded, rf->stale);
 }
 
+/* Pick among the types REQ's service names (a type, or a name's _tcp and _udp). */
+static int resolve_pick(struct agent *a, const struct wire_request *req,
+                        const struct balance_request *brq, struct cache_entry **ret)
+{
+	bool is_type = wire_service_is_type(req->filter.service);
+	struct cache_type *t = is_type ? cache_find_type(a->cache, req->filter.service)
+	                               : cache_find_service(a->cache, req->filter.service);
+	int r = -ENOENT;
+
+	for (; t && r == -ENOENT; t = is_type ? NULL : cache_service_next(t))
+		r = balance_pick(a->balance, t, brq, now_of(a), ret);
+	return r;
+}
+
 static int op_resolve(struct agent *a, struct conn *c, const struct wire_request *req,
                       json_t **ret_body, struct wire_err *err)
 {
@@ -220,20 +234,19 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	        .filter_userdata = &rf,
 	};
 	struct cache_entry *e = NULL;
-	struct cache_type *t;
 	char addr[64];
 	json_t *inst;
-	int r = -ENOENT;
+	int r;
 
 	if (resolve_policy(a, req, &brq.policy, err) < 0)
 		return -EINVAL;
-	if (wire_service_is_type(req->filter.service))
-		t = cache_find_type(a->cache, req->filter.service);
-	else
-		t = cache_find_service(a->cache, req->filter.service);
-	for (; t && r == -ENOENT;
-	     t = wire_service_is_type(req->filter.service) ? NULL : cache_service_next(t))
-		r = balance_pick(a->balance, t, &brq, now_of(a), &e);
+	r = resolve_pick(a, req, &brq, &e);
+	if (r == -ENOENT && rf.stale > 0) {
+		/* Only entries from a browse that is down (avahi-daemon away):
+		 * better a pick marked "stale" than no answer. */
+		rf = (struct resolve_filter){.f = &req->filter};
+		r = resolve_pick(a, req, &brq, &e);
+	}
 	if (r == -ENOENT) {
 		explain_not_found(req, &rf, err);
 		return -ENOENT;
