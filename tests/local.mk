@@ -133,3 +133,5 @@ dist_check_SCRIPTS += tests/integration/mdns-live.sh
 TESTS += tests/integration/mdns-live.sh
 dist_check_SCRIPTS += tests/integration/balance-least-loaded.sh
 TESTS += tests/integration/balance-least-loaded.sh
+dist_check_SCRIPTS += tests/integration/browse-avahi-restart.sh
+TESTS += tests/integration/browse-avahi-restart.sh
