@@ -5,7 +5,7 @@
 # tree-wide checks
 dist_check_SCRIPTS += tests/check-format.sh
 TESTS += tests/check-format.sh
-EXTRA_DIST += tests/valgrind-wrap tests/data tests/fuzz/corpus
+EXTRA_DIST += tests/valgrind-wrap tests/valgrind-agent.sh tests/data tests/fuzz/corpus
 
 # Lists used by scripts/test to run test groups separately.
 print-unit-tests:
