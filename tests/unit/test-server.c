@@ -110,6 +110,18 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 			free(pad);
 			return;
 		}
+		if (svc && strcmp(svc, "raw") == 0) {
+			/* 20 KB of pre-serialised array: larger than a fresh buffer. */
+			char *raw = malloc(20001);
+
+			raw[0] = '[';
+			for (int i = 0; i < 10000; i++)
+				memcpy(raw + 1 + 2 * i, "1,", 2);
+			raw[20000] = ']'; /* replaces the last comma: [1,1,...,1] */
+			conn_reply_ok_raw(c, req, "instances", raw, 20001);
+			free(raw);
+			return;
+		}
 		conn_reply_ok(c, req, json_pack("{s:[]}", "instances"));
 		return;
 	case WIRE_OP_WATCH:
@@ -370,6 +382,17 @@ static void test_pipeline(void)
 	CHECK(json_integer_value(json_object_get(json_object_get(j, "status"), "errors")) == 5);
 	json_decref(j);
 
+	/* A spliced, pre-serialised reply arrives whole and in order. */
+	sends(c,
+	      "{\"op\":\"list\",\"service\":\"raw\",\"id\":\"r\"}\n{\"op\":\"list\",\"id\":2}\n");
+	j = client_read(c);
+	CHECK(j && strcmp(json_string_value(json_object_get(j, "id")), "r") == 0 &&
+	      json_array_size(json_object_get(j, "instances")) == 10000);
+	json_decref(j);
+	j = client_read(c);
+	CHECK(j && json_integer_value(json_object_get(j, "id")) == 2);
+	json_decref(j);
+
 	/* A last line without newline is answered at EOF, then the server closes. */
 	sends(c, "{\"op\":\"list\",\"id\":\"last\"}");
 	shutdown(c->fd, SHUT_WR);
@@ -610,13 +633,17 @@ static void test_socket_file(void)
 	{
 		struct ev_loop *loop = ev_loop_new(0);
 		struct server *s = NULL;
+		struct stat st;
+		char gid[16];
 
 		CHECK(server_new(loop, sock, 0660, "no-such-group-lanyard", NULL, handler, NULL, &s,
 		                 err, sizeof(err)) == -ENOENT);
 		CHECK(s == NULL && strstr(err, "no such group") != NULL);
 		CHECK(access(sock, F_OK) < 0);
-		CHECK(server_new(loop, sock, 0640, "0", NULL, handler, NULL, &s, err,
+		snprintf(gid, sizeof(gid), "%u", (unsigned)getgid());
+		CHECK(server_new(loop, sock, 0640, gid, NULL, handler, NULL, &s, err,
 		                 sizeof(err)) == 0);
+		CHECK(stat(sock, &st) == 0 && (st.st_mode & 0777) == 0640 && st.st_gid == getgid());
 		server_free(s);
 		ev_loop_destroy(loop);
 	}
