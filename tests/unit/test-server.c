@@ -67,8 +67,16 @@ static void hold_cancel(void *data)
 static json_t *status_body(struct child *ch)
 {
 	struct server_stats st;
+	json_t *j;
 
 	server_get_stats(ch->srv, &st);
+	/* The documented form must carry the same numbers. */
+	j = server_stats_to_json(&st);
+	if (!j || json_integer_value(json_object_get(j, "requests")) != (json_int_t)st.requests ||
+	    json_integer_value(json_object_get(j, "connections")) != (json_int_t)st.conns_current ||
+	    json_object_size(j) != 8)
+		abort();
+	json_decref(j);
 	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i}}", "status", "current",
 	                 (json_int_t)st.conns_current, "total", (json_int_t)st.conns_total,
 	                 "requests", (json_int_t)st.requests, "errors", (json_int_t)st.errors,
