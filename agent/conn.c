@@ -408,7 +408,7 @@ static void process_input(struct conn *c)
 
 	while (c->state == CONN_OPEN && !c->held) {
 		size_t from = c->in_scanned > start ? c->in_scanned : start;
-		char *nl = memchr(c->in + from, '\n', c->in_len - from);
+		char *nl = from < c->in_len ? memchr(c->in + from, '\n', c->in_len - from) : NULL;
 		size_t end;
 
 		if (!nl) {
@@ -497,7 +497,6 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			ev_io_stop(loop, &c->rio);
 			return;
 		}
-
 		if (cap > in_limit(c))
 			cap = in_limit(c);
 		p = realloc(c->in, cap);
