@@ -3,6 +3,7 @@
 #include "tests/unit/test-client-fake.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,8 @@ pid_t fake_start(const char *path, uint16_t alive_port)
 		char err[256];
 		ev_signal sig;
 
+		/* Do not outlive a test that crashed. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		close(p[0]);
 		f.loop = ev_default_loop(0);
 		f.reports = json_array();

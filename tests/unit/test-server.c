@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,8 @@ static pid_t start_server(const char *path, const struct server_limits *limits)
 		ev_signal sig;
 		int r;
 
+		/* Do not outlive a test that crashed. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		close(p[0]);
 		ch.loop = ev_default_loop(0);
 		ev_init(&ch.release, release_cb);
