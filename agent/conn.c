@@ -121,9 +121,11 @@ static void conn_destroy(struct conn *c)
 	free(c);
 }
 
-int conn_send_json(struct conn *c, const json_t *msg)
+/* Queue HEAD as one line, with member KEY = RAW spliced in if KEY is set. */
+static int append(struct conn *c, const json_t *head, const char *key, const char *raw,
+                  size_t raw_len)
 {
-	size_t len, need;
+	size_t len, room;
 
 	if (c->state == CONN_DEAD)
 		return -EPIPE;
@@ -132,33 +134,51 @@ int conn_send_json(struct conn *c, const json_t *msg)
 		conn_close(c);
 		return -ENOBUFS;
 	}
-	len = json_dumpb(msg, NULL, 0, WIRE_DUMP_FLAGS);
+	/* Serialise straight into the free space; only a line larger than
+	 * that is serialised twice (once to learn its size). */
+	room = c->out_cap - c->out_len;
+	len = wire_splice_line(c->out ? c->out + c->out_len : NULL, room, head, key, raw, raw_len);
 	if (len == 0)
-		return -ENOMEM;
-	need = len + 1;
-	if (c->out_cap - c->out_len < need && c->out_off > 0) {
-		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-		c->out_len -= c->out_off;
-		c->out_off = 0;
-	}
-	if (c->out_cap - c->out_len < need) {
-		size_t cap = c->out_cap ? c->out_cap * 2 : 4096;
-		char *p;
+		return -EINVAL;
+	if (len > room) {
+		if (c->out_off > 0) {
+			memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+			c->out_len -= c->out_off;
+			c->out_off = 0;
+		}
+		if (c->out_cap - c->out_len < len) {
+			size_t cap = c->out_cap ? c->out_cap * 2 : 4096;
+			char *p;
 
-		while (cap - c->out_len < need)
-			cap *= 2;
-		p = realloc(c->out, cap);
-		if (!p)
+			while (cap - c->out_len < len)
+				cap *= 2;
+			p = realloc(c->out, cap);
+			if (!p)
+				return -ENOMEM;
+			c->out = p;
+			c->out_cap = cap;
+		}
+		if (wire_splice_line(c->out + c->out_len, len, head, key, raw, raw_len) != len)
 			return -ENOMEM;
-		c->out = p;
-		c->out_cap = cap;
 	}
-	if (json_dumpb(msg, c->out + c->out_len, len, WIRE_DUMP_FLAGS) != len)
-		return -ENOMEM;
 	c->out_len += len;
-	c->out[c->out_len++] = '\n';
 	schedule(c);
 	return 0;
+}
+
+int conn_send_json(struct conn *c, const json_t *msg)
+{
+	return append(c, msg, NULL, NULL, 0);
+}
+
+int conn_send_event_raw(struct conn *c, enum wire_event_type t, uint64_t watch, const char *raw,
+                        size_t raw_len)
+{
+	json_t *head = wire_event_new(t, watch, NULL);
+	int r = head ? append(c, head, raw ? "instance" : NULL, raw, raw_len) : -ENOMEM;
+
+	json_decref(head);
+	return r;
 }
 
 static int send_error(struct conn *c, const json_t *id, enum wire_code code, const char *msg)
@@ -194,6 +214,23 @@ int conn_reply_ok(struct conn *c, const struct wire_request *req, json_t *body)
 	}
 	c->cur_answered = true;
 	return send_ok(c, req->id, body);
+}
+
+int conn_reply_ok_raw(struct conn *c, const struct wire_request *req, const char *key,
+                      const char *raw, size_t raw_len)
+{
+	json_t *head;
+	int r;
+
+	if (!req || req != c->cur || c->cur_answered)
+		return -EALREADY;
+	c->cur_answered = true;
+	head = wire_response_ok(req->id, NULL);
+	r = head ? append(c, head, key, raw, raw_len) : -ENOMEM;
+	json_decref(head);
+	if (r == -EINVAL || r == -ENOMEM)
+		return send_error(c, req->id, WIRE_INTERNAL, "cannot build the response");
+	return r;
 }
 
 int conn_reply_error(struct conn *c, const struct wire_request *req, enum wire_code code,
@@ -371,7 +408,7 @@ static void process_input(struct conn *c)
 
 	while (c->state == CONN_OPEN && !c->held) {
 		size_t from = c->in_scanned > start ? c->in_scanned : start;
-		char *nl = memchr(c->in + from, '\n', c->in_len - from);
+		char *nl = from < c->in_len ? memchr(c->in + from, '\n', c->in_len - from) : NULL;
 		size_t end;
 
 		if (!nl) {
@@ -460,7 +497,6 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			ev_io_stop(loop, &c->rio);
 			return;
 		}
-
 		if (cap > in_limit(c))
 			cap = in_limit(c);
 		p = realloc(c->in, cap);

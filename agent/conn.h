@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "wire/request.h"
+#include "wire/response.h"
 
 struct conn;
 
@@ -77,6 +78,18 @@ int conn_send_json(struct conn *c, const json_t *msg);
  * members of BODY (an object or NULL; consumed). Returns as conn_send_json,
  * or -EALREADY if REQ was already answered or is not C's current request. */
 int conn_reply_ok(struct conn *c, const struct wire_request *req, json_t *body);
+
+/* Like conn_reply_ok() with one member KEY ([a-z_]+) whose value is RAW,
+ * RAW_LEN bytes of compact JSON serialised earlier (e.g. an instance
+ * object the cache keeps from wire_instance_dump()): the hot resolve path
+ * then serialises only {"id","ok"}. */
+int conn_reply_ok_raw(struct conn *c, const struct wire_request *req, const char *key,
+                      const char *raw, size_t raw_len);
+
+/* Queue the event {"event":T,"watch":WATCH,"instance":RAW} with RAW as
+ * above (NULL for snapshot_end). Returns as conn_send_json. */
+int conn_send_event_raw(struct conn *c, enum wire_event_type t, uint64_t watch, const char *raw,
+                        size_t raw_len);
 
 /* Reply to REQ with an error CODE and a printf-formatted message. */
 int conn_reply_error(struct conn *c, const struct wire_request *req, enum wire_code code,

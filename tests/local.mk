@@ -107,6 +107,18 @@ tests_unit_test_client_cli_SOURCES = tests/unit/test-client-cli.c \
 	tests/unit/test-client-fake.c tests/unit/test-client-fake.h
 tests_unit_test_client_cli_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_client_cli_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIBS)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-wire-request tests/fuzz/fuzz-wire-response
+tests_fuzz_fuzz_wire_request_SOURCES = tests/fuzz/fuzz-wire-request.c
+tests_fuzz_fuzz_wire_request_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_wire_request_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_wire_request_LDADD = $(WIRE_TEST_LIBS)
+tests_fuzz_fuzz_wire_response_SOURCES = tests/fuzz/fuzz-wire-response.c
+tests_fuzz_fuzz_wire_response_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_wire_response_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_wire_response_LDADD = $(WIRE_TEST_LIBS)
+endif
+EXTRA_DIST += tests/fuzz/corpus/wire
 # end wire/client tests
 # integration tests
 # Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each

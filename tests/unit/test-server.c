@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,16 @@ static void hold_cancel(void *data)
 static json_t *status_body(struct child *ch)
 {
 	struct server_stats st;
+	json_t *j;
 
 	server_get_stats(ch->srv, &st);
+	/* The documented form must carry the same numbers. */
+	j = server_stats_to_json(&st);
+	if (!j || json_integer_value(json_object_get(j, "requests")) != (json_int_t)st.requests ||
+	    json_integer_value(json_object_get(j, "connections")) != (json_int_t)st.conns_current ||
+	    json_object_size(j) != 8)
+		abort();
+	json_decref(j);
 	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i}}", "status", "current",
 	                 (json_int_t)st.conns_current, "total", (json_int_t)st.conns_total,
 	                 "requests", (json_int_t)st.requests, "errors", (json_int_t)st.errors,
@@ -108,6 +117,18 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 			pad[65535] = '\0';
 			conn_reply_ok(c, req, json_pack("{s:s}", "pad", pad));
 			free(pad);
+			return;
+		}
+		if (svc && strcmp(svc, "raw") == 0) {
+			/* 20 KB of pre-serialised array: larger than a fresh buffer. */
+			char *raw = malloc(20001);
+
+			raw[0] = '[';
+			for (int i = 0; i < 10000; i++)
+				memcpy(raw + 1 + 2 * i, "1,", 2);
+			raw[20000] = ']'; /* replaces the last comma: [1,1,...,1] */
+			conn_reply_ok_raw(c, req, "instances", raw, 20001);
+			free(raw);
 			return;
 		}
 		conn_reply_ok(c, req, json_pack("{s:[]}", "instances"));
@@ -152,6 +173,8 @@ static pid_t start_server(const char *path, const struct server_limits *limits)
 		ev_signal sig;
 		int r;
 
+		/* Do not outlive a test that crashed. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		close(p[0]);
 		ch.loop = ev_default_loop(0);
 		ev_init(&ch.release, release_cb);
@@ -368,6 +391,17 @@ static void test_pipeline(void)
 	/* Eight request lines (blank ones do not count), five errors. */
 	CHECK(json_integer_value(json_object_get(json_object_get(j, "status"), "requests")) == 8);
 	CHECK(json_integer_value(json_object_get(json_object_get(j, "status"), "errors")) == 5);
+	json_decref(j);
+
+	/* A spliced, pre-serialised reply arrives whole and in order. */
+	sends(c,
+	      "{\"op\":\"list\",\"service\":\"raw\",\"id\":\"r\"}\n{\"op\":\"list\",\"id\":2}\n");
+	j = client_read(c);
+	CHECK(j && strcmp(json_string_value(json_object_get(j, "id")), "r") == 0 &&
+	      json_array_size(json_object_get(j, "instances")) == 10000);
+	json_decref(j);
+	j = client_read(c);
+	CHECK(j && json_integer_value(json_object_get(j, "id")) == 2);
 	json_decref(j);
 
 	/* A last line without newline is answered at EOF, then the server closes. */
@@ -610,13 +644,17 @@ static void test_socket_file(void)
 	{
 		struct ev_loop *loop = ev_loop_new(0);
 		struct server *s = NULL;
+		struct stat st;
+		char gid[16];
 
 		CHECK(server_new(loop, sock, 0660, "no-such-group-lanyard", NULL, handler, NULL, &s,
 		                 err, sizeof(err)) == -ENOENT);
 		CHECK(s == NULL && strstr(err, "no such group") != NULL);
 		CHECK(access(sock, F_OK) < 0);
-		CHECK(server_new(loop, sock, 0640, "0", NULL, handler, NULL, &s, err,
+		snprintf(gid, sizeof(gid), "%u", (unsigned)getgid());
+		CHECK(server_new(loop, sock, 0640, gid, NULL, handler, NULL, &s, err,
 		                 sizeof(err)) == 0);
+		CHECK(stat(sock, &st) == 0 && (st.st_mode & 0777) == 0640 && st.st_gid == getgid());
 		server_free(s);
 		ev_loop_destroy(loop);
 	}
