@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include "agent/agent.h"
 #include "agent/balance.h"
@@ -203,7 +205,18 @@ static void apply_log_level(const struct agent *a)
 static int agent_listen(struct agent *a, char *err, size_t errlen)
 {
 	const struct cfg_agent *c = &a->cfg->agent;
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	char *slash;
 
+	/* /run/lanyard may not exist yet (no systemd RuntimeDirectory): make
+	 * the socket's own directory, not a whole path. */
+	snprintf(dir, sizeof(dir), "%s", c->socket);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			log_warning("cannot create \"%s\": %s", dir, strerror(errno));
+	}
 	return server_new(a->loop, c->socket, (mode_t)c->socket_mode, c->socket_group, NULL,
 	                  ops_handle, a, &a->server, err, errlen);
 }
