@@ -84,15 +84,17 @@ static json_t *ejected_json(const struct agent *a)
 static json_t *server_json(const struct agent *a)
 {
 	struct server_stats st = {0};
+	json_t *o;
 
 	if (a->server)
 		server_get_stats(a->server, &st);
-	return json_pack(
-	        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "current", (json_int_t)st.conns_current,
-	        "total", (json_int_t)st.conns_total, "requests", (json_int_t)st.requests, "errors",
-	        (json_int_t)st.errors, "dropped_slow", (json_int_t)st.dropped_slow, "rejected_busy",
-	        (json_int_t)st.rejected_busy, "timed_out", (json_int_t)st.timed_out, "too_large",
-	        (json_int_t)st.too_large, "watches", (json_int_t)watches_count(a->watches));
+	o = server_stats_to_json(&st);
+	if (o && json_object_set_new(o, "watches",
+	                             json_integer((json_int_t)watches_count(a->watches))) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *agent_status_json(const struct agent *a)
@@ -104,5 +106,5 @@ json_t *agent_status_json(const struct agent *a)
 	                 (int)a->reload_failures, "policy", cfg_policy_name(a->cfg->agent.policy),
 	                 "avahi", "state", agent_client_state_name(a->avahi_state), "publishing",
 	                 publishing_json(a), "browsing", discover_status(a->discover), "cache",
-	                 cache_json(a), "connections", server_json(a), "ejected", ejected_json(a));
+	                 cache_json(a), "server", server_json(a), "ejected", ejected_json(a));
 }
