@@ -147,3 +147,5 @@ dist_check_SCRIPTS += tests/integration/balance-least-loaded.sh
 TESTS += tests/integration/balance-least-loaded.sh
 dist_check_SCRIPTS += tests/integration/browse-avahi-restart.sh
 TESTS += tests/integration/browse-avahi-restart.sh
+dist_check_SCRIPTS += tests/agent-cli.sh
+TESTS += tests/agent-cli.sh
