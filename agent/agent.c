@@ -323,6 +323,7 @@ int agent_reload(struct agent *a)
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));
 	pubs_prune(a);
+	agent_load_reconfigure(a->load);
 	apply_log_level(a);
 	a->reloads++;
 	log_info("reloaded %s: %zu service(s)", a->cfg->path, a->cfg->n_services);

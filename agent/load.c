@@ -95,10 +95,6 @@ static void on_sample(struct ev_loop *loop, ev_timer *w, int revents)
 	struct agent *a = l->agent;
 	double v, now = ev_now(loop);
 
-	if (!a->cfg->agent.publish_load) {
-		l->have = false; /* a reload that turns it on starts afresh */
-		return;
-	}
 	if (sample(&v) < 0)
 		return;
 	if (l->have && (fabs(v - l->published) < LOAD_HYSTERESIS ||
@@ -123,8 +119,7 @@ struct agent_load *agent_load_new(struct agent *a)
 	if (!l)
 		return NULL;
 	l->agent = a;
-	/* The first figure goes out with the first announcement; then it is
-	 * sampled for good: a reload may turn publishing on or off. */
+	/* The first figure goes out with the first announcement. */
 	if (a->cfg->agent.publish_load) {
 		double v;
 
@@ -138,8 +133,17 @@ struct agent_load *agent_load_new(struct agent *a)
 	}
 	ev_timer_init(&l->timer, on_sample, LOAD_SAMPLE_S, LOAD_SAMPLE_S);
 	l->timer.data = l;
-	ev_timer_start(a->loop, &l->timer);
+	agent_load_reconfigure(l);
 	return l;
+}
+
+void agent_load_reconfigure(struct agent_load *l)
+{
+	/* No wake-ups at all unless the figure is published. */
+	if (l->agent->cfg->agent.publish_load)
+		ev_timer_start(l->agent->loop, &l->timer);
+	else
+		ev_timer_stop(l->agent->loop, &l->timer);
 }
 
 void agent_load_free(struct agent_load *l)

@@ -18,6 +18,9 @@ struct agent_load;
 struct agent_load *agent_load_new(struct agent *a);
 void agent_load_free(struct agent_load *l);
 
+/* Start or stop sampling after a reload changed agent.publish_load. */
+void agent_load_reconfigure(struct agent_load *l);
+
 /* Put the current published figure into CFG's services (a "load" TXT pair,
  * replacing an older one). Call before every mdns_publish(). Returns 0 or
  * -ENOMEM. */
