@@ -15,16 +15,7 @@
 
 #include "client/lanyard.h"
 #include "tests/unit/test-client-fake.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 static char sock[128];
 static uint16_t alive_port;
@@ -373,10 +364,5 @@ int main(void)
 	close(tcp);
 	unlink(sock);
 	rmdir(dir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-client: all checks passed\n");
-	return 0;
+	return test_summary();
 }

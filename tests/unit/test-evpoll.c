@@ -13,16 +13,7 @@
 #include <ev.h>
 
 #include "mdns/evpoll.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 /* Shared state of one test case. */
 struct tctx {
@@ -438,14 +429,12 @@ static void test_free_other_during_dispatch(void)
 
 static void never_watch_cb(AvahiWatch *w, int fd, AvahiWatchEvent ev, void *userdata)
 {
-	failures++;
-	fprintf(stderr, "%s:%d: callback of a freed watch ran\n", __FILE__, __LINE__);
+	FAIL("callback of a freed watch ran");
 }
 
 static void never_timeout_cb(AvahiTimeout *t, void *userdata)
 {
-	failures++;
-	fprintf(stderr, "%s:%d: callback of a freed timeout ran\n", __FILE__, __LINE__);
+	FAIL("callback of a freed timeout ran");
 }
 
 static void test_free_all_live(void)
@@ -520,10 +509,5 @@ int main(void)
 	test_free_other_during_dispatch();
 	test_free_all_live();
 	test_free_all_in_callback();
-	if (failures) {
-		fprintf(stderr, "test-evpoll: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-evpoll: all checks passed\n");
-	return 0;
+	return test_summary();
 }

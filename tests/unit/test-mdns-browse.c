@@ -18,19 +18,10 @@
 
 #include "mdns/evpoll.h"
 #include "mdns/mdns.h"
+#include "tests/unit/tap.h"
 
 #define TYPE    "_lybr._tcp"
 #define CAPTYPE "_lycap._tcp"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* The last event seen for one instance name. */
 struct seen {
@@ -303,10 +294,5 @@ int main(void)
 		avahi_client_free(c.chk);
 	evpoll_free(ep);
 	ev_loop_destroy(c.loop);
-	if (failures) {
-		fprintf(stderr, "test-mdns-browse: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-mdns-browse: all checks passed\n");
-	return 0;
+	return test_summary();
 }

@@ -18,19 +18,10 @@
 
 #include "mdns/evpoll.h"
 #include "mdns/mdns.h"
+#include "tests/unit/tap.h"
 
 #define TYPE "_lytest._tcp"
 #define COLL "lanyard-test-coll"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 struct pubrec {
 	enum mdns_pub_state state;
@@ -403,10 +394,5 @@ int main(void)
 	avahi_client_free(c.chk);
 	evpoll_free(ep);
 	ev_loop_destroy(c.loop);
-	if (failures) {
-		fprintf(stderr, "test-mdns-publish: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-mdns-publish: all checks passed\n");
-	return 0;
+	return test_summary();
 }

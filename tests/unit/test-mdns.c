@@ -17,26 +17,7 @@
 
 #include "mdns/mdns.h"
 #include "mdns/publish.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
-#define CHECK_STR(a, b)                                                                            \
-	do {                                                                                       \
-		const char *a_ = (a), *b_ = (b);                                                   \
-		if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                           \
-			fprintf(stderr, "%s:%d: '%s' != '%s'\n", __FILE__, __LINE__,               \
-			        a_ ? a_ : "(null)", b_ ? b_ : "(null)");                           \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 static void test_expand(void)
 {
@@ -44,10 +25,10 @@ static void test_expand(void)
 	char longhost[80];
 
 	s = pub_expand_instance("payments@%h", "hosta");
-	CHECK_STR(s, "payments@hosta");
+	CHECK_STR_EQ(s, "payments@hosta");
 	free(s);
 	s = pub_expand_instance("%h-%h 100%% %x%", "h");
-	CHECK_STR(s, "h-h 100% %x%");
+	CHECK_STR_EQ(s, "h-h 100% %x%");
 	free(s);
 	/* Truncated to 63 bytes. */
 	memset(longhost, 'a', sizeof(longhost) - 1);
@@ -174,8 +155,8 @@ static void test_spec(void)
 	g.svc.instance = NULL;
 	g.svc.protocol = CFG_PROTO_UDP;
 	b = pub_spec_new(&g.svc);
-	CHECK_STR(b->type, "_payments._udp");
-	CHECK_STR(b->instance, "payments@%h");
+	CHECK_STR_EQ(b->type, "_payments._udp");
+	CHECK_STR_EQ(b->instance, "payments@%h");
 	pub_spec_free(b);
 }
 
@@ -411,10 +392,5 @@ int main(void)
 	test_spec();
 	test_spec_limits();
 	test_lifecycle();
-	if (failures) {
-		fprintf(stderr, "test-mdns: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-mdns: all checks passed\n");
-	return 0;
+	return test_summary();
 }

@@ -18,16 +18,7 @@
 
 #include "agent/server.h"
 #include "wire/response.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 /* ---- the server child ------------------------------------------------ */
 
@@ -679,10 +670,5 @@ int main(void)
 
 	unlink(sock);
 	rmdir(dir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-server: all checks passed\n");
-	return 0;
+	return test_summary();
 }
