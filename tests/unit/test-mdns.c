@@ -17,6 +17,7 @@
 
 #include "mdns/mdns.h"
 #include "mdns/publish.h"
+#include "tests/unit/mdns-util.h"
 #include "tests/unit/tap.h"
 
 static void test_expand(void)
@@ -240,21 +241,6 @@ static void on_pub(void *ud, const char *service, enum mdns_pub_state st, const 
 		        msg ? msg : "");
 }
 
-static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	ev_break(loop, EVBREAK_ALL);
-}
-
-static void run_for(struct ev_loop *loop, double s)
-{
-	ev_timer t;
-
-	ev_timer_init(&t, stop_cb, s, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 /* Run until the last client state report contains NEEDLE, up to LIMIT s. */
 static bool wait_client(struct ev_loop *loop, struct rec *r, enum mdns_client_state st,
                         const char *needle, double limit)
@@ -263,7 +249,7 @@ static bool wait_client(struct ev_loop *loop, struct rec *r, enum mdns_client_st
 		if (r->n_client > 0 && r->client[r->n_client - 1] == st &&
 		    strstr(r->client_msg[r->n_client - 1], needle))
 			return true;
-		run_for(loop, 0.05);
+		mt_run_for(loop, 0.05);
 	}
 	return false;
 }
@@ -346,7 +332,7 @@ static void test_lifecycle(void)
 	/* No bus at all: mdns_new succeeded, and it keeps trying. */
 	CHECK(wait_client(loop, r, MDNS_CLIENT_CONNECTING, "cannot reach", 1.0));
 	n = r->n_client;
-	run_for(loop, 1.5);
+	mt_run_for(loop, 1.5);
 	CHECK(r->n_client == n); /* retries are not reported again */
 
 	/* Same config again: nothing to do, nothing reported. */
