@@ -172,7 +172,7 @@ int main(void)
 	test_other();
 	test_watch();
 
-	CHECK(fake_stop(pid) == 0);
+	CHECK(server_child_stop(pid) == 0);
 	rmdir(dir);
 	return test_summary();
 }

@@ -316,7 +316,7 @@ static void test_restart(pid_t *pid)
 		CHECK(lanyard_next_event(w, 1000, &ev) == 0);
 		lanyard_event_free(ev);
 	}
-	CHECK(fake_stop(*pid) == 0);
+	CHECK(server_child_stop(*pid) == 0);
 	*pid = fake_start(sock, alive_port);
 	CHECK(lanyard_list(h, NULL, &list) == 0 && list && list->n == 2);
 	lanyard_instance_list_free(list);
@@ -360,7 +360,7 @@ int main(void)
 	lanyard_close(h);
 	test_restart(&pid);
 
-	CHECK(fake_stop(pid) == 0);
+	CHECK(server_child_stop(pid) == 0);
 	close(tcp);
 	unlink(sock);
 	rmdir(dir);
