@@ -130,13 +130,6 @@ const struct cfg_service *cfg_find_service(const struct lanyard_config *cfg, con
 	return NULL;
 }
 
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Contract in config.h. */
 void cfg_free(struct lanyard_config *cfg)
 {
@@ -146,8 +139,8 @@ void cfg_free(struct lanyard_config *cfg)
 	free(cfg->agent.socket);
 	free(cfg->agent.socket_group);
 	free(cfg->agent.domain);
-	free_strv(cfg->agent.interfaces, cfg->agent.n_interfaces);
-	free_strv(cfg->agent.browse, cfg->agent.n_browse);
+	cfg_strv_free(cfg->agent.interfaces, cfg->agent.n_interfaces);
+	cfg_strv_free(cfg->agent.browse, cfg->agent.n_browse);
 	free(cfg->agent.include);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		cfg_service_clear(&cfg->services[i]);
@@ -198,22 +191,6 @@ static void set_str(struct cfg_file *f, char **slot, const char *s)
 		return;
 	free(*slot);
 	*slot = p;
-}
-
-static bool push_str(struct cfg_file *f, char ***arr, size_t *n, const char *s)
-{
-	char **p = realloc(*arr, (*n + 1) * sizeof(*p));
-
-	if (!p) {
-		f->oom = true;
-		return false;
-	}
-	*arr = p;
-	p[*n] = cfg_strndup(f, s, strlen(s));
-	if (!p[*n])
-		return false;
-	(*n)++;
-	return true;
 }
 
 static bool valid_domain(const char *s)
@@ -361,7 +338,7 @@ static void parse_browse(struct loader *ld, struct cfg_file *f, struct cfg_field
 			        f, item,
 			        "'browse' item: %s is neither a service name nor a DNS-SD type: %s",
 			        cfg_quote(v, strlen(v), q), why);
-		else if (!push_str(f, &a->browse, &a->n_browse, v))
+		else if (!cfg_push_str(f, &a->browse, &a->n_browse, v))
 			return;
 	}
 }
@@ -452,7 +429,7 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 				cfg_error(f, item,
 				          "'interfaces' item: %s is not a valid interface name",
 				          cfg_quote(v, strlen(v), q));
-			else if (!push_str(f, &a->interfaces, &a->n_interfaces, v))
+			else if (!cfg_push_str(f, &a->interfaces, &a->n_interfaces, v))
 				break;
 		}
 	}

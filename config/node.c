@@ -300,6 +300,31 @@ char *cfg_strndup(struct cfg_file *f, const char *s, size_t len)
 }
 
 /* Contract in node.h. */
+bool cfg_push_str(struct cfg_file *f, char ***arr, size_t *n, const char *s)
+{
+	char **p = realloc(*arr, (*n + 1) * sizeof(*p));
+
+	if (!p) {
+		f->oom = true;
+		return false;
+	}
+	*arr = p;
+	p[*n] = cfg_strndup(f, s, strlen(s));
+	if (!p[*n])
+		return false;
+	(*n)++;
+	return true;
+}
+
+/* Contract in node.h. */
+void cfg_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Contract in node.h. */
 enum cfg_kind cfg_node_kind(const yaml_node_t *n)
 {
 	if (!n)

@@ -47,12 +47,8 @@ void cfg_service_clear(struct cfg_service *s)
 	free(s->type);
 	free(s->instance);
 	free(s->version);
-	for (size_t i = 0; i < s->n_tags; i++)
-		free(s->tags[i]);
-	free(s->tags);
-	for (size_t i = 0; i < s->n_subtypes; i++)
-		free(s->subtypes[i]);
-	free(s->subtypes);
+	cfg_strv_free(s->tags, s->n_tags);
+	cfg_strv_free(s->subtypes, s->n_subtypes);
 	for (size_t i = 0; i < s->n_txt; i++) {
 		free(s->txt[i].key);
 		free(s->txt[i].value);
@@ -60,22 +56,6 @@ void cfg_service_clear(struct cfg_service *s)
 	free(s->txt);
 	free(s->file);
 	*s = (struct cfg_service){0};
-}
-
-static bool push_str(struct cfg_file *f, char ***arr, size_t *n, const char *s)
-{
-	char **p = realloc(*arr, (*n + 1) * sizeof(*p));
-
-	if (!p) {
-		f->oom = true;
-		return false;
-	}
-	*arr = p;
-	p[*n] = cfg_strndup(f, s, strlen(s));
-	if (!p[*n])
-		return false;
-	(*n)++;
-	return true;
 }
 
 /* Append one TXT string (VALUE NULL = key only) to the service's list. */
@@ -244,7 +224,7 @@ static void parse_tags(struct svc_state *st)
 		if (dup)
 			cfg_warning(f, item, "'tags' item: duplicate tag %s",
 			            cfg_quote(v, strlen(v), q));
-		else if (!push_str(f, &st->s.tags, &st->s.n_tags, v))
+		else if (!cfg_push_str(f, &st->s.tags, &st->s.n_tags, v))
 			return;
 	}
 }
@@ -280,7 +260,7 @@ static void parse_subtypes(struct svc_state *st)
 		if (dup)
 			cfg_error(f, item, "'subtypes' item: duplicate subtype %s",
 			          cfg_quote(v, strlen(v), q));
-		else if (!push_str(f, &st->s.subtypes, &st->s.n_subtypes, v))
+		else if (!cfg_push_str(f, &st->s.subtypes, &st->s.n_subtypes, v))
 			return;
 	}
 }
