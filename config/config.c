@@ -251,6 +251,28 @@ static bool valid_ifname(const char *s)
 	return true;
 }
 
+/* A duration field within LO_MS..HI_MS (RANGE says so in the message);
+ * *RET_MS is left alone unless the value fits. */
+static void field_duration(struct cfg_file *f, const struct cfg_field *fld, uint64_t lo_ms,
+                           uint64_t hi_ms, const char *range, uint64_t *ret_ms)
+{
+	const char *v = cfg_field_string(f, fld);
+	char q[CFG_QUOTE_MAX];
+	uint64_t n;
+
+	if (!v)
+		return;
+	if (cfg_parse_duration(v, &n) < 0)
+		cfg_error(f, fld->value,
+		          "'%s': expected a duration such as 500ms, 2s or 1m, got %s", fld->name,
+		          cfg_quote(v, strlen(v), q));
+	else if (n < lo_ms || n > hi_ms)
+		cfg_error(f, fld->value, "'%s': %s is out of range (%s)", fld->name,
+		          cfg_quote(v, strlen(v), q), range);
+	else
+		*ret_ms = n;
+}
+
 static void parse_socket(struct loader *ld, struct cfg_file *f, struct cfg_field *fl)
 {
 	const struct sockaddr_un *sun = NULL;
@@ -435,19 +457,9 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 	}
 	if (fl[A_BROWSE].key)
 		parse_browse(ld, f, &fl[A_BROWSE]);
-	if (fl[A_BROWSE_TIMEOUT].key && (v = cfg_field_string(f, &fl[A_BROWSE_TIMEOUT]))) {
-		if (cfg_parse_duration(v, &n) < 0)
-			cfg_error(f, fl[A_BROWSE_TIMEOUT].value,
-			          "'browse_timeout': expected a duration such as 500ms, 2s or 1m, "
-			          "got %s",
-			          cfg_quote(v, strlen(v), q));
-		else if (n > BROWSE_TIMEOUT_MAX_MS)
-			cfg_error(f, fl[A_BROWSE_TIMEOUT].value,
-			          "'browse_timeout': %s is out of range (0-60s)",
-			          cfg_quote(v, strlen(v), q));
-		else
-			a->browse_timeout_ms = n;
-	}
+	if (fl[A_BROWSE_TIMEOUT].key)
+		field_duration(f, &fl[A_BROWSE_TIMEOUT], 0, BROWSE_TIMEOUT_MAX_MS, "0-60s",
+		               &a->browse_timeout_ms);
 	if (fl[A_MAX_INSTANCES].key &&
 	    cfg_field_uint(f, &fl[A_MAX_INSTANCES], 1, MAX_INSTANCES_MAX, &n))
 		a->max_instances = (unsigned)n;
@@ -462,19 +474,9 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 	if (fl[A_PUBLISH_LOAD].key && cfg_field_enum(f, &fl[A_PUBLISH_LOAD], bool_names,
 	                                             sizeof(bool_names) / sizeof(*bool_names), &u))
 		a->publish_load = u % 2 == 1;
-	if (fl[A_LOAD_INTERVAL].key && (v = cfg_field_string(f, &fl[A_LOAD_INTERVAL]))) {
-		if (cfg_parse_duration(v, &n) < 0)
-			cfg_error(f, fl[A_LOAD_INTERVAL].value,
-			          "'load_interval': expected a duration such as 500ms, 2s or 1m, "
-			          "got %s",
-			          cfg_quote(v, strlen(v), q));
-		else if (n < 1000 || n > 3600000)
-			cfg_error(f, fl[A_LOAD_INTERVAL].value,
-			          "'load_interval': %s is out of range (1s-1h)",
-			          cfg_quote(v, strlen(v), q));
-		else
-			a->load_interval_ms = n;
-	}
+	if (fl[A_LOAD_INTERVAL].key)
+		field_duration(f, &fl[A_LOAD_INTERVAL], 1000, 3600000, "1s-1h",
+		               &a->load_interval_ms);
 }
 
 static int parse_services(struct loader *ld, struct cfg_file *f, const struct cfg_field *fld)
