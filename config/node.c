@@ -58,16 +58,27 @@ static void add_message(struct cfg_file *f, size_t line, size_t col, bool is_err
 	va_end(ap);
 }
 
+/* A message at the start of node AT; NULL: without a position. */
+static void add_message_at(struct cfg_file *f, const yaml_node_t *at, bool is_error,
+                           const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void add_message_at(struct cfg_file *f, const yaml_node_t *at, bool is_error,
+                           const char *fmt, va_list ap)
+{
+	if (at)
+		add_message_v(f, at->start_mark.line + 1, at->start_mark.column + 1, is_error, fmt,
+		              ap);
+	else
+		add_message_v(f, 0, 0, is_error, fmt, ap);
+}
+
 /* Contract in node.h. */
 void cfg_error(struct cfg_file *f, const yaml_node_t *at, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (at)
-		add_message_v(f, at->start_mark.line + 1, at->start_mark.column + 1, true, fmt, ap);
-	else
-		add_message_v(f, 0, 0, true, fmt, ap);
+	add_message_at(f, at, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -77,11 +88,7 @@ void cfg_warning(struct cfg_file *f, const yaml_node_t *at, const char *fmt, ...
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (at)
-		add_message_v(f, at->start_mark.line + 1, at->start_mark.column + 1, false, fmt,
-		              ap);
-	else
-		add_message_v(f, 0, 0, false, fmt, ap);
+	add_message_at(f, at, false, fmt, ap);
 	va_end(ap);
 }
 
