@@ -42,12 +42,14 @@ tests_unit_test_evpoll_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_evpoll_LDADD = mdns/libmdns.la
 check_PROGRAMS += tests/unit/test-mdns
 TESTS += tests/unit/test-mdns
-tests_unit_test_mdns_SOURCES = tests/unit/test-mdns.c
+tests_unit_test_mdns_SOURCES = tests/unit/test-mdns.c tests/unit/mdns-util.c \
+	tests/unit/mdns-util.h tests/unit/tap.h
 tests_unit_test_mdns_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_LDADD = mdns/libmdns.la
 check_PROGRAMS += tests/unit/test-mdns-publish
 TESTS += tests/unit/test-mdns-publish
-tests_unit_test_mdns_publish_SOURCES = tests/unit/test-mdns-publish.c
+tests_unit_test_mdns_publish_SOURCES = tests/unit/test-mdns-publish.c tests/unit/mdns-util.c \
+	tests/unit/mdns-util.h tests/unit/tap.h
 tests_unit_test_mdns_publish_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_publish_LDADD = mdns/libmdns.la $(AVAHI_LIBS)
 # cache/balance tests
@@ -91,20 +93,23 @@ tests_unit_test_wire_response_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_wire_response_LDADD = $(WIRE_TEST_LIBS)
 check_PROGRAMS += tests/unit/test-server
 TESTS += tests/unit/test-server
-tests_unit_test_server_SOURCES = tests/unit/test-server.c
+tests_unit_test_server_SOURCES = tests/unit/test-server.c \
+	tests/unit/server-child.c tests/unit/server-child.h tests/unit/tap.h
 tests_unit_test_server_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_server_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIBS)
 check_PROGRAMS += tests/unit/test-client
 TESTS += tests/unit/test-client
 tests_unit_test_client_SOURCES = tests/unit/test-client.c \
-	tests/unit/test-client-fake.c tests/unit/test-client-fake.h
+	tests/unit/test-client-fake.c tests/unit/test-client-fake.h \
+	tests/unit/server-child.c tests/unit/server-child.h tests/unit/tap.h
 tests_unit_test_client_CFLAGS = $(WIRE_TEST_CFLAGS) -pthread
 tests_unit_test_client_LDADD = client/liblanyard.la agent/libserver.la $(WIRE_TEST_LIBS) \
 	$(EV_LIBS) -lpthread
 check_PROGRAMS += tests/unit/test-client-cli
 TESTS += tests/unit/test-client-cli
 tests_unit_test_client_cli_SOURCES = tests/unit/test-client-cli.c \
-	tests/unit/test-client-fake.c tests/unit/test-client-fake.h
+	tests/unit/test-client-fake.c tests/unit/test-client-fake.h \
+	tests/unit/server-child.c tests/unit/server-child.h tests/unit/tap.h
 tests_unit_test_client_cli_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_client_cli_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIBS)
 if ENABLE_FUZZING
@@ -137,7 +142,8 @@ TESTS += $(integration_tests)
 # end of integration tests
 check_PROGRAMS += tests/unit/test-mdns-browse
 TESTS += tests/unit/test-mdns-browse
-tests_unit_test_mdns_browse_SOURCES = tests/unit/test-mdns-browse.c
+tests_unit_test_mdns_browse_SOURCES = tests/unit/test-mdns-browse.c tests/unit/mdns-util.c \
+	tests/unit/mdns-util.h tests/unit/tap.h
 tests_unit_test_mdns_browse_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_browse_LDADD = mdns/libmdns.la $(AVAHI_LIBS)
 # lead's integration tests

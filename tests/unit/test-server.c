@@ -5,29 +5,19 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/server.h"
 #include "wire/response.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/server-child.h"
+#include "tests/unit/tap.h"
 
 /* ---- the server child ------------------------------------------------ */
 
@@ -152,67 +142,32 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 	}
 }
 
-static void term_cb(struct ev_loop *loop, ev_signal *w, int revents)
+static void child_setup(void *userdata, struct ev_loop *loop, struct server *srv)
 {
-	ev_break(loop, EVBREAK_ALL);
+	struct child *ch = userdata;
+
+	ch->loop = loop;
+	ch->srv = srv;
+	ev_init(&ch->release, release_cb);
+	ch->release.data = ch;
 }
+
+static void child_teardown(void *userdata)
+{
+	struct child *ch = userdata;
+
+	ev_timer_stop(ch->loop, &ch->release);
+}
+
+static const struct server_child_ops child_ops = {
+        .handler = handler, .setup = child_setup, .teardown = child_teardown};
 
 /* Run a server on PATH in a child; returns its pid once it listens. */
 static pid_t start_server(const char *path, const struct server_limits *limits)
 {
-	int p[2];
-	pid_t pid;
-	char c;
+	struct child ch = {0};
 
-	if (pipe(p) < 0)
-		abort();
-	pid = fork();
-	if (pid == 0) {
-		struct child ch = {0};
-		char err[256];
-		ev_signal sig;
-		int r;
-
-		/* Do not outlive a test that crashed. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		close(p[0]);
-		ch.loop = ev_default_loop(0);
-		ev_init(&ch.release, release_cb);
-		ch.release.data = &ch;
-		ev_signal_init(&sig, term_cb, SIGTERM);
-		ev_signal_start(ch.loop, &sig);
-		r = server_new(ch.loop, path, 0660, NULL, limits, handler, &ch, &ch.srv, err,
-		               sizeof(err));
-		if (r < 0) {
-			fprintf(stderr, "server_new: %s\n", err);
-			_exit(3);
-		}
-		if (write(p[1], "k", 1) != 1)
-			_exit(4);
-		close(p[1]);
-		ev_run(ch.loop, 0);
-		server_free(ch.srv);
-		ev_timer_stop(ch.loop, &ch.release);
-		ev_signal_stop(ch.loop, &sig);
-		ev_loop_destroy(ch.loop);
-		exit(0); /* not _exit: let the leak checker run */
-	}
-	close(p[1]);
-	if (read(p[0], &c, 1) != 1) {
-		fprintf(stderr, "server child failed to start\n");
-		exit(1);
-	}
-	close(p[0]);
-	return pid;
-}
-
-static void stop_server(pid_t pid)
-{
-	int status;
-
-	kill(pid, SIGTERM);
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return server_child_start(path, 0660, limits, &child_ops, &ch);
 }
 
 /* ---- client helpers -------------------------------------------------- */
@@ -419,7 +374,7 @@ static void test_pipeline(void)
 	client_free(c);
 	msleep(100);
 	CHECK(status_of(sock, "cancelled") == 1);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 	CHECK(access(sock, F_OK) < 0 && errno == ENOENT);
 }
 
@@ -453,7 +408,7 @@ static void test_too_large(void)
 	client_free(d);
 	free(big);
 	CHECK(status_of(sock, "too_large") == 1);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 }
 
 /* Idle connections are closed, except those with a watch. */
@@ -493,7 +448,7 @@ static void test_idle(void)
 	CHECK(status_of(sock, "destroyed") == 1);
 	client_free(idle);
 	client_free(watcher);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 }
 
 /* Beyond max_conns a connection gets "busy" and is closed; the slot frees
@@ -539,7 +494,7 @@ static void test_cap(void)
 	client_free(extra);
 	for (int i = 1; i < 4; i++)
 		client_free(c[i]);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 }
 
 /* A client that never reads is dropped once its output passes the cap;
@@ -577,7 +532,7 @@ static void test_slow_reader(void)
 	CHECK(total < 100 * 65536);
 	client_free(slow);
 	client_free(fast);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 }
 
 static int try_server(const char *path, char *err, size_t errlen)
@@ -624,7 +579,7 @@ static void test_socket_file(void)
 	client_free(c);
 	c = client_new(sock);
 	client_free(c);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 
 	/* A regular file is refused. */
 	fd = open(sock, O_CREAT | O_WRONLY, 0600);
@@ -679,10 +634,5 @@ int main(void)
 
 	unlink(sock);
 	rmdir(dir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-server: all checks passed\n");
-	return 0;
+	return test_summary();
 }

@@ -7,16 +7,7 @@
 #include <string.h>
 
 #include "wire/request.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 static int parse(const char *line, struct wire_request *req, struct wire_err *err)
 {
@@ -88,12 +79,10 @@ static void test_bad(void)
 		struct wire_err err;
 		int r = parse(bad[i].line, &req, &err);
 
-		if (r != -EINVAL || err.code != bad[i].code || !strstr(err.msg, bad[i].msg)) {
-			fprintf(stderr, "%s:%d: line %s: r=%d code=%s msg=\"%s\", want %s \"%s\"\n",
-			        __FILE__, __LINE__, bad[i].line, r, wire_code_name(err.code),
-			        err.msg, wire_code_name(bad[i].code), bad[i].msg);
-			failures++;
-		}
+		CHECK_MSG(r == -EINVAL && err.code == bad[i].code && strstr(err.msg, bad[i].msg),
+		          "line %s: r=%d code=%s msg=\"%s\", want %s \"%s\"", bad[i].line, r,
+		          wire_code_name(err.code), err.msg, wire_code_name(bad[i].code),
+		          bad[i].msg);
 		wire_request_clear(&req);
 	}
 }
@@ -217,9 +206,7 @@ static void test_round_trip(void)
 		json_t *ja = NULL, *jb = NULL;
 		char *text = NULL;
 
-		if (parse(lines[i], &a, &err) < 0) {
-			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, lines[i], err.msg);
-			failures++;
+		if (!CHECK_MSG(parse(lines[i], &a, &err) >= 0, "%s: %s", lines[i], err.msg)) {
 			wire_request_clear(&a);
 			continue;
 		}
@@ -266,10 +253,5 @@ int main(void)
 	test_fields();
 	test_round_trip();
 	test_codes();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-wire: all checks passed\n");
-	return 0;
+	return test_summary();
 }
