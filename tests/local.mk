@@ -115,3 +115,9 @@ TESTS += tests/unit/test-mdns-browse
 tests_unit_test_mdns_browse_SOURCES = tests/unit/test-mdns-browse.c
 tests_unit_test_mdns_browse_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_browse_LDADD = mdns/libmdns.la $(AVAHI_LIBS)
+# bench
+# The load generator for scripts/bench (docs/benchmarks.md): built with the
+# tree, never run by `make check`.
+noinst_PROGRAMS += tests/bench/lanyard-loadgen
+tests_bench_lanyard_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/hist.c tests/bench/hist.h
+# end bench
