@@ -121,9 +121,47 @@ static void conn_destroy(struct conn *c)
 	free(c);
 }
 
+/* Make room for NEED more bytes at the end of C's output buffer. */
+static int out_reserve(struct conn *c, size_t need)
+{
+	size_t cap;
+	char *p;
+
+	if (c->out_cap - c->out_len >= need)
+		return 0;
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+		if (c->out_cap - c->out_len >= need)
+			return 0;
+	}
+	cap = c->out_cap ? c->out_cap * 2 : 4096;
+	while (cap - c->out_len < need)
+		cap *= 2;
+	p = realloc(c->out, cap);
+	if (!p)
+		return -ENOMEM;
+	c->out = p;
+	c->out_cap = cap;
+	return 0;
+}
+
+/* json_dump_callback() sink: append to the output buffer. */
+static int out_append(const char *buf, size_t len, void *data)
+{
+	struct conn *c = data;
+
+	if (out_reserve(c, len) < 0)
+		return -1;
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	return 0;
+}
+
 int conn_send_json(struct conn *c, const json_t *msg)
 {
-	size_t len, need;
+	size_t start;
 
 	if (c->state == CONN_DEAD)
 		return -EPIPE;
@@ -132,31 +170,13 @@ int conn_send_json(struct conn *c, const json_t *msg)
 		conn_close(c);
 		return -ENOBUFS;
 	}
-	len = json_dumpb(msg, NULL, 0, WIRE_DUMP_FLAGS);
-	if (len == 0)
+	/* Serialise straight into the buffer, once (not measure, then copy). */
+	start = c->out_len - c->out_off; /* out_reserve() may move the pending bytes */
+	if (json_dump_callback(msg, out_append, c, WIRE_DUMP_FLAGS) < 0 ||
+	    out_append("\n", 1, c) < 0) {
+		c->out_len = c->out_off + start; /* drop the partial line */
 		return -ENOMEM;
-	need = len + 1;
-	if (c->out_cap - c->out_len < need && c->out_off > 0) {
-		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-		c->out_len -= c->out_off;
-		c->out_off = 0;
 	}
-	if (c->out_cap - c->out_len < need) {
-		size_t cap = c->out_cap ? c->out_cap * 2 : 4096;
-		char *p;
-
-		while (cap - c->out_len < need)
-			cap *= 2;
-		p = realloc(c->out, cap);
-		if (!p)
-			return -ENOMEM;
-		c->out = p;
-		c->out_cap = cap;
-	}
-	if (json_dumpb(msg, c->out + c->out_len, len, WIRE_DUMP_FLAGS) != len)
-		return -ENOMEM;
-	c->out_len += len;
-	c->out[c->out_len++] = '\n';
 	schedule(c);
 	return 0;
 }
