@@ -381,8 +381,9 @@ static bool needs_browse(const struct wire_request *req)
 void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 {
 	struct agent *a = userdata;
+	double timeout = (double)a->cfg->agent.browse_timeout_ms / 1000.0;
 	struct discover_wait *wait = NULL;
-	struct held *h;
+	struct held *h = NULL;
 	int r;
 
 	if (req->op >= _WIRE_OP_MAX || !op_table[req->op]) {
@@ -393,15 +394,22 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 		run_op(a, c, req, false);
 		return;
 	}
-	h = calloc(1, sizeof(*h));
-	if (!h) {
-		conn_reply_error(c, req, WIRE_INTERNAL, "out of memory");
-		return;
+	/* Almost always the service has settled: ask first, and allocate the
+	 * held request only when there is a browse to wait for. */
+	r = discover_need(a->discover, req->filter.service, timeout, held_ready, NULL, &wait);
+	if (r == 0) {
+		/* Wait again with the holder: same loop iteration, same deadline. */
+		discover_wait_cancel(wait);
+		h = malloc(sizeof(*h));
+		if (!h) {
+			conn_reply_error(c, req, WIRE_INTERNAL, "out of memory");
+			return;
+		}
+		r = discover_need(a->discover, req->filter.service, timeout, held_ready, h, &wait);
+		if (r != 0)
+			free(h);
 	}
-	r = discover_need(a->discover, req->filter.service,
-	                  (double)a->cfg->agent.browse_timeout_ms / 1000.0, held_ready, h, &wait);
 	if (r != 0) {
-		free(h);
 		if (r == -EINVAL)
 			conn_reply_error(c, req, WIRE_BAD_REQUEST,
 			                 "\"%s\" is neither a service name nor a DNS-SD type",
