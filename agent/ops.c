@@ -137,7 +137,10 @@ static int op_unwatch(struct agent *a, struct conn *c, const struct wire_request
 /* --- resolve --------------------------------------------------------------- */
 
 struct resolve_filter {
-	const struct wire_filter *f;
+	/* The request's filter without its service: every entry offered comes
+	 * from a type found by that very name, so matching it again (two
+	 * strcasecmp() per candidate) would only cost time. */
+	struct wire_filter f;
 	bool skip_stale;
 	size_t seen, stale, excluded;
 };
@@ -151,7 +154,7 @@ static bool resolve_accept(void *userdata, const struct cache_entry *e)
 		rf->stale++;
 		return false;
 	}
-	if (!present_match(e, rf->f)) {
+	if (!present_match(e, &rf->f)) {
 		rf->excluded++;
 		return false;
 	}
@@ -212,7 +215,7 @@ static void explain_not_found(const struct wire_request *req, const struct resol
 static int op_resolve(struct agent *a, struct conn *c, const struct wire_request *req,
                       json_t **ret_body, struct wire_err *err)
 {
-	struct resolve_filter rf = {.f = &req->filter, .skip_stale = true};
+	struct resolve_filter rf = {.f = req->filter, .skip_stale = true};
 	struct balance_request brq = {
 	        .prefer_local = req->prefer_local,
 	        .key = req->key,
@@ -226,6 +229,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	json_t *inst;
 	int r = -ENOENT;
 
+	rf.f.service = NULL;
 	if (resolve_policy(a, req, &brq.policy, err) < 0)
 		return -EINVAL;
 	if (wire_service_is_type(req->filter.service))

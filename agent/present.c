@@ -42,7 +42,8 @@ static bool has_family(const struct cache_entry *e, enum wire_family fam)
 
 bool present_match(const struct cache_entry *e, const struct wire_filter *f)
 {
-	if (!present_type_match(e->type, f))
+	/* Test for a service first: resolve matches candidates without one. */
+	if (f->service && *f->service && !present_type_match(e->type, f))
 		return false;
 	if (f->instance && strcasecmp(e->name, f->instance) != 0)
 		return false;
