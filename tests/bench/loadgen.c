@@ -56,8 +56,10 @@ struct gen {
 	char **lines; /* request lines with their newline */
 	size_t *line_len;
 	unsigned n_lines, next_line;
-	uint64_t issued;               /* requests written (or queued) */
+	uint64_t issued;               /* requests written (or queued) since measuring */
 	uint64_t measure_from, end_at; /* ns */
+	bool measuring;                /* past the warm-up */
+	double cpu0;                   /* our CPU time when measuring began */
 	bool stopping;                 /* no new requests */
 	/* measured, between measure_from and the end */
 	uint64_t done, errors, conn_failures;
@@ -342,7 +344,7 @@ static int conn_issue(struct gen *g, struct lconn *c, unsigned n, uint64_t now)
 		unsigned k = g->next_line;
 		size_t len = g->line_len[k];
 
-		if (g->o.requests && g->issued >= g->o.requests)
+		if (g->o.requests && g->measuring && g->issued >= g->o.requests)
 			break;
 		if (c->out_cap - c->out_len < len) {
 			size_t cap = c->out_cap;
@@ -375,6 +377,19 @@ static bool line_ok(const char *l, size_t len)
 	const char *p = memmem(l, len, key, sizeof(key) - 1);
 
 	return p && (size_t)(p - l) + sizeof(key) - 1 < len && p[sizeof(key) - 1] == 't';
+}
+
+/* At the end of the warm-up: count from here, -n included (what is in
+ * flight now is answered within the measurement). */
+static void maybe_start(struct gen *g, uint64_t now)
+{
+	if (g->measuring || now < g->measure_from)
+		return;
+	g->measuring = true;
+	g->cpu0 = cpu_seconds();
+	g->issued = 0;
+	for (unsigned i = 0; i < g->o.clients; i++)
+		g->issued += g->conns[i].inflight;
 }
 
 static void on_response(struct gen *g, struct lconn *c, const char *l, size_t len, uint64_t now)
@@ -429,6 +444,7 @@ static void conn_read(struct gen *g, struct lconn *c)
 	}
 	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 	now = now_ns();
+	maybe_start(g, now);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			conn_fail(g, c, strerror(errno));
@@ -472,17 +488,13 @@ static bool all_answered(const struct gen *g)
 static int run(struct gen *g, double *ret_seconds, double *ret_cpu)
 {
 	struct epoll_event evs[MAX_EVENTS];
-	uint64_t start = now_ns(), measured_at;
-	double cpu0 = 0;
-	bool measuring = g->o.warmup <= 0;
+	uint64_t start = now_ns(), stop;
 	int live;
 
 	g->measure_from = start + (uint64_t)(g->o.warmup * 1e9);
 	g->end_at =
 	        g->o.duration > 0 ? g->measure_from + (uint64_t)(g->o.duration * 1e9) : UINT64_MAX;
-	measured_at = g->measure_from;
-	if (measuring)
-		cpu0 = cpu_seconds();
+	maybe_start(g, start);
 	for (unsigned i = 0; i < g->o.clients; i++) {
 		struct lconn *c = &g->conns[i];
 
@@ -494,15 +506,12 @@ static int run(struct gen *g, double *ret_seconds, double *ret_cpu)
 		uint64_t now = now_ns();
 		int timeout, n;
 
-		if (!measuring && now >= g->measure_from) {
-			measuring = true;
-			cpu0 = cpu_seconds();
-		}
+		maybe_start(g, now);
 		if (now >= g->end_at)
 			g->stopping = true;
 		if (g->stopping && g->o.duration > 0)
 			break; /* timed run: what is still in flight is not counted */
-		if (g->o.requests && g->issued >= g->o.requests && all_answered(g))
+		if (g->o.requests && g->measuring && g->issued >= g->o.requests && all_answered(g))
 			break;
 		live = 0;
 		for (unsigned i = 0; i < g->o.clients; i++)
@@ -510,7 +519,7 @@ static int run(struct gen *g, double *ret_seconds, double *ret_cpu)
 		if (!live)
 			break;
 		timeout = g->end_at == UINT64_MAX ? 1000 : (int)((g->end_at - now) / 1000000 + 1);
-		if (!measuring) {
+		if (!g->measuring) {
 			int t = (int)((g->measure_from - now) / 1000000 + 1);
 
 			timeout = t < timeout ? t : timeout;
@@ -531,14 +540,12 @@ static int run(struct gen *g, double *ret_seconds, double *ret_cpu)
 				conn_flush(g, c);
 		}
 	}
-	{
-		uint64_t stop = now_ns();
-
-		if (g->o.duration > 0 && stop > g->end_at)
-			stop = g->end_at;
-		*ret_seconds = (double)(stop - measured_at) / 1e9;
-	}
-	*ret_cpu = cpu_seconds() - cpu0;
+	stop = now_ns();
+	if (g->o.duration > 0 && stop > g->end_at)
+		stop = g->end_at;
+	*ret_seconds =
+	        g->measuring && stop > g->measure_from ? (double)(stop - g->measure_from) / 1e9 : 0;
+	*ret_cpu = g->measuring ? cpu_seconds() - g->cpu0 : 0;
 	return 0;
 }
 
