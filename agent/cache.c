@@ -312,6 +312,7 @@ static void entry_free(struct cache *c, struct cache_entry *e)
 	if (e->user && c->release_entry)
 		c->release_entry(c->release_ud, e->user);
 	c->st.bytes -= entry_size(e);
+	free(e->text);
 	txt_free(e->txt);
 	free((char *)e->host);
 	free(e->sightings);

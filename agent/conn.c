@@ -159,10 +159,9 @@ static int out_append(const char *buf, size_t len, void *data)
 	return 0;
 }
 
-int conn_send_json(struct conn *c, const json_t *msg)
+/* Before a line is appended: 0, or the error conn_send_json() returns. */
+static int out_begin(struct conn *c)
 {
-	size_t start;
-
 	if (c->state == CONN_DEAD)
 		return -EPIPE;
 	if (c->out_len - c->out_off > c->env->limits.max_output) {
@@ -170,6 +169,16 @@ int conn_send_json(struct conn *c, const json_t *msg)
 		conn_close(c);
 		return -ENOBUFS;
 	}
+	return 0;
+}
+
+int conn_send_json(struct conn *c, const json_t *msg)
+{
+	size_t start;
+	int r = out_begin(c);
+
+	if (r < 0)
+		return r;
 	/* Serialise straight into the buffer, once (not measure, then copy). */
 	start = c->out_len - c->out_off; /* out_reserve() may move the pending bytes */
 	if (json_dump_callback(msg, out_append, c, WIRE_DUMP_FLAGS) < 0 ||
@@ -179,6 +188,35 @@ int conn_send_json(struct conn *c, const json_t *msg)
 	}
 	schedule(c);
 	return 0;
+}
+
+/* {"id":ID,"ok":true,PARTS}: what wire_response_ok(ID, body) prints. */
+static int send_ok_text(struct conn *c, const json_t *id, const struct iovec *parts, size_t n)
+{
+	size_t start, total = 0;
+	int r = out_begin(c);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		total += parts[i].iov_len;
+	start = c->out_len - c->out_off;
+	if (out_append("{", 1, c) < 0 ||
+	    (id && (out_append("\"id\":", 5, c) < 0 ||
+	            json_dump_callback(id, out_append, c, WIRE_DUMP_FLAGS | JSON_ENCODE_ANY) < 0 ||
+	            out_append(",", 1, c) < 0)) ||
+	    out_append("\"ok\":true", 9, c) < 0 || (total && out_append(",", 1, c) < 0))
+		goto oom;
+	for (size_t i = 0; i < n; i++)
+		if (out_append(parts[i].iov_base, parts[i].iov_len, c) < 0)
+			goto oom;
+	if (out_append("}\n", 2, c) < 0)
+		goto oom;
+	schedule(c);
+	return 0;
+oom:
+	c->out_len = c->out_off + start;
+	return -ENOMEM;
 }
 
 static int send_error(struct conn *c, const json_t *id, enum wire_code code, const char *msg)
@@ -214,6 +252,15 @@ int conn_reply_ok(struct conn *c, const struct wire_request *req, json_t *body)
 	}
 	c->cur_answered = true;
 	return send_ok(c, req->id, body);
+}
+
+int conn_reply_ok_text(struct conn *c, const struct wire_request *req, const struct iovec *parts,
+                       size_t n)
+{
+	if (!req || req != c->cur || c->cur_answered)
+		return -EALREADY;
+	c->cur_answered = true;
+	return send_ok_text(c, req->id, parts, n);
 }
 
 int conn_reply_error(struct conn *c, const struct wire_request *req, enum wire_code code,
@@ -269,6 +316,19 @@ int conn_release_ok(struct conn *c, json_t *body)
 	}
 	id = unhold(c);
 	r = send_ok(c, id, body);
+	json_decref(id);
+	return r;
+}
+
+int conn_release_ok_text(struct conn *c, const struct iovec *parts, size_t n)
+{
+	json_t *id;
+	int r;
+
+	if (!c->held)
+		return -EALREADY;
+	id = unhold(c);
+	r = send_ok_text(c, id, parts, n);
 	json_decref(id);
 	return r;
 }
