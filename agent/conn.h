@@ -7,12 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <ev.h>
 #include <jansson.h>
 
 #include "wire/request.h"
-#include "wire/response.h"
 
 struct conn;
 
@@ -79,17 +79,12 @@ int conn_send_json(struct conn *c, const json_t *msg);
  * or -EALREADY if REQ was already answered or is not C's current request. */
 int conn_reply_ok(struct conn *c, const struct wire_request *req, json_t *body);
 
-/* Like conn_reply_ok() with one member KEY ([a-z_]+) whose value is RAW,
- * RAW_LEN bytes of compact JSON serialised earlier (e.g. an instance
- * object the cache keeps from wire_instance_dump()): the hot resolve path
- * then serialises only {"id","ok"}. */
-int conn_reply_ok_raw(struct conn *c, const struct wire_request *req, const char *key,
-                      const char *raw, size_t raw_len);
-
-/* Queue the event {"event":T,"watch":WATCH,"instance":RAW} with RAW as
- * above (NULL for snapshot_end). Returns as conn_send_json. */
-int conn_send_event_raw(struct conn *c, enum wire_event_type t, uint64_t watch, const char *raw,
-                        size_t raw_len);
+/* As conn_reply_ok(), with the body's members as compact JSON text: the
+ * concatenation of the N PARTS, e.g. "\"instance\":{...}" (no braces; N 0
+ * for none). The text is not checked: callers pass what a json_t dump
+ * produced or text of the same form. */
+int conn_reply_ok_text(struct conn *c, const struct wire_request *req, const struct iovec *parts,
+                       size_t n);
 
 /* Reply to REQ with an error CODE and a printf-formatted message. */
 int conn_reply_error(struct conn *c, const struct wire_request *req, enum wire_code code,
@@ -105,6 +100,7 @@ int conn_hold(struct conn *c, const struct wire_request *req, void (*cancel)(voi
 /* Send the deferred reply and resume processing C's pipelined requests.
  * Returns as conn_reply_ok, -EALREADY if nothing is held. */
 int conn_release_ok(struct conn *c, json_t *body);
+int conn_release_ok_text(struct conn *c, const struct iovec *parts, size_t n);
 int conn_release_error(struct conn *c, enum wire_code code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 

@@ -42,7 +42,8 @@ static bool has_family(const struct cache_entry *e, enum wire_family fam)
 
 bool present_match(const struct cache_entry *e, const struct wire_filter *f)
 {
-	if (!present_type_match(e->type, f))
+	/* Test for a service first: resolve matches candidates without one. */
+	if (f->service && *f->service && !present_type_match(e->type, f))
 		return false;
 	if (f->instance && strcasecmp(e->name, f->instance) != 0)
 		return false;
@@ -109,7 +110,8 @@ int present_addr_rank(const struct cache_addr *a)
 	return (scoped ? 2 : 0) + (a->family == AF_INET ? 0 : 1);
 }
 
-json_t *present_instance(const struct cache_entry *e, const struct balance *b, double now)
+/* The instance object of E without "stale" and "health". */
+static json_t *instance_base(const struct cache_entry *e)
 {
 	struct present_buf pb;
 	struct wire_instance wi = {
@@ -128,7 +130,6 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
 	        .first_seen = e->first_seen,
 	        .last_changed = e->last_changed,
 	};
-	json_t *o;
 
 	/* Best first, so a client taking the first address connects well. */
 	for (int rank = 0; rank < 4; rank++) {
@@ -152,8 +153,13 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
 	wi.txt = pb.txt;
 	wi.n_interfaces = present_ifaces(e, &pb);
 	wi.interfaces = pb.ifaces;
+	return wire_instance_to_json(&wi);
+}
 
-	o = wire_instance_to_json(&wi);
+json_t *present_instance(const struct cache_entry *e, const struct balance *b, double now)
+{
+	json_t *o = instance_base(e);
+
 	if (!o)
 		return NULL;
 	if (e->stale && json_object_set_new(o, "stale", json_true()) < 0)
@@ -164,6 +170,34 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
 fail:
 	json_decref(o);
 	return NULL;
+}
+
+const char *present_instance_text(struct cache_entry *e, size_t *ret_len)
+{
+	json_t *o;
+	char *text;
+	size_t len;
+
+	if (e->text && e->text_gen == e->type->generation) {
+		*ret_len = e->text_len;
+		return e->text;
+	}
+	o = instance_base(e);
+	text = o ? json_dumps(o, WIRE_DUMP_FLAGS) : NULL;
+	json_decref(o);
+	if (!text)
+		return NULL;
+	len = strlen(text);
+	if (len < 2 || text[len - 1] != '}') {
+		free(text);
+		return NULL;
+	}
+	free(e->text);
+	e->text = text;
+	e->text_len = len - 1; /* without the closing brace */
+	e->text_gen = e->type->generation;
+	*ret_len = e->text_len;
+	return e->text;
 }
 
 json_t *present_instance_id(const struct cache_entry *e)

@@ -28,6 +28,13 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
  * addresses in this order. */
 int present_addr_rank(const struct cache_addr *a);
 
+/* E's instance object as present_instance(E, NULL, 0) would print it
+ * compactly, without "stale" and without its closing brace, so that members
+ * can follow. Built when E's type changed since the last call, else taken
+ * from E. Returns the text (owned by E; *ret_len bytes, not NUL-terminated)
+ * or NULL on OOM. */
+const char *present_instance_text(struct cache_entry *e, size_t *ret_len);
+
 /* The identifying members of E only (for "removed" events). */
 json_t *present_instance_id(const struct cache_entry *e);
 

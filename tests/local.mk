@@ -155,3 +155,9 @@ dist_check_SCRIPTS += tests/integration/browse-avahi-restart.sh
 TESTS += tests/integration/browse-avahi-restart.sh
 dist_check_SCRIPTS += tests/agent-cli.sh
 TESTS += tests/agent-cli.sh
+# bench
+# The load generator for scripts/bench (docs/benchmarks.md): built with the
+# tree, never run by `make check`.
+noinst_PROGRAMS += tests/bench/lanyard-loadgen
+tests_bench_lanyard_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/hist.c tests/bench/hist.h
+# end bench

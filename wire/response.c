@@ -113,54 +113,6 @@ json_t *wire_event_new(enum wire_event_type t, uint64_t watch, const struct wire
 	return o;
 }
 
-size_t wire_splice_line(char *buf, size_t size, const json_t *head, const char *key,
-                        const char *raw, size_t raw_len)
-{
-	size_t n = json_dumpb(head, buf, size, WIRE_DUMP_FLAGS), klen, total;
-	bool comma;
-
-	if (!json_is_object(head) || n < 2)
-		return 0;
-	if (!key) {
-		if (n < size)
-			buf[n] = '\n';
-		return n + 1;
-	}
-	klen = strlen(key);
-	if (klen == 0 || strspn(key, "abcdefghijklmnopqrstuvwxyz_") != klen)
-		return 0;
-	comma = json_object_size(head) > 0;
-	/* head minus its '}', [','] '"' key '":' raw '}' '\n' */
-	total = n - 1 + comma + 1 + klen + 2 + raw_len + 2;
-	if (total <= size) {
-		char *p = buf + n - 1;
-
-		if (comma)
-			*p++ = ',';
-		*p++ = '"';
-		memcpy(p, key, klen);
-		p += klen;
-		*p++ = '"';
-		*p++ = ':';
-		memcpy(p, raw, raw_len);
-		p += raw_len;
-		*p++ = '}';
-		*p = '\n';
-	}
-	return total;
-}
-
-char *wire_instance_dump(const struct wire_instance *inst, size_t *ret_len)
-{
-	json_t *o = wire_instance_to_json(inst);
-	char *s = o ? json_dumps(o, WIRE_DUMP_FLAGS) : NULL;
-
-	json_decref(o);
-	if (s && ret_len)
-		*ret_len = strlen(s);
-	return s;
-}
-
 static int parse_error(json_t *e, struct wire_message *msg, struct wire_err *err)
 {
 	json_t *code = json_object_get(e, "code"), *m = json_object_get(e, "message");

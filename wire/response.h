@@ -45,21 +45,6 @@ json_t *wire_response_error(const json_t *id, enum wire_code code, const char *m
  * identifying members of INST to be set. NULL on OOM. */
 json_t *wire_event_new(enum wire_event_type t, uint64_t watch, const struct wire_instance *inst);
 
-/* Write HEAD (an object, e.g. from wire_response_ok(id, NULL) or
- * wire_event_new(t, watch, NULL)) as one line with one more member KEY whose
- * value is RAW: RAW_LEN bytes of compact JSON serialised earlier (say an
- * instance object kept by the cache, from wire_instance_dump()). KEY is
- * [a-z_]+; RAW is trusted. With KEY NULL, just HEAD. The line and its '\n'
- * go to BUF if they fit in SIZE bytes (no NUL is added). Returns the line's
- * length, or 0 for an invalid HEAD or KEY (like snprintf, a result larger
- * than SIZE means nothing usable was written). */
-size_t wire_splice_line(char *buf, size_t size, const json_t *head, const char *key,
-                        const char *raw, size_t raw_len);
-
-/* The compact JSON text of INST (no newline), malloc'd, for splicing into
- * later responses and events; length in *ret_len. NULL on OOM. */
-char *wire_instance_dump(const struct wire_instance *inst, size_t *ret_len);
-
 enum wire_msg_kind {
 	WIRE_MSG_RESPONSE,
 	WIRE_MSG_EVENT,

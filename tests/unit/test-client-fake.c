@@ -69,18 +69,9 @@ static void send_event(struct fake *f, struct conn *c, enum wire_event_type t, u
 {
 	struct wire_instance in;
 	struct wire_txt txt[2];
-	size_t len;
-	char *raw;
 	json_t *ev;
 
 	instance(f, true, version, &in, txt);
-	if (t == WIRE_EVENT_CHANGED) {
-		/* Events from pre-serialised instances, as the agent sends them. */
-		raw = wire_instance_dump(&in, &len);
-		conn_send_event_raw(c, t, id, raw, len);
-		free(raw);
-		return;
-	}
 	ev = wire_event_new(t, id, t == WIRE_EVENT_SNAPSHOT_END ? NULL : &in);
 	conn_send_json(c, ev);
 	json_decref(ev);
@@ -110,16 +101,11 @@ static void handle_resolve(struct fake *f, struct conn *c, const struct wire_req
 	if (strcmp(svc, "slow") == 0) {
 		conn_hold(c, req, NULL, NULL); /* never answered */
 	} else if (strcmp(svc, "payments") == 0) {
-		/* The hot path of the real agent: a pre-serialised instance. */
 		struct wire_instance in;
 		struct wire_txt txt[2];
-		size_t len;
-		char *raw;
 
 		instance(f, true, "2.4.1", &in, txt);
-		raw = wire_instance_dump(&in, &len);
-		conn_reply_ok_raw(c, req, "instance", raw, len);
-		free(raw);
+		conn_reply_ok(c, req, json_pack("{s:o}", "instance", wire_instance_to_json(&in)));
 	} else if (strcmp(svc, "flaky") == 0) {
 		bool alive = f->resolves++ % 2 == 1;
 

@@ -277,53 +277,6 @@ static void test_services(void)
 	json_decref(a);
 }
 
-/* Splicing pre-serialised text gives the same line as building it whole. */
-static void test_splice(void)
-{
-	struct wire_txt txt[6];
-	struct wire_instance in;
-	json_t *id = json_integer(9), *head, *whole;
-	char *raw, *want, buf[4096];
-	size_t raw_len, n;
-
-	sample(&in, txt);
-	raw = wire_instance_dump(&in, &raw_len);
-	CHECK(raw && raw_len == strlen(raw) && !strchr(raw, '\n'));
-
-	head = wire_response_ok(id, NULL);
-	whole = wire_response_ok(id, json_pack("{s:o}", "instance", wire_instance_to_json(&in)));
-	want = wire_dump_line(whole, NULL);
-	n = wire_splice_line(buf, sizeof(buf), head, "instance", raw, raw_len);
-	CHECK(n == strlen(want) && memcmp(buf, want, n) == 0);
-	/* Too small: the size needed is returned, as snprintf does. */
-	CHECK(wire_splice_line(buf, 10, head, "instance", raw, raw_len) == n);
-	CHECK(wire_splice_line(NULL, 0, head, "instance", raw, raw_len) == n);
-	CHECK(wire_splice_line(buf, sizeof(buf), head, "Bad-Key", raw, raw_len) == 0);
-	CHECK(wire_splice_line(buf, sizeof(buf), id, "instance", raw, raw_len) == 0);
-	n = wire_splice_line(buf, sizeof(buf), head, NULL, NULL, 0);
-	CHECK(n == 19 && memcmp(buf, "{\"id\":9,\"ok\":true}\n", 19) == 0);
-	free(want);
-	json_decref(whole);
-	json_decref(head);
-
-	/* An empty head takes no comma. */
-	head = json_object();
-	n = wire_splice_line(buf, sizeof(buf), head, "x", "[1]", 3);
-	CHECK(n == 10 && memcmp(buf, "{\"x\":[1]}\n", 10) == 0);
-	json_decref(head);
-
-	head = wire_event_new(WIRE_EVENT_ADDED, 2, NULL);
-	whole = wire_event_new(WIRE_EVENT_ADDED, 2, &in);
-	want = wire_dump_line(whole, NULL);
-	n = wire_splice_line(buf, sizeof(buf), head, "instance", raw, raw_len);
-	CHECK(n == strlen(want) && memcmp(buf, want, n) == 0);
-	free(want);
-	json_decref(whole);
-	json_decref(head);
-	free(raw);
-	json_decref(id);
-}
-
 int main(void)
 {
 	test_txt_split();
@@ -332,6 +285,5 @@ int main(void)
 	test_responses();
 	test_events();
 	test_services();
-	test_splice();
 	return test_summary();
 }
