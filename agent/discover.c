@@ -262,7 +262,8 @@ static bool wait_satisfied(struct discover *d, const struct discover_wait *w)
 	for (size_t i = 0; i < w->n_types; i++) {
 		struct dtype *t = type_find(d, w->types[i]);
 
-		if (!t || !t->settled)
+		/* A type past the browse cap is not waited for. */
+		if (t && !t->settled)
 			return false;
 	}
 	return true;
@@ -298,6 +299,11 @@ int discover_need(struct discover *d, const char *service, double timeout_s,
 	for (int i = 0; i < n; i++) {
 		struct dtype *t = type_browse(d, types[i], &r);
 
+		/* Past the cap on browsed types, answer from the cache as it
+		 * is rather than refuse: the cap bounds what consumers make us
+		 * browse, not what they may ask. */
+		if (!t && r == -ENOSPC)
+			continue;
 		if (!t)
 			return r;
 		settled = settled && (t->settled || t->waited);
