@@ -161,3 +161,13 @@ TESTS += tests/agent-cli.sh
 noinst_PROGRAMS += tests/bench/lanyard-loadgen
 tests_bench_lanyard_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/hist.c tests/bench/hist.h
 # end bench
+# consumer integration tests
+# Browsing, the consumer socket and balancing across simulated hosts
+# (need root for netns, exit 77 otherwise; socket-* runs without a LAN).
+EXTRA_DIST += tests/integration/lib-consumer.sh
+consumer_integration_tests = \
+	tests/integration/browse-lan.sh \
+	tests/integration/browse-changes.sh
+dist_check_SCRIPTS += $(consumer_integration_tests)
+TESTS += $(consumer_integration_tests)
+# end consumer integration tests
