@@ -52,8 +52,11 @@ static int op_list(struct agent *a, struct conn *c, const struct wire_request *r
 		for (struct cache_entry *e = t->first; e; e = e->next) {
 			if (!present_match(e, &req->filter))
 				continue;
-			if (json_array_append_new(arr, present_instance(e, a->balance, now_of(a))) <
-			    0) {
+			json_t *inst = present_instance(e, a->balance, now_of(a));
+
+			if (inst)
+				present_only_family(inst, req->filter.family);
+			if (json_array_append_new(arr, inst) < 0) {
 				json_decref(arr);
 				return wire_err_set(err, WIRE_INTERNAL, "out of memory");
 			}

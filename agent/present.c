@@ -275,3 +275,21 @@ fail:
 	present_filter_clear(dst);
 	return -ENOMEM;
 }
+
+void present_only_family(json_t *inst, enum wire_family fam)
+{
+	json_t *addrs = json_object_get(inst, "addresses");
+	size_t i = 0;
+
+	if (fam == WIRE_FAMILY_ANY || !json_is_array(addrs))
+		return;
+	while (i < json_array_size(addrs)) {
+		const char *s = json_string_value(json_array_get(addrs, i));
+		bool v6 = s && strchr(s, ':');
+
+		if (v6 != (fam == WIRE_FAMILY_IPV6))
+			json_array_remove(addrs, i);
+		else
+			i++;
+	}
+}

@@ -35,6 +35,10 @@ int present_addr_rank(const struct cache_addr *a);
  * or NULL on OOM. */
 const char *present_instance_text(struct cache_entry *e, size_t *ret_len);
 
+/* With a family filter, keep only INST's addresses of that family (the
+ * filter already skipped instances that have none). */
+void present_only_family(json_t *inst, enum wire_family fam);
+
 /* The identifying members of E only (for "removed" events). */
 json_t *present_instance_id(const struct cache_entry *e);
 

@@ -31,6 +31,16 @@ wait_for 10 eval '[ "$(count payments)" = 1 ] && [ "$(count search)" = 1 ]' ||
 	fail "h2 does not hold payments@h1 and search@h1: $(q list)"
 [ "$(browse_up)" = true ] || fail "browse not up: $(q status | jq -c .status.browsing)"
 
+# The family filter returns only that family's addresses (both exist here).
+wait_for 10 eval '[ "$(q list payments --family ipv6 | jq ".instances[0].addresses | length")" = 1 ]' ||
+	fail "no IPv6 address for payments@h1: $(q list payments)"
+[ "$(q list payments --family ipv4 | jq -r '.instances[0].addresses | join(",")')" = "$(host_addr h1)" ] ||
+	fail "--family ipv4: $(q list payments --family ipv4)"
+case $(q list payments --family ipv6 | jq -r '.instances[0].addresses[0]') in
+fe80:*%*) ;;
+*) fail "--family ipv6: $(q list payments --family ipv6)" ;;
+esac
+
 # 1. avahi-daemon on h2 goes away: entries stay, marked stale, status says so.
 "$NETLAB" avahi-stop "$LAB" h2 || fail "avahi-stop h2"
 wait_for 5 eval '[ "$(browse_up)" = false ]' || fail "status still says the browse is up"
