@@ -245,8 +245,41 @@ static void test_codes(void)
 	CHECK(wire_utf8_valid("\xf0\x9f\x98\x80", 4));
 }
 
+/* Plain requests take a fast scanner, anything else jansson's parser: both
+ * must give the same request. Each pair is one request written both ways. */
+static void test_two_paths(void)
+{
+	static const char *const pairs[][2] = {
+	        {"{\"op\":\"resolve\",\"service\":\"payments\",\"id\":7}",
+	         "{\"op\":\"resolve\",\"service\":\"pay\\u006dents\",\"id\":7}"},
+	        {"{ \"op\" : \"list\" , \"service\" : \"x\" }",
+	         "{\"op\":\"list\",\"service\":\"\\u0078\"}"},
+	        {"{\"op\":\"report\",\"instance\":\"a@h\",\"result\":\"fail\",\"latency_ms\":12}",
+	         "{\"op\":\"report\",\"instance\":\"a@h\",\"result\":\"fail\",\"latency_ms\":12."
+	         "0}"},
+	        {"{\"op\":\"status\",\"id\":-5}", "{\"op\":\"status\",\"id\":-5e0}"},
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(*pairs); i++) {
+		struct wire_request a, b;
+		struct wire_err ea, eb;
+		int ra = parse(pairs[i][0], &a, &ea), rb = parse(pairs[i][1], &b, &eb);
+		json_t *ja = ra == 0 ? wire_request_to_json(&a) : NULL;
+		json_t *jb = rb == 0 ? wire_request_to_json(&b) : NULL;
+
+		CHECK_MSG(ra == rb, "pair %zu: %d vs %d (%s / %s)", i, ra, rb, ea.msg, eb.msg);
+		if (ra == 0 && rb == 0 && i != 3)
+			CHECK_MSG(json_equal(ja, jb), "pair %zu parses differently", i);
+		json_decref(ja);
+		json_decref(jb);
+		wire_request_clear(&a);
+		wire_request_clear(&b);
+	}
+}
+
 int main(void)
 {
+	test_two_paths();
 	test_bad();
 	test_too_large();
 	test_id_on_error();
