@@ -423,6 +423,7 @@ static bool scan_word(struct scan *s, const char *w, size_t n)
 static json_t *scan_value(struct scan *s)
 {
 	const char *v, *q;
+	json_int_t i = 0;
 	size_t n;
 
 	if (s->p == s->end)
@@ -435,16 +436,20 @@ static json_t *scan_value(struct scan *s)
 		return json_false();
 	if (scan_word(s, "null", 4))
 		return json_null();
-	/* An integer as JSON writes it (no leading zeros), short enough for strtoll(). */
+	/* An integer as JSON writes it (no leading zeros), at most 18 digits so
+	 * it cannot overflow. Read by hand: the line need not end in a NUL. */
 	q = s->p + (*s->p == '-');
 	for (n = 0; q + n < s->end && q[n] >= '0' && q[n] <= '9'; n++)
 		;
 	if (n == 0 || n > 18 || (n > 1 && q[0] == '0') ||
 	    (q + n < s->end && (q[n] == '.' || q[n] == 'e' || q[n] == 'E')))
 		return NULL;
-	v = s->p;
+	for (size_t k = 0; k < n; k++)
+		i = i * 10 + (q[k] - '0');
+	if (*s->p == '-')
+		i = -i;
 	s->p = q + n;
-	return json_integer(strtoll(v, NULL, 10));
+	return json_integer(i);
 }
 
 /* The object json_loadb() makes of LINE when LINE is one flat object whose

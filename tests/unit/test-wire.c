@@ -277,8 +277,26 @@ static void test_two_paths(void)
 	}
 }
 
+/* Regression (found by fuzz-wire-request): the fast scanner read an integer
+ * with strtoll() past the end of a line that is not NUL-terminated. */
+static void test_integer_at_end_of_unterminated_line(void)
+{
+	static const char text[] = "{\"op\":\"status\",\"id\":1234567";
+	size_t len = sizeof(text) - 1;
+	char *line = malloc(len); /* exactly the line: no NUL after it */
+	struct wire_request req;
+	struct wire_err err;
+
+	memcpy(line, text, len);
+	CHECK(wire_request_parse(line, len, &req, &err) == -EINVAL);
+	CHECK_INT_EQ(err.code, WIRE_BAD_REQUEST);
+	wire_request_clear(&req);
+	free(line);
+}
+
 int main(void)
 {
+	test_integer_at_end_of_unterminated_line();
 	test_two_paths();
 	test_bad();
 	test_too_large();
