@@ -167,7 +167,8 @@ tests_bench_lanyard_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/hist.c t
 EXTRA_DIST += tests/integration/lib-consumer.sh
 consumer_integration_tests = \
 	tests/integration/browse-lan.sh \
-	tests/integration/browse-changes.sh
+	tests/integration/browse-changes.sh \
+	tests/integration/browse-scale.sh
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests
