@@ -8,12 +8,15 @@
 #include <string.h>
 
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include "agent/agent.h"
 #include "agent/balance.h"
 #include "agent/cache.h"
 #include "agent/discover.h"
 #include "agent/fake.h"
+#include "agent/load.h"
 #include "agent/log.h"
 #include "agent/ops.h"
 #include "agent/server.h"
@@ -202,7 +205,18 @@ static void apply_log_level(const struct agent *a)
 static int agent_listen(struct agent *a, char *err, size_t errlen)
 {
 	const struct cfg_agent *c = &a->cfg->agent;
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	char *slash;
 
+	/* /run/lanyard may not exist yet (no systemd RuntimeDirectory): make
+	 * the socket's own directory, not a whole path. */
+	snprintf(dir, sizeof(dir), "%s", c->socket);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			log_warning("cannot create \"%s\": %s", dir, strerror(errno));
+	}
 	return server_new(a->loop, c->socket, (mode_t)c->socket_mode, c->socket_group, NULL,
 	                  ops_handle, a, &a->server, err, errlen);
 }
@@ -248,6 +262,11 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	if (!a->mdns)
 		return -EIO;
 	discover_set_mdns(a->discover, a->mdns);
+	a->load = agent_load_new(a);
+	if (!a->load) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	r = discover_configure(a->discover, a->cfg);
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));
@@ -289,7 +308,9 @@ int agent_reload(struct agent *a)
 		log_warning("agent.socket changed to \"%s\": takes effect at restart",
 		            ncfg->agent.socket);
 
-	r = mdns_publish(a->mdns, ncfg);
+	r = agent_load_apply(a->load, ncfg);
+	if (r >= 0)
+		r = mdns_publish(a->mdns, ncfg);
 	if (r < 0) {
 		a->reload_failures++;
 		log_error("reload failed: cannot publish: %s", strerror(-r));
@@ -302,6 +323,7 @@ int agent_reload(struct agent *a)
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));
 	pubs_prune(a);
+	agent_load_reconfigure(a->load);
 	apply_log_level(a);
 	a->reloads++;
 	log_info("reloaded %s: %zu service(s)", a->cfg->path, a->cfg->n_services);
@@ -314,6 +336,8 @@ void agent_done(struct agent *a)
 	 * then goodbyes, while the bus connection is still up. */
 	server_free(a->server);
 	a->server = NULL;
+	agent_load_free(a->load);
+	a->load = NULL;
 	discover_set_mdns(a->discover, NULL);
 	mdns_free(a->mdns);
 	a->mdns = NULL;

@@ -49,6 +49,7 @@ struct agent {
 	unsigned reload_failures;
 	int exit_code;
 	struct agent_signals *signals;
+	struct agent_load *load;
 };
 
 /* Build the agent from an already loaded configuration (ownership of CFG

@@ -99,6 +99,11 @@ struct cache_entry {
 	double first_seen, last_changed;
 	uint64_t id; /* unique for the cache's lifetime */
 	void *user;  /* caller's slot; see cache_set_release() */
+	/* The presentation layer's serialised form of the entry (agent/present.c),
+	 * free()d with the entry; current while text_gen == type->generation. */
+	char *text;
+	size_t text_len;
+	uint64_t text_gen;
 	/* private */
 	struct cache_entry *hnext, *prev, *next; /* key chain; list of the type */
 	uint64_t hash;

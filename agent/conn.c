@@ -121,10 +121,47 @@ static void conn_destroy(struct conn *c)
 	free(c);
 }
 
-int conn_send_json(struct conn *c, const json_t *msg)
+/* Make room for NEED more bytes at the end of C's output buffer. */
+static int out_reserve(struct conn *c, size_t need)
 {
-	size_t len, need;
+	size_t cap;
+	char *p;
 
+	if (c->out_cap - c->out_len >= need)
+		return 0;
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+		if (c->out_cap - c->out_len >= need)
+			return 0;
+	}
+	cap = c->out_cap ? c->out_cap * 2 : 4096;
+	while (cap - c->out_len < need)
+		cap *= 2;
+	p = realloc(c->out, cap);
+	if (!p)
+		return -ENOMEM;
+	c->out = p;
+	c->out_cap = cap;
+	return 0;
+}
+
+/* json_dump_callback() sink: append to the output buffer. */
+static int out_append(const char *buf, size_t len, void *data)
+{
+	struct conn *c = data;
+
+	if (out_reserve(c, len) < 0)
+		return -1;
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	return 0;
+}
+
+/* Before a line is appended: 0, or the error conn_send_json() returns. */
+static int out_begin(struct conn *c)
+{
 	if (c->state == CONN_DEAD)
 		return -EPIPE;
 	if (c->out_len - c->out_off > c->env->limits.max_output) {
@@ -132,33 +169,54 @@ int conn_send_json(struct conn *c, const json_t *msg)
 		conn_close(c);
 		return -ENOBUFS;
 	}
-	len = json_dumpb(msg, NULL, 0, WIRE_DUMP_FLAGS);
-	if (len == 0)
-		return -ENOMEM;
-	need = len + 1;
-	if (c->out_cap - c->out_len < need && c->out_off > 0) {
-		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-		c->out_len -= c->out_off;
-		c->out_off = 0;
-	}
-	if (c->out_cap - c->out_len < need) {
-		size_t cap = c->out_cap ? c->out_cap * 2 : 4096;
-		char *p;
+	return 0;
+}
 
-		while (cap - c->out_len < need)
-			cap *= 2;
-		p = realloc(c->out, cap);
-		if (!p)
-			return -ENOMEM;
-		c->out = p;
-		c->out_cap = cap;
-	}
-	if (json_dumpb(msg, c->out + c->out_len, len, WIRE_DUMP_FLAGS) != len)
+int conn_send_json(struct conn *c, const json_t *msg)
+{
+	size_t start;
+	int r = out_begin(c);
+
+	if (r < 0)
+		return r;
+	/* Serialise straight into the buffer, once (not measure, then copy). */
+	start = c->out_len - c->out_off; /* out_reserve() may move the pending bytes */
+	if (json_dump_callback(msg, out_append, c, WIRE_DUMP_FLAGS) < 0 ||
+	    out_append("\n", 1, c) < 0) {
+		c->out_len = c->out_off + start; /* drop the partial line */
 		return -ENOMEM;
-	c->out_len += len;
-	c->out[c->out_len++] = '\n';
+	}
 	schedule(c);
 	return 0;
+}
+
+/* {"id":ID,"ok":true,PARTS}: what wire_response_ok(ID, body) prints. */
+static int send_ok_text(struct conn *c, const json_t *id, const struct iovec *parts, size_t n)
+{
+	size_t start, total = 0;
+	int r = out_begin(c);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		total += parts[i].iov_len;
+	start = c->out_len - c->out_off;
+	if (out_append("{", 1, c) < 0 ||
+	    (id && (out_append("\"id\":", 5, c) < 0 ||
+	            json_dump_callback(id, out_append, c, WIRE_DUMP_FLAGS | JSON_ENCODE_ANY) < 0 ||
+	            out_append(",", 1, c) < 0)) ||
+	    out_append("\"ok\":true", 9, c) < 0 || (total && out_append(",", 1, c) < 0))
+		goto oom;
+	for (size_t i = 0; i < n; i++)
+		if (out_append(parts[i].iov_base, parts[i].iov_len, c) < 0)
+			goto oom;
+	if (out_append("}\n", 2, c) < 0)
+		goto oom;
+	schedule(c);
+	return 0;
+oom:
+	c->out_len = c->out_off + start;
+	return -ENOMEM;
 }
 
 static int send_error(struct conn *c, const json_t *id, enum wire_code code, const char *msg)
@@ -194,6 +252,15 @@ int conn_reply_ok(struct conn *c, const struct wire_request *req, json_t *body)
 	}
 	c->cur_answered = true;
 	return send_ok(c, req->id, body);
+}
+
+int conn_reply_ok_text(struct conn *c, const struct wire_request *req, const struct iovec *parts,
+                       size_t n)
+{
+	if (!req || req != c->cur || c->cur_answered)
+		return -EALREADY;
+	c->cur_answered = true;
+	return send_ok_text(c, req->id, parts, n);
 }
 
 int conn_reply_error(struct conn *c, const struct wire_request *req, enum wire_code code,
@@ -249,6 +316,19 @@ int conn_release_ok(struct conn *c, json_t *body)
 	}
 	id = unhold(c);
 	r = send_ok(c, id, body);
+	json_decref(id);
+	return r;
+}
+
+int conn_release_ok_text(struct conn *c, const struct iovec *parts, size_t n)
+{
+	json_t *id;
+	int r;
+
+	if (!c->held)
+		return -EALREADY;
+	id = unhold(c);
+	r = send_ok_text(c, id, parts, n);
 	json_decref(id);
 	return r;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <ev.h>
 #include <jansson.h>
@@ -78,6 +79,13 @@ int conn_send_json(struct conn *c, const json_t *msg);
  * or -EALREADY if REQ was already answered or is not C's current request. */
 int conn_reply_ok(struct conn *c, const struct wire_request *req, json_t *body);
 
+/* As conn_reply_ok(), with the body's members as compact JSON text: the
+ * concatenation of the N PARTS, e.g. "\"instance\":{...}" (no braces; N 0
+ * for none). The text is not checked: callers pass what a json_t dump
+ * produced or text of the same form. */
+int conn_reply_ok_text(struct conn *c, const struct wire_request *req, const struct iovec *parts,
+                       size_t n);
+
 /* Reply to REQ with an error CODE and a printf-formatted message. */
 int conn_reply_error(struct conn *c, const struct wire_request *req, enum wire_code code,
                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -92,6 +100,7 @@ int conn_hold(struct conn *c, const struct wire_request *req, void (*cancel)(voi
 /* Send the deferred reply and resume processing C's pipelined requests.
  * Returns as conn_reply_ok, -EALREADY if nothing is held. */
 int conn_release_ok(struct conn *c, json_t *body);
+int conn_release_ok_text(struct conn *c, const struct iovec *parts, size_t n);
 int conn_release_error(struct conn *c, enum wire_code code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 

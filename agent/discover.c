@@ -38,6 +38,10 @@ struct discover {
 	struct mdns *mdns;
 	struct dtype *types;
 	size_t n_types;
+	/* Open addressing over types by name (case-insensitive): slot holds
+	 * index + 1, 0 when empty; at most half full. */
+	uint32_t *index;
+	size_t index_cap;
 	bool browse_all;
 	bool client_up;
 	struct discover_wait *waits;
@@ -90,15 +94,64 @@ void discover_free(struct discover *d)
 	for (size_t i = 0; i < d->n_types; i++)
 		free(d->types[i].type);
 	free(d->types);
+	free(d->index);
 	free(d);
+}
+
+/* FNV-1a over the ASCII-lowercased name. Unkeyed: at most
+ * DISCOVER_MAX_TYPES names, so collisions cost at worst the linear scan
+ * this replaced. */
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 32));
 }
 
 static struct dtype *type_find(struct discover *d, const char *type)
 {
-	for (size_t i = 0; i < d->n_types; i++)
-		if (strcasecmp(d->types[i].type, type) == 0)
-			return &d->types[i];
-	return NULL;
+	if (!d->index_cap)
+		return NULL;
+	for (size_t i = name_hash(type) & (d->index_cap - 1);; i = (i + 1) & (d->index_cap - 1)) {
+		uint32_t slot = d->index[i];
+
+		if (!slot)
+			return NULL;
+		if (strcasecmp(d->types[slot - 1].type, type) == 0)
+			return &d->types[slot - 1];
+	}
+}
+
+static void index_put(uint32_t *idx, size_t cap, const char *name, size_t k)
+{
+	size_t i = name_hash(name) & (cap - 1);
+
+	while (idx[i])
+		i = (i + 1) & (cap - 1);
+	idx[i] = (uint32_t)k + 1;
+}
+
+/* Index types[0..n_types) anew with room for one more (cap >= 2 (n + 1)). */
+static int index_grow(struct discover *d)
+{
+	size_t cap = d->index_cap ? d->index_cap : 16;
+	uint32_t *idx;
+
+	while (cap < 2 * (d->n_types + 1))
+		cap *= 2;
+	if (cap == d->index_cap)
+		return 0;
+	idx = calloc(cap, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	for (size_t k = 0; k < d->n_types; k++)
+		index_put(idx, cap, d->types[k].type, k);
+	free(d->index);
+	d->index = idx;
+	d->index_cap = cap;
+	return 0;
 }
 
 /* Start browsing TYPE (idempotent). Returns the type's state or NULL. */
@@ -114,6 +167,10 @@ static struct dtype *type_browse(struct discover *d, const char *type, int *ret_
 		*ret_err = -ENOSPC;
 		return NULL;
 	}
+	if (index_grow(d) < 0) {
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
 	n = realloc(d->types, (d->n_types + 1) * sizeof(*n));
 	if (!n) {
 		*ret_err = -ENOMEM;
@@ -126,6 +183,7 @@ static struct dtype *type_browse(struct discover *d, const char *type, int *ret_
 		*ret_err = -ENOMEM;
 		return NULL;
 	}
+	index_put(d->index, d->index_cap, t->type, d->n_types);
 	d->n_types++;
 	if (d->mdns) {
 		r = mdns_browse(d->mdns, type);
@@ -204,7 +262,8 @@ static bool wait_satisfied(struct discover *d, const struct discover_wait *w)
 	for (size_t i = 0; i < w->n_types; i++) {
 		struct dtype *t = type_find(d, w->types[i]);
 
-		if (!t || !t->settled)
+		/* A type past the browse cap is not waited for. */
+		if (t && !t->settled)
 			return false;
 	}
 	return true;
@@ -240,6 +299,11 @@ int discover_need(struct discover *d, const char *service, double timeout_s,
 	for (int i = 0; i < n; i++) {
 		struct dtype *t = type_browse(d, types[i], &r);
 
+		/* Past the cap on browsed types, answer from the cache as it
+		 * is rather than refuse: the cap bounds what consumers make us
+		 * browse, not what they may ask. */
+		if (!t && r == -ENOSPC)
+			continue;
 		if (!t)
 			return r;
 		settled = settled && (t->settled || t->waited);

@@ -13,7 +13,8 @@ agent_lanyardd_SOURCES = \
 	agent/present.c agent/present.h \
 	agent/watch.c agent/watch.h \
 	agent/ops.c agent/ops.h \
-	agent/fake.c agent/fake.h
+	agent/fake.c agent/fake.h \
+	agent/load.c agent/load.h
 agent_lanyardd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 agent_lanyardd_LDADD = agent/libserver.la agent/libcore.la mdns/libmdns.la config/libcfg.la \
 	wire/libwire.la $(JANSSON_LIBS) $(EV_LIBS) $(M_LIBS)

@@ -98,6 +98,9 @@ int main(int argc, char **argv)
 
 	r = cfg_load(opts.config_path, &cfg, &diags);
 	print_diags(&diags);
+	/* The config layer's messages say what went wrong; add one only if not. */
+	if (diags.n > 0 && r < 0)
+		r = -EINVAL;
 	cfg_diags_clear(&diags);
 	if (check) {
 		if (r < 0) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -26,7 +27,9 @@ struct held {
 	struct discover_wait *wait;
 };
 
-typedef int (*op_fn)(struct agent *a, struct conn *c, const struct wire_request *req,
+/* An operation: 0 with *ret_body (NULL for none) to send, 1 when it sent
+ * the reply itself (as a release when HELD), or negative with ERR set. */
+typedef int (*op_fn)(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                      json_t **ret_body, struct wire_err *err);
 
 static double now_of(const struct agent *a)
@@ -36,7 +39,7 @@ static double now_of(const struct agent *a)
 
 /* --- list ----------------------------------------------------------------- */
 
-static int op_list(struct agent *a, struct conn *c, const struct wire_request *req,
+static int op_list(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                    json_t **ret_body, struct wire_err *err)
 {
 	json_t *arr = json_array();
@@ -49,8 +52,11 @@ static int op_list(struct agent *a, struct conn *c, const struct wire_request *r
 		for (struct cache_entry *e = t->first; e; e = e->next) {
 			if (!present_match(e, &req->filter))
 				continue;
-			if (json_array_append_new(arr, present_instance(e, a->balance, now_of(a))) <
-			    0) {
+			json_t *inst = present_instance(e, a->balance, now_of(a));
+
+			if (inst)
+				present_only_family(inst, req->filter.family);
+			if (json_array_append_new(arr, inst) < 0) {
 				json_decref(arr);
 				return wire_err_set(err, WIRE_INTERNAL, "out of memory");
 			}
@@ -70,7 +76,7 @@ static bool declared_type(const struct agent *a, const char *type)
 	return false;
 }
 
-static int op_services(struct agent *a, struct conn *c, const struct wire_request *req,
+static int op_services(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                        json_t **ret_body, struct wire_err *err)
 {
 	json_t *arr = json_array();
@@ -96,7 +102,7 @@ static int op_services(struct agent *a, struct conn *c, const struct wire_reques
 
 /* --- status --------------------------------------------------------------- */
 
-static int op_status(struct agent *a, struct conn *c, const struct wire_request *req,
+static int op_status(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                      json_t **ret_body, struct wire_err *err)
 {
 	json_t *st = agent_status_json(a);
@@ -109,7 +115,7 @@ static int op_status(struct agent *a, struct conn *c, const struct wire_request 
 
 /* --- watch / unwatch ------------------------------------------------------ */
 
-static int op_watch(struct agent *a, struct conn *c, const struct wire_request *req,
+static int op_watch(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                     json_t **ret_body, struct wire_err *err)
 {
 	uint64_t id;
@@ -124,7 +130,7 @@ static int op_watch(struct agent *a, struct conn *c, const struct wire_request *
 	return 0;
 }
 
-static int op_unwatch(struct agent *a, struct conn *c, const struct wire_request *req,
+static int op_unwatch(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                       json_t **ret_body, struct wire_err *err)
 {
 	if (conn_watch_remove(c, req->watch) < 0)
@@ -137,7 +143,10 @@ static int op_unwatch(struct agent *a, struct conn *c, const struct wire_request
 /* --- resolve --------------------------------------------------------------- */
 
 struct resolve_filter {
-	const struct wire_filter *f;
+	/* The request's filter without its service: every entry offered comes
+	 * from a type found by that very name, so matching it again (two
+	 * strcasecmp() per candidate) would only cost time. */
+	struct wire_filter f;
 	bool skip_stale;
 	size_t seen, stale, excluded;
 };
@@ -151,7 +160,7 @@ static bool resolve_accept(void *userdata, const struct cache_entry *e)
 		rf->stale++;
 		return false;
 	}
-	if (!present_match(e, rf->f)) {
+	if (!present_match(e, &rf->f)) {
 		rf->excluded++;
 		return false;
 	}
@@ -188,8 +197,7 @@ static const struct cache_addr *resolve_address(const struct cache_entry *e, enu
 			continue;
 		if (fam == WIRE_FAMILY_IPV6 && ad->family != AF_INET6)
 			continue;
-		if (!best || (best->scope_id && !ad->scope_id) ||
-		    (best->family == AF_INET6 && ad->family == AF_INET && !ad->scope_id))
+		if (!best || present_addr_rank(ad) < present_addr_rank(best))
 			best = ad;
 	}
 	return best;
@@ -209,10 +217,72 @@ static void explain_not_found(const struct wire_request *req, const struct resol
 	             req->filter.service, rf->seen, rf->excluded, rf->stale);
 }
 
-static int op_resolve(struct agent *a, struct conn *c, const struct wire_request *req,
+/* Pick among the types REQ's service names (a type, or a name's _tcp and _udp). */
+static int resolve_pick(struct agent *a, const struct wire_request *req,
+                        const struct balance_request *brq, struct cache_entry **ret)
+{
+	bool is_type = wire_service_is_type(req->filter.service);
+	struct cache_type *t = is_type ? cache_find_type(a->cache, req->filter.service)
+	                               : cache_find_service(a->cache, req->filter.service);
+	int r = -ENOENT;
+
+	for (; t && r == -ENOENT; t = is_type ? NULL : cache_service_next(t))
+		r = balance_pick(a->balance, t, brq, now_of(a), ret);
+	return r;
+}
+
+/* A, B and C (B fits: an address or a policy name) into BUF; the length. */
+static size_t join(char *buf, size_t cap, const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+
+	if (la + lb + lc > cap)
+		lb = cap - la - lc;
+	memcpy(buf, a, la);
+	memcpy(buf + la, b, lb);
+	memcpy(buf + la + lb, c, lc);
+	return la + lb + lc;
+}
+
+/* Send E as resolve's reply: {"id","ok":true,"instance":{...,"address","policy"}},
+ * from E's cached text (no JSON tree built per request). */
+static int resolve_reply(struct conn *c, const struct wire_request *req, bool held,
+                         struct cache_entry *e, enum cfg_policy policy, struct wire_err *err)
+{
+	static const char head[] = "\"" WIRE_KEY_INSTANCE "\":";
+	const struct cache_addr *ad = resolve_address(e, req->filter.family);
+	const char *name = cfg_policy_name(policy);
+	char addr[64 + 16], tail[64];
+	struct iovec parts[5];
+	size_t n = 0, len;
+	const char *text = present_instance_text(e, &len);
+
+	if (!text)
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	parts[n++] = (struct iovec){(void *)head, sizeof(head) - 1};
+	parts[n++] = (struct iovec){(void *)text, len};
+	if (e->stale)
+		parts[n++] = (struct iovec){(void *)",\"stale\":true", 13};
+	if (ad) {
+		char a_text[64];
+
+		parts[n].iov_base = addr;
+		parts[n++].iov_len = join(addr, sizeof(addr), ",\"address\":\"",
+		                          cache_addr_format(ad, a_text, sizeof(a_text)), "\"");
+	}
+	parts[n].iov_base = tail;
+	parts[n++].iov_len = join(tail, sizeof(tail), ",\"policy\":\"", name, "\"}");
+	if (held)
+		conn_release_ok_text(c, parts, n);
+	else
+		conn_reply_ok_text(c, req, parts, n);
+	return 1;
+}
+
+static int op_resolve(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                       json_t **ret_body, struct wire_err *err)
 {
-	struct resolve_filter rf = {.f = &req->filter, .skip_stale = true};
+	struct resolve_filter rf = {.f = req->filter, .skip_stale = true};
 	struct balance_request brq = {
 	        .prefer_local = req->prefer_local,
 	        .key = req->key,
@@ -221,20 +291,19 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	        .filter_userdata = &rf,
 	};
 	struct cache_entry *e = NULL;
-	struct cache_type *t;
-	char addr[64];
-	json_t *inst;
-	int r = -ENOENT;
+	int r;
 
+	rf.f.service = NULL;
 	if (resolve_policy(a, req, &brq.policy, err) < 0)
 		return -EINVAL;
-	if (wire_service_is_type(req->filter.service))
-		t = cache_find_type(a->cache, req->filter.service);
-	else
-		t = cache_find_service(a->cache, req->filter.service);
-	for (; t && r == -ENOENT;
-	     t = wire_service_is_type(req->filter.service) ? NULL : cache_service_next(t))
-		r = balance_pick(a->balance, t, &brq, now_of(a), &e);
+	r = resolve_pick(a, req, &brq, &e);
+	if (r == -ENOENT && rf.stale > 0) {
+		/* Only entries from a browse that is down (avahi-daemon away):
+		 * better a pick marked "stale" than no answer. */
+		rf = (struct resolve_filter){.f = req->filter};
+		rf.f.service = NULL;
+		r = resolve_pick(a, req, &brq, &e);
+	}
 	if (r == -ENOENT) {
 		explain_not_found(req, &rf, err);
 		return -ENOENT;
@@ -242,17 +311,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	if (r < 0)
 		return wire_err_set(err, WIRE_INTERNAL, "selection failed: %s", strerror(-r));
 
-	inst = present_instance(e, NULL, 0);
-	if (inst) {
-		const struct cache_addr *ad = resolve_address(e, req->filter.family);
-
-		if (ad)
-			json_object_set_new(inst, "address",
-			                    json_string(cache_addr_format(ad, addr, sizeof(addr))));
-		json_object_set_new(inst, "policy", json_string(cfg_policy_name(brq.policy)));
-	}
-	*ret_body = inst ? json_pack("{s:o}", WIRE_KEY_INSTANCE, inst) : NULL;
-	return *ret_body ? 0 : wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	return resolve_reply(c, req, held, e, brq.policy, err);
 }
 
 /* --- report ---------------------------------------------------------------- */
@@ -271,7 +330,7 @@ static struct cache_entry *find_instance(struct agent *a, const struct wire_filt
 	return NULL;
 }
 
-static int op_report(struct agent *a, struct conn *c, const struct wire_request *req,
+static int op_report(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                      json_t **ret_body, struct wire_err *err)
 {
 	struct cache_entry *e = find_instance(a, &req->filter);
@@ -303,7 +362,9 @@ static void run_op(struct agent *a, struct conn *c, const struct wire_request *r
 	uint64_t watch_id = 0;
 	int r;
 
-	r = op_table[req->op](a, c, req, &body, &err);
+	r = op_table[req->op](a, c, req, held, &body, &err);
+	if (r == 1)
+		return;
 	if (r < 0) {
 		if (held)
 			conn_release_error(c, err.code, "%s", err.msg);
@@ -381,8 +442,9 @@ static bool needs_browse(const struct wire_request *req)
 void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 {
 	struct agent *a = userdata;
+	double timeout = (double)a->cfg->agent.browse_timeout_ms / 1000.0;
 	struct discover_wait *wait = NULL;
-	struct held *h;
+	struct held *h = NULL;
 	int r;
 
 	if (req->op >= _WIRE_OP_MAX || !op_table[req->op]) {
@@ -393,15 +455,22 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 		run_op(a, c, req, false);
 		return;
 	}
-	h = calloc(1, sizeof(*h));
-	if (!h) {
-		conn_reply_error(c, req, WIRE_INTERNAL, "out of memory");
-		return;
+	/* Almost always the service has settled: ask first, and allocate the
+	 * held request only when there is a browse to wait for. */
+	r = discover_need(a->discover, req->filter.service, timeout, held_ready, NULL, &wait);
+	if (r == 0) {
+		/* Wait again with the holder: same loop iteration, same deadline. */
+		discover_wait_cancel(wait);
+		h = malloc(sizeof(*h));
+		if (!h) {
+			conn_reply_error(c, req, WIRE_INTERNAL, "out of memory");
+			return;
+		}
+		r = discover_need(a->discover, req->filter.service, timeout, held_ready, h, &wait);
+		if (r != 0)
+			free(h);
 	}
-	r = discover_need(a->discover, req->filter.service,
-	                  (double)a->cfg->agent.browse_timeout_ms / 1000.0, held_ready, h, &wait);
 	if (r != 0) {
-		free(h);
 		if (r == -EINVAL)
 			conn_reply_error(c, req, WIRE_BAD_REQUEST,
 			                 "\"%s\" is neither a service name nor a DNS-SD type",

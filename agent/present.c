@@ -42,7 +42,8 @@ static bool has_family(const struct cache_entry *e, enum wire_family fam)
 
 bool present_match(const struct cache_entry *e, const struct wire_filter *f)
 {
-	if (!present_type_match(e->type, f))
+	/* Test for a service first: resolve matches candidates without one. */
+	if (f->service && *f->service && !present_type_match(e->type, f))
 		return false;
 	if (f->instance && strcasecmp(e->name, f->instance) != 0)
 		return false;
@@ -101,7 +102,16 @@ static json_t *health_json(const struct balance *b, const struct cache_entry *e,
 	                 st.latency_ms);
 }
 
-json_t *present_instance(const struct cache_entry *e, const struct balance *b, double now)
+int present_addr_rank(const struct cache_addr *a)
+{
+	bool scoped = a->scope_id != 0 ||
+	              (a->family == AF_INET && a->bytes[0] == 169 && a->bytes[1] == 254);
+
+	return (scoped ? 2 : 0) + (a->family == AF_INET ? 0 : 1);
+}
+
+/* The instance object of E without "stale" and "health". */
+static json_t *instance_base(const struct cache_entry *e)
 {
 	struct present_buf pb;
 	struct wire_instance wi = {
@@ -120,12 +130,18 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
 	        .first_seen = e->first_seen,
 	        .last_changed = e->last_changed,
 	};
-	json_t *o;
 
-	for (size_t i = 0; i < e->n_addrs && i < CACHE_MAX_SIGHTINGS; i++) {
-		pb.addrs[i] =
-		        cache_addr_format(&e->addrs[i], pb.addr_text[i], sizeof(pb.addr_text[i]));
-		wi.n_addresses++;
+	/* Best first, so a client taking the first address connects well. */
+	for (int rank = 0; rank < 4; rank++) {
+		for (size_t i = 0; i < e->n_addrs && wi.n_addresses < CACHE_MAX_SIGHTINGS; i++) {
+			size_t n = wi.n_addresses;
+
+			if (present_addr_rank(&e->addrs[i]) != rank)
+				continue;
+			pb.addrs[n] = cache_addr_format(&e->addrs[i], pb.addr_text[n],
+			                                sizeof(pb.addr_text[n]));
+			wi.n_addresses++;
+		}
 	}
 	wi.addresses = pb.addrs;
 	for (size_t i = 0; i < e->txt->n_pairs && i < TXT_PAIRS_MAX; i++) {
@@ -137,8 +153,13 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
 	wi.txt = pb.txt;
 	wi.n_interfaces = present_ifaces(e, &pb);
 	wi.interfaces = pb.ifaces;
+	return wire_instance_to_json(&wi);
+}
 
-	o = wire_instance_to_json(&wi);
+json_t *present_instance(const struct cache_entry *e, const struct balance *b, double now)
+{
+	json_t *o = instance_base(e);
+
 	if (!o)
 		return NULL;
 	if (e->stale && json_object_set_new(o, "stale", json_true()) < 0)
@@ -149,6 +170,34 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
 fail:
 	json_decref(o);
 	return NULL;
+}
+
+const char *present_instance_text(struct cache_entry *e, size_t *ret_len)
+{
+	json_t *o;
+	char *text;
+	size_t len;
+
+	if (e->text && e->text_gen == e->type->generation) {
+		*ret_len = e->text_len;
+		return e->text;
+	}
+	o = instance_base(e);
+	text = o ? json_dumps(o, WIRE_DUMP_FLAGS) : NULL;
+	json_decref(o);
+	if (!text)
+		return NULL;
+	len = strlen(text);
+	if (len < 2 || text[len - 1] != '}') {
+		free(text);
+		return NULL;
+	}
+	free(e->text);
+	e->text = text;
+	e->text_len = len - 1; /* without the closing brace */
+	e->text_gen = e->type->generation;
+	*ret_len = e->text_len;
+	return e->text;
 }
 
 json_t *present_instance_id(const struct cache_entry *e)
@@ -225,4 +274,22 @@ int present_filter_copy(const struct wire_filter *src, struct wire_filter *dst)
 fail:
 	present_filter_clear(dst);
 	return -ENOMEM;
+}
+
+void present_only_family(json_t *inst, enum wire_family fam)
+{
+	json_t *addrs = json_object_get(inst, "addresses");
+	size_t i = 0;
+
+	if (fam == WIRE_FAMILY_ANY || !json_is_array(addrs))
+		return;
+	while (i < json_array_size(addrs)) {
+		const char *s = json_string_value(json_array_get(addrs, i));
+		bool v6 = s && strchr(s, ':');
+
+		if (v6 != (fam == WIRE_FAMILY_IPV6))
+			json_array_remove(addrs, i);
+		else
+			i++;
+	}
 }

@@ -284,6 +284,16 @@ void server_get_stats(const struct server *s, struct server_stats *ret)
 	*ret = s->env.stats;
 }
 
+json_t *server_stats_to_json(const struct server_stats *st)
+{
+	return json_pack(
+	        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connections", (json_int_t)st->conns_current,
+	        "connections_total", (json_int_t)st->conns_total, "requests",
+	        (json_int_t)st->requests, "errors", (json_int_t)st->errors, "dropped_slow",
+	        (json_int_t)st->dropped_slow, "rejected_busy", (json_int_t)st->rejected_busy,
+	        "timed_out", (json_int_t)st->timed_out, "too_large", (json_int_t)st->too_large);
+}
+
 const char *server_path(const struct server *s)
 {
 	return s->path;

@@ -32,5 +32,11 @@ void server_free(struct server *s);
 /* Copy the counters. */
 void server_get_stats(const struct server *s, struct server_stats *ret);
 
+/* The counters as the "server" member of the status response
+ * (docs/protocol.md): {"connections","connections_total","requests",
+ * "errors","dropped_slow","rejected_busy","timed_out","too_large"}.
+ * A new reference, or NULL on OOM. */
+json_t *server_stats_to_json(const struct server_stats *st);
+
 /* The path the server listens on. */
 const char *server_path(const struct server *s);

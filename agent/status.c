@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/balance.h"
 #include "agent/cache.h"
 #include "agent/discover.h"
 #include "agent/server.h"
@@ -51,28 +52,59 @@ static json_t *cache_json(const struct agent *a)
 	                 (json_int_t)st.dropped[CACHE_DROP_INVALID]);
 }
 
+/* Endpoints set aside by outlier ejection, with why and for how long. */
+static json_t *ejected_json(const struct agent *a)
+{
+	double now = ev_now(a->loop);
+	json_t *arr = json_array();
+
+	if (!arr)
+		return NULL;
+	for (struct cache_type *t = cache_first_type(a->cache); t; t = t->next) {
+		for (struct cache_entry *e = t->first; e; e = e->next) {
+			struct balance_status st;
+
+			balance_status(a->balance, e, now, &st);
+			if (!st.ejected)
+				continue;
+			if (json_array_append_new(
+			            arr, json_pack("{s:s,s:s,s:s,s:f,s:i,s:i}", "instance", e->name,
+			                           "type", t->name, "reason",
+			                           health_reason_name(st.reason), "time_left",
+			                           st.time_left, "failures", (int)st.failures,
+			                           "ejections", (int)st.ejections)) < 0) {
+				json_decref(arr);
+				return NULL;
+			}
+		}
+	}
+	return arr;
+}
+
 static json_t *server_json(const struct agent *a)
 {
 	struct server_stats st = {0};
+	json_t *o;
 
 	if (a->server)
 		server_get_stats(a->server, &st);
-	return json_pack(
-	        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "current", (json_int_t)st.conns_current,
-	        "total", (json_int_t)st.conns_total, "requests", (json_int_t)st.requests, "errors",
-	        (json_int_t)st.errors, "dropped_slow", (json_int_t)st.dropped_slow, "rejected_busy",
-	        (json_int_t)st.rejected_busy, "timed_out", (json_int_t)st.timed_out, "too_large",
-	        (json_int_t)st.too_large, "watches", (json_int_t)watches_count(a->watches));
+	o = server_stats_to_json(&st);
+	if (o && json_object_set_new(o, "watches",
+	                             json_integer((json_int_t)watches_count(a->watches))) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *agent_status_json(const struct agent *a)
 {
-	return json_pack("{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:{s:s},s:o*,s:o*,s:o*,s:o*}",
+	return json_pack("{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:{s:s},s:o*,s:o*,s:o*,s:o*,s:o*}",
 	                 "agent", "version", PACKAGE_VERSION, "pid", (int)getpid(), "config",
 	                 a->cfg->path, "socket", a->cfg->agent.socket, "uptime",
 	                 ev_time() - a->started, "reloads", (int)a->reloads, "reload_failures",
 	                 (int)a->reload_failures, "policy", cfg_policy_name(a->cfg->agent.policy),
 	                 "avahi", "state", agent_client_state_name(a->avahi_state), "publishing",
 	                 publishing_json(a), "browsing", discover_status(a->discover), "cache",
-	                 cache_json(a), "connections", server_json(a));
+	                 cache_json(a), "server", server_json(a), "ejected", ejected_json(a));
 }

@@ -153,6 +153,8 @@ static int send_event(struct watch *w, enum wire_event_type t, const struct cach
 	if (e) {
 		inst = t == WIRE_EVENT_REMOVED ? present_instance_id(e)
 		                               : present_instance(e, NULL, 0);
+		if (inst)
+			present_only_family(inst, w->filter.family);
 		if (!inst || json_object_set_new(ev, "instance", inst) < 0) {
 			json_decref(ev);
 			return -ENOMEM;

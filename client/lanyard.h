@@ -204,7 +204,9 @@ void lanyard_event_free(struct lanyard_event *ev);
 
 /* Wait up to TIMEOUT_MS (negative = forever, 0 = poll) for the next watch
  * event. Returns 0 with *ret set, LANYARD_E_TIMEOUT, or LANYARD_E_IO if
- * the connection was lost (the watches are gone; watch again). */
+ * the connection was lost (the watches are gone; watch again). Events that
+ * arrive during other calls on H are queued; if more than 100000 pile up
+ * unread, the connection is dropped (LANYARD_E_IO). */
 int lanyard_next_event(struct lanyard *h, int timeout_ms, struct lanyard_event **ret);
 
 /* File descriptor to poll() for readability before lanyard_next_event(),

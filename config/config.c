@@ -57,6 +57,8 @@ enum {
 	A_POLICY,
 	A_LOG_LEVEL,
 	A_INCLUDE,
+	A_PUBLISH_LOAD,
+	A_LOAD_INTERVAL,
 	N_AGENT_FIELDS,
 };
 
@@ -128,13 +130,6 @@ const struct cfg_service *cfg_find_service(const struct lanyard_config *cfg, con
 	return NULL;
 }
 
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Contract in config.h. */
 void cfg_free(struct lanyard_config *cfg)
 {
@@ -144,8 +139,8 @@ void cfg_free(struct lanyard_config *cfg)
 	free(cfg->agent.socket);
 	free(cfg->agent.socket_group);
 	free(cfg->agent.domain);
-	free_strv(cfg->agent.interfaces, cfg->agent.n_interfaces);
-	free_strv(cfg->agent.browse, cfg->agent.n_browse);
+	cfg_strv_free(cfg->agent.interfaces, cfg->agent.n_interfaces);
+	cfg_strv_free(cfg->agent.browse, cfg->agent.n_browse);
 	free(cfg->agent.include);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		cfg_service_clear(&cfg->services[i]);
@@ -178,6 +173,8 @@ static struct lanyard_config *config_new(const char *path)
 	cfg->agent.policy = CFG_POLICY_ROUND_ROBIN;
 	cfg->agent.log_level = CFG_LOG_INFO;
 	cfg->agent.browse_timeout_ms = 1000;
+	cfg->agent.publish_load = false;
+	cfg->agent.load_interval_ms = 10000;
 	if (!cfg->path || !cfg->agent.socket || !cfg->agent.domain) {
 		cfg_free(cfg);
 		return NULL;
@@ -194,22 +191,6 @@ static void set_str(struct cfg_file *f, char **slot, const char *s)
 		return;
 	free(*slot);
 	*slot = p;
-}
-
-static bool push_str(struct cfg_file *f, char ***arr, size_t *n, const char *s)
-{
-	char **p = realloc(*arr, (*n + 1) * sizeof(*p));
-
-	if (!p) {
-		f->oom = true;
-		return false;
-	}
-	*arr = p;
-	p[*n] = cfg_strndup(f, s, strlen(s));
-	if (!p[*n])
-		return false;
-	(*n)++;
-	return true;
 }
 
 static bool valid_domain(const char *s)
@@ -268,6 +249,28 @@ static bool valid_ifname(const char *s)
 		if (s[i] == '/' || s[i] == ':' || (unsigned char)s[i] <= ' ' || s[i] == 0x7F)
 			return false;
 	return true;
+}
+
+/* A duration field within LO_MS..HI_MS (RANGE says so in the message);
+ * *RET_MS is left alone unless the value fits. */
+static void field_duration(struct cfg_file *f, const struct cfg_field *fld, uint64_t lo_ms,
+                           uint64_t hi_ms, const char *range, uint64_t *ret_ms)
+{
+	const char *v = cfg_field_string(f, fld);
+	char q[CFG_QUOTE_MAX];
+	uint64_t n;
+
+	if (!v)
+		return;
+	if (cfg_parse_duration(v, &n) < 0)
+		cfg_error(f, fld->value,
+		          "'%s': expected a duration such as 500ms, 2s or 1m, got %s", fld->name,
+		          cfg_quote(v, strlen(v), q));
+	else if (n < lo_ms || n > hi_ms)
+		cfg_error(f, fld->value, "'%s': %s is out of range (%s)", fld->name,
+		          cfg_quote(v, strlen(v), q), range);
+	else
+		*ret_ms = n;
 }
 
 static void parse_socket(struct loader *ld, struct cfg_file *f, struct cfg_field *fl)
@@ -357,7 +360,7 @@ static void parse_browse(struct loader *ld, struct cfg_file *f, struct cfg_field
 			        f, item,
 			        "'browse' item: %s is neither a service name nor a DNS-SD type: %s",
 			        cfg_quote(v, strlen(v), q), why);
-		else if (!push_str(f, &a->browse, &a->n_browse, v))
+		else if (!cfg_push_str(f, &a->browse, &a->n_browse, v))
 			return;
 	}
 }
@@ -412,8 +415,10 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 	        {.name = "socket"},         {.name = "socket_mode"},   {.name = "socket_group"},
 	        {.name = "domain"},         {.name = "interfaces"},    {.name = "browse"},
 	        {.name = "browse_timeout"}, {.name = "max_instances"}, {.name = "policy"},
-	        {.name = "log_level"},      {.name = "include"},
+	        {.name = "log_level"},      {.name = "include"},       {.name = "publish_load"},
+	        {.name = "load_interval"},
 	};
+	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
 	struct cfg_agent *a = &ld->cfg->agent;
 	enum cfg_kind k = cfg_node_kind(agent->value);
 	char q[CFG_QUOTE_MAX];
@@ -446,25 +451,15 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 				cfg_error(f, item,
 				          "'interfaces' item: %s is not a valid interface name",
 				          cfg_quote(v, strlen(v), q));
-			else if (!push_str(f, &a->interfaces, &a->n_interfaces, v))
+			else if (!cfg_push_str(f, &a->interfaces, &a->n_interfaces, v))
 				break;
 		}
 	}
 	if (fl[A_BROWSE].key)
 		parse_browse(ld, f, &fl[A_BROWSE]);
-	if (fl[A_BROWSE_TIMEOUT].key && (v = cfg_field_string(f, &fl[A_BROWSE_TIMEOUT]))) {
-		if (cfg_parse_duration(v, &n) < 0)
-			cfg_error(f, fl[A_BROWSE_TIMEOUT].value,
-			          "'browse_timeout': expected a duration such as 500ms, 2s or 1m, "
-			          "got %s",
-			          cfg_quote(v, strlen(v), q));
-		else if (n > BROWSE_TIMEOUT_MAX_MS)
-			cfg_error(f, fl[A_BROWSE_TIMEOUT].value,
-			          "'browse_timeout': %s is out of range (0-60s)",
-			          cfg_quote(v, strlen(v), q));
-		else
-			a->browse_timeout_ms = n;
-	}
+	if (fl[A_BROWSE_TIMEOUT].key)
+		field_duration(f, &fl[A_BROWSE_TIMEOUT], 0, BROWSE_TIMEOUT_MAX_MS, "0-60s",
+		               &a->browse_timeout_ms);
 	if (fl[A_MAX_INSTANCES].key &&
 	    cfg_field_uint(f, &fl[A_MAX_INSTANCES], 1, MAX_INSTANCES_MAX, &n))
 		a->max_instances = (unsigned)n;
@@ -476,6 +471,12 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 		a->log_level = (enum cfg_log_level)u;
 	if (fl[A_INCLUDE].key)
 		parse_include(ld, f, &fl[A_INCLUDE]);
+	if (fl[A_PUBLISH_LOAD].key && cfg_field_enum(f, &fl[A_PUBLISH_LOAD], bool_names,
+	                                             sizeof(bool_names) / sizeof(*bool_names), &u))
+		a->publish_load = u % 2 == 1;
+	if (fl[A_LOAD_INTERVAL].key)
+		field_duration(f, &fl[A_LOAD_INTERVAL], 1000, 3600000, "1s-1h",
+		               &a->load_interval_ms);
 }
 
 static int parse_services(struct loader *ld, struct cfg_file *f, const struct cfg_field *fld)

@@ -58,16 +58,27 @@ static void add_message(struct cfg_file *f, size_t line, size_t col, bool is_err
 	va_end(ap);
 }
 
+/* A message at the start of node AT; NULL: without a position. */
+static void add_message_at(struct cfg_file *f, const yaml_node_t *at, bool is_error,
+                           const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void add_message_at(struct cfg_file *f, const yaml_node_t *at, bool is_error,
+                           const char *fmt, va_list ap)
+{
+	if (at)
+		add_message_v(f, at->start_mark.line + 1, at->start_mark.column + 1, is_error, fmt,
+		              ap);
+	else
+		add_message_v(f, 0, 0, is_error, fmt, ap);
+}
+
 /* Contract in node.h. */
 void cfg_error(struct cfg_file *f, const yaml_node_t *at, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (at)
-		add_message_v(f, at->start_mark.line + 1, at->start_mark.column + 1, true, fmt, ap);
-	else
-		add_message_v(f, 0, 0, true, fmt, ap);
+	add_message_at(f, at, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -77,11 +88,7 @@ void cfg_warning(struct cfg_file *f, const yaml_node_t *at, const char *fmt, ...
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (at)
-		add_message_v(f, at->start_mark.line + 1, at->start_mark.column + 1, false, fmt,
-		              ap);
-	else
-		add_message_v(f, 0, 0, false, fmt, ap);
+	add_message_at(f, at, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -297,6 +304,31 @@ char *cfg_strndup(struct cfg_file *f, const char *s, size_t len)
 	memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
+}
+
+/* Contract in node.h. */
+bool cfg_push_str(struct cfg_file *f, char ***arr, size_t *n, const char *s)
+{
+	char **p = realloc(*arr, (*n + 1) * sizeof(*p));
+
+	if (!p) {
+		f->oom = true;
+		return false;
+	}
+	*arr = p;
+	p[*n] = cfg_strndup(f, s, strlen(s));
+	if (!p[*n])
+		return false;
+	(*n)++;
+	return true;
+}
+
+/* Contract in node.h. */
+void cfg_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* Contract in node.h. */

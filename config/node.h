@@ -77,6 +77,11 @@ int cfg_diags_add(struct cfg_diags *diags, bool is_error, const char *fmt, ...)
 
 /* Duplicate S (LEN bytes plus a NUL); sets f->oom and returns NULL on failure. */
 char *cfg_strndup(struct cfg_file *f, const char *s, size_t len);
+/* Append a copy of S to the array *ARR of *N strings (both updated; the
+ * caller owns them). Returns false, with f->oom set, when out of memory. */
+bool cfg_push_str(struct cfg_file *f, char ***arr, size_t *n, const char *s);
+/* Free the N strings of V, then V. */
+void cfg_strv_free(char **v, size_t n);
 
 enum cfg_kind cfg_node_kind(const yaml_node_t *n);
 /* "null", "a string", "a list", "a mapping". */

@@ -29,7 +29,7 @@ enum {
 	N_FIELDS,
 };
 
-static const char *const well_known[] = {"version", "weight", "priority", "tags"};
+static const char *const well_known[] = {"version", "weight", "priority", "tags", "load"};
 
 /* Work state for one service: the struct being built and where things are. */
 struct svc_state {
@@ -47,12 +47,8 @@ void cfg_service_clear(struct cfg_service *s)
 	free(s->type);
 	free(s->instance);
 	free(s->version);
-	for (size_t i = 0; i < s->n_tags; i++)
-		free(s->tags[i]);
-	free(s->tags);
-	for (size_t i = 0; i < s->n_subtypes; i++)
-		free(s->subtypes[i]);
-	free(s->subtypes);
+	cfg_strv_free(s->tags, s->n_tags);
+	cfg_strv_free(s->subtypes, s->n_subtypes);
 	for (size_t i = 0; i < s->n_txt; i++) {
 		free(s->txt[i].key);
 		free(s->txt[i].value);
@@ -60,22 +56,6 @@ void cfg_service_clear(struct cfg_service *s)
 	free(s->txt);
 	free(s->file);
 	*s = (struct cfg_service){0};
-}
-
-static bool push_str(struct cfg_file *f, char ***arr, size_t *n, const char *s)
-{
-	char **p = realloc(*arr, (*n + 1) * sizeof(*p));
-
-	if (!p) {
-		f->oom = true;
-		return false;
-	}
-	*arr = p;
-	p[*n] = cfg_strndup(f, s, strlen(s));
-	if (!p[*n])
-		return false;
-	(*n)++;
-	return true;
 }
 
 /* Append one TXT string (VALUE NULL = key only) to the service's list. */
@@ -202,6 +182,16 @@ static void parse_instance(struct svc_state *st, const char *host)
 	st->s.instance = cfg_strndup(f, v, strlen(v));
 }
 
+/* Whether one of the N strings of V equals S by CMP (strcmp, strcasecmp). */
+static bool strv_has(char *const *v, size_t n, const char *s,
+                     int (*cmp)(const char *, const char *))
+{
+	for (size_t i = 0; i < n; i++)
+		if (cmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
 static void parse_tags(struct svc_state *st)
 {
 	struct cfg_file *f = st->f;
@@ -214,7 +204,6 @@ static void parse_tags(struct svc_state *st)
 	for (size_t i = 0; i < cfg_list_len(fld->value); i++) {
 		yaml_node_t *item = cfg_list_item(f, fld->value, i);
 		const char *v = cfg_item_string(f, "tags", item);
-		bool dup = false;
 
 		if (!v)
 			continue;
@@ -239,12 +228,10 @@ static void parse_tags(struct svc_state *st)
 			          CFG_TXT_STRING_MAX);
 			return;
 		}
-		for (size_t j = 0; j < st->s.n_tags; j++)
-			dup = dup || strcmp(st->s.tags[j], v) == 0;
-		if (dup)
+		if (strv_has(st->s.tags, st->s.n_tags, v, strcmp))
 			cfg_warning(f, item, "'tags' item: duplicate tag %s",
 			            cfg_quote(v, strlen(v), q));
-		else if (!push_str(f, &st->s.tags, &st->s.n_tags, v))
+		else if (!cfg_push_str(f, &st->s.tags, &st->s.n_tags, v))
 			return;
 	}
 }
@@ -265,7 +252,6 @@ static void parse_subtypes(struct svc_state *st)
 		yaml_node_t *item = cfg_list_item(f, fld->value, i);
 		const char *v = cfg_item_string(f, "subtypes", item);
 		const char *why;
-		bool dup = false;
 
 		if (!v)
 			continue;
@@ -275,12 +261,10 @@ static void parse_subtypes(struct svc_state *st)
 			          cfg_quote(v, strlen(v), q), why);
 			continue;
 		}
-		for (size_t j = 0; j < st->s.n_subtypes; j++)
-			dup = dup || strcasecmp(st->s.subtypes[j], v) == 0;
-		if (dup)
+		if (strv_has(st->s.subtypes, st->s.n_subtypes, v, strcasecmp))
 			cfg_error(f, item, "'subtypes' item: duplicate subtype %s",
 			          cfg_quote(v, strlen(v), q));
-		else if (!push_str(f, &st->s.subtypes, &st->s.n_subtypes, v))
+		else if (!cfg_push_str(f, &st->s.subtypes, &st->s.n_subtypes, v))
 			return;
 	}
 }
@@ -303,12 +287,18 @@ static bool check_txt_pair(struct svc_state *st, const yaml_node_t *map, yaml_no
 		return false;
 	}
 	for (size_t i = 0; i < sizeof(well_known) / sizeof(*well_known); i++) {
-		if (strcasecmp(k, well_known[i]) == 0) {
+		if (strcasecmp(k, well_known[i]) != 0)
+			continue;
+		if (strcmp(well_known[i], "load") == 0)
+			cfg_error(f, key,
+			          "'txt': key %s is set by lanyardd from this host's load "
+			          "(see agent.publish_load)",
+			          cfg_quote(k, klen, q));
+		else
 			cfg_error(f, key,
 			          "'txt': key %s is set by lanyard; use the service's '%s' key",
 			          cfg_quote(k, klen, q), well_known[i]);
-			return false;
-		}
+		return false;
 	}
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair; p++) {
 		const yaml_node_t *prev = yaml_document_get_node(&f->doc, p->key);
@@ -563,14 +553,9 @@ static bool same_subtypes(const struct cfg_service *a, const struct cfg_service 
 {
 	if (a->n_subtypes != b->n_subtypes)
 		return false;
-	for (size_t i = 0; i < a->n_subtypes; i++) {
-		bool found = false;
-
-		for (size_t j = 0; j < b->n_subtypes && !found; j++)
-			found = strcmp(a->subtypes[i], b->subtypes[j]) == 0;
-		if (!found)
+	for (size_t i = 0; i < a->n_subtypes; i++)
+		if (!strv_has(b->subtypes, b->n_subtypes, a->subtypes[i], strcmp))
 			return false;
-	}
 	return true;
 }
 

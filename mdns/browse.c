@@ -19,7 +19,11 @@
 #define DEFAULT_MAX   100000 /* instances (= open resolvers) */
 #define TXT_ITEMS_MAX 1024   /* reported TXT strings per instance */
 #define RETRY_S       5.0    /* re-try browsers/resolvers Avahi refused */
-#define TYPE_LEN_MAX  255
+/* Resolvers opened per loop iteration. avahi_service_resolver_new() is a
+ * blocking D-Bus round trip: opening thousands at once (a host announcing
+ * 2 000 services) stalled the consumer socket for seconds. */
+#define OPEN_BATCH   16
+#define TYPE_LEN_MAX 255
 
 struct br_type;
 
@@ -32,6 +36,8 @@ struct br_inst {
 	AvahiIfIndex ifindex;
 	AvahiProtocol proto;
 	uint32_t hash;
+	struct br_inst *qprev, *qnext; /* in the queue of resolvers to open */
+	bool queued;
 	bool reported; /* an UPSERT was sent, so a REMOVE is owed */
 	bool awaited;  /* its first result gates the type's settled state */
 	bool local;
@@ -60,6 +66,9 @@ struct browse {
 	struct br_inst **buckets;
 	size_t n_buckets, n_inst, n_unresolved, dropped, max;
 	ev_timer retry;
+	struct br_inst *queue, *queue_tail; /* resolvers to open, oldest first */
+	ev_check open_check;                /* opens a batch after each poll */
+	ev_idle open_idle;                  /* keeps the poll from blocking meanwhile */
 };
 
 static uint32_t fnv(uint32_t h, const void *p, size_t n)
@@ -142,6 +151,43 @@ static void maybe_settle(struct br_type *t)
 		m->cb.browse_state(m->userdata, t->type, true);
 }
 
+static void queue_remove(struct br_inst *i)
+{
+	struct browse *b = i->t->b;
+
+	if (i->qprev)
+		i->qprev->qnext = i->qnext;
+	else
+		b->queue = i->qnext;
+	if (i->qnext)
+		i->qnext->qprev = i->qprev;
+	else
+		b->queue_tail = i->qprev;
+	i->qprev = i->qnext = NULL;
+	i->queued = false;
+	if (!b->queue) {
+		ev_check_stop(b->m->loop, &b->open_check);
+		ev_idle_stop(b->m->loop, &b->open_idle);
+	}
+}
+
+/* Open I's resolver soon: a few per loop iteration, so that a flood of new
+ * instances never stops the loop (and the consumer socket) for long. */
+static void queue_add(struct br_inst *i)
+{
+	struct browse *b = i->t->b;
+
+	i->queued = true;
+	i->qprev = b->queue_tail;
+	if (b->queue_tail)
+		b->queue_tail->qnext = i;
+	else
+		b->queue = i;
+	b->queue_tail = i;
+	ev_check_start(b->m->loop, &b->open_check);
+	ev_idle_start(b->m->loop, &b->open_idle);
+}
+
 /* Unlink and free I; its resolver too if FREE_AVAHI (else the client is
  * already gone with it). */
 static void inst_drop(struct br_inst *i, bool free_avahi)
@@ -149,10 +195,12 @@ static void inst_drop(struct br_inst *i, bool free_avahi)
 	struct browse *b = i->t->b;
 	struct br_inst **pp = &b->buckets[i->hash & (b->n_buckets - 1)];
 
+	if (i->queued)
+		queue_remove(i); /* not opened yet: neither a resolver nor unresolved */
+	else if (!i->r)
+		b->n_unresolved--;
 	if (i->r && free_avahi)
 		avahi_service_resolver_free(i->r);
-	if (!i->r)
-		b->n_unresolved--;
 	while (*pp != i)
 		pp = &(*pp)->hnext;
 	*pp = i->hnext;
@@ -333,7 +381,25 @@ static void item_new(struct br_type *t, AvahiIfIndex ifi, AvahiProtocol proto, c
 		i->awaited = true;
 		t->awaiting++;
 	}
-	open_resolver(i);
+	queue_add(i);
+}
+
+static void open_check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct browse *b = w->data;
+
+	for (int n = 0; n < OPEN_BATCH && b->queue; n++) {
+		struct br_inst *i = b->queue;
+
+		queue_remove(i);
+		open_resolver(i);
+	}
+}
+
+static void open_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	/* Nothing to do: being active keeps ev_run from blocking while the
+	 * queue is not empty; open_check_cb does the work. */
 }
 
 static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex ifi, AvahiProtocol proto,
@@ -495,7 +561,7 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (!b->n_unresolved)
 			continue;
 		for (struct br_inst *i = t->insts; i; i = i->next) {
-			if (i->r)
+			if (i->r || i->queued)
 				continue;
 			b->n_unresolved--;
 			open_resolver(i); /* re-arms the timer if refused again */
@@ -514,6 +580,9 @@ struct browse *browse_new(struct mdns *m)
 	b->max = DEFAULT_MAX;
 	ev_timer_init(&b->retry, retry_cb, RETRY_S, 0.);
 	b->retry.data = b;
+	ev_check_init(&b->open_check, open_check_cb);
+	b->open_check.data = b;
+	ev_idle_init(&b->open_idle, open_idle_cb);
 	return b;
 }
 
@@ -524,6 +593,8 @@ void browse_free(struct browse *b)
 	if (!b)
 		return;
 	ev_timer_stop(b->m->loop, &b->retry);
+	ev_check_stop(b->m->loop, &b->open_check);
+	ev_idle_stop(b->m->loop, &b->open_idle);
 	if (b->stb)
 		avahi_service_type_browser_free(b->stb);
 	for (t = b->types; t; t = next) {

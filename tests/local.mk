@@ -5,7 +5,7 @@
 # tree-wide checks
 dist_check_SCRIPTS += tests/check-format.sh
 TESTS += tests/check-format.sh
-EXTRA_DIST += tests/valgrind-wrap tests/data tests/fuzz/corpus
+EXTRA_DIST += tests/valgrind-wrap tests/valgrind-agent.sh tests/data tests/fuzz/corpus
 
 # Lists used by scripts/test to run test groups separately.
 print-unit-tests:
@@ -42,12 +42,14 @@ tests_unit_test_evpoll_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_evpoll_LDADD = mdns/libmdns.la
 check_PROGRAMS += tests/unit/test-mdns
 TESTS += tests/unit/test-mdns
-tests_unit_test_mdns_SOURCES = tests/unit/test-mdns.c
+tests_unit_test_mdns_SOURCES = tests/unit/test-mdns.c tests/unit/mdns-util.c \
+	tests/unit/mdns-util.h tests/unit/tap.h
 tests_unit_test_mdns_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_LDADD = mdns/libmdns.la
 check_PROGRAMS += tests/unit/test-mdns-publish
 TESTS += tests/unit/test-mdns-publish
-tests_unit_test_mdns_publish_SOURCES = tests/unit/test-mdns-publish.c
+tests_unit_test_mdns_publish_SOURCES = tests/unit/test-mdns-publish.c tests/unit/mdns-util.c \
+	tests/unit/mdns-util.h tests/unit/tap.h
 tests_unit_test_mdns_publish_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_publish_LDADD = mdns/libmdns.la $(AVAHI_LIBS)
 # cache/balance tests
@@ -91,22 +93,37 @@ tests_unit_test_wire_response_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_wire_response_LDADD = $(WIRE_TEST_LIBS)
 check_PROGRAMS += tests/unit/test-server
 TESTS += tests/unit/test-server
-tests_unit_test_server_SOURCES = tests/unit/test-server.c
+tests_unit_test_server_SOURCES = tests/unit/test-server.c \
+	tests/unit/server-child.c tests/unit/server-child.h tests/unit/tap.h
 tests_unit_test_server_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_server_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIBS)
 check_PROGRAMS += tests/unit/test-client
 TESTS += tests/unit/test-client
 tests_unit_test_client_SOURCES = tests/unit/test-client.c \
-	tests/unit/test-client-fake.c tests/unit/test-client-fake.h
+	tests/unit/test-client-fake.c tests/unit/test-client-fake.h \
+	tests/unit/server-child.c tests/unit/server-child.h tests/unit/tap.h
 tests_unit_test_client_CFLAGS = $(WIRE_TEST_CFLAGS) -pthread
 tests_unit_test_client_LDADD = client/liblanyard.la agent/libserver.la $(WIRE_TEST_LIBS) \
 	$(EV_LIBS) -lpthread
 check_PROGRAMS += tests/unit/test-client-cli
 TESTS += tests/unit/test-client-cli
 tests_unit_test_client_cli_SOURCES = tests/unit/test-client-cli.c \
-	tests/unit/test-client-fake.c tests/unit/test-client-fake.h
+	tests/unit/test-client-fake.c tests/unit/test-client-fake.h \
+	tests/unit/server-child.c tests/unit/server-child.h tests/unit/tap.h
 tests_unit_test_client_cli_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_client_cli_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIBS)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-wire-request tests/fuzz/fuzz-wire-response
+tests_fuzz_fuzz_wire_request_SOURCES = tests/fuzz/fuzz-wire-request.c
+tests_fuzz_fuzz_wire_request_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_wire_request_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_wire_request_LDADD = $(WIRE_TEST_LIBS)
+tests_fuzz_fuzz_wire_response_SOURCES = tests/fuzz/fuzz-wire-response.c
+tests_fuzz_fuzz_wire_response_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_wire_response_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_wire_response_LDADD = $(WIRE_TEST_LIBS)
+endif
+EXTRA_DIST += tests/fuzz/corpus/wire
 # end wire/client tests
 # integration tests
 # Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each
@@ -125,12 +142,25 @@ TESTS += $(integration_tests)
 # end of integration tests
 check_PROGRAMS += tests/unit/test-mdns-browse
 TESTS += tests/unit/test-mdns-browse
-tests_unit_test_mdns_browse_SOURCES = tests/unit/test-mdns-browse.c
+tests_unit_test_mdns_browse_SOURCES = tests/unit/test-mdns-browse.c tests/unit/mdns-util.c \
+	tests/unit/mdns-util.h tests/unit/tap.h
 tests_unit_test_mdns_browse_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_browse_LDADD = mdns/libmdns.la $(AVAHI_LIBS)
 # lead's integration tests
 dist_check_SCRIPTS += tests/integration/mdns-live.sh
 TESTS += tests/integration/mdns-live.sh
+dist_check_SCRIPTS += tests/integration/balance-least-loaded.sh
+TESTS += tests/integration/balance-least-loaded.sh
+dist_check_SCRIPTS += tests/integration/browse-avahi-restart.sh
+TESTS += tests/integration/browse-avahi-restart.sh
+dist_check_SCRIPTS += tests/agent-cli.sh
+TESTS += tests/agent-cli.sh
+# bench
+# The load generator for scripts/bench (docs/benchmarks.md): built with the
+# tree, never run by `make check`.
+noinst_PROGRAMS += tests/bench/lanyard-loadgen
+tests_bench_lanyard_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/hist.c tests/bench/hist.h
+# end bench
 # consumer integration tests
 # Browsing, the consumer socket and balancing across simulated hosts
 # (need root for netns, exit 77 otherwise; socket-* runs without a LAN).

@@ -4,6 +4,15 @@
 # Source it from a bash test script:  . "$(dirname "$0")/lib.sh"
 # Exit codes follow automake: 0 pass, 1 fail, 77 skip.
 # Set LANYARD_IT_KEEP=1 to keep the work directory (configs, logs, recordings).
+#
+#   skip_unless_root_netns, need_lanyardd, fail MSG, log MSG, timing NAME MS
+#   lab_up N [PREFIX] (sets LAB, $T = work dir; torn down on EXIT/INT/TERM)
+#   on HOST CMD..., on_bg HOST CMD... (pid in BG_PID), host_addr HOST
+#   wait_for TIMEOUT_S CMD..., now, ms_between T0 T1
+#   agent_start HOST CONFIG [ARGS], agent_reload HOST, agent_stop HOST [TIMEOUT_S]
+#   (exit status in AGENT_RC), agent_alive HOST, agent_log HOST
+#   browse_record HOST TYPE|all FILE, browse_stop FILE, rec_first, rec_count
+#   avahi_browse_once HOST TYPE|all, resolved HOST TYPE|all, parse_resolved
 
 set -u
 export LC_ALL=C
@@ -65,6 +74,8 @@ skip_unless_root_netns() {
 
 _lib_cleanup() {
 	local rc=$? p
+	# A background child caught between fork and exec must not tear down.
+	[ "$BASHPID" = "$$" ] || exit "$rc"
 	trap - EXIT INT TERM
 	for p in "${BROWSE_PID[@]}"; do kill "$p" 2>/dev/null; done
 	# Processes still running in the lab die with it; do not report them.
@@ -168,6 +179,11 @@ wait_for() {
 }
 
 # --- lanyardd -------------------------------------------------------------------
+
+# need_lanyardd: fail at once (not skip) if lanyardd is not built.
+need_lanyardd() {
+	[ -x "$LANYARDD" ] || fail "lanyardd not built: $LANYARDD (build the tree first)"
+}
 
 # agent_start HOST CONFIG_FILE [ARGS...]: run lanyardd -f -c CONFIG_FILE in
 # HOST, stdout+stderr to $T/HOST.agent.log; pid in AGENT_PID[HOST].

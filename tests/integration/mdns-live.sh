@@ -26,6 +26,7 @@ on h1 env MDNS_TEST_IFACE=eth0 MDNS_TEST_REMOTE_NAME=remote-clash \
 	"$top_builddir/tests/unit/test-mdns-publish" >"$T/publish.out" 2>&1 || rc=$?
 tail -n 5 "$T/publish.out"
 [ "$rc" = 0 ] || fail "test-mdns-publish exited $rc:
+$(grep 'check failed' "$T/publish.out")
 $(tail -n 30 "$T/publish.out")"
 
 rc=0
@@ -34,5 +35,6 @@ on h1 env MDNS_TEST_REMOTE_INSTANCE=remote-peer \
 	"$top_builddir/tests/unit/test-mdns-browse" >"$T/browse.out" 2>&1 || rc=$?
 tail -n 5 "$T/browse.out"
 [ "$rc" = 0 ] || fail "test-mdns-browse exited $rc:
+$(grep 'check failed' "$T/browse.out")
 $(tail -n 30 "$T/browse.out")"
 exit 0

@@ -4,6 +4,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 skip_unless_root_netns
+need_lanyardd
 lab_up 2
 a1=$(host_addr h1)
 

@@ -2,6 +2,7 @@
 /* Tiny test assertions: failures print FILE:LINE, test_summary() returns the exit code. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,10 +48,38 @@ static inline int tap_check_int(intmax_t a, intmax_t b, const char *file, int li
 	return a == b;
 }
 
+static inline int tap_pass(void)
+{
+	tap_checks++;
+	return 1;
+}
+
+static inline int tap_fail(const char *file, int line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static inline int tap_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_checks++;
+	tap_failures++;
+	fprintf(stderr, "%s:%d: check failed: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 0;
+}
+
 /* Each returns non-zero when the check passed. */
 #define CHECK(cond)        tap_check(!!(cond), __FILE__, __LINE__, #cond)
 #define CHECK_STR_EQ(a, b) tap_check_str((a), (b), __FILE__, __LINE__, #a, #b)
 #define CHECK_INT_EQ(a, b) tap_check_int((intmax_t)(a), (intmax_t)(b), __FILE__, __LINE__, #a, #b)
+/* COND, reported with a printf-style message instead of its text; the
+ * message arguments are evaluated only when COND fails. */
+#define CHECK_MSG(cond, ...) ((cond) ? tap_pass() : tap_fail(__FILE__, __LINE__, __VA_ARGS__))
+/* A failure without a condition, e.g. in a callback that must never run. */
+#define FAIL(...) tap_fail(__FILE__, __LINE__, __VA_ARGS__)
 
 /* Print a one-line summary; returns the exit code (0 all passed, 1 some failed). */
 static inline int test_summary(void)

@@ -9,16 +9,7 @@
 #include <string.h>
 
 #include "agent/balance.h"
-
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 #define TYPE "_churn._tcp"
 #define POOL 40
@@ -194,11 +185,8 @@ static void test_round_robin_stable(void)
 			CHECK(balance_pick(f.b, cache_find_type(f.c, TYPE), &rq, 0, &e) == 0);
 			if (e && atoi(e->name + 1) % 3 == 0) {
 				int n = atoi(e->name + 1) / 3;
-				if (last >= 0 && n != (last + 1) % 10) {
-					fprintf(stderr, "stable n%02d after n%02d\n", n * 3,
-					        last * 3);
-					failures++;
-				}
+				CHECK_MSG(last < 0 || n == (last + 1) % 10,
+				          "stable n%02d after n%02d", n * 3, last * 3);
 				last = n, stable_picks++;
 			}
 		}
@@ -259,7 +247,5 @@ int main(void)
 	test_valid_picks();
 	test_round_robin_stable();
 	test_weighted_bounds();
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	return test_summary();
 }

@@ -9,16 +9,7 @@
 #include <string.h>
 
 #include "agent/balance.h"
-
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 #define TYPE "_svc._tcp"
 
@@ -87,11 +78,8 @@ static struct cache_entry *pick_rq(struct fx *f, const struct balance_request *r
 {
 	struct cache_entry *e = NULL;
 	int r = balance_pick(f->b, cache_find_type(f->c, TYPE), rq, now, &e);
-	if (r < 0) {
-		fprintf(stderr, "balance_pick: %d\n", r);
-		failures++;
+	if (!CHECK_MSG(r >= 0, "balance_pick: %d", r))
 		exit(1);
-	}
 	return e;
 }
 
@@ -208,10 +196,8 @@ static void check_shares(const int *count, const double *want, int n, int total)
 {
 	for (int i = 0; i < n; i++) {
 		double share = (double)count[i] / total;
-		if (fabs(share - want[i]) > 0.01) {
-			fprintf(stderr, "share of %d: %.4f, want %.4f\n", i, share, want[i]);
-			failures++;
-		}
+		CHECK_MSG(fabs(share - want[i]) <= 0.01, "share of %d: %.4f, want %.4f", i, share,
+		          want[i]);
 	}
 }
 
@@ -549,7 +535,5 @@ int main(void)
 	test_local();
 	test_ejection();
 	test_filters_and_errors();
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	return test_summary();
 }

@@ -8,16 +8,7 @@
 #include <string.h>
 
 #include "agent/cache.h"
-
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 /* A sighting under construction: strings are NUL-terminated, TXT too. */
 struct sight {
@@ -397,7 +388,5 @@ int main(void)
 	test_stale();
 	test_user_slots();
 	test_scale_and_memory();
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	return test_summary();
 }

@@ -11,16 +11,7 @@
 #include <jansson.h>
 
 #include "tests/unit/test-client-fake.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 static char sock[128];
 static char bin[512];
@@ -181,12 +172,7 @@ int main(void)
 	test_other();
 	test_watch();
 
-	CHECK(fake_stop(pid) == 0);
+	CHECK(server_child_stop(pid) == 0);
 	rmdir(dir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-client-cli: all checks passed\n");
-	return 0;
+	return test_summary();
 }

@@ -2,19 +2,13 @@
 /* A fake lanyardd for the client tests (see test-client-fake.h). */
 #include "tests/unit/test-client-fake.h"
 
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "agent/server.h"
 #include "wire/response.h"
 
 struct fake {
 	struct ev_loop *loop;
-	struct server *srv;
 	uint16_t alive_port;
 	unsigned resolves;
 	json_t *reports; /* every report request, as JSON */
@@ -107,8 +101,11 @@ static void handle_resolve(struct fake *f, struct conn *c, const struct wire_req
 	if (strcmp(svc, "slow") == 0) {
 		conn_hold(c, req, NULL, NULL); /* never answered */
 	} else if (strcmp(svc, "payments") == 0) {
-		conn_reply_ok(c, req,
-		              json_pack("{s:o}", "instance", instance_json(f, true, "2.4.1")));
+		struct wire_instance in;
+		struct wire_txt txt[2];
+
+		instance(f, true, "2.4.1", &in, txt);
+		conn_reply_ok(c, req, json_pack("{s:o}", "instance", wire_instance_to_json(&in)));
 	} else if (strcmp(svc, "flaky") == 0) {
 		bool alive = f->resolves++ % 2 == 1;
 
@@ -179,60 +176,28 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 	json_decref(seen);
 }
 
-static void term_cb(struct ev_loop *loop, ev_signal *w, int revents)
+static void fake_setup(void *userdata, struct ev_loop *loop, struct server *srv)
 {
-	ev_break(loop, EVBREAK_ALL);
+	struct fake *f = userdata;
+
+	f->loop = loop;
+	f->reports = json_array();
 }
 
+static void fake_teardown(void *userdata)
+{
+	struct fake *f = userdata;
+
+	json_decref(f->reports);
+}
+
+static const struct server_child_ops fake_ops = {
+        .handler = handler, .setup = fake_setup, .teardown = fake_teardown};
+
+/* Contract in test-client-fake.h. */
 pid_t fake_start(const char *path, uint16_t alive_port)
 {
-	int p[2];
-	pid_t pid;
-	char c;
+	struct fake f = {.alive_port = alive_port};
 
-	if (pipe(p) < 0)
-		abort();
-	pid = fork();
-	if (pid == 0) {
-		struct fake f = {.alive_port = alive_port};
-		char err[256];
-		ev_signal sig;
-
-		close(p[0]);
-		f.loop = ev_default_loop(0);
-		f.reports = json_array();
-		ev_signal_init(&sig, term_cb, SIGTERM);
-		ev_signal_start(f.loop, &sig);
-		if (server_new(f.loop, path, 0600, NULL, NULL, handler, &f, &f.srv, err,
-		               sizeof(err)) < 0) {
-			fprintf(stderr, "fake server: %s\n", err);
-			_exit(3);
-		}
-		if (write(p[1], "k", 1) != 1)
-			_exit(4);
-		close(p[1]);
-		ev_run(f.loop, 0);
-		server_free(f.srv);
-		ev_signal_stop(f.loop, &sig);
-		json_decref(f.reports);
-		ev_loop_destroy(f.loop);
-		exit(0);
-	}
-	close(p[1]);
-	if (read(p[0], &c, 1) != 1) {
-		fprintf(stderr, "fake server failed to start\n");
-		exit(1);
-	}
-	close(p[0]);
-	return pid;
-}
-
-int fake_stop(pid_t pid)
-{
-	int status;
-
-	kill(pid, SIGTERM);
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return server_child_start(path, 0600, NULL, &fake_ops, &f);
 }

@@ -15,16 +15,7 @@
 
 #include "client/lanyard.h"
 #include "tests/unit/test-client-fake.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 static char sock[128];
 static uint16_t alive_port;
@@ -325,7 +316,7 @@ static void test_restart(pid_t *pid)
 		CHECK(lanyard_next_event(w, 1000, &ev) == 0);
 		lanyard_event_free(ev);
 	}
-	CHECK(fake_stop(*pid) == 0);
+	CHECK(server_child_stop(*pid) == 0);
 	*pid = fake_start(sock, alive_port);
 	CHECK(lanyard_list(h, NULL, &list) == 0 && list && list->n == 2);
 	lanyard_instance_list_free(list);
@@ -369,14 +360,9 @@ int main(void)
 	lanyard_close(h);
 	test_restart(&pid);
 
-	CHECK(fake_stop(pid) == 0);
+	CHECK(server_child_stop(pid) == 0);
 	close(tcp);
 	unlink(sock);
 	rmdir(dir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-client: all checks passed\n");
-	return 0;
+	return test_summary();
 }

@@ -180,9 +180,28 @@ static void test_defaults(void)
 		CHECK_INT_EQ(cfg->agent.policy, CFG_POLICY_ROUND_ROBIN);
 		CHECK_INT_EQ(cfg->agent.log_level, CFG_LOG_INFO);
 		CHECK(cfg->agent.include == NULL);
+		CHECK(!cfg->agent.publish_load);
+		CHECK_INT_EQ(cfg->agent.load_interval_ms, 10000);
 		CHECK_INT_EQ(cfg->n_services, 0);
 		cfg_free(cfg);
 	}
+}
+
+static void test_load_keys(void)
+{
+	struct lanyard_config *cfg = load_ok("load.yaml");
+
+	if (!cfg)
+		return;
+	CHECK(cfg->agent.publish_load);
+	CHECK_INT_EQ(cfg->agent.load_interval_ms, 30000);
+	cfg_free(cfg);
+	EXPECT("err-load.yaml", -EINVAL,
+	       "err-load.yaml:2:17: 'publish_load': 'sometimes' is not one of false, true, no, "
+	       "yes, off, on",
+	       "err-load.yaml:3:18: 'load_interval': '100ms' is out of range (1s-1h)",
+	       "err-load.yaml:7:11: 'txt': key 'load' is set by lanyardd from this host's load "
+	       "(see agent.publish_load)");
 }
 
 static void test_browse_all(void)
@@ -476,6 +495,7 @@ int main(void)
 	test_good_full();
 	test_defaults();
 	test_browse_all();
+	test_load_keys();
 	test_error_classes();
 	test_many_errors();
 	test_includes(top);

@@ -13,16 +13,7 @@
 #include <ev.h>
 
 #include "mdns/evpoll.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 /* Shared state of one test case. */
 struct tctx {
@@ -109,6 +100,14 @@ static void teardown(struct tctx *c)
 	ev_loop_destroy(c->loop);
 }
 
+/* A pipe in P whose ends teardown() closes: fds[SLOT] reads, fds[SLOT + 1] writes. */
+static void open_pipe(struct tctx *c, int slot, int p[2])
+{
+	CHECK(pipe(p) == 0);
+	c->fds[slot] = p[0];
+	c->fds[slot + 1] = p[1];
+}
+
 /* Records the event; drains one byte on IN so level-triggered IN stops. */
 static void watch_record_cb(AvahiWatch *w, int fd, AvahiWatchEvent ev, void *userdata)
 {
@@ -138,9 +137,7 @@ static void test_watch_in_out_hup(void)
 	struct slot s0, s1;
 
 	setup(&c);
-	CHECK(pipe(p) == 0);
-	c.fds[0] = p[0];
-	c.fds[1] = p[1];
+	open_pipe(&c, 0, p);
 	s0 = (struct slot){&c, 0};
 	s1 = (struct slot){&c, 1};
 	c.w[0] = c.api->watch_new(c.api, p[0], AVAHI_WATCH_IN, watch_record_cb, &s0);
@@ -202,9 +199,7 @@ static void test_watch_update(void)
 	struct slot s0;
 
 	setup(&c);
-	CHECK(pipe(p) == 0);
-	c.fds[0] = p[0];
-	c.fds[1] = p[1];
+	open_pipe(&c, 0, p);
 	s0 = (struct slot){&c, 0};
 	/* A watch for nothing does not fire even with data pending. */
 	c.w[0] = c.api->watch_new(c.api, p[0], 0, watch_record_cb, &s0);
@@ -362,9 +357,7 @@ static void test_free_self(void)
 	c.rearm_left = 3;
 	tv_in(&tv, 1);
 	c.t[0] = c.api->timeout_new(c.api, &tv, timeout_rearm_cb, &s0);
-	CHECK(pipe(p) == 0);
-	c.fds[0] = p[0];
-	c.fds[1] = p[1];
+	open_pipe(&c, 0, p);
 	CHECK(write(p[1], "xy", 2) == 2);
 	c.w[1] = c.api->watch_new(c.api, p[0], AVAHI_WATCH_IN, watch_free_self_cb, &s1);
 	evpoll_count(c.ep, &nw, &nt);
@@ -418,11 +411,8 @@ static void test_free_other_during_dispatch(void)
 	setup(&c);
 	for (int i = 0; i < 4; i++)
 		s[i] = (struct slot){&c, i};
-	CHECK(pipe(p) == 0 && pipe(q) == 0);
-	c.fds[0] = p[0];
-	c.fds[1] = p[1];
-	c.fds[2] = q[0];
-	c.fds[3] = q[1];
+	open_pipe(&c, 0, p);
+	open_pipe(&c, 2, q);
 	CHECK(write(p[1], "a", 1) == 1 && write(q[1], "b", 1) == 1);
 	c.w[0] = c.api->watch_new(c.api, p[0], AVAHI_WATCH_IN, watch_free_other_cb, &s[0]);
 	c.w[1] = c.api->watch_new(c.api, q[0], AVAHI_WATCH_IN, watch_free_other_cb, &s[1]);
@@ -438,14 +428,12 @@ static void test_free_other_during_dispatch(void)
 
 static void never_watch_cb(AvahiWatch *w, int fd, AvahiWatchEvent ev, void *userdata)
 {
-	failures++;
-	fprintf(stderr, "%s:%d: callback of a freed watch ran\n", __FILE__, __LINE__);
+	FAIL("callback of a freed watch ran");
 }
 
 static void never_timeout_cb(AvahiTimeout *t, void *userdata)
 {
-	failures++;
-	fprintf(stderr, "%s:%d: callback of a freed timeout ran\n", __FILE__, __LINE__);
+	FAIL("callback of a freed timeout ran");
 }
 
 static void test_free_all_live(void)
@@ -455,9 +443,7 @@ static void test_free_all_live(void)
 	struct timeval tv;
 
 	setup(&c);
-	CHECK(pipe(p) == 0);
-	c.fds[0] = p[0];
-	c.fds[1] = p[1];
+	open_pipe(&c, 0, p);
 	CHECK(write(p[1], "a", 1) == 1);
 	CHECK(c.api->watch_new(c.api, p[0], AVAHI_WATCH_IN, never_watch_cb, NULL) != NULL);
 	CHECK(c.api->watch_new(c.api, p[1], AVAHI_WATCH_OUT, never_watch_cb, NULL) != NULL);
@@ -490,9 +476,7 @@ static void test_free_all_in_callback(void)
 	struct timeval tv;
 
 	setup(&c);
-	CHECK(pipe(p) == 0);
-	c.fds[0] = p[0];
-	c.fds[1] = p[1];
+	open_pipe(&c, 0, p);
 	CHECK(write(p[1], "a", 1) == 1);
 	c.w[0] = c.api->watch_new(c.api, p[0], AVAHI_WATCH_IN, watch_free_all_cb, &c);
 	tv_in(&tv, 10);
@@ -520,10 +504,5 @@ int main(void)
 	test_free_other_during_dispatch();
 	test_free_all_live();
 	test_free_all_in_callback();
-	if (failures) {
-		fprintf(stderr, "test-evpoll: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-evpoll: all checks passed\n");
-	return 0;
+	return test_summary();
 }

@@ -14,23 +14,14 @@
 
 #include <avahi-client/client.h>
 #include <avahi-client/publish.h>
-#include <avahi-common/error.h>
 
 #include "mdns/evpoll.h"
 #include "mdns/mdns.h"
+#include "tests/unit/mdns-util.h"
+#include "tests/unit/tap.h"
 
 #define TYPE    "_lybr._tcp"
 #define CAPTYPE "_lycap._tcp"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* The last event seen for one instance name. */
 struct seen {
@@ -133,34 +124,6 @@ static void on_type(void *ud, const char *type)
 	printf("# type found %s\n", type);
 }
 
-static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	ev_break(loop, EVBREAK_ALL);
-}
-
-static void run_for(struct ev_loop *loop, double s)
-{
-	ev_timer t;
-
-	ev_timer_init(&t, stop_cb, s, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
-#define WAIT(c, cond, limit)                                                                       \
-	({                                                                                         \
-		bool ok_ = false;                                                                  \
-		for (double t_ = 0; t_ < (limit); t_ += 0.02) {                                    \
-			if (cond) {                                                                \
-				ok_ = true;                                                        \
-				break;                                                             \
-			}                                                                          \
-			run_for((c)->loop, 0.02);                                                  \
-		}                                                                                  \
-		ok_ || (cond);                                                                     \
-	})
-
 static void group_cb(AvahiEntryGroup *g, AvahiEntryGroupState st, void *ud)
 {
 }
@@ -203,24 +166,15 @@ int main(void)
 	char err[128];
 	int e;
 
-	c.loop = ev_loop_new(EVFLAG_AUTO);
-	ep = evpoll_new(c.loop);
-	c.chk = avahi_client_new(evpoll_get(ep), 0, chk_cb, &c, &e);
-	if (!c.chk) {
-		printf("SKIP: no avahi-daemon reachable on the system bus: %s\n",
-		       avahi_strerror(e));
-		evpoll_free(ep);
-		ev_loop_destroy(c.loop);
-		return 77;
-	}
+	c.chk = mt_checker_new(&c.loop, &ep, chk_cb, &c);
 	m = mdns_new(c.loop, &cb, &c, err, sizeof(err));
 	CHECK(m != NULL);
 	CHECK(mdns_browse(m, "not a type") == -EINVAL);
 	CHECK(mdns_browse(m, TYPE) == 0);
 	CHECK(mdns_browse(m, TYPE) == 0); /* idempotent */
-	CHECK(WAIT(&c, c.client == MDNS_CLIENT_RUNNING, 5));
+	CHECK(MT_WAIT(c.loop, c.client == MDNS_CLIENT_RUNNING, 5));
 	/* Nothing there yet: settles once the first pass is done. */
-	CHECK(WAIT(&c, c.settled_true == 1, 5));
+	CHECK(MT_WAIT(c.loop, c.settled_true == 1, 5));
 
 	/* A local service: TXT order kept, bare key, empty value. */
 	txt = avahi_string_list_add(NULL, "a=1");
@@ -229,7 +183,7 @@ int main(void)
 	g = publish(c.chk, "inst one", TYPE, 6001, txt);
 	avahi_string_list_free(txt);
 	CHECK(g != NULL);
-	CHECK(WAIT(&c, (s = seen_get(&c, "inst one")) && s->upserts > 0, 5));
+	CHECK(MT_WAIT(c.loop, (s = seen_get(&c, "inst one")) && s->upserts > 0, 5));
 	s = seen_get(&c, "inst one");
 	CHECK(strcmp(s->type, TYPE) == 0);
 	CHECK(s->port == 6001);
@@ -245,34 +199,34 @@ int main(void)
 	CHECK(avahi_entry_group_update_service_txt_strlst(g, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0,
 	                                                  "inst one", TYPE, NULL, txt) == 0);
 	avahi_string_list_free(txt);
-	CHECK(WAIT(&c, strcmp(s->txt, "a=2") == 0, 5));
+	CHECK(MT_WAIT(c.loop, strcmp(s->txt, "a=2") == 0, 5));
 
 	/* Withdrawn: REMOVE on the same (interface, family). */
 	avahi_entry_group_free(g);
-	CHECK(WAIT(&c, s->removes > 0, 5));
+	CHECK(MT_WAIT(c.loop, s->removes > 0, 5));
 
 	/* Every type: ours is discovered once something of it exists. */
 	g = publish(c.chk, "inst two", TYPE, 6002, NULL);
 	CHECK(g != NULL);
 	CHECK(mdns_browse_all(m) == 0);
-	CHECK(WAIT(&c, c.type_found, 5));
+	CHECK(MT_WAIT(c.loop, c.type_found, 5));
 
 	if (remote) {
 		/* The harness publishes REMOTE of TYPE on another host. */
-		CHECK(WAIT(&c, (s = seen_get(&c, remote)) && s->upserts > 0, 5));
+		CHECK(MT_WAIT(c.loop, (s = seen_get(&c, remote)) && s->upserts > 0, 5));
 		s = seen_get(&c, remote);
 		CHECK(!s->local);
 	}
 
 	/* The cap: one more instance allowed, the second is dropped. */
-	CHECK(WAIT(&c, (s = seen_get(&c, "inst two")) && s->upserts > 0, 5));
+	CHECK(MT_WAIT(c.loop, (s = seen_get(&c, "inst two")) && s->upserts > 0, 5));
 	mdns_get_stats(m, &st);
 	mdns_set_max_instances(m, st.instances + 1);
 	CHECK(mdns_browse(m, CAPTYPE) == 0);
 	g2 = publish(c.chk, "cap one", CAPTYPE, 7001, NULL);
 	g3 = publish(c.chk, "cap two", CAPTYPE, 7002, NULL);
 	CHECK(g2 && g3);
-	run_for(c.loop, 3.0);
+	mt_run_for(c.loop, 3.0);
 	mdns_get_stats(m, &st);
 	CHECK(st.dropped >= 1);
 	CHECK((seen_get(&c, "cap one")->upserts > 0) + (seen_get(&c, "cap two")->upserts > 0) == 1);
@@ -287,15 +241,15 @@ int main(void)
 		c.chk = NULL;
 		printf("# stopping: %s\n", stop);
 		CHECK(system(stop) == 0);
-		CHECK(WAIT(&c, c.settled_false > f0, 3));
+		CHECK(MT_WAIT(c.loop, c.settled_false > f0, 3));
 		printf("# starting: %s\n", start);
 		CHECK(system(start) == 0);
 		c.chk = avahi_client_new(evpoll_get(ep), 0, chk_cb, &c, &e);
 		CHECK(c.chk != NULL);
 		g = c.chk ? publish(c.chk, "inst two", TYPE, 6002, NULL) : NULL;
 		/* Browsing resumes by itself, the instance comes back. */
-		CHECK(WAIT(&c, s->upserts > 0, 6));
-		CHECK(WAIT(&c, c.settled_true > t0, 6));
+		CHECK(MT_WAIT(c.loop, s->upserts > 0, 6));
+		CHECK(MT_WAIT(c.loop, c.settled_true > t0, 6));
 	}
 
 	mdns_free(m);
@@ -303,10 +257,5 @@ int main(void)
 		avahi_client_free(c.chk);
 	evpoll_free(ep);
 	ev_loop_destroy(c.loop);
-	if (failures) {
-		fprintf(stderr, "test-mdns-browse: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-mdns-browse: all checks passed\n");
-	return 0;
+	return test_summary();
 }

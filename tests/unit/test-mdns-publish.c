@@ -14,23 +14,14 @@
 #include <avahi-client/client.h>
 #include <avahi-client/lookup.h>
 #include <avahi-client/publish.h>
-#include <avahi-common/error.h>
 
 #include "mdns/evpoll.h"
 #include "mdns/mdns.h"
+#include "tests/unit/mdns-util.h"
+#include "tests/unit/tap.h"
 
 #define TYPE "_lytest._tcp"
 #define COLL "lanyard-test-coll"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 struct pubrec {
 	enum mdns_pub_state state;
@@ -86,34 +77,6 @@ static void on_pub(void *ud, const char *service, enum mdns_pub_state st, const 
 	printf("# %s: state %d instance '%s' %s\n", service, (int)st, instance ? instance : "",
 	       msg ? msg : "");
 }
-
-static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	ev_break(loop, EVBREAK_ALL);
-}
-
-static void run_for(struct ev_loop *loop, double s)
-{
-	ev_timer t;
-
-	ev_timer_init(&t, stop_cb, s, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
-#define WAIT(c, cond, limit)                                                                       \
-	({                                                                                         \
-		bool ok_ = false;                                                                  \
-		for (double t_ = 0; t_ < (limit); t_ += 0.02) {                                    \
-			if (cond) {                                                                \
-				ok_ = true;                                                        \
-				break;                                                             \
-			}                                                                          \
-			run_for((c)->loop, 0.02);                                                  \
-		}                                                                                  \
-		ok_ || (cond);                                                                     \
-	})
 
 static void chk_client_cb(AvahiClient *cl, AvahiClientState st, void *ud)
 {
@@ -229,16 +192,7 @@ int main(void)
 	size_t want_len;
 	int e;
 
-	c.loop = ev_loop_new(EVFLAG_AUTO);
-	ep = evpoll_new(c.loop);
-	c.chk = avahi_client_new(evpoll_get(ep), 0, chk_client_cb, &c, &e);
-	if (!c.chk) {
-		printf("SKIP: no avahi-daemon reachable on the system bus: %s\n",
-		       avahi_strerror(e));
-		evpoll_free(ep);
-		ev_loop_destroy(c.loop);
-		return 77;
-	}
+	c.chk = mt_checker_new(&c.loop, &ep, chk_client_cb, &c);
 	/* Someone else on this host already holds COLL: a local collision. */
 	coll = avahi_entry_group_new(c.chk, coll_group_cb, &c);
 	CHECK(coll &&
@@ -253,7 +207,7 @@ int main(void)
 
 	m = mdns_new(c.loop, &cb, &c, err, sizeof(err));
 	CHECK(m != NULL);
-	CHECK(WAIT(&c, c.client == MDNS_CLIENT_RUNNING, 5));
+	CHECK(MT_WAIT(c.loop, c.client == MDNS_CLIENT_RUNNING, 5));
 
 	memset(svcs, 0, sizeof(svcs));
 	svcs[0] = (struct cfg_service){.name = "lytesta",
@@ -275,7 +229,8 @@ int main(void)
 		cfg.agent.n_interfaces = 1;
 	}
 	CHECK(mdns_publish(m, &cfg) == 0);
-	CHECK(WAIT(&c, c.a.state == MDNS_PUB_ESTABLISHED && c.b.state == MDNS_PUB_ESTABLISHED, 5));
+	CHECK(MT_WAIT(c.loop,
+	              c.a.state == MDNS_PUB_ESTABLISHED && c.b.state == MDNS_PUB_ESTABLISHED, 5));
 
 	/* %h expanded with avahi's host name. */
 	snprintf(name_a, sizeof(name_a), "lyA on %s", avahi_client_get_host_name(c.chk));
@@ -287,14 +242,14 @@ int main(void)
 	CHECK(strcmp(c.b.instance, COLL " #2") == 0);
 	CHECK(strstr(c.b.collision_msg, "'" COLL "'") &&
 	      strstr(c.b.collision_msg, "'" COLL " #2'"));
-	CHECK(WAIT(&c, seen(&c, name_a) && seen(&c, COLL " #2"), 3));
-	CHECK(WAIT(&c, c.sub_seen, 3));
+	CHECK(MT_WAIT(c.loop, seen(&c, name_a) && seen(&c, COLL " #2"), 3));
+	CHECK(MT_WAIT(c.loop, c.sub_seen, 3));
 
 	/* What the network sees: port, TXT in declared order, interface. */
 	res = avahi_service_resolver_new(c.chk, AVAHI_IF_UNSPEC, AVAHI_PROTO_INET, name_a, TYPE,
 	                                 NULL, AVAHI_PROTO_UNSPEC, 0, chk_resolve_cb, &c);
 	CHECK(res != NULL);
-	CHECK(WAIT(&c, c.found > 0, 3));
+	CHECK(MT_WAIT(c.loop, c.found > 0, 3));
 	want_len = expect_txt(want, "v");
 	CHECK(c.port == 5001);
 	CHECK(c.txt_len == want_len && memcmp(c.txt, want, want_len) == 0);
@@ -308,22 +263,23 @@ int main(void)
 	txt[2].value_len = 2;
 	CHECK(mdns_publish(m, &cfg) == 0);
 	want_len = expect_txt(want, "v2");
-	CHECK(WAIT(&c, c.found > 0 && c.txt_len == want_len && memcmp(c.txt, want, want_len) == 0,
-	           3));
+	CHECK(MT_WAIT(c.loop,
+	              c.found > 0 && c.txt_len == want_len && memcmp(c.txt, want, want_len) == 0,
+	              3));
 	CHECK(c.a.n_registering == 0);
 	CHECK(c.a.state == MDNS_PUB_ESTABLISHED);
 
 	/* Same config again: nothing happens at all. */
 	c.found = 0;
 	CHECK(mdns_publish(m, &cfg) == 0);
-	run_for(c.loop, 1.0);
+	mt_run_for(c.loop, 1.0);
 	CHECK(c.a.n_registering == 0);
 
 	/* Port change: re-registered. */
 	svcs[0].port = 5003;
 	CHECK(mdns_publish(m, &cfg) == 0);
-	CHECK(WAIT(&c, c.a.n_registering == 1 && c.a.state == MDNS_PUB_ESTABLISHED, 5));
-	CHECK(WAIT(&c, c.port == 5003, 3));
+	CHECK(MT_WAIT(c.loop, c.a.n_registering == 1 && c.a.state == MDNS_PUB_ESTABLISHED, 5));
+	CHECK(MT_WAIT(c.loop, c.port == 5003, 3));
 
 	/* Optional: another host already announces REMOTE (the harness runs
 	 * e.g. avahi-publish there): a remote collision while probing. */
@@ -333,7 +289,7 @@ int main(void)
 		cfg.n_services = 3;
 		CHECK(mdns_publish(m, &cfg) == 0);
 		snprintf(renamed, sizeof(renamed), "%s #2", remote);
-		CHECK(WAIT(&c, c.rc.state == MDNS_PUB_ESTABLISHED, 8));
+		CHECK(MT_WAIT(c.loop, c.rc.state == MDNS_PUB_ESTABLISHED, 8));
 		CHECK(c.rc.n_collision == 1);
 		CHECK(strcmp(c.rc.instance, renamed) == 0);
 		CHECK(strstr(c.rc.collision_msg, "in use on the network") &&
@@ -347,7 +303,7 @@ int main(void)
 	/* Removing B sends a goodbye: gone from the browser at once. */
 	cfg.n_services = 1;
 	CHECK(mdns_publish(m, &cfg) == 0);
-	CHECK(WAIT(&c, !seen(&c, COLL " #2"), 3));
+	CHECK(MT_WAIT(c.loop, !seen(&c, COLL " #2"), 3));
 	CHECK(seen(&c, name_a));
 
 	/* Optional: the daemon dies and comes back (commands given by the
@@ -362,38 +318,39 @@ int main(void)
 		c.chk = NULL;
 		printf("# stopping: %s\n", stop);
 		CHECK(system(stop) == 0);
-		CHECK(WAIT(&c, c.client == MDNS_CLIENT_CONNECTING, 3.0));
+		CHECK(MT_WAIT(c.loop, c.client == MDNS_CLIENT_CONNECTING, 3.0));
 		CHECK(c.a.state == MDNS_PUB_PENDING);
-		run_for(c.loop, 1.0);
+		mt_run_for(c.loop, 1.0);
 		CHECK(c.client == MDNS_CLIENT_CONNECTING);
 		c.n_running = 0;
 		printf("# starting: %s\n", start);
 		CHECK(system(start) == 0);
 		ev_now_update(c.loop);
 		t0 = ev_now(c.loop);
-		CHECK(WAIT(&c, c.n_running > 0, 2.0));
+		CHECK(MT_WAIT(c.loop, c.n_running > 0, 2.0));
 		printf("# running again %.2f s after the daemon was back\n", ev_now(c.loop) - t0);
-		CHECK(WAIT(&c, c.a.state == MDNS_PUB_ESTABLISHED, 4.0));
+		CHECK(MT_WAIT(c.loop, c.a.state == MDNS_PUB_ESTABLISHED, 4.0));
 		printf("# republished %.2f s after the daemon was back\n", ev_now(c.loop) - t0);
 		c.chk = avahi_client_new(evpoll_get(ep), 0, chk_client_cb, &c, &e);
 		CHECK(c.chk != NULL);
 		/* The host name may have changed (e.g. a host-name collision). */
 		snprintf(name_a, sizeof(name_a), "lyA on %s",
 		         c.chk ? avahi_client_get_host_name(c.chk) : "?");
-		CHECK(WAIT(&c,
-		           strcmp(c.a.instance, name_a) == 0 && c.a.state == MDNS_PUB_ESTABLISHED,
-		           4.0));
+		CHECK(MT_WAIT(c.loop,
+		              strcmp(c.a.instance, name_a) == 0 &&
+		                      c.a.state == MDNS_PUB_ESTABLISHED,
+		              4.0));
 		c.n_seen = 0;
 		br = avahi_service_browser_new(c.chk, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, TYPE,
 		                               NULL, 0, chk_browse_cb, &c);
-		CHECK(WAIT(&c, seen(&c, name_a), 3));
+		CHECK(MT_WAIT(c.loop, seen(&c, name_a), 3));
 		res = NULL;
 		sub = NULL;
 	}
 
 	/* mdns_free withdraws everything. */
 	mdns_free(m);
-	CHECK(WAIT(&c, !seen(&c, name_a), 3));
+	CHECK(MT_WAIT(c.loop, !seen(&c, name_a), 3));
 
 	if (res)
 		avahi_service_resolver_free(res);
@@ -403,10 +360,5 @@ int main(void)
 	avahi_client_free(c.chk);
 	evpoll_free(ep);
 	ev_loop_destroy(c.loop);
-	if (failures) {
-		fprintf(stderr, "test-mdns-publish: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-mdns-publish: all checks passed\n");
-	return 0;
+	return test_summary();
 }

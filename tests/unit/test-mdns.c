@@ -17,26 +17,8 @@
 
 #include "mdns/mdns.h"
 #include "mdns/publish.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
-#define CHECK_STR(a, b)                                                                            \
-	do {                                                                                       \
-		const char *a_ = (a), *b_ = (b);                                                   \
-		if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                           \
-			fprintf(stderr, "%s:%d: '%s' != '%s'\n", __FILE__, __LINE__,               \
-			        a_ ? a_ : "(null)", b_ ? b_ : "(null)");                           \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/mdns-util.h"
+#include "tests/unit/tap.h"
 
 static void test_expand(void)
 {
@@ -44,10 +26,10 @@ static void test_expand(void)
 	char longhost[80];
 
 	s = pub_expand_instance("payments@%h", "hosta");
-	CHECK_STR(s, "payments@hosta");
+	CHECK_STR_EQ(s, "payments@hosta");
 	free(s);
 	s = pub_expand_instance("%h-%h 100%% %x%", "h");
-	CHECK_STR(s, "h-h 100% %x%");
+	CHECK_STR_EQ(s, "h-h 100% %x%");
 	free(s);
 	/* Truncated to 63 bytes. */
 	memset(longhost, 'a', sizeof(longhost) - 1);
@@ -174,8 +156,8 @@ static void test_spec(void)
 	g.svc.instance = NULL;
 	g.svc.protocol = CFG_PROTO_UDP;
 	b = pub_spec_new(&g.svc);
-	CHECK_STR(b->type, "_payments._udp");
-	CHECK_STR(b->instance, "payments@%h");
+	CHECK_STR_EQ(b->type, "_payments._udp");
+	CHECK_STR_EQ(b->instance, "payments@%h");
 	pub_spec_free(b);
 }
 
@@ -259,21 +241,6 @@ static void on_pub(void *ud, const char *service, enum mdns_pub_state st, const 
 		        msg ? msg : "");
 }
 
-static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	ev_break(loop, EVBREAK_ALL);
-}
-
-static void run_for(struct ev_loop *loop, double s)
-{
-	ev_timer t;
-
-	ev_timer_init(&t, stop_cb, s, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 /* Run until the last client state report contains NEEDLE, up to LIMIT s. */
 static bool wait_client(struct ev_loop *loop, struct rec *r, enum mdns_client_state st,
                         const char *needle, double limit)
@@ -282,7 +249,7 @@ static bool wait_client(struct ev_loop *loop, struct rec *r, enum mdns_client_st
 		if (r->n_client > 0 && r->client[r->n_client - 1] == st &&
 		    strstr(r->client_msg[r->n_client - 1], needle))
 			return true;
-		run_for(loop, 0.05);
+		mt_run_for(loop, 0.05);
 	}
 	return false;
 }
@@ -365,7 +332,7 @@ static void test_lifecycle(void)
 	/* No bus at all: mdns_new succeeded, and it keeps trying. */
 	CHECK(wait_client(loop, r, MDNS_CLIENT_CONNECTING, "cannot reach", 1.0));
 	n = r->n_client;
-	run_for(loop, 1.5);
+	mt_run_for(loop, 1.5);
 	CHECK(r->n_client == n); /* retries are not reported again */
 
 	/* Same config again: nothing to do, nothing reported. */
@@ -411,10 +378,5 @@ int main(void)
 	test_spec();
 	test_spec_limits();
 	test_lifecycle();
-	if (failures) {
-		fprintf(stderr, "test-mdns: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-mdns: all checks passed\n");
-	return 0;
+	return test_summary();
 }

@@ -11,22 +11,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/server.h"
 #include "wire/response.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/server-child.h"
+#include "tests/unit/tap.h"
 
 /* ---- the server child ------------------------------------------------ */
 
@@ -67,8 +58,16 @@ static void hold_cancel(void *data)
 static json_t *status_body(struct child *ch)
 {
 	struct server_stats st;
+	json_t *j;
 
 	server_get_stats(ch->srv, &st);
+	/* The documented form must carry the same numbers. */
+	j = server_stats_to_json(&st);
+	if (!j || json_integer_value(json_object_get(j, "requests")) != (json_int_t)st.requests ||
+	    json_integer_value(json_object_get(j, "connections")) != (json_int_t)st.conns_current ||
+	    json_object_size(j) != 8)
+		abort();
+	json_decref(j);
 	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i}}", "status", "current",
 	                 (json_int_t)st.conns_current, "total", (json_int_t)st.conns_total,
 	                 "requests", (json_int_t)st.requests, "errors", (json_int_t)st.errors,
@@ -110,6 +109,20 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 			free(pad);
 			return;
 		}
+		if (svc && strcmp(svc, "raw") == 0) {
+			/* 20 KB of pre-serialised array: larger than a fresh buffer. */
+			char *raw = malloc(20001);
+
+			raw[0] = '[';
+			for (int i = 0; i < 10000; i++)
+				memcpy(raw + 1 + 2 * i, "1,", 2);
+			raw[20000] = ']'; /* replaces the last comma: [1,1,...,1] */
+			struct iovec parts[2] = {{(void *)"\"instances\":", 12}, {raw, 20001}};
+
+			conn_reply_ok_text(c, req, parts, 2);
+			free(raw);
+			return;
+		}
 		conn_reply_ok(c, req, json_pack("{s:[]}", "instances"));
 		return;
 	case WIRE_OP_WATCH:
@@ -131,65 +144,32 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 	}
 }
 
-static void term_cb(struct ev_loop *loop, ev_signal *w, int revents)
+static void child_setup(void *userdata, struct ev_loop *loop, struct server *srv)
 {
-	ev_break(loop, EVBREAK_ALL);
+	struct child *ch = userdata;
+
+	ch->loop = loop;
+	ch->srv = srv;
+	ev_init(&ch->release, release_cb);
+	ch->release.data = ch;
 }
+
+static void child_teardown(void *userdata)
+{
+	struct child *ch = userdata;
+
+	ev_timer_stop(ch->loop, &ch->release);
+}
+
+static const struct server_child_ops child_ops = {
+        .handler = handler, .setup = child_setup, .teardown = child_teardown};
 
 /* Run a server on PATH in a child; returns its pid once it listens. */
 static pid_t start_server(const char *path, const struct server_limits *limits)
 {
-	int p[2];
-	pid_t pid;
-	char c;
+	struct child ch = {0};
 
-	if (pipe(p) < 0)
-		abort();
-	pid = fork();
-	if (pid == 0) {
-		struct child ch = {0};
-		char err[256];
-		ev_signal sig;
-		int r;
-
-		close(p[0]);
-		ch.loop = ev_default_loop(0);
-		ev_init(&ch.release, release_cb);
-		ch.release.data = &ch;
-		ev_signal_init(&sig, term_cb, SIGTERM);
-		ev_signal_start(ch.loop, &sig);
-		r = server_new(ch.loop, path, 0660, NULL, limits, handler, &ch, &ch.srv, err,
-		               sizeof(err));
-		if (r < 0) {
-			fprintf(stderr, "server_new: %s\n", err);
-			_exit(3);
-		}
-		if (write(p[1], "k", 1) != 1)
-			_exit(4);
-		close(p[1]);
-		ev_run(ch.loop, 0);
-		server_free(ch.srv);
-		ev_timer_stop(ch.loop, &ch.release);
-		ev_signal_stop(ch.loop, &sig);
-		ev_loop_destroy(ch.loop);
-		exit(0); /* not _exit: let the leak checker run */
-	}
-	close(p[1]);
-	if (read(p[0], &c, 1) != 1) {
-		fprintf(stderr, "server child failed to start\n");
-		exit(1);
-	}
-	close(p[0]);
-	return pid;
-}
-
-static void stop_server(pid_t pid)
-{
-	int status;
-
-	kill(pid, SIGTERM);
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return server_child_start(path, 0660, limits, &child_ops, &ch);
 }
 
 /* ---- client helpers -------------------------------------------------- */
@@ -370,6 +350,17 @@ static void test_pipeline(void)
 	CHECK(json_integer_value(json_object_get(json_object_get(j, "status"), "errors")) == 5);
 	json_decref(j);
 
+	/* A spliced, pre-serialised reply arrives whole and in order. */
+	sends(c,
+	      "{\"op\":\"list\",\"service\":\"raw\",\"id\":\"r\"}\n{\"op\":\"list\",\"id\":2}\n");
+	j = client_read(c);
+	CHECK(j && strcmp(json_string_value(json_object_get(j, "id")), "r") == 0 &&
+	      json_array_size(json_object_get(j, "instances")) == 10000);
+	json_decref(j);
+	j = client_read(c);
+	CHECK(j && json_integer_value(json_object_get(j, "id")) == 2);
+	json_decref(j);
+
 	/* A last line without newline is answered at EOF, then the server closes. */
 	sends(c, "{\"op\":\"list\",\"id\":\"last\"}");
 	shutdown(c->fd, SHUT_WR);
@@ -385,7 +376,7 @@ static void test_pipeline(void)
 	client_free(c);
 	msleep(100);
 	CHECK(status_of(sock, "cancelled") == 1);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 	CHECK(access(sock, F_OK) < 0 && errno == ENOENT);
 }
 
@@ -419,7 +410,7 @@ static void test_too_large(void)
 	client_free(d);
 	free(big);
 	CHECK(status_of(sock, "too_large") == 1);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 }
 
 /* Idle connections are closed, except those with a watch. */
@@ -459,7 +450,7 @@ static void test_idle(void)
 	CHECK(status_of(sock, "destroyed") == 1);
 	client_free(idle);
 	client_free(watcher);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 }
 
 /* Beyond max_conns a connection gets "busy" and is closed; the slot frees
@@ -505,7 +496,7 @@ static void test_cap(void)
 	client_free(extra);
 	for (int i = 1; i < 4; i++)
 		client_free(c[i]);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 }
 
 /* A client that never reads is dropped once its output passes the cap;
@@ -543,7 +534,7 @@ static void test_slow_reader(void)
 	CHECK(total < 100 * 65536);
 	client_free(slow);
 	client_free(fast);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 }
 
 static int try_server(const char *path, char *err, size_t errlen)
@@ -590,7 +581,7 @@ static void test_socket_file(void)
 	client_free(c);
 	c = client_new(sock);
 	client_free(c);
-	stop_server(pid);
+	CHECK(server_child_stop(pid) == 0);
 
 	/* A regular file is refused. */
 	fd = open(sock, O_CREAT | O_WRONLY, 0600);
@@ -610,13 +601,17 @@ static void test_socket_file(void)
 	{
 		struct ev_loop *loop = ev_loop_new(0);
 		struct server *s = NULL;
+		struct stat st;
+		char gid[16];
 
 		CHECK(server_new(loop, sock, 0660, "no-such-group-lanyard", NULL, handler, NULL, &s,
 		                 err, sizeof(err)) == -ENOENT);
 		CHECK(s == NULL && strstr(err, "no such group") != NULL);
 		CHECK(access(sock, F_OK) < 0);
-		CHECK(server_new(loop, sock, 0640, "0", NULL, handler, NULL, &s, err,
+		snprintf(gid, sizeof(gid), "%u", (unsigned)getgid());
+		CHECK(server_new(loop, sock, 0640, gid, NULL, handler, NULL, &s, err,
 		                 sizeof(err)) == 0);
+		CHECK(stat(sock, &st) == 0 && (st.st_mode & 0777) == 0640 && st.st_gid == getgid());
 		server_free(s);
 		ev_loop_destroy(loop);
 	}
@@ -641,10 +636,5 @@ int main(void)
 
 	unlink(sock);
 	rmdir(dir);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-server: all checks passed\n");
-	return 0;
+	return test_summary();
 }

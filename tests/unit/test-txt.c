@@ -6,16 +6,7 @@
 #include <string.h>
 
 #include "agent/txt.h"
-
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 /* Parse NUL-terminated strings (no binary content). */
 static struct txt *parse(const char *const *s, size_t n)
@@ -188,11 +179,8 @@ static void test_equal_raw(void)
 static struct txt_semver sv(const char *s)
 {
 	struct txt_semver v;
-	if (txt_semver_parse(s, strlen(s), &v) < 0) {
-		fprintf(stderr, "semver %s rejected\n", s);
-		failures++;
+	if (!CHECK_MSG(txt_semver_parse(s, strlen(s), &v) == 0, "semver %s rejected", s))
 		memset(&v, 0, sizeof(v));
-	}
 	return v;
 }
 
@@ -232,7 +220,5 @@ int main(void)
 	test_limits();
 	test_equal_raw();
 	test_semver();
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	return test_summary();
 }

@@ -7,16 +7,7 @@
 #include <string.h>
 
 #include "wire/response.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 static const char *const addrs[] = {"192.0.2.5", "fe80::1%eth0"};
 static const char *const tags[] = {"eu", "ssd"};
@@ -149,11 +140,9 @@ static void test_instance_errors(void)
 		json_t *j = json_loads(bad[i], 0, NULL);
 
 		CHECK(j != NULL);
-		if (wire_instance_from_json(j, &out, &err) != -EINVAL || out != NULL) {
-			fprintf(stderr, "%s:%d: accepted %s\n", __FILE__, __LINE__, bad[i]);
-			failures++;
+		if (!CHECK_MSG(wire_instance_from_json(j, &out, &err) == -EINVAL && out == NULL,
+		               "accepted %s", bad[i]))
 			free(out);
-		}
 		json_decref(j);
 	}
 	/* Minimal instance with defaults; unknown members are ignored. */
@@ -176,10 +165,7 @@ static struct wire_message parse_line(const char *line, int want)
 	struct wire_err err;
 	int r = wire_message_parse(line, strlen(line), &m, &err);
 
-	if (r != want) {
-		fprintf(stderr, "%s:%d: %s: r=%d (%s)\n", __FILE__, __LINE__, line, r, err.msg);
-		failures++;
-	}
+	CHECK_MSG(r == want, "%s: r=%d (%s)", line, r, err.msg);
 	return m;
 }
 
@@ -299,10 +285,5 @@ int main(void)
 	test_responses();
 	test_events();
 	test_services();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-wire-response: all checks passed\n");
-	return 0;
+	return test_summary();
 }

@@ -6,16 +6,7 @@
 #include <string.h>
 
 #include "wire/version.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 static const struct {
 	const char *constraint;
@@ -108,18 +99,12 @@ static void test_match(void)
 		struct wire_constraint c;
 		struct wire_err err;
 
-		if (wire_constraint_parse(cases[i].constraint, &c, &err) < 0) {
-			fprintf(stderr, "%s:%d: \"%s\" rejected: %s\n", __FILE__, __LINE__,
-			        cases[i].constraint, err.msg);
-			failures++;
+		if (!CHECK_MSG(wire_constraint_parse(cases[i].constraint, &c, &err) >= 0,
+		               "\"%s\" rejected: %s", cases[i].constraint, err.msg))
 			continue;
-		}
-		if (wire_version_match(&c, cases[i].version) != cases[i].match) {
-			fprintf(stderr, "%s:%d: \"%s\" vs \"%s\": want %s\n", __FILE__, __LINE__,
-			        cases[i].constraint, cases[i].version,
-			        cases[i].match ? "match" : "no match");
-			failures++;
-		}
+		CHECK_MSG(wire_version_match(&c, cases[i].version) == cases[i].match,
+		          "\"%s\" vs \"%s\": want %s", cases[i].constraint, cases[i].version,
+		          cases[i].match ? "match" : "no match");
 	}
 }
 
@@ -138,12 +123,10 @@ static void test_bad_constraints(void)
 		struct wire_constraint c;
 		struct wire_err err = {0};
 
-		if (wire_constraint_parse(bad[i], &c, &err) != -EINVAL ||
-		    err.code != WIRE_BAD_REQUEST || !strstr(err.msg, "version constraint")) {
-			fprintf(stderr, "%s:%d: \"%s\" accepted (or wrong error \"%s\")\n",
-			        __FILE__, __LINE__, bad[i], err.msg);
-			failures++;
-		}
+		CHECK_MSG(wire_constraint_parse(bad[i], &c, &err) == -EINVAL &&
+		                  err.code == WIRE_BAD_REQUEST &&
+		                  strstr(err.msg, "version constraint"),
+		          "\"%s\" accepted (or wrong error \"%s\")", bad[i], err.msg);
 	}
 	memset(longstr, '1', sizeof(longstr) - 1);
 	longstr[sizeof(longstr) - 1] = '\0';
@@ -174,11 +157,8 @@ static void test_compare(void)
 
 			CHECK(wire_version_parse(order[i], &a) == 0);
 			CHECK(wire_version_parse(order[j], &b) == 0);
-			if (wire_version_compare(&a, &b) != want) {
-				fprintf(stderr, "%s:%d: compare(%s, %s) != %d\n", __FILE__,
-				        __LINE__, order[i], order[j], want);
-				failures++;
-			}
+			CHECK_MSG(wire_version_compare(&a, &b) == want, "compare(%s, %s) != %d",
+			          order[i], order[j], want);
 		}
 	CHECK(wire_version_parse("v2.4", &a) == 0 && a.major == 2 && a.minor == 4 && a.patch == 0 &&
 	      a.pre[0] == '\0');
@@ -207,10 +187,5 @@ int main(void)
 	test_match();
 	test_bad_constraints();
 	test_compare();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-wire-version: all checks passed\n");
-	return 0;
+	return test_summary();
 }

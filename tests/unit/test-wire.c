@@ -7,16 +7,7 @@
 #include <string.h>
 
 #include "wire/request.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "tests/unit/tap.h"
 
 static int parse(const char *line, struct wire_request *req, struct wire_err *err)
 {
@@ -88,12 +79,10 @@ static void test_bad(void)
 		struct wire_err err;
 		int r = parse(bad[i].line, &req, &err);
 
-		if (r != -EINVAL || err.code != bad[i].code || !strstr(err.msg, bad[i].msg)) {
-			fprintf(stderr, "%s:%d: line %s: r=%d code=%s msg=\"%s\", want %s \"%s\"\n",
-			        __FILE__, __LINE__, bad[i].line, r, wire_code_name(err.code),
-			        err.msg, wire_code_name(bad[i].code), bad[i].msg);
-			failures++;
-		}
+		CHECK_MSG(r == -EINVAL && err.code == bad[i].code && strstr(err.msg, bad[i].msg),
+		          "line %s: r=%d code=%s msg=\"%s\", want %s \"%s\"", bad[i].line, r,
+		          wire_code_name(err.code), err.msg, wire_code_name(bad[i].code),
+		          bad[i].msg);
 		wire_request_clear(&req);
 	}
 }
@@ -217,9 +206,7 @@ static void test_round_trip(void)
 		json_t *ja = NULL, *jb = NULL;
 		char *text = NULL;
 
-		if (parse(lines[i], &a, &err) < 0) {
-			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, lines[i], err.msg);
-			failures++;
+		if (!CHECK_MSG(parse(lines[i], &a, &err) >= 0, "%s: %s", lines[i], err.msg)) {
 			wire_request_clear(&a);
 			continue;
 		}
@@ -258,18 +245,64 @@ static void test_codes(void)
 	CHECK(wire_utf8_valid("\xf0\x9f\x98\x80", 4));
 }
 
+/* Plain requests take a fast scanner, anything else jansson's parser: both
+ * must give the same request. Each pair is one request written both ways. */
+static void test_two_paths(void)
+{
+	static const char *const pairs[][2] = {
+	        {"{\"op\":\"resolve\",\"service\":\"payments\",\"id\":7}",
+	         "{\"op\":\"resolve\",\"service\":\"pay\\u006dents\",\"id\":7}"},
+	        {"{ \"op\" : \"list\" , \"service\" : \"x\" }",
+	         "{\"op\":\"list\",\"service\":\"\\u0078\"}"},
+	        {"{\"op\":\"report\",\"instance\":\"a@h\",\"result\":\"fail\",\"latency_ms\":12}",
+	         "{\"op\":\"report\",\"instance\":\"a@h\",\"result\":\"fail\",\"latency_ms\":12."
+	         "0}"},
+	        {"{\"op\":\"status\",\"id\":-5}", "{\"op\":\"status\",\"id\":-5e0}"},
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(*pairs); i++) {
+		struct wire_request a, b;
+		struct wire_err ea, eb;
+		int ra = parse(pairs[i][0], &a, &ea), rb = parse(pairs[i][1], &b, &eb);
+		json_t *ja = ra == 0 ? wire_request_to_json(&a) : NULL;
+		json_t *jb = rb == 0 ? wire_request_to_json(&b) : NULL;
+
+		CHECK_MSG(ra == rb, "pair %zu: %d vs %d (%s / %s)", i, ra, rb, ea.msg, eb.msg);
+		if (ra == 0 && rb == 0 && i != 3)
+			CHECK_MSG(json_equal(ja, jb), "pair %zu parses differently", i);
+		json_decref(ja);
+		json_decref(jb);
+		wire_request_clear(&a);
+		wire_request_clear(&b);
+	}
+}
+
+/* Regression (found by fuzz-wire-request): the fast scanner read an integer
+ * with strtoll() past the end of a line that is not NUL-terminated. */
+static void test_integer_at_end_of_unterminated_line(void)
+{
+	static const char text[] = "{\"op\":\"status\",\"id\":1234567";
+	size_t len = sizeof(text) - 1;
+	char *line = malloc(len); /* exactly the line: no NUL after it */
+	struct wire_request req;
+	struct wire_err err;
+
+	memcpy(line, text, len);
+	CHECK(wire_request_parse(line, len, &req, &err) == -EINVAL);
+	CHECK_INT_EQ(err.code, WIRE_BAD_REQUEST);
+	wire_request_clear(&req);
+	free(line);
+}
+
 int main(void)
 {
+	test_integer_at_end_of_unterminated_line();
+	test_two_paths();
 	test_bad();
 	test_too_large();
 	test_id_on_error();
 	test_fields();
 	test_round_trip();
 	test_codes();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test-wire: all checks passed\n");
-	return 0;
+	return test_summary();
 }

@@ -1,0 +1,78 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# lanyardd's command line as a user meets it: --help, --version, usage errors,
+# --check-config on good and bad files (exact FILE:LINE:COL lines, exit
+# codes), and a foreground run without avahi-daemon that answers on its
+# socket, survives an invalid reload and stops cleanly on SIGTERM.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+L=$top_builddir/agent/lanyardd
+T=$(mktemp -d)
+pid=""
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$L" --help | grep -q -- '--check-config' || fail "--help does not list --check-config"
+[ "$("$L" --version)" = "lanyardd $(sed -n 's/^AC_INIT(\[lanyard\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")" ] ||
+	fail "--version: $("$L" --version)"
+"$L" --no-such-option 2>/dev/null
+[ $? = 2 ] || fail "an unknown option must exit 2"
+"$L" extra-arg 2>/dev/null
+[ $? = 2 ] || fail "an extra argument must exit 2"
+
+cat >"$T/good.yaml" <<YAML
+agent: {socket: $T/s.sock, log_level: debug}
+services:
+  - {name: payments, port: 8443, version: 2.4.1, tags: [eu]}
+YAML
+out=$("$L" --check-config -c "$T/good.yaml" 2>&1) || fail "good config rejected: $out"
+[ "$out" = "$T/good.yaml: OK" ] || fail "expected '$T/good.yaml: OK', got '$out'"
+
+# A new user's typos, a tab, wrong types: every error, exact positions.
+printf 'agent:\n  sockt: /x\nservices:\n  - name: web\n    port: "eighty"\n    tags: eu\n' >"$T/bad.yaml"
+out=$("$L" --check-config -c "$T/bad.yaml" 2>&1)
+[ $? = 1 ] || fail "a bad config must exit 1"
+want="$T/bad.yaml:2:3: unknown key 'sockt' in 'agent' (did you mean 'socket'?)
+$T/bad.yaml:5:11: 'port': expected an integer, got 'eighty'
+$T/bad.yaml:6:11: 'tags': expected a list, got a string"
+[ "$out" = "$want" ] || fail "bad config messages:
+$out
+expected:
+$want"
+printf 'services:\n\t- name: web\n' >"$T/tab.yaml"
+out=$("$L" --check-config -c "$T/tab.yaml" 2>&1)
+case $out in "$T/tab.yaml:2:1: "*tabs*) ;; *) fail "tab: $out" ;; esac
+out=$("$L" --check-config -c "$T/none.yaml" 2>&1)
+[ "$out" = "$T/none.yaml: cannot read: No such file or directory" ] || fail "missing file: $out"
+
+# A run without avahi-daemon: it starts, answers, keeps its config on an
+# invalid reload, applies a valid one, and exits 0 on SIGTERM.
+DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/no-bus "$L" -f -c "$T/good.yaml" 2>"$T/log" &
+pid=$!
+for _ in $(seq 50); do [ -S "$T/s.sock" ] && break; sleep 0.1; done
+[ -S "$T/s.sock" ] || fail "no socket: $(cat "$T/log")"
+st=$(echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock")
+[ "$(jq -r .status.avahi.state <<<"$st")" = connecting ] || fail "status: $st"
+[ "$(jq -r '.status.publishing[0].service' <<<"$st")" = payments ] || fail "status: $st"
+cp "$T/good.yaml" "$T/keep.yaml"
+printf 'services:\n  - name: BAD\n' >"$T/good.yaml"
+kill -HUP $pid
+sleep 0.5
+kill -0 $pid || fail "an invalid reload killed lanyardd"
+grep -q "2:11: 'name': 'BAD' is not a valid service name" "$T/log" || fail "reload error not logged: $(cat "$T/log")"
+grep -q "reload failed: keeping the running configuration" "$T/log" || fail "no 'keeping' line"
+st=$(echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock")
+[ "$(jq -r '.status.agent.reload_failures' <<<"$st")" = 1 ] || fail "reload failure not counted: $st"
+sed 's/port: 8443/port: 9443/' "$T/keep.yaml" >"$T/good.yaml"
+kill -HUP $pid
+sleep 0.5
+st=$(echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock")
+[ "$(jq -r '.status.publishing[0].port' <<<"$st")" = 9443 ] || fail "valid reload not applied: $st"
+kill -TERM $pid
+wait $pid
+rc=$?
+pid=""
+[ $rc = 0 ] || fail "SIGTERM: exit $rc"
+[ ! -e "$T/s.sock" ] || fail "socket left behind"
+echo "lanyardd command line: ok"

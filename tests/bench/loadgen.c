@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: MIT */
+/* lanyard-loadgen: a closed-loop load generator for lanyardd's consumer
+ * socket (newline-delimited JSON), in the manner of redis-benchmark: C
+ * connections, each with P requests in flight, one epoll thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/bench/hist.h"
+
+#define DEFAULT_REQUEST "{\"op\":\"resolve\",\"service\":\"fake%K\"}"
+#define IN_MIN          (64 * 1024)
+#define IN_MAX          (64 * 1024 * 1024) /* a response line longer than this is an error */
+#define MAX_EVENTS      256
+#define ERR_SAMPLE      200 /* bytes of the first error response shown */
+
+struct opts {
+	const char *socket;
+	unsigned clients;
+	unsigned pipeline;
+	double duration; /* seconds; 0 with requests set: until REQUESTS are answered */
+	double warmup;   /* seconds before measuring */
+	uint64_t requests;
+	const char *request; /* template; "%K" becomes 0..services-1 */
+	unsigned services;
+	bool quiet;
+};
+
+struct lconn {
+	int fd;
+	bool dead;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_off, out_len, out_cap;
+	bool want_out;  /* EPOLLOUT armed */
+	uint64_t *sent; /* ring of send times (ns) of the requests in flight */
+	unsigned head, inflight;
+};
+
+struct gen {
+	struct opts o;
+	int ep;
+	struct lconn *conns;
+	char **lines; /* request lines with their newline */
+	size_t *line_len;
+	unsigned n_lines, next_line;
+	uint64_t issued;               /* requests written (or queued) since measuring */
+	uint64_t measure_from, end_at; /* ns */
+	bool measuring;                /* past the warm-up */
+	double cpu0;                   /* our CPU time when measuring began */
+	bool stopping;                 /* no new requests */
+	/* measured, between measure_from and the end */
+	uint64_t done, errors, conn_failures;
+	uint64_t bytes; /* response bytes, newlines included */
+	struct hist h;
+	bool shown_error;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: lanyard-loadgen --socket PATH [OPTION]...\n"
+	        "Drive lanyardd's consumer socket with request lines from C connections,\n"
+	        "each keeping P requests in flight, and print throughput and latency.\n"
+	        "\n"
+	        "  -s, --socket PATH    the lanyardd socket (required)\n"
+	        "  -c, --clients C      concurrent connections (default 1)\n"
+	        "  -d, --duration SEC   measure for SEC seconds (default 5)\n"
+	        "  -n, --requests N     stop after N requests answered (with -d: whichever\n"
+	        "                       comes first; -n alone runs until done)\n"
+	        "  -P, --pipeline P     requests in flight per connection (default 1)\n"
+	        "  -w, --warmup SEC     run SEC seconds before measuring (default 0)\n"
+	        "  -r, --request JSON   the request line; \"%%K\" in it becomes 0..N-1 with\n"
+	        "                       --services N (default %s)\n"
+	        "  -S, --services N     rotate %%K over 0..N-1 (default 1)\n"
+	        "  -q, --quiet          print only the RESULT line\n"
+	        "  -h, --help           this help\n"
+	        "\n"
+	        "A response counts as an error unless its \"ok\" member is true. The last\n"
+	        "line is machine-readable:\n"
+	        "RESULT clients=C pipeline=P seconds=S requests=N errors=E rps=R p50_us=..\n"
+	        "  p99_us=.. p999_us=.. max_us=.. mean_us=.. resp_bytes=B client_cpu=F\n"
+	        "(B: mean response line size; F: CPU seconds per second, 1 = one core)\n"
+	        "Exit status: 0, or 1 if any error or lost connection, 2 on bad usage.\n",
+	        DEFAULT_REQUEST);
+}
+
+static int parse_double(const char *s, double *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtod(s, &end);
+	return errno || end == s || *end || *ret < 0 ? -1 : 0;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+	        {"socket", required_argument, NULL, 's'},
+	        {"clients", required_argument, NULL, 'c'},
+	        {"duration", required_argument, NULL, 'd'},
+	        {"requests", required_argument, NULL, 'n'},
+	        {"pipeline", required_argument, NULL, 'P'},
+	        {"warmup", required_argument, NULL, 'w'},
+	        {"request", required_argument, NULL, 'r'},
+	        {"services", required_argument, NULL, 'S'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	bool dur_set = false;
+	uint64_t v;
+	int c;
+
+	*o = (struct opts){.clients = 1,
+	                   .pipeline = 1,
+	                   .duration = 5,
+	                   .services = 1,
+	                   .request = DEFAULT_REQUEST};
+	while ((c = getopt_long(argc, argv, "s:c:d:n:P:w:r:S:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'c':
+			if (parse_u64(optarg, 100000, &v) < 0 || v == 0)
+				goto bad;
+			o->clients = (unsigned)v;
+			break;
+		case 'd':
+			if (parse_double(optarg, &o->duration) < 0 || o->duration <= 0)
+				goto bad;
+			dur_set = true;
+			break;
+		case 'n':
+			if (parse_u64(optarg, UINT64_MAX, &o->requests) < 0 || o->requests == 0)
+				goto bad;
+			break;
+		case 'P':
+			if (parse_u64(optarg, 4096, &v) < 0 || v == 0)
+				goto bad;
+			o->pipeline = (unsigned)v;
+			break;
+		case 'w':
+			if (parse_double(optarg, &o->warmup) < 0)
+				goto bad;
+			break;
+		case 'r':
+			o->request = optarg;
+			break;
+		case 'S':
+			if (parse_u64(optarg, 10000000, &v) < 0 || v == 0)
+				goto bad;
+			o->services = (unsigned)v;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc || !o->socket) {
+		usage(stderr);
+		return -1;
+	}
+	if (o->requests && !dur_set)
+		o->duration = 0;
+	return 0;
+bad:
+	fprintf(stderr, "lanyard-loadgen: invalid value \"%s\" for -%c\n", optarg, c);
+	return -1;
+}
+
+/* The request template with "%K" replaced by K, plus a newline. */
+static char *make_line(const char *tmpl, unsigned k, size_t *ret_len)
+{
+	char num[16];
+	size_t nl = (size_t)snprintf(num, sizeof(num), "%u", k), n = 0, cap = strlen(tmpl) + 2;
+	char *s;
+
+	for (const char *p = tmpl; (p = strstr(p, "%K")); p += 2)
+		cap += nl;
+	s = malloc(cap);
+	if (!s)
+		return NULL;
+	for (const char *p = tmpl; *p;) {
+		if (p[0] == '%' && p[1] == 'K') {
+			memcpy(s + n, num, nl);
+			n += nl;
+			p += 2;
+		} else {
+			s[n++] = *p++;
+		}
+	}
+	s[n++] = '\n';
+	s[n] = '\0';
+	*ret_len = n;
+	return s;
+}
+
+static int make_lines(struct gen *g)
+{
+	if (strchr(g->o.request, '\n')) {
+		fprintf(stderr, "lanyard-loadgen: the request must be one line\n");
+		return -1;
+	}
+	g->n_lines = strstr(g->o.request, "%K") ? g->o.services : 1;
+	g->lines = calloc(g->n_lines, sizeof(*g->lines));
+	g->line_len = calloc(g->n_lines, sizeof(*g->line_len));
+	if (!g->lines || !g->line_len)
+		return -1;
+	for (unsigned k = 0; k < g->n_lines; k++)
+		if (!(g->lines[k] = make_line(g->o.request, k, &g->line_len[k])))
+			return -1;
+	return 0;
+}
+
+static int conn_open(struct gen *g, struct lconn *c)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+
+	if (strlen(g->o.socket) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "lanyard-loadgen: socket path too long\n");
+		return -1;
+	}
+	strcpy(sa.sun_path, g->o.socket);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "lanyard-loadgen: connect %s: %s\n", g->o.socket, strerror(errno));
+		return -1;
+	}
+	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) < 0 ||
+	    epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		return -1;
+	c->in_cap = IN_MIN;
+	c->in = malloc(c->in_cap);
+	c->out_cap = 4096;
+	c->out = malloc(c->out_cap);
+	c->sent = calloc(g->o.pipeline, sizeof(*c->sent));
+	return c->in && c->out && c->sent ? 0 : -1;
+}
+
+static void conn_fail(struct gen *g, struct lconn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	if (!g->o.quiet)
+		fprintf(stderr, "lanyard-loadgen: connection lost: %s\n", why);
+	g->conn_failures++;
+	g->errors += c->inflight;
+	c->inflight = 0;
+	c->dead = true;
+	epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void set_want_out(struct gen *g, struct lconn *c, bool on)
+{
+	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c};
+
+	if (c->want_out == on)
+		return;
+	c->want_out = on;
+	epoll_ctl(g->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void conn_flush(struct gen *g, struct lconn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			c->out_off += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			set_want_out(g, c, true);
+			return;
+		} else {
+			conn_fail(g, c, n < 0 ? strerror(errno) : "send returned 0");
+			return;
+		}
+	}
+	c->out_off = c->out_len = 0;
+	set_want_out(g, c, false);
+}
+
+/* Queue up to N new requests on C (fewer when stopping or at the -n limit),
+ * stamped NOW. */
+static int conn_issue(struct gen *g, struct lconn *c, unsigned n, uint64_t now)
+{
+	for (unsigned i = 0; i < n && !g->stopping; i++) {
+		unsigned k = g->next_line;
+		size_t len = g->line_len[k];
+
+		if (g->o.requests && g->measuring && g->issued >= g->o.requests)
+			break;
+		if (c->out_cap - c->out_len < len) {
+			size_t cap = c->out_cap;
+			char *p;
+
+			while (cap - c->out_len < len)
+				cap *= 2;
+			p = realloc(c->out, cap);
+			if (!p)
+				return -1;
+			c->out = p;
+			c->out_cap = cap;
+		}
+		memcpy(c->out + c->out_len, g->lines[k], len);
+		c->out_len += len;
+		g->next_line = k + 1 == g->n_lines ? 0 : k + 1;
+		c->sent[(c->head + c->inflight) % g->o.pipeline] = now;
+		c->inflight++;
+		g->issued++;
+	}
+	return 0;
+}
+
+/* Is the response line L "ok":true? The first "ok": is the top-level
+ * member: only "id" can precede it, and a string there cannot hold an
+ * unescaped quote. */
+static bool line_ok(const char *l, size_t len)
+{
+	static const char key[] = "\"ok\":";
+	const char *p = memmem(l, len, key, sizeof(key) - 1);
+
+	return p && (size_t)(p - l) + sizeof(key) - 1 < len && p[sizeof(key) - 1] == 't';
+}
+
+/* At the end of the warm-up: count from here, -n included (what is in
+ * flight now is answered within the measurement). */
+static void maybe_start(struct gen *g, uint64_t now)
+{
+	if (g->measuring || now < g->measure_from)
+		return;
+	g->measuring = true;
+	g->cpu0 = cpu_seconds();
+	g->issued = 0;
+	for (unsigned i = 0; i < g->o.clients; i++)
+		g->issued += g->conns[i].inflight;
+}
+
+static void on_response(struct gen *g, struct lconn *c, const char *l, size_t len, uint64_t now)
+{
+	uint64_t sent;
+
+	if (c->inflight == 0) {
+		/* An unsolicited line (e.g. a "busy" refusal on connect). */
+		g->errors++;
+		return;
+	}
+	sent = c->sent[c->head];
+	c->head = (c->head + 1) % g->o.pipeline;
+	c->inflight--;
+	if (now < g->measure_from)
+		return;
+	g->done++;
+	g->bytes += len + 1;
+	hist_add(&g->h, now - sent);
+	if (!line_ok(l, len)) {
+		g->errors++;
+		if (!g->shown_error && !g->o.quiet) {
+			fprintf(stderr, "lanyard-loadgen: first error response: %.*s%s\n",
+			        (int)(len < ERR_SAMPLE ? len : ERR_SAMPLE), l,
+			        len > ERR_SAMPLE ? "..." : "");
+			g->shown_error = true;
+		}
+	}
+}
+
+static void conn_read(struct gen *g, struct lconn *c)
+{
+	unsigned answered = 0;
+	uint64_t now;
+	size_t start = 0;
+	ssize_t n;
+
+	if (c->in_len == c->in_cap) {
+		char *p;
+
+		if (c->in_cap >= IN_MAX) {
+			conn_fail(g, c, "response line too long");
+			return;
+		}
+		p = realloc(c->in, c->in_cap * 2);
+		if (!p) {
+			conn_fail(g, c, "out of memory");
+			return;
+		}
+		c->in = p;
+		c->in_cap *= 2;
+	}
+	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+	now = now_ns();
+	maybe_start(g, now);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			conn_fail(g, c, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		conn_fail(g, c, "closed by the server");
+		return;
+	}
+	/* Only the new bytes can hold newlines not yet seen. */
+	for (char *p = c->in + c->in_len, *e = c->in + c->in_len + n;
+	     (p = memchr(p, '\n', (size_t)(e - p))); p++) {
+		size_t end = (size_t)(p - c->in);
+
+		on_response(g, c, c->in + start, end - start, now);
+		start = end + 1;
+		answered++;
+	}
+	c->in_len += (size_t)n;
+	if (start > 0) {
+		memmove(c->in, c->in + start, c->in_len - start);
+		c->in_len -= start;
+	}
+	if (now >= g->end_at)
+		g->stopping = true;
+	if (answered && conn_issue(g, c, answered, now_ns()) < 0) {
+		conn_fail(g, c, "out of memory");
+		return;
+	}
+	conn_flush(g, c);
+}
+
+static bool all_answered(const struct gen *g)
+{
+	for (unsigned i = 0; i < g->o.clients; i++)
+		if (!g->conns[i].dead && g->conns[i].inflight)
+			return false;
+	return true;
+}
+
+static int run(struct gen *g, double *ret_seconds, double *ret_cpu)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	uint64_t start = now_ns(), stop;
+	int live;
+
+	g->measure_from = start + (uint64_t)(g->o.warmup * 1e9);
+	g->end_at =
+	        g->o.duration > 0 ? g->measure_from + (uint64_t)(g->o.duration * 1e9) : UINT64_MAX;
+	maybe_start(g, start);
+	for (unsigned i = 0; i < g->o.clients; i++) {
+		struct lconn *c = &g->conns[i];
+
+		if (conn_issue(g, c, g->o.pipeline, now_ns()) < 0)
+			return -1;
+		conn_flush(g, c);
+	}
+	for (;;) {
+		uint64_t now = now_ns();
+		int timeout, n;
+
+		maybe_start(g, now);
+		if (now >= g->end_at)
+			g->stopping = true;
+		if (g->stopping && g->o.duration > 0)
+			break; /* timed run: what is still in flight is not counted */
+		if (g->o.requests && g->measuring && g->issued >= g->o.requests && all_answered(g))
+			break;
+		live = 0;
+		for (unsigned i = 0; i < g->o.clients; i++)
+			live += !g->conns[i].dead;
+		if (!live)
+			break;
+		timeout = g->end_at == UINT64_MAX ? 1000 : (int)((g->end_at - now) / 1000000 + 1);
+		if (!g->measuring) {
+			int t = (int)((g->measure_from - now) / 1000000 + 1);
+
+			timeout = t < timeout ? t : timeout;
+		}
+		n = epoll_wait(g->ep, evs, MAX_EVENTS, timeout);
+		if (n < 0 && errno != EINTR) {
+			perror("lanyard-loadgen: epoll_wait");
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			struct lconn *c = evs[i].data.ptr;
+
+			if (c->dead)
+				continue;
+			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				conn_read(g, c);
+			if (!c->dead && (evs[i].events & EPOLLOUT))
+				conn_flush(g, c);
+		}
+	}
+	stop = now_ns();
+	if (g->o.duration > 0 && stop > g->end_at)
+		stop = g->end_at;
+	*ret_seconds =
+	        g->measuring && stop > g->measure_from ? (double)(stop - g->measure_from) / 1e9 : 0;
+	*ret_cpu = g->measuring ? cpu_seconds() - g->cpu0 : 0;
+	return 0;
+}
+
+static double us(uint64_t ns)
+{
+	return (double)ns / 1000.0;
+}
+
+int main(int argc, char **argv)
+{
+	struct gen *g = calloc(1, sizeof(*g));
+	double secs = 0, cpu = 0, rps;
+	int rc = 1;
+
+	if (!g)
+		return 1;
+	if (parse_args(argc, argv, &g->o) < 0) {
+		free(g);
+		return 2;
+	}
+	hist_init(&g->h);
+	g->ep = epoll_create1(EPOLL_CLOEXEC);
+	g->conns = calloc(g->o.clients, sizeof(*g->conns));
+	if (g->ep < 0 || !g->conns || make_lines(g) < 0) {
+		fprintf(stderr, "lanyard-loadgen: out of memory\n");
+		goto out;
+	}
+	for (unsigned i = 0; i < g->o.clients; i++)
+		g->conns[i].fd = -1;
+	for (unsigned i = 0; i < g->o.clients; i++)
+		if (conn_open(g, &g->conns[i]) < 0)
+			goto out;
+	if (run(g, &secs, &cpu) < 0)
+		goto out;
+
+	rps = secs > 0 ? (double)g->done / secs : 0;
+	if (!g->o.quiet) {
+		printf("lanyard-loadgen: %s, %u connection(s), pipeline %u, %.2f s measured\n",
+		       g->o.socket, g->o.clients, g->o.pipeline, secs);
+		printf("  requests   %llu answered, %llu error(s), %llu connection(s) lost\n",
+		       (unsigned long long)g->done, (unsigned long long)g->errors,
+		       (unsigned long long)g->conn_failures);
+		printf("  throughput %.0f requests/s\n", rps);
+		printf("  latency us min %.1f  p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean "
+		       "%.1f\n",
+		       us(g->h.min), us(hist_quantile(&g->h, 0.5)), us(hist_quantile(&g->h, 0.99)),
+		       us(hist_quantile(&g->h, 0.999)), us(g->h.max),
+		       g->h.count ? g->h.sum / (double)g->h.count / 1000.0 : 0.0);
+		printf("  client cpu %.0f%% of one core\n", secs > 0 ? 100.0 * cpu / secs : 0.0);
+	}
+	printf("RESULT clients=%u pipeline=%u seconds=%.3f requests=%llu errors=%llu rps=%.0f "
+	       "p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f mean_us=%.1f resp_bytes=%.0f "
+	       "client_cpu=%.2f\n",
+	       g->o.clients, g->o.pipeline, secs, (unsigned long long)g->done,
+	       (unsigned long long)(g->errors), rps, us(hist_quantile(&g->h, 0.5)),
+	       us(hist_quantile(&g->h, 0.99)), us(hist_quantile(&g->h, 0.999)), us(g->h.max),
+	       g->h.count ? g->h.sum / (double)g->h.count / 1000.0 : 0.0,
+	       g->done ? (double)g->bytes / (double)g->done : 0.0, secs > 0 ? cpu / secs : 0.0);
+	rc = g->errors || g->conn_failures || g->done == 0 ? 1 : 0;
+out:
+	if (g->conns) {
+		for (unsigned i = 0; i < g->o.clients; i++) {
+			struct lconn *c = &g->conns[i];
+
+			if (c->fd >= 0)
+				close(c->fd);
+			free(c->in);
+			free(c->out);
+			free(c->sent);
+		}
+	}
+	for (unsigned k = 0; g->lines && k < g->n_lines; k++)
+		free(g->lines[k]);
+	free(g->lines);
+	free(g->line_len);
+	free(g->conns);
+	if (g->ep >= 0)
+		close(g->ep);
+	free(g);
+	return rc;
+}

@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# lanyardd under valgrind memcheck on a simulated LAN: start before and with
+# avahi-daemon, publish, browse a foreign publisher, serve every socket
+# operation (and garbage), reload (valid, invalid), lose and regain
+# avahi-daemon, stop. Any memcheck error or definite/indirect leak fails.
+# Run by scripts/test against a build without sanitizers (valgrind cannot
+# run ASan binaries): top_builddir=BUILD tests/valgrind-agent.sh
+. "${top_srcdir:-$(dirname "$0")/..}/tests/integration/lib.sh"
+
+skip_unless_root_netns
+command -v valgrind >/dev/null || fail "valgrind not installed (scripts/install-deps)"
+lab_up 2
+LANYARD=${LANYARD:-$top_builddir/client/lanyard}
+real=$top_builddir/agent/lanyardd
+[ -x "$real" ] || fail "lanyardd not built: $real"
+cat >"$T/lanyardd-vg" <<SH
+#!/bin/sh
+exec valgrind --quiet --error-exitcode=99 --leak-check=full \\
+	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \\
+	--log-file=$T/valgrind.%p.log $real "\$@"
+SH
+chmod +x "$T/lanyardd-vg"
+LANYARDD=$T/lanyardd-vg
+
+cat >"$T/h1.yaml" <<YAML
+agent: {socket: $T/h1.sock, browse: [payments, _foreign._tcp], publish_load: true, load_interval: 1s}
+services:
+  - {name: payments, port: 8443, version: 2.4.1, weight: 3, tags: [eu], txt: {path: /v2}, subtypes: [_api]}
+  - {name: search, port: 9200}
+YAML
+q() { on h1 "$LANYARD" --socket "$T/h1.sock" --json "$@"; }
+
+# Started while avahi-daemon is away, then it arrives.
+"$NETLAB" avahi-stop "$LAB" h1 || fail "avahi-stop"
+agent_start h1 "$T/h1.yaml"
+wait_for 30 eval 'q status >/dev/null 2>&1' || fail "lanyardd under valgrind did not answer"
+"$NETLAB" avahi-start "$LAB" h1 || fail "avahi-start"
+on h2 avahi-publish -s foreign-one _foreign._tcp 7000 "k=v" >/dev/null 2>&1 &
+wait_for 30 eval '[ "$(q list _foreign._tcp | jq ".instances | length")" = 1 ]' ||
+	fail "the foreign instance never reached the cache: $(q list)"
+wait_for 30 eval '[ "$(q list payments | jq ".instances | length")" = 1 ]' ||
+	fail "the own instance never reached the cache"
+
+# Every operation, and bad input.
+q services >/dev/null || fail "services"
+q resolve payments --policy weighted >/dev/null || fail "resolve"
+q resolve payments --policy hash --key user42 >/dev/null || fail "resolve hash"
+q report payments@h1 fail --latency 12 >/dev/null || fail "report"
+on h1 timeout 3 "$LANYARD" --socket "$T/h1.sock" --json watch payments >"$T/watch.out" 2>&1 &
+printf '{"op":"list","service":"nosuch"}\ngarbage\n{"op":"resolve"}\n{"op":"status","id":[1]}\n' |
+	on h1 socat -t 3 - "UNIX-CONNECT:$T/h1.sock" >"$T/bad.out" || true
+[ "$(grep -c '"ok":false' "$T/bad.out")" -ge 2 ] || fail "bad input not answered: $(cat "$T/bad.out")"
+
+# Reloads: a valid change, then an invalid file (kept running config).
+sed -i 's/port: 9200/port: 9201/' "$T/h1.yaml"
+agent_reload h1
+sleep 3
+printf 'services:\n  - name: BAD\n' >"$T/h1.yaml"
+agent_reload h1
+sleep 2
+q status >/dev/null || fail "status after the reloads"
+
+# avahi-daemon lost and back while running.
+"$NETLAB" avahi-restart "$LAB" h1 || fail "avahi-restart"
+wait_for 30 eval '[ "$(q status | jq -r .status.browsing.up)" = true ]' || fail "browse not back"
+
+agent_stop h1 60
+rc=$AGENT_RC
+for f in "$T"/valgrind.*.log; do
+	[ -s "$f" ] && { echo "--- $f"; cat "$f"; }
+done
+[ "$rc" = 0 ] || fail "lanyardd under valgrind exited $rc (99 = memcheck errors or leaks)"
+echo "lanyardd: valgrind clean through start, publish, browse, every op, reloads, avahi restart, stop"
+exit 0
