@@ -107,7 +107,9 @@ LAT_ADD=$MAX_LAT
 timing status_max_latency_adding "$LAT_ADD"
 
 # Every instance complete: its IPv4 address resolved too (sightings per
-# protocol arrive separately).
+# protocol arrive separately). Under the storm some of avahi-daemon's
+# resolvers time out and only report when their records are queried again
+# (seen: 2-3 % of the IPv4 sightings 20-60 s late), hence the long bound.
 all_v4() {
 	[ "$(req "$1" '{"op":"list","family":"ipv4"}' | jq -r '.instances | length')" = "$N" ]
 }
@@ -123,7 +125,7 @@ no_v4() {
 		done
 }
 for h in $consumers; do
-	wait_for 20 all_v4 "$h" || fail "$h: only $(req "$h" '{"op":"list","family":"ipv4"}' | jq -r '.instances | length') of $N instances have an IPv4 address 20 s after all were cached:
+	wait_for 45 all_v4 "$h" || fail "$h: only $(req "$h" '{"op":"list","family":"ipv4"}' | jq -r '.instances | length') of $N instances have an IPv4 address 45 s after all were cached:
 $(no_v4 "$h")"
 done
 timing announce_to_all_resolved "$(elapsed_ms "$t0")"
