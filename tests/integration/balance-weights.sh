@@ -33,6 +33,7 @@ cat >"$T/resolver.pl" <<'PERL'
 use strict; use warnings;
 use IO::Socket::UNIX; use Socket; use JSON::PP; use Time::HiRes qw(time);
 my ($path, $policy, $count, $out) = @ARGV;
+alarm 120; # never outlive a test that was killed
 my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $path) or die "connect $path: $!";
 open my $o, '>', $out or die;
 my $json = JSON::PP->new;

@@ -22,6 +22,7 @@ use strict; use warnings;
 use IO::Socket::UNIX; use IO::Select; use Socket; use Time::HiRes qw(time sleep);
 $SIG{PIPE} = 'IGNORE';
 $| = 1;
+alarm 120; # never outlive a test that was killed
 my ($mode, $path, @a) = @ARGV;
 sub conn { IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $path) }
 # Read whatever arrives within $t seconds (until EOF); returns (data, eof).
