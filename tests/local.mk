@@ -168,7 +168,10 @@ EXTRA_DIST += tests/integration/lib-consumer.sh
 consumer_integration_tests = \
 	tests/integration/browse-lan.sh \
 	tests/integration/browse-changes.sh \
-	tests/integration/browse-scale.sh
+	tests/integration/browse-scale.sh \
+	tests/integration/socket-robustness.sh \
+	tests/integration/balance-weights.sh \
+	tests/integration/socket-while-publishing.sh
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests

@@ -178,6 +178,18 @@ pid_alive() {
 	kill -0 "$1" 2>/dev/null && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null
 }
 
+# defer_fail MSG: a wrong behaviour that should not hide the checks after it;
+# deferred_check (at the end of the test) fails with every such message.
+DEFERRED=""
+defer_fail() {
+	printf 'FAIL (deferred): %s: %s\n' "$TEST_NAME" "$*" >&2
+	DEFERRED="$DEFERRED
+- $*"
+}
+deferred_check() {
+	[ -z "$DEFERRED" ] || fail "wrong behaviour seen earlier:$DEFERRED"
+}
+
 # rss_kb PID: resident memory of PID in KiB (VmRSS).
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
