@@ -173,7 +173,7 @@ bad=(
 	'{"op":"list","service":"a\u0000b"}'
 	'{"op":"list","service":"\u0007bell"}'
 )
-errors0=$(st .connections.errors)
+errors0=$(st .server.errors)
 lines=("${bad[@]}" '{"op":"list","service":"_fake0._tcp","id":"after-garbage"}')
 out=$(printf '%s\n' "${lines[@]}" | socat -t 5 - "UNIX-CONNECT:$S" 2>/dev/null)
 n=$(wc -l <<<"$out")
@@ -199,7 +199,7 @@ out=$(printf '{"op":"list","service":"\xff\xfe"}\n{"op":"li\0st"}\n{"op":"status
 	socat -t 5 - "UNIX-CONNECT:$S" 2>/dev/null)
 [ "$(jq -r -s 'map(.ok) | join(",")' <<<"$out")" = "false,false,true,true" ] || fail "raw bytes: $out"
 [ "$(tail -n 1 <<<"$out" | jq -r .id)" = raw ] || fail "raw bytes: the last answer is $(tail -n 1 <<<"$out")"
-errors=$(st .connections.errors)
+errors=$(st .server.errors)
 [ "$errors" -ge $((errors0 + ${#bad[@]} + 3)) ] || fail "status counts $((errors - errors0)) errors for $((${#bad[@]} + 3)) bad requests"
 healthy garbage
 
@@ -219,7 +219,7 @@ out=$(client big $((1024 * 1024)))
 log "1 MiB line: $(head -n 1 <<<"$out"), answer $(sed -n 2p <<<"$out" | cut -c1-120)"
 [ "$(sed -n 2p <<<"$out" | jq -r .error.code 2>/dev/null)" = too_large ] || fail "a 1 MiB line was answered: $out"
 [ "$(tail -n 1 <<<"$out")" = EOF ] || fail "the connection stayed open after a too_large line"
-[ "$(st .connections.too_large)" -ge 1 ] || fail "status does not count the too_large line"
+[ "$(st .server.too_large)" -ge 1 ] || fail "status does not count the too_large line"
 healthy "1 MiB line"
 # A line just under the limit is parsed normally (and is a bad service name here).
 out=$(client big $((60 * 1024)))
@@ -240,7 +240,7 @@ wait "$HALF"
 # (200 full lists and watch snapshots are real work: let it drain first.)
 t0=$(now)
 client hangup 200 >/dev/null || fail "hangup clients failed"
-wait_for 20 eval '[ "$(st .connections.current)" = 1 ]' || fail "connections of hung-up clients not released: $(st .connections.current)"
+wait_for 20 eval '[ "$(st .server.connections)" = 1 ]' || fail "connections of hung-up clients not released: $(st .server.connections)"
 timing hangups_200_drained "$(elapsed_ms "$t0")"
 healthy "hangups"
 
@@ -251,7 +251,7 @@ CONSUMER_PIDS="$CONSUMER_PIDS $HOLD1"
 wait_for 20 test -e "$T/hold1.ready" || fail "could not open 500 connections: $(cat "$T/hold1.out")"
 log "500 idle: $(cat "$T/hold1.ready")"
 [ "$(cat "$T/hold1.ready")" = "opened=500 failed=0 busy=0" ] || fail "500 idle connections: $(cat "$T/hold1.ready")"
-cur=$(st .connections.current)
+cur=$(st .server.connections)
 [ "$cur" -ge 501 ] || fail "status reports $cur current connections with 500 held"
 t0=$(now)
 healthy "500 idle connections"
@@ -259,7 +259,7 @@ for k in 1 2 3 4 5; do healthy "500 idle connections"; done
 timing list_with_500_idle_connections $(($(elapsed_ms "$t0") / 6))
 
 # --- past the connection cap: refused with "busy", never a hang ---------------------------
-busy0=$(st .connections.rejected_busy)
+busy0=$(st .server.rejected_busy)
 client hold 700 "$T/hold2.ready" "$T/hold2.stop" >"$T/hold2.out" 2>&1 &
 HOLD2=$!
 CONSUMER_PIDS="$CONSUMER_PIDS $HOLD2"
@@ -273,23 +273,23 @@ out=$(timeout 5 socat -u "UNIX-CONNECT:$S" STDOUT 2>/dev/null)
 [ "$(jq -r .error.code <<<"$out")" = busy ] || fail "a client over the cap got: ${out:-<nothing>}"
 touch "$T/hold2.stop"
 wait "$HOLD2"
-wait_for 5 eval '[ "$(st .connections.current)" -le 502 ]' || fail "connections not released: $(st .connections.current)"
-[ "$(st .connections.rejected_busy)" -gt "$busy0" ] || fail "status does not count refused connections"
+wait_for 5 eval '[ "$(st .server.connections)" -le 502 ]' || fail "connections not released: $(st .server.connections)"
+[ "$(st .server.rejected_busy)" -gt "$busy0" ] || fail "status does not count refused connections"
 healthy "after the cap"
 touch "$T/hold1.stop"
 wait "$HOLD1"
-wait_for 5 eval '[ "$(st .connections.current)" = 1 ]' || fail "idle connections not released: $(st .connections.current)"
+wait_for 5 eval '[ "$(st .server.connections)" = 1 ]' || fail "idle connections not released: $(st .server.connections)"
 
 # --- a reader that never reads: dropped, the others served ------------------------------
-slow0=$(st .connections.dropped_slow)
+slow0=$(st .server.dropped_slow)
 client slow 400 "$T/slow.ready" "$T/slow.stop" >"$T/slow.out" 2>&1 &
 SLOW=$!
 CONSUMER_PIDS="$CONSUMER_PIDS $SLOW"
 wait_for 15 test -e "$T/slow.ready" || fail "the slow client could not send"
-wait_for 10 eval '[ "$(st .connections.dropped_slow)" -gt '"$slow0"' ]' ||
-	fail "a client that never reads 400 list answers was not dropped (dropped_slow $(st .connections.dropped_slow))"
+wait_for 10 eval '[ "$(st .server.dropped_slow)" -gt '"$slow0"' ]' ||
+	fail "a client that never reads 400 list answers was not dropped (dropped_slow $(st .server.dropped_slow))"
 healthy "slow reader"
-[ "$(st .connections.watches)" = 0 ] || fail "the dropped client's watch is still registered"
+[ "$(st .server.watches)" = 0 ] || fail "the dropped client's watch is still registered"
 touch "$T/slow.stop"
 wait "$SLOW"
 log "slow reader: $(cat "$T/slow.ready") then $(cat "$T/slow.out")"
@@ -299,7 +299,7 @@ bytes=$(sed 's/.*read=\([0-9]*\).*/\1/' "$T/slow.out")
 # A client that pipelines many big requests but reads all the while is not a
 # slow reader: it must get every answer (DESIGN: pipelining allowed).
 n=$(for ((k = 0; k < 100; k++)); do echo '{"op":"list"}'; done | socat -t 10 - "UNIX-CONNECT:$S" 2>/dev/null | wc -l)
-[ "$n" = 100 ] || defer_fail "a reading client that pipelined 100 full lists (about 10 MB of answers) got $n answers; dropped_slow is now $(st .connections.dropped_slow)"
+[ "$n" = 100 ] || defer_fail "a reading client that pipelined 100 full lists (about 10 MB of answers) got $n answers; dropped_slow is now $(st .server.dropped_slow)"
 healthy "pipelined lists"
 rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$APID/status")
 printf '# timing: rss_kb_after_abuse=%s\n' "$rss"
@@ -333,8 +333,8 @@ rc=$(LANYARD_SOCKET=$S cli_rc services)
 
 # --- the end: alive, exact, and no connection leaked ----------------------------------------
 healthy end
-wait_for 5 eval '[ "$(st .connections.current)" = 1 ]' || fail "connections leaked: $(st .connections.current)"
-log "status.connections: $(q '{"op":"status"}' | jq -c .status.connections)"
+wait_for 5 eval '[ "$(st .server.connections)" = 1 ]' || fail "connections leaked: $(st .server.connections)"
+log "status.server: $(q '{"op":"status"}' | jq -c .status.server)"
 kill -TERM "$APID"
 wait_for 10 eval '! a_alive' || fail "lanyardd ignored SIGTERM"
 wait "$APID"
