@@ -56,6 +56,7 @@ struct conn {
 	bool cur_answered;
 	bool held;   /* a deferred reply is outstanding */
 	bool resume; /* process buffered input before the next poll */
+	bool paused; /* not taking requests until its output drains */
 	json_t *held_id;
 	void (*hold_cancel)(void *data);
 	void *hold_data;
@@ -444,12 +445,26 @@ static void dispatch(struct conn *c, const char *line, size_t len)
 	wire_request_clear(&req);
 }
 
-/* Dispatch every complete buffered line while C is open and not held. */
+/* Above this much unsent output a connection takes no further request
+ * until the reader catches up: a client that pipelines many large requests
+ * is slowed to its own reading pace instead of being dropped as slow. */
+#define OUT_HIGH (256 * 1024)
+/* A paused connection whose reader takes nothing for this long is dropped
+ * as a slow reader: it holds its output and blocks its own requests. */
+#define STALL_S 10.0
+
+static bool congested(const struct conn *c)
+{
+	return c->out_len - c->out_off > OUT_HIGH;
+}
+
+/* Dispatch every complete buffered line while C is open, not held and not
+ * congested. */
 static void process_input(struct conn *c)
 {
 	size_t start = 0;
 
-	while (c->state == CONN_OPEN && !c->held) {
+	while (c->state == CONN_OPEN && !c->held && !congested(c)) {
 		size_t from = c->in_scanned > start ? c->in_scanned : start;
 		char *nl = memchr(c->in + from, '\n', c->in_len - from);
 		size_t end;
@@ -488,6 +503,18 @@ static void conn_advance(struct conn *c)
 	process_input(c);
 	if (c->state != CONN_OPEN)
 		return;
+	if (congested(c)) {
+		/* Resumed by conn_flush() once the output drains; dropped if the
+		 * reader stalls (idle_cb). */
+		if (!c->paused) {
+			c->paused = true;
+			c->last_activity = ev_now(env->loop);
+			c->idle.repeat = STALL_S;
+			ev_timer_again(env->loop, &c->idle);
+		}
+		ev_io_stop(env->loop, &c->rio);
+		return;
+	}
 	if (c->held) {
 		if (c->peer_gone) {
 			conn_close(c); /* nobody is left to read the held reply */
@@ -573,6 +600,16 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	conn_advance(c);
 }
 
+/* A paused connection whose output drained takes requests again. */
+static void conn_unpause(struct conn *c)
+{
+	if (!c->paused || congested(c))
+		return;
+	c->paused = false;
+	c->resume = true;
+	schedule(c);
+}
+
 /* Write pending output; start the write watcher only while some remains. */
 static void conn_flush(struct conn *c)
 {
@@ -589,6 +626,7 @@ static void conn_flush(struct conn *c)
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			ev_io_start(loop, &c->wio);
+			conn_unpause(c);
 			return;
 		} else {
 			conn_close(c); /* EPIPE, ECONNRESET */
@@ -597,6 +635,7 @@ static void conn_flush(struct conn *c)
 	}
 	c->out_off = c->out_len = 0;
 	ev_io_stop(loop, &c->wio);
+	conn_unpause(c);
 	if (c->out_cap > OUT_KEEP_CAP) {
 		free(c->out);
 		c->out = NULL;
@@ -615,12 +654,18 @@ static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = w->data;
 	ev_tstamp now = ev_now(loop), after;
+	double limit = c->paused ? STALL_S : c->env->limits.idle_timeout;
 
-	if (c->n_watches > 0 || c->held)
+	if (!c->paused && (c->n_watches > 0 || c->held))
 		c->last_activity = now;
-	after = c->last_activity + c->env->limits.idle_timeout - now;
+	if (limit <= 0) /* no idle timeout configured */
+		return;
+	after = c->last_activity + limit - now;
 	if (after <= 0) {
-		c->env->stats.timed_out++;
+		if (c->paused)
+			c->env->stats.dropped_slow++;
+		else
+			c->env->stats.timed_out++;
 		conn_close(c);
 		return;
 	}

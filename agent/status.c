@@ -97,6 +97,25 @@ static json_t *server_json(const struct agent *a)
 	return o;
 }
 
+/* The browse layer's own counters, added to "browsing". */
+static json_t *browsing_json(const struct agent *a)
+{
+	json_t *o = discover_status(a->discover);
+	struct mdns_stats st = {0};
+
+	if (!o)
+		return NULL;
+	if (a->mdns)
+		mdns_get_stats(a->mdns, &st);
+	if (json_object_set_new(o, "sightings", json_integer((json_int_t)st.instances)) < 0 ||
+	    json_object_set_new(o, "unresolved", json_integer((json_int_t)st.unresolved)) < 0 ||
+	    json_object_set_new(o, "sightings_dropped", json_integer((json_int_t)st.dropped)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_t *agent_status_json(const struct agent *a)
 {
 	return json_pack("{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:{s:s},s:o*,s:o*,s:o*,s:o*,s:o*}",
@@ -105,6 +124,6 @@ json_t *agent_status_json(const struct agent *a)
 	                 ev_time() - a->started, "reloads", (int)a->reloads, "reload_failures",
 	                 (int)a->reload_failures, "policy", cfg_policy_name(a->cfg->agent.policy),
 	                 "avahi", "state", agent_client_state_name(a->avahi_state), "publishing",
-	                 publishing_json(a), "browsing", discover_status(a->discover), "cache",
-	                 cache_json(a), "server", server_json(a), "ejected", ejected_json(a));
+	                 publishing_json(a), "browsing", browsing_json(a), "cache", cache_json(a),
+	                 "server", server_json(a), "ejected", ejected_json(a));
 }

@@ -281,8 +281,16 @@ static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex ifi, AvahiProtocol 
 		free(items);
 		free(lens);
 	}
-	/* FAILURE (no answer in time) keeps the resolver: records arriving
-	 * later still produce FOUND; removal comes from the browser. */
+	/* A resolver that failed before it ever found the instance (a
+	 * timeout, typically while avahi-daemon is swamped) is opened again
+	 * later: one that has found it keeps running for updates. Removal
+	 * comes from the browser. */
+	if (ev == AVAHI_RESOLVER_FAILURE && !i->reported) {
+		avahi_service_resolver_free(r);
+		i->r = NULL;
+		t->b->n_unresolved++;
+		start_retry(t->b);
+	}
 	if (i->awaited) {
 		i->awaited = false;
 		t->awaiting--;
@@ -564,7 +572,7 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			if (i->r || i->queued)
 				continue;
 			b->n_unresolved--;
-			open_resolver(i); /* re-arms the timer if refused again */
+			queue_add(i); /* opened a few at a time; re-arms if refused */
 		}
 	}
 }

@@ -20,6 +20,10 @@
 #define TXT_ITEM_MAX  255
 #define TXT_TOTAL_MAX 1300
 #define RENAMES_MAX   32 /* consecutive collisions before giving up */
+/* Entry groups registered per loop iteration: each takes blocking D-Bus
+ * round trips, and an agent declaring hundreds of services must keep
+ * answering its consumers meanwhile. */
+#define REGISTER_BATCH 8
 
 /* One declared service and its entry group. */
 struct pub_svc {
@@ -29,6 +33,7 @@ struct pub_svc {
 	char *cur;              /* current instance name (base or a rename) */
 	AvahiEntryGroup *group; /* NULL until registered or after a client loss */
 	bool committed;         /* group holds our entries */
+	bool queued;            /* waiting for its turn to register */
 	AvahiIfIndex *ifidx;    /* where the service was added */
 	size_t n_ifidx;
 	unsigned renames;
@@ -44,6 +49,9 @@ struct publish {
 	char *domain; /* NULL = avahi's default ("local") */
 	char **ifnames;
 	size_t n_ifnames;
+	size_t n_queued;
+	ev_check reg_check; /* registers a batch after each poll */
+	ev_idle reg_idle;   /* keeps the poll from blocking meanwhile */
 };
 
 static bool str_eq(const char *a, const char *b)
@@ -378,16 +386,47 @@ static int svc_add(struct pub_svc *s)
 
 static void group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userdata);
 
-/* Register S now if the client runs, else mark it pending. */
+static void svc_unqueue(struct pub_svc *s)
+{
+	struct publish *p = s->p;
+
+	if (!s->queued)
+		return;
+	s->queued = false;
+	if (--p->n_queued == 0) {
+		ev_check_stop(p->m->loop, &p->reg_check);
+		ev_idle_stop(p->m->loop, &p->reg_idle);
+	}
+}
+
+/* Register S soon (a few per loop iteration) if the client runs, else mark
+ * it pending. */
 static void svc_register(struct pub_svc *s)
 {
-	struct mdns *m = s->p->m;
-	int r;
+	struct publish *p = s->p;
 
 	if (s->spec->invalid) {
 		report(s, MDNS_PUB_FAILED, s->spec->invalid);
 		return;
 	}
+	if (!mdns_running(p->m)) {
+		report(s, MDNS_PUB_PENDING, NULL);
+		return;
+	}
+	if (s->queued)
+		return;
+	s->queued = true;
+	p->n_queued++;
+	ev_check_start(p->m->loop, &p->reg_check);
+	ev_idle_start(p->m->loop, &p->reg_idle);
+}
+
+/* Create, fill and commit S's entry group now. */
+static void svc_register_now(struct pub_svc *s)
+{
+	struct mdns *m = s->p->m;
+	int r;
+
 	if (!mdns_running(m)) {
 		report(s, MDNS_PUB_PENDING, NULL);
 		return;
@@ -493,6 +532,7 @@ static void svc_free(struct pub_svc *s)
 {
 	if (!s)
 		return;
+	svc_unqueue(s);
 	/* Freeing the group makes avahi-daemon send goodbye packets. */
 	if (s->group)
 		avahi_entry_group_free(s->group);
@@ -503,12 +543,35 @@ static void svc_free(struct pub_svc *s)
 	free(s);
 }
 
+static void reg_check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct publish *p = w->data;
+	int n = 0;
+
+	for (struct pub_svc *s = p->svcs; s && n < REGISTER_BATCH; s = s->next) {
+		if (!s->queued)
+			continue;
+		svc_unqueue(s);
+		svc_register_now(s);
+		n++;
+	}
+}
+
+static void reg_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	/* Active only to keep ev_run from blocking while services wait. */
+}
+
 struct publish *publish_new(struct mdns *m)
 {
 	struct publish *p = calloc(1, sizeof(*p));
 
-	if (p)
-		p->m = m;
+	if (!p)
+		return NULL;
+	p->m = m;
+	ev_check_init(&p->reg_check, reg_check_cb);
+	p->reg_check.data = p;
+	ev_idle_init(&p->reg_idle, reg_idle_cb);
 	return p;
 }
 
@@ -522,6 +585,8 @@ void publish_free(struct publish *p)
 		n = s->next;
 		svc_free(s);
 	}
+	ev_check_stop(p->m->loop, &p->reg_check);
+	ev_idle_stop(p->m->loop, &p->reg_idle);
 	free(p->domain);
 	free_strv(p->ifnames, p->n_ifnames);
 	free(p);

@@ -126,7 +126,8 @@ no_v4() {
 }
 for h in $consumers; do
 	wait_for 45 all_v4 "$h" || fail "$h: only $(req "$h" '{"op":"list","family":"ipv4"}' | jq -r '.instances | length') of $N instances have an IPv4 address 45 s after all were cached:
-$(no_v4 "$h")"
+$(no_v4 "$h")
+status.browsing: $(status_get "$h" .browsing | jq -c '{sightings, unresolved, sightings_dropped}')"
 done
 timing announce_to_all_resolved "$(elapsed_ms "$t0")"
 

@@ -128,6 +128,20 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 	case WIRE_OP_WATCH:
 		id = conn_watch_add(c, ch, watch_destroy);
 		conn_reply_ok(c, req, json_pack("{s:I}", "watch", (json_int_t)id));
+		if (svc && strcmp(svc, "flood") == 0) {
+			/* 200 events of about 64 KiB, pushed at once. */
+			char *pad = malloc(65536);
+			json_t *ev;
+
+			memset(pad, 'x', 65535);
+			pad[65535] = '\0';
+			ev = json_pack("{s:s,s:I,s:s}", "event", "changed", "watch", (json_int_t)id,
+			               "pad", pad);
+			for (int i = 0; i < 200 && conn_send_json(c, ev) == 0; i++)
+				;
+			json_decref(ev);
+			free(pad);
+		}
 		return;
 	case WIRE_OP_UNWATCH:
 		if (conn_watch_remove(c, req->watch) < 0)
@@ -499,9 +513,47 @@ static void test_cap(void)
 	CHECK(server_child_stop(pid) == 0);
 }
 
-/* A client that never reads is dropped once its output passes the cap;
- * others are served meanwhile. */
-static void test_slow_reader(void)
+/* A client that pipelines many large requests without reading is paused
+ * once its unsent output passes a high-water mark (so it stays under the
+ * cap: not dropped, memory bounded); others are served meanwhile; when it
+ * reads, it gets every reply, in order. */
+static void test_pipelining_reader_paused(void)
+{
+	struct server_limits l;
+	struct client *slow, *fast;
+	pid_t pid;
+	json_t *j;
+	int got = 0;
+
+	server_limits_default(&l);
+	l.max_output = 512 * 1024;
+	pid = start_server(sock, &l);
+	slow = client_new(sock);
+	fast = client_new(sock);
+	for (int i = 0; i < 200; i++)
+		sends(slow, "{\"op\":\"list\",\"service\":\"big\"}\n");
+	msleep(200);
+	sends(fast, "{\"op\":\"status\"}\n");
+	j = client_read(fast);
+	CHECK(j && json_is_true(json_object_get(j, "ok")));
+	CHECK(j && json_integer_value(
+	                   json_object_get(json_object_get(j, "status"), "dropped_slow")) == 0);
+	json_decref(j);
+	while (got < 200 && (j = client_read(slow))) {
+		if (!json_is_true(json_object_get(j, "ok")))
+			break;
+		got++;
+		json_decref(j);
+	}
+	CHECK_INT_EQ(got, 200);
+	client_free(slow);
+	client_free(fast);
+	CHECK(server_child_stop(pid) == 0);
+}
+
+/* A watcher that never reads while events pile up is dropped once its
+ * output passes the cap; others are served meanwhile. */
+static void test_slow_watcher_dropped(void)
 {
 	struct server_limits l;
 	struct client *slow, *fast;
@@ -514,15 +566,14 @@ static void test_slow_reader(void)
 	pid = start_server(sock, &l);
 	slow = client_new(sock);
 	fast = client_new(sock);
-	for (int i = 0; i < 200; i++)
-		sends(slow, "{\"op\":\"list\",\"service\":\"big\"}\n");
+	sends(slow, "{\"op\":\"watch\",\"service\":\"flood\"}\n");
 	msleep(200);
 	sends(fast, "{\"op\":\"status\"}\n");
 	j = client_read(fast);
 	CHECK(j && json_integer_value(
 	                   json_object_get(json_object_get(j, "status"), "dropped_slow")) == 1);
 	json_decref(j);
-	/* What the slow client can still read is far less than 200 replies. */
+	/* What the watcher can still read is far less than the 200 events. */
 	for (;;) {
 		char buf[65536];
 		ssize_t n = recv(slow->fd, buf, sizeof(buf), 0);
@@ -631,7 +682,8 @@ int main(void)
 	test_too_large();
 	test_idle();
 	test_cap();
-	test_slow_reader();
+	test_pipelining_reader_paused();
+	test_slow_watcher_dropped();
 	test_socket_file();
 
 	unlink(sock);
