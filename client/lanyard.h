@@ -101,7 +101,7 @@ struct lanyard_instance {
 	const char *type;             /* "_payments._tcp" */
 	const char *domain;           /* "local" (may be NULL) */
 	const char *host;             /* "hostb.local" (may be NULL) */
-	const char *const *addresses; /* numeric; IPv6 link-local as "fe80::1%eth0" */
+	const char *const *addresses; /* numeric; IPv6 link-local as "fe80::1%2" (zone = ifindex) */
 	size_t n_addresses;
 	uint16_t port;
 	const struct lanyard_txt *txt;
