@@ -5,7 +5,7 @@
 noinst_LTLIBRARIES += agent/libcore.la
 agent_libcore_la_SOURCES = \
 	agent/txt.c agent/txt.h \
-	agent/cache.c agent/cache.h \
+	agent/cache.c agent/cache.h agent/cache-addr.c \
 	agent/health.c agent/health.h \
 	agent/balance.c agent/balance.h
 agent_libcore_la_LIBADD = $(M_LIBS)

@@ -202,19 +202,9 @@ const char *present_instance_text(struct cache_entry *e, size_t *ret_len)
 
 json_t *present_instance_id(const struct cache_entry *e)
 {
-	struct wire_instance wi = {
-	        .instance = e->name,
-	        .service = e->type->service,
-	        .type = e->type->name,
-	        .domain = e->domain,
-	        .host = e->host,
-	        .port = e->port,
-	        .local = e->local,
-	        .first_seen = e->first_seen,
-	        .last_changed = e->last_changed,
-	};
-
-	return wire_instance_to_json(&wi);
+	/* The entry is intact until its REMOVED event returns: its last
+	 * values, not placeholders. */
+	return instance_base(e);
 }
 
 void present_filter_clear(struct wire_filter *f)

@@ -39,7 +39,8 @@ const char *present_instance_text(struct cache_entry *e, size_t *ret_len);
  * filter already skipped instances that have none). */
 void present_only_family(json_t *inst, enum wire_family fam);
 
-/* The identifying members of E only (for "removed" events). */
+/* E as a "removed" event shows it: its last values, without health or
+ * stale marks. */
 json_t *present_instance_id(const struct cache_entry *e);
 
 /* Deep-copy filter SRC into DST (for requests outliving their handler call).
