@@ -24,7 +24,8 @@ struct agent_load {
 	char text[16]; /* published, formatted */
 };
 
-int agent_load_parse(const char *text, long cpus, double *ret)
+/* The first number of TEXT divided by CPUS into *ret; 0 or -EINVAL. */
+static int load_parse(const char *text, long cpus, double *ret)
 {
 	char *end;
 	double v = strtod(text, &end);
@@ -50,7 +51,7 @@ static int sample(double *ret)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	return agent_load_parse(buf, custom && *custom ? 1 : sysconf(_SC_NPROCESSORS_ONLN), ret);
+	return load_parse(buf, custom && *custom ? 1 : sysconf(_SC_NPROCESSORS_ONLN), ret);
 }
 
 int agent_load_apply(const struct agent_load *l, struct lanyard_config *cfg)

@@ -25,7 +25,3 @@ void agent_load_reconfigure(struct agent_load *l);
  * replacing an older one). Call before every mdns_publish(). Returns 0 or
  * -ENOMEM. */
 int agent_load_apply(const struct agent_load *l, struct lanyard_config *cfg);
-
-/* Parse /proc/loadavg-style TEXT into the 1-minute figure divided by CPUS.
- * Returns 0 or -EINVAL. (Exposed for tests.) */
-int agent_load_parse(const char *text, long cpus, double *ret);

@@ -92,12 +92,7 @@ watch_record() {
 	"$LANYARD" --socket "$(sock "$h")" --json watch "$svc" >"$fifo" 2>>"$file.err" </dev/null &
 	WATCH_PID[$file]=$!
 	disown $!
-	(
-		while IFS= read -r line; do
-			printf '%s %s\n' "$EPOCHREALTIME" "$line"
-		done <"$fifo" >"$file"
-	) &
-	disown $!
+	timestamp_lines "$fifo" "$file"
 	wait_for 10 grep -q '"event":"snapshot_end"' "$file" || fail "watch on $h: no snapshot_end in $file"
 }
 

@@ -237,6 +237,17 @@ agent_stop() {
 
 # --- avahi-browse ---------------------------------------------------------------
 
+# timestamp_lines FIFO FILE: in the background, copy each line of FIFO to
+# FILE prefixed by its arrival time ("1700000000.123456 LINE").
+timestamp_lines() {
+	(
+		while IFS= read -r line; do
+			printf '%s %s\n' "$EPOCHREALTIME" "$line"
+		done <"$1" >"$2"
+	) &
+	disown $!
+}
+
 # browse_record HOST TYPE FILE: record `avahi-browse -rpk TYPE` (TYPE "all"
 # = -a) on HOST into FILE, one event per line prefixed by its arrival time:
 #   1700000000.123456 =;eth0;IPv4;name;_x._tcp;local;h1.local;192.0.2.11;80;"a=b"
@@ -250,12 +261,7 @@ browse_record() {
 	"$NETLAB" exec "$LAB" "$h" stdbuf -oL avahi-browse -rpk "$type" >"$fifo" 2>>"$file.err" </dev/null &
 	BROWSE_PID[$file]=$!
 	disown $!
-	(
-		while IFS= read -r line; do
-			printf '%s %s\n' "$EPOCHREALTIME" "$line"
-		done <"$fifo" >"$file"
-	) &
-	disown $!
+	timestamp_lines "$fifo" "$file"
 	sleep 0.5
 }
 
