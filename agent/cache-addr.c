@@ -1,29 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Cache addresses as socket addresses and as text (the resolve hot path). */
+/* Cache addresses as text (the resolve hot path). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent/cache.h"
-
-socklen_t cache_addr_sockaddr(const struct cache_addr *a, uint16_t port,
-                              struct sockaddr_storage *ret)
-{
-	memset(ret, 0, sizeof(*ret));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ret;
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		memcpy(&in->sin_addr, a->bytes, 4);
-		return sizeof(*in);
-	}
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ret;
-	in6->sin6_family = AF_INET6;
-	in6->sin6_port = htons(port);
-	in6->sin6_scope_id = a->scope_id;
-	memcpy(&in6->sin6_addr, a->bytes, 16);
-	return sizeof(*in6);
-}
 
 /* Dotted quad of B into BUF (room for 16): what inet_ntop() prints, without
  * its sprintf() (this runs for every resolve). */

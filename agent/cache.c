@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "agent/cache.h"
+#include "dnssd/name.h"
 
 /* An intrusive chained hash table; nodes keep their chain link and hash at
  * the offsets given. */
@@ -169,20 +170,6 @@ static void ht_remove(struct htab *h, void *node)
 static bool name_ok(const char *s)
 {
 	return s && *s && strnlen(s, CACHE_NAME_MAX + 1) <= CACHE_NAME_MAX;
-}
-
-int cache_service_of(const char *type, char *buf, size_t len)
-{
-	if (!type)
-		return -EINVAL;
-	const char *s = type[0] == '_' ? type + 1 : type;
-	const char *dot = strchr(s, '.');
-	size_t n = dot ? (size_t)(dot - s) : 0;
-	if (n == 0 || n > CACHE_SERVICE_MAX || n >= len || !dot[1])
-		return -EINVAL;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	return (int)n;
 }
 
 /* ---- lookups ------------------------------------------------------------- */
@@ -482,8 +469,8 @@ static int drop(struct cache *c, enum cache_drop why)
 
 static struct cache_type *type_new(struct cache *c, const char *name, uint64_t h)
 {
-	char svc[CACHE_SERVICE_MAX + 1];
-	int sl = cache_service_of(name, svc, sizeof(svc));
+	char svc[DNSSD_SERVICE_NAME_MAX + 1];
+	int sl = dnssd_type_service(name, svc, sizeof(svc)); /* checked by cache_upsert() */
 	size_t nl = strlen(name);
 	struct cache_type *t = calloc(1, sizeof(*t) + nl + 1 + (size_t)sl + 1);
 	if (!t)
@@ -576,13 +563,13 @@ int cache_upsert(struct cache *c, const struct mdns_instance *s, double now)
 {
 	const char *domain = s->domain ? s->domain : "local";
 	struct cache_addr addr;
-	char svc[CACHE_SERVICE_MAX + 1];
+	char svc[DNSSD_SERVICE_NAME_MAX + 1];
 
 	if (c->busy)
 		return -EBUSY;
 	if (!name_ok(s->name) || !name_ok(s->type) || !name_ok(domain) ||
 	    (s->host && strnlen(s->host, CACHE_NAME_MAX + 1) > CACHE_NAME_MAX) ||
-	    cache_service_of(s->type, svc, sizeof(svc)) < 0 || addr_from(s, &addr) < 0 ||
+	    dnssd_type_service(s->type, svc, sizeof(svc)) < 0 || addr_from(s, &addr) < 0 ||
 	    (s->n_txt && (!s->txt || !s->txt_len)))
 		return drop(c, CACHE_DROP_INVALID);
 

@@ -8,11 +8,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "agent/txt.h"
+#include "dnssd/txt.h"
 #include "mdns/mdns.h"
 
 #define CACHE_NAME_MAX      255 /* instance, type, domain and host names, bytes */
-#define CACHE_SERVICE_MAX   63  /* the service label of a type */
 #define CACHE_MAX_SIGHTINGS 32  /* (ifindex, family) sightings per instance */
 #define CACHE_DEFAULT_MAX   10000
 
@@ -161,8 +160,8 @@ void cache_set_release(struct cache *c, cache_release_fn entry_fn, cache_release
  * one address per sighting. Copies what it keeps. Returns CACHE_ADDED,
  * CACHE_CHANGED, CACHE_UNCHANGED (also clears the sighting's stale mark)
  * or CACHE_DROPPED; -EINVAL for a malformed sighting (empty or over-long
- * names, a type with no service label, an address neither IPv4 nor IPv6),
- * -ENOMEM (the cache is unchanged) or -EBUSY. */
+ * names, a type dnssd_check_type() refuses, an address neither IPv4 nor
+ * IPv6), -ENOMEM (the cache is unchanged) or -EBUSY. */
 int cache_upsert(struct cache *c, const struct mdns_instance *s, double now);
 
 /* Forget the (IFINDEX, FAMILY) sighting of an instance; the entry goes
@@ -201,14 +200,6 @@ struct cache_type *cache_service_next(const struct cache_type *t);
 struct cache_type *cache_first_type(const struct cache *c);
 
 void cache_get_stats(const struct cache *c, struct cache_stats *ret);
-
-/* The service label of TYPE ("_payments._tcp" -> "payments") into BUF.
- * Returns its length or -EINVAL (no label, or over CACHE_SERVICE_MAX). */
-int cache_service_of(const char *type, char *buf, size_t len);
-
-/* A socket address for A and PORT. Returns its length. */
-socklen_t cache_addr_sockaddr(const struct cache_addr *a, uint16_t port,
-                              struct sockaddr_storage *ret);
 
 /* A as text ("192.0.2.1", "fe80::1%2" with a scope) into BUF (at least 64
  * bytes). Returns BUF. */

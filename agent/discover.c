@@ -11,6 +11,7 @@
 
 #include "agent/discover.h"
 #include "agent/log.h"
+#include "dnssd/name.h"
 
 #define DISCOVER_MAX_TYPES 4096 /* browses a consumer can make us open */
 
@@ -208,42 +209,13 @@ void discover_set_mdns(struct discover *d, struct mdns *m)
 		mdns_browse_all(m);
 }
 
-/* A service name ("payments") or a DNS-SD type ("_payments._tcp") into the
- * types to browse. Returns how many, or -EINVAL for anything else. */
-static int service_types(const char *service, char ret[2][64])
-{
-	size_t len = strlen(service);
-
-	if (service[0] == '_') {
-		const char *dot = strchr(service, '.');
-
-		if (len >= 64 || !dot ||
-		    (strcasecmp(dot, "._tcp") != 0 && strcasecmp(dot, "._udp") != 0) ||
-		    dot - service < 2 || dot - service > 16)
-			return -EINVAL;
-		for (const char *p = service + 1; p < dot; p++)
-			if (!isalnum((unsigned char)*p) && *p != '-')
-				return -EINVAL;
-		snprintf(ret[0], 64, "%s", service);
-		return 1;
-	}
-	if (len < 1 || len > 15)
-		return -EINVAL;
-	for (const char *p = service; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-')
-			return -EINVAL;
-	snprintf(ret[0], 64, "_%s._tcp", service);
-	snprintf(ret[1], 64, "_%s._udp", service);
-	return 2;
-}
-
 int discover_configure(struct discover *d, const struct lanyard_config *cfg)
 {
-	char types[2][64];
+	char types[2][DNSSD_TYPE_SIZE];
 	int r = 0, n;
 
 	for (size_t i = 0; i < cfg->agent.n_browse; i++) {
-		n = service_types(cfg->agent.browse[i], types);
+		n = dnssd_service_types(cfg->agent.browse[i], types);
 		for (int j = 0; j < n; j++)
 			type_browse(d, types[j], &r);
 	}
@@ -288,12 +260,12 @@ int discover_need(struct discover *d, const char *service, double timeout_s,
                   struct discover_wait **ret_wait)
 {
 	struct discover_wait *w;
-	char types[2][64];
+	char types[2][DNSSD_TYPE_SIZE];
 	bool settled = true;
 	int n, r;
 
 	*ret_wait = NULL;
-	n = service_types(service, types);
+	n = dnssd_service_types(service, types);
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++) {

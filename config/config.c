@@ -6,14 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "config/check.h"
 #include "config/config.h"
 #include "config/node.h"
 #include "config/service.h"
+#include "dnssd/name.h"
 
 static const char *const policy_names[_CFG_POLICY_MAX] = {
         [CFG_POLICY_ROUND_ROBIN] = "round_robin",
@@ -125,7 +126,7 @@ const struct cfg_service *cfg_find_service(const struct lanyard_config *cfg, con
 	if (!cfg || !name)
 		return NULL;
 	for (size_t i = 0; i < cfg->n_services; i++)
-		if (strcmp(cfg->services[i].name, name) == 0)
+		if (strcasecmp(cfg->services[i].name, name) == 0)
 			return &cfg->services[i];
 	return NULL;
 }
@@ -191,32 +192,6 @@ static void set_str(struct cfg_file *f, char **slot, const char *s)
 		return;
 	free(*slot);
 	*slot = p;
-}
-
-static bool valid_domain(const char *s)
-{
-	size_t len = strlen(s), label = 0;
-
-	if (len > 0 && s[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label > 0;
 }
 
 /* Group name or number: 1-32 of [A-Za-z0-9_.-], optionally ending in '$'. */
@@ -354,7 +329,7 @@ static void parse_browse(struct loader *ld, struct cfg_file *f, struct cfg_field
 				a->browse_all = true;
 			continue;
 		}
-		why = v[0] == '_' ? cfg_check_service_type(v, NULL) : cfg_check_service_name(v);
+		why = dnssd_check_service(v);
 		if (why)
 			cfg_error(
 			        f, item,
@@ -435,9 +410,12 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 	cfg_map_fields(f, agent->value, fl, N_AGENT_FIELDS, "in 'agent'");
 	parse_socket(ld, f, fl);
 	if (fl[A_DOMAIN].key && (v = cfg_field_string(f, &fl[A_DOMAIN]))) {
-		if (!valid_domain(v))
-			cfg_error(f, fl[A_DOMAIN].value, "'domain': %s is not a valid domain name",
-			          cfg_quote(v, strlen(v), q));
+		const char *why = dnssd_check_domain(v);
+
+		if (why)
+			cfg_error(f, fl[A_DOMAIN].value,
+			          "'domain': %s is not a valid domain name: %s",
+			          cfg_quote(v, strlen(v), q), why);
 		else
 			set_str(f, &a->domain, v);
 	}
@@ -643,7 +621,7 @@ static int load_includes(struct loader *ld)
 static void loader_init(struct loader *ld, struct lanyard_config *cfg, struct cfg_diags *diags)
 {
 	*ld = (struct loader){.cfg = cfg, .diags = diags};
-	if (cfg_host_label(ld->host, sizeof(ld->host)) < 0 || !ld->host[0])
+	if (dnssd_host_label(ld->host, sizeof(ld->host)) < 0 || !ld->host[0])
 		snprintf(ld->host, sizeof(ld->host), "localhost");
 }
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnssd/name.h"
+
 enum cfg_log_level {
 	CFG_LOG_ERROR,
 	CFG_LOG_WARNING,
@@ -13,9 +15,10 @@ enum cfg_log_level {
 	CFG_LOG_DEBUG,
 };
 
+/* The protocol label of a service's type, as dnssd/ numbers it. */
 enum cfg_protocol {
-	CFG_PROTO_TCP,
-	CFG_PROTO_UDP,
+	CFG_PROTO_TCP = DNSSD_PROTO_TCP,
+	CFG_PROTO_UDP = DNSSD_PROTO_UDP,
 };
 
 /* Selection policies (issue 5); names on the wire and in YAML are the
@@ -40,12 +43,12 @@ struct cfg_txt {
 };
 
 struct cfg_service {
-	char *name; /* 1-15 chars of [a-z0-9-], validated */
+	char *name; /* a service name (dnssd_check_service_name()), validated */
 	char *type; /* "_payments._tcp" (default _<name>._<protocol>) */
 	enum cfg_protocol protocol;
 	uint16_t port;     /* 1-65535 */
 	char *instance;    /* template, "%h" = host name; default "<name>@%h" */
-	char *version;     /* semver, or NULL */
+	char *version;     /* the version grammar (dnssd/version.h), or NULL */
 	uint16_t weight;   /* default 1 */
 	uint16_t priority; /* default 0 */
 	char **tags;
@@ -56,7 +59,8 @@ struct cfg_service {
 	enum cfg_policy policy;
 	/* The complete TXT record to publish, in order: version (if set),
 	 * weight, priority, tags (comma-joined, if any), then the user's txt:
-	 * pairs in file order. Its wire size is <= 1300 bytes. */
+	 * pairs in file order. Its wire size leaves TXT_OVERLAY_RESERVE of
+	 * TXT_PUBLISH_MAX (dnssd/txt.h) free for the agent's overlays. */
 	struct cfg_txt *txt;
 	size_t n_txt;
 	char *file; /* where it was declared, for messages */
@@ -124,7 +128,7 @@ enum cfg_service_diff {
 };
 enum cfg_service_diff cfg_service_compare(const struct cfg_service *a, const struct cfg_service *b);
 
-/* Look up a service by name; NULL if absent. */
+/* Look up a service by name (case-insensitively); NULL if absent. */
 const struct cfg_service *cfg_find_service(const struct lanyard_config *cfg, const char *name);
 
 /* Parse "500ms", "2s", "1m" (also a bare number of ms). Returns 0 or -EINVAL. */

@@ -7,4 +7,4 @@ config_libcfg_la_SOURCES = \
 	config/node.c config/node.h \
 	config/service.c config/service.h
 config_libcfg_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
-config_libcfg_la_LIBADD = $(YAML_LIBS)
+config_libcfg_la_LIBADD = dnssd/libdnssd.la $(YAML_LIBS)

@@ -6,12 +6,17 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config/check.h"
 #include "config/service.h"
+#include "dnssd/name.h"
+#include "dnssd/txt.h"
+#include "dnssd/utf8.h"
+#include "dnssd/version.h"
 
 /* Bounds that keep the pairwise checks below cheap. */
 #define MAX_SERVICES 4096
 #define MAX_SUBTYPES 64
+/* A service's own TXT: what the agent's overlays leave of the publish limit. */
+#define TXT_BUDGET (TXT_PUBLISH_MAX - TXT_OVERLAY_RESERVE)
 
 enum {
 	F_NAME,
@@ -29,15 +34,12 @@ enum {
 	N_FIELDS,
 };
 
-static const char *const well_known[] = {"version", "weight", "priority", "tags", "load"};
-
 /* Work state for one service: the struct being built and where things are. */
 struct svc_state {
 	struct cfg_file *f;
 	struct cfg_service s;
 	struct cfg_field fl[N_FIELDS];
 	size_t txt_size; /* wire size so far: sum of 1 + strlen of each string */
-	bool txt_full;   /* the 1300-byte limit was reported */
 };
 
 /* Contract in service.h. */
@@ -81,7 +83,9 @@ static void push_txt(struct svc_state *st, const char *key, const char *value, s
 
 static void parse_name_type(struct svc_state *st, const yaml_node_t *node)
 {
-	static const char *const protos[] = {"tcp", "udp"};
+	const char *const protos[] = {dnssd_proto_name(DNSSD_PROTO_TCP),
+	                              dnssd_proto_name(DNSSD_PROTO_UDP)};
+	char type[DNSSD_TYPE_SIZE];
 	struct cfg_file *f = st->f;
 	struct cfg_field *fl = st->fl;
 	bool proto_set = false;
@@ -92,7 +96,7 @@ static void parse_name_type(struct svc_state *st, const yaml_node_t *node)
 	if (!fl[F_NAME].key) {
 		cfg_error(f, node, "service is missing required key 'name'");
 	} else if ((v = cfg_field_string(f, &fl[F_NAME]))) {
-		why = cfg_check_service_name(v);
+		why = dnssd_check_service_name(v);
 		if (why)
 			cfg_error(f, fl[F_NAME].value, "'name': %s is not a valid service name: %s",
 			          cfg_quote(v, strlen(v), q), why);
@@ -104,27 +108,28 @@ static void parse_name_type(struct svc_state *st, const yaml_node_t *node)
 		proto_set = true;
 	}
 	if (fl[F_TYPE].key) {
-		enum cfg_protocol tp;
+		enum dnssd_proto tp;
 
 		if (!(v = cfg_field_string(f, &fl[F_TYPE])))
 			return;
-		why = cfg_check_service_type(v, &tp);
+		why = dnssd_check_type(v, &tp);
 		if (why)
 			cfg_error(f, fl[F_TYPE].value,
 			          "'type': %s is not a valid DNS-SD service type: %s",
 			          cfg_quote(v, strlen(v), q), why);
-		else if (proto_set && tp != st->s.protocol)
+		else if (proto_set && (enum cfg_protocol)tp != st->s.protocol)
 			cfg_error(f, fl[F_TYPE].value, "'type': %s does not match 'protocol: %s'",
 			          cfg_quote(v, strlen(v), q), protos[st->s.protocol]);
 		else {
 			st->s.type = cfg_strndup(f, v, strlen(v));
-			st->s.protocol = tp;
+			st->s.protocol = (enum cfg_protocol)tp;
 		}
 	} else if (st->s.name) {
-		if (asprintf(&st->s.type, "_%s._%s", st->s.name, protos[st->s.protocol]) < 0) {
-			st->s.type = NULL;
-			f->oom = true;
-		}
+		int n = dnssd_make_type(st->s.name, (enum dnssd_proto)st->s.protocol, type,
+		                        sizeof(type));
+
+		if (n > 0) /* a valid name always makes a type */
+			st->s.type = cfg_strndup(f, type, (size_t)n);
 	}
 }
 
@@ -132,10 +137,10 @@ static void parse_instance(struct svc_state *st, const char *host)
 {
 	struct cfg_file *f = st->f;
 	struct cfg_field *fld = &st->fl[F_INSTANCE];
-	char exp[CFG_INSTANCE_MAX + 1];
+	char exp[DNSSD_INSTANCE_MAX + 1];
 	char q[CFG_QUOTE_MAX], qh[CFG_QUOTE_MAX];
 	char def[32];
-	const char *v;
+	const char *v, *why;
 	const yaml_node_t *at = fld->value;
 	ssize_t n;
 
@@ -146,7 +151,7 @@ static void parse_instance(struct svc_state *st, const char *host)
 			cfg_error(f, at, "'instance': cannot be empty");
 			return;
 		}
-		if (!cfg_text_valid(v, strlen(v))) {
+		if (!utf8_text(v, strlen(v))) {
 			cfg_error(f, at, "'instance': %s must be printable UTF-8 text",
 			          cfg_quote(v, strlen(v), q));
 			return;
@@ -158,7 +163,7 @@ static void parse_instance(struct svc_state *st, const char *host)
 	} else {
 		return;
 	}
-	n = cfg_instance_expand(v, host, exp, sizeof(exp));
+	n = dnssd_instance_expand(v, host, exp, sizeof(exp));
 	if (n == -EINVAL) {
 		cfg_error(f, at,
 		          "'instance': %s has a '%%' that is neither %%h (host name) nor %%%%",
@@ -171,12 +176,19 @@ static void parse_instance(struct svc_state *st, const char *host)
 			          "%s %s is longer than %d bytes once %%h is replaced by the host "
 			          "name %s%s",
 			          fld->key ? "'instance':" : "the default instance",
-			          cfg_quote(v, strlen(v), q), CFG_INSTANCE_MAX,
+			          cfg_quote(v, strlen(v), q), DNSSD_INSTANCE_MAX,
 			          cfg_quote(host, strlen(host), qh),
 			          fld->key ? "" : "; set 'instance'");
 		else
 			cfg_error(f, at, "'instance': %s is longer than %d bytes",
-			          cfg_quote(v, strlen(v), q), CFG_INSTANCE_MAX);
+			          cfg_quote(v, strlen(v), q), DNSSD_INSTANCE_MAX);
+		return;
+	}
+	why = dnssd_check_instance(exp, (size_t)n);
+	if (why) {
+		/* only an odd host name can spoil a valid template */
+		cfg_error(f, at, "'instance': %s expands to %s: %s", cfg_quote(v, strlen(v), q),
+		          cfg_quote(exp, (size_t)n, qh), why);
 		return;
 	}
 	st->s.instance = cfg_strndup(f, v, strlen(v));
@@ -217,15 +229,15 @@ static void parse_tags(struct svc_state *st)
 			          cfg_quote(v, strlen(v), q));
 			continue;
 		}
-		if (!cfg_text_valid(v, strlen(v))) {
+		if (!utf8_text(v, strlen(v))) {
 			cfg_error(f, item, "'tags' item: %s must be printable UTF-8 text",
 			          cfg_quote(v, strlen(v), q));
 			continue;
 		}
 		joined += (joined ? 1 : 0) + strlen(v);
-		if (joined > CFG_TXT_STRING_MAX - strlen("tags=")) {
+		if (joined > TXT_STRING_MAX - strlen("tags=")) {
 			cfg_error(f, fld->value, "'tags': \"tags=...\" is longer than %d bytes",
-			          CFG_TXT_STRING_MAX);
+			          TXT_STRING_MAX);
 			return;
 		}
 		if (strv_has(st->s.tags, st->s.n_tags, v, strcmp))
@@ -255,7 +267,7 @@ static void parse_subtypes(struct svc_state *st)
 
 		if (!v)
 			continue;
-		why = cfg_check_subtype(v);
+		why = dnssd_check_subtype(v);
 		if (why) {
 			cfg_error(f, item, "'subtypes' item: %s is not a valid subtype: %s",
 			          cfg_quote(v, strlen(v), q), why);
@@ -278,26 +290,30 @@ static bool check_txt_pair(struct svc_state *st, const yaml_node_t *map, yaml_no
 	size_t klen = cfg_node_len(key);
 	enum cfg_kind vk = cfg_node_kind(value);
 	char q[CFG_QUOTE_MAX], q2[CFG_QUOTE_MAX];
-	const char *why;
+	const char *why = txt_check_key(k, klen);
+	int known;
 	size_t len;
 
-	why = strlen(k) == klen ? cfg_check_txt_key(k) : "a TXT key uses printable ASCII only";
 	if (why) {
 		cfg_error(f, key, "'txt': invalid key %s: %s", cfg_quote(k, klen, q), why);
 		return false;
 	}
-	for (size_t i = 0; i < sizeof(well_known) / sizeof(*well_known); i++) {
-		if (strcasecmp(k, well_known[i]) != 0)
-			continue;
-		if (strcmp(well_known[i], "load") == 0)
-			cfg_error(f, key,
-			          "'txt': key %s is set by lanyardd from this host's load "
-			          "(see agent.publish_load)",
-			          cfg_quote(k, klen, q));
-		else
-			cfg_error(f, key,
-			          "'txt': key %s is set by lanyard; use the service's '%s' key",
-			          cfg_quote(k, klen, q), well_known[i]);
+	known = txt_known_find(k, klen);
+	if (known == TXT_KNOWN_LOAD) {
+		cfg_error(f, key,
+		          "'txt': key %s is set by lanyardd from this host's load "
+		          "(see agent.publish_load)",
+		          cfg_quote(k, klen, q));
+		return false;
+	}
+	if (known == TXT_KNOWN_HEALTH) {
+		cfg_error(f, key, "'txt': key %s is set by lanyardd from the service's health",
+		          cfg_quote(k, klen, q));
+		return false;
+	}
+	if (known >= 0) {
+		cfg_error(f, key, "'txt': key %s is set by lanyard; use the service's '%s' key",
+		          cfg_quote(k, klen, q), txt_known_name((enum txt_known)known));
 		return false;
 	}
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair; p++) {
@@ -324,14 +340,14 @@ static bool check_txt_pair(struct svc_state *st, const yaml_node_t *map, yaml_no
 		return false;
 	}
 	len = klen + (vk == CFG_KIND_NULL ? 0 : 1 + cfg_node_len(value));
-	if (len > CFG_TXT_STRING_MAX) {
+	if (len > TXT_STRING_MAX) {
 		cfg_error(f, key, "'txt': the string for key %s is %zu bytes (max %d)",
-		          cfg_quote(k, klen, q), len, CFG_TXT_STRING_MAX);
+		          cfg_quote(k, klen, q), len, TXT_STRING_MAX);
 		return false;
 	}
-	if (klen > CFG_TXT_KEY_ADVISED)
+	if (klen > TXT_KEY_ADVISED)
 		cfg_warning(f, key, "'txt': key %s is longer than %d characters (RFC 6763 advises)",
-		            cfg_quote(k, klen, q), CFG_TXT_KEY_ADVISED);
+		            cfg_quote(k, klen, q), TXT_KEY_ADVISED);
 	return true;
 }
 
@@ -350,8 +366,9 @@ static void parse_txt(struct svc_state *st, const yaml_node_t *node)
 	}
 	/* each pair takes at least 2 bytes: more cannot fit (and would make the
 	 * pairwise key check slow) */
-	if (map->data.mapping.pairs.top - map->data.mapping.pairs.start > CFG_TXT_TOTAL_MAX / 2) {
-		cfg_error(f, map, "'txt': more than %d pairs", CFG_TXT_TOTAL_MAX / 2);
+	if (map->data.mapping.pairs.top - map->data.mapping.pairs.start >
+	    (ptrdiff_t)TXT_BUDGET / 2) {
+		cfg_error(f, map, "'txt': more than %d pairs", (int)TXT_BUDGET / 2);
 		return;
 	}
 	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
@@ -370,10 +387,11 @@ static void parse_txt(struct svc_state *st, const yaml_node_t *node)
 			push_txt(st, cfg_node_text(key), NULL, 0);
 		else
 			push_txt(st, cfg_node_text(key), cfg_node_text(value), cfg_node_len(value));
-		if (st->txt_size > CFG_TXT_TOTAL_MAX) {
-			cfg_error(f, fld->key, "'txt': the TXT record is longer than %d bytes",
-			          CFG_TXT_TOTAL_MAX);
-			st->txt_full = true;
+		if (st->txt_size > TXT_BUDGET) {
+			cfg_error(f, fld->key,
+			          "'txt': the TXT record is longer than %d bytes (%d, less %d kept "
+			          "for lanyardd's load= and health=)",
+			          (int)TXT_BUDGET, TXT_PUBLISH_MAX, (int)TXT_OVERLAY_RESERVE);
 			return;
 		}
 	}
@@ -384,20 +402,21 @@ static void build_well_known_txt(struct svc_state *st)
 {
 	struct cfg_service *s = &st->s;
 	char num[8];
-	char tags[CFG_TXT_STRING_MAX + 1];
+	char tags[TXT_STRING_MAX + 1];
 	size_t n = 0;
 
 	if (s->version) {
-		if (strlen(s->version) + strlen("version=") > CFG_TXT_STRING_MAX)
+		if (strlen(s->version) + strlen("version=") > TXT_STRING_MAX)
 			cfg_error(st->f, st->fl[F_VERSION].value, "'version': longer than %d bytes",
-			          (int)(CFG_TXT_STRING_MAX - strlen("version=")));
+			          (int)(TXT_STRING_MAX - strlen("version=")));
 		else
-			push_txt(st, "version", s->version, strlen(s->version));
+			push_txt(st, txt_known_name(TXT_KNOWN_VERSION), s->version,
+			         strlen(s->version));
 	}
 	snprintf(num, sizeof(num), "%u", (unsigned)s->weight);
-	push_txt(st, "weight", num, strlen(num));
+	push_txt(st, txt_known_name(TXT_KNOWN_WEIGHT), num, strlen(num));
 	snprintf(num, sizeof(num), "%u", (unsigned)s->priority);
-	push_txt(st, "priority", num, strlen(num));
+	push_txt(st, txt_known_name(TXT_KNOWN_PRIORITY), num, strlen(num));
 	if (s->n_tags == 0)
 		return;
 	for (size_t i = 0; i < s->n_tags; i++) {
@@ -409,7 +428,7 @@ static void build_well_known_txt(struct svc_state *st)
 		memcpy(tags + n, s->tags[i], len);
 		n += len;
 	}
-	push_txt(st, "tags", tags, n);
+	push_txt(st, txt_known_name(TXT_KNOWN_TAGS), tags, n);
 }
 
 static void parse_fields(struct svc_state *st, const yaml_node_t *node, const char *host)
@@ -429,8 +448,9 @@ static void parse_fields(struct svc_state *st, const yaml_node_t *node, const ch
 		st->s.port = (uint16_t)n;
 	parse_instance(st, host);
 	if (fl[F_VERSION].key && (v = cfg_field_string(f, &fl[F_VERSION]))) {
-		why = cfg_check_version(v);
-		if (why)
+		struct dnssd_version ver;
+
+		if (version_parse(v, strlen(v), &ver, &why) < 0)
 			cfg_error(f, fl[F_VERSION].value,
 			          "'version': %s is not a valid version: %s",
 			          cfg_quote(v, strlen(v), q), why);
@@ -466,7 +486,7 @@ static bool check_against(struct svc_state *st, const struct lanyard_config *cfg
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		const struct cfg_service *o = &cfg->services[i];
 
-		if (strcmp(o->name, s->name) == 0) {
+		if (strcasecmp(o->name, s->name) == 0) {
 			cfg_error(st->f, st->fl[F_NAME].value,
 			          "duplicate service name %s (first declared at %s:%u)",
 			          cfg_quote(s->name, strlen(s->name), q), o->file, o->line);
@@ -479,7 +499,7 @@ static bool check_against(struct svc_state *st, const struct lanyard_config *cfg
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		const struct cfg_service *o = &cfg->services[i];
 
-		if (o->instance && o->type && strcmp(o->type, s->type) == 0 &&
+		if (o->instance && o->type && strcasecmp(o->type, s->type) == 0 &&
 		    strcasecmp(o->instance, s->instance) == 0) {
 			cfg_error(
 			        st->f, at,

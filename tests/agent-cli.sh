@@ -56,11 +56,11 @@ st=$(echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock")
 [ "$(jq -r .status.avahi.state <<<"$st")" = connecting ] || fail "status: $st"
 [ "$(jq -r '.status.publishing[0].service' <<<"$st")" = payments ] || fail "status: $st"
 cp "$T/good.yaml" "$T/keep.yaml"
-printf 'services:\n  - name: BAD\n' >"$T/good.yaml"
+printf 'services:\n  - name: B_D\n' >"$T/good.yaml"
 kill -HUP $pid
 sleep 0.5
 kill -0 $pid || fail "an invalid reload killed lanyardd"
-grep -q "2:11: 'name': 'BAD' is not a valid service name" "$T/log" || fail "reload error not logged: $(cat "$T/log")"
+grep -q "2:11: 'name': 'B_D' is not a valid service name" "$T/log" || fail "reload error not logged: $(cat "$T/log")"
 grep -q "reload failed: keeping the running configuration" "$T/log" || fail "no 'keeping' line"
 st=$(echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock")
 [ "$(jq -r '.status.agent.reload_failures' <<<"$st")" = 1 ] || fail "reload failure not counted: $st"

@@ -17,6 +17,18 @@ print-fuzz-targets:
 fuzz-targets: $(filter tests/fuzz/%,$(noinst_PROGRAMS))
 .PHONY: print-unit-tests print-other-tests print-fuzz-targets fuzz-targets
 
+# dnssd tests
+check_PROGRAMS += tests/unit/test-dnssd-name tests/unit/test-dnssd-version \
+	tests/unit/test-dnssd-txt
+TESTS += tests/unit/test-dnssd-name tests/unit/test-dnssd-version tests/unit/test-dnssd-txt
+tests_unit_test_dnssd_name_SOURCES = tests/unit/test-dnssd-name.c tests/unit/tap.h
+tests_unit_test_dnssd_name_LDADD = dnssd/libdnssd.la
+tests_unit_test_dnssd_version_SOURCES = tests/unit/test-dnssd-version.c tests/unit/tap.h
+tests_unit_test_dnssd_version_LDADD = dnssd/libdnssd.la
+tests_unit_test_dnssd_txt_SOURCES = tests/unit/test-dnssd-txt.c tests/unit/tap.h
+tests_unit_test_dnssd_txt_LDADD = dnssd/libdnssd.la
+# end dnssd tests
+
 # config tests
 check_PROGRAMS += tests/unit/test-config tests/unit/test-config-check
 TESTS += tests/unit/test-config tests/unit/test-config-check
@@ -24,14 +36,7 @@ tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
 tests_unit_test_config_LDADD = config/libcfg.la
 tests_unit_test_config_check_SOURCES = tests/unit/test-config-check.c tests/unit/tap.h
 tests_unit_test_config_check_LDADD = config/libcfg.la
-if ENABLE_FUZZING
-noinst_PROGRAMS += tests/fuzz/fuzz-config
-tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
-tests_fuzz_fuzz_config_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_config_LDADD = config/libcfg.la
-endif
-EXTRA_DIST += tests/data/config tests/fuzz/corpus/config
+EXTRA_DIST += tests/data/config
 # end config tests
 
 # mdns tests
@@ -54,40 +59,19 @@ tests_unit_test_mdns_publish_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_publish_LDADD = mdns/libmdns.la $(AVAHI_LIBS)
 # cache/balance tests
 core_test_ldadd = agent/libcore.la $(M_LIBS)
-check_PROGRAMS += tests/unit/test-txt tests/unit/test-cache tests/unit/test-balance \
-	tests/unit/test-balance-churn
-TESTS += tests/unit/test-txt tests/unit/test-cache tests/unit/test-balance \
-	tests/unit/test-balance-churn
-tests_unit_test_txt_LDADD = $(core_test_ldadd)
+check_PROGRAMS += tests/unit/test-cache tests/unit/test-balance tests/unit/test-balance-churn
+TESTS += tests/unit/test-cache tests/unit/test-balance tests/unit/test-balance-churn
 tests_unit_test_cache_LDADD = $(core_test_ldadd)
 tests_unit_test_balance_LDADD = $(core_test_ldadd)
 tests_unit_test_balance_churn_LDADD = $(core_test_ldadd)
-# The fuzz harness replays its seed corpus in every `make check`; with
-# --enable-fuzzing it is built as a libFuzzer target instead.
-tests_fuzz_fuzz_txt_SOURCES = tests/fuzz/fuzz-txt.c
-tests_fuzz_fuzz_txt_LDADD = $(core_test_ldadd)
-if ENABLE_FUZZING
-noinst_PROGRAMS += tests/fuzz/fuzz-txt
-tests_fuzz_fuzz_txt_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_txt_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
-else
-check_PROGRAMS += tests/fuzz/fuzz-txt
-TESTS += tests/fuzz/fuzz-txt
-tests_fuzz_fuzz_txt_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_REPLAY
-tests_fuzz_fuzz_txt_LDFLAGS = $(AM_LDFLAGS)
-endif
-EXTRA_DIST += tests/fuzz/corpus/txt
 # wire/client tests
 WIRE_TEST_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 WIRE_TEST_LIBS = wire/libwire.la $(JANSSON_LIBS)
-check_PROGRAMS += tests/unit/test-wire tests/unit/test-wire-version tests/unit/test-wire-response
-TESTS += tests/unit/test-wire tests/unit/test-wire-version tests/unit/test-wire-response
+check_PROGRAMS += tests/unit/test-wire tests/unit/test-wire-response
+TESTS += tests/unit/test-wire tests/unit/test-wire-response
 tests_unit_test_wire_SOURCES = tests/unit/test-wire.c
 tests_unit_test_wire_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_wire_LDADD = $(WIRE_TEST_LIBS)
-tests_unit_test_wire_version_SOURCES = tests/unit/test-wire-version.c
-tests_unit_test_wire_version_CFLAGS = $(WIRE_TEST_CFLAGS)
-tests_unit_test_wire_version_LDADD = $(WIRE_TEST_LIBS)
 tests_unit_test_wire_response_SOURCES = tests/unit/test-wire-response.c
 tests_unit_test_wire_response_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_wire_response_LDADD = $(WIRE_TEST_LIBS)
@@ -112,19 +96,53 @@ tests_unit_test_client_cli_SOURCES = tests/unit/test-client-cli.c \
 	tests/unit/server-child.c tests/unit/server-child.h tests/unit/tap.h
 tests_unit_test_client_cli_CFLAGS = $(WIRE_TEST_CFLAGS)
 tests_unit_test_client_cli_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIBS)
-if ENABLE_FUZZING
-noinst_PROGRAMS += tests/fuzz/fuzz-wire-request tests/fuzz/fuzz-wire-response
-tests_fuzz_fuzz_wire_request_SOURCES = tests/fuzz/fuzz-wire-request.c
-tests_fuzz_fuzz_wire_request_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_wire_request_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_wire_request_LDADD = $(WIRE_TEST_LIBS)
-tests_fuzz_fuzz_wire_response_SOURCES = tests/fuzz/fuzz-wire-response.c
-tests_fuzz_fuzz_wire_response_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_wire_response_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_wire_response_LDADD = $(WIRE_TEST_LIBS)
-endif
-EXTRA_DIST += tests/fuzz/corpus/wire
 # end wire/client tests
+
+# fuzz targets
+# One libFuzzer harness per parser of untrusted input. With --enable-fuzzing
+# they are libFuzzer programs (`make fuzz-targets`; scripts/test runs them
+# from tests/fuzz/corpus/<name without fuzz->, else the layer's corpus);
+# otherwise tests/fuzz/replay.c gives each a main() that replays its seed
+# corpus, FUZZ_CORPUS, in every `make check`. (SAN_CFLAGS instruments the
+# whole tree for libFuzzer; only the link of a target differs.)
+fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-txt tests/fuzz/fuzz-wire-request \
+	tests/fuzz/fuzz-wire-response tests/fuzz/fuzz-dnssd-version tests/fuzz/fuzz-dnssd-name
+if ENABLE_FUZZING
+noinst_PROGRAMS += $(fuzz_targets)
+fuzz_main =
+fuzz_ldflags = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+else
+check_PROGRAMS += $(fuzz_targets)
+TESTS += $(fuzz_targets)
+fuzz_main = tests/fuzz/replay.c
+fuzz_ldflags = $(AM_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/replay.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c $(fuzz_main)
+tests_fuzz_fuzz_config_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"config"'
+tests_fuzz_fuzz_config_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_config_LDADD = config/libcfg.la
+tests_fuzz_fuzz_txt_SOURCES = tests/fuzz/fuzz-txt.c $(fuzz_main)
+tests_fuzz_fuzz_txt_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"txt"'
+tests_fuzz_fuzz_txt_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_txt_LDADD = dnssd/libdnssd.la
+tests_fuzz_fuzz_wire_request_SOURCES = tests/fuzz/fuzz-wire-request.c $(fuzz_main)
+tests_fuzz_fuzz_wire_request_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPUS='"wire"'
+tests_fuzz_fuzz_wire_request_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_wire_request_LDADD = $(WIRE_TEST_LIBS)
+tests_fuzz_fuzz_wire_response_SOURCES = tests/fuzz/fuzz-wire-response.c $(fuzz_main)
+tests_fuzz_fuzz_wire_response_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPUS='"wire"'
+tests_fuzz_fuzz_wire_response_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_wire_response_LDADD = $(WIRE_TEST_LIBS)
+tests_fuzz_fuzz_dnssd_version_SOURCES = tests/fuzz/fuzz-dnssd-version.c $(fuzz_main)
+tests_fuzz_fuzz_dnssd_version_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"dnssd-version"'
+tests_fuzz_fuzz_dnssd_version_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_dnssd_version_LDADD = dnssd/libdnssd.la
+tests_fuzz_fuzz_dnssd_name_SOURCES = tests/fuzz/fuzz-dnssd-name.c $(fuzz_main)
+tests_fuzz_fuzz_dnssd_name_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"dnssd-name"'
+tests_fuzz_fuzz_dnssd_name_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_dnssd_name_LDADD = dnssd/libdnssd.la
+# end fuzz targets
 # integration tests
 # Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each
 # builds its own lab, so they can run in parallel (make -jN check).

@@ -4,8 +4,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz.h"
 
 /* Contract: libFuzzer entry point; must not crash, leak or hang for any input. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

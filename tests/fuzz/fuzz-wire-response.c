@@ -4,8 +4,7 @@
 #include <stdlib.h>
 
 #include "wire/response.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz.h"
 
 /* Instance objects must print and re-parse to the same thing. */
 static void check_instance(const json_t *o)

@@ -153,10 +153,7 @@ static void test_multi_sighting(void)
 	char buf[64];
 	CHECK(e && e->n_sightings == 3 && e->n_addrs == 2);
 	CHECK(e && strcmp(cache_addr_format(&e->addrs[1], buf, sizeof(buf)), "fe80::1%2") == 0);
-	struct sockaddr_storage ss;
-	CHECK(e && cache_addr_sockaddr(&e->addrs[1], 5432, &ss) == sizeof(struct sockaddr_in6) &&
-	      ((struct sockaddr_in6 *)&ss)->sin6_scope_id == 2 &&
-	      ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == 5432);
+	CHECK(e && e->addrs[1].family == AF_INET6 && e->addrs[1].scope_id == 2 && e->port == 5432);
 
 	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 9, AF_INET, 1) == -ENOENT);
 	CHECK(cache_remove_sighting(c, "nope", "_pg._tcp", NULL, 2, AF_INET, 1) == -ENOENT);
@@ -215,12 +212,20 @@ static void test_limits_and_invalid(void)
 	longname[sizeof(longname) - 1] = '\0';
 	in = mk(&s, longname, "_a._tcp", 1, AF_INET, "192.0.2.1", 1, "");
 	CHECK(cache_upsert(c, in, 0) == -EINVAL);
+	/* a type dnssd_check_type() refuses is an invalid sighting (the
+	 * cache once took any label of up to 63 bytes) */
+	in = mk(&s, "x", "_a_b._tcp", 1, AF_INET, "192.0.2.1", 1, "");
+	CHECK(cache_upsert(c, in, 0) == -EINVAL);
+	in = mk(&s, "x", "_abcdefghijklmnop._tcp", 1, AF_INET, "192.0.2.1", 1, "");
+	CHECK(cache_upsert(c, in, 0) == -EINVAL);
+	in = mk(&s, "x", "_a._sctp", 1, AF_INET, "192.0.2.1", 1, "");
+	CHECK(cache_upsert(c, in, 0) == -EINVAL);
 
 	struct cache_stats st;
 	cache_get_stats(c, &st);
 	CHECK(st.instances == 10 && st.types == 2);
 	CHECK(st.dropped[CACHE_DROP_TYPE] == 1 && st.dropped[CACHE_DROP_TOTAL] == 2);
-	CHECK(st.dropped[CACHE_DROP_INVALID] == 5 && st.added == 10 && st.changed == 1);
+	CHECK(st.dropped[CACHE_DROP_INVALID] == 8 && st.added == 10 && st.changed == 1);
 	cache_free(c);
 
 	p = (struct cache_params){.max_instances = 1};

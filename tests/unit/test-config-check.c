@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of config/ helpers: syntax checks, durations, names, compare() and in-memory loads. */
+/* Unit tests of config/ helpers: durations, names, compare(), in-memory loads, and that config
+ * applies the dnssd/ rules as the other layers do. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,9 @@
 
 #include "config/check.h"
 #include "config/config.h"
+#include "dnssd/name.h"
+#include "dnssd/txt.h"
+#include "dnssd/version.h"
 #include "tests/unit/tap.h"
 
 static void test_durations(void)
@@ -51,145 +55,6 @@ static void test_durations(void)
 		CHECK_INT_EQ(ms, 12345);
 	}
 	CHECK_INT_EQ(cfg_parse_duration(NULL, NULL), -EINVAL);
-}
-
-static void test_versions(void)
-{
-	static const char *const good[] = {
-	        "0",
-	        "1",
-	        "1.2",
-	        "1.2.3",
-	        "0.0.0",
-	        "10.20.30",
-	        "1-rc",
-	        "1.2-rc.1",
-	        "1.2.3-alpha",
-	        "1.0.0-0.3.7",
-	        "1.0.0-x-y-z.--",
-	        "1.0.0-alpha.beta.1",
-	        "1.0.0-0A.is.legal",
-	        "999999999.0.0",
-	};
-	static const struct {
-		const char *s, *why;
-	} bad[] = {
-	        {"", "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE]"},
-	        {"01", "a number has a leading zero"},
-	        {"1.02", "a number has a leading zero"},
-	        {"1.2.03", "a number has a leading zero"},
-	        {"1.2.3.4", "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE]"},
-	        {"1.", "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE]"},
-	        {".1", "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE]"},
-	        {"1..2", "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE]"},
-	        {"-1", "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE]"},
-	        {"v1", "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE]"},
-	        {"1.2.3+build", "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE]"},
-	        {"1.2.x", "expected MAJOR[.MINOR[.PATCH]][-PRERELEASE]"},
-	        {"1.2.3-", "a prerelease identifier is empty"},
-	        {"1.2.3-a..b", "a prerelease identifier is empty"},
-	        {"1.2.3-a.", "a prerelease identifier is empty"},
-	        {"1.2.3-01", "a number has a leading zero"},
-	        {"1.2.3-a+b", "a prerelease identifier uses characters other than [0-9A-Za-z-]"},
-	        {"1.2.3-\xc3\xa4",
-	         "a prerelease identifier uses characters other than [0-9A-Za-z-]"},
-	        {"1000000000", "a number has more than 9 digits"},
-	};
-
-	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
-		if (!CHECK(cfg_check_version(good[i]) == NULL))
-			fprintf(stderr, "  for '%s': %s\n", good[i], cfg_check_version(good[i]));
-	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		if (!CHECK_STR_EQ(cfg_check_version(bad[i].s), bad[i].why))
-			fprintf(stderr, "  for '%s'\n", bad[i].s);
-}
-
-static void test_names(void)
-{
-	static const char *const good[] = {"payments", "a", "x1", "a-b-c", "12345678901234a", "1a"};
-	static const char *const bad[] = {"",
-	                                  "A",
-	                                  "a_b",
-	                                  "-a",
-	                                  "a-",
-	                                  "a--b",
-	                                  "123",
-	                                  "a.b",
-	                                  "abcdefghijklmnop",
-	                                  "123456789012345",
-	                                  "caf\xc3\xa9"};
-	enum cfg_protocol p = CFG_PROTO_TCP;
-
-	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
-		if (!CHECK(cfg_check_service_name(good[i]) == NULL))
-			fprintf(stderr, "  for '%s'\n", good[i]);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		if (!CHECK(cfg_check_service_name(bad[i]) != NULL))
-			fprintf(stderr, "  for '%s'\n", bad[i]);
-
-	CHECK(cfg_check_service_type("_http._tcp", &p) == NULL);
-	CHECK_INT_EQ(p, CFG_PROTO_TCP);
-	CHECK(cfg_check_service_type("_dns-sd._udp", &p) == NULL);
-	CHECK_INT_EQ(p, CFG_PROTO_UDP);
-	CHECK(cfg_check_service_type("_http._tcp.", NULL) != NULL);
-	CHECK(cfg_check_service_type("http._tcp", NULL) != NULL);
-	CHECK(cfg_check_service_type("_._tcp", NULL) != NULL);
-	CHECK(cfg_check_service_type("_HTTP._tcp", NULL) != NULL);
-	CHECK(cfg_check_service_type("_http._TCP", NULL) != NULL);
-	CHECK(cfg_check_service_type("_http._sctp", NULL) != NULL);
-	CHECK(cfg_check_service_type("_a--b._tcp", NULL) != NULL);
-	CHECK(cfg_check_service_type("_api._sub._http._tcp", NULL) != NULL);
-
-	CHECK(cfg_check_subtype("_api") == NULL);
-	CHECK(cfg_check_subtype("_Printer") == NULL);
-	CHECK(cfg_check_subtype("_") != NULL);
-	CHECK(cfg_check_subtype("api") != NULL);
-	CHECK(cfg_check_subtype("_a b") == NULL);
-	CHECK(cfg_check_subtype("_a\tb") != NULL);
-	{
-		char s[65];
-
-		memset(s, 'a', sizeof(s));
-		s[0] = '_';
-		s[63] = '\0';
-		CHECK(cfg_check_subtype(s) == NULL); /* 63 bytes: one DNS label */
-		s[63] = 'a';
-		s[64] = '\0';
-		CHECK(cfg_check_subtype(s) != NULL);
-	}
-
-	CHECK(cfg_check_txt_key("path") == NULL);
-	CHECK(cfg_check_txt_key("a b~") == NULL);
-	CHECK_STR_EQ(cfg_check_txt_key(""), "a TXT key cannot be empty");
-	CHECK_STR_EQ(cfg_check_txt_key("a=b"), "a TXT key cannot contain '='");
-	CHECK_STR_EQ(cfg_check_txt_key("a\x7f"), "a TXT key uses printable ASCII only");
-	CHECK_STR_EQ(cfg_check_txt_key("\xc3\xa9"), "a TXT key uses printable ASCII only");
-
-	CHECK(cfg_text_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15));
-	CHECK(!cfg_text_valid("a\0b", 3));
-	CHECK(!cfg_text_valid("\xc0\xaf", 2));         /* overlong '/' */
-	CHECK(!cfg_text_valid("\xed\xa0\x80", 3));     /* surrogate */
-	CHECK(!cfg_text_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
-	CHECK(!cfg_text_valid("\xc2\x85", 2));         /* C1 control NEL */
-	CHECK(!cfg_text_valid("\xe2\x82", 2));         /* truncated */
-	CHECK(!cfg_text_valid("\x7f", 1));
-}
-
-static void test_instance_expand(void)
-{
-	char buf[64];
-
-	CHECK_INT_EQ(cfg_instance_expand("web@%h", "box", buf, sizeof(buf)), 7);
-	CHECK_STR_EQ(buf, "web@box");
-	CHECK_INT_EQ(cfg_instance_expand("100%% %h%h", "x", buf, sizeof(buf)), 7);
-	CHECK_STR_EQ(buf, "100% xx");
-	CHECK_INT_EQ(cfg_instance_expand("a%", "x", buf, sizeof(buf)), -EINVAL);
-	CHECK_INT_EQ(cfg_instance_expand("a%d", "x", buf, sizeof(buf)), -EINVAL);
-	CHECK_INT_EQ(cfg_instance_expand("abcd", "x", buf, 4), -ENOBUFS);
-	CHECK_INT_EQ(cfg_instance_expand("abc", "x", buf, 4), 3);
-	CHECK_INT_EQ(cfg_instance_expand("", "x", buf, 0), -ENOBUFS);
-	CHECK_INT_EQ(cfg_host_label(buf, sizeof(buf)), 0);
-	CHECK(strchr(buf, '.') == NULL);
 }
 
 static void test_edit_distance(void)
@@ -263,6 +128,67 @@ static void load_fails(const char *text, const char *msg)
 	CHECK_STR_EQ(d.n ? d.items[0].text : NULL, msg);
 	cfg_free(cfg);
 	cfg_diags_clear(&d);
+}
+
+/* One rule, one answer: a version config accepts is one the TXT parser
+ * parses and a constraint matches, and the other way round. */
+static void test_versions_agree(void)
+{
+	static const struct {
+		const char *v;
+		bool ok;
+	} cases[] = {
+	        {"1.2", true},   {"1.2.3+build", true}, {"1.0.0+b.7", true}, {"2", true},
+	        {"v1.2", false}, {"1.2.3.4", false},    {"01.2", false},     {"1.2.3-", false},
+	};
+	struct dnssd_constraint any;
+
+	CHECK_INT_EQ(constraint_parse("*", &any, NULL, 0), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char yaml[128], pair[64];
+		const uint8_t *strs[1] = {(const uint8_t *)pair};
+		size_t lens[1];
+		struct lanyard_config *cfg = NULL;
+		struct cfg_diags d = {0};
+		struct txt *t = NULL;
+
+		snprintf(yaml, sizeof(yaml), "services: [{name: web, port: 80, version: '%s'}]",
+		         cases[i].v);
+		cfg_load_buffer("mem.yaml", yaml, strlen(yaml), &cfg, &d);
+		CHECK_MSG((cfg != NULL) == cases[i].ok, "config and \"%s\"", cases[i].v);
+		lens[0] = (size_t)snprintf(pair, sizeof(pair), "version=%s", cases[i].v);
+		if (CHECK(txt_parse(strs, lens, 1, &t) == 0))
+			CHECK_MSG(t->version_ok == cases[i].ok, "TXT parser and \"%s\"",
+			          cases[i].v);
+		CHECK_MSG(constraint_match_text(&any, cases[i].v, strlen(cases[i].v)) ==
+		                  cases[i].ok,
+		          "constraint matcher and \"%s\"", cases[i].v);
+		txt_free(t);
+		cfg_free(cfg);
+		cfg_diags_clear(&d);
+	}
+}
+
+/* Service names and types compare case-insensitively (RFC 6335). */
+static void test_names_case(void)
+{
+	struct lanyard_config *cfg;
+
+	cfg = load_ok(
+	        "agent: {browse: [_HTTP._TCP, Payments]}\n"
+	        "services: [{name: Payments, port: 80}, {name: api, type: _API._Udp, port: 81}]");
+	if (CHECK(cfg) && CHECK(cfg->n_services == 2)) {
+		CHECK_STR_EQ(cfg->services[0].type, "_Payments._tcp");
+		CHECK_INT_EQ(cfg->services[1].protocol, CFG_PROTO_UDP);
+		CHECK(cfg_find_service(cfg, "payments") == &cfg->services[0]);
+	}
+	cfg_free(cfg);
+	load_fails("services: [{name: web, port: 80}, {name: WEB, port: 81}]",
+	           "mem.yaml:1:42: duplicate service name 'WEB' (first declared at mem.yaml:1)");
+	load_fails("services: [{name: a, port: 1, instance: x}, {name: b, type: _A._TCP, port: 2, "
+	           "instance: X}]",
+	           "mem.yaml:1:89: instance 'X' of type '_A._TCP' is already used by service 'a' "
+	           "(mem.yaml:1)");
 }
 
 static enum cfg_service_diff diff(const char *a, const char *b)
@@ -388,8 +314,8 @@ static void test_buffers(void)
 	cfg_free(cfg);
 
 	/* %h counts against the 63 bytes with the real host name */
-	CHECK_INT_EQ(cfg_host_label(host, sizeof(host)), 0);
-	room = CFG_INSTANCE_MAX - strlen(host);
+	CHECK_INT_EQ(dnssd_host_label(host, sizeof(host)), 0);
+	room = DNSSD_INSTANCE_MAX - strlen(host);
 	snprintf(text, sizeof(text), "services: [{name: web, port: 80, instance: '%.*s%%h'}]",
 	         (int)room, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	cfg = load_ok(text);
@@ -463,9 +389,8 @@ static void test_too_many_services(void)
 int main(void)
 {
 	test_durations();
-	test_versions();
-	test_names();
-	test_instance_expand();
+	test_versions_agree();
+	test_names_case();
 	test_edit_distance();
 	test_names_enums();
 	test_compare();

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/check.h"
 #include "config/config.h"
+#include "dnssd/txt.h"
 #include "tests/unit/tap.h"
 
 /* Load FILE (relative to tests/data/config) and check the return value and
@@ -268,15 +268,14 @@ static void test_error_classes(void)
 	       "err-range.yaml:11:11: 'port': 0 is out of range (1-65535)",
 	       "err-range.yaml:12:13: 'weight': 99999999999999999999999 is out of range (0-65535)");
 	EXPECT("err-names.yaml", -EINVAL,
-	       "err-names.yaml:2:12: 'browse' item: '_HTTP._tcp' is neither a service name nor a "
-	       "DNS-SD type: a service name uses only lower-case letters, digits and '-'",
-	       "err-names.yaml:2:24: 'browse' item: 'Payments' is neither a service name nor a "
-	       "DNS-SD type: a service name uses only lower-case letters, digits and '-'",
-	       "err-names.yaml:2:34: 'browse' item: '_x._sctp' is neither a service name nor a "
+	       "err-names.yaml:2:12: 'browse' item: '_HT_TP._tcp' is neither a service name nor a "
+	       "DNS-SD type: a service name uses only letters, digits and '-'",
+	       "err-names.yaml:2:25: 'browse' item: 'Pay_ment' is neither a service name nor a "
+	       "DNS-SD type: a service name uses only letters, digits and '-'",
+	       "err-names.yaml:2:35: 'browse' item: '_x._sctp' is neither a service name nor a "
 	       "DNS-SD type: expected _<name>._tcp or _<name>._udp",
-	       "err-names.yaml:4:11: 'name': 'Payments' is not a valid service name: a service "
-	       "name "
-	       "uses only lower-case letters, digits and '-'",
+	       "err-names.yaml:4:11: 'name': 'Pay_ment' is not a valid service name: a service "
+	       "name uses only letters, digits and '-'",
 	       "err-names.yaml:6:11: 'name': '-web' is not a valid service name: a service name "
 	       "cannot start or end with '-'",
 	       "err-names.yaml:8:11: 'name': 'a--b' is not a valid service name: a service name "
@@ -319,17 +318,20 @@ static void test_error_classes(void)
 	       "(RFC 6763 advises)",
 	       "err-txt.yaml:12:15: 'txt': the value of 'nested' must be a string or null, got a "
 	       "mapping",
-	       "err-txt.yaml:13:7: 'txt': the string for key 'big' is 260 bytes (max 255)");
+	       "err-txt.yaml:13:7: 'txt': the string for key 'big' is 260 bytes (max 255)",
+	       "err-txt.yaml:14:7: 'txt': key 'health' is set by lanyardd from the service's "
+	       "health");
 	EXPECT("err-txt-size.yaml", -EINVAL,
-	       "err-txt-size.yaml:4:5: 'txt': the TXT record is longer than 1300 bytes",
+	       "err-txt-size.yaml:4:5: 'txt': the TXT record is longer than 1271 bytes (1300, less "
+	       "29 kept for lanyardd's load= and health=)",
 	       "err-txt-size.yaml:13:11: 'tags': \"tags=...\" is longer than 255 bytes");
 	EXPECT("err-semver.yaml", -EINVAL,
 	       "err-semver.yaml:2:33: 'version': '01.2.3' is not a valid version: a number has a "
 	       "leading zero",
 	       "err-semver.yaml:3:33: 'version': '1.2.3.4' is not a valid version: expected "
-	       "MAJOR[.MINOR[.PATCH]][-PRERELEASE]",
-	       "err-semver.yaml:4:33: 'version': '1.2.3+build' is not a valid version: expected "
-	       "MAJOR[.MINOR[.PATCH]][-PRERELEASE]",
+	       "MAJOR[.MINOR[.PATCH]][-PRERELEASE][+BUILD]",
+	       "err-semver.yaml:4:33: 'version': '1.2.3+b_1' is not a valid version: a build "
+	       "identifier uses characters other than [0-9A-Za-z-]",
 	       "err-semver.yaml:5:33: 'version': '1.2.3-' is not a valid version: a prerelease "
 	       "identifier is empty",
 	       "err-semver.yaml:6:33: 'version': '1.2.3-rc..1' is not a valid version: a "
@@ -339,7 +341,7 @@ static void test_error_classes(void)
 	       "has "
 	       "a leading zero",
 	       "err-semver.yaml:8:33: 'version': 'v1.2' is not a valid version: expected "
-	       "MAJOR[.MINOR[.PATCH]][-PRERELEASE]",
+	       "MAJOR[.MINOR[.PATCH]][-PRERELEASE][+BUILD]",
 	       "err-semver.yaml:9:33: 'version': '1.2.3-rc_1' is not a valid version: a prerelease "
 	       "identifier uses characters other than [0-9A-Za-z-]",
 	       "err-semver.yaml:10:33: 'version': '1234567890.0' is not a valid version: a number "
@@ -373,7 +375,8 @@ static void test_many_errors(void)
 	       "random, weighted_random, hash, p2c, least_loaded (did you mean 'round_robin'?)",
 	       "err-many.yaml:5:14: 'log_level': 'verbose' is not one of error, warning, info, "
 	       "debug",
-	       "err-many.yaml:6:11: 'domain': 'bad..domain' is not a valid domain name",
+	       "err-many.yaml:6:11: 'domain': 'bad..domain' is not a valid domain name: a domain "
+	       "name cannot have an empty label",
 	       "err-many.yaml:7:17: 'socket_group': 'a b' is not a valid group name",
 	       "err-many.yaml:8:12: 'browse': 'all' cannot be combined with other entries",
 	       "err-many.yaml:9:22: 'interfaces' item: 'this-name-is-too-long0' is not a valid "
@@ -474,6 +477,50 @@ static void test_read_errors(void)
 	EXPECT("services.d", -EISDIR, "services.d: cannot read: Is a directory");
 }
 
+/* Regression: the load= overlay pushed a TXT of up to 1300 bytes over the
+ * limit at run time and the service was withdrawn. A service's own TXT now
+ * leaves TXT_OVERLAY_RESERVE of TXT_PUBLISH_MAX free for load= and health=. */
+static void test_txt_overlay_reserve(void)
+{
+	const size_t own = 1 + strlen("weight=1") + 1 + strlen("priority=0");
+	char yaml[2048];
+	size_t budget = TXT_PUBLISH_MAX - TXT_OVERLAY_RESERVE;
+
+	CHECK_INT_EQ(TXT_OVERLAY_RESERVE, 29);
+	/* five user strings filling the record to SIZE wire bytes: just under
+	 * the budget, then past it but under the old limit of 1300 */
+	for (size_t size = budget - 1; size <= budget + 20; size += 21) {
+		struct lanyard_config *cfg = NULL;
+		struct cfg_diags d = {0};
+		size_t n = (size_t)snprintf(yaml, sizeof(yaml),
+		                            "services:\n- name: web\n  port: 80\n"
+		                            "  txt:\n");
+		size_t left = size - own;
+
+		for (int i = 0; i < 5; i++) {
+			/* wire bytes of this string: a fifth, the last one the rest */
+			size_t wire = i < 4 ? (size - own) / 5 : left;
+
+			n += (size_t)snprintf(yaml + n, sizeof(yaml) - n, "    k%d: '%0*d'\n", i,
+			                      (int)(wire - 1 - 3), 0); /* length byte, "kN=" */
+			left -= wire;
+		}
+		CHECK_INT_EQ(size > 1271 && size <= 1300, size == budget + 20);
+		cfg_load_buffer("mem.yaml", yaml, n, &cfg, &d);
+		if (size <= budget) {
+			CHECK(cfg != NULL && d.n == 0);
+		} else {
+			CHECK(cfg == NULL);
+			CHECK_STR_EQ(
+			        d.n ? d.items[0].text : NULL,
+			        "mem.yaml:4:3: 'txt': the TXT record is longer than 1271 bytes "
+			        "(1300, less 29 kept for lanyardd's load= and health=)");
+		}
+		cfg_free(cfg);
+		cfg_diags_clear(&d);
+	}
+}
+
 int main(void)
 {
 	char *top = realpath(getenv("top_srcdir") ? getenv("top_srcdir") : ".", NULL);
@@ -500,6 +547,7 @@ int main(void)
 	test_many_errors();
 	test_includes(top);
 	test_read_errors();
+	test_txt_overlay_reserve();
 	r = test_summary();
 	free(top);
 	return r;

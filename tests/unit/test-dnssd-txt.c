@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for agent/txt: RFC 6763 §6 rules, well-known keys, limits, semver. */
+/* Unit tests for dnssd/txt: RFC 6763 §6 rules, the key rule, well-known keys, the
+ * overlay reserve, the load format, the parser's limits and versions. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/txt.h"
+#include "dnssd/txt.h"
 #include "tests/unit/tap.h"
 
 /* Parse NUL-terminated strings (no binary content). */
 static struct txt *parse(const char *const *s, size_t n)
 {
-	const uint8_t *strs[64];
-	size_t lens[64];
+	const uint8_t *strs[512];
+	size_t lens[512];
 	struct txt *t = NULL;
 	for (size_t i = 0; i < n; i++)
 		strs[i] = (const uint8_t *)s[i], lens[i] = strlen(s[i]);
@@ -31,8 +33,8 @@ static void test_typical(void)
 {
 	struct txt *t = PARSE("version=1.4.2", "weight=10", "priority=2", "tags=eu, canary ,,blue",
 	                      "region=eu-west-1", "load=0.25");
-	CHECK(t->n_pairs == 6 && t->n_raw == 6 && t->flags == 0);
-	CHECK(t->version && strcmp(t->version, "1.4.2") == 0 && t->semver_ok);
+	CHECK(t->n_pairs == 6 && t->n_raw == 6);
+	CHECK(t->version && strcmp(t->version, "1.4.2") == 0 && t->version_ok);
 	CHECK(t->semver.major == 1 && t->semver.minor == 4 && t->semver.patch == 2);
 	CHECK(t->weight == 10 && t->priority == 2);
 	CHECK(t->has_load && t->load == 0.25);
@@ -58,7 +60,7 @@ static void test_typical(void)
 static void test_defaults(void)
 {
 	struct txt *t = PARSE("");
-	CHECK(t->n_pairs == 0 && t->n_raw == 0 && t->raw_len == 0 && t->flags == 0);
+	CHECK(t->n_pairs == 0 && t->n_raw == 0 && t->raw_len == 0);
 	CHECK(t->weight == 1 && t->priority == 0 && !t->has_load && !t->version && t->n_tags == 0);
 	txt_free(t);
 	CHECK(txt_parse(NULL, NULL, 0, &t) == 0 && t && t->weight == 1);
@@ -81,12 +83,11 @@ static void test_rfc6763_rules(void)
 	CHECK(p && p->value && p->value_len == 0);
 	p = txt_get(t, "a");
 	CHECK(p && strcmp(p->value, "b=c") == 0);
-	CHECK(t->flags == (TXT_F_DUP_KEY | TXT_F_BAD_KEY));
 	txt_free(t);
 
 	/* keys must be printable ASCII */
 	t = PARSE("k\x01=1", "k\x7f=1", "k\xc3\xa9=1", "sp ace=1");
-	CHECK(t->n_pairs == 1 && txt_get(t, "sp ace") && (t->flags & TXT_F_BAD_KEY));
+	CHECK(t->n_pairs == 1 && txt_get(t, "sp ace"));
 	CHECK(t->n_raw == 4); /* raw keeps them all */
 	txt_free(t);
 }
@@ -103,19 +104,14 @@ static void test_binary_values(void)
 	CHECK(p && p->value_len == 4 && memcmp(p->value, "\x00\xff\x00z", 4) == 0 && !p->utf8);
 	CHECK(txt_get(t, "u")->utf8 && !txt_get(t, "o")->utf8 && !txt_get(t, "s")->utf8);
 	txt_free(t);
-	CHECK(txt_utf8_valid((const uint8_t *)"\xf4\x8f\xbf\xbf", 4));
-	CHECK(!txt_utf8_valid((const uint8_t *)"\xf4\x90\x80\x80", 4));
-	CHECK(!txt_utf8_valid((const uint8_t *)"\xe2\x82", 2));
-	CHECK(!txt_utf8_valid((const uint8_t *)"\xe0\x80\xaf", 3));
 }
 
 static void test_well_known_invalid(void)
 {
 	struct txt *t = PARSE("weight=65536", "priority=-1", "load=nan", "version=v1", "tags");
 	CHECK(t->weight == 1 && t->priority == 0 && !t->has_load);
-	CHECK(t->version && strcmp(t->version, "v1") == 0 && !t->semver_ok);
-	CHECK(t->flags == (TXT_F_BAD_WEIGHT | TXT_F_BAD_PRIORITY | TXT_F_BAD_LOAD |
-	                   TXT_F_BAD_VERSION | TXT_F_BAD_TAGS));
+	CHECK(t->version && strcmp(t->version, "v1") == 0 && !t->version_ok);
+	CHECK(t->n_tags == 0 && t->n_pairs == 5);
 	txt_free(t);
 	t = PARSE("WEIGHT=0", "Priority=65535", "load=1.5e2", "weight=7");
 	CHECK(t->weight == 0 && t->priority == 65535 && t->has_load && t->load == 150.0);
@@ -133,7 +129,7 @@ static void test_limits(void)
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big, "x=", 2);
 	struct txt *t = PARSE(big, "y=1");
-	CHECK(t->n_raw == 1 && t->n_pairs == 1 && (t->flags & TXT_F_TOO_LONG));
+	CHECK(t->n_raw == 1 && t->n_pairs == 1 && !txt_get(t, "x"));
 	txt_free(t);
 
 	/* 60 strings of 201 wire bytes: 40 fit in 8 KiB, the rest is dropped */
@@ -144,19 +140,30 @@ static void test_limits(void)
 		strs[i] = s[i];
 	}
 	t = parse(strs, 60);
-	CHECK(t->n_raw == 40 && t->raw_len == 40 * 201 && (t->flags & TXT_F_TRUNCATED));
+	CHECK(t->n_raw == 40 && t->raw_len == 40 * 201);
 	CHECK(txt_get(t, "k39") && !txt_get(t, "k40"));
 	txt_free(t);
 
 	/* more than TXT_PAIRS_MAX pairs */
-	uint8_t wire[TXT_RECORD_MAX], *w = wire;
+	static char keys[300][8];
+	const char *kp[300];
 	for (int i = 0; i < 300; i++) {
-		int n = snprintf((char *)w + 1, 16, "k%d", i);
-		*w = (uint8_t)n;
-		w += n + 1;
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		kp[i] = keys[i];
 	}
-	CHECK(txt_parse_wire(wire, (size_t)(w - wire), &t) == 0);
-	CHECK(t->n_pairs == TXT_PAIRS_MAX && t->n_raw == 300 && (t->flags & TXT_F_TOO_MANY));
+	t = parse(kp, 300);
+	CHECK(t->n_pairs == TXT_PAIRS_MAX && t->n_raw == 300);
+	CHECK(txt_get(t, "k254") && !txt_get(t, "k255"));
+	txt_free(t);
+
+	/* more than TXT_TAGS_MAX tags */
+	char tags[400];
+	size_t n = (size_t)snprintf(tags, sizeof(tags), "tags=");
+	for (int i = 0; i < 70; i++)
+		n += (size_t)snprintf(tags + n, sizeof(tags) - n, "%s%c", i ? "," : "",
+		                      'a' + i % 26);
+	t = PARSE(tags);
+	CHECK(t->n_tags == TXT_TAGS_MAX && strcmp(t->tags[63], "l") == 0);
 	txt_free(t);
 }
 
@@ -176,38 +183,109 @@ static void test_equal_raw(void)
 	txt_free(t);
 }
 
-static struct txt_semver sv(const char *s)
+/* The parsed version follows dnssd/version.h: build metadata allowed, no 'v'. */
+static void test_version(void)
 {
-	struct txt_semver v;
-	if (!CHECK_MSG(txt_semver_parse(s, strlen(s), &v) == 0, "semver %s rejected", s))
-		memset(&v, 0, sizeof(v));
-	return v;
+	struct txt *t = PARSE("version=1.0.0-rc.1+b.7");
+	CHECK(t->version_ok && t->semver.major == 1 && strcmp(t->semver.pre, "rc.1") == 0);
+	txt_free(t);
+	t = PARSE("version=1.2");
+	CHECK(t->version_ok && t->semver.minor == 2 && t->semver.patch == 0);
+	txt_free(t);
+	t = PARSE("version=1.2.3-01");
+	CHECK(t->version && !t->version_ok);
+	txt_free(t);
+	t = PARSE("version");
+	CHECK(!t->version && !t->version_ok);
+	txt_free(t);
 }
 
-static void test_semver(void)
+static void test_check_key(void)
 {
-	const char *bad[] = {"1",          "1.2",    "01.2.3", "1.2.3-",    "1.2.3-01", "1.2.3+",
-	                     "1.2.3-a..b", "1.2.3 ", "v1.2.3", "1.2.3-a_b", "",         "1.2.3.4"};
-	struct txt_semver v;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		CHECK(txt_semver_parse(bad[i], strlen(bad[i]), &v) == -EINVAL);
-	/* semver.org §11 ordering */
-	const char *order[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta",
-	                       "1.0.0-beta",  "1.0.0-beta.2",  "1.0.0-beta.11",
-	                       "1.0.0-rc.1",  "1.0.0",         "1.0.1",
-	                       "1.2.0",       "2.0.0",         "10.0.0"};
-	size_t n = sizeof(order) / sizeof(*order);
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < n; j++) {
-			struct txt_semver a = sv(order[i]), b = sv(order[j]);
-			int c = txt_semver_cmp(&a, &b);
-			CHECK((i < j && c < 0) || (i == j && c == 0) || (i > j && c > 0));
-		}
+	CHECK(txt_check_key("path", 4) == NULL);
+	CHECK(txt_check_key("a b~", 4) == NULL);
+	CHECK(txt_check_key("path=x", 4) == NULL); /* LEN bounds the key */
+	CHECK_STR_EQ(txt_check_key("", 0), "a TXT key cannot be empty");
+	CHECK_STR_EQ(txt_check_key("a=b", 3), "a TXT key cannot contain '='");
+	CHECK_STR_EQ(txt_check_key("a\x7f", 2), "a TXT key uses printable ASCII only");
+	CHECK_STR_EQ(txt_check_key("a\x1f", 2), "a TXT key uses printable ASCII only");
+	CHECK_STR_EQ(txt_check_key("\xc3\xa9", 2), "a TXT key uses printable ASCII only");
+	CHECK_STR_EQ(txt_check_key("a\0b", 3), "a TXT key uses printable ASCII only");
+}
+
+static void test_known_keys(void)
+{
+	static const char *const names[_TXT_KNOWN_MAX] = {
+	        [TXT_KNOWN_VERSION] = "version",   [TXT_KNOWN_WEIGHT] = "weight",
+	        [TXT_KNOWN_PRIORITY] = "priority", [TXT_KNOWN_TAGS] = "tags",
+	        [TXT_KNOWN_LOAD] = "load",         [TXT_KNOWN_HEALTH] = "health",
+	};
+
+	for (int k = 0; k < _TXT_KNOWN_MAX; k++) {
+		CHECK_STR_EQ(txt_known_name((enum txt_known)k), names[k]);
+		CHECK_INT_EQ(txt_known_find(names[k], strlen(names[k])), k);
 	}
-	struct txt_semver a = sv("1.0.0+build.1"), b = sv("1.0.0+other");
-	CHECK(txt_semver_cmp(&a, &b) == 0 && a.pre == NULL);
-	a = sv("1.0.0-rc.1+b");
-	CHECK(a.pre && a.pre_len == 4 && memcmp(a.pre, "rc.1", 4) == 0);
+	CHECK_INT_EQ(txt_known_find("WeIgHt", 6), TXT_KNOWN_WEIGHT);
+	CHECK_INT_EQ(txt_known_find("tags=x", 4), TXT_KNOWN_TAGS);
+	CHECK_INT_EQ(txt_known_find("weigh", 5), -1);
+	CHECK_INT_EQ(txt_known_find("weights", 7), -1);
+	CHECK_INT_EQ(txt_known_find("", 0), -1);
+	CHECK(txt_known_name(_TXT_KNOWN_MAX) == NULL);
+	CHECK_STR_EQ(txt_health_name(TXT_HEALTH_WARNING), "warning");
+	CHECK(txt_health_name(_TXT_HEALTH_MAX) == NULL);
+}
+
+/* The reserve holds the longest load= and health= strings the agent can
+ * add, each with its length byte. */
+static void test_overlay_reserve(void)
+{
+	char buf[32];
+	size_t health = 0;
+
+	CHECK_INT_EQ(txt_format_load(1e300, buf, sizeof(buf)), 7);
+	CHECK_STR_EQ(buf, "9999.99");
+	CHECK_INT_EQ(strlen("load=") + strlen(buf), strlen(TXT_LOAD_LONGEST));
+	CHECK_STR_EQ(TXT_LOAD_LONGEST + strlen("load="), buf);
+	for (int h = 0; h < _TXT_HEALTH_MAX; h++) {
+		size_t len = strlen("health=") + strlen(txt_health_name((enum txt_health)h));
+
+		health = len > health ? len : health;
+	}
+	CHECK_INT_EQ(health, strlen(TXT_HEALTH_LONGEST));
+	CHECK_INT_EQ(TXT_OVERLAY_RESERVE, 1 + strlen(TXT_LOAD_LONGEST) + 1 + health);
+	CHECK_INT_EQ(TXT_OVERLAY_RESERVE, 29);
+	CHECK(TXT_OVERLAY_RESERVE < TXT_PUBLISH_MAX);
+}
+
+static void test_format_load(void)
+{
+	static const struct {
+		double v;
+		const char *s;
+	} cases[] = {
+	        {0, "0.00"},          {0.254, "0.25"},       {1.5, "1.50"},
+	        {-3, "0.00"},         {9999.99, "9999.99"},  {10000, "9999.99"},
+	        {12.345678, "12.35"}, {INFINITY, "9999.99"}, {-INFINITY, "0.00"},
+	        {NAN, "0.00"},
+	};
+	char buf[16];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		CHECK_INT_EQ(txt_format_load(cases[i].v, buf, sizeof(buf)), strlen(cases[i].s));
+		CHECK_STR_EQ(buf, cases[i].s);
+	}
+	CHECK_INT_EQ(txt_format_load(9999.99, buf, 7), -ENOBUFS);
+	CHECK_INT_EQ(txt_format_load(9999.99, buf, 8), 7);
+	/* what is published parses back */
+	{
+		char pair[32];
+		struct txt *t;
+
+		snprintf(pair, sizeof(pair), "load=%s", "9999.99");
+		t = PARSE(pair);
+		CHECK(t->has_load && t->load == 9999.99);
+		txt_free(t);
+	}
 }
 
 int main(void)
@@ -219,6 +297,10 @@ int main(void)
 	test_well_known_invalid();
 	test_limits();
 	test_equal_raw();
-	test_semver();
+	test_version();
+	test_check_key();
+	test_known_keys();
+	test_overlay_reserve();
+	test_format_load();
 	return test_summary();
 }

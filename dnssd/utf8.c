@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* UTF-8 validation (RFC 3629): well-formed sequences, optionally without control characters. */
+#include <stdint.h>
+
+#include "dnssd/utf8.h"
+
+/* Length of the UTF-8 sequence at S (at most LEFT bytes, LEFT > 0) with its
+ * code point in *ret_cp, or 0 when it is not well-formed. */
+static size_t decode(const unsigned char *s, size_t left, uint32_t *ret_cp)
+{
+	uint32_t cp, min;
+	size_t n;
+
+	if (s[0] < 0x80) {
+		*ret_cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xE0) == 0xC0)
+		n = 2, cp = s[0] & 0x1F, min = 0x80;
+	else if ((s[0] & 0xF0) == 0xE0)
+		n = 3, cp = s[0] & 0x0F, min = 0x800;
+	else if ((s[0] & 0xF8) == 0xF0)
+		n = 4, cp = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	*ret_cp = cp;
+	return n;
+}
+
+static bool is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+/* The one scan: well-formed, no NUL, and (TEXT) no control character. */
+static bool scan(const unsigned char *s, size_t len, bool text)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = decode(s + i, len - i, &cp);
+
+		if (n == 0 || cp == 0 || (text && is_control(cp)))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* Contract in utf8.h. */
+bool utf8_valid(const void *s, size_t len)
+{
+	return scan(s, len, false);
+}
+
+/* Contract in utf8.h. */
+bool utf8_text(const char *s, size_t len)
+{
+	return scan((const unsigned char *)s, len, true);
+}
