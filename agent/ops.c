@@ -17,6 +17,7 @@
 #include "agent/ops.h"
 #include "agent/present.h"
 #include "agent/watch.h"
+#include "dnssd/name.h"
 #include "wire/response.h"
 
 /* A request held while its service's first browse runs. */
@@ -221,7 +222,7 @@ static void explain_not_found(const struct wire_request *req, const struct resol
 static int resolve_pick(struct agent *a, const struct wire_request *req,
                         const struct balance_request *brq, struct cache_entry **ret)
 {
-	bool is_type = wire_service_is_type(req->filter.service);
+	bool is_type = dnssd_check_type(req->filter.service, NULL) == NULL;
 	struct cache_type *t = is_type ? cache_find_type(a->cache, req->filter.service)
 	                               : cache_find_service(a->cache, req->filter.service);
 	int r = -ENOENT;
@@ -406,26 +407,6 @@ static void held_ready(void *userdata, bool timed_out)
 	held_free(h);
 }
 
-static int request_copy(const struct wire_request *src, struct wire_request *dst)
-{
-	wire_request_init(dst);
-	dst->op = src->op;
-	dst->prefer_local = src->prefer_local;
-	dst->result_ok = src->result_ok;
-	dst->has_latency = src->has_latency;
-	dst->latency_ms = src->latency_ms;
-	dst->watch = src->watch;
-	if (src->id)
-		dst->id = json_incref(src->id);
-	if (present_filter_copy(&src->filter, &dst->filter) < 0 ||
-	    (src->policy && !(dst->policy = strdup(src->policy))) ||
-	    (src->key && !(dst->key = strdup(src->key)))) {
-		wire_request_clear(dst);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* Does REQ name a service whose first browse must finish before answering? */
 static bool needs_browse(const struct wire_request *req)
 {
@@ -485,7 +466,7 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 	h->agent = a;
 	h->conn = c;
 	h->wait = wait;
-	if (request_copy(req, &h->req) < 0) {
+	if (wire_request_copy(req, &h->req) < 0) {
 		discover_wait_cancel(wait);
 		free(h);
 		conn_reply_error(c, req, WIRE_INTERNAL, "out of memory");

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* How the agent shows cache entries to consumers: filters and instance objects. */
-#include <errno.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -8,14 +7,14 @@
 #include <strings.h>
 
 #include "agent/present.h"
+#include "dnssd/name.h"
 #include "wire/instance.h"
-#include "wire/version.h"
 
 bool present_type_match(const struct cache_type *t, const struct wire_filter *f)
 {
 	if (!f->service || !*f->service)
 		return true;
-	if (wire_service_is_type(f->service))
+	if (dnssd_check_type(f->service, NULL) == NULL)
 		return strcasecmp(t->name, f->service) == 0;
 	return strcasecmp(t->service, f->service) == 0;
 }
@@ -47,7 +46,8 @@ bool present_match(const struct cache_entry *e, const struct wire_filter *f)
 		return false;
 	if (f->instance && strcasecmp(e->name, f->instance) != 0)
 		return false;
-	if (f->version && !wire_version_match(&f->constraint, e->txt->version))
+	if (f->version &&
+	    !(e->txt->version_ok && constraint_match(&f->constraint, &e->txt->semver)))
 		return false;
 	for (size_t i = 0; i < f->n_tags; i++)
 		if (!txt_has_tag(e->txt, f->tags[i]))
@@ -96,7 +96,7 @@ static json_t *health_json(const struct balance *b, const struct cache_entry *e,
 	struct balance_status st;
 
 	balance_status(b, e, now, &st);
-	return json_pack("{s:b,s:s,s:f,s:i,s:f,s:f}", "ejected", st.ejected, "reason",
+	return json_pack("{s:b,s:s,s:f,s:I,s:f,s:f}", "ejected", st.ejected, "reason",
 	                 health_reason_name(st.reason), "time_left", st.time_left, "failures",
 	                 (json_int_t)st.failures, "outstanding", st.outstanding, "latency_ms",
 	                 st.latency_ms);
@@ -205,65 +205,6 @@ json_t *present_instance_id(const struct cache_entry *e)
 	/* The entry is intact until its REMOVED event returns: its last
 	 * values, not placeholders. */
 	return instance_base(e);
-}
-
-void present_filter_clear(struct wire_filter *f)
-{
-	free(f->service);
-	free(f->instance);
-	free(f->version);
-	for (size_t i = 0; i < f->n_tags; i++)
-		free(f->tags[i]);
-	free(f->tags);
-	for (size_t i = 0; i < f->n_txt; i++) {
-		free(f->txt[i].key);
-		free(f->txt[i].value);
-	}
-	free(f->txt);
-	memset(f, 0, sizeof(*f));
-}
-
-static int dup_opt(const char *s, char **ret)
-{
-	*ret = NULL;
-	if (!s)
-		return 0;
-	*ret = strdup(s);
-	return *ret ? 0 : -ENOMEM;
-}
-
-int present_filter_copy(const struct wire_filter *src, struct wire_filter *dst)
-{
-	*dst = (struct wire_filter){.constraint = src->constraint, .family = src->family};
-	if (dup_opt(src->service, &dst->service) < 0 ||
-	    dup_opt(src->instance, &dst->instance) < 0 || dup_opt(src->version, &dst->version) < 0)
-		goto fail;
-	if (src->n_tags) {
-		dst->tags = calloc(src->n_tags, sizeof(*dst->tags));
-		if (!dst->tags)
-			goto fail;
-		for (; dst->n_tags < src->n_tags; dst->n_tags++)
-			if (dup_opt(src->tags[dst->n_tags], &dst->tags[dst->n_tags]) < 0)
-				goto fail;
-	}
-	if (src->n_txt) {
-		dst->txt = calloc(src->n_txt, sizeof(*dst->txt));
-		if (!dst->txt)
-			goto fail;
-		for (; dst->n_txt < src->n_txt; dst->n_txt++) {
-			struct wire_kv *kv = &dst->txt[dst->n_txt];
-
-			if (dup_opt(src->txt[dst->n_txt].key, &kv->key) < 0 ||
-			    dup_opt(src->txt[dst->n_txt].value, &kv->value) < 0) {
-				dst->n_txt++;
-				goto fail;
-			}
-		}
-	}
-	return 0;
-fail:
-	present_filter_clear(dst);
-	return -ENOMEM;
 }
 
 void present_only_family(json_t *inst, enum wire_family fam)

@@ -42,9 +42,3 @@ void present_only_family(json_t *inst, enum wire_family fam);
 /* E as a "removed" event shows it: its last values, without health or
  * stale marks. */
 json_t *present_instance_id(const struct cache_entry *e);
-
-/* Deep-copy filter SRC into DST (for requests outliving their handler call).
- * Returns 0 or -ENOMEM (DST then empty). */
-int present_filter_copy(const struct wire_filter *src, struct wire_filter *dst);
-/* Free what DST owns and zero it. */
-void present_filter_clear(struct wire_filter *f);

@@ -109,7 +109,7 @@ static void watch_destroy(void *data)
 	if (w->next)
 		w->next->prev = w->prev;
 	w->ws->n--;
-	present_filter_clear(&w->filter);
+	wire_filter_clear(&w->filter);
 	free(w->seen);
 	free(w);
 }
@@ -121,7 +121,7 @@ int watches_add(struct watches *ws, struct conn *c, const struct wire_filter *fi
 
 	if (!w)
 		return -ENOMEM;
-	if (present_filter_copy(filter, &w->filter) < 0) {
+	if (wire_filter_copy(filter, &w->filter) < 0) {
 		free(w);
 		return -ENOMEM;
 	}
@@ -129,7 +129,7 @@ int watches_add(struct watches *ws, struct conn *c, const struct wire_filter *fi
 	w->conn = c;
 	w->id = conn_watch_add(c, w, watch_destroy);
 	if (!w->id) {
-		present_filter_clear(&w->filter);
+		wire_filter_clear(&w->filter);
 		free(w);
 		return -ENOMEM;
 	}

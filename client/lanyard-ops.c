@@ -131,11 +131,11 @@ int client_fill_filter(struct lanyard *h, const struct lanyard_filter *f, struct
 		return 0;
 	if (f->family > LANYARD_FAMILY_IPV6 || (f->n_tags && !f->tags) || (f->n_txt && !f->txt))
 		return client_fail(h, LANYARD_E_INVAL, "invalid filter");
-	if (f->version && wire_constraint_parse(f->version, &wf->constraint, &err) < 0)
-		return client_fail(h, LANYARD_E_INVAL, "%s", err.msg);
+	if (f->version && wire_filter_set_version(wf, f->version, &err) < 0)
+		return client_fail(h, err.code == WIRE_INTERNAL ? LANYARD_E_NOMEM : LANYARD_E_INVAL,
+		                   "%s", err.msg);
 	wf->service = dup_or_null(f->service, &oom);
 	wf->instance = dup_or_null(f->instance, &oom);
-	wf->version = dup_or_null(f->version, &oom);
 	wf->family = f->family == LANYARD_FAMILY_IPV4   ? WIRE_FAMILY_IPV4
 	             : f->family == LANYARD_FAMILY_IPV6 ? WIRE_FAMILY_IPV6
 	                                                : WIRE_FAMILY_ANY;

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Build fragment for client/, included by the top Makefile.am.
 # liblanyard: the public C API (lanyard.h, pkg-config "lanyard"); it embeds
-# wire/libwire.la and exports only lanyard_* symbols.
+# wire/libwire.la (which carries dnssd/libdnssd.la) and exports only
+# lanyard_* symbols.
 lib_LTLIBRARIES += client/liblanyard.la
 include_HEADERS += client/lanyard.h
 pkgconfig_DATA += client/lanyard.pc

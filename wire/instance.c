@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnssd/txt.h"
+#include "dnssd/utf8.h"
+
 static const char b64_alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -83,11 +86,8 @@ int wire_txt_split(const void *s, size_t len, struct wire_txt *ret)
 	const char *p = s, *eq = memchr(p, '=', len);
 	size_t klen = eq ? (size_t)(eq - p) : len;
 
-	if (klen == 0 || klen > WIRE_MAX_NAME)
+	if (klen > WIRE_MAX_NAME || txt_check_key(p, klen))
 		return -EINVAL;
-	for (size_t i = 0; i < klen; i++)
-		if (p[i] < 0x20 || p[i] > 0x7e)
-			return -EINVAL;
 	ret->key = p;
 	ret->key_len = klen;
 	ret->value = eq ? eq + 1 : NULL;
@@ -128,17 +128,15 @@ static bool put_txt(json_t *o, const struct wire_txt *txt, size_t n)
 		char key[WIRE_MAX_NAME + 1];
 		json_t *v;
 
-		if (t->key_len == 0 || t->key_len > WIRE_MAX_NAME)
+		if (t->key_len > WIRE_MAX_NAME || txt_check_key(t->key, t->key_len))
 			continue;
 		memcpy(key, t->key, t->key_len);
 		key[t->key_len] = '\0';
-		if (strlen(key) != t->key_len || strchr(key, '=') ||
-		    !wire_utf8_valid(key, t->key_len) || json_object_get(plain, key) ||
-		    (raw && json_object_get(raw, key)))
+		if (json_object_get(plain, key) || (raw && json_object_get(raw, key)))
 			continue;
 		if (!t->value) {
 			ok = json_object_set_new(plain, key, json_null()) == 0;
-		} else if (wire_utf8_valid(t->value, t->value_len)) {
+		} else if (utf8_valid(t->value, t->value_len)) {
 			ok = json_object_set_new(plain, key,
 			                         json_stringn(t->value, t->value_len)) == 0;
 		} else {

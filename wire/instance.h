@@ -48,13 +48,15 @@ struct wire_service {
 };
 
 /* Split one raw TXT string "key=value" (or "key") of LEN bytes into RET,
- * borrowing from S. Returns 0, or -EINVAL if the key is empty, longer than
- * WIRE_MAX_NAME or not printable ASCII (such attributes are to be ignored). */
+ * borrowing from S. Returns 0, or -EINVAL if the key is not a TXT key
+ * (txt_check_key()) or is longer than WIRE_MAX_NAME (such attributes are
+ * to be ignored). */
 int wire_txt_split(const void *s, size_t len, struct wire_txt *ret);
 
 /* The JSON object for INST: values that are UTF-8 without NUL go to "txt"
  * (null for a key without value), others base64-encoded to "txt_raw"; a
- * repeated key after the first and invalid keys are skipped (RFC 6763
+ * repeated key after the first and keys that are not TXT keys
+ * (txt_check_key(), or longer than WIRE_MAX_NAME) are skipped (RFC 6763
  * §6.4). Returns a new reference, or NULL on OOM or a non-UTF-8 string. */
 json_t *wire_instance_to_json(const struct wire_instance *inst);
 

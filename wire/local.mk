@@ -5,9 +5,8 @@
 noinst_LTLIBRARIES += wire/libwire.la
 wire_libwire_la_SOURCES = \
 	wire/wire.c wire/wire.h \
-	wire/version.c wire/version.h \
 	wire/request.c wire/request.h \
 	wire/instance.c wire/instance.h \
 	wire/response.c wire/response.h
 wire_libwire_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-wire_libwire_la_LIBADD = $(JANSSON_LIBS) $(M_LIBS)
+wire_libwire_la_LIBADD = dnssd/libdnssd.la $(JANSSON_LIBS) $(M_LIBS)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnssd/txt.h"
+
 static const char *const op_names[_WIRE_OP_MAX] = {
         [WIRE_OP_RESOLVE] = "resolve", [WIRE_OP_LIST] = "list",   [WIRE_OP_SERVICES] = "services",
         [WIRE_OP_STATUS] = "status",   [WIRE_OP_WATCH] = "watch", [WIRE_OP_UNWATCH] = "unwatch",
@@ -75,55 +77,127 @@ const char *wire_family_name(enum wire_family f)
 	return f == WIRE_FAMILY_IPV4 ? "ipv4" : f == WIRE_FAMILY_IPV6 ? "ipv6" : "any";
 }
 
-bool wire_service_is_type(const char *s)
-{
-	const char *dot;
-	size_t len;
-
-	if (!s || s[0] != '_')
-		return false;
-	dot = strchr(s, '.');
-	if (!dot || dot == s + 1)
-		return false;
-	len = strlen(dot);
-	return len == 5 && (strcmp(dot, "._tcp") == 0 || strcmp(dot, "._udp") == 0);
-}
-
+/* Contract in request.h. */
 void wire_request_init(struct wire_request *req)
 {
 	memset(req, 0, sizeof(*req));
 }
 
-static void free_strv(char **v, size_t n)
+/* Contract in request.h. */
+void wire_filter_clear(struct wire_filter *f)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void wire_request_clear(struct wire_request *req)
-{
-	struct wire_filter *f = &req->filter;
-
-	json_decref(req->id);
 	free(f->service);
 	free(f->instance);
 	free(f->version);
-	free_strv(f->tags, f->n_tags);
+	for (size_t i = 0; i < f->n_tags; i++)
+		free(f->tags[i]);
+	free(f->tags);
 	for (size_t i = 0; i < f->n_txt; i++) {
 		free(f->txt[i].key);
 		free(f->txt[i].value);
 	}
 	free(f->txt);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Contract in request.h. */
+void wire_request_clear(struct wire_request *req)
+{
+	json_decref(req->id);
+	wire_filter_clear(&req->filter);
 	free(req->policy);
 	free(req->key);
 	wire_request_init(req);
+}
+
+/* A copy of S into *RET (NULL stays NULL); false on OOM. */
+static bool dup_opt(const char *s, char **ret)
+{
+	*ret = s ? strdup(s) : NULL;
+	return !s || *ret;
+}
+
+/* Contract in request.h. */
+int wire_filter_copy(const struct wire_filter *src, struct wire_filter *dst)
+{
+	*dst = (struct wire_filter){.constraint = src->constraint, .family = src->family};
+	if (!dup_opt(src->service, &dst->service) || !dup_opt(src->instance, &dst->instance) ||
+	    !dup_opt(src->version, &dst->version))
+		goto fail;
+	if (src->tags) {
+		dst->tags = calloc(src->n_tags + 1, sizeof(*dst->tags));
+		if (!dst->tags)
+			goto fail;
+		for (; dst->n_tags < src->n_tags; dst->n_tags++)
+			if (!dup_opt(src->tags[dst->n_tags], &dst->tags[dst->n_tags]))
+				goto fail;
+	}
+	if (src->txt) {
+		dst->txt = calloc(src->n_txt + 1, sizeof(*dst->txt));
+		if (!dst->txt)
+			goto fail;
+		for (; dst->n_txt < src->n_txt; dst->n_txt++) {
+			struct wire_kv *kv = &dst->txt[dst->n_txt];
+
+			if (!dup_opt(src->txt[dst->n_txt].key, &kv->key) ||
+			    !dup_opt(src->txt[dst->n_txt].value, &kv->value)) {
+				dst->n_txt++; /* free the half-copied pair */
+				goto fail;
+			}
+		}
+	}
+	return 0;
+fail:
+	wire_filter_clear(dst);
+	return -ENOMEM;
+}
+
+/* Contract in request.h. */
+int wire_request_copy(const struct wire_request *src, struct wire_request *dst)
+{
+	wire_request_init(dst);
+	dst->op = src->op;
+	dst->prefer_local = src->prefer_local;
+	dst->result_ok = src->result_ok;
+	dst->has_latency = src->has_latency;
+	dst->latency_ms = src->latency_ms;
+	dst->watch = src->watch;
+	if (src->id)
+		dst->id = json_incref(src->id);
+	if (wire_filter_copy(&src->filter, &dst->filter) < 0 ||
+	    !dup_opt(src->policy, &dst->policy) || !dup_opt(src->key, &dst->key)) {
+		wire_request_clear(dst);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int oom(struct wire_err *err)
 {
 	wire_err_set(err, WIRE_INTERNAL, "out of memory");
 	return -ENOMEM;
+}
+
+/* Contract in request.h. */
+int wire_filter_set_version(struct wire_filter *f, const char *s, struct wire_err *err)
+{
+	char why[WIRE_MSG_MAX];
+	char *copy;
+
+	if (!s)
+		return wire_err_set(err, WIRE_BAD_REQUEST, "missing version constraint");
+	if (strlen(s) > WIRE_MAX_STRING)
+		return wire_err_set(err, WIRE_BAD_REQUEST,
+		                    "version constraint longer than %d bytes", WIRE_MAX_STRING);
+	if (constraint_parse(s, &f->constraint, why, sizeof(why)) < 0)
+		return wire_err_set(err, WIRE_BAD_REQUEST, "version constraint \"%.64s\": %s", s,
+		                    why);
+	copy = strdup(s);
+	if (!copy)
+		return oom(err);
+	free(f->version);
+	f->version = copy;
+	return 0;
 }
 
 /* A string of 1..MAX bytes without control characters; copied to *ret. */
@@ -173,17 +247,6 @@ static int get_tags(json_t *v, struct wire_filter *f, struct wire_err *err)
 	return 0;
 }
 
-/* A TXT key: printable ASCII without '=' (RFC 6763 section 6.4). */
-static bool txt_key_valid(const char *k)
-{
-	if (!*k)
-		return false;
-	for (; *k; k++)
-		if (*k < 0x20 || *k > 0x7e || *k == '=')
-			return false;
-	return true;
-}
-
 static int get_txt(json_t *v, struct wire_filter *f, struct wire_err *err)
 {
 	const char *k;
@@ -202,7 +265,7 @@ static int get_txt(json_t *v, struct wire_filter *f, struct wire_err *err)
 	{
 		struct wire_kv *kv = &f->txt[f->n_txt];
 
-		if (strlen(k) > WIRE_MAX_NAME || !txt_key_valid(k))
+		if (strlen(k) > WIRE_MAX_NAME || txt_check_key(k, strlen(k)))
 			return wire_err_set(err, WIRE_BAD_REQUEST,
 			                    "\"txt\" key \"%.64s\" is not a valid TXT key", k);
 		if (!json_is_string(val))
@@ -267,11 +330,7 @@ static int get_field(enum field f, json_t *v, struct wire_request *req, struct w
 	case F_VERSION:
 		if (!json_is_string(v))
 			return wire_err_set(err, WIRE_BAD_REQUEST, "\"version\" must be a string");
-		r = wire_constraint_parse(json_string_value(v), &req->filter.constraint, err);
-		if (r < 0)
-			return r;
-		req->filter.version = strdup(json_string_value(v));
-		return req->filter.version ? 0 : oom(err);
+		return wire_filter_set_version(&req->filter, json_string_value(v), err);
 	case F_TAGS:
 		return get_tags(v, &req->filter, err);
 	case F_TXT:

@@ -3,7 +3,7 @@
  * validated struct (daemon side) and built from that struct (client side). */
 #pragma once
 
-#include "wire/version.h"
+#include "dnssd/version.h"
 #include "wire/wire.h"
 
 enum wire_op {
@@ -34,7 +34,7 @@ struct wire_filter {
 	char *service;  /* service name ("payments") or DNS-SD type ("_http._tcp") */
 	char *instance; /* exact instance name */
 	char *version;  /* constraint text, parsed into constraint */
-	struct wire_constraint constraint;
+	struct dnssd_constraint constraint;
 	char **tags; /* all must be present */
 	size_t n_tags;
 	struct wire_kv *txt; /* all must match */
@@ -68,16 +68,30 @@ const char *wire_op_name(enum wire_op op);
 /* "ipv4", "ipv6", or "any". */
 const char *wire_family_name(enum wire_family f);
 
-/* True for a DNS-SD service type such as "_http._tcp" or "_x._udp", false
- * for a plain service name such as "payments". */
-bool wire_service_is_type(const char *service);
-
 /* Zero REQ so wire_request_clear() is safe on it. */
 void wire_request_init(struct wire_request *req);
 
 /* Free everything REQ owns and zero it; safe on an initialised or
  * half-filled request. */
 void wire_request_clear(struct wire_request *req);
+
+/* Deep-copy SRC into DST (for a request that outlives its handler call);
+ * DST's previous contents are not freed. Returns 0, or -ENOMEM with DST
+ * cleared. */
+int wire_request_copy(const struct wire_request *src, struct wire_request *dst);
+
+/* Set F's version filter from constraint text S (dnssd/version.h grammar,
+ * at most WIRE_MAX_STRING bytes): parsed into F->constraint, copied into
+ * F->version (a previous one is freed). Returns 0, -EINVAL with ERR set
+ * (WIRE_BAD_REQUEST), or -ENOMEM (ERR: WIRE_INTERNAL). */
+int wire_filter_set_version(struct wire_filter *f, const char *s, struct wire_err *err);
+
+/* Deep-copy filter SRC into DST; DST's previous contents are not freed.
+ * Returns 0, or -ENOMEM with DST cleared. */
+int wire_filter_copy(const struct wire_filter *src, struct wire_filter *dst);
+
+/* Free everything F owns and zero it. */
+void wire_filter_clear(struct wire_filter *f);
 
 /* Parse one request LINE of LEN bytes (without its newline) into REQ
  * (initialised here). Returns 0, or -EINVAL with ERR set: WIRE_TOO_LARGE

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnssd/utf8.h"
+
 static const char *const event_names[_WIRE_EVENT_MAX] = {
         [WIRE_EVENT_ADDED] = "added",
         [WIRE_EVENT_CHANGED] = "changed",
@@ -73,7 +75,7 @@ static char *sanitize(const char *msg)
 			n = 3;
 		else if (c >= 0xc0)
 			n = 2;
-		if (n > len - i || !wire_utf8_valid(s + i, n)) {
+		if (n > len - i || !utf8_valid(s + i, n)) {
 			s[i] = '?';
 			n = 1;
 		}

@@ -54,9 +54,6 @@ int wire_code_from_name(const char *name, enum wire_code *ret);
 int wire_err_set(struct wire_err *err, enum wire_code code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-/* True if S[0..len) is well-formed UTF-8 with no NUL byte. */
-bool wire_utf8_valid(const char *s, size_t len);
-
 /* Serialise MSG as one compact line followed by '\n'. Returns a malloc'd
  * NUL-terminated string (length in *ret_len if not NULL), or NULL on OOM. */
 char *wire_dump_line(const json_t *msg, size_t *ret_len);

@@ -73,8 +73,8 @@ static json_t *status_body(struct child *ch)
 	                 "requests", (json_int_t)st.requests, "errors", (json_int_t)st.errors,
 	                 "dropped_slow", (json_int_t)st.dropped_slow, "busy",
 	                 (json_int_t)st.rejected_busy, "timed_out", (json_int_t)st.timed_out,
-	                 "too_large", (json_int_t)st.too_large, "destroyed", ch->destroyed,
-	                 "cancelled", ch->cancelled);
+	                 "too_large", (json_int_t)st.too_large, "destroyed", (int)ch->destroyed,
+	                 "cancelled", (int)ch->cancelled);
 }
 
 static void handler(void *userdata, struct conn *c, const struct wire_request *req)
