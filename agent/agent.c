@@ -15,12 +15,13 @@
 #include "agent/balance.h"
 #include "agent/cache.h"
 #include "agent/discover.h"
-#include "agent/fake.h"
 #include "agent/load.h"
 #include "agent/log.h"
 #include "agent/ops.h"
+#include "agent/pubset.h"
 #include "agent/server.h"
 #include "agent/watch.h"
+#include "dnssd/name.h"
 #include "agent/notify.h"
 #include "agent/signals.h"
 
@@ -37,23 +38,6 @@ const char *agent_client_state_name(enum mdns_client_state s)
 		return "collision";
 	case MDNS_CLIENT_FAILURE:
 		return "failure";
-	}
-	return "unknown";
-}
-
-const char *agent_pub_state_name(enum mdns_pub_state s)
-{
-	switch (s) {
-	case MDNS_PUB_PENDING:
-		return "pending";
-	case MDNS_PUB_REGISTERING:
-		return "registering";
-	case MDNS_PUB_ESTABLISHED:
-		return "established";
-	case MDNS_PUB_COLLISION:
-		return "collision";
-	case MDNS_PUB_FAILED:
-		return "failed";
 	}
 	return "unknown";
 }
@@ -118,74 +102,19 @@ static void on_cache_event(void *userdata, enum cache_event ev, const struct cac
 	watches_on_cache_event(a->watches, ev, e);
 }
 
-static struct agent_pub *pub_find(struct agent *a, const char *service)
-{
-	for (size_t i = 0; i < a->n_pubs; i++)
-		if (strcmp(a->pubs[i].service, service) == 0)
-			return &a->pubs[i];
-	return NULL;
-}
-
-static struct agent_pub *pub_get(struct agent *a, const char *service)
-{
-	struct agent_pub *p = pub_find(a, service), *n;
-
-	if (p)
-		return p;
-	n = realloc(a->pubs, (a->n_pubs + 1) * sizeof(*n));
-	if (!n)
-		return NULL;
-	a->pubs = n;
-	p = &a->pubs[a->n_pubs];
-	*p = (struct agent_pub){.service = strdup(service)};
-	if (!p->service)
-		return NULL;
-	a->n_pubs++;
-	return p;
-}
-
-/* Forget services that the running configuration no longer declares. */
-static void pubs_prune(struct agent *a)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < a->n_pubs; i++) {
-		if (cfg_find_service(a->cfg, a->pubs[i].service)) {
-			a->pubs[j++] = a->pubs[i];
-		} else {
-			free(a->pubs[i].service);
-			free(a->pubs[i].instance);
-		}
-	}
-	a->n_pubs = j;
-}
-
-static void on_pub_state(void *userdata, const char *service, enum mdns_pub_state state,
+static void on_pub_state(void *userdata, const char *key, enum mdns_pub_state state,
                          const char *instance, const char *msg)
 {
 	struct agent *a = userdata;
-	struct agent_pub *p = pub_get(a, service);
 	enum cfg_log_level level = CFG_LOG_INFO;
 
-	if (state == MDNS_PUB_COLLISION || state == MDNS_PUB_FAILED)
-		level = state == MDNS_PUB_FAILED ? CFG_LOG_ERROR : CFG_LOG_WARNING;
-	else if (p && p->state == state && instance && p->instance &&
-	         strcmp(p->instance, instance) == 0)
-		level = CFG_LOG_DEBUG;
-	log_msg(level, "service \"%s\": %s%s%s%s%s%s", service, agent_pub_state_name(state),
-	        instance ? " as \"" : "", instance ? instance : "", instance ? "\"" : "",
-	        msg ? ": " : "", msg ? msg : "");
-	if (!p)
-		return;
-	p->state = state;
-	if (instance && (!p->instance || strcmp(p->instance, instance) != 0)) {
-		char *dup = strdup(instance);
-
-		if (dup) {
-			free(p->instance);
-			p->instance = dup;
-		}
-	}
+	if (state == MDNS_PUB_COLLISION)
+		level = CFG_LOG_WARNING;
+	else if (state == MDNS_PUB_FAILED)
+		level = CFG_LOG_ERROR;
+	log_msg(level, "%s: %s%s%s%s%s%s", key, pubset_state_name(state), instance ? " as \"" : "",
+	        instance ? instance : "", instance ? "\"" : "", msg ? ": " : "", msg ? msg : "");
+	pubset_on_state(a->pubset, key, state, instance, msg);
 }
 
 static const struct mdns_callbacks agent_mdns_callbacks = {
@@ -221,23 +150,70 @@ static int agent_listen(struct agent *a, char *err, size_t errlen)
 	                  ops_handle, a, &a->server, err, errlen);
 }
 
+static int backend_put(void *ctx, const struct dnssd_record *r)
+{
+	return mdns_put(ctx, r);
+}
+
+static int backend_del(void *ctx, const char *key)
+{
+	return mdns_delete(ctx, key);
+}
+
+/* Publish on the configuration's interfaces and domain. */
+static int apply_scope(struct agent *a, const struct lanyard_config *cfg)
+{
+	struct mdns_scope scope = {
+	        .interfaces = (const char *const *)cfg->agent.interfaces,
+	        .n_interfaces = cfg->agent.n_interfaces,
+	        .domain = cfg->agent.domain,
+	};
+
+	return mdns_set_scope(a->mdns, &scope);
+}
+
+/* Make CFG's declared services the declared part of the published set. */
+static int declare(struct agent *a, const struct lanyard_config *cfg)
+{
+	char host[DNSSD_INSTANCE_MAX + 1];
+
+	if (dnssd_host_label(host, sizeof(host)) < 0 || !host[0])
+		snprintf(host, sizeof(host), "localhost");
+	return pubset_set_declared(a->pubset, cfg, host);
+}
+
+/* Send what changed in the published set; on failure it is sent again at
+ * the next sync. */
+void agent_publish(struct agent *a)
+{
+	int r = pubset_sync(a->pubset);
+
+	if (r < 0)
+		log_warning("cannot publish: %s", strerror(-r));
+}
+
 int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options *opts,
                struct lanyard_config *cfg, char *err, size_t errlen)
 {
 	struct cache_params cp = {.max_instances = cfg->agent.max_instances};
+	struct balance_params bp;
+	struct pubset_backend be = {.put = backend_put, .del = backend_del};
 	int r;
 
 	*a = (struct agent){.loop = loop, .opts = *opts, .cfg = cfg, .started = ev_time()};
 	apply_log_level(a);
 
-	/* Random hash keys: a peer must not be able to craft colliding names. */
-	if (getrandom(cp.hash_key, sizeof(cp.hash_key), 0) != (ssize_t)sizeof(cp.hash_key)) {
-		snprintf(err, errlen, "getrandom failed");
+	/* Random hash keys: a peer must not be able to craft colliding names;
+	 * a random seed: random picks must not move in lockstep across hosts. */
+	balance_params_default(&bp);
+	if (getrandom(cp.hash_key, sizeof(cp.hash_key), 0) != (ssize_t)sizeof(cp.hash_key) ||
+	    getrandom(&bp.seed, sizeof(bp.seed), 0) != (ssize_t)sizeof(bp.seed)) {
+		snprintf(err, errlen, "getrandom failed: %s", strerror(errno));
 		return -EIO;
 	}
 	a->signals = agent_signals_new(a);
 	a->cache = cache_new(&cp);
-	a->balance = a->cache ? balance_new(NULL, a->cache) : NULL;
+	a->balance = a->cache ? balance_new(&bp, a->cache) : NULL;
 	a->discover = a->cache ? discover_new(loop, a->cache) : NULL;
 	a->watches = watches_new();
 	if (!a->signals || !a->cache || !a->balance || !a->discover || !a->watches) {
@@ -246,13 +222,15 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	}
 	cache_set_event_cb(a->cache, on_cache_event, a);
 
-	r = fake_populate(a);
-	if (r < 0) {
-		snprintf(err, errlen, "LANYARD_TEST_FAKE_INSTANCES: expected N or N:TYPES");
-		return r;
+	if (opts->hooks && opts->hooks->populate) {
+		r = opts->hooks->populate(a);
+		if (r < 0) {
+			snprintf(err, errlen, "test hook: cannot populate the cache: %s",
+			         strerror(-r));
+			return r;
+		}
+		log_warning("test mode: %d instance(s) put in the cache by a test hook", r);
 	}
-	if (r > 0)
-		log_warning("test mode: %d fake instance(s) in the cache", r);
 
 	r = agent_listen(a, err, errlen);
 	if (r < 0)
@@ -261,7 +239,22 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	a->mdns = mdns_new(loop, &agent_mdns_callbacks, a, err, errlen);
 	if (!a->mdns)
 		return -EIO;
+	be.ctx = a->mdns;
+	a->pubset = pubset_new(&be);
+	if (!a->pubset) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	discover_set_mdns(a->discover, a->mdns);
+	r = mdns_set_max_instances(a->mdns, cfg->agent.max_instances);
+	if (r >= 0)
+		r = apply_scope(a, cfg);
+	if (r >= 0)
+		r = declare(a, cfg);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot publish services: %s", strerror(-r));
+		return r;
+	}
 	a->load = agent_load_new(a);
 	if (!a->load) {
 		snprintf(err, errlen, "out of memory");
@@ -270,13 +263,9 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	r = discover_configure(a->discover, a->cfg);
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));
-	r = mdns_publish(a->mdns, a->cfg);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot publish services: %s", strerror(-r));
-		return r;
-	}
+	agent_publish(a);
 	log_info("started with %zu service(s) from %s, socket %s", cfg->n_services, cfg->path,
-	         cfg->agent.socket);
+	         server_path(a->server));
 	return 0;
 }
 
@@ -304,27 +293,38 @@ int agent_reload(struct agent *a)
 		log_error("reload failed: keeping the running configuration");
 		return r;
 	}
-	if (strcmp(ncfg->agent.socket, a->cfg->agent.socket) != 0 && !a->opts.socket_path)
-		log_warning("agent.socket changed to \"%s\": takes effect at restart",
-		            ncfg->agent.socket);
-
-	r = agent_load_apply(a->load, ncfg);
-	if (r >= 0)
-		r = mdns_publish(a->mdns, ncfg);
+	r = declare(a, ncfg);
 	if (r < 0) {
 		a->reload_failures++;
-		log_error("reload failed: cannot publish: %s", strerror(-r));
+		log_error("reload failed: %s: keeping the running configuration", strerror(-r));
 		cfg_free(ncfg);
 		return r;
 	}
+	/* From here on the new configuration is in force; each step that
+	 * cannot be applied says so (docs/config.md lists what needs a
+	 * restart). */
+	if (strcmp(ncfg->agent.socket, a->cfg->agent.socket) != 0 && !a->opts.socket_path)
+		log_warning("agent.socket changed to \"%s\": takes effect at restart",
+		            ncfg->agent.socket);
+	if (ncfg->agent.socket_mode != a->cfg->agent.socket_mode ||
+	    (ncfg->agent.socket_group && a->cfg->agent.socket_group
+	             ? strcmp(ncfg->agent.socket_group, a->cfg->agent.socket_group) != 0
+	             : ncfg->agent.socket_group != a->cfg->agent.socket_group))
+		log_warning("agent.socket_mode/socket_group changed: take effect at restart");
 	cfg_free(a->cfg);
 	a->cfg = ncfg;
+	apply_log_level(a);
+	r = apply_scope(a, a->cfg);
+	if (r >= 0)
+		r = mdns_set_max_instances(a->mdns, a->cfg->agent.max_instances);
+	if (r < 0)
+		log_warning("cannot apply the avahi settings: %s", strerror(-r));
+	cache_set_max_instances(a->cache, a->cfg->agent.max_instances);
 	r = discover_configure(a->discover, a->cfg);
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));
-	pubs_prune(a);
 	agent_load_reconfigure(a->load);
-	apply_log_level(a);
+	agent_publish(a);
 	a->reloads++;
 	log_info("reloaded %s: %zu service(s)", a->cfg->path, a->cfg->n_services);
 	return 0;
@@ -339,6 +339,7 @@ void agent_done(struct agent *a)
 	agent_load_free(a->load);
 	a->load = NULL;
 	discover_set_mdns(a->discover, NULL);
+	/* Goodbyes for everything published, then the backend thread ends. */
 	mdns_free(a->mdns);
 	a->mdns = NULL;
 	discover_free(a->discover);
@@ -351,13 +352,8 @@ void agent_done(struct agent *a)
 	a->cache = NULL;
 	agent_signals_free(a->signals);
 	a->signals = NULL;
-	for (size_t i = 0; i < a->n_pubs; i++) {
-		free(a->pubs[i].service);
-		free(a->pubs[i].instance);
-	}
-	free(a->pubs);
-	a->pubs = NULL;
-	a->n_pubs = 0;
+	pubset_free(a->pubset);
+	a->pubset = NULL;
 	cfg_free(a->cfg);
 	a->cfg = NULL;
 }

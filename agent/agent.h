@@ -15,20 +15,27 @@ struct ev_loop;
 struct balance;
 struct cache;
 struct discover;
+struct pubset;
 struct server;
 struct watches;
 
-struct agent_options {
-	const char *config_path;
-	const char *socket_path; /* --socket, overrides agent.socket; NULL = config */
-	bool verbose;            /* -v: debug logging whatever the config says */
+struct agent;
+
+/* Test hooks: built into the test binary lanyardd-test only (agent/test-hooks.c);
+ * the installed lanyardd passes none. */
+struct agent_hooks {
+	/* Put synthetic instances into the cache before the socket opens;
+	 * returns how many, or a negative errno. */
+	int (*populate)(struct agent *a);
+	/* The load figure to publish instead of /proc/loadavg's; 0 or -errno. */
+	int (*load_sample)(double *ret);
 };
 
-/* Publishing state of one declared service, as reported by mdns/. */
-struct agent_pub {
-	char *service;
-	enum mdns_pub_state state;
-	char *instance; /* final (possibly renamed) instance name, or NULL */
+struct agent_options {
+	const char *config_path;
+	const char *socket_path;         /* --socket, overrides agent.socket; NULL = config */
+	bool verbose;                    /* -v: debug logging whatever the config says */
+	const struct agent_hooks *hooks; /* NULL in lanyardd */
 };
 
 struct agent {
@@ -42,10 +49,9 @@ struct agent {
 	struct watches *watches;
 	struct server *server;
 	enum mdns_client_state avahi_state;
-	double started; /* wall clock, for uptime */
-	struct agent_pub *pubs;
-	size_t n_pubs;
-	unsigned reloads; /* successful reloads */
+	double started;        /* wall clock, for uptime */
+	struct pubset *pubset; /* what this host publishes */
+	unsigned reloads;      /* successful reloads */
 	unsigned reload_failures;
 	int exit_code;
 	struct agent_signals *signals;
@@ -65,6 +71,11 @@ int agent_run(struct agent *a);
  * every problem. Returns 0 if the new configuration is in force. */
 int agent_reload(struct agent *a);
 
+/* Send the published set's changes to the backends (after a change to its
+ * inputs, e.g. the load overlay); failures are logged and retried at the
+ * next call. */
+void agent_publish(struct agent *a);
+
 /* Withdraw everything and free all the agent holds (safe on a half-built agent). */
 void agent_done(struct agent *a);
 
@@ -72,9 +83,8 @@ void agent_done(struct agent *a);
  * connections. NULL on OOM. (agent/status.c) */
 json_t *agent_status_json(const struct agent *a);
 
-/* Names of the mDNS states, for logs and status. */
+/* Name of an avahi client state, for logs and status. */
 const char *agent_client_state_name(enum mdns_client_state s);
-const char *agent_pub_state_name(enum mdns_pub_state s);
 
 /* Log a config diagnostics list, each line at error or warning level. */
 void agent_log_diags(const struct cfg_diags *diags);

@@ -251,6 +251,12 @@ fail:
 	return NULL;
 }
 
+void cache_set_max_instances(struct cache *c, size_t max)
+{
+	c->p.max_instances = max ? max : CACHE_DEFAULT_MAX;
+	c->p.max_per_type = c->p.max_instances / 2 ? c->p.max_instances / 2 : 1;
+}
+
 void cache_set_event_cb(struct cache *c, cache_event_fn fn, void *userdata)
 {
 	c->event = fn;

@@ -142,6 +142,11 @@ typedef void (*cache_release_fn)(void *userdata, void *user);
 /* New empty cache; P may be NULL for defaults. NULL on OOM. */
 struct cache *cache_new(const struct cache_params *p);
 
+/* Bound the instances held from now on to MAX (0: CACHE_DEFAULT_MAX), each
+ * type to half of it (the params' max_per_type is recomputed). Entries
+ * already held stay; the bounds refuse new ones. */
+void cache_set_max_instances(struct cache *c, size_t max);
+
 /* Free every entry (no events; release hooks run) and the cache. */
 void cache_free(struct cache *c);
 

@@ -13,13 +13,24 @@
 #include "agent/log.h"
 #include "dnssd/name.h"
 
-#define DISCOVER_MAX_TYPES 4096 /* browses a consumer can make us open */
+/* Why a type is in the table (bits): what the configuration asks for, the
+ * LAN's type enumeration (browse: all), a consumer's request, or entries a
+ * test hook put in the cache (never browsed). */
+enum {
+	SRC_CONFIG = 1u << 0,
+	SRC_ALL = 1u << 1,
+	SRC_DEMAND = 1u << 2,
+	SRC_FAKE = 1u << 3,
+};
 
 struct dtype {
 	char *type;
-	bool settled; /* first pass done since the browse (re)started */
-	bool up;      /* browse running */
-	bool waited;  /* a first request already waited for it (and timed out) */
+	unsigned sources; /* SRC_ bits */
+	bool browsed;     /* mdns_browse() was asked for it */
+	bool settled;     /* first pass done since the browse (re)started */
+	bool up;          /* browse running */
+	bool waited;      /* a first request already waited for it (and timed out) */
+	double last_used; /* latest consumer request naming it (ev_now) */
 	uint64_t drops_logged;
 };
 
@@ -43,11 +54,17 @@ struct discover {
 	 * index + 1, 0 when empty; at most half full. */
 	uint32_t *index;
 	size_t index_cap;
+	size_t n_browsed; /* types with browsed set: bounded by DISCOVER_MAX_TYPES */
 	bool browse_all;
 	bool client_up;
 	struct discover_wait *waits;
 	uint64_t upsert_errors;
+	uint64_t refused;  /* browses refused by DISCOVER_MAX_TYPES */
+	uint64_t released; /* on-demand browses released when idle */
+	ev_timer idle;     /* releases idle on-demand browses */
 };
+
+static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 struct discover *discover_new(struct ev_loop *loop, struct cache *c)
 {
@@ -57,6 +74,9 @@ struct discover *discover_new(struct ev_loop *loop, struct cache *c)
 		return NULL;
 	d->loop = loop;
 	d->cache = c;
+	ev_timer_init(&d->idle, idle_cb, DISCOVER_IDLE_CHECK_S, DISCOVER_IDLE_CHECK_S);
+	d->idle.data = d;
+	ev_timer_start(loop, &d->idle);
 	return d;
 }
 
@@ -90,6 +110,7 @@ void discover_free(struct discover *d)
 {
 	if (!d)
 		return;
+	ev_timer_stop(d->loop, &d->idle);
 	while (d->waits)
 		wait_finish(d->waits, true);
 	for (size_t i = 0; i < d->n_types; i++)
@@ -155,47 +176,96 @@ static int index_grow(struct discover *d)
 	return 0;
 }
 
-/* Start browsing TYPE (idempotent). Returns the type's state or NULL. */
-static struct dtype *type_browse(struct discover *d, const char *type, int *ret_err)
+/* Ask the backend to browse T, within the one cap on browsed types.
+ * Returns 0 or -ENOSPC. */
+static int type_start(struct discover *d, struct dtype *t)
+{
+	if (t->browsed)
+		return 0;
+	if (d->n_browsed >= DISCOVER_MAX_TYPES) {
+		d->refused++;
+		return -ENOSPC;
+	}
+	t->browsed = true;
+	d->n_browsed++;
+	if (d->mdns && mdns_browse(d->mdns, t->type) == 0)
+		t->up = d->client_up;
+	log_debug("browsing %s", t->type);
+	return 0;
+}
+
+/* TYPE into the table for SOURCE (idempotent), browsed unless it is only
+ * fake. Returns the type's state, or NULL with -ENOSPC (the cap: a type is
+ * not even listed then) or -ENOMEM in *ret_err. */
+static struct dtype *type_get(struct discover *d, const char *type, unsigned source, int *ret_err)
 {
 	struct dtype *t = type_find(d, type), *n;
-	int r;
 
 	*ret_err = 0;
-	if (t)
-		return t;
-	if (d->n_types >= DISCOVER_MAX_TYPES) {
-		*ret_err = -ENOSPC;
-		return NULL;
-	}
-	if (index_grow(d) < 0) {
-		*ret_err = -ENOMEM;
-		return NULL;
-	}
-	n = realloc(d->types, (d->n_types + 1) * sizeof(*n));
-	if (!n) {
-		*ret_err = -ENOMEM;
-		return NULL;
-	}
-	d->types = n;
-	t = &d->types[d->n_types];
-	*t = (struct dtype){.type = strdup(type)};
-	if (!t->type) {
-		*ret_err = -ENOMEM;
-		return NULL;
-	}
-	index_put(d->index, d->index_cap, t->type, d->n_types);
-	d->n_types++;
-	if (d->mdns) {
-		r = mdns_browse(d->mdns, type);
-		if (r < 0) {
-			*ret_err = r;
-			return t;
+	if (!t) {
+		if (source != SRC_FAKE && d->n_browsed >= DISCOVER_MAX_TYPES) {
+			d->refused++;
+			*ret_err = -ENOSPC;
+			return NULL;
 		}
-		t->up = d->client_up;
+		if (index_grow(d) < 0 || !(n = realloc(d->types, (d->n_types + 1) * sizeof(*n)))) {
+			*ret_err = -ENOMEM;
+			return NULL;
+		}
+		d->types = n;
+		t = &d->types[d->n_types];
+		*t = (struct dtype){.type = strdup(type)};
+		if (!t->type) {
+			*ret_err = -ENOMEM;
+			return NULL;
+		}
+		index_put(d->index, d->index_cap, t->type, d->n_types);
+		d->n_types++;
 	}
-	log_debug("browsing %s", type);
-	return t;
+	t->sources |= source;
+	if (source == SRC_DEMAND)
+		t->last_used = ev_now(d->loop);
+	if (source != SRC_FAKE)
+		*ret_err = type_start(d, t);
+	return *ret_err < 0 ? NULL : t;
+}
+
+/* Forget the type at index K: stop its browse, drop its entries. */
+static void type_release(struct discover *d, size_t k)
+{
+	struct dtype *t = &d->types[k];
+
+	if (t->browsed) {
+		d->n_browsed--;
+		if (d->mdns)
+			mdns_unbrowse(d->mdns, t->type);
+	}
+	cache_clear_type(d->cache, t->type, ev_now(d->loop));
+	log_debug("stopped browsing %s", t->type);
+	free(t->type);
+	d->types[k] = d->types[d->n_types - 1];
+	d->n_types--;
+	/* Indexes moved: build the index anew (releases are rare). */
+	memset(d->index, 0, d->index_cap * sizeof(*d->index));
+	for (size_t i = 0; i < d->n_types; i++)
+		index_put(d->index, d->index_cap, d->types[i].type, i);
+}
+
+/* Release on-demand browses nobody asked for in DISCOVER_IDLE_S: they cost
+ * avahi objects and LAN traffic, and any consumer could pin them. */
+static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct discover *d = w->data;
+	double now = ev_now(loop);
+
+	for (size_t k = d->n_types; k-- > 0;) {
+		struct dtype *t = &d->types[k];
+
+		if (t->sources == SRC_DEMAND && now - t->last_used >= DISCOVER_IDLE_S) {
+			type_release(d, k);
+			d->released++;
+		}
+	}
 }
 
 void discover_set_mdns(struct discover *d, struct mdns *m)
@@ -204,27 +274,45 @@ void discover_set_mdns(struct discover *d, struct mdns *m)
 	if (!m)
 		return;
 	for (size_t i = 0; i < d->n_types; i++)
-		mdns_browse(m, d->types[i].type);
+		if (d->types[i].browsed)
+			mdns_browse(m, d->types[i].type);
 	if (d->browse_all)
-		mdns_browse_all(m);
+		mdns_browse_types(m, true);
 }
 
 int discover_configure(struct discover *d, const struct lanyard_config *cfg)
 {
 	char types[2][DNSSD_TYPE_SIZE];
-	int r = 0, n;
+	double now = ev_now(d->loop);
+	int r = 0, e, n;
 
+	/* What the old configuration asked for and the new one does not is
+	 * kept as if a consumer had just asked: released once idle. */
+	for (size_t i = 0; i < d->n_types; i++) {
+		struct dtype *t = &d->types[i];
+		unsigned gone = t->sources & (SRC_CONFIG | (cfg->agent.browse_all ? 0 : SRC_ALL));
+
+		if (!gone)
+			continue;
+		t->sources &= ~gone;
+		if (!(t->sources & ~SRC_FAKE)) {
+			t->sources |= SRC_DEMAND;
+			t->last_used = now;
+		}
+	}
 	for (size_t i = 0; i < cfg->agent.n_browse; i++) {
 		n = dnssd_service_types(cfg->agent.browse[i], types);
 		for (int j = 0; j < n; j++)
-			type_browse(d, types[j], &r);
+			if (!type_get(d, types[j], SRC_CONFIG, &e) && !r)
+				r = e;
 	}
 	for (size_t i = 0; i < cfg->n_services; i++)
-		type_browse(d, cfg->services[i].type, &r);
-	if (cfg->agent.browse_all && !d->browse_all) {
-		d->browse_all = true;
-		if (d->mdns)
-			r = mdns_browse_all(d->mdns);
+		if (!type_get(d, cfg->services[i].type, SRC_CONFIG, &e) && !r)
+			r = e;
+	if (cfg->agent.browse_all != d->browse_all) {
+		d->browse_all = cfg->agent.browse_all;
+		if (d->mdns && mdns_browse_types(d->mdns, d->browse_all) < 0 && !r)
+			r = -ENOMEM;
 	}
 	return r;
 }
@@ -269,7 +357,7 @@ int discover_need(struct discover *d, const char *service, double timeout_s,
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++) {
-		struct dtype *t = type_browse(d, types[i], &r);
+		struct dtype *t = type_get(d, types[i], SRC_DEMAND, &r);
 
 		/* Past the cap on browsed types, answer from the cache as it
 		 * is rather than refuse: the cap bounds what consumers make us
@@ -324,6 +412,9 @@ void discover_on_instance(struct discover *d, enum mdns_instance_event ev,
 	double now = ev_now(d->loop);
 	int r;
 
+	/* Late news of a type released since: not ours any more. */
+	if (!type_find(d, inst->type))
+		return;
 	if (ev == MDNS_INSTANCE_REMOVE) {
 		cache_remove_sighting(d->cache, inst->name, inst->type, inst->domain, inst->ifindex,
 		                      inst->family, now);
@@ -377,7 +468,7 @@ void discover_on_browse_state(struct discover *d, const char *type, bool settled
 void discover_mark_settled(struct discover *d, const char *type)
 {
 	int r;
-	struct dtype *t = type_browse(d, type, &r);
+	struct dtype *t = type_get(d, type, SRC_FAKE, &r);
 
 	if (t) {
 		t->settled = true;
@@ -389,7 +480,10 @@ void discover_on_type_found(struct discover *d, const char *type)
 {
 	int r;
 
-	type_browse(d, type, &r);
+	if (d->browse_all && !type_get(d, type, SRC_ALL, &r) && r == -ENOSPC && d->refused == 1)
+		log_warning("browse: all: more than %d types on the LAN; the others are not "
+		            "browsed (counted in status)",
+		            DISCOVER_MAX_TYPES);
 }
 
 void discover_on_client_state(struct discover *d, enum mdns_client_state state)
@@ -401,7 +495,8 @@ void discover_on_client_state(struct discover *d, enum mdns_client_state state)
 	d->client_up = up;
 	if (!up)
 		for (size_t i = 0; i < d->n_types; i++)
-			discover_on_browse_state(d, d->types[i].type, false);
+			if (d->types[i].browsed)
+				discover_on_browse_state(d, d->types[i].type, false);
 }
 
 bool discover_up(const struct discover *d)
@@ -409,7 +504,7 @@ bool discover_up(const struct discover *d)
 	if (!d->client_up)
 		return false;
 	for (size_t i = 0; i < d->n_types; i++)
-		if (!d->types[i].up)
+		if (d->types[i].browsed && !d->types[i].up)
 			return false;
 	return true;
 }
@@ -430,7 +525,9 @@ json_t *discover_status(const struct discover *d)
 			return NULL;
 		}
 	}
-	o = json_pack("{s:b,s:b,s:o,s:I}", "up", discover_up(d), "all", d->browse_all, "types",
-	              types, "dropped", (json_int_t)d->upsert_errors);
+	o = json_pack("{s:b,s:b,s:o,s:I,s:I,s:I,s:I}", "up", discover_up(d), "all", d->browse_all,
+	              "types", types, "dropped", (json_int_t)d->upsert_errors, "max_types",
+	              (json_int_t)DISCOVER_MAX_TYPES, "types_refused", (json_int_t)d->refused,
+	              "types_released", (json_int_t)d->released);
 	return o;
 }

@@ -13,6 +13,14 @@
 #include "config/config.h"
 #include "mdns/mdns.h"
 
+/* The one cap on browsed types (configured, enumerated and asked for):
+ * each costs avahi-daemon an object and the LAN queries. */
+#define DISCOVER_MAX_TYPES 512
+/* A type browsed only because a consumer asked is released after this
+ * long without a request naming it, and its entries dropped. */
+#define DISCOVER_IDLE_S       600.0
+#define DISCOVER_IDLE_CHECK_S 30.0
+
 struct ev_loop;
 struct discover;
 struct discover_wait;
@@ -27,10 +35,13 @@ void discover_set_mdns(struct discover *d, struct mdns *m);
 
 /* Browse what CFG asks for: agent.browse (types, or service names meaning
  * both _NAME._tcp and _NAME._udp, or all) and the host's own declared
- * types. Types browsed before stay browsed. Returns 0 or negative errno. */
+ * types. Types the previous configuration asked for and CFG does not are
+ * kept as on-demand browses (released once idle). Returns 0 or the first
+ * negative errno (-ENOSPC past DISCOVER_MAX_TYPES). */
 int discover_configure(struct discover *d, const struct lanyard_config *cfg);
 
-/* Make sure SERVICE (a name or a DNS-SD type) is browsed. Returns 1 when
+/* Make sure SERVICE (a name or a DNS-SD type) is browsed (an on-demand
+ * browse, kept while requests name it). Returns 1 when
  * every type it maps to has settled (answer from the cache now), 0 when the
  * first browse is still running: then READY(USERDATA, timed_out) is called
  * once, when it settles or after TIMEOUT_MS, unless discover_wait_cancel()
@@ -47,12 +58,13 @@ void discover_on_browse_state(struct discover *d, const char *type, bool settled
 void discover_on_type_found(struct discover *d, const char *type);
 void discover_on_client_state(struct discover *d, enum mdns_client_state state);
 
-/* Treat TYPE as browsed and settled (entries injected without avahi, for
- * benchmarks and tests). */
+/* Treat TYPE as settled without browsing it (entries a test hook put in the
+ * cache); it does not count against DISCOVER_MAX_TYPES. */
 void discover_mark_settled(struct discover *d, const char *type);
 
 /* True while every browse is up (avahi reachable and no browse failed). */
 bool discover_up(const struct discover *d);
 
-/* {"up":bool,"types":[{"type","settled","up"}],"dropped":N,...}; NULL on OOM. */
+/* {"up","all","types":[{"type","settled","up"}],"dropped","max_types",
+ * "types_refused","types_released"}; NULL on OOM. */
 json_t *discover_status(const struct discover *d);

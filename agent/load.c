@@ -11,6 +11,8 @@
 #include "agent/agent.h"
 #include "agent/load.h"
 #include "agent/log.h"
+#include "agent/pubset.h"
+#include "dnssd/txt.h"
 
 #define LOAD_SAMPLE_S   2.0
 #define LOAD_HYSTERESIS 0.1
@@ -24,70 +26,46 @@ struct agent_load {
 	char text[16]; /* published, formatted */
 };
 
-/* The first number of TEXT divided by CPUS into *ret; 0 or -EINVAL. */
-static int load_parse(const char *text, long cpus, double *ret)
+/* The 1-minute load average of /proc/loadavg per online CPU (or the test
+ * hook's figure) into *ret; 0 or a negative errno. */
+static int sample(const struct agent *a, double *ret)
 {
-	char *end;
-	double v = strtod(text, &end);
-
-	if (end == text || !isfinite(v) || v < 0 || cpus < 1)
-		return -EINVAL;
-	*ret = v / (double)cpus;
-	return 0;
-}
-
-/* The figure: the first number of $LANYARD_LOAD_FILE as it is (a value that
- * something on the host computes, or a test sets), else the 1-minute load
- * average of /proc/loadavg per online CPU. */
-static int sample(double *ret)
-{
-	const char *custom = getenv("LANYARD_LOAD_FILE");
-	char buf[128];
-	FILE *f = fopen(custom && *custom ? custom : "/proc/loadavg", "re");
+	const struct agent_hooks *h = a->opts.hooks;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char buf[128], *end;
+	FILE *f;
 	size_t n;
+	double v;
 
+	if (h && h->load_sample)
+		return h->load_sample(ret);
+	f = fopen("/proc/loadavg", "re");
 	if (!f)
 		return -errno;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	return load_parse(buf, custom && *custom ? 1 : sysconf(_SC_NPROCESSORS_ONLN), ret);
+	v = strtod(buf, &end);
+	if (end == buf || !isfinite(v) || v < 0 || cpus < 1)
+		return -EINVAL;
+	*ret = v / (double)cpus;
+	return 0;
 }
 
-int agent_load_apply(const struct agent_load *l, struct lanyard_config *cfg)
+/* Take V as the published figure at NOW and put it in the published set. */
+static void publish(struct agent_load *l, double v, double now)
 {
-	if (!l || !l->have || !cfg->agent.publish_load)
-		return 0;
-	for (size_t i = 0; i < cfg->n_services; i++) {
-		struct cfg_service *s = &cfg->services[i];
-		struct cfg_txt *t = NULL;
-		char *v = strdup(l->text);
+	struct agent *a = l->agent;
 
-		if (!v)
-			return -ENOMEM;
-		for (size_t j = 0; j < s->n_txt; j++)
-			if (strcmp(s->txt[j].key, "load") == 0)
-				t = &s->txt[j];
-		if (!t) {
-			struct cfg_txt *n = realloc(s->txt, (s->n_txt + 1) * sizeof(*n));
-			char *k = strdup("load");
-
-			if (!n || !k) {
-				if (n)
-					s->txt = n;
-				free(k);
-				free(v);
-				return -ENOMEM;
-			}
-			s->txt = n;
-			t = &s->txt[s->n_txt++];
-			*t = (struct cfg_txt){.key = k};
-		}
-		free(t->value);
-		t->value = v;
-		t->value_len = strlen(v);
+	l->have = true;
+	l->published = v;
+	l->published_at = now;
+	txt_format_load(v, l->text, sizeof(l->text));
+	if (pubset_set_load(a->pubset, l->text) < 0) {
+		log_warning("cannot publish load=%s: out of memory", l->text);
+		return;
 	}
-	return 0;
+	log_debug("publishing load=%s", l->text);
 }
 
 static void on_sample(struct ev_loop *loop, ev_timer *w, int revents)
@@ -96,21 +74,13 @@ static void on_sample(struct ev_loop *loop, ev_timer *w, int revents)
 	struct agent *a = l->agent;
 	double v, now = ev_now(loop);
 
-	if (sample(&v) < 0)
+	if (sample(a, &v) < 0)
 		return;
 	if (l->have && (fabs(v - l->published) < LOAD_HYSTERESIS ||
 	                now - l->published_at < (double)a->cfg->agent.load_interval_ms / 1000.0))
 		return;
-	l->have = true;
-	l->published = v;
-	l->published_at = now;
-	snprintf(l->text, sizeof(l->text), "%.2f", v);
-	if (a->cfg->n_services == 0)
-		return;
-	if (agent_load_apply(l, a->cfg) < 0 || mdns_publish(a->mdns, a->cfg) < 0)
-		log_warning("cannot publish load=%s", l->text);
-	else
-		log_debug("published load=%s", l->text);
+	publish(l, v, now);
+	agent_publish(a);
 }
 
 struct agent_load *agent_load_new(struct agent *a)
@@ -120,18 +90,6 @@ struct agent_load *agent_load_new(struct agent *a)
 	if (!l)
 		return NULL;
 	l->agent = a;
-	/* The first figure goes out with the first announcement. */
-	if (a->cfg->agent.publish_load) {
-		double v;
-
-		if (sample(&v) == 0) {
-			l->have = true;
-			l->published = v;
-			l->published_at = ev_now(a->loop);
-			snprintf(l->text, sizeof(l->text), "%.2f", v);
-			agent_load_apply(l, a->cfg);
-		}
-	}
 	ev_timer_init(&l->timer, on_sample, LOAD_SAMPLE_S, LOAD_SAMPLE_S);
 	l->timer.data = l;
 	agent_load_reconfigure(l);
@@ -140,11 +98,21 @@ struct agent_load *agent_load_new(struct agent *a)
 
 void agent_load_reconfigure(struct agent_load *l)
 {
+	struct agent *a = l->agent;
+	double v;
+
 	/* No wake-ups at all unless the figure is published. */
-	if (l->agent->cfg->agent.publish_load)
-		ev_timer_start(l->agent->loop, &l->timer);
-	else
-		ev_timer_stop(l->agent->loop, &l->timer);
+	if (!a->cfg->agent.publish_load) {
+		ev_timer_stop(a->loop, &l->timer);
+		l->have = false;
+		if (pubset_set_load(a->pubset, NULL) < 0)
+			log_warning("cannot drop the load overlay: out of memory");
+		return;
+	}
+	/* The first figure goes out with the first announcement. */
+	if (!l->have && sample(a, &v) == 0)
+		publish(l, v, ev_now(a->loop));
+	ev_timer_start(a->loop, &l->timer);
 }
 
 void agent_load_free(struct agent_load *l)

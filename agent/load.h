@@ -1,27 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The load figure this host publishes in TXT (load=...) for consumers'
  * least_loaded policy: the 1-minute load average per online CPU, sampled
- * every 2 s (or the number in $LANYARD_LOAD_FILE, taken as it is, when
- * something else on the host computes the figure) and republished only when it moved by at least
- * 0.1 and at most once per agent.load_interval, so the LAN is not flooded. */
+ * every 2 s and republished only when it moved by at least 0.1 and at most
+ * once per agent.load_interval, so the LAN is not flooded. It is an overlay
+ * of the published set (agent/pubset.h). */
 #pragma once
-
-#include <stdbool.h>
-
-#include "config/config.h"
 
 struct agent;
 struct agent_load;
 
-/* Start sampling for A (publishing only while agent.publish_load is true).
- * NULL on OOM. */
+/* Start sampling for A (publishing only while agent.publish_load is true);
+ * the first figure is put in the published set at once. NULL on OOM. */
 struct agent_load *agent_load_new(struct agent *a);
 void agent_load_free(struct agent_load *l);
 
-/* Start or stop sampling after a reload changed agent.publish_load. */
+/* Follow a reload: start or stop sampling, and add or drop the overlay. */
 void agent_load_reconfigure(struct agent_load *l);
-
-/* Put the current published figure into CFG's services (a "load" TXT pair,
- * replacing an older one). Call before every mdns_publish(). Returns 0 or
- * -ENOMEM. */
-int agent_load_apply(const struct agent_load *l, struct lanyard_config *cfg);

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: MIT
 # Build fragment for agent/ (lanyardd), included by the top Makefile.am after
-# agent/server.mk; agent/core.mk holds the pure core (cache, TXT, selection).
-sbin_PROGRAMS += agent/lanyardd
-agent_lanyardd_SOURCES = \
-	agent/main.c \
+# agent/server.mk; agent/core.mk holds the pure core (cache, selection).
+# Everything but main() is in agent/libagent.la, linked into lanyardd and
+# into lanyardd-test, the same daemon with the test hooks of
+# agent/test-hooks.c (synthetic instances, a load figure from a file) for
+# the tests and benchmarks: the installed lanyardd has none.
+noinst_LTLIBRARIES += agent/libagent.la
+agent_libagent_la_SOURCES = \
 	agent/agent.c agent/agent.h \
 	agent/status.c \
 	agent/signals.c agent/signals.h \
@@ -13,9 +16,21 @@ agent_lanyardd_SOURCES = \
 	agent/present.c agent/present.h \
 	agent/watch.c agent/watch.h \
 	agent/ops.c agent/ops.h \
-	agent/fake.c agent/fake.h \
+	agent/pubset.c agent/pubset.h \
 	agent/load.c agent/load.h
+agent_libagent_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+agent_libagent_la_LIBADD = agent/libserver.la agent/libcore.la mdns/libmdns.la \
+	config/libcfg.la wire/libwire.la dnssd/libdnssd.la \
+	$(JANSSON_LIBS) $(EV_LIBS) $(M_LIBS)
+
+sbin_PROGRAMS += agent/lanyardd
+agent_lanyardd_SOURCES = agent/main.c
 agent_lanyardd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-agent_lanyardd_LDADD = agent/libserver.la agent/libcore.la mdns/libmdns.la config/libcfg.la \
-	wire/libwire.la $(JANSSON_LIBS) $(EV_LIBS) $(M_LIBS)
+agent_lanyardd_LDADD = agent/libagent.la
+
+noinst_PROGRAMS += agent/lanyardd-test
+agent_lanyardd_test_SOURCES = agent/main.c agent/test-hooks.c agent/test-hooks.h
+agent_lanyardd_test_CPPFLAGS = $(AM_CPPFLAGS) -DLANYARD_TEST_HOOKS
+agent_lanyardd_test_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+agent_lanyardd_test_LDADD = agent/libagent.la
 dist_man_MANS += man/lanyardd.8

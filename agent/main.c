@@ -11,6 +11,9 @@
 
 #include "agent/agent.h"
 #include "agent/log.h"
+#ifdef LANYARD_TEST_HOOKS
+#include "agent/test-hooks.h"
+#endif
 
 static void usage(FILE *out)
 {
@@ -55,6 +58,10 @@ static void print_diags(const struct cfg_diags *diags)
 int main(int argc, char **argv)
 {
 	struct agent_options opts = {.config_path = LANYARD_DEFAULT_CONFIG};
+#ifdef LANYARD_TEST_HOOKS
+	/* lanyardd-test only: the hooks never reach an installed lanyardd. */
+	opts.hooks = &test_hooks;
+#endif
 	struct cfg_diags diags = {0};
 	struct lanyard_config *cfg = NULL;
 	struct agent agent;

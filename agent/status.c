@@ -8,33 +8,9 @@
 #include "agent/balance.h"
 #include "agent/cache.h"
 #include "agent/discover.h"
+#include "agent/pubset.h"
 #include "agent/server.h"
 #include "agent/watch.h"
-
-static json_t *publishing_json(const struct agent *a)
-{
-	json_t *arr = json_array();
-
-	if (!arr)
-		return NULL;
-	for (size_t i = 0; i < a->cfg->n_services; i++) {
-		const struct cfg_service *s = &a->cfg->services[i];
-		const struct agent_pub *p = NULL;
-
-		for (size_t j = 0; j < a->n_pubs; j++)
-			if (strcmp(a->pubs[j].service, s->name) == 0)
-				p = &a->pubs[j];
-		if (json_array_append_new(
-		            arr, json_pack("{s:s,s:s,s:i,s:s,s:s?}", "service", s->name, "type",
-		                           s->type, "port", (int)s->port, "state",
-		                           agent_pub_state_name(p ? p->state : MDNS_PUB_PENDING),
-		                           "instance", p ? p->instance : NULL)) < 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
-	return arr;
-}
 
 static json_t *cache_json(const struct agent *a)
 {
@@ -109,7 +85,9 @@ static json_t *browsing_json(const struct agent *a)
 		mdns_get_stats(a->mdns, &st);
 	if (json_object_set_new(o, "sightings", json_integer((json_int_t)st.instances)) < 0 ||
 	    json_object_set_new(o, "unresolved", json_integer((json_int_t)st.unresolved)) < 0 ||
-	    json_object_set_new(o, "sightings_dropped", json_integer((json_int_t)st.dropped)) < 0) {
+	    json_object_set_new(o, "sightings_dropped", json_integer((json_int_t)st.dropped)) < 0 ||
+	    json_object_set_new(o, "resolvers", json_integer((json_int_t)st.resolvers)) < 0 ||
+	    json_object_set_new(o, "resolves", json_integer((json_int_t)st.resolves)) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -120,10 +98,10 @@ json_t *agent_status_json(const struct agent *a)
 {
 	return json_pack("{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:{s:s},s:o*,s:o*,s:o*,s:o*,s:o*}",
 	                 "agent", "version", PACKAGE_VERSION, "pid", (int)getpid(), "config",
-	                 a->cfg->path, "socket", a->cfg->agent.socket, "uptime",
+	                 a->cfg->path, "socket", a->server ? server_path(a->server) : "", "uptime",
 	                 ev_time() - a->started, "reloads", (int)a->reloads, "reload_failures",
 	                 (int)a->reload_failures, "policy", cfg_policy_name(a->cfg->agent.policy),
 	                 "avahi", "state", agent_client_state_name(a->avahi_state), "publishing",
-	                 publishing_json(a), "browsing", browsing_json(a), "cache", cache_json(a),
-	                 "server", server_json(a), "ejected", ejected_json(a));
+	                 pubset_status(a->pubset), "browsing", browsing_json(a), "cache",
+	                 cache_json(a), "server", server_json(a), "ejected", ejected_json(a));
 }

@@ -1,48 +1,63 @@
 /* SPDX-License-Identifier: MIT */
-/* Browsing and resolving: one service browser per type, one resolver kept
- * open per (interface, protocol, instance), reported as instance events. */
+/* Browsing and resolving on the backend thread, within avahi-daemon's
+ * per-client object budget: one browser per type; every sighting resolved
+ * by a short-lived resolver (a few at a time); one resolver per instance
+ * kept open while the budget allows, so its changes arrive live; the
+ * sightings without one resolved again every REFRESH_S. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <avahi-client/lookup.h>
 #include <avahi-common/address.h>
-#include <avahi-common/domain.h>
 #include <avahi-common/error.h>
 
+#include "dnssd/name.h"
 #include "mdns/browse.h"
 #include "mdns/internal.h"
 
-#define TYPES_MAX     512    /* browse: all on a hostile LAN stays bounded */
-#define DEFAULT_MAX   100000 /* instances (= open resolvers) */
+#define DEFAULT_MAX   100000 /* sightings tracked */
 #define TXT_ITEMS_MAX 1024   /* reported TXT strings per instance */
-#define RETRY_S       5.0    /* re-try browsers/resolvers Avahi refused */
-/* Resolvers opened per loop iteration. avahi_service_resolver_new() is a
- * blocking D-Bus round trip: opening thousands at once (a host announcing
- * 2 000 services) stalled the consumer socket for seconds. */
-#define OPEN_BATCH   16
-#define TYPE_LEN_MAX 255
+#define RETRY_S       5.0    /* re-try browsers and resolvers that failed */
+/* Short-lived resolvers open at once: bounds the objects they take and the
+ * queries a storm of new instances sends. */
+#define INFLIGHT_MAX 16
+/* Objects left free beyond INFLIGHT_MAX, for entry groups and browsers. */
+#define OBJECTS_MARGIN 16
+/* A sighting without a kept resolver is resolved again this often, so its
+ * changes arrive at most this late. */
+#define REFRESH_S 30.0
+
+enum inst_state {
+	INST_IDLE,      /* no resolver (resolved_at > 0 once resolved) */
+	INST_QUEUED,    /* waiting for a short-lived resolver */
+	INST_RESOLVING, /* a short-lived resolver is open */
+	INST_KEPT,      /* a resolver is kept open for changes */
+};
 
 struct br_type;
 
-/* One instance on one (interface, protocol), with its open resolver. */
+/* One sighting: an instance on one (interface, protocol). */
 struct br_inst {
-	struct br_inst *hnext;       /* hash bucket chain */
-	struct br_inst *prev, *next; /* in its type's list */
+	struct br_inst *hnext;         /* hash chain */
+	struct br_inst *prev, *next;   /* in its type's list */
+	struct br_inst *qprev, *qnext; /* in the resolve queue or the refresh list */
 	struct br_type *t;
-	AvahiServiceResolver *r; /* NULL: Avahi refused it; retried */
+	AvahiServiceResolver *r;
+	double resolved_at; /* last FOUND, ev_now(); 0 = never */
 	AvahiIfIndex ifindex;
 	AvahiProtocol proto;
 	uint32_t hash;
-	struct br_inst *qprev, *qnext; /* in the queue of resolvers to open */
-	bool queued;
-	bool reported; /* an UPSERT was sent, so a REMOVE is owed */
-	bool awaited;  /* its first result gates the type's settled state */
+	uint8_t state;   /* enum inst_state */
+	bool in_refresh; /* on the refresh list (qprev/qnext) */
+	bool reported;   /* an UPSERT was sent, so a REMOVE is owed */
+	bool awaited;    /* its first result gates the type's settled state */
 	bool local;
-	char *domain;
-	char name[]; /* instance name */
+	char *domain; /* NULL: "local" */
+	char name[];  /* instance name */
 };
 
 struct br_type {
@@ -50,36 +65,81 @@ struct br_type {
 	char *type;
 	AvahiServiceBrowser *sb; /* NULL while not running */
 	struct br_inst *insts;
-	size_t awaiting;    /* instances found before ALL_FOR_NOW, unresolved */
-	bool all_for_now;   /* the browser's first pass is done */
-	bool settled;       /* reported settled */
-	bool type_reported; /* type_found sent */
+	size_t awaiting;  /* sightings found before ALL_FOR_NOW, unresolved */
+	bool all_for_now; /* the browser's first pass is done */
+	bool settled;     /* reported settled */
 	struct br_type *next;
 };
 
+/* A FIFO of sightings linked through qprev/qnext. */
+struct br_list {
+	struct br_inst *head, *tail;
+	size_t n;
+};
+
 struct browse {
-	struct mdns *m;
-	struct br_type *types, **types_tail;
-	size_t n_types;
+	struct mdns_core *c;
+	struct br_type *types;
 	bool all;
 	AvahiServiceTypeBrowser *stb;
 	struct br_inst **buckets;
-	size_t n_buckets, n_inst, n_unresolved, dropped, max;
+	size_t n_buckets, n_inst, dropped, max;
+	size_t inflight, kept, failed;
+	struct br_list queue;   /* to resolve, oldest first */
+	struct br_list refresh; /* resolved without a kept resolver, oldest first */
 	ev_timer retry;
-	struct br_inst *queue, *queue_tail; /* resolvers to open, oldest first */
-	ev_check open_check;                /* opens a batch after each poll */
-	ev_idle open_idle;                  /* keeps the poll from blocking meanwhile */
+	ev_timer refresh_timer;
 };
+
+static void pump(struct browse *b);
+
+bool browse_type_ok(const char *type)
+{
+	return type && dnssd_check_type(type, NULL) == NULL;
+}
+
+/* ---- lists ------------------------------------------------------------------ */
+
+static void list_remove(struct br_list *l, struct br_inst *i)
+{
+	if (i->qprev)
+		i->qprev->qnext = i->qnext;
+	else
+		l->head = i->qnext;
+	if (i->qnext)
+		i->qnext->qprev = i->qprev;
+	else
+		l->tail = i->qprev;
+	i->qprev = i->qnext = NULL;
+	l->n--;
+}
+
+static void list_append(struct br_list *l, struct br_inst *i)
+{
+	i->qnext = NULL;
+	i->qprev = l->tail;
+	if (l->tail)
+		l->tail->qnext = i;
+	else
+		l->head = i;
+	l->tail = i;
+	l->n++;
+}
+
+/* ---- the table of sightings -------------------------------------------------- */
 
 static uint32_t fnv(uint32_t h, const void *p, size_t n)
 {
-	const unsigned char *c = p;
+	const unsigned char *s = p;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= c[i];
-		h *= 16777619u;
-	}
+	for (size_t k = 0; k < n; k++)
+		h = (h ^ s[k]) * 16777619u;
 	return h;
+}
+
+static bool is_local_domain(const char *d)
+{
+	return !d || strcasecmp(d, "local") == 0 || strcasecmp(d, "local.") == 0;
 }
 
 static uint32_t inst_hash(const struct br_type *t, AvahiIfIndex ifi, AvahiProtocol proto,
@@ -91,10 +151,17 @@ static uint32_t inst_hash(const struct br_type *t, AvahiIfIndex ifi, AvahiProtoc
 	h = fnv(h, &ifi, sizeof(ifi));
 	h = fnv(h, &proto, sizeof(proto));
 	h = fnv(h, name, strlen(name) + 1);
-	return fnv(h, domain, strlen(domain));
+	return is_local_domain(domain) ? h : fnv(h, domain, strlen(domain));
 }
 
-static struct br_inst *inst_find(struct browse *b, struct br_type *t, AvahiIfIndex ifi,
+static bool domain_eq(const char *a, const char *b)
+{
+	if (is_local_domain(a) || is_local_domain(b))
+		return is_local_domain(a) && is_local_domain(b);
+	return strcasecmp(a, b) == 0;
+}
+
+static struct br_inst *inst_find(const struct browse *b, const struct br_type *t, AvahiIfIndex ifi,
                                  AvahiProtocol proto, const char *name, const char *domain)
 {
 	uint32_t h;
@@ -104,12 +171,12 @@ static struct br_inst *inst_find(struct browse *b, struct br_type *t, AvahiIfInd
 	h = inst_hash(t, ifi, proto, name, domain);
 	for (struct br_inst *i = b->buckets[h & (b->n_buckets - 1)]; i; i = i->hnext)
 		if (i->hash == h && i->t == t && i->ifindex == ifi && i->proto == proto &&
-		    strcmp(i->name, name) == 0 && strcmp(i->domain, domain) == 0)
+		    strcmp(i->name, name) == 0 && domain_eq(i->domain, domain))
 			return i;
 	return NULL;
 }
 
-/* Keep the load factor at most 1 so lookups stay O(1) at 100k entries. */
+/* Keep the load factor at most 1 so lookups stay O(1) at 100k sightings. */
 static int table_grow(struct browse *b)
 {
 	size_t n = b->n_buckets ? b->n_buckets * 2 : 64;
@@ -132,89 +199,140 @@ static int table_grow(struct browse *b)
 	return 0;
 }
 
+/* ---- resolvers ------------------------------------------------------------------ */
+
 static void start_retry(struct browse *b)
 {
 	if (!ev_is_active(&b->retry)) {
 		ev_timer_set(&b->retry, RETRY_S, 0.);
-		ev_timer_start(b->m->loop, &b->retry);
+		ev_timer_start(b->c->loop, &b->retry);
 	}
 }
 
-static void maybe_settle(struct br_type *t)
-{
-	struct mdns *m = t->b->m;
-
-	if (t->settled || !t->all_for_now || t->awaiting > 0)
-		return;
-	t->settled = true;
-	if (m->cb.browse_state)
-		m->cb.browse_state(m->userdata, t->type, true);
-}
-
-static void queue_remove(struct br_inst *i)
+/* Close I's resolver, if any; I becomes idle. */
+static void resolver_close(struct br_inst *i)
 {
 	struct browse *b = i->t->b;
 
-	if (i->qprev)
-		i->qprev->qnext = i->qnext;
-	else
-		b->queue = i->qnext;
-	if (i->qnext)
-		i->qnext->qprev = i->qprev;
-	else
-		b->queue_tail = i->qprev;
-	i->qprev = i->qnext = NULL;
-	i->queued = false;
-	if (!b->queue) {
-		ev_check_stop(b->m->loop, &b->open_check);
-		ev_idle_stop(b->m->loop, &b->open_idle);
-	}
-}
-
-/* Open I's resolver soon: a few per loop iteration, so that a flood of new
- * instances never stops the loop (and the consumer socket) for long. */
-static void queue_add(struct br_inst *i)
-{
-	struct browse *b = i->t->b;
-
-	i->queued = true;
-	i->qprev = b->queue_tail;
-	if (b->queue_tail)
-		b->queue_tail->qnext = i;
-	else
-		b->queue = i;
-	b->queue_tail = i;
-	ev_check_start(b->m->loop, &b->open_check);
-	ev_idle_start(b->m->loop, &b->open_idle);
-}
-
-/* Unlink and free I; its resolver too if FREE_AVAHI (else the client is
- * already gone with it). */
-static void inst_drop(struct br_inst *i, bool free_avahi)
-{
-	struct browse *b = i->t->b;
-	struct br_inst **pp = &b->buckets[i->hash & (b->n_buckets - 1)];
-
-	if (i->queued)
-		queue_remove(i); /* not opened yet: neither a resolver nor unresolved */
-	else if (!i->r)
-		b->n_unresolved--;
-	if (i->r && free_avahi)
+	if (i->r) {
+		core_call(b->c, -1);
 		avahi_service_resolver_free(i->r);
-	while (*pp != i)
-		pp = &(*pp)->hnext;
-	*pp = i->hnext;
-	if (i->prev)
-		i->prev->next = i->next;
-	else
-		i->t->insts = i->next;
-	if (i->next)
-		i->next->prev = i->prev;
-	if (i->awaited)
-		i->t->awaiting--;
-	b->n_inst--;
-	free(i->domain);
-	free(i);
+		i->r = NULL;
+	}
+	if (i->state == INST_RESOLVING)
+		b->inflight--;
+	else if (i->state == INST_KEPT)
+		b->kept--;
+	i->state = INST_IDLE;
+}
+
+/* Take I off whichever list it is on. */
+static void unlist(struct br_inst *i)
+{
+	struct browse *b = i->t->b;
+
+	if (i->state == INST_QUEUED) {
+		list_remove(&b->queue, i);
+		i->state = INST_IDLE;
+	} else if (i->in_refresh) {
+		list_remove(&b->refresh, i);
+		i->in_refresh = false;
+	}
+}
+
+/* Resolve I soon (a few at a time, in order). */
+static void enqueue(struct br_inst *i)
+{
+	struct browse *b = i->t->b;
+
+	if (i->state != INST_IDLE)
+		return;
+	unlist(i);
+	i->state = INST_QUEUED;
+	list_append(&b->queue, i);
+}
+
+/* The sighting of I's instance on the same interface with the other
+ * protocol, or NULL. */
+static struct br_inst *sibling(const struct br_inst *i)
+{
+	return inst_find(i->t->b, i->t, i->ifindex,
+	                 i->proto == AVAHI_PROTO_INET ? AVAHI_PROTO_INET6 : AVAHI_PROTO_INET,
+	                 i->name, i->domain ? i->domain : "local");
+}
+
+/* I was resolved and has no kept resolver: resolve it again later, unless
+ * its sibling's kept resolver tells of changes. */
+static void schedule_refresh(struct br_inst *i)
+{
+	struct browse *b = i->t->b;
+	struct br_inst *o = sibling(i);
+
+	unlist(i);
+	if (o && o->state == INST_KEPT)
+		return;
+	i->in_refresh = true;
+	list_append(&b->refresh, i);
+	if (!ev_is_active(&b->refresh_timer)) {
+		ev_timer_set(&b->refresh_timer, i->resolved_at + REFRESH_S - ev_now(b->c->loop),
+		             0.);
+		ev_timer_start(b->c->loop, &b->refresh_timer);
+	}
+}
+
+static void refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct browse *b = w->data;
+	double now = ev_now(loop);
+	struct br_inst *i;
+
+	while ((i = b->refresh.head) && i->resolved_at + REFRESH_S <= now) {
+		list_remove(&b->refresh, i);
+		i->in_refresh = false;
+		enqueue(i);
+	}
+	if (i) {
+		ev_timer_set(w, i->resolved_at + REFRESH_S - now, 0.);
+		ev_timer_start(loop, w);
+	}
+	pump(b);
+}
+
+static size_t kept_budget(const struct browse *b)
+{
+	size_t max = b->c->objects_max;
+
+	if (max == OBJECTS_UNKNOWN)
+		return SIZE_MAX;
+	return max > INFLIGHT_MAX + OBJECTS_MARGIN ? max - INFLIGHT_MAX - OBJECTS_MARGIN : 0;
+}
+
+/* May I keep its resolver open? One per instance and interface: the IPv4
+ * sighting's, or the IPv6 one's when there is no IPv4 sighting; and only
+ * while the object budget has room. */
+static bool may_keep(const struct br_inst *i)
+{
+	const struct browse *b = i->t->b;
+
+	if (b->c->objects > kept_budget(b))
+		return false;
+	if (i->proto == AVAHI_PROTO_INET)
+		return true;
+	return !inst_find(b, i->t, i->ifindex, AVAHI_PROTO_INET, i->name,
+	                  i->domain ? i->domain : "local");
+}
+
+static void settle_one(struct br_inst *i);
+
+/* Close I's kept resolver: I and its sibling are refreshed from now on. */
+static void demote(struct br_inst *i)
+{
+	struct br_inst *o = sibling(i);
+
+	resolver_close(i);
+	schedule_refresh(i);
+	if (o && o->state == INST_IDLE && o->reported && !o->in_refresh)
+		schedule_refresh(o);
 }
 
 static void addr_from_avahi(const AvahiAddress *a, AvahiIfIndex ifi, struct sockaddr_storage *ss)
@@ -236,117 +354,222 @@ static void addr_from_avahi(const AvahiAddress *a, AvahiIfIndex ifi, struct sock
 	}
 }
 
+/* Send I's resolver result up. */
+static void report_found(struct br_inst *i, AvahiIfIndex ifi, const char *host,
+                         const AvahiAddress *a, uint16_t port, AvahiStringList *txt,
+                         AvahiLookupResultFlags flags)
+{
+	const uint8_t *items[TXT_ITEMS_MAX];
+	size_t lens[TXT_ITEMS_MAX], n = 0;
+	struct mdns_instance mi = {
+	        .name = i->name,
+	        .type = i->t->type,
+	        .domain = i->domain ? i->domain : "local",
+	        .host = host ? host : "",
+	        .ifindex = ifi,
+	        .family = avahi_proto_to_af(a->proto),
+	        .port = port,
+	        .local = i->local || (flags & AVAHI_LOOKUP_RESULT_LOCAL),
+	};
+
+	/* A resolver's list iterates in record (wire) order. */
+	for (AvahiStringList *l = txt; l && n < TXT_ITEMS_MAX; l = l->next, n++) {
+		items[n] = l->text;
+		lens[n] = l->size;
+	}
+	mi.txt = items;
+	mi.txt_len = lens;
+	mi.n_txt = n;
+	addr_from_avahi(a, ifi, &mi.addr);
+	i->reported = true;
+	core_emit_instance(i->t->b->c, MDNS_INSTANCE_UPSERT, &mi);
+}
+
 static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex ifi, AvahiProtocol proto,
                        AvahiResolverEvent ev, const char *name, const char *type,
                        const char *domain, const char *host, const AvahiAddress *a, uint16_t port,
                        AvahiStringList *txt, AvahiLookupResultFlags flags, void *userdata)
 {
 	struct br_inst *i = userdata;
-	struct br_type *t = i->t;
-	struct mdns *m = t->b->m;
+	struct browse *b = i->t->b;
 
-	if (ev == AVAHI_RESOLVER_FOUND && a && m->cb.instance) {
-		struct mdns_instance mi = {0};
-		const uint8_t **items = NULL;
-		size_t *lens = NULL, n = 0;
+	if (r != i->r)
+		return; /* from inside avahi_service_resolver_new() */
+	if (ev == AVAHI_RESOLVER_FOUND && a) {
+		report_found(i, ifi, host, a, port, txt, flags);
+		i->resolved_at = ev_now(b->c->loop);
+		if (i->state == INST_KEPT) {
+			/* A change: the other protocol's sighting may have
+			 * changed too (port, host, TXT). */
+			struct br_inst *o = sibling(i);
 
-		for (AvahiStringList *l = txt; l && n < TXT_ITEMS_MAX; l = l->next)
-			n++;
-		if (n) {
-			items = calloc(n, sizeof(*items));
-			lens = calloc(n, sizeof(*lens));
+			if (o && o->state == INST_IDLE && o->reported)
+				enqueue(o);
+		} else if (i->state == INST_RESOLVING && may_keep(i)) {
+			b->inflight--;
+			i->state = INST_KEPT;
+			b->kept++;
+		} else if (i->state == INST_RESOLVING) {
+			resolver_close(i);
+			schedule_refresh(i);
 		}
-		if (!n || (items && lens)) {
-			/* A resolver's list iterates in record (wire) order. */
-			n = 0;
-			for (AvahiStringList *l = txt; l && n < TXT_ITEMS_MAX; l = l->next) {
-				items[n] = l->text;
-				lens[n++] = l->size;
-			}
-			mi.name = i->name;
-			mi.type = t->type;
-			mi.domain = i->domain;
-			mi.host = host ? host : "";
-			mi.ifindex = ifi;
-			mi.family = avahi_proto_to_af(a->proto);
-			addr_from_avahi(a, ifi, &mi.addr);
-			mi.port = port;
-			mi.txt = items;
-			mi.txt_len = lens;
-			mi.n_txt = n;
-			mi.local = i->local || (flags & AVAHI_LOOKUP_RESULT_LOCAL);
-			i->reported = true;
-			m->cb.instance(m->userdata, MDNS_INSTANCE_UPSERT, &mi);
+	} else if (ev == AVAHI_RESOLVER_FAILURE && i->state == INST_RESOLVING) {
+		/* A timeout, typically while avahi-daemon is swamped: try again
+		 * later. A kept resolver that fails (the records expired) stays:
+		 * it reports the instance again if it comes back, and removal
+		 * comes from the browser. */
+		resolver_close(i);
+		if (i->reported) {
+			schedule_refresh(i);
+		} else {
+			b->failed++;
+			start_retry(b);
 		}
-		free(items);
-		free(lens);
 	}
-	/* A resolver that failed before it ever found the instance (a
-	 * timeout, typically while avahi-daemon is swamped) is opened again
-	 * later: one that has found it keeps running for updates. Removal
-	 * comes from the browser. */
-	if (ev == AVAHI_RESOLVER_FAILURE && !i->reported) {
-		avahi_service_resolver_free(r);
-		i->r = NULL;
-		t->b->n_unresolved++;
-		start_retry(t->b);
-	}
-	if (i->awaited) {
-		i->awaited = false;
-		t->awaiting--;
-		maybe_settle(t);
+	settle_one(i);
+	pump(b);
+}
+
+/* Open a short-lived resolver for I; false if avahi refused it. */
+static bool resolver_open(struct br_inst *i)
+{
+	struct browse *b = i->t->b;
+	struct mdns_core *c = b->c;
+	int e;
+
+	core_call(c, 1);
+	c->resolves++;
+	i->state = INST_RESOLVING;
+	b->inflight++;
+	/* The address of the sighting's own protocol: an IPv4 sighting
+	 * reports the A record, an IPv6 one the AAAA. */
+	i->r = avahi_service_resolver_new(c->client, i->ifindex, i->proto, i->name, i->t->type,
+	                                  i->domain, i->proto, 0, resolve_cb, i);
+	if (i->r)
+		return true;
+	core_call(c, -1);
+	b->inflight--;
+	i->state = INST_IDLE;
+	e = avahi_client_errno(c->client);
+	if (e == AVAHI_ERR_TOO_MANY_OBJECTS && core_refused(c))
+		browse_make_room(b, 0);
+	return false;
+}
+
+/* Open resolvers for the queue, as many as fit. */
+static void pump(struct browse *b)
+{
+	struct mdns_core *c = b->c;
+	struct br_inst *i;
+
+	if (!core_running(c))
+		return;
+	while ((i = b->queue.head) && b->inflight < INFLIGHT_MAX) {
+		list_remove(&b->queue, i);
+		i->state = INST_IDLE;
+		if (!resolver_open(i)) {
+			/* Over the budget: back in front, tried again later. */
+			i->state = INST_QUEUED;
+			i->qnext = b->queue.head;
+			if (b->queue.head)
+				b->queue.head->qprev = i;
+			else
+				b->queue.tail = i;
+			b->queue.head = i;
+			b->queue.n++;
+			start_retry(b);
+			return;
+		}
 	}
 }
 
-static void open_resolver(struct br_inst *i)
+size_t browse_make_room(struct browse *b, size_t n)
+{
+	struct mdns_core *c = b->c;
+	size_t freed = 0;
+
+	if (!b || c->objects_max == OBJECTS_UNKNOWN)
+		return 0;
+	for (struct br_type *t = b->types; t; t = t->next) {
+		for (struct br_inst *i = t->insts; i; i = i->next) {
+			if (c->objects + n + INFLIGHT_MAX + OBJECTS_MARGIN <= c->objects_max &&
+			    b->kept <= kept_budget(b))
+				return freed;
+			if (i->state != INST_KEPT)
+				continue;
+			demote(i);
+			freed++;
+		}
+	}
+	return freed;
+}
+
+/* ---- settling --------------------------------------------------------------------- */
+
+static void maybe_settle(struct br_type *t)
+{
+	if (t->settled || !t->all_for_now || t->awaiting > 0)
+		return;
+	t->settled = true;
+	core_emit_browse_state(t->b->c, t->type, true);
+}
+
+/* I's first resolution is over (found or failed). */
+static void settle_one(struct br_inst *i)
+{
+	if (!i->awaited)
+		return;
+	i->awaited = false;
+	i->t->awaiting--;
+	maybe_settle(i->t);
+}
+
+/* ---- sightings ---------------------------------------------------------------------- */
+
+/* Unlink and free I; its resolver too if FREE_AVAHI (else the client is
+ * already gone with it). */
+static void inst_drop(struct br_inst *i, bool free_avahi)
 {
 	struct browse *b = i->t->b;
+	struct br_inst **pp = &b->buckets[i->hash & (b->n_buckets - 1)];
 
-	i->r = avahi_service_resolver_new(b->m->client, i->ifindex, i->proto, i->name, i->t->type,
-	                                  i->domain, i->proto, 0, resolve_cb, i);
-	if (i->r)
-		return;
-	/* Usually avahi-daemon's objects-per-client-max: try again later. */
-	b->n_unresolved++;
-	if (i->awaited) {
-		i->awaited = false;
+	struct br_inst *o = free_avahi && i->state == INST_KEPT ? sibling(i) : NULL;
+
+	unlist(i);
+	if (!free_avahi)
+		i->r = NULL;
+	resolver_close(i);
+	/* Its sibling took changes from I's resolver: it needs its own. */
+	if (o && o->state == INST_IDLE && o->reported)
+		enqueue(o);
+	while (*pp != i)
+		pp = &(*pp)->hnext;
+	*pp = i->hnext;
+	if (i->prev)
+		i->prev->next = i->next;
+	else
+		i->t->insts = i->next;
+	if (i->next)
+		i->next->prev = i->prev;
+	if (i->awaited)
 		i->t->awaiting--;
-	}
-	start_retry(b);
+	b->n_inst--;
+	free(i->domain);
+	free(i);
 }
 
 static void report_remove(struct br_inst *i)
 {
-	struct mdns *m = i->t->b->m;
-	struct mdns_instance mi = {0};
+	struct mdns_instance mi = {
+	        .name = i->name,
+	        .type = i->t->type,
+	        .domain = i->domain ? i->domain : "local",
+	        .ifindex = i->ifindex,
+	        .family = avahi_proto_to_af(i->proto),
+	};
 
-	if (!i->reported || !m->cb.instance)
-		return;
-	mi.name = i->name;
-	mi.type = i->t->type;
-	mi.domain = i->domain;
-	mi.ifindex = i->ifindex;
-	mi.family = avahi_proto_to_af(i->proto);
-	m->cb.instance(m->userdata, MDNS_INSTANCE_REMOVE, &mi);
-}
-
-/* The type's browser is gone (client lost or browser failed). */
-static void type_lost(struct br_type *t, bool free_avahi)
-{
-	struct mdns *m = t->b->m;
-
-	while (t->insts)
-		inst_drop(t->insts, free_avahi);
-	if (t->sb && free_avahi)
-		avahi_service_browser_free(t->sb);
-	t->sb = NULL;
-	t->all_for_now = false;
-	t->settled = false;
-	t->awaiting = 0;
-	/* Not REMOVEs: the instances may well still exist; the cache marks
-	 * them stale until this type settles again. */
-	if (m->cb.browse_state)
-		m->cb.browse_state(m->userdata, t->type, false);
+	if (i->reported)
+		core_emit_instance(i->t->b->c, MDNS_INSTANCE_REMOVE, &mi);
 }
 
 static void item_new(struct br_type *t, AvahiIfIndex ifi, AvahiProtocol proto, const char *name,
@@ -367,8 +590,7 @@ static void item_new(struct br_type *t, AvahiIfIndex ifi, AvahiProtocol proto, c
 	i = calloc(1, sizeof(*i) + nl + 1);
 	if (!i)
 		return;
-	i->domain = strdup(domain);
-	if (!i->domain) {
+	if (!is_local_domain(domain) && !(i->domain = strdup(domain))) {
 		free(i);
 		return;
 	}
@@ -389,25 +611,28 @@ static void item_new(struct br_type *t, AvahiIfIndex ifi, AvahiProtocol proto, c
 		i->awaited = true;
 		t->awaiting++;
 	}
-	queue_add(i);
+	enqueue(i);
+	pump(b);
 }
 
-static void open_check_cb(struct ev_loop *loop, ev_check *w, int revents)
+/* ---- types --------------------------------------------------------------------------- */
+
+/* The type's browser is gone (client lost or browser failed). */
+static void type_lost(struct br_type *t, bool free_avahi)
 {
-	struct browse *b = w->data;
-
-	for (int n = 0; n < OPEN_BATCH && b->queue; n++) {
-		struct br_inst *i = b->queue;
-
-		queue_remove(i);
-		open_resolver(i);
+	while (t->insts)
+		inst_drop(t->insts, free_avahi);
+	if (t->sb && free_avahi) {
+		core_call(t->b->c, -1);
+		avahi_service_browser_free(t->sb);
 	}
-}
-
-static void open_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
-{
-	/* Nothing to do: being active keeps ev_run from blocking while the
-	 * queue is not empty; open_check_cb does the work. */
+	t->sb = NULL;
+	t->all_for_now = false;
+	t->settled = false;
+	t->awaiting = 0;
+	/* Not REMOVEs: the instances may well still exist; the cache marks
+	 * them stale until this type settles again. */
+	core_emit_browse_state(t->b->c, t->type, false);
 }
 
 static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex ifi, AvahiProtocol proto,
@@ -417,6 +642,8 @@ static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex ifi, AvahiProtocol p
 	struct br_type *t = userdata;
 	struct br_inst *i;
 
+	if (sb != t->sb)
+		return; /* from inside avahi_service_browser_new() */
 	switch (ev) {
 	case AVAHI_BROWSER_NEW:
 		if (name && domain)
@@ -428,6 +655,7 @@ static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex ifi, AvahiProtocol p
 		report_remove(i);
 		inst_drop(i, true);
 		maybe_settle(t);
+		pump(t->b);
 		break;
 	case AVAHI_BROWSER_ALL_FOR_NOW:
 		t->all_for_now = true;
@@ -442,25 +670,26 @@ static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex ifi, AvahiProtocol p
 	}
 }
 
-/* Open the browser for T if the client runs. Returns -EINVAL if Avahi
- * rejects the type, else 0 (other failures are retried). */
-static int type_start(struct br_type *t)
+/* Open the browser for T if the client runs; failures are retried. */
+static void type_start(struct br_type *t)
 {
 	struct browse *b = t->b;
+	struct mdns_core *c = b->c;
 
-	if (t->sb || !mdns_running(b->m))
-		return 0;
-	t->sb = avahi_service_browser_new(b->m->client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
-	                                  t->type, NULL, 0, browse_cb, t);
+	if (t->sb || !core_running(c))
+		return;
+	core_call(c, 1);
+	t->sb = avahi_service_browser_new(c->client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, t->type,
+	                                  NULL, 0, browse_cb, t);
 	if (t->sb)
-		return 0;
-	if (avahi_client_errno(b->m->client) == AVAHI_ERR_INVALID_SERVICE_TYPE)
-		return -EINVAL;
+		return;
+	core_call(c, -1);
+	if (avahi_client_errno(c->client) == AVAHI_ERR_TOO_MANY_OBJECTS && core_refused(c))
+		browse_make_room(b, 1);
 	start_retry(b);
-	return 0;
 }
 
-static struct br_type *type_find(struct browse *b, const char *type)
+static struct br_type *type_find(const struct browse *b, const char *type)
 {
 	for (struct br_type *t = b->types; t; t = t->next)
 		if (strcasecmp(t->type, type) == 0)
@@ -472,46 +701,43 @@ static void type_free(struct br_type *t)
 {
 	while (t->insts)
 		inst_drop(t->insts, true);
-	if (t->sb)
+	if (t->sb) {
+		core_call(t->b->c, -1);
 		avahi_service_browser_free(t->sb);
+	}
 	free(t->type);
 	free(t);
 }
 
-int browse_add(struct browse *b, const char *type)
+void browse_add(struct browse *b, const char *type)
 {
-	struct br_type *t, **pp;
-	size_t len;
+	struct br_type *t;
 
-	if (!type)
-		return -EINVAL;
-	len = strlen(type);
-	if (len == 0 || len > TYPE_LEN_MAX ||
-	    !(avahi_is_valid_service_type_generic(type) || avahi_is_valid_service_subtype(type)))
-		return -EINVAL;
 	if (type_find(b, type))
-		return 0;
-	if (b->n_types >= TYPES_MAX)
-		return -E2BIG;
+		return;
 	t = calloc(1, sizeof(*t));
 	if (!t || !(t->type = strdup(type))) {
 		free(t);
-		return -ENOMEM;
+		return;
 	}
 	t->b = b;
-	*b->types_tail = t;
-	b->types_tail = &t->next;
-	b->n_types++;
-	if (type_start(t) == 0)
-		return 0;
-	/* Rejected by Avahi: unlink (it is the tail). */
-	for (pp = &b->types; *pp != t; pp = &(*pp)->next)
-		;
-	*pp = NULL;
-	b->types_tail = pp;
-	b->n_types--;
-	type_free(t);
-	return -EINVAL;
+	t->next = b->types;
+	b->types = t;
+	type_start(t);
+}
+
+void browse_remove(struct browse *b, const char *type)
+{
+	for (struct br_type **pp = &b->types; *pp; pp = &(*pp)->next) {
+		if (strcasecmp((*pp)->type, type) != 0)
+			continue;
+		struct br_type *t = *pp;
+
+		*pp = t->next;
+		type_free(t);
+		pump(b);
+		return;
+	}
 }
 
 static void type_browser_cb(AvahiServiceTypeBrowser *stb, AvahiIfIndex ifi, AvahiProtocol proto,
@@ -519,94 +745,101 @@ static void type_browser_cb(AvahiServiceTypeBrowser *stb, AvahiIfIndex ifi, Avah
                             AvahiLookupResultFlags flags, void *userdata)
 {
 	struct browse *b = userdata;
-	struct mdns *m = b->m;
-	struct br_type *t;
 
+	if (stb != b->stb)
+		return;
 	if (ev == AVAHI_BROWSER_FAILURE) {
+		core_call(b->c, -1);
 		avahi_service_type_browser_free(stb);
 		b->stb = NULL;
 		start_retry(b);
 		return;
 	}
-	if (ev != AVAHI_BROWSER_NEW || !type)
-		return;
-	if (browse_add(b, type) < 0)
-		return; /* bogus or one type too many: ignored */
-	t = type_find(b, type);
-	if (t && !t->type_reported) {
-		t->type_reported = true;
-		if (m->cb.type_found)
-			m->cb.type_found(m->userdata, t->type);
-	}
+	/* Bogus types from the LAN are not worth an event. */
+	if (ev == AVAHI_BROWSER_NEW && browse_type_ok(type))
+		core_emit_type_found(b->c, type);
 }
 
 static void start_type_browser(struct browse *b)
 {
-	if (!b->all || b->stb || !mdns_running(b->m))
+	struct mdns_core *c = b->c;
+
+	if (!b->all || b->stb || !core_running(c))
 		return;
-	b->stb = avahi_service_type_browser_new(b->m->client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
+	core_call(c, 1);
+	b->stb = avahi_service_type_browser_new(c->client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
 	                                        NULL, 0, type_browser_cb, b);
-	if (!b->stb)
-		start_retry(b);
+	if (b->stb)
+		return;
+	core_call(c, -1);
+	start_retry(b);
 }
 
-int browse_all(struct browse *b)
+void browse_types(struct browse *b, bool on)
 {
-	b->all = true;
-	start_type_browser(b);
-	return 0;
+	b->all = on;
+	if (on) {
+		start_type_browser(b);
+	} else if (b->stb) {
+		core_call(b->c, -1);
+		avahi_service_type_browser_free(b->stb);
+		b->stb = NULL;
+	}
 }
 
 static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct browse *b = w->data;
 
-	if (!mdns_running(b->m))
+	if (!core_running(b->c))
 		return; /* everything restarts on RUNNING */
 	start_type_browser(b);
 	for (struct br_type *t = b->types; t; t = t->next) {
 		type_start(t);
-		if (!b->n_unresolved)
+		if (!b->failed)
 			continue;
 		for (struct br_inst *i = t->insts; i; i = i->next) {
-			if (i->r || i->queued)
+			if (i->state != INST_IDLE || i->reported || i->in_refresh)
 				continue;
-			b->n_unresolved--;
-			queue_add(i); /* opened a few at a time; re-arms if refused */
+			b->failed--;
+			enqueue(i);
 		}
 	}
+	b->failed = 0;
+	pump(b);
 }
 
-struct browse *browse_new(struct mdns *m)
+/* ---- life cycle ------------------------------------------------------------------------ */
+
+struct browse *browse_new(struct mdns_core *c)
 {
 	struct browse *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return NULL;
-	b->m = m;
-	b->types_tail = &b->types;
+	b->c = c;
 	b->max = DEFAULT_MAX;
 	ev_timer_init(&b->retry, retry_cb, RETRY_S, 0.);
 	b->retry.data = b;
-	ev_check_init(&b->open_check, open_check_cb);
-	b->open_check.data = b;
-	ev_idle_init(&b->open_idle, open_idle_cb);
+	ev_timer_init(&b->refresh_timer, refresh_cb, REFRESH_S, 0.);
+	b->refresh_timer.data = b;
 	return b;
 }
 
 void browse_free(struct browse *b)
 {
-	struct br_type *t, *next;
-
 	if (!b)
 		return;
-	ev_timer_stop(b->m->loop, &b->retry);
-	ev_check_stop(b->m->loop, &b->open_check);
-	ev_idle_stop(b->m->loop, &b->open_idle);
-	if (b->stb)
+	ev_timer_stop(b->c->loop, &b->retry);
+	ev_timer_stop(b->c->loop, &b->refresh_timer);
+	if (b->stb) {
+		core_call(b->c, -1);
 		avahi_service_type_browser_free(b->stb);
-	for (t = b->types; t; t = next) {
-		next = t->next;
+	}
+	while (b->types) {
+		struct br_type *t = b->types;
+
+		b->types = t->next;
 		type_free(t);
 	}
 	free(b->buckets);
@@ -615,18 +848,17 @@ void browse_free(struct browse *b)
 
 void browse_set_max(struct browse *b, size_t max)
 {
-	b->max = max;
+	b->max = max ? max : DEFAULT_MAX;
 }
 
-void browse_stats(const struct browse *b, size_t *ret_instances, size_t *ret_unresolved,
-                  size_t *ret_dropped)
+void browse_stats(const struct browse *b, struct mdns_stats *ret)
 {
-	if (ret_instances)
-		*ret_instances = b->n_inst;
-	if (ret_unresolved)
-		*ret_unresolved = b->n_unresolved;
-	if (ret_dropped)
-		*ret_dropped = b->dropped;
+	if (!b)
+		return;
+	ret->instances = b->n_inst;
+	ret->unresolved = b->queue.n + b->inflight + b->failed;
+	ret->dropped = b->dropped;
+	ret->resolvers = b->inflight + b->kept;
 }
 
 void browse_client_running(struct browse *b)
@@ -634,12 +866,14 @@ void browse_client_running(struct browse *b)
 	start_type_browser(b);
 	for (struct br_type *t = b->types; t; t = t->next)
 		type_start(t);
+	pump(b);
 }
 
 void browse_client_lost(struct browse *b)
 {
 	b->stb = NULL;
-	ev_timer_stop(b->m->loop, &b->retry);
+	ev_timer_stop(b->c->loop, &b->retry);
 	for (struct br_type *t = b->types; t; t = t->next)
 		type_lost(t, false);
+	b->failed = 0;
 }

@@ -1,30 +1,43 @@
 /* SPDX-License-Identifier: MIT */
-/* Browsing and resolving: one service browser per type, one resolver kept
- * open per (interface, protocol, instance), reported as instance events. */
+/* Browsing and resolving on the backend thread: one service browser per
+ * type; every sighting ((interface, protocol, instance)) is resolved, and
+ * within avahi-daemon's object budget one resolver per instance is kept
+ * open so that its changes arrive live; the others are resolved again
+ * periodically. Results go up as instance events. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
-struct mdns;
+struct mdns_core;
+struct mdns_stats;
 struct browse;
 
-/* The browsing half of M (which owns it); NULL on out-of-memory. */
-struct browse *browse_new(struct mdns *m);
-/* Free every browser and resolver (no callbacks). browse_free(NULL) is fine. */
+/* True when TYPE is a DNS-SD service type the backend can browse
+ * ("_http._tcp"). Pure; callable from any thread. */
+bool browse_type_ok(const char *type);
+
+/* The browsing half of C (which owns it); NULL on out-of-memory. */
+struct browse *browse_new(struct mdns_core *c);
+/* Free every browser and resolver (no events). browse_free(NULL) is fine. */
 void browse_free(struct browse *b);
 
-/* Browse TYPE; idempotent. Returns 0, -EINVAL (bad type), -E2BIG (too many
- * types) or -ENOMEM. */
-int browse_add(struct browse *b, const char *type);
-/* Enumerate all types and browse each. Returns 0 or -ENOMEM. */
-int browse_all(struct browse *b);
-
-/* Cap on instances tracked at once (each holds a resolver). */
+/* Browse TYPE (valid per browse_type_ok()); idempotent. */
+void browse_add(struct browse *b, const char *type);
+/* Stop browsing TYPE and forget its sightings (no events). */
+void browse_remove(struct browse *b, const char *type);
+/* Enumerate the LAN's service types (type_found events) while ON. */
+void browse_types(struct browse *b, bool on);
+/* Cap on sightings tracked at once. */
 void browse_set_max(struct browse *b, size_t max);
-/* Counters for mdns_get_stats(); any ret_* may be NULL. */
-void browse_stats(const struct browse *b, size_t *ret_instances, size_t *ret_unresolved,
-                  size_t *ret_dropped);
+
+/* Free kept resolvers until N more Avahi objects fit in the budget (for a
+ * new entry group). Returns how many were freed. */
+size_t browse_make_room(struct browse *b, size_t n);
+
+/* Fill the browse counters of *ret (instances, unresolved, dropped,
+ * resolvers). B may be NULL (all zero). */
+void browse_stats(const struct browse *b, struct mdns_stats *ret);
 
 /* The client reached RUNNING: (re)create browsers. */
 void browse_client_running(struct browse *b);

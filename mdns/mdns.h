@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The mDNS layer's contract with agent/: publish declared services and browse
- * the LAN through avahi-daemon, reporting back through callbacks. No Avahi
- * type appears here. */
+/* The mDNS backend's contract with agent/: publish records of the published
+ * set and browse the LAN through avahi-daemon. Every libavahi-client call
+ * runs on the backend's own thread; the caller's loop only queues commands
+ * and receives events, so it never waits on D-Bus. No Avahi type appears
+ * here, and nothing of config/. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,7 +12,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-#include "config/config.h"
+#include "dnssd/record.h"
 
 struct ev_loop;
 struct mdns; /* opaque */
@@ -24,7 +26,7 @@ enum mdns_client_state {
 	MDNS_CLIENT_FAILURE,   /* lost; a new client is being created */
 };
 
-/* State of one published service (one entry group). */
+/* State of one published record (one entry group). */
 enum mdns_pub_state {
 	MDNS_PUB_PENDING,     /* waiting for the client to run */
 	MDNS_PUB_REGISTERING, /* probing */
@@ -47,7 +49,7 @@ struct mdns_instance {
 	const uint8_t *const *txt;
 	const size_t *txt_len;
 	size_t n_txt;
-	bool local; /* published by this host */
+	bool local; /* avahi-daemon says it was announced from this host */
 };
 
 enum mdns_instance_event {
@@ -56,13 +58,16 @@ enum mdns_instance_event {
 	                         name/type/domain/ifindex/family set */
 };
 
+/* Callbacks run on the loop given to mdns_new(), in the order the backend
+ * produced them, never from inside an mdns_* call. They may call any mdns_*
+ * function but mdns_free(). Pointers are valid only during the call. */
 struct mdns_callbacks {
 	void (*client_state)(void *userdata, enum mdns_client_state state, const char *msg);
-	/* A declared service changed publishing state; instance is its current
+	/* The record KEY changed publishing state; INSTANCE is its current
 	 * (possibly renamed) instance name. */
-	void (*pub_state)(void *userdata, const char *service, enum mdns_pub_state state,
+	void (*pub_state)(void *userdata, const char *key, enum mdns_pub_state state,
 	                  const char *instance, const char *msg);
-	/* Browse results (issue 4). */
+	/* Browse results. */
 	void (*instance)(void *userdata, enum mdns_instance_event ev,
 	                 const struct mdns_instance *inst);
 	/* settled=true: the browse of TYPE finished its first pass
@@ -72,66 +77,77 @@ struct mdns_callbacks {
 	 * cache should mark TYPE's entries stale, refresh those UPSERTed
 	 * again, and drop the ones still stale at the next settled=true. */
 	void (*browse_state)(void *userdata, const char *type, bool settled);
-	/* mdns_browse_all() discovered TYPE (once per type); it is browsed. */
+	/* The type enumeration (mdns_browse_types) met TYPE (once per type
+	 * per enumeration). It is not browsed unless mdns_browse() is called. */
 	void (*type_found)(void *userdata, const char *type);
 };
 
-/* Callbacks run from LOOP, never from inside mdns_new() or mdns_free().
- * A callback must not call mdns_free() or mdns_publish(); defer those (e.g.
- * with an ev_idle). Pointers passed to callbacks are valid only during the
- * call. */
+/* Where records are published: the interfaces (names; none = every
+ * interface avahi-daemon uses) and the domain (NULL or "local" = avahi's
+ * default). */
+struct mdns_scope {
+	const char *const *interfaces;
+	size_t n_interfaces;
+	const char *domain;
+};
 
-/* Create the mDNS layer on LOOP. Never fails because avahi-daemon is absent:
- * it connects (and reconnects) in the background. Returns NULL on OOM or a
- * fatal Avahi error, with a message in err. */
+/* Start the backend: its thread connects to avahi-daemon in the background
+ * and reconnects whenever the daemon comes back (republishing and
+ * rebrowsing). Callbacks are delivered on LOOP. Returns NULL on OOM or when
+ * the thread cannot start, with a message in ERR. */
 struct mdns *mdns_new(struct ev_loop *loop, const struct mdns_callbacks *cb, void *userdata,
                       char *err, size_t errlen);
 
-/* Make the published set equal CFG's services: unchanged services are left
- * alone, TXT-only changes are updated in place, changed ones re-registered,
- * removed ones withdrawn, new ones published. CFG is only read during the
- * call (the layer copies what it needs; free it afterwards). A change of
- * agent.domain or agent.interfaces re-registers every service. pub_state
- * may be called from inside this function (PENDING, FAILED, COLLISION).
- * Services whose registration FAILED (other than for invalid content) are
- * retried by every call, even if unchanged.
- * Returns 0, -EINVAL, or -ENOMEM (then nothing changed). */
-int mdns_publish(struct mdns *m, const struct lanyard_config *cfg);
+/* Publish on SCOPE from now on (copied); a change re-registers every
+ * record. Returns 0 or -ENOMEM (nothing changed). */
+int mdns_set_scope(struct mdns *m, const struct mdns_scope *scope);
 
-/* Current instance name of declared SERVICE (after %h expansion and any
- * collision rename), or NULL if unknown or not yet registered. Owned by the
- * layer; valid until the next mdns_* call or loop iteration. */
-const char *mdns_instance_name(const struct mdns *m, const char *service);
+/* Publish R under R->key (copied), replacing the record of that key: an
+ * identical one is left alone, a TXT-only change updated in place, any
+ * other change withdrawn and re-registered. A record whose registration
+ * FAILED is retried by a put, even if unchanged. Returns 0 or -ENOMEM. */
+int mdns_put(struct mdns *m, const struct dnssd_record *r);
 
-/* Browse TYPE (a DNS-SD type like "_http._tcp", or a subtype like
- * "_api._sub._http._tcp"); idempotent, and remembered: re-created after a
- * reconnect. Every instance found gets a resolver kept open, so TXT, port
- * and address changes arrive as further UPSERTs. Safe to call from a
- * callback. Returns 0, -EINVAL (not a service type), -E2BIG (more than 512
- * types) or -ENOMEM. */
+/* Withdraw the record KEY (goodbye packets). Unknown keys are ignored.
+ * Returns 0 or -ENOMEM. */
+int mdns_delete(struct mdns *m, const char *key);
+
+/* Browse TYPE ("_http._tcp"); idempotent, remembered across reconnects.
+ * Every instance found is resolved, and changes to it (TXT, port,
+ * address) arrive as further UPSERTs. Returns 0, -EINVAL (not a DNS-SD
+ * service type) or -ENOMEM. The caller bounds how many types it browses. */
 int mdns_browse(struct mdns *m, const char *type);
-/* Enumerate every service type on the LAN and browse each (type_found is
- * called once per new type). Returns 0 or -EINVAL. */
-int mdns_browse_all(struct mdns *m);
 
-/* Cap on instances tracked at once (one open resolver each, keyed by
- * interface, protocol and name); more are dropped and counted. Default
- * 100000. avahi-daemon itself refuses more than objects-per-client-max
- * (default 1024) browsers+resolvers per client: raise it in
- * avahi-daemon.conf for large LANs; refused resolvers are retried every 5 s
- * and counted as unresolved. */
-void mdns_set_max_instances(struct mdns *m, size_t max);
+/* Stop browsing TYPE; its instances are forgotten without REMOVE events
+ * (the caller drops them). Returns 0, -EINVAL or -ENOMEM. */
+int mdns_unbrowse(struct mdns *m, const char *type);
+
+/* Enumerate the service types on the LAN (type_found per type) while ON.
+ * Returns 0 or -ENOMEM. */
+int mdns_browse_types(struct mdns *m, bool on);
+
+/* Cap on instance sightings tracked at once ((interface, protocol, name));
+ * more are dropped and counted. Default 100000. Returns 0 or -ENOMEM. */
+int mdns_set_max_instances(struct mdns *m, size_t max);
 
 struct mdns_stats {
-	size_t instances;  /* tracked (interface, protocol, name) sightings */
-	size_t unresolved; /* of which avahi-daemon refused a resolver */
-	size_t dropped;    /* sightings ignored because of the cap */
+	size_t instances;        /* tracked (interface, protocol, name) sightings */
+	size_t unresolved;       /* of which not resolved yet */
+	size_t dropped;          /* sightings ignored because of the cap */
+	size_t resolvers;        /* Avahi resolvers open now */
+	size_t objects;          /* Avahi objects (groups, browsers, resolvers) open now */
+	uint64_t resolves;       /* resolutions started since start */
+	uint64_t avahi_calls;    /* blocking libavahi-client calls (D-Bus round trips) */
+	size_t commands_pending; /* queued for the backend thread */
+	size_t events_pending;   /* produced, not yet delivered */
 };
-/* Fill *ret with the browse counters above. */
-void mdns_get_stats(const struct mdns *m, struct mdns_stats *ret);
+/* Fill *ret with the counters above (a consistent snapshot). */
+void mdns_get_stats(struct mdns *m, struct mdns_stats *ret);
 
-/* The last client state reported (CONNECTING until the loop first runs). */
+/* The last client state delivered (CONNECTING until the first event). */
 enum mdns_client_state mdns_client_state(const struct mdns *m);
 
-/* Withdraw every published service (goodbye packets) and free everything. */
+/* Withdraw every published record (goodbye packets), stop the thread and
+ * free everything. Blocks until the backend is done. Events still queued
+ * are dropped. NULL is fine. */
 void mdns_free(struct mdns *m);

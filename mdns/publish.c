@@ -1,58 +1,82 @@
 /* SPDX-License-Identifier: MIT */
-/* Publishing declared services: one Avahi entry group per service, with
- * collision renames, in-place TXT updates and diffing against a new config. */
+/* Publishing records on the backend thread: one Avahi entry group per
+ * record key, collision renames, in-place TXT updates. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <avahi-client/publish.h>
 #include <avahi-common/alternative.h>
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
 
+#include "mdns/browse.h"
 #include "mdns/internal.h"
 #include "mdns/publish.h"
 
-#define INSTANCE_MAX  63 /* bytes in one DNS label */
-#define TXT_ITEM_MAX  255
-#define TXT_TOTAL_MAX 1300
-#define RENAMES_MAX   32 /* consecutive collisions before giving up */
-/* Entry groups registered per loop iteration: each takes blocking D-Bus
- * round trips, and an agent declaring hundreds of services must keep
- * answering its consumers meanwhile. */
-#define REGISTER_BATCH 8
+#define RENAMES_MAX 32 /* consecutive collisions before giving up */
 
-/* One declared service and its entry group. */
-struct pub_svc {
+/* One record and its entry group. */
+struct pub_rec {
 	struct publish *p;
-	struct pub_spec *spec;
-	char *base;             /* template expanded with the host name */
-	char *cur;              /* current instance name (base or a rename) */
+	struct dnssd_record *rec;
+	char *cur;              /* current instance name (rec->instance or a rename) */
+	AvahiStringList *txt;   /* rec->txt for Avahi (its list order is reversed) */
 	AvahiEntryGroup *group; /* NULL until registered or after a client loss */
-	bool committed;         /* group holds our entries */
-	bool queued;            /* waiting for its turn to register */
+	bool committed;         /* the group holds our entries */
 	AvahiIfIndex *ifidx;    /* where the service was added */
 	size_t n_ifidx;
 	unsigned renames;
 	bool reported;
 	enum mdns_pub_state last_state;
 	char last_msg[192];
-	struct pub_svc *next;
+	struct pub_rec *prev, *next; /* in put order */
+	struct pub_rec *hnext;       /* hash chain */
+	uint32_t hash;
 };
 
 struct publish {
-	struct mdns *m;
-	struct pub_svc *svcs;
-	char *domain; /* NULL = avahi's default ("local") */
-	char **ifnames;
-	size_t n_ifnames;
-	size_t n_queued;
-	ev_check reg_check; /* registers a batch after each poll */
-	ev_idle reg_idle;   /* keeps the poll from blocking meanwhile */
+	struct mdns_core *c;
+	struct pub_rec *first, *last;
+	struct pub_rec **buckets;
+	size_t n_buckets, n;
+	struct pub_scope *scope;
 };
+
+/* ---- scope ---------------------------------------------------------------- */
+
+void pub_scope_free(struct pub_scope *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_ifnames; i++)
+		free(s->ifnames[i]);
+	free(s->ifnames);
+	free(s->domain);
+	free(s);
+}
+
+struct pub_scope *pub_scope_new(const char *const *ifnames, size_t n, const char *domain)
+{
+	struct pub_scope *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (domain && *domain && strcmp(domain, "local") != 0 && strcmp(domain, "local.") != 0 &&
+	    !(s->domain = strdup(domain)))
+		goto fail;
+	if (n && !(s->ifnames = calloc(n, sizeof(*s->ifnames))))
+		goto fail;
+	for (; s->n_ifnames < n; s->n_ifnames++)
+		if (!(s->ifnames[s->n_ifnames] = strdup(ifnames[s->n_ifnames])))
+			goto fail;
+	return s;
+fail:
+	pub_scope_free(s);
+	return NULL;
+}
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -61,210 +85,75 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static void free_strv(char **v, size_t n)
+static bool scope_equal(const struct pub_scope *a, const struct pub_scope *b)
 {
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Deep copy of N strings; *ret is NULL when N is 0. */
-static int copy_strv(char *const *v, size_t n, char ***ret)
-{
-	char **c;
-
-	*ret = NULL;
-	if (n == 0)
-		return 0;
-	c = calloc(n, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		c[i] = strdup(v[i] ? v[i] : "");
-		if (!c[i]) {
-			free_strv(c, i);
-			return -ENOMEM;
-		}
-	}
-	*ret = c;
-	return 0;
-}
-
-static bool strv_eq(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	if (na != nb)
+	if (!str_eq(a->domain, b->domain) || a->n_ifnames != b->n_ifnames)
 		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!str_eq(a[i], b[i]))
+	for (size_t i = 0; i < a->n_ifnames; i++)
+		if (strcmp(a->ifnames[i], b->ifnames[i]) != 0)
 			return false;
 	return true;
 }
 
-static bool txt_key_ok(const char *k)
+/* ---- the table of records by key ------------------------------------------ */
+
+static uint32_t key_hash(const char *k)
 {
-	if (!k || !*k)
-		return false;
+	uint32_t h = 2166136261u;
+
 	for (; *k; k++)
-		if (*k < 0x20 || *k > 0x7e || *k == '=')
-			return false;
-	return true;
+		h = (h ^ (unsigned char)*k) * 16777619u;
+	return h;
 }
 
-/* Build the Avahi TXT list from the config pairs, checking the limits that
- * keep oversized records away from avahi-daemon. */
-static int build_txt(const struct cfg_service *svc, struct pub_spec *s)
+static struct pub_rec *rec_find(const struct publish *p, const char *key)
 {
-	size_t total = 0;
-	char msg[160];
+	uint32_t h = key_hash(key);
 
-	msg[0] = '\0';
-	for (size_t i = 0; i < svc->n_txt; i++) {
-		const struct cfg_txt *t = &svc->txt[i];
-		size_t len;
-		AvahiStringList *n;
-
-		if (!txt_key_ok(t->key)) {
-			snprintf(msg, sizeof(msg),
-			         "TXT key #%zu is empty or not printable ASCII without '='", i + 1);
-			break;
-		}
-		len = strlen(t->key) + (t->value ? 1 + t->value_len : 0);
-		if (len > TXT_ITEM_MAX) {
-			snprintf(msg, sizeof(msg), "TXT entry '%s' is %zu bytes (at most %d)",
-			         t->key, len, TXT_ITEM_MAX);
-			break;
-		}
-		total += 1 + len;
-		if (t->value)
-			n = avahi_string_list_add_pair_arbitrary(
-			        s->txt, t->key, (const uint8_t *)t->value, t->value_len);
-		else
-			n = avahi_string_list_add(s->txt, t->key);
-		if (!n)
-			return -ENOMEM;
-		s->txt = n;
-	}
-	if (!msg[0] && total > TXT_TOTAL_MAX)
-		snprintf(msg, sizeof(msg), "TXT record is %zu bytes (at most %d)", total,
-		         TXT_TOTAL_MAX);
-	if (msg[0]) {
-		s->invalid = strdup(msg);
-		if (!s->invalid)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-struct pub_spec *pub_spec_new(const struct cfg_service *svc)
-{
-	struct pub_spec *s;
-	char buf[64];
-
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!p->n_buckets)
 		return NULL;
-	s->name = strdup(svc->name ? svc->name : "");
-	if (svc->type) {
-		s->type = strdup(svc->type);
-	} else {
-		snprintf(buf, sizeof(buf), "_%s._%s", svc->name ? svc->name : "",
-		         svc->protocol == CFG_PROTO_UDP ? "udp" : "tcp");
-		s->type = strdup(buf);
-	}
-	s->port = svc->port;
-	if (svc->instance) {
-		s->instance = strdup(svc->instance);
-	} else {
-		snprintf(buf, sizeof(buf), "%s@%%h", svc->name ? svc->name : "");
-		s->instance = strdup(buf);
-	}
-	if (!s->name || !s->type || !s->instance)
-		goto fail;
-	if (copy_strv(svc->subtypes, svc->n_subtypes, &s->subtypes) < 0)
-		goto fail;
-	s->n_subtypes = svc->n_subtypes;
-	if (build_txt(svc, s) < 0)
-		goto fail;
-	return s;
-fail:
-	pub_spec_free(s);
+	for (struct pub_rec *s = p->buckets[h & (p->n_buckets - 1)]; s; s = s->hnext)
+		if (s->hash == h && strcmp(s->rec->key, key) == 0)
+			return s;
 	return NULL;
 }
 
-void pub_spec_free(struct pub_spec *s)
+/* Room for one more record at load factor <= 1. */
+static int table_reserve(struct publish *p)
 {
-	if (!s)
-		return;
-	free(s->name);
-	free(s->type);
-	free(s->instance);
-	free_strv(s->subtypes, s->n_subtypes);
-	avahi_string_list_free(s->txt);
-	free(s->invalid);
-	free(s);
-}
+	size_t n = p->n_buckets ? p->n_buckets * 2 : 64;
+	struct pub_rec **b;
 
-enum cfg_service_diff pub_spec_compare(const struct pub_spec *a, const struct pub_spec *b)
-{
-	if (!str_eq(a->type, b->type) || a->port != b->port || !str_eq(a->instance, b->instance) ||
-	    !strv_eq(a->subtypes, a->n_subtypes, b->subtypes, b->n_subtypes) ||
-	    !str_eq(a->invalid, b->invalid))
-		return CFG_SERVICE_CHANGED;
-	if (!avahi_string_list_equal(a->txt, b->txt))
-		return CFG_SERVICE_TXT_ONLY;
-	return CFG_SERVICE_SAME;
-}
-
-char *pub_expand_instance(const char *tmpl, const char *host)
-{
-	size_t hl = strlen(host), n = 0, cap = INSTANCE_MAX + 1;
-	char *out = malloc(cap);
-
-	if (!out)
-		return NULL;
-	/* Stop one byte past the limit so the cut below sees whether a
-	 * multi-byte character straddles it. */
-	for (const char *t = tmpl; *t && n <= INSTANCE_MAX; t++) {
-		if (t[0] == '%' && t[1] == 'h') {
-			for (size_t i = 0; i < hl && n <= INSTANCE_MAX; i++)
-				out[n++] = host[i];
-			t++;
-		} else if (t[0] == '%' && t[1] == '%') {
-			out[n++] = '%';
-			t++;
-		} else {
-			out[n++] = *t;
-		}
+	if (p->n < p->n_buckets)
+		return 0;
+	b = calloc(n, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	for (struct pub_rec *s = p->first; s; s = s->next) {
+		s->hnext = b[s->hash & (n - 1)];
+		b[s->hash & (n - 1)] = s;
 	}
-	if (n > INSTANCE_MAX) {
-		n = INSTANCE_MAX;
-		/* out[n] is the first byte cut off: if it continues a UTF-8
-		 * sequence, drop the whole character. */
-		while (n > 0 && ((unsigned char)out[n] & 0xc0) == 0x80)
-			n--;
-	}
-	out[n] = '\0';
-	return out;
+	free(p->buckets);
+	p->buckets = b;
+	p->n_buckets = n;
+	return 0;
 }
 
-static void report(struct pub_svc *s, enum mdns_pub_state st, const char *msg)
-{
-	struct mdns *m = s->p->m;
+/* ---- reporting ------------------------------------------------------------- */
 
-	/* One report per real change: agent logs each of them. */
+static void report(struct pub_rec *s, enum mdns_pub_state st, const char *msg)
+{
+	/* One report per real change: the agent logs each of them. */
 	if (s->reported && s->last_state == st && st != MDNS_PUB_COLLISION &&
 	    str_eq(s->last_msg, msg ? msg : ""))
 		return;
 	s->reported = true;
 	s->last_state = st;
 	snprintf(s->last_msg, sizeof(s->last_msg), "%s", msg ? msg : "");
-	if (m->cb.pub_state)
-		m->cb.pub_state(m->userdata, s->spec->name, st, s->cur, msg);
+	core_emit_pub_state(s->p->c, s->rec->key, st, s->cur, msg);
 }
 
-static void report_failed(struct pub_svc *s, const char *what, int avahi_err)
+static void report_failed(struct pub_rec *s, const char *what, int avahi_err)
 {
 	char msg[160];
 
@@ -273,8 +162,8 @@ static void report_failed(struct pub_svc *s, const char *what, int avahi_err)
 }
 
 /* Pick the next alternative name after a collision and report it. Returns
- * false once the rename budget is spent (the service is then FAILED). */
-static bool svc_rename(struct pub_svc *s, bool remote)
+ * false once the rename budget is spent (the record is then FAILED). */
+static bool rec_rename(struct pub_rec *s, bool remote)
 {
 	char msg[192], *alt;
 
@@ -302,53 +191,44 @@ static bool svc_rename(struct pub_svc *s, bool remote)
 	return true;
 }
 
-/* Compute base and current names from the template and the host name; a
- * previous rename survives as long as the base is unchanged. */
-static int svc_names(struct pub_svc *s)
-{
-	const char *host = avahi_client_get_host_name(s->p->m->client);
-	char hbuf[256], *base;
+/* ---- registration ----------------------------------------------------------- */
 
-	if (!host) {
-		if (gethostname(hbuf, sizeof(hbuf) - 1) < 0)
-			snprintf(hbuf, sizeof(hbuf), "localhost");
-		hbuf[sizeof(hbuf) - 1] = '\0';
-		host = hbuf;
+/* The record's TXT as Avahi's list; NULL for an empty record too. */
+static int build_txt(struct pub_rec *s)
+{
+	const uint8_t *str;
+	size_t off = 0, len;
+
+	avahi_string_list_free(s->txt);
+	s->txt = NULL;
+	while (record_txt_next(s->rec, &off, &str, &len)) {
+		/* Prepending: Avahi serialises its list in reverse, so the
+		 * wire order is the record's. */
+		AvahiStringList *n = avahi_string_list_add_arbitrary(s->txt, str, len);
+
+		if (!n)
+			return -ENOMEM;
+		s->txt = n;
 	}
-	base = pub_expand_instance(s->spec->instance, host);
-	if (!base)
-		return -ENOMEM;
-	if (s->base && s->cur && strcmp(base, s->base) == 0) {
-		free(base);
-		return 0;
-	}
-	free(s->base);
-	free(s->cur);
-	s->base = base;
-	s->cur = strdup(base);
-	s->renames = 0;
-	return s->cur ? 0 : -ENOMEM;
+	return 0;
 }
 
-/* Resolve the configured interface names; an empty list means all. */
-static int svc_ifaces(struct pub_svc *s)
+/* Resolve the scope's interface names; none means all. */
+static int rec_ifaces(struct pub_rec *s)
 {
-	struct publish *p = s->p;
+	const struct pub_scope *sc = s->p->scope;
 	size_t n = 0;
-	AvahiIfIndex *v;
+	AvahiIfIndex *v = calloc(sc->n_ifnames ? sc->n_ifnames : 1, sizeof(*v));
 
-	v = calloc(p->n_ifnames ? p->n_ifnames : 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (p->n_ifnames == 0) {
+	if (sc->n_ifnames == 0)
 		v[n++] = AVAHI_IF_UNSPEC;
-	} else {
-		for (size_t i = 0; i < p->n_ifnames; i++) {
-			unsigned idx = if_nametoindex(p->ifnames[i]);
+	for (size_t i = 0; i < sc->n_ifnames; i++) {
+		unsigned idx = if_nametoindex(sc->ifnames[i]);
 
-			if (idx > 0)
-				v[n++] = (AvahiIfIndex)idx;
-		}
+		if (idx > 0)
+			v[n++] = (AvahiIfIndex)idx;
 	}
 	free(s->ifidx);
 	s->ifidx = v;
@@ -358,27 +238,31 @@ static int svc_ifaces(struct pub_svc *s)
 
 /* Add the service and its subtypes on every interface. Returns 0 or an
  * Avahi error code. */
-static int svc_add(struct pub_svc *s)
+static int rec_add(struct pub_rec *s)
 {
-	const struct pub_spec *sp = s->spec;
+	const struct dnssd_record *r = s->rec;
+	struct mdns_core *c = s->p->c;
+	const char *domain = s->p->scope->domain;
 	char sub[256];
-	int r;
+	int e;
 
 	for (size_t i = 0; i < s->n_ifidx; i++) {
-		r = avahi_entry_group_add_service_strlst(s->group, s->ifidx[i], AVAHI_PROTO_UNSPEC,
-		                                         0, s->cur, sp->type, s->p->domain, NULL,
-		                                         sp->port, sp->txt);
-		if (r < 0)
-			return r;
-		for (size_t j = 0; j < sp->n_subtypes; j++) {
-			if ((size_t)snprintf(sub, sizeof(sub), "%s._sub.%s", sp->subtypes[j],
-			                     sp->type) >= sizeof(sub))
+		core_call(c, 0);
+		e = avahi_entry_group_add_service_strlst(s->group, s->ifidx[i], AVAHI_PROTO_UNSPEC,
+		                                         0, s->cur, r->type, domain, NULL, r->port,
+		                                         s->txt);
+		if (e < 0)
+			return e;
+		for (size_t j = 0; j < r->n_subtypes; j++) {
+			if ((size_t)snprintf(sub, sizeof(sub), "%s._sub.%s", r->subtypes[j],
+			                     r->type) >= sizeof(sub))
 				return AVAHI_ERR_INVALID_SERVICE_SUBTYPE;
-			r = avahi_entry_group_add_service_subtype(s->group, s->ifidx[i],
+			core_call(c, 0);
+			e = avahi_entry_group_add_service_subtype(s->group, s->ifidx[i],
 			                                          AVAHI_PROTO_UNSPEC, 0, s->cur,
-			                                          sp->type, s->p->domain, sub);
-			if (r < 0)
-				return r;
+			                                          r->type, domain, sub);
+			if (e < 0)
+				return e;
 		}
 	}
 	return 0;
@@ -386,60 +270,52 @@ static int svc_add(struct pub_svc *s)
 
 static void group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userdata);
 
-static void svc_unqueue(struct pub_svc *s)
+static void rec_reset(struct pub_rec *s)
 {
-	struct publish *p = s->p;
-
-	if (!s->queued)
-		return;
-	s->queued = false;
-	if (--p->n_queued == 0) {
-		ev_check_stop(p->m->loop, &p->reg_check);
-		ev_idle_stop(p->m->loop, &p->reg_idle);
+	if (s->group && s->committed) {
+		core_call(s->p->c, 0);
+		avahi_entry_group_reset(s->group);
 	}
+	s->committed = false;
 }
 
-/* Register S soon (a few per loop iteration) if the client runs, else mark
- * it pending. */
-static void svc_register(struct pub_svc *s)
+/* A new entry group for S, counted; NULL if avahi-daemon refused it. */
+static AvahiEntryGroup *group_new(struct pub_rec *s)
 {
-	struct publish *p = s->p;
+	struct mdns_core *c = s->p->c;
+	AvahiEntryGroup *g;
 
-	if (s->spec->invalid) {
-		report(s, MDNS_PUB_FAILED, s->spec->invalid);
-		return;
-	}
-	if (!mdns_running(p->m)) {
-		report(s, MDNS_PUB_PENDING, NULL);
-		return;
-	}
-	if (s->queued)
-		return;
-	s->queued = true;
-	p->n_queued++;
-	ev_check_start(p->m->loop, &p->reg_check);
-	ev_idle_start(p->m->loop, &p->reg_idle);
+	core_call(c, 1);
+	g = avahi_entry_group_new(c->client, group_cb, s);
+	if (!g)
+		core_call(c, -1);
+	return g;
 }
 
-/* Create, fill and commit S's entry group now. */
-static void svc_register_now(struct pub_svc *s)
+/* Create, fill and commit S's entry group, if the client runs. */
+static void rec_register(struct pub_rec *s)
 {
-	struct mdns *m = s->p->m;
-	int r;
+	struct mdns_core *c = s->p->c;
+	int e;
 
-	if (!mdns_running(m)) {
+	if (!core_running(c)) {
 		report(s, MDNS_PUB_PENDING, NULL);
 		return;
 	}
 	if (!s->group) {
-		s->group = avahi_entry_group_new(m->client, group_cb, s);
+		/* Our own records come before kept resolvers. */
+		browse_make_room(c->br, 1);
+		s->group = group_new(s);
+		if (!s->group && avahi_client_errno(c->client) == AVAHI_ERR_TOO_MANY_OBJECTS &&
+		    core_refused(c) && browse_make_room(c->br, 1) > 0)
+			s->group = group_new(s);
 		if (!s->group) {
 			report_failed(s, "cannot create entry group",
-			              avahi_client_errno(m->client));
+			              avahi_client_errno(c->client));
 			return;
 		}
 	}
-	if (svc_names(s) < 0 || svc_ifaces(s) < 0) {
+	if (rec_ifaces(s) < 0) {
 		report(s, MDNS_PUB_FAILED, "out of memory");
 		return;
 	}
@@ -448,21 +324,24 @@ static void svc_register_now(struct pub_svc *s)
 		return;
 	}
 	for (;;) {
-		r = svc_add(s);
-		if (r == 0)
+		e = rec_add(s);
+		if (e == 0)
 			break;
+		core_call(c, 0);
 		avahi_entry_group_reset(s->group);
-		if (r != AVAHI_ERR_COLLISION) {
-			report_failed(s, "cannot add service", r);
+		if (e != AVAHI_ERR_COLLISION) {
+			report_failed(s, "cannot add service", e);
 			return;
 		}
-		if (!svc_rename(s, false))
+		if (!rec_rename(s, false))
 			return;
 	}
-	r = avahi_entry_group_commit(s->group);
-	if (r < 0) {
+	core_call(c, 0);
+	e = avahi_entry_group_commit(s->group);
+	if (e < 0) {
+		core_call(c, 0);
 		avahi_entry_group_reset(s->group);
-		report_failed(s, "cannot commit entry group", r);
+		report_failed(s, "cannot commit entry group", e);
 		return;
 	}
 	s->committed = true;
@@ -470,7 +349,7 @@ static void svc_register_now(struct pub_svc *s)
 
 static void group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userdata)
 {
-	struct pub_svc *s = userdata;
+	struct pub_rec *s = userdata;
 
 	if (s->group != g)
 		return; /* a callback from inside avahi_entry_group_new() */
@@ -483,13 +362,14 @@ static void group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userd
 		report(s, MDNS_PUB_ESTABLISHED, NULL);
 		break;
 	case AVAHI_ENTRY_GROUP_COLLISION:
+		core_call(s->p->c, 0);
 		avahi_entry_group_reset(g);
 		s->committed = false;
-		if (svc_rename(s, true))
-			svc_register(s);
+		if (rec_rename(s, true))
+			rec_register(s);
 		break;
 	case AVAHI_ENTRY_GROUP_FAILURE:
-		/* Retried on the next RUNNING or mdns_publish(). */
+		/* Retried on the next RUNNING or put. */
 		s->committed = false;
 		report_failed(s, "entry group failed",
 		              avahi_client_errno(avahi_entry_group_get_client(g)));
@@ -499,248 +379,206 @@ static void group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userd
 	}
 }
 
-/* Withdraw and re-add with the current spec (type, port, name... changed). */
-static void svc_reregister(struct pub_svc *s)
+/* Withdraw and register again with the current record. */
+static void rec_reregister(struct pub_rec *s)
 {
-	if (s->group && s->committed)
-		avahi_entry_group_reset(s->group);
-	s->committed = false;
-	s->reported = false; /* the agent hears the new registration */
-	svc_register(s);
+	rec_reset(s);
+	s->reported = false; /* the agent hears of the new registration */
+	rec_register(s);
 }
 
 /* Push the new TXT to every (interface, protocol) the service was added
  * on, without re-probing; fall back to re-registering. */
-static void svc_update_txt(struct pub_svc *s)
+static void rec_update_txt(struct pub_rec *s)
 {
-	int r = 0;
+	struct mdns_core *c = s->p->c;
+	int e = 0;
 
-	if (!s->group || !s->committed || !mdns_running(s->p->m)) {
+	if (!s->group || !s->committed || !core_running(c)) {
 		if (!s->committed)
-			svc_register(s);
-		return; /* used at the next registration */
+			rec_register(s);
+		return; /* the new TXT goes out with the next registration */
 	}
-	for (size_t i = 0; i < s->n_ifidx && r == 0; i++)
-		r = avahi_entry_group_update_service_txt_strlst(
-		        s->group, s->ifidx[i], AVAHI_PROTO_UNSPEC, 0, s->cur, s->spec->type,
-		        s->p->domain, s->spec->txt);
-	if (r < 0)
-		svc_reregister(s);
+	for (size_t i = 0; i < s->n_ifidx && e == 0; i++) {
+		core_call(c, 0);
+		e = avahi_entry_group_update_service_txt_strlst(
+		        s->group, s->ifidx[i], AVAHI_PROTO_UNSPEC, 0, s->cur, s->rec->type,
+		        s->p->scope->domain, s->txt);
+	}
+	if (e < 0)
+		rec_reregister(s);
 }
 
-static void svc_free(struct pub_svc *s)
+/* Unlink S from P and free it; its group goes with a goodbye. */
+static void rec_free(struct pub_rec *s)
 {
-	if (!s)
-		return;
-	svc_unqueue(s);
-	/* Freeing the group makes avahi-daemon send goodbye packets. */
-	if (s->group)
+	struct publish *p = s->p;
+	struct pub_rec **pp = &p->buckets[s->hash & (p->n_buckets - 1)];
+
+	while (*pp != s)
+		pp = &(*pp)->hnext;
+	*pp = s->hnext;
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		p->first = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		p->last = s->prev;
+	p->n--;
+	if (s->group) {
+		core_call(p->c, -1);
 		avahi_entry_group_free(s->group);
-	pub_spec_free(s->spec);
-	free(s->base);
+	}
+	record_free(s->rec);
+	avahi_string_list_free(s->txt);
 	free(s->cur);
 	free(s->ifidx);
 	free(s);
 }
 
-static void reg_check_cb(struct ev_loop *loop, ev_check *w, int revents)
-{
-	struct publish *p = w->data;
-	int n = 0;
+/* ---- commands ---------------------------------------------------------------- */
 
-	for (struct pub_svc *s = p->svcs; s && n < REGISTER_BATCH; s = s->next) {
-		if (!s->queued)
-			continue;
-		svc_unqueue(s);
-		svc_register_now(s);
-		n++;
+/* Report that R could not be taken (out of memory): nothing else can. */
+static void put_failed(struct publish *p, struct dnssd_record *r)
+{
+	core_emit_pub_state(p->c, r->key, MDNS_PUB_FAILED, r->instance, "out of memory");
+	record_free(r);
+}
+
+void publish_put(struct publish *p, struct dnssd_record *r)
+{
+	struct pub_rec *s = rec_find(p, r->key);
+	struct dnssd_record *old;
+	enum record_diff d;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s || table_reserve(p) < 0 || !(s->cur = strdup(r->instance))) {
+			free(s);
+			put_failed(p, r);
+			return;
+		}
+		s->p = p;
+		s->rec = r;
+		s->hash = key_hash(r->key);
+		s->hnext = p->buckets[s->hash & (p->n_buckets - 1)];
+		p->buckets[s->hash & (p->n_buckets - 1)] = s;
+		s->prev = p->last;
+		if (p->last)
+			p->last->next = s;
+		else
+			p->first = s;
+		p->last = s;
+		p->n++;
+		if (build_txt(s) < 0)
+			report(s, MDNS_PUB_FAILED, "out of memory");
+		else
+			rec_register(s);
+		return;
 	}
+	d = record_compare(s->rec, r);
+	if (d == RECORD_SAME && !(s->reported && s->last_state == MDNS_PUB_FAILED)) {
+		record_free(r);
+		return;
+	}
+	old = s->rec;
+	s->rec = r;
+	if (build_txt(s) < 0) {
+		report(s, MDNS_PUB_FAILED, "out of memory");
+		record_free(old);
+		return;
+	}
+	if (strcmp(old->instance, r->instance) != 0) {
+		/* A new base name: earlier renames no longer apply. */
+		char *cur = strdup(r->instance);
+
+		if (cur) {
+			free(s->cur);
+			s->cur = cur;
+			s->renames = 0;
+		}
+	}
+	record_free(old);
+	if (d == RECORD_TXT_ONLY)
+		rec_update_txt(s);
+	else
+		rec_reregister(s);
 }
 
-static void reg_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+void publish_delete(struct publish *p, const char *key)
 {
-	/* Active only to keep ev_run from blocking while services wait. */
+	struct pub_rec *s = rec_find(p, key);
+
+	if (s)
+		rec_free(s);
 }
 
-struct publish *publish_new(struct mdns *m)
+void publish_set_scope(struct publish *p, struct pub_scope *sc)
+{
+	bool same = scope_equal(p->scope, sc);
+
+	pub_scope_free(p->scope);
+	p->scope = sc;
+	if (same)
+		return;
+	for (struct pub_rec *s = p->first; s; s = s->next)
+		rec_reregister(s);
+}
+
+/* ---- life cycle -------------------------------------------------------------- */
+
+struct publish *publish_new(struct mdns_core *c)
 {
 	struct publish *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
-	p->m = m;
-	ev_check_init(&p->reg_check, reg_check_cb);
-	p->reg_check.data = p;
-	ev_idle_init(&p->reg_idle, reg_idle_cb);
+	p->c = c;
+	p->scope = pub_scope_new(NULL, 0, NULL);
+	if (!p->scope) {
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
 void publish_free(struct publish *p)
 {
-	struct pub_svc *s, *n;
-
 	if (!p)
 		return;
-	for (s = p->svcs; s; s = n) {
-		n = s->next;
-		svc_free(s);
-	}
-	ev_check_stop(p->m->loop, &p->reg_check);
-	ev_idle_stop(p->m->loop, &p->reg_idle);
-	free(p->domain);
-	free_strv(p->ifnames, p->n_ifnames);
+	while (p->first)
+		rec_free(p->first);
+	free(p->buckets);
+	pub_scope_free(p->scope);
 	free(p);
-}
-
-int publish_apply(struct publish *p, const struct lanyard_config *cfg)
-{
-	size_t n = cfg->n_services;
-	struct pub_spec **specs = NULL;
-	struct pub_svc **fresh = NULL, *old, *s, **tail, *head = NULL;
-	const char *dom = cfg->agent.domain;
-	char *domain = NULL, **ifnames = NULL;
-	bool global_changed;
-	int r = -ENOMEM;
-
-	/* Phase 1: every allocation, so a failure changes nothing. */
-	if (dom && (!*dom || strcmp(dom, "local") == 0 || strcmp(dom, "local.") == 0))
-		dom = NULL;
-	if (dom && !(domain = strdup(dom)))
-		goto fail;
-	if (copy_strv(cfg->agent.interfaces, cfg->agent.n_interfaces, &ifnames) < 0)
-		goto fail;
-	specs = calloc(n ? n : 1, sizeof(*specs));
-	fresh = calloc(n ? n : 1, sizeof(*fresh));
-	if (!specs || !fresh)
-		goto fail;
-	for (size_t i = 0; i < n; i++) {
-		specs[i] = pub_spec_new(&cfg->services[i]);
-		fresh[i] = calloc(1, sizeof(**fresh));
-		if (!specs[i] || !fresh[i])
-			goto fail;
-	}
-
-	/* Phase 2: match by name; withdraw removed services first so their
-	 * names are free for new ones. */
-	global_changed = !str_eq(domain, p->domain) ||
-	                 !strv_eq(ifnames, cfg->agent.n_interfaces, p->ifnames, p->n_ifnames);
-	old = p->svcs;
-	p->svcs = NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct pub_svc **pp;
-
-		for (pp = &old; *pp; pp = &(*pp)->next)
-			if (strcmp((*pp)->spec->name, specs[i]->name) == 0)
-				break;
-		if (*pp) {
-			s = *pp;
-			*pp = s->next;
-			s->next = NULL;
-			free(fresh[i]);
-			fresh[i] = s; /* reuse, marked below by a non-NULL spec */
-		}
-	}
-	while (old) {
-		s = old;
-		old = s->next;
-		svc_free(s);
-	}
-	free(p->domain);
-	free_strv(p->ifnames, p->n_ifnames);
-	p->domain = domain;
-	p->ifnames = ifnames;
-	p->n_ifnames = cfg->agent.n_interfaces;
-	domain = NULL;
-	ifnames = NULL;
-
-	/* Phase 3: apply in declaration order. */
-	tail = &head;
-	for (size_t i = 0; i < n; i++) {
-		s = fresh[i];
-		*tail = s;
-		tail = &s->next;
-	}
-	p->svcs = head;
-	for (size_t i = 0; i < n; i++) {
-		struct pub_spec *prev;
-		enum cfg_service_diff d;
-
-		s = fresh[i];
-		if (!s->spec) {
-			s->p = p;
-			s->spec = specs[i];
-			specs[i] = NULL;
-			svc_register(s);
-			continue;
-		}
-		d = global_changed ? CFG_SERVICE_CHANGED : pub_spec_compare(s->spec, specs[i]);
-		if (d == CFG_SERVICE_SAME && s->reported && s->last_state == MDNS_PUB_FAILED &&
-		    !s->spec->invalid)
-			d = CFG_SERVICE_CHANGED; /* a reload retries what failed */
-		if (d == CFG_SERVICE_SAME)
-			continue;
-		prev = s->spec;
-		s->spec = specs[i];
-		specs[i] = NULL;
-		pub_spec_free(prev);
-		if (d == CFG_SERVICE_TXT_ONLY)
-			svc_update_txt(s);
-		else
-			svc_reregister(s);
-	}
-	free(fresh); /* its elements are owned by p->svcs now */
-	fresh = NULL;
-	r = 0;
-fail:
-	if (specs)
-		for (size_t i = 0; i < n; i++)
-			pub_spec_free(specs[i]);
-	if (fresh)
-		for (size_t i = 0; i < n; i++)
-			if (fresh[i] && !fresh[i]->spec)
-				free(fresh[i]);
-	free(specs);
-	free(fresh);
-	free(domain);
-	free_strv(ifnames, cfg->agent.n_interfaces);
-	return r;
 }
 
 void publish_client_running(struct publish *p)
 {
-	for (struct pub_svc *s = p->svcs; s; s = s->next)
+	for (struct pub_rec *s = p->first; s; s = s->next)
 		if (!s->committed)
-			svc_register(s);
+			rec_register(s);
 }
 
 void publish_client_reset(struct publish *p)
 {
-	for (struct pub_svc *s = p->svcs; s; s = s->next) {
-		if (s->group && s->committed)
-			avahi_entry_group_reset(s->group);
-		s->committed = false;
-		if (!s->spec->invalid)
-			report(s, MDNS_PUB_PENDING, "host name being registered");
+	for (struct pub_rec *s = p->first; s; s = s->next) {
+		rec_reset(s);
+		report(s, MDNS_PUB_PENDING, "host name being registered");
 	}
 }
 
 void publish_client_lost(struct publish *p)
 {
-	for (struct pub_svc *s = p->svcs; s; s = s->next) {
+	for (struct pub_rec *s = p->first; s; s = s->next) {
 		bool had = s->group != NULL;
 
 		/* The client frees its groups itself. */
 		s->group = NULL;
 		s->committed = false;
-		if (had && !s->spec->invalid)
+		if (had)
 			report(s, MDNS_PUB_PENDING, "connection to avahi-daemon lost");
 	}
-}
-
-const char *publish_instance_name(const struct publish *p, const char *service)
-{
-	for (const struct pub_svc *s = p->svcs; s; s = s->next)
-		if (strcmp(s->spec->name, service) == 0)
-			return s->cur;
-	return NULL;
 }

@@ -16,6 +16,12 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$L" --help | grep -q -- '--check-config' || fail "--help does not list --check-config"
 [ "$("$L" --version)" = "lanyardd $(sed -n 's/^AC_INIT(\[lanyard\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")" ] ||
 	fail "--version: $("$L" --version)"
+# The test hooks (synthetic instances, a load file) exist in lanyardd-test
+# only: the daemon that gets installed reads no such variable.
+for v in LANYARD_TEST_FAKE_INSTANCES LANYARD_LOAD_FILE; do
+	grep -q "$v" "$L" && fail "lanyardd contains the test hook $v"
+	grep -q "$v" "$top_builddir/agent/lanyardd-test" || fail "lanyardd-test lacks the test hook $v"
+done
 "$L" --no-such-option 2>/dev/null
 [ $? = 2 ] || fail "an unknown option must exit 2"
 "$L" extra-arg 2>/dev/null

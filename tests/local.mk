@@ -51,6 +51,16 @@ tests_unit_test_mdns_SOURCES = tests/unit/test-mdns.c tests/unit/mdns-util.c \
 	tests/unit/mdns-util.h tests/unit/tap.h
 tests_unit_test_mdns_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_LDADD = mdns/libmdns.la
+# A D-Bus peer that owns org.freedesktop.Avahi and never answers: test-mdns
+# checks that a stalled avahi never stalls the caller's loop.
+check_PROGRAMS += tests/unit/dbus-blackhole
+tests_unit_dbus_blackhole_SOURCES = tests/unit/dbus-blackhole.c
+tests_unit_dbus_blackhole_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
+tests_unit_dbus_blackhole_LDADD = $(DBUS_LIBS)
+check_PROGRAMS += tests/unit/test-dnssd-record
+TESTS += tests/unit/test-dnssd-record
+tests_unit_test_dnssd_record_SOURCES = tests/unit/test-dnssd-record.c tests/unit/tap.h
+tests_unit_test_dnssd_record_LDADD = dnssd/libdnssd.la
 check_PROGRAMS += tests/unit/test-mdns-publish
 TESTS += tests/unit/test-mdns-publish
 tests_unit_test_mdns_publish_SOURCES = tests/unit/test-mdns-publish.c tests/unit/mdns-util.c \

@@ -4,6 +4,8 @@
 # from $LANYARD_LOAD_FILE so the figures are known), a consumer's agent picks
 # the least loaded endpoint, and follows when the loads swap.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+# The test hooks (fake instances, a load file) are in lanyardd-test only.
+LANYARDD=${LANYARDD_TEST:-$top_builddir/agent/lanyardd-test}
 
 skip_unless_root_netns
 lab_up 3

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The consumer socket survives hostile and broken clients (garbage, oversized and half lines, idle floods past the cap, readers that never read) while other clients keep being served exactly; the CLI's exit codes.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+# The test hooks (fake instances, a load file) are in lanyardd-test only.
+LANYARDD=${LANYARDD_TEST:-$top_builddir/agent/lanyardd-test}
 . "$top_srcdir/tests/integration/lib-consumer.sh"
 
 # No LAN needed: lanyardd runs here with a fake cache and no reachable

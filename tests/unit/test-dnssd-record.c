@@ -70,7 +70,8 @@ static void test_refused(void)
 	CHECK(record_add_txt(r, "k\x01", "1", 1, &why) == -EINVAL);
 	CHECK(record_add_txt(r, "path", "/", 1, &why) == 0);
 	why = NULL;
-	CHECK(record_add_txt(r, "PATH", "/x", 2, &why) == -EINVAL && why && strstr(why, "duplicate"));
+	CHECK(record_add_txt(r, "PATH", "/x", 2, &why) == -EINVAL && why &&
+	      strstr(why, "duplicate"));
 	CHECK(record_add_subtype(r, "api", &why) == -EINVAL);
 	CHECK(record_add_subtype(r, "_a.b", &why) == -EINVAL);
 	CHECK(record_add_subtype(r, "_api", &why) == 0);

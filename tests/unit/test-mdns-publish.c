@@ -58,13 +58,13 @@ static void on_client(void *ud, enum mdns_client_state st, const char *msg)
 	printf("# client state %d %s\n", (int)st, msg ? msg : "");
 }
 
-static void on_pub(void *ud, const char *service, enum mdns_pub_state st, const char *instance,
+static void on_pub(void *ud, const char *key, enum mdns_pub_state st, const char *instance,
                    const char *msg)
 {
 	struct ctx *c = ud;
-	struct pubrec *p = strcmp(service, "lytesta") == 0   ? &c->a
-	                   : strcmp(service, "lytestb") == 0 ? &c->b
-	                                                     : &c->rc;
+	struct pubrec *p = strcmp(key, "lytesta") == 0   ? &c->a
+	                   : strcmp(key, "lytestb") == 0 ? &c->b
+	                                                 : &c->rc;
 
 	p->state = st;
 	snprintf(p->instance, sizeof(p->instance), "%s", instance ? instance : "");
@@ -74,7 +74,7 @@ static void on_pub(void *ud, const char *service, enum mdns_pub_state st, const 
 		p->n_collision++;
 		snprintf(p->collision_msg, sizeof(p->collision_msg), "%s", msg ? msg : "");
 	}
-	printf("# %s: state %d instance '%s' %s\n", service, (int)st, instance ? instance : "",
+	printf("# %s: state %d instance '%s' %s\n", key, (int)st, instance ? instance : "",
 	       msg ? msg : "");
 }
 
@@ -172,22 +172,47 @@ static size_t expect_txt(uint8_t *buf, const char *v)
 	return n + 2 + vl;
 }
 
+/* Record A: "version=1", "flag", "k=<V>", subtype _api, on PORT. */
+static struct dnssd_record *record_a(const char *instance, uint16_t port, const char *v)
+{
+	struct dnssd_record *r = NULL;
+
+	if (record_new("lytesta", instance, TYPE, port, &r, NULL) < 0 ||
+	    record_add_txt(r, "version", "1", 1, NULL) < 0 ||
+	    record_add_txt(r, "flag", NULL, 0, NULL) < 0 ||
+	    record_add_txt(r, "k", v, strlen(v), NULL) < 0 ||
+	    record_add_subtype(r, "_api", NULL) < 0) {
+		record_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Put a record without TXT. */
+static int put_plain(struct mdns *m, const char *key, const char *instance, uint16_t port)
+{
+	struct dnssd_record *r = NULL;
+	int e = record_new(key, instance, TYPE, port, &r, NULL);
+
+	if (e == 0)
+		e = mdns_put(m, r);
+	record_free(r);
+	return e;
+}
+
 int main(void)
 {
 	struct ctx c = {0};
 	struct evpoll *ep;
 	struct mdns *m;
 	struct mdns_callbacks cb = {.client_state = on_client, .pub_state = on_pub};
-	struct cfg_txt txt[3] = {{"version", "1", 1}, {"flag", NULL, 0}, {"k", "v", 1}};
-	char *subs[1] = {"_api"};
-	struct cfg_service svcs[3];
-	struct lanyard_config cfg;
+	struct dnssd_record *ra;
 	AvahiEntryGroup *coll;
 	AvahiServiceResolver *res = NULL;
 	AvahiServiceBrowser *br, *sub;
 	const char *iface = getenv("MDNS_TEST_IFACE"), *remote = getenv("MDNS_TEST_REMOTE_NAME"),
 	           *stop = getenv("MDNS_TEST_STOP_CMD"), *start = getenv("MDNS_TEST_START_CMD");
-	char *ifaces[1], name_a[128], err[128], renamed[160];
+	char name_a[128], err[128], renamed[160];
 	uint8_t want[64];
 	size_t want_len;
 	int e;
@@ -208,35 +233,20 @@ int main(void)
 	m = mdns_new(c.loop, &cb, &c, err, sizeof(err));
 	CHECK(m != NULL);
 	CHECK(MT_WAIT(c.loop, c.client == MDNS_CLIENT_RUNNING, 5));
-
-	memset(svcs, 0, sizeof(svcs));
-	svcs[0] = (struct cfg_service){.name = "lytesta",
-	                               .type = TYPE,
-	                               .port = 5001,
-	                               .instance = "lyA on %h",
-	                               .subtypes = subs,
-	                               .n_subtypes = 1,
-	                               .txt = txt,
-	                               .n_txt = 3};
-	svcs[1] = (struct cfg_service){
-	        .name = "lytestb", .type = TYPE, .port = 5002, .instance = COLL};
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.services = svcs;
-	cfg.n_services = 2;
 	if (iface) {
-		ifaces[0] = (char *)iface;
-		cfg.agent.interfaces = ifaces;
-		cfg.agent.n_interfaces = 1;
+		struct mdns_scope scope = {.interfaces = &iface, .n_interfaces = 1};
+
+		CHECK(mdns_set_scope(m, &scope) == 0);
 	}
-	CHECK(mdns_publish(m, &cfg) == 0);
+
+	snprintf(name_a, sizeof(name_a), "lyA on %s", avahi_client_get_host_name(c.chk));
+	ra = record_a(name_a, 5001, "v");
+	CHECK(ra && mdns_put(m, ra) == 0);
+	record_free(ra);
+	CHECK(put_plain(m, "lytestb", COLL, 5002) == 0);
 	CHECK(MT_WAIT(c.loop,
 	              c.a.state == MDNS_PUB_ESTABLISHED && c.b.state == MDNS_PUB_ESTABLISHED, 5));
-
-	/* %h expanded with avahi's host name. */
-	snprintf(name_a, sizeof(name_a), "lyA on %s", avahi_client_get_host_name(c.chk));
 	CHECK(strcmp(c.a.instance, name_a) == 0);
-	CHECK(mdns_instance_name(m, "lytesta") &&
-	      strcmp(mdns_instance_name(m, "lytesta"), name_a) == 0);
 	/* Local collision: renamed, reported once with both names. */
 	CHECK(c.b.n_collision == 1);
 	CHECK(strcmp(c.b.instance, COLL " #2") == 0);
@@ -245,7 +255,7 @@ int main(void)
 	CHECK(MT_WAIT(c.loop, seen(&c, name_a) && seen(&c, COLL " #2"), 3));
 	CHECK(MT_WAIT(c.loop, c.sub_seen, 3));
 
-	/* What the network sees: port, TXT in declared order, interface. */
+	/* What the network sees: port, TXT in record order, interface. */
 	res = avahi_service_resolver_new(c.chk, AVAHI_IF_UNSPEC, AVAHI_PROTO_INET, name_a, TYPE,
 	                                 NULL, AVAHI_PROTO_UNSPEC, 0, chk_resolve_cb, &c);
 	CHECK(res != NULL);
@@ -259,9 +269,8 @@ int main(void)
 	/* TXT-only change: updated in place, no new probe. */
 	c.a.n_registering = 0;
 	c.found = 0;
-	txt[2].value = "v2";
-	txt[2].value_len = 2;
-	CHECK(mdns_publish(m, &cfg) == 0);
+	ra = record_a(name_a, 5001, "v2");
+	CHECK(ra && mdns_put(m, ra) == 0);
 	want_len = expect_txt(want, "v2");
 	CHECK(MT_WAIT(c.loop,
 	              c.found > 0 && c.txt_len == want_len && memcmp(c.txt, want, want_len) == 0,
@@ -269,40 +278,35 @@ int main(void)
 	CHECK(c.a.n_registering == 0);
 	CHECK(c.a.state == MDNS_PUB_ESTABLISHED);
 
-	/* Same config again: nothing happens at all. */
+	/* The same record again: nothing happens at all. */
 	c.found = 0;
-	CHECK(mdns_publish(m, &cfg) == 0);
+	CHECK(mdns_put(m, ra) == 0);
+	record_free(ra);
 	mt_run_for(c.loop, 1.0);
 	CHECK(c.a.n_registering == 0);
 
 	/* Port change: re-registered. */
-	svcs[0].port = 5003;
-	CHECK(mdns_publish(m, &cfg) == 0);
+	ra = record_a(name_a, 5003, "v2");
+	CHECK(ra && mdns_put(m, ra) == 0);
+	record_free(ra);
 	CHECK(MT_WAIT(c.loop, c.a.n_registering == 1 && c.a.state == MDNS_PUB_ESTABLISHED, 5));
 	CHECK(MT_WAIT(c.loop, c.port == 5003, 3));
 
 	/* Optional: another host already announces REMOTE (the harness runs
 	 * e.g. avahi-publish there): a remote collision while probing. */
 	if (remote) {
-		svcs[2] = (struct cfg_service){
-		        .name = "lytestc", .type = TYPE, .port = 5004, .instance = (char *)remote};
-		cfg.n_services = 3;
-		CHECK(mdns_publish(m, &cfg) == 0);
+		CHECK(put_plain(m, "lytestc", remote, 5004) == 0);
 		snprintf(renamed, sizeof(renamed), "%s #2", remote);
 		CHECK(MT_WAIT(c.loop, c.rc.state == MDNS_PUB_ESTABLISHED, 8));
 		CHECK(c.rc.n_collision == 1);
 		CHECK(strcmp(c.rc.instance, renamed) == 0);
 		CHECK(strstr(c.rc.collision_msg, "in use on the network") &&
 		      strstr(c.rc.collision_msg, renamed));
-		CHECK(mdns_instance_name(m, "lytestc") &&
-		      strcmp(mdns_instance_name(m, "lytestc"), renamed) == 0);
-		cfg.n_services = 2;
-		CHECK(mdns_publish(m, &cfg) == 0);
+		CHECK(mdns_delete(m, "lytestc") == 0);
 	}
 
-	/* Removing B sends a goodbye: gone from the browser at once. */
-	cfg.n_services = 1;
-	CHECK(mdns_publish(m, &cfg) == 0);
+	/* Deleting B sends a goodbye: gone from the browser at once. */
+	CHECK(mdns_delete(m, "lytestb") == 0);
 	CHECK(MT_WAIT(c.loop, !seen(&c, COLL " #2"), 3));
 	CHECK(seen(&c, name_a));
 
@@ -331,15 +335,9 @@ int main(void)
 		printf("# running again %.2f s after the daemon was back\n", ev_now(c.loop) - t0);
 		CHECK(MT_WAIT(c.loop, c.a.state == MDNS_PUB_ESTABLISHED, 4.0));
 		printf("# republished %.2f s after the daemon was back\n", ev_now(c.loop) - t0);
+		CHECK(strcmp(c.a.instance, name_a) == 0);
 		c.chk = avahi_client_new(evpoll_get(ep), 0, chk_client_cb, &c, &e);
 		CHECK(c.chk != NULL);
-		/* The host name may have changed (e.g. a host-name collision). */
-		snprintf(name_a, sizeof(name_a), "lyA on %s",
-		         c.chk ? avahi_client_get_host_name(c.chk) : "?");
-		CHECK(MT_WAIT(c.loop,
-		              strcmp(c.a.instance, name_a) == 0 &&
-		                      c.a.state == MDNS_PUB_ESTABLISHED,
-		              4.0));
 		c.n_seen = 0;
 		br = avahi_service_browser_new(c.chk, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, TYPE,
 		                               NULL, 0, chk_browse_cb, &c);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A test-only browse source: synthetic instances straight into the cache. */
+/* Test hooks of lanyardd-test: synthetic instances and a load figure from a file. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
@@ -10,11 +10,11 @@
 #include "agent/agent.h"
 #include "agent/cache.h"
 #include "agent/discover.h"
-#include "agent/fake.h"
+#include "agent/test-hooks.h"
 
 #define FAKE_MAX 10000000UL
 
-int fake_populate(struct agent *a)
+static int populate(struct agent *a)
 {
 	const char *env = getenv("LANYARD_TEST_FAKE_INSTANCES");
 	unsigned long n, types = 1;
@@ -67,3 +67,31 @@ int fake_populate(struct agent *a)
 	}
 	return added;
 }
+
+static int load_sample(double *ret)
+{
+	const char *path = getenv("LANYARD_LOAD_FILE");
+	char buf[128], *end;
+	FILE *f;
+	size_t n;
+	double v;
+
+	if (!path || !*path)
+		return -ENOENT;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	v = strtod(buf, &end);
+	if (end == buf || !(v >= 0) || v > 1e9)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+const struct agent_hooks test_hooks = {
+        .populate = populate,
+        .load_sample = load_sample,
+};

@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/* The published set: entries from the declared services with their
+ * overlays, turned into dnssd records and synced to the backend. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/pubset.h"
+#include "dnssd/name.h"
+#include "dnssd/txt.h"
+
+/* One entry of the set: its inputs, the record last sent, and what the
+ * backend said of it. */
+struct pub_entry {
+	char *key;     /* "svc:<name>" */
+	char *service; /* service name, for status */
+	char *type;
+	unsigned port;
+	struct dnssd_record *base; /* the declared record, before overlays; NULL if invalid */
+	char *invalid;             /* why no record could be built */
+	struct dnssd_record *sent; /* what the backend has; NULL: nothing */
+	bool dirty;                /* inputs changed since the last sync */
+	enum mdns_pub_state state; /* the backend's last report */
+	char *instance;            /* its current instance name */
+	char *msg;                 /* its last message, or the invalid reason */
+	struct pub_entry *next;
+};
+
+struct pubset {
+	struct pubset_backend be;
+	struct pub_entry *entries; /* declaration order */
+	char **gone;               /* keys to delete at the next sync */
+	size_t n_gone;
+	char *load; /* load= overlay, or NULL */
+};
+
+const char *pubset_state_name(enum mdns_pub_state s)
+{
+	switch (s) {
+	case MDNS_PUB_PENDING:
+		return "pending";
+	case MDNS_PUB_REGISTERING:
+		return "registering";
+	case MDNS_PUB_ESTABLISHED:
+		return "established";
+	case MDNS_PUB_COLLISION:
+		return "collision";
+	case MDNS_PUB_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+static void entry_free(struct pub_entry *e)
+{
+	if (!e)
+		return;
+	free(e->key);
+	free(e->service);
+	free(e->type);
+	record_free(e->base);
+	free(e->invalid);
+	record_free(e->sent);
+	free(e->instance);
+	free(e->msg);
+	free(e);
+}
+
+struct pubset *pubset_new(const struct pubset_backend *backend)
+{
+	struct pubset *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		return NULL;
+	ps->be = *backend;
+	return ps;
+}
+
+void pubset_free(struct pubset *ps)
+{
+	if (!ps)
+		return;
+	while (ps->entries) {
+		struct pub_entry *e = ps->entries;
+
+		ps->entries = e->next;
+		entry_free(e);
+	}
+	for (size_t i = 0; i < ps->n_gone; i++)
+		free(ps->gone[i]);
+	free(ps->gone);
+	free(ps->load);
+	free(ps);
+}
+
+/* The declared record of SVC into *ret, or -EINVAL with the reason in
+ * *ret_why (a static string or one in WHY). */
+static int declared_record(const struct cfg_service *svc, const char *key, const char *host,
+                           struct dnssd_record **ret, char *why, size_t whylen)
+{
+	char instance[DNSSD_INSTANCE_MAX + 1];
+	const char *reason = NULL;
+	ssize_t n;
+	int r;
+
+	*ret = NULL;
+	n = dnssd_instance_expand(svc->instance, host, instance, sizeof(instance));
+	if (n < 0) {
+		snprintf(why, whylen, "instance '%s' with host name '%s': %s", svc->instance, host,
+		         n == -ENOBUFS ? "longer than 63 bytes" : "invalid template");
+		return -EINVAL;
+	}
+	r = record_new(key, instance, svc->type, svc->port, ret, &reason);
+	for (size_t i = 0; r == 0 && i < svc->n_subtypes; i++)
+		r = record_add_subtype(*ret, svc->subtypes[i], &reason);
+	for (size_t i = 0; r == 0 && i < svc->n_txt; i++)
+		r = record_add_txt(*ret, svc->txt[i].key, svc->txt[i].value, svc->txt[i].value_len,
+		                   &reason);
+	if (r == -ENOMEM) {
+		record_free(*ret);
+		*ret = NULL;
+		return r;
+	}
+	if (r < 0) {
+		snprintf(why, whylen, "%s", reason ? reason : "invalid record");
+		record_free(*ret);
+		*ret = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct pub_entry *entry_new(const struct cfg_service *svc, const char *host)
+{
+	struct pub_entry *e = calloc(1, sizeof(*e));
+	char why[256];
+	int r;
+
+	if (!e)
+		return NULL;
+	if (asprintf(&e->key, "svc:%s", svc->name) < 0) {
+		e->key = NULL;
+		goto fail;
+	}
+	/* Service names compare case-insensitively: so do their keys. */
+	for (char *p = e->key; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	e->service = strdup(svc->name);
+	e->type = strdup(svc->type);
+	e->port = svc->port;
+	if (!e->service || !e->type)
+		goto fail;
+	r = declared_record(svc, e->key, host, &e->base, why, sizeof(why));
+	if (r == -ENOMEM)
+		goto fail;
+	if (r < 0 && !(e->invalid = strdup(why)))
+		goto fail;
+	e->dirty = true;
+	return e;
+fail:
+	entry_free(e);
+	return NULL;
+}
+
+static struct pub_entry **entry_slot(struct pub_entry **list, const char *key)
+{
+	for (; *list; list = &(*list)->next)
+		if (strcmp((*list)->key, key) == 0)
+			return list;
+	return NULL;
+}
+
+static bool same_base(const struct pub_entry *a, const struct pub_entry *b)
+{
+	if (!a->base || !b->base)
+		return !a->base && !b->base && a->invalid && b->invalid &&
+		       strcmp(a->invalid, b->invalid) == 0;
+	return record_compare(a->base, b->base) == RECORD_SAME;
+}
+
+int pubset_set_declared(struct pubset *ps, const struct lanyard_config *cfg, const char *host)
+{
+	struct pub_entry *fresh = NULL, **tail = &fresh, *e, **slot;
+	char **gone;
+	size_t n_gone = 0;
+
+	/* Every allocation first, so that a failure changes nothing. */
+	for (size_t i = 0; i < cfg->n_services; i++) {
+		e = entry_new(&cfg->services[i], host);
+		if (!e)
+			goto oom;
+		*tail = e;
+		tail = &e->next;
+	}
+	for (e = ps->entries; e; e = e->next)
+		n_gone++;
+	gone = realloc(ps->gone, (ps->n_gone + n_gone + 1) * sizeof(*gone));
+	if (!gone)
+		goto oom;
+	ps->gone = gone;
+
+	/* Keep what the backend knows of entries that stay. */
+	for (e = fresh; e; e = e->next) {
+		struct pub_entry *old;
+
+		slot = entry_slot(&ps->entries, e->key);
+		if (!slot)
+			continue;
+		old = *slot;
+		*slot = old->next;
+		e->sent = old->sent;
+		old->sent = NULL;
+		e->state = old->state;
+		e->instance = old->instance;
+		old->instance = NULL;
+		if (!e->invalid) {
+			e->msg = old->msg;
+			old->msg = NULL;
+		}
+		e->dirty = !same_base(e, old) || old->dirty;
+		entry_free(old);
+	}
+	/* What is left of the old entries leaves the set. */
+	while (ps->entries) {
+		e = ps->entries;
+		ps->entries = e->next;
+		if (e->sent) {
+			ps->gone[ps->n_gone++] = e->key;
+			e->key = NULL;
+		}
+		entry_free(e);
+	}
+	ps->entries = fresh;
+	return 0;
+oom:
+	while (fresh) {
+		e = fresh;
+		fresh = e->next;
+		entry_free(e);
+	}
+	return -ENOMEM;
+}
+
+int pubset_set_load(struct pubset *ps, const char *value)
+{
+	char *v = NULL;
+
+	if (value && !(v = strdup(value)))
+		return -ENOMEM;
+	if ((v && ps->load && strcmp(v, ps->load) == 0) || (!v && !ps->load)) {
+		free(v);
+		return 0;
+	}
+	free(ps->load);
+	ps->load = v;
+	for (struct pub_entry *e = ps->entries; e; e = e->next)
+		e->dirty = true;
+	return 0;
+}
+
+/* E's record as published: the declared one plus the overlays. */
+static int compute(const struct pubset *ps, const struct pub_entry *e, struct dnssd_record **ret)
+{
+	const char *why = NULL;
+	int r;
+
+	*ret = record_copy(e->base);
+	if (!*ret)
+		return -ENOMEM;
+	if (!ps->load)
+		return 0;
+	/* Config keeps room for the overlays (TXT_OVERLAY_RESERVE): a failure
+	 * here is a bug, reported as the entry's state. */
+	r = record_add_txt(*ret, txt_known_name(TXT_KNOWN_LOAD), ps->load, strlen(ps->load), &why);
+	if (r < 0) {
+		record_free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
+static void set_str(char **slot, const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		return; /* keep the old text rather than none */
+	free(*slot);
+	*slot = d;
+}
+
+/* Sync one entry; 0 or the backend's error. */
+static int sync_entry(struct pubset *ps, struct pub_entry *e)
+{
+	struct dnssd_record *rec = NULL;
+	bool retry = e->state == MDNS_PUB_FAILED && e->sent;
+	int r;
+
+	if (!e->dirty && !retry)
+		return 0;
+	if (e->invalid) {
+		e->state = MDNS_PUB_FAILED;
+		set_str(&e->msg, e->invalid);
+		if (e->sent) {
+			r = ps->be.del(ps->be.ctx, e->key);
+			if (r < 0)
+				return r;
+			record_free(e->sent);
+			e->sent = NULL;
+		}
+		e->dirty = false;
+		return 0;
+	}
+	r = compute(ps, e, &rec);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		e->state = MDNS_PUB_FAILED;
+		set_str(&e->msg, "no room left in the TXT record for lanyard's overlays");
+		e->dirty = false;
+		return 0;
+	}
+	if (e->sent && !retry && record_compare(e->sent, rec) == RECORD_SAME) {
+		record_free(rec);
+		e->dirty = false;
+		return 0;
+	}
+	r = ps->be.put(ps->be.ctx, rec);
+	if (r < 0) {
+		record_free(rec);
+		return r;
+	}
+	record_free(e->sent);
+	e->sent = rec;
+	e->dirty = false;
+	if (retry)
+		e->state = MDNS_PUB_PENDING;
+	return 0;
+}
+
+int pubset_sync(struct pubset *ps)
+{
+	int r;
+
+	/* Deletes first, so the names they free are there for new records. */
+	while (ps->n_gone) {
+		r = ps->be.del(ps->be.ctx, ps->gone[ps->n_gone - 1]);
+		if (r < 0)
+			return r;
+		free(ps->gone[--ps->n_gone]);
+	}
+	for (struct pub_entry *e = ps->entries; e; e = e->next) {
+		r = sync_entry(ps, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void pubset_on_state(struct pubset *ps, const char *key, enum mdns_pub_state state,
+                     const char *instance, const char *msg)
+{
+	struct pub_entry **slot = entry_slot(&ps->entries, key);
+	struct pub_entry *e;
+
+	if (!slot)
+		return;
+	e = *slot;
+	if (!e->sent)
+		return; /* a late report of a record withdrawn since */
+	e->state = state;
+	if (instance)
+		set_str(&e->instance, instance);
+	set_str(&e->msg, msg);
+}
+
+json_t *pubset_status(const struct pubset *ps)
+{
+	json_t *arr = json_array();
+
+	if (!arr)
+		return NULL;
+	for (const struct pub_entry *e = ps->entries; e; e = e->next) {
+		json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:s?,s:s?}", "service", e->service, "type",
+		                      e->type, "port", (int)e->port, "state",
+		                      pubset_state_name(e->state), "instance", e->instance,
+		                      "message", e->state == MDNS_PUB_FAILED ? e->msg : NULL);
+
+		if (json_array_append_new(arr, o) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+size_t pubset_count(const struct pubset *ps)
+{
+	size_t n = 0;
+
+	for (const struct pub_entry *e = ps->entries; e; e = e->next)
+		n++;
+	return n;
+}

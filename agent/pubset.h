@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* The published set: what this host announces, computed by the agent from
+ * its declared services (later also runtime registrations, minus what
+ * checks or maintenance withhold) with its overlays (load=), and handed to
+ * the publishing backends as puts and deletes of dnssd records keyed by a
+ * stable key. Backends never see the configuration. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "dnssd/record.h"
+#include "mdns/mdns.h"
+
+struct pubset;
+
+/* A publishing backend: PUT and DEL queue the change and return 0 or a
+ * negative errno; they must not call back into the pubset. */
+struct pubset_backend {
+	void *ctx;
+	int (*put)(void *ctx, const struct dnssd_record *r);
+	int (*del)(void *ctx, const char *key);
+};
+
+/* An empty set publishing through BACKEND (copied). NULL on OOM. */
+struct pubset *pubset_new(const struct pubset_backend *backend);
+
+/* Withdraw nothing (the backend withdraws on its own shutdown) and free
+ * everything. NULL is fine. */
+void pubset_free(struct pubset *ps);
+
+/* Take CFG's declared services (read during the call) as the declared part
+ * of the set, their "%h" expanded with HOST. A service that cannot be
+ * turned into a valid record is kept, unpublished, with the reason as its
+ * state message. Nothing is sent until pubset_sync(). Returns 0 or -ENOMEM
+ * (the set is then unchanged). */
+int pubset_set_declared(struct pubset *ps, const struct lanyard_config *cfg, const char *host);
+
+/* The load= overlay added to every record (NULL: none). Returns 0 or
+ * -ENOMEM. Nothing is sent until pubset_sync(). */
+int pubset_set_load(struct pubset *ps, const char *value);
+
+/* Send the backend a put for every record that changed since the last
+ * sync (and for those whose publishing FAILED, to retry) and a delete for
+ * every key that left the set. Returns 0 or the first backend error (the
+ * entries not sent are retried at the next sync). */
+int pubset_sync(struct pubset *ps);
+
+/* The backend's report on record KEY. Unknown keys are ignored. */
+void pubset_on_state(struct pubset *ps, const char *key, enum mdns_pub_state state,
+                     const char *instance, const char *msg);
+
+/* The "publishing" array of the status operation: one object per entry,
+ * {"service","type","port","state","instance","message"?}. NULL on OOM. */
+json_t *pubset_status(const struct pubset *ps);
+
+/* Number of entries (published or not). */
+size_t pubset_count(const struct pubset *ps);
+
+/* "pending", "registering", "established", "collision", "failed". */
+const char *pubset_state_name(enum mdns_pub_state s);

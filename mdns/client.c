@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/* The avahi client's lifecycle on the backend thread: connect in the
+ * background, follow its states, and rebuild everything on a new client
+ * after a failure. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <avahi-common/error.h>
+
+#include "mdns/browse.h"
+#include "mdns/evpoll.h"
+#include "mdns/internal.h"
+#include "mdns/publish.h"
+
+/* Delay before reconnecting when the bus is absent or a client failed soon
+ * after it was created; a long-lived client is replaced at once. */
+#define RETRY_S  1.0
+#define STABLE_S 5.0
+
+static void set_state(struct mdns_core *c, enum mdns_client_state st, const char *msg)
+{
+	if (c->state == st && strcmp(c->last_msg, msg ? msg : "") == 0)
+		return;
+	c->state = st;
+	snprintf(c->last_msg, sizeof(c->last_msg), "%s", msg ? msg : "");
+	core_emit_client_state(c, st, msg);
+}
+
+static void schedule_connect(struct mdns_core *c, ev_tstamp delay)
+{
+	ev_timer_stop(c->loop, &c->retry);
+	ev_timer_set(&c->retry, delay, 0.);
+	ev_timer_start(c->loop, &c->retry);
+}
+
+/* The client is gone with every object it created. */
+static void client_lost(struct mdns_core *c)
+{
+	publish_client_lost(c->pub);
+	browse_client_lost(c->br);
+	c->client = NULL;
+	c->objects = 0;
+	c->objects_max = OBJECTS_UNKNOWN; /* a new daemon may have new limits */
+}
+
+static void client_cb(AvahiClient *cl, AvahiClientState st, void *userdata)
+{
+	struct mdns_core *c = userdata;
+	char msg[200];
+
+	/* The first call comes from inside avahi_client_new(). */
+	c->client = cl;
+	switch (st) {
+	case AVAHI_CLIENT_S_RUNNING:
+		set_state(c, MDNS_CLIENT_RUNNING, NULL);
+		publish_client_running(c->pub);
+		browse_client_running(c->br);
+		break;
+	case AVAHI_CLIENT_S_COLLISION:
+		set_state(c, MDNS_CLIENT_COLLISION,
+		          "host name collision; avahi-daemon picks another");
+		publish_client_reset(c->pub);
+		break;
+	case AVAHI_CLIENT_S_REGISTERING:
+		set_state(c, MDNS_CLIENT_REGISTERING, NULL);
+		publish_client_reset(c->pub);
+		break;
+	case AVAHI_CLIENT_CONNECTING:
+		set_state(c, MDNS_CLIENT_CONNECTING, "waiting for avahi-daemon");
+		break;
+	case AVAHI_CLIENT_FAILURE:
+		snprintf(msg, sizeof(msg), "avahi client failed: %s; reconnecting",
+		         avahi_strerror(avahi_client_errno(cl)));
+		set_state(c, MDNS_CLIENT_FAILURE, msg);
+		client_lost(c);
+		/* Freeing the client from its own callback is what Avahi's
+		 * tools do; the D-Bus glue's watches are released after this
+		 * dispatch returns (evpoll defers). */
+		avahi_client_free(cl);
+		schedule_connect(c,
+		                 ev_now(c->loop) - c->connect_started >= STABLE_S ? 0. : RETRY_S);
+		break;
+	}
+}
+
+static void connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mdns_core *c = w->data;
+	AvahiClient *cl;
+	char msg[200];
+	int err = 0;
+
+	c->connect_started = ev_now(loop);
+	/* NO_FAIL: succeeds without avahi-daemon (CONNECTING, woken by the
+	 * bus when the daemon appears); fails only without a system bus. */
+	core_call(c, 0);
+	cl = avahi_client_new(evpoll_get(c->ep), AVAHI_CLIENT_NO_FAIL, client_cb, c, &err);
+	if (cl) {
+		c->client = cl;
+		return;
+	}
+	if (c->client)
+		client_lost(c); /* it ran callbacks before failing */
+	snprintf(msg, sizeof(msg),
+	         "cannot reach avahi-daemon over the D-Bus system bus: %s; retrying",
+	         avahi_strerror(err));
+	set_state(c, MDNS_CLIENT_CONNECTING, msg);
+	schedule_connect(c, RETRY_S);
+}
+
+int client_start(struct mdns_core *c)
+{
+	/* Connect from the thread's loop, once it runs. */
+	ev_timer_init(&c->retry, connect_cb, 0., 0.);
+	c->retry.data = c;
+	ev_timer_start(c->loop, &c->retry);
+	return 0;
+}
+
+void client_stop(struct mdns_core *c)
+{
+	ev_timer_stop(c->loop, &c->retry);
+	/* Groups first: each free is a goodbye while the client still runs. */
+	browse_free(c->br);
+	c->br = NULL;
+	publish_free(c->pub);
+	c->pub = NULL;
+	if (c->client)
+		avahi_client_free(c->client);
+	c->client = NULL;
+}
