@@ -534,15 +534,6 @@ int balance_report(struct balance *b, struct cache_entry *e, bool ok, double lat
 	return 0;
 }
 
-int balance_eject(struct balance *b, struct cache_entry *e, enum health_reason reason, double now)
-{
-	struct bep *ep = ep_of(e);
-	if (!ep)
-		return -ENOMEM;
-	health_eject(&ep->health, &b->p.health, reason, now);
-	return 0;
-}
-
 void balance_status(const struct balance *b, const struct cache_entry *e, double now,
                     struct balance_status *ret)
 {

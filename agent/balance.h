@@ -80,10 +80,6 @@ int balance_pick(struct balance *b, struct cache_type *t, const struct balance_r
 int balance_report(struct balance *b, struct cache_entry *e, bool ok, double latency_ms,
                    double now);
 
-/* Eject E now (e.g. an active probe failed), with the usual back-off.
- * Returns 0 or -ENOMEM. */
-int balance_eject(struct balance *b, struct cache_entry *e, enum health_reason reason, double now);
-
 /* E's selection state at NOW; all zeros if it was never picked or
  * reported. */
 void balance_status(const struct balance *b, const struct cache_entry *e, double now,

@@ -64,9 +64,6 @@ struct conn {
 	struct conn_watch *watches;
 	size_t n_watches;
 	uint64_t next_watch;
-
-	pid_t pid;
-	uid_t uid;
 };
 
 static void schedule(struct conn *c)
@@ -402,16 +399,6 @@ uint64_t conn_id(const struct conn *c)
 	return c->id;
 }
 
-pid_t conn_peer_pid(const struct conn *c)
-{
-	return c->pid;
-}
-
-uid_t conn_peer_uid(const struct conn *c)
-{
-	return c->uid;
-}
-
 static bool is_blank(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -726,8 +713,6 @@ void conn_env_fini(struct conn_env *env)
 int conn_new(struct conn_env *env, int fd)
 {
 	struct conn *c = calloc(1, sizeof(*c));
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 
 	if (!c) {
 		close(fd);
@@ -736,12 +721,6 @@ int conn_new(struct conn_env *env, int fd)
 	c->env = env;
 	c->fd = fd;
 	c->id = ++env->next_id;
-	c->pid = -1;
-	c->uid = (uid_t)-1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		c->pid = cred.pid;
-		c->uid = cred.uid;
-	}
 	ev_io_init(&c->rio, read_cb, fd, EV_READ);
 	c->rio.data = c;
 	ev_io_init(&c->wio, write_cb, fd, EV_WRITE);

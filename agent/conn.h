@@ -121,6 +121,3 @@ void conn_close(struct conn *c);
 
 /* Unique id of C within its server (for logs). */
 uint64_t conn_id(const struct conn *c);
-/* Peer credentials from SO_PEERCRED (-1 if unknown). */
-pid_t conn_peer_pid(const struct conn *c);
-uid_t conn_peer_uid(const struct conn *c);

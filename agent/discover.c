@@ -62,6 +62,7 @@ struct discover {
 	uint64_t refused;  /* browses refused by DISCOVER_MAX_TYPES */
 	uint64_t released; /* on-demand browses released when idle */
 	ev_timer idle;     /* releases idle on-demand browses */
+	double idle_s;     /* agent.browse_idle */
 };
 
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -74,9 +75,8 @@ struct discover *discover_new(struct ev_loop *loop, struct cache *c)
 		return NULL;
 	d->loop = loop;
 	d->cache = c;
-	ev_timer_init(&d->idle, idle_cb, DISCOVER_IDLE_CHECK_S, DISCOVER_IDLE_CHECK_S);
+	ev_init(&d->idle, idle_cb);
 	d->idle.data = d;
-	ev_timer_start(loop, &d->idle);
 	return d;
 }
 
@@ -251,8 +251,8 @@ static void type_release(struct discover *d, size_t k)
 		index_put(d->index, d->index_cap, d->types[i].type, i);
 }
 
-/* Release on-demand browses nobody asked for in DISCOVER_IDLE_S: they cost
- * avahi objects and LAN traffic, and any consumer could pin them. */
+/* Release on-demand browses nobody asked for in agent.browse_idle: they
+ * cost avahi objects and LAN traffic, and any consumer could pin them. */
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct discover *d = w->data;
@@ -261,7 +261,7 @@ static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	for (size_t k = d->n_types; k-- > 0;) {
 		struct dtype *t = &d->types[k];
 
-		if (t->sources == SRC_DEMAND && now - t->last_used >= DISCOVER_IDLE_S) {
+		if (t->sources == SRC_DEMAND && now - t->last_used >= d->idle_s) {
 			type_release(d, k);
 			d->released++;
 		}
@@ -285,6 +285,12 @@ int discover_configure(struct discover *d, const struct lanyard_config *cfg)
 	char types[2][DNSSD_TYPE_SIZE];
 	double now = ev_now(d->loop);
 	int r = 0, e, n;
+
+	/* Idle browses are looked for every tenth of the idle time (at most
+	 * every 30 s): released within 10 % of it. */
+	d->idle_s = (double)cfg->agent.browse_idle_ms / 1000.0;
+	d->idle.repeat = d->idle_s / 10 < 30 ? d->idle_s / 10 : 30;
+	ev_timer_again(d->loop, &d->idle);
 
 	/* What the old configuration asked for and the new one does not is
 	 * kept as if a consumer had just asked: released once idle. */

@@ -16,10 +16,6 @@
 /* The one cap on browsed types (configured, enumerated and asked for):
  * each costs avahi-daemon an object and the LAN queries. */
 #define DISCOVER_MAX_TYPES 512
-/* A type browsed only because a consumer asked is released after this
- * long without a request naming it, and its entries dropped. */
-#define DISCOVER_IDLE_S       600.0
-#define DISCOVER_IDLE_CHECK_S 30.0
 
 struct ev_loop;
 struct discover;
@@ -36,7 +32,9 @@ void discover_set_mdns(struct discover *d, struct mdns *m);
 /* Browse what CFG asks for: agent.browse (types, or service names meaning
  * both _NAME._tcp and _NAME._udp, or all) and the host's own declared
  * types. Types the previous configuration asked for and CFG does not are
- * kept as on-demand browses (released once idle). Returns 0 or the first
+ * kept as on-demand browses. An on-demand browse is released, and its
+ * entries dropped, after agent.browse_idle without a request naming it.
+ * Returns 0 or the first
  * negative errno (-ENOSPC past DISCOVER_MAX_TYPES). */
 int discover_configure(struct discover *d, const struct lanyard_config *cfg);
 

@@ -9,8 +9,10 @@ void health_params_default(struct health_params *p)
 	*p = (struct health_params){.max_failures = 5, .base_s = 30, .max_s = 300};
 }
 
-void health_eject(struct health *h, const struct health_params *p, enum health_reason reason,
-                  double now)
+/* Eject now for REASON: min(base_s * 2^n, max_s), n = the ejections in a
+ * row before this one (reset after max_s healthy). */
+static void health_eject(struct health *h, const struct health_params *p, enum health_reason reason,
+                         double now)
 {
 	/* A long enough healthy spell forgives earlier ejections. */
 	if (h->ejected_until > 0 && now - h->ejected_until >= p->max_s)
@@ -54,8 +56,6 @@ const char *health_reason_name(enum health_reason r)
 	switch (r) {
 	case HEALTH_FAILURES:
 		return "failures";
-	case HEALTH_PROBE:
-		return "probe";
 	case HEALTH_OK:
 		break;
 	}

@@ -8,7 +8,6 @@
 enum health_reason {
 	HEALTH_OK,
 	HEALTH_FAILURES, /* consecutive failures reported by consumers */
-	HEALTH_PROBE,    /* an active probe failed */
 };
 
 struct health_params {
@@ -32,15 +31,10 @@ void health_params_default(struct health_params *p);
  * Returns true when this report ejected the endpoint. */
 bool health_report(struct health *h, const struct health_params *p, bool ok, double now);
 
-/* Eject now for REASON: min(base_s * 2^n, max_s), n = the ejections in a
- * row before this one (reset after max_s healthy). */
-void health_eject(struct health *h, const struct health_params *p, enum health_reason reason,
-                  double now);
-
 bool health_ejected(const struct health *h, double now);
 
 /* Seconds until the ejection ends; 0 when not ejected. */
 double health_time_left(const struct health *h, double now);
 
-/* "ok", "failures", "probe". */
+/* "ok", "failures". */
 const char *health_reason_name(enum health_reason r);

@@ -34,6 +34,7 @@ static const char *const log_level_names[] = {
 };
 
 #define BROWSE_TIMEOUT_MAX_MS 60000
+#define BROWSE_IDLE_MAX_MS    86400000
 #define MAX_INSTANCES_MAX     10000000
 
 /* State shared by the files of one load. */
@@ -54,6 +55,7 @@ enum {
 	A_INTERFACES,
 	A_BROWSE,
 	A_BROWSE_TIMEOUT,
+	A_BROWSE_IDLE,
 	A_MAX_INSTANCES,
 	A_POLICY,
 	A_LOG_LEVEL,
@@ -174,6 +176,7 @@ static struct lanyard_config *config_new(const char *path)
 	cfg->agent.policy = CFG_POLICY_ROUND_ROBIN;
 	cfg->agent.log_level = CFG_LOG_INFO;
 	cfg->agent.browse_timeout_ms = 1000;
+	cfg->agent.browse_idle_ms = 600000;
 	cfg->agent.publish_load = false;
 	cfg->agent.load_interval_ms = 10000;
 	if (!cfg->path || !cfg->agent.socket || !cfg->agent.domain) {
@@ -387,12 +390,22 @@ static void parse_include(struct loader *ld, struct cfg_file *f, struct cfg_fiel
 static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_field *agent)
 {
 	struct cfg_field fl[N_AGENT_FIELDS] = {
-	        {.name = "socket"},         {.name = "socket_mode"},   {.name = "socket_group"},
-	        {.name = "domain"},         {.name = "interfaces"},    {.name = "browse"},
-	        {.name = "browse_timeout"}, {.name = "max_instances"}, {.name = "policy"},
-	        {.name = "log_level"},      {.name = "include"},       {.name = "publish_load"},
-	        {.name = "load_interval"},
+	        [A_SOCKET] = {.name = "socket"},
+	        [A_SOCKET_MODE] = {.name = "socket_mode"},
+	        [A_SOCKET_GROUP] = {.name = "socket_group"},
+	        [A_DOMAIN] = {.name = "domain"},
+	        [A_INTERFACES] = {.name = "interfaces"},
+	        [A_BROWSE] = {.name = "browse"},
+	        [A_BROWSE_TIMEOUT] = {.name = "browse_timeout"},
+	        [A_BROWSE_IDLE] = {.name = "browse_idle"},
+	        [A_MAX_INSTANCES] = {.name = "max_instances"},
+	        [A_POLICY] = {.name = "policy"},
+	        [A_LOG_LEVEL] = {.name = "log_level"},
+	        [A_INCLUDE] = {.name = "include"},
+	        [A_PUBLISH_LOAD] = {.name = "publish_load"},
+	        [A_LOAD_INTERVAL] = {.name = "load_interval"},
 	};
+
 	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
 	struct cfg_agent *a = &ld->cfg->agent;
 	enum cfg_kind k = cfg_node_kind(agent->value);
@@ -438,6 +451,9 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 	if (fl[A_BROWSE_TIMEOUT].key)
 		field_duration(f, &fl[A_BROWSE_TIMEOUT], 0, BROWSE_TIMEOUT_MAX_MS, "0-60s",
 		               &a->browse_timeout_ms);
+	if (fl[A_BROWSE_IDLE].key)
+		field_duration(f, &fl[A_BROWSE_IDLE], 1000, BROWSE_IDLE_MAX_MS, "1s-1d",
+		               &a->browse_idle_ms);
 	if (fl[A_MAX_INSTANCES].key &&
 	    cfg_field_uint(f, &fl[A_MAX_INSTANCES], 1, MAX_INSTANCES_MAX, &n))
 		a->max_instances = (unsigned)n;

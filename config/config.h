@@ -82,6 +82,7 @@ struct cfg_agent {
 	enum cfg_log_level log_level; /* default info */
 	char *include;                /* directory of *.yaml service files, or NULL */
 	uint64_t browse_timeout_ms;   /* first on-demand browse wait, default 1s */
+	uint64_t browse_idle_ms;      /* on-demand browse released after this idle, default 10m */
 	bool publish_load;            /* add load=<1-min loadavg per CPU> to TXT, default false */
 	uint64_t load_interval_ms;    /* least time between two load updates, default 10s */
 };

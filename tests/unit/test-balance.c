@@ -471,10 +471,7 @@ static void test_ejection(void)
 	fail_n(&f, "a", 5, t);
 	balance_status(f.b, a, t, &st);
 	CHECK(st.ejected && fabs(st.time_left - 30) < 1e-9 && st.ejections == 1);
-	/* probes eject too */
-	CHECK(balance_eject(f.b, ent(&f, "b"), HEALTH_PROBE, t) == 0);
-	balance_status(f.b, ent(&f, "b"), t, &st);
-	CHECK(st.ejected && st.reason == HEALTH_PROBE && fabs(st.time_left - 30) < 1e-9);
+	/* others are not touched */
 	balance_status(f.b, ent(&f, "c"), t, &st);
 	CHECK(!st.ejected && st.picks > 0);
 	fx_done(&f);

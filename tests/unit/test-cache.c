@@ -197,7 +197,6 @@ static void test_limits_and_invalid(void)
 	/* existing entries still update at the limit */
 	CHECK(cache_upsert(c, mk(&s, "a0", "_a._tcp", 1, AF_INET, "192.0.2.2", 1, ""), 0) ==
 	      CACHE_CHANGED);
-
 	struct mdns_instance *in = mk(&s, "", "_a._tcp", 1, AF_INET, "192.0.2.1", 1, "");
 	CHECK(cache_upsert(c, in, 0) == -EINVAL);
 	in = mk(&s, "x", "tcp", 1, AF_INET, "192.0.2.1", 1, "");
@@ -226,6 +225,21 @@ static void test_limits_and_invalid(void)
 	CHECK(st.instances == 10 && st.types == 2);
 	CHECK(st.dropped[CACHE_DROP_TYPE] == 1 && st.dropped[CACHE_DROP_TOTAL] == 2);
 	CHECK(st.dropped[CACHE_DROP_INVALID] == 8 && st.added == 10 && st.changed == 1);
+	/* A reload raises the bound: what was refused fits now, per-type share
+	 * included (regression: max_instances was fixed at creation). */
+	cache_set_max_instances(c, 20);
+	CHECK(cache_upsert(c, mk(&s, "c", "_c._tcp", 1, AF_INET, "192.0.2.1", 1, ""), 0) ==
+	      CACHE_ADDED);
+	CHECK(cache_upsert(c, mk(&s, "a5", "_a._tcp", 1, AF_INET, "192.0.2.1", 1, ""), 0) ==
+	      CACHE_ADDED);
+	/* ...and lowers it: the entries held stay, new ones are refused. */
+	cache_set_max_instances(c, 4);
+	CHECK(cache_upsert(c, mk(&s, "d", "_d._tcp", 1, AF_INET, "192.0.2.1", 1, ""), 0) ==
+	      CACHE_DROPPED);
+	CHECK(cache_find(c, "a5", "_a._tcp", NULL) != NULL);
+	CHECK(cache_upsert(c, mk(&s, "a0", "_a._tcp", 1, AF_INET, "192.0.2.3", 1, ""), 0) ==
+	      CACHE_CHANGED);
+
 	cache_free(c);
 
 	p = (struct cache_params){.max_instances = 1};

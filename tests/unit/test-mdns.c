@@ -139,8 +139,8 @@ static void test_lifecycle(void)
 	CHECK(r->n_client == 0 && r->n_pub == 0);
 
 	/* No bus at all: it keeps trying, and says so once. */
-	CHECK(wait_client(loop, r, MDNS_CLIENT_CONNECTING, "cannot reach", 2.0));
-	CHECK(MT_WAIT(loop, r->n_pub >= 1, 1.0));
+	CHECK(wait_client(loop, r, MDNS_CLIENT_CONNECTING, "cannot reach", 10.0));
+	CHECK(MT_WAIT(loop, r->n_pub >= 1, 10.0));
 	CHECK(r->n_pub >= 1 && strncmp(r->pub[0], "svc:a 0 a@host", 14) == 0); /* PENDING */
 	n = r->n_client;
 	mt_run_for(loop, 1.5);
@@ -156,15 +156,15 @@ static void test_lifecycle(void)
 		/* A bus without avahi-daemon: the NO_FAIL client waits. */
 		bus = start_bus(dir);
 		CHECK(bus > 0);
-		CHECK(wait_client(loop, r, MDNS_CLIENT_CONNECTING, "waiting for avahi", 3.0));
+		CHECK(wait_client(loop, r, MDNS_CLIENT_CONNECTING, "waiting for avahi", 10.0));
 		/* The bus goes away: failure, then retrying. */
 		stop_pid(bus);
-		CHECK(wait_client(loop, r, MDNS_CLIENT_CONNECTING, "cannot reach", 3.0));
+		CHECK(wait_client(loop, r, MDNS_CLIENT_CONNECTING, "cannot reach", 10.0));
 		CHECK(r->n_client >= 2 && r->client[r->n_client - 2] == MDNS_CLIENT_FAILURE);
-		/* And comes back: reconnected within 2 s. */
+		/* And comes back: reconnected (a retry a second). */
 		bus = start_bus(dir);
 		CHECK(bus > 0);
-		CHECK(wait_client(loop, r, MDNS_CLIENT_CONNECTING, "waiting for avahi", 3.0));
+		CHECK(wait_client(loop, r, MDNS_CLIENT_CONNECTING, "waiting for avahi", 10.0));
 		/* Withdrawing a record never registered is fine; freeing with
 		 * commands still queued too. */
 		CHECK(mdns_delete(m, "svc:a") == 0);
