@@ -94,14 +94,30 @@ static json_t *browsing_json(const struct agent *a)
 	return o;
 }
 
+/* The avahi backend: connection state, the objects it holds against
+ * avahi-daemon's per-client budget, and its queues. */
+static json_t *avahi_json(const struct agent *a)
+{
+	struct mdns_stats st = {0};
+
+	if (a->mdns)
+		mdns_get_stats(a->mdns, &st);
+	return json_pack(
+	        "{s:s,s:I,s:o,s:I,s:I,s:I}", "state", agent_client_state_name(a->avahi_state),
+	        "objects", (json_int_t)st.objects, "objects_max",
+	        st.objects_max ? json_integer((json_int_t)st.objects_max) : json_null(), "calls",
+	        (json_int_t)st.avahi_calls, "commands_pending", (json_int_t)st.commands_pending,
+	        "events_pending", (json_int_t)st.events_pending);
+}
+
 json_t *agent_status_json(const struct agent *a)
 {
-	return json_pack("{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:{s:s},s:o*,s:o*,s:o*,s:o*,s:o*}",
+	return json_pack("{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:o*,s:o*,s:o*,s:o*,s:o*,s:o*}",
 	                 "agent", "version", PACKAGE_VERSION, "pid", (int)getpid(), "config",
 	                 a->cfg->path, "socket", a->server ? server_path(a->server) : "", "uptime",
 	                 ev_time() - a->started, "reloads", (int)a->reloads, "reload_failures",
 	                 (int)a->reload_failures, "policy", cfg_policy_name(a->cfg->agent.policy),
-	                 "avahi", "state", agent_client_state_name(a->avahi_state), "publishing",
-	                 pubset_status(a->pubset), "browsing", browsing_json(a), "cache",
-	                 cache_json(a), "server", server_json(a), "ejected", ejected_json(a));
+	                 "avahi", avahi_json(a), "publishing", pubset_status(a->pubset), "browsing",
+	                 browsing_json(a), "cache", cache_json(a), "server", server_json(a),
+	                 "ejected", ejected_json(a));
 }

@@ -28,8 +28,15 @@
 /* Objects left free beyond INFLIGHT_MAX, for entry groups and browsers. */
 #define OBJECTS_MARGIN 16
 /* A sighting without a kept resolver is resolved again this often, so its
- * changes arrive at most this late. */
+ * changes arrive at most this late. A short-lived resolver freed at its
+ * answer costs two D-Bus round trips and no mDNS query while avahi-daemon
+ * holds the records (it withdraws the query, sent 100 ms late, of a
+ * resolver already freed); past their TTL (SRV 120 s) one query round. */
 #define REFRESH_S 30.0
+/* Kept resolvers at most, whatever the budget: each costs avahi-daemon
+ * about 4 KiB and makes it refresh the records on the LAN (SRV every
+ * ~100 s); past this, sightings are refreshed instead. */
+#define KEPT_MAX 4096
 
 enum inst_state {
 	INST_IDLE,      /* no resolver (resolved_at > 0 once resolved) */
@@ -314,7 +321,7 @@ static bool may_keep(const struct br_inst *i)
 {
 	const struct browse *b = i->t->b;
 
-	if (b->c->objects > kept_budget(b))
+	if (b->kept >= KEPT_MAX || b->c->objects > kept_budget(b))
 		return false;
 	if (i->proto == AVAHI_PROTO_INET)
 		return true;

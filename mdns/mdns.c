@@ -429,6 +429,7 @@ void core_stats_update(struct mdns_core *c)
 
 	browse_stats(c->br, &st);
 	st.objects = c->objects;
+	st.objects_max = c->objects_max == OBJECTS_UNKNOWN ? 0 : c->objects_max;
 	st.avahi_calls = c->avahi_calls;
 	st.resolves = c->resolves;
 	pthread_mutex_lock(&m->lock);

@@ -136,6 +136,7 @@ struct mdns_stats {
 	size_t dropped;          /* sightings ignored because of the cap */
 	size_t resolvers;        /* Avahi resolvers open now */
 	size_t objects;          /* Avahi objects (groups, browsers, resolvers) open now */
+	size_t objects_max;      /* avahi-daemon's per-client budget once learnt, else 0 */
 	uint64_t resolves;       /* resolutions started since start */
 	uint64_t avahi_calls;    /* blocking libavahi-client calls (D-Bus round trips) */
 	size_t commands_pending; /* queued for the backend thread */

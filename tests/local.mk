@@ -200,7 +200,8 @@ consumer_integration_tests = \
 	tests/integration/socket-robustness.sh \
 	tests/integration/balance-weights.sh \
 	tests/integration/socket-while-publishing.sh \
-	tests/integration/agent-seams.sh
+	tests/integration/agent-seams.sh \
+	tests/integration/browse-stock.sh
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests
