@@ -33,10 +33,14 @@
  * holds the records (it withdraws the query, sent 100 ms late, of a
  * resolver already freed); past their TTL (SRV 120 s) one query round. */
 #define REFRESH_S 30.0
+/* ...but at most this many refreshes a second: with thousands of sightings
+ * the period grows (10 000 sightings: 200 s) rather than the load. */
+#define REFRESH_PER_S 50.0
 /* Kept resolvers at most, whatever the budget: each costs avahi-daemon
- * about 4 KiB and makes it refresh the records on the LAN (SRV every
- * ~100 s); past this, sightings are refreshed instead. */
-#define KEPT_MAX 4096
+ * about 4 KiB and makes it query the LAN (1, 2, 4... s after it opens,
+ * then SRV every ~100 s); measured, 4 096 of them kept six avahi-daemons
+ * busy. Past this, sightings are refreshed instead. */
+#define KEPT_MAX 1024
 
 enum inst_state {
 	INST_IDLE,      /* no resolver (resolved_at > 0 once resolved) */
@@ -94,6 +98,7 @@ struct browse {
 	size_t inflight, kept, failed;
 	struct br_list queue;   /* to resolve, oldest first */
 	struct br_list refresh; /* resolved without a kept resolver, oldest first */
+	double refreshed_at;    /* the last refresh round (ev_now) */
 	ev_timer retry;
 	ev_timer refresh_timer;
 };
@@ -290,16 +295,23 @@ static void schedule_refresh(struct br_inst *i)
 static void refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct browse *b = w->data;
-	double now = ev_now(loop);
+	double now = ev_now(loop), since = now - b->refreshed_at;
+	/* The rate cap: what the time since the last round allows, at most a
+	 * second's worth. */
+	size_t budget = (size_t)(REFRESH_PER_S * (since < 1.0 ? since : 1.0)) + 1;
 	struct br_inst *i;
 
-	while ((i = b->refresh.head) && i->resolved_at + REFRESH_S <= now) {
+	b->refreshed_at = now;
+	while ((i = b->refresh.head) && i->resolved_at + REFRESH_S <= now && budget > 0) {
 		list_remove(&b->refresh, i);
 		i->in_refresh = false;
 		enqueue(i);
+		budget--;
 	}
 	if (i) {
-		ev_timer_set(w, i->resolved_at + REFRESH_S - now, 0.);
+		double next = i->resolved_at + REFRESH_S - now;
+
+		ev_timer_set(w, next > 0.1 ? next : 0.1, 0.);
 		ev_timer_start(loop, w);
 	}
 	pump(b);

@@ -34,6 +34,7 @@ struct opts {
 	uint64_t requests;
 	const char *request; /* template; "%K" becomes 0..services-1 */
 	unsigned services;
+	double rate; /* requests/s per connection; 0 = as fast as answered */
 	bool quiet;
 };
 
@@ -47,6 +48,8 @@ struct lconn {
 	bool want_out;  /* EPOLLOUT armed */
 	uint64_t *sent; /* ring of send times (ns) of the requests in flight */
 	unsigned head, inflight;
+	unsigned due;     /* paced (--rate): answered, next request not sent yet */
+	uint64_t next_at; /* paced: when the next request may go (ns) */
 };
 
 struct gen {
@@ -102,6 +105,8 @@ static void usage(FILE *out)
 	        "  -r, --request JSON   the request line; \"%%K\" in it becomes 0..N-1 with\n"
 	        "                       --services N (default %s)\n"
 	        "  -S, --services N     rotate %%K over 0..N-1 (default 1)\n"
+	        "  -R, --rate R         at most R requests/s per connection (paced, as\n"
+	        "                       consumers that do other work; default: none)\n"
 	        "  -q, --quiet          print only the RESULT line\n"
 	        "  -h, --help           this help\n"
 	        "\n"
@@ -147,6 +152,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	        {"warmup", required_argument, NULL, 'w'},
 	        {"request", required_argument, NULL, 'r'},
 	        {"services", required_argument, NULL, 'S'},
+	        {"rate", required_argument, NULL, 'R'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -160,7 +166,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	                   .duration = 5,
 	                   .services = 1,
 	                   .request = DEFAULT_REQUEST};
-	while ((c = getopt_long(argc, argv, "s:c:d:n:P:w:r:S:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:c:d:n:P:w:r:S:R:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o->socket = optarg;
@@ -195,6 +201,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (parse_u64(optarg, 10000000, &v) < 0 || v == 0)
 				goto bad;
 			o->services = (unsigned)v;
+			break;
+		case 'R':
+			if (parse_double(optarg, &o->rate) < 0 || o->rate <= 0 || o->rate > 1e6)
+				goto bad;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -470,11 +480,44 @@ static void conn_read(struct gen *g, struct lconn *c)
 	}
 	if (now >= g->end_at)
 		g->stopping = true;
+	if (g->o.rate > 0) {
+		c->due += answered; /* sent by pace() when their time comes */
+		return;
+	}
 	if (answered && conn_issue(g, c, answered, now_ns()) < 0) {
 		conn_fail(g, c, "out of memory");
 		return;
 	}
 	conn_flush(g, c);
+}
+
+/* --rate: send the requests whose time has come; returns the ms until the
+ * next one is due (-1: none waiting). */
+static int pace(struct gen *g, uint64_t now)
+{
+	uint64_t period = (uint64_t)(1e9 / g->o.rate), next = UINT64_MAX;
+
+	for (unsigned i = 0; i < g->o.clients; i++) {
+		struct lconn *c = &g->conns[i];
+
+		if (c->dead || !c->due)
+			continue;
+		if (c->next_at > now) {
+			next = c->next_at < next ? c->next_at : next;
+			continue;
+		}
+		/* One at a time, on schedule (not a catch-up burst). */
+		c->next_at = (c->next_at + period > now ? c->next_at : now) + period;
+		c->due--;
+		if (conn_issue(g, c, 1, now) < 0) {
+			conn_fail(g, c, "out of memory");
+			continue;
+		}
+		conn_flush(g, c);
+		if (c->due)
+			next = c->next_at < next ? c->next_at : next;
+	}
+	return next == UINT64_MAX ? -1 : (int)((next - now) / 1000000 + 1);
 }
 
 static bool all_answered(const struct gen *g)
@@ -498,6 +541,12 @@ static int run(struct gen *g, double *ret_seconds, double *ret_cpu)
 	for (unsigned i = 0; i < g->o.clients; i++) {
 		struct lconn *c = &g->conns[i];
 
+		/* Paced connections start spread over one period. */
+		if (g->o.rate > 0) {
+			c->due = g->o.pipeline;
+			c->next_at = start + (uint64_t)(1e9 / g->o.rate * i / g->o.clients);
+			continue;
+		}
 		if (conn_issue(g, c, g->o.pipeline, now_ns()) < 0)
 			return -1;
 		conn_flush(g, c);
@@ -523,6 +572,11 @@ static int run(struct gen *g, double *ret_seconds, double *ret_cpu)
 			int t = (int)((g->measure_from - now) / 1000000 + 1);
 
 			timeout = t < timeout ? t : timeout;
+		}
+		if (g->o.rate > 0) {
+			int t = pace(g, now);
+
+			timeout = t >= 0 && t < timeout ? t : timeout;
 		}
 		n = epoll_wait(g->ep, evs, MAX_EVENTS, timeout);
 		if (n < 0 && errno != EINTR) {
