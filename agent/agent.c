@@ -324,6 +324,7 @@ int agent_reload(struct agent *a)
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));
 	agent_load_reconfigure(a->load);
+	pubset_retry_failed(a->pubset);
 	agent_publish(a);
 	a->reloads++;
 	log_info("reloaded %s: %zu service(s)", a->cfg->path, a->cfg->n_services);

@@ -60,6 +60,7 @@ struct discover {
 	struct discover_wait *waits;
 	uint64_t upsert_errors;
 	uint64_t refused;  /* browses refused by DISCOVER_MAX_TYPES */
+	bool warned_all;   /* that browse: all met the cap was logged */
 	uint64_t released; /* on-demand browses released when idle */
 	ev_timer idle;     /* releases idle on-demand browses */
 	double idle_s;     /* agent.browse_idle */
@@ -251,6 +252,16 @@ static void type_release(struct discover *d, size_t k)
 		index_put(d->index, d->index_cap, d->types[i].type, i);
 }
 
+/* Is a request waiting for TYPE's first browse? */
+static bool waited_for(const struct discover *d, const char *type)
+{
+	for (const struct discover_wait *w = d->waits; w; w = w->next)
+		for (size_t i = 0; i < w->n_types; i++)
+			if (strcasecmp(w->types[i], type) == 0)
+				return true;
+	return false;
+}
+
 /* Release on-demand browses nobody asked for in agent.browse_idle: they
  * cost avahi objects and LAN traffic, and any consumer could pin them. */
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -261,7 +272,8 @@ static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	for (size_t k = d->n_types; k-- > 0;) {
 		struct dtype *t = &d->types[k];
 
-		if (t->sources == SRC_DEMAND && now - t->last_used >= d->idle_s) {
+		if (t->sources == SRC_DEMAND && now - t->last_used >= d->idle_s &&
+		    !waited_for(d, t->type)) {
 			type_release(d, k);
 			d->released++;
 		}
@@ -300,11 +312,8 @@ int discover_configure(struct discover *d, const struct lanyard_config *cfg)
 
 		if (!gone)
 			continue;
-		t->sources &= ~gone;
-		if (!(t->sources & ~SRC_FAKE)) {
-			t->sources |= SRC_DEMAND;
-			t->last_used = now;
-		}
+		t->sources = (t->sources & ~gone) | SRC_DEMAND;
+		t->last_used = now;
 	}
 	for (size_t i = 0; i < cfg->agent.n_browse; i++) {
 		n = dnssd_service_types(cfg->agent.browse[i], types);
@@ -486,15 +495,19 @@ void discover_on_type_found(struct discover *d, const char *type)
 {
 	int r;
 
-	if (d->browse_all && !type_get(d, type, SRC_ALL, &r) && r == -ENOSPC && d->refused == 1)
+	if (d->browse_all && !type_get(d, type, SRC_ALL, &r) && r == -ENOSPC && !d->warned_all) {
+		d->warned_all = true;
 		log_warning("browse: all: more than %d types on the LAN; the others are not "
 		            "browsed (counted in status)",
 		            DISCOVER_MAX_TYPES);
+	}
 }
 
 void discover_on_client_state(struct discover *d, enum mdns_client_state state)
 {
-	bool up = state == MDNS_CLIENT_RUNNING;
+	/* The browsers live through a host-name re-probe (REGISTERING,
+	 * COLLISION); they go with the client (CONNECTING, FAILURE). */
+	bool up = state != MDNS_CLIENT_CONNECTING && state != MDNS_CLIENT_FAILURE;
 
 	if (up == d->client_up)
 		return;

@@ -22,6 +22,7 @@ struct pub_entry {
 	char *invalid;             /* why no record could be built */
 	struct dnssd_record *sent; /* what the backend has; NULL: nothing */
 	bool dirty;                /* inputs changed since the last sync */
+	bool retry;                /* put again at the next sync if it FAILED */
 	enum mdns_pub_state state; /* the backend's last report */
 	char *instance;            /* its current instance name */
 	char *msg;                 /* its last message, or the invalid reason */
@@ -295,9 +296,10 @@ static void set_str(char **slot, const char *s)
 static int sync_entry(struct pubset *ps, struct pub_entry *e)
 {
 	struct dnssd_record *rec = NULL;
-	bool retry = e->state == MDNS_PUB_FAILED && e->sent;
+	bool retry = e->retry && e->state == MDNS_PUB_FAILED && e->sent;
 	int r;
 
+	e->retry = false;
 	if (!e->dirty && !retry)
 		return 0;
 	if (e->invalid) {
@@ -317,8 +319,16 @@ static int sync_entry(struct pubset *ps, struct pub_entry *e)
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
+		/* Not what is declared: withdraw rather than publish stale. */
 		e->state = MDNS_PUB_FAILED;
 		set_str(&e->msg, "no room left in the TXT record for lanyard's overlays");
+		if (e->sent) {
+			r = ps->be.del(ps->be.ctx, e->key);
+			if (r < 0)
+				return r;
+			record_free(e->sent);
+			e->sent = NULL;
+		}
 		e->dirty = false;
 		return 0;
 	}
@@ -338,6 +348,12 @@ static int sync_entry(struct pubset *ps, struct pub_entry *e)
 	if (retry)
 		e->state = MDNS_PUB_PENDING;
 	return 0;
+}
+
+void pubset_retry_failed(struct pubset *ps)
+{
+	for (struct pub_entry *e = ps->entries; e; e = e->next)
+		e->retry = true;
 }
 
 int pubset_sync(struct pubset *ps)

@@ -44,10 +44,14 @@ int pubset_set_declared(struct pubset *ps, const struct lanyard_config *cfg, con
 int pubset_set_load(struct pubset *ps, const char *value);
 
 /* Send the backend a put for every record that changed since the last
- * sync (and for those whose publishing FAILED, to retry) and a delete for
- * every key that left the set. Returns 0 or the first backend error (the
- * entries not sent are retried at the next sync). */
+ * sync (and, once after pubset_retry_failed(), for those whose publishing
+ * FAILED) and a delete for every key that left the set. Returns 0 or the
+ * first backend error (the entries not sent are sent at the next sync). */
 int pubset_sync(struct pubset *ps);
+
+/* Have the next pubset_sync() put again the records whose publishing
+ * FAILED (a reload retries them; a load update does not). */
+void pubset_retry_failed(struct pubset *ps);
 
 /* The backend's report on record KEY. Unknown keys are ignored. */
 void pubset_on_state(struct pubset *ps, const char *key, enum mdns_pub_state state,

@@ -87,6 +87,9 @@ static json_t *browsing_json(const struct agent *a)
 	    json_object_set_new(o, "unresolved", json_integer((json_int_t)st.unresolved)) < 0 ||
 	    json_object_set_new(o, "sightings_dropped", json_integer((json_int_t)st.dropped)) < 0 ||
 	    json_object_set_new(o, "resolvers", json_integer((json_int_t)st.resolvers)) < 0 ||
+	    json_object_set_new(o, "resolvers_kept", json_integer((json_int_t)st.kept)) < 0 ||
+	    json_object_set_new(o, "queued", json_integer((json_int_t)st.queued)) < 0 ||
+	    json_object_set_new(o, "failed", json_integer((json_int_t)st.failed)) < 0 ||
 	    json_object_set_new(o, "resolves", json_integer((json_int_t)st.resolves)) < 0) {
 		json_decref(o);
 		return NULL;
@@ -102,12 +105,13 @@ static json_t *avahi_json(const struct agent *a)
 
 	if (a->mdns)
 		mdns_get_stats(a->mdns, &st);
-	return json_pack(
-	        "{s:s,s:I,s:o,s:I,s:I,s:I}", "state", agent_client_state_name(a->avahi_state),
-	        "objects", (json_int_t)st.objects, "objects_max",
-	        st.objects_max ? json_integer((json_int_t)st.objects_max) : json_null(), "calls",
-	        (json_int_t)st.avahi_calls, "commands_pending", (json_int_t)st.commands_pending,
-	        "events_pending", (json_int_t)st.events_pending);
+	return json_pack("{s:s,s:I,s:o,s:I,s:I,s:I,s:I}", "state",
+	                 agent_client_state_name(a->avahi_state), "objects", (json_int_t)st.objects,
+	                 "objects_max",
+	                 st.objects_max ? json_integer((json_int_t)st.objects_max) : json_null(),
+	                 "calls", (json_int_t)st.avahi_calls, "commands_pending",
+	                 (json_int_t)st.commands_pending, "events_pending",
+	                 (json_int_t)st.events_pending, "events_lost", (json_int_t)st.events_lost);
 }
 
 json_t *agent_status_json(const struct agent *a)

@@ -236,3 +236,8 @@ const char *dnssd_check_domain(const char *s)
 	}
 	return label > 0 ? NULL : "a domain name cannot have an empty label";
 }
+
+bool dnssd_domain_is_local(const char *s)
+{
+	return !s || !*s || strcasecmp(s, "local") == 0 || strcasecmp(s, "local.") == 0;
+}

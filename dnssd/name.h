@@ -80,3 +80,6 @@ int dnssd_host_label(char *buf, size_t size);
 /* Domain name such as "local" or "example.com." (one trailing '.' allowed):
  * 1-253 bytes, labels of 1-63 letters, digits, '-' and '_'. */
 const char *dnssd_check_domain(const char *s);
+
+/* True for mDNS's own domain: NULL, "", "local" or "local." (any case). */
+bool dnssd_domain_is_local(const char *s);

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Browsing and resolving on the backend thread, within avahi-daemon's
- * per-client object budget: one browser per type; every sighting resolved
- * by a short-lived resolver (a few at a time); one resolver per instance
- * kept open while the budget allows, so its changes arrive live; the
- * sightings without one resolved again every REFRESH_S. */
+/* Browsing on the backend thread: one service browser per type, the type
+ * enumeration, the table of sightings ((type, interface, protocol,
+ * instance)) that resolve.c resolves, and each type's settled state. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -18,75 +16,14 @@
 #include "dnssd/name.h"
 #include "mdns/browse.h"
 #include "mdns/internal.h"
+#include "mdns/resolve.h"
+#include "mdns/sighting.h"
 
 #define DEFAULT_MAX   100000 /* sightings tracked */
 #define TXT_ITEMS_MAX 1024   /* reported TXT strings per instance */
-#define RETRY_S       5.0    /* re-try browsers and resolvers that failed */
-/* Short-lived resolvers open at once: bounds the objects they take and the
- * queries a storm of new instances sends. */
-#define INFLIGHT_MAX 16
-/* Objects left free beyond INFLIGHT_MAX, for entry groups and browsers. */
-#define OBJECTS_MARGIN 16
-/* A sighting without a kept resolver is resolved again this often, so its
- * changes arrive at most this late. A short-lived resolver freed at its
- * answer costs two D-Bus round trips and no mDNS query while avahi-daemon
- * holds the records (it withdraws the query, sent 100 ms late, of a
- * resolver already freed); past their TTL (SRV 120 s) one query round. */
-#define REFRESH_S 30.0
-/* ...but at most this many refreshes a second: with thousands of sightings
- * the period grows (10 000 sightings: 200 s) rather than the load. */
-#define REFRESH_PER_S 50.0
-/* Kept resolvers at most, whatever the budget: each costs avahi-daemon
- * about 4 KiB and makes it query the LAN (1, 2, 4... s after it opens,
- * then SRV every ~100 s); measured, 4 096 of them kept six avahi-daemons
- * busy. Past this, sightings are refreshed instead. */
-#define KEPT_MAX 1024
-
-enum inst_state {
-	INST_IDLE,      /* no resolver (resolved_at > 0 once resolved) */
-	INST_QUEUED,    /* waiting for a short-lived resolver */
-	INST_RESOLVING, /* a short-lived resolver is open */
-	INST_KEPT,      /* a resolver is kept open for changes */
-};
-
-struct br_type;
-
-/* One sighting: an instance on one (interface, protocol). */
-struct br_inst {
-	struct br_inst *hnext;         /* hash chain */
-	struct br_inst *prev, *next;   /* in its type's list */
-	struct br_inst *qprev, *qnext; /* in the resolve queue or the refresh list */
-	struct br_type *t;
-	AvahiServiceResolver *r;
-	double resolved_at; /* last FOUND, ev_now(); 0 = never */
-	AvahiIfIndex ifindex;
-	AvahiProtocol proto;
-	uint32_t hash;
-	uint8_t state;   /* enum inst_state */
-	bool in_refresh; /* on the refresh list (qprev/qnext) */
-	bool reported;   /* an UPSERT was sent, so a REMOVE is owed */
-	bool awaited;    /* its first result gates the type's settled state */
-	bool local;
-	char *domain; /* NULL: "local" */
-	char name[];  /* instance name */
-};
-
-struct br_type {
-	struct browse *b;
-	char *type;
-	AvahiServiceBrowser *sb; /* NULL while not running */
-	struct br_inst *insts;
-	size_t awaiting;  /* sightings found before ALL_FOR_NOW, unresolved */
-	bool all_for_now; /* the browser's first pass is done */
-	bool settled;     /* reported settled */
-	struct br_type *next;
-};
-
-/* A FIFO of sightings linked through qprev/qnext. */
-struct br_list {
-	struct br_inst *head, *tail;
-	size_t n;
-};
+#ifndef RETRY_S
+#define RETRY_S 5.0 /* re-try browsers avahi-daemon refused */
+#endif
 
 struct browse {
 	struct mdns_core *c;
@@ -94,51 +31,16 @@ struct browse {
 	bool all;
 	AvahiServiceTypeBrowser *stb;
 	struct br_inst **buckets;
-	size_t n_buckets, n_inst, dropped, max;
-	size_t inflight, kept, failed;
-	struct br_list queue;   /* to resolve, oldest first */
-	struct br_list refresh; /* resolved without a kept resolver, oldest first */
-	double refreshed_at;    /* the last refresh round (ev_now) */
+	size_t n_buckets, n_inst, n_reported, dropped, max;
 	ev_timer retry;
-	ev_timer refresh_timer;
 };
-
-static void pump(struct browse *b);
 
 bool browse_type_ok(const char *type)
 {
 	return type && dnssd_check_type(type, NULL) == NULL;
 }
 
-/* ---- lists ------------------------------------------------------------------ */
-
-static void list_remove(struct br_list *l, struct br_inst *i)
-{
-	if (i->qprev)
-		i->qprev->qnext = i->qnext;
-	else
-		l->head = i->qnext;
-	if (i->qnext)
-		i->qnext->qprev = i->qprev;
-	else
-		l->tail = i->qprev;
-	i->qprev = i->qnext = NULL;
-	l->n--;
-}
-
-static void list_append(struct br_list *l, struct br_inst *i)
-{
-	i->qnext = NULL;
-	i->qprev = l->tail;
-	if (l->tail)
-		l->tail->qnext = i;
-	else
-		l->head = i;
-	l->tail = i;
-	l->n++;
-}
-
-/* ---- the table of sightings -------------------------------------------------- */
+/* ---- the table of sightings ------------------------------------------------ */
 
 static uint32_t fnv(uint32_t h, const void *p, size_t n)
 {
@@ -147,11 +49,6 @@ static uint32_t fnv(uint32_t h, const void *p, size_t n)
 	for (size_t k = 0; k < n; k++)
 		h = (h ^ s[k]) * 16777619u;
 	return h;
-}
-
-static bool is_local_domain(const char *d)
-{
-	return !d || strcasecmp(d, "local") == 0 || strcasecmp(d, "local.") == 0;
 }
 
 static uint32_t inst_hash(const struct br_type *t, AvahiIfIndex ifi, AvahiProtocol proto,
@@ -163,13 +60,13 @@ static uint32_t inst_hash(const struct br_type *t, AvahiIfIndex ifi, AvahiProtoc
 	h = fnv(h, &ifi, sizeof(ifi));
 	h = fnv(h, &proto, sizeof(proto));
 	h = fnv(h, name, strlen(name) + 1);
-	return is_local_domain(domain) ? h : fnv(h, domain, strlen(domain));
+	return dnssd_domain_is_local(domain) ? h : fnv(h, domain, strlen(domain));
 }
 
 static bool domain_eq(const char *a, const char *b)
 {
-	if (is_local_domain(a) || is_local_domain(b))
-		return is_local_domain(a) && is_local_domain(b);
+	if (dnssd_domain_is_local(a) || dnssd_domain_is_local(b))
+		return dnssd_domain_is_local(a) && dnssd_domain_is_local(b);
 	return strcasecmp(a, b) == 0;
 }
 
@@ -211,148 +108,39 @@ static int table_grow(struct browse *b)
 	return 0;
 }
 
-/* ---- resolvers ------------------------------------------------------------------ */
-
-static void start_retry(struct browse *b)
-{
-	if (!ev_is_active(&b->retry)) {
-		ev_timer_set(&b->retry, RETRY_S, 0.);
-		ev_timer_start(b->c->loop, &b->retry);
-	}
-}
-
-/* Close I's resolver, if any; I becomes idle. */
-static void resolver_close(struct br_inst *i)
-{
-	struct browse *b = i->t->b;
-
-	if (i->r) {
-		core_call(b->c, -1);
-		avahi_service_resolver_free(i->r);
-		i->r = NULL;
-	}
-	if (i->state == INST_RESOLVING)
-		b->inflight--;
-	else if (i->state == INST_KEPT)
-		b->kept--;
-	i->state = INST_IDLE;
-}
-
-/* Take I off whichever list it is on. */
-static void unlist(struct br_inst *i)
-{
-	struct browse *b = i->t->b;
-
-	if (i->state == INST_QUEUED) {
-		list_remove(&b->queue, i);
-		i->state = INST_IDLE;
-	} else if (i->in_refresh) {
-		list_remove(&b->refresh, i);
-		i->in_refresh = false;
-	}
-}
-
-/* Resolve I soon (a few at a time, in order). */
-static void enqueue(struct br_inst *i)
-{
-	struct browse *b = i->t->b;
-
-	if (i->state != INST_IDLE)
-		return;
-	unlist(i);
-	i->state = INST_QUEUED;
-	list_append(&b->queue, i);
-}
-
-/* The sighting of I's instance on the same interface with the other
- * protocol, or NULL. */
-static struct br_inst *sibling(const struct br_inst *i)
+struct br_inst *sighting_sibling(const struct br_inst *i)
 {
 	return inst_find(i->t->b, i->t, i->ifindex,
 	                 i->proto == AVAHI_PROTO_INET ? AVAHI_PROTO_INET6 : AVAHI_PROTO_INET,
-	                 i->name, i->domain ? i->domain : "local");
+	                 i->name, i->domain);
 }
 
-/* I was resolved and has no kept resolver: resolve it again later, unless
- * its sibling's kept resolver tells of changes. */
-static void schedule_refresh(struct br_inst *i)
-{
-	struct browse *b = i->t->b;
-	struct br_inst *o = sibling(i);
+/* ---- settling ---------------------------------------------------------------- */
 
-	unlist(i);
-	if (o && o->state == INST_KEPT)
+static void maybe_settle(struct br_type *t)
+{
+	if (t->settled || !t->all_for_now || t->awaiting > 0)
 		return;
-	i->in_refresh = true;
-	list_append(&b->refresh, i);
-	if (!ev_is_active(&b->refresh_timer)) {
-		ev_timer_set(&b->refresh_timer, i->resolved_at + REFRESH_S - ev_now(b->c->loop),
-		             0.);
-		ev_timer_start(b->c->loop, &b->refresh_timer);
-	}
+	t->settled = true;
+	core_emit_browse_state(t->c, t->type, true);
 }
 
-static void refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
+/* I's first resolution is over (found or failed). */
+static void settle_one(struct br_inst *i)
 {
-	struct browse *b = w->data;
-	double now = ev_now(loop), since = now - b->refreshed_at;
-	/* The rate cap: what the time since the last round allows, at most a
-	 * second's worth. */
-	size_t budget = (size_t)(REFRESH_PER_S * (since < 1.0 ? since : 1.0)) + 1;
-	struct br_inst *i;
-
-	b->refreshed_at = now;
-	while ((i = b->refresh.head) && i->resolved_at + REFRESH_S <= now && budget > 0) {
-		list_remove(&b->refresh, i);
-		i->in_refresh = false;
-		enqueue(i);
-		budget--;
-	}
-	if (i) {
-		double next = i->resolved_at + REFRESH_S - now;
-
-		ev_timer_set(w, next > 0.1 ? next : 0.1, 0.);
-		ev_timer_start(loop, w);
-	}
-	pump(b);
+	if (!i->awaited)
+		return;
+	i->awaited = false;
+	i->t->awaiting--;
+	maybe_settle(i->t);
 }
 
-static size_t kept_budget(const struct browse *b)
+void sighting_failed(struct br_inst *i)
 {
-	size_t max = b->c->objects_max;
-
-	if (max == OBJECTS_UNKNOWN)
-		return SIZE_MAX;
-	return max > INFLIGHT_MAX + OBJECTS_MARGIN ? max - INFLIGHT_MAX - OBJECTS_MARGIN : 0;
+	settle_one(i);
 }
 
-/* May I keep its resolver open? One per instance and interface: the IPv4
- * sighting's, or the IPv6 one's when there is no IPv4 sighting; and only
- * while the object budget has room. */
-static bool may_keep(const struct br_inst *i)
-{
-	const struct browse *b = i->t->b;
-
-	if (b->kept >= KEPT_MAX || b->c->objects > kept_budget(b))
-		return false;
-	if (i->proto == AVAHI_PROTO_INET)
-		return true;
-	return !inst_find(b, i->t, i->ifindex, AVAHI_PROTO_INET, i->name,
-	                  i->domain ? i->domain : "local");
-}
-
-static void settle_one(struct br_inst *i);
-
-/* Close I's kept resolver: I and its sibling are refreshed from now on. */
-static void demote(struct br_inst *i)
-{
-	struct br_inst *o = sibling(i);
-
-	resolver_close(i);
-	schedule_refresh(i);
-	if (o && o->state == INST_IDLE && o->reported && !o->in_refresh)
-		schedule_refresh(o);
-}
+/* ---- results ------------------------------------------------------------------ */
 
 static void addr_from_avahi(const AvahiAddress *a, AvahiIfIndex ifi, struct sockaddr_storage *ss)
 {
@@ -373,10 +161,8 @@ static void addr_from_avahi(const AvahiAddress *a, AvahiIfIndex ifi, struct sock
 	}
 }
 
-/* Send I's resolver result up. */
-static void report_found(struct br_inst *i, AvahiIfIndex ifi, const char *host,
-                         const AvahiAddress *a, uint16_t port, AvahiStringList *txt,
-                         AvahiLookupResultFlags flags)
+void sighting_found(struct br_inst *i, AvahiIfIndex ifi, const char *host, const AvahiAddress *a,
+                    uint16_t port, AvahiStringList *txt, AvahiLookupResultFlags flags)
 {
 	const uint8_t *items[TXT_ITEMS_MAX];
 	size_t lens[TXT_ITEMS_MAX], n = 0;
@@ -400,181 +186,11 @@ static void report_found(struct br_inst *i, AvahiIfIndex ifi, const char *host,
 	mi.txt_len = lens;
 	mi.n_txt = n;
 	addr_from_avahi(a, ifi, &mi.addr);
+	if (!i->reported)
+		i->t->b->n_reported++;
 	i->reported = true;
-	core_emit_instance(i->t->b->c, MDNS_INSTANCE_UPSERT, &mi);
-}
-
-static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex ifi, AvahiProtocol proto,
-                       AvahiResolverEvent ev, const char *name, const char *type,
-                       const char *domain, const char *host, const AvahiAddress *a, uint16_t port,
-                       AvahiStringList *txt, AvahiLookupResultFlags flags, void *userdata)
-{
-	struct br_inst *i = userdata;
-	struct browse *b = i->t->b;
-
-	if (r != i->r)
-		return; /* from inside avahi_service_resolver_new() */
-	if (ev == AVAHI_RESOLVER_FOUND && a) {
-		report_found(i, ifi, host, a, port, txt, flags);
-		i->resolved_at = ev_now(b->c->loop);
-		if (i->state == INST_KEPT) {
-			/* A change: the other protocol's sighting may have
-			 * changed too (port, host, TXT). */
-			struct br_inst *o = sibling(i);
-
-			if (o && o->state == INST_IDLE && o->reported)
-				enqueue(o);
-		} else if (i->state == INST_RESOLVING && may_keep(i)) {
-			b->inflight--;
-			i->state = INST_KEPT;
-			b->kept++;
-		} else if (i->state == INST_RESOLVING) {
-			resolver_close(i);
-			schedule_refresh(i);
-		}
-	} else if (ev == AVAHI_RESOLVER_FAILURE && i->state == INST_RESOLVING) {
-		/* A timeout, typically while avahi-daemon is swamped: try again
-		 * later. A kept resolver that fails (the records expired) stays:
-		 * it reports the instance again if it comes back, and removal
-		 * comes from the browser. */
-		resolver_close(i);
-		if (i->reported) {
-			schedule_refresh(i);
-		} else {
-			b->failed++;
-			start_retry(b);
-		}
-	}
+	core_emit_instance(i->t->c, MDNS_INSTANCE_UPSERT, &mi);
 	settle_one(i);
-	pump(b);
-}
-
-/* Open a short-lived resolver for I; false if avahi refused it. */
-static bool resolver_open(struct br_inst *i)
-{
-	struct browse *b = i->t->b;
-	struct mdns_core *c = b->c;
-	int e;
-
-	core_call(c, 1);
-	c->resolves++;
-	i->state = INST_RESOLVING;
-	b->inflight++;
-	/* The address of the sighting's own protocol: an IPv4 sighting
-	 * reports the A record, an IPv6 one the AAAA. */
-	i->r = avahi_service_resolver_new(c->client, i->ifindex, i->proto, i->name, i->t->type,
-	                                  i->domain, i->proto, 0, resolve_cb, i);
-	if (i->r)
-		return true;
-	core_call(c, -1);
-	b->inflight--;
-	i->state = INST_IDLE;
-	e = avahi_client_errno(c->client);
-	if (e == AVAHI_ERR_TOO_MANY_OBJECTS && core_refused(c))
-		browse_make_room(b, 0);
-	return false;
-}
-
-/* Open resolvers for the queue, as many as fit. */
-static void pump(struct browse *b)
-{
-	struct mdns_core *c = b->c;
-	struct br_inst *i;
-
-	if (!core_running(c))
-		return;
-	while ((i = b->queue.head) && b->inflight < INFLIGHT_MAX) {
-		list_remove(&b->queue, i);
-		i->state = INST_IDLE;
-		if (!resolver_open(i)) {
-			/* Over the budget: back in front, tried again later. */
-			i->state = INST_QUEUED;
-			i->qnext = b->queue.head;
-			if (b->queue.head)
-				b->queue.head->qprev = i;
-			else
-				b->queue.tail = i;
-			b->queue.head = i;
-			b->queue.n++;
-			start_retry(b);
-			return;
-		}
-	}
-}
-
-size_t browse_make_room(struct browse *b, size_t n)
-{
-	struct mdns_core *c = b->c;
-	size_t freed = 0;
-
-	if (!b || c->objects_max == OBJECTS_UNKNOWN)
-		return 0;
-	for (struct br_type *t = b->types; t; t = t->next) {
-		for (struct br_inst *i = t->insts; i; i = i->next) {
-			if (c->objects + n + INFLIGHT_MAX + OBJECTS_MARGIN <= c->objects_max &&
-			    b->kept <= kept_budget(b))
-				return freed;
-			if (i->state != INST_KEPT)
-				continue;
-			demote(i);
-			freed++;
-		}
-	}
-	return freed;
-}
-
-/* ---- settling --------------------------------------------------------------------- */
-
-static void maybe_settle(struct br_type *t)
-{
-	if (t->settled || !t->all_for_now || t->awaiting > 0)
-		return;
-	t->settled = true;
-	core_emit_browse_state(t->b->c, t->type, true);
-}
-
-/* I's first resolution is over (found or failed). */
-static void settle_one(struct br_inst *i)
-{
-	if (!i->awaited)
-		return;
-	i->awaited = false;
-	i->t->awaiting--;
-	maybe_settle(i->t);
-}
-
-/* ---- sightings ---------------------------------------------------------------------- */
-
-/* Unlink and free I; its resolver too if FREE_AVAHI (else the client is
- * already gone with it). */
-static void inst_drop(struct br_inst *i, bool free_avahi)
-{
-	struct browse *b = i->t->b;
-	struct br_inst **pp = &b->buckets[i->hash & (b->n_buckets - 1)];
-
-	struct br_inst *o = free_avahi && i->state == INST_KEPT ? sibling(i) : NULL;
-
-	unlist(i);
-	if (!free_avahi)
-		i->r = NULL;
-	resolver_close(i);
-	/* Its sibling took changes from I's resolver: it needs its own. */
-	if (o && o->state == INST_IDLE && o->reported)
-		enqueue(o);
-	while (*pp != i)
-		pp = &(*pp)->hnext;
-	*pp = i->hnext;
-	if (i->prev)
-		i->prev->next = i->next;
-	else
-		i->t->insts = i->next;
-	if (i->next)
-		i->next->prev = i->prev;
-	if (i->awaited)
-		i->t->awaiting--;
-	b->n_inst--;
-	free(i->domain);
-	free(i);
 }
 
 static void report_remove(struct br_inst *i)
@@ -588,7 +204,35 @@ static void report_remove(struct br_inst *i)
 	};
 
 	if (i->reported)
-		core_emit_instance(i->t->b->c, MDNS_INSTANCE_REMOVE, &mi);
+		core_emit_instance(i->t->c, MDNS_INSTANCE_REMOVE, &mi);
+}
+
+/* ---- sightings ------------------------------------------------------------------ */
+
+/* Unlink and free I (see resolve_remove() for WHY). */
+static void inst_drop(struct br_inst *i, enum resolve_gone why)
+{
+	struct browse *b = i->t->b;
+	struct br_inst **pp = &b->buckets[i->hash & (b->n_buckets - 1)];
+
+	/* While I is still in the table: its sibling is found. */
+	resolve_remove(b->c->res, i, why);
+	while (*pp != i)
+		pp = &(*pp)->hnext;
+	*pp = i->hnext;
+	if (i->prev)
+		i->prev->next = i->next;
+	else
+		i->t->insts = i->next;
+	if (i->next)
+		i->next->prev = i->prev;
+	if (i->awaited)
+		i->t->awaiting--;
+	if (i->reported)
+		b->n_reported--;
+	b->n_inst--;
+	free(i->domain);
+	free(i);
 }
 
 static void item_new(struct br_type *t, AvahiIfIndex ifi, AvahiProtocol proto, const char *name,
@@ -609,7 +253,7 @@ static void item_new(struct br_type *t, AvahiIfIndex ifi, AvahiProtocol proto, c
 	i = calloc(1, sizeof(*i) + nl + 1);
 	if (!i)
 		return;
-	if (!is_local_domain(domain) && !(i->domain = strdup(domain))) {
+	if (!dnssd_domain_is_local(domain) && !(i->domain = strdup(domain))) {
 		free(i);
 		return;
 	}
@@ -630,19 +274,26 @@ static void item_new(struct br_type *t, AvahiIfIndex ifi, AvahiProtocol proto, c
 		i->awaited = true;
 		t->awaiting++;
 	}
-	enqueue(i);
-	pump(b);
+	resolve_add(b->c->res, i);
 }
 
-/* ---- types --------------------------------------------------------------------------- */
+/* ---- types --------------------------------------------------------------------- */
+
+static void start_retry(struct browse *b)
+{
+	if (!ev_is_active(&b->retry)) {
+		ev_timer_set(&b->retry, RETRY_S, 0.);
+		ev_timer_start(b->c->loop, &b->retry);
+	}
+}
 
 /* The type's browser is gone (client lost or browser failed). */
-static void type_lost(struct br_type *t, bool free_avahi)
+static void type_lost(struct br_type *t, bool client_gone)
 {
 	while (t->insts)
-		inst_drop(t->insts, free_avahi);
-	if (t->sb && free_avahi) {
-		core_call(t->b->c, -1);
+		inst_drop(t->insts, client_gone ? RESOLVE_GONE_CLIENT : RESOLVE_GONE_TYPE);
+	if (t->sb && !client_gone) {
+		core_call(t->c, -1);
 		avahi_service_browser_free(t->sb);
 	}
 	t->sb = NULL;
@@ -651,7 +302,7 @@ static void type_lost(struct br_type *t, bool free_avahi)
 	t->awaiting = 0;
 	/* Not REMOVEs: the instances may well still exist; the cache marks
 	 * them stale until this type settles again. */
-	core_emit_browse_state(t->b->c, t->type, false);
+	core_emit_browse_state(t->c, t->type, false);
 }
 
 static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex ifi, AvahiProtocol proto,
@@ -672,9 +323,8 @@ static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex ifi, AvahiProtocol p
 		if (!name || !domain || !(i = inst_find(t->b, t, ifi, proto, name, domain)))
 			break;
 		report_remove(i);
-		inst_drop(i, true);
+		inst_drop(i, RESOLVE_GONE_ONE);
 		maybe_settle(t);
-		pump(t->b);
 		break;
 	case AVAHI_BROWSER_ALL_FOR_NOW:
 		t->all_for_now = true;
@@ -683,7 +333,7 @@ static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex ifi, AvahiProtocol p
 	case AVAHI_BROWSER_CACHE_EXHAUSTED:
 		break;
 	case AVAHI_BROWSER_FAILURE:
-		type_lost(t, true);
+		type_lost(t, false);
 		start_retry(t->b);
 		break;
 	}
@@ -692,8 +342,7 @@ static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex ifi, AvahiProtocol p
 /* Open the browser for T if the client runs; failures are retried. */
 static void type_start(struct br_type *t)
 {
-	struct browse *b = t->b;
-	struct mdns_core *c = b->c;
+	struct mdns_core *c = t->c;
 
 	if (t->sb || !core_running(c))
 		return;
@@ -703,9 +352,10 @@ static void type_start(struct br_type *t)
 	if (t->sb)
 		return;
 	core_call(c, -1);
+	/* A browser comes before kept resolvers. */
 	if (avahi_client_errno(c->client) == AVAHI_ERR_TOO_MANY_OBJECTS && core_refused(c))
-		browse_make_room(b, 1);
-	start_retry(b);
+		resolve_make_room(c->res, 1);
+	start_retry(t->b);
 }
 
 static struct br_type *type_find(const struct browse *b, const char *type)
@@ -719,9 +369,9 @@ static struct br_type *type_find(const struct browse *b, const char *type)
 static void type_free(struct br_type *t)
 {
 	while (t->insts)
-		inst_drop(t->insts, true);
+		inst_drop(t->insts, RESOLVE_GONE_TYPE);
 	if (t->sb) {
-		core_call(t->b->c, -1);
+		core_call(t->c, -1);
 		avahi_service_browser_free(t->sb);
 	}
 	free(t->type);
@@ -740,6 +390,7 @@ void browse_add(struct browse *b, const char *type)
 		return;
 	}
 	t->b = b;
+	t->c = b->c;
 	t->next = b->types;
 	b->types = t;
 	type_start(t);
@@ -748,13 +399,12 @@ void browse_add(struct browse *b, const char *type)
 void browse_remove(struct browse *b, const char *type)
 {
 	for (struct br_type **pp = &b->types; *pp; pp = &(*pp)->next) {
-		if (strcasecmp((*pp)->type, type) != 0)
-			continue;
 		struct br_type *t = *pp;
 
+		if (strcasecmp(t->type, type) != 0)
+			continue;
 		*pp = t->next;
 		type_free(t);
-		pump(b);
 		return;
 	}
 }
@@ -810,25 +460,12 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct browse *b = w->data;
 
-	if (!core_running(b->c))
-		return; /* everything restarts on RUNNING */
 	start_type_browser(b);
-	for (struct br_type *t = b->types; t; t = t->next) {
+	for (struct br_type *t = b->types; t; t = t->next)
 		type_start(t);
-		if (!b->failed)
-			continue;
-		for (struct br_inst *i = t->insts; i; i = i->next) {
-			if (i->state != INST_IDLE || i->reported || i->in_refresh)
-				continue;
-			b->failed--;
-			enqueue(i);
-		}
-	}
-	b->failed = 0;
-	pump(b);
 }
 
-/* ---- life cycle ------------------------------------------------------------------------ */
+/* ---- life cycle ------------------------------------------------------------------- */
 
 struct browse *browse_new(struct mdns_core *c)
 {
@@ -840,8 +477,6 @@ struct browse *browse_new(struct mdns_core *c)
 	b->max = DEFAULT_MAX;
 	ev_timer_init(&b->retry, retry_cb, RETRY_S, 0.);
 	b->retry.data = b;
-	ev_timer_init(&b->refresh_timer, refresh_cb, REFRESH_S, 0.);
-	b->refresh_timer.data = b;
 	return b;
 }
 
@@ -850,7 +485,6 @@ void browse_free(struct browse *b)
 	if (!b)
 		return;
 	ev_timer_stop(b->c->loop, &b->retry);
-	ev_timer_stop(b->c->loop, &b->refresh_timer);
 	if (b->stb) {
 		core_call(b->c, -1);
 		avahi_service_type_browser_free(b->stb);
@@ -870,14 +504,19 @@ void browse_set_max(struct browse *b, size_t max)
 	b->max = max ? max : DEFAULT_MAX;
 }
 
+size_t browse_make_room(struct browse *b, size_t n)
+{
+	return b ? resolve_make_room(b->c->res, n) : 0;
+}
+
 void browse_stats(const struct browse *b, struct mdns_stats *ret)
 {
 	if (!b)
 		return;
 	ret->instances = b->n_inst;
-	ret->unresolved = b->queue.n + b->inflight + b->failed;
+	ret->unresolved = b->n_inst - b->n_reported;
 	ret->dropped = b->dropped;
-	ret->resolvers = b->inflight + b->kept;
+	resolve_stats(b->c->res, ret);
 }
 
 void browse_client_running(struct browse *b)
@@ -885,14 +524,14 @@ void browse_client_running(struct browse *b)
 	start_type_browser(b);
 	for (struct br_type *t = b->types; t; t = t->next)
 		type_start(t);
-	pump(b);
+	resolve_client_running(b->c->res);
 }
 
 void browse_client_lost(struct browse *b)
 {
 	b->stb = NULL;
 	ev_timer_stop(b->c->loop, &b->retry);
+	resolve_client_lost(b->c->res);
 	for (struct br_type *t = b->types; t; t = t->next)
-		type_lost(t, false);
-	b->failed = 0;
+		type_lost(t, true);
 }

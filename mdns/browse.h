@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Browsing and resolving on the backend thread: one service browser per
- * type; every sighting ((interface, protocol, instance)) is resolved, and
- * within avahi-daemon's object budget one resolver per instance is kept
- * open so that its changes arrive live; the others are resolved again
- * periodically. Results go up as instance events. */
+/* Browsing on the backend thread: one service browser per type, the type
+ * enumeration, and the table of sightings ((interface, protocol,
+ * instance)) whose resolution resolve.h schedules. Results go up as
+ * instance events. */
 #pragma once
 
 #include <stdbool.h>
@@ -31,12 +30,12 @@ void browse_types(struct browse *b, bool on);
 /* Cap on sightings tracked at once. */
 void browse_set_max(struct browse *b, size_t max);
 
-/* Free kept resolvers until N more Avahi objects fit in the budget (for a
- * new entry group). Returns how many were freed. */
+/* Close kept resolvers until N more Avahi objects fit in the budget (for a
+ * new entry group). Returns how many. */
 size_t browse_make_room(struct browse *b, size_t n);
 
-/* Fill the browse counters of *ret (instances, unresolved, dropped,
- * resolvers). B may be NULL (all zero). */
+/* Fill the browse counters of *ret (instances, unresolved: never resolved
+ * yet, dropped, resolvers). B may be NULL (left alone). */
 void browse_stats(const struct browse *b, struct mdns_stats *ret);
 
 /* The client reached RUNNING: (re)create browsers. */

@@ -120,13 +120,20 @@ int client_start(struct mdns_core *c)
 
 void client_stop(struct mdns_core *c)
 {
+	AvahiClient *cl = c->client;
+
 	ev_timer_stop(c->loop, &c->retry);
-	/* Groups first: each free is a goodbye while the client still runs. */
+	if (cl) {
+		/* One step: closing the connection makes avahi-daemon free
+		 * this client's groups (sending their goodbyes), browsers and
+		 * resolvers itself, and libavahi-client free its copies
+		 * without a D-Bus round trip each (one each would take
+		 * minutes with avahi-daemon swamped). */
+		client_lost(c);
+		avahi_client_free(cl);
+	}
 	browse_free(c->br);
 	c->br = NULL;
 	publish_free(c->pub);
 	c->pub = NULL;
-	if (c->client)
-		avahi_client_free(c->client);
-	c->client = NULL;
 }

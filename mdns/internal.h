@@ -14,6 +14,7 @@
 struct evpoll;
 struct publish;
 struct browse;
+struct resolve;
 
 /* Everything that lives on the backend thread. Only that thread touches
  * it, except where a member says otherwise. */
@@ -30,6 +31,7 @@ struct mdns_core {
 	char last_msg[256]; /* last client_state message, to report changes once */
 	struct publish *pub;
 	struct browse *br;
+	struct resolve *res;  /* browse's resolvers (resolve.c) */
 	ev_async wake;        /* commands queued (sent by the caller's thread) */
 	ev_check stats_check; /* publishes the counters after each iteration */
 	size_t objects;       /* Avahi objects this client holds */

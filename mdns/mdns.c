@@ -13,6 +13,7 @@
 #include "mdns/evpoll.h"
 #include "mdns/internal.h"
 #include "mdns/publish.h"
+#include "mdns/resolve.h"
 
 /* Events delivered per iteration of the caller's loop: a storm of
  * thousands of instances is interleaved with the caller's other work
@@ -201,6 +202,7 @@ void mdns_get_stats(struct mdns *m, struct mdns_stats *ret)
 	*ret = m->stats;
 	ret->commands_pending = m->n_cmds;
 	ret->events_pending = m->n_events + m->n_backlog;
+	ret->events_lost = m->events_lost;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -521,6 +523,7 @@ static void core_free(struct mdns_core *c)
 	if (!c)
 		return;
 	browse_free(c->br);
+	resolve_free(c->res);
 	publish_free(c->pub);
 	evpoll_free(c->ep);
 	if (c->loop)
@@ -542,8 +545,9 @@ static struct mdns_core *core_new(struct mdns *m)
 		goto fail;
 	c->ep = evpoll_new(c->loop);
 	c->pub = publish_new(c);
+	c->res = resolve_new(c);
 	c->br = browse_new(c);
-	if (!c->ep || !c->pub || !c->br)
+	if (!c->ep || !c->pub || !c->res || !c->br)
 		goto fail;
 	ev_async_init(&c->wake, wake_cb);
 	c->wake.data = c;

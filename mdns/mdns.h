@@ -134,13 +134,17 @@ struct mdns_stats {
 	size_t instances;        /* tracked (interface, protocol, name) sightings */
 	size_t unresolved;       /* of which not resolved yet */
 	size_t dropped;          /* sightings ignored because of the cap */
-	size_t resolvers;        /* Avahi resolvers open now */
+	size_t resolvers;        /* Avahi resolvers open now: */
+	size_t kept;             /* of which kept open for changes */
+	size_t queued;           /* sightings waiting for a resolver */
+	size_t failed;           /* sightings whose first resolution failed (retried) */
 	size_t objects;          /* Avahi objects (groups, browsers, resolvers) open now */
 	size_t objects_max;      /* avahi-daemon's per-client budget once learnt, else 0 */
 	uint64_t resolves;       /* resolutions started since start */
 	uint64_t avahi_calls;    /* blocking libavahi-client calls (D-Bus round trips) */
 	size_t commands_pending; /* queued for the backend thread */
 	size_t events_pending;   /* produced, not yet delivered */
+	uint64_t events_lost;    /* lost for lack of memory (the cache may be off) */
 };
 /* Fill *ret with the counters above (a consistent snapshot). */
 void mdns_get_stats(struct mdns *m, struct mdns_stats *ret);

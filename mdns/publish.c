@@ -12,6 +12,7 @@
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
 
+#include "dnssd/name.h"
 #include "mdns/browse.h"
 #include "mdns/internal.h"
 #include "mdns/publish.h"
@@ -64,8 +65,7 @@ struct pub_scope *pub_scope_new(const char *const *ifnames, size_t n, const char
 
 	if (!s)
 		return NULL;
-	if (domain && *domain && strcmp(domain, "local") != 0 && strcmp(domain, "local.") != 0 &&
-	    !(s->domain = strdup(domain)))
+	if (!dnssd_domain_is_local(domain) && !(s->domain = strdup(domain)))
 		goto fail;
 	if (n && !(s->ifnames = calloc(n, sizeof(*s->ifnames))))
 		goto fail;
@@ -165,7 +165,7 @@ static void report_failed(struct pub_rec *s, const char *what, int avahi_err)
  * false once the rename budget is spent (the record is then FAILED). */
 static bool rec_rename(struct pub_rec *s, bool remote)
 {
-	char msg[192], *alt;
+	char msg[192], *alt, *cur;
 
 	if (++s->renames > RENAMES_MAX) {
 		snprintf(msg, sizeof(msg), "instance name '%s' still collides after %d renames",
@@ -180,13 +180,15 @@ static bool rec_rename(struct pub_rec *s, bool remote)
 	}
 	snprintf(msg, sizeof(msg), "instance name '%s' is already %s; renamed to '%s'", s->cur,
 	         remote ? "in use on the network" : "registered on this host", alt);
-	free(s->cur);
-	s->cur = strdup(alt);
+	cur = strdup(alt);
 	avahi_free(alt);
-	if (!s->cur) {
+	if (!cur) {
+		/* The old name stays: it is retried at the next registration. */
 		report(s, MDNS_PUB_FAILED, "out of memory");
 		return false;
 	}
+	free(s->cur);
+	s->cur = cur;
 	report(s, MDNS_PUB_COLLISION, msg);
 	return true;
 }

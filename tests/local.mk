@@ -57,6 +57,16 @@ check_PROGRAMS += tests/unit/dbus-blackhole
 tests_unit_dbus_blackhole_SOURCES = tests/unit/dbus-blackhole.c
 tests_unit_dbus_blackhole_CFLAGS = $(AM_CFLAGS) $(DBUS_CFLAGS)
 tests_unit_dbus_blackhole_LDADD = $(DBUS_LIBS)
+# The browse/resolve state machine against a stand-in for libavahi-client,
+# with short periods and small bounds.
+check_PROGRAMS += tests/unit/test-mdns-resolve
+TESTS += tests/unit/test-mdns-resolve
+tests_unit_test_mdns_resolve_SOURCES = tests/unit/test-mdns-resolve.c tests/unit/tap.h \
+	mdns/browse.c mdns/resolve.c
+tests_unit_test_mdns_resolve_CPPFLAGS = $(AM_CPPFLAGS) -DINFLIGHT_MAX=4 -DKEPT_MAX=8 \
+	-DREFRESH_S=0.3 -DSLOW_S=0.6 -DRETRY_S=0.2 -DREFRESH_PER_S=50 -DANSWER_S=0.4
+tests_unit_test_mdns_resolve_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
+tests_unit_test_mdns_resolve_LDADD = dnssd/libdnssd.la $(EV_LIBS)
 check_PROGRAMS += tests/unit/test-dnssd-record
 TESTS += tests/unit/test-dnssd-record
 tests_unit_test_dnssd_record_SOURCES = tests/unit/test-dnssd-record.c tests/unit/tap.h

@@ -491,9 +491,9 @@ static void conn_read(struct gen *g, struct lconn *c)
 	conn_flush(g, c);
 }
 
-/* --rate: send the requests whose time has come; returns the ms until the
- * next one is due (-1: none waiting). */
-static int pace(struct gen *g, uint64_t now)
+/* --rate: send the requests whose time has come; returns the ns until the
+ * next one is due (UINT64_MAX: none waiting). */
+static uint64_t pace(struct gen *g, uint64_t now)
 {
 	uint64_t period = (uint64_t)(1e9 / g->o.rate), next = UINT64_MAX;
 
@@ -517,7 +517,7 @@ static int pace(struct gen *g, uint64_t now)
 		if (c->due)
 			next = c->next_at < next ? c->next_at : next;
 	}
-	return next == UINT64_MAX ? -1 : (int)((next - now) / 1000000 + 1);
+	return next == UINT64_MAX ? UINT64_MAX : next - now;
 }
 
 static bool all_answered(const struct gen *g)
@@ -574,11 +574,18 @@ static int run(struct gen *g, double *ret_seconds, double *ret_cpu)
 			timeout = t < timeout ? t : timeout;
 		}
 		if (g->o.rate > 0) {
-			int t = pace(g, now);
+			/* Paced: wake for the next request to the microsecond, so
+			 * that requests go out evenly spread, not in bursts. */
+			uint64_t t = pace(g, now_ns()), cap = (uint64_t)timeout * 1000000;
+			struct timespec ts;
 
-			timeout = t >= 0 && t < timeout ? t : timeout;
+			t = t < cap ? t : cap;
+			ts.tv_sec = (time_t)(t / 1000000000u);
+			ts.tv_nsec = (long)(t % 1000000000u);
+			n = epoll_pwait2(g->ep, evs, MAX_EVENTS, &ts, NULL);
+		} else {
+			n = epoll_wait(g->ep, evs, MAX_EVENTS, timeout);
 		}
-		n = epoll_wait(g->ep, evs, MAX_EVENTS, timeout);
 		if (n < 0 && errno != EINTR) {
 			perror("lanyard-loadgen: epoll_wait");
 			return -1;

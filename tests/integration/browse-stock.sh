@@ -7,10 +7,10 @@
 PER_PEER=${LANYARD_STOCK_N:-500}
 TYPE=_stock._tcp
 N=$((2 * PER_PEER + 1)) # and one service declared by h2's lanyardd
-OBJECTS_MAX=1024         # avahi-daemon's default objects-per-client-max
 
 skip_unless_root_netns
-NETLAB_AVAHI=stock lab_up 3
+# avahi-daemon exactly as Debian ships it, AAAA records over IPv4 included.
+NETLAB_AVAHI=stock NETLAB_AAAA_ON_IPV4=yes lab_up 3
 consumer_workdir
 for h in h1 h2 h3; do
 	grep -q objects-per-client-max "/run/netlab/$LAB/$h/avahi.conf" &&
@@ -50,10 +50,11 @@ wait_for 60 eval '[ "$(count ipv6)" = "$N" ]' ||
 	fail "h1 lists $(count ipv6) of $N instances with an IPv6 address"
 timing all_listed_ipv6 "$(elapsed_ms "$t0")"
 
-# What avahi-daemon holds for lanyardd stays within its budget.
-objects=$(status_get h1 .avahi.objects)
+# What lanyardd holds in avahi-daemon (a report: avahi-daemon enforces its
+# limit itself; every instance above was resolved within it).
 log "h1: $(status_get h1 '.avahi | {objects, objects_max, calls}' | jq -c .), browsing $(status_get h1 '.browsing | {sightings, unresolved, resolvers, resolves}' | jq -c .)"
-[ "$objects" -le "$OBJECTS_MAX" ] || fail "lanyardd holds $objects avahi objects, over the stock $OBJECTS_MAX"
+wait_for 30 eval '[ "$(status_get h1 .browsing.unresolved)" = 0 ]' ||
+	fail "h1 has unresolved sightings: $(status_get h1 .browsing | jq -c 'del(.types)')"
 [ "$(status_get h1 '.cache.dropped | [.[]] | add')" = 0 ] || fail "h1 dropped instances: $(status_get h1 .cache.dropped)"
 
 # Every instance exactly: port, TXT, the right host's address.

@@ -2,6 +2,7 @@
 /* A D-Bus peer that owns org.freedesktop.Avahi on the bus given as argv[1]
  * and never answers: libavahi-client's blocking calls to it hang until the
  * D-Bus timeout, as they do when avahi-daemon is swamped. Test helper. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@ int main(int argc, char **argv)
 {
 	DBusConnection *conn;
 	DBusError err;
+	bool called = false;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: dbus-blackhole BUS-ADDRESS\n");
@@ -27,14 +29,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dbus-blackhole: cannot own org.freedesktop.Avahi\n");
 		return 1;
 	}
-	/* Tell the parent we own the name, then swallow every message. */
+	/* Tell the parent we own the name, then swallow every message; say
+	 * when the first call arrives (its caller now waits for nothing). */
 	printf("ready\n");
 	fflush(stdout);
 	while (dbus_connection_read_write(conn, -1)) {
 		DBusMessage *m;
 
-		while ((m = dbus_connection_pop_message(conn)))
+		while ((m = dbus_connection_pop_message(conn))) {
+			if (!called && dbus_message_get_type(m) == DBUS_MESSAGE_TYPE_METHOD_CALL) {
+				called = true;
+				printf("called %s\n", dbus_message_get_member(m));
+				fflush(stdout);
+			}
 			dbus_message_unref(m);
+		}
 	}
 	return 0;
 }
