@@ -26,28 +26,41 @@ struct agent_load {
 	char text[16]; /* published, formatted */
 };
 
-/* The 1-minute load average of /proc/loadavg per online CPU (or the test
- * hook's figure) into *ret; 0 or a negative errno. */
-static int sample(const struct agent *a, double *ret)
+int agent_load_read(const char *path, double *ret)
 {
-	const struct agent_hooks *h = a->opts.hooks;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	char buf[128], *end;
-	FILE *f;
+	FILE *f = fopen(path, "re");
 	size_t n;
 	double v;
 
-	/* The test hook's figure when it has one, else the real one. */
-	if (h && h->load_sample && h->load_sample(ret) == 0)
-		return 0;
-	f = fopen("/proc/loadavg", "re");
 	if (!f)
 		return -errno;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	v = strtod(buf, &end);
-	if (end == buf || !isfinite(v) || v < 0 || cpus < 1)
+	if (end == buf || !isfinite(v) || v < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* The 1-minute load average of /proc/loadavg per online CPU (or the test
+ * hook's figure) into *ret; 0 or a negative errno. */
+static int sample(const struct agent *a, double *ret)
+{
+	const struct agent_hooks *h = a->opts.hooks;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double v;
+	int r;
+
+	/* The test hook's figure when it has one, else the real one. */
+	if (h && h->load_sample && h->load_sample(ret) == 0)
+		return 0;
+	r = agent_load_read("/proc/loadavg", &v);
+	if (r < 0)
+		return r;
+	if (cpus < 1)
 		return -EINVAL;
 	*ret = v / (double)cpus;
 	return 0;

@@ -16,3 +16,8 @@ void agent_load_free(struct agent_load *l);
 
 /* Follow a reload: start or stop sampling, and add or drop the overlay. */
 void agent_load_reconfigure(struct agent_load *l);
+
+/* The first number of file PATH (e.g. /proc/loadavg: the 1-minute load
+ * average) into *ret: a finite number >= 0. Returns 0 or a negative errno
+ * (-EINVAL when it holds none). */
+int agent_load_read(const char *path, double *ret);

@@ -292,6 +292,25 @@ static void set_str(char **slot, const char *s)
 	*slot = d;
 }
 
+/* E cannot be published (WHY): withdraw what the backend has of it.
+ * Returns 0 or the backend's error. */
+static int withdraw(struct pubset *ps, struct pub_entry *e, const char *why)
+{
+	int r;
+
+	e->state = MDNS_PUB_FAILED;
+	set_str(&e->msg, why);
+	if (e->sent) {
+		r = ps->be.del(ps->be.ctx, e->key);
+		if (r < 0)
+			return r;
+		record_free(e->sent);
+		e->sent = NULL;
+	}
+	e->dirty = false;
+	return 0;
+}
+
 /* Sync one entry; 0 or the backend's error. */
 static int sync_entry(struct pubset *ps, struct pub_entry *e)
 {
@@ -302,36 +321,13 @@ static int sync_entry(struct pubset *ps, struct pub_entry *e)
 	e->retry = false;
 	if (!e->dirty && !retry)
 		return 0;
-	if (e->invalid) {
-		e->state = MDNS_PUB_FAILED;
-		set_str(&e->msg, e->invalid);
-		if (e->sent) {
-			r = ps->be.del(ps->be.ctx, e->key);
-			if (r < 0)
-				return r;
-			record_free(e->sent);
-			e->sent = NULL;
-		}
-		e->dirty = false;
-		return 0;
-	}
+	if (e->invalid)
+		return withdraw(ps, e, e->invalid);
 	r = compute(ps, e, &rec);
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0) {
-		/* Not what is declared: withdraw rather than publish stale. */
-		e->state = MDNS_PUB_FAILED;
-		set_str(&e->msg, "no room left in the TXT record for lanyard's overlays");
-		if (e->sent) {
-			r = ps->be.del(ps->be.ctx, e->key);
-			if (r < 0)
-				return r;
-			record_free(e->sent);
-			e->sent = NULL;
-		}
-		e->dirty = false;
-		return 0;
-	}
+	if (r < 0) /* not what is declared: withdrawn rather than stale */
+		return withdraw(ps, e, "no room left in the TXT record for lanyard's overlays");
 	if (e->sent && !retry && record_compare(e->sent, rec) == RECORD_SAME) {
 		record_free(rec);
 		e->dirty = false;

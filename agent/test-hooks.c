@@ -10,6 +10,7 @@
 #include "agent/agent.h"
 #include "agent/cache.h"
 #include "agent/discover.h"
+#include "agent/load.h"
 #include "agent/test-hooks.h"
 
 #define FAKE_MAX 10000000UL
@@ -71,24 +72,10 @@ static int populate(struct agent *a)
 static int load_sample(double *ret)
 {
 	const char *path = getenv("LANYARD_LOAD_FILE");
-	char buf[128], *end;
-	FILE *f;
-	size_t n;
-	double v;
 
 	if (!path || !*path)
 		return -ENOENT;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	v = strtod(buf, &end);
-	if (end == buf || !(v >= 0) || v > 1e9)
-		return -EINVAL;
-	*ret = v;
-	return 0;
+	return agent_load_read(path, ret);
 }
 
 const struct agent_hooks test_hooks = {
