@@ -17,6 +17,7 @@
 #include "agent/discover.h"
 #include "agent/load.h"
 #include "agent/log.h"
+#include "agent/loopwatch.h"
 #include "agent/ops.h"
 #include "agent/pubset.h"
 #include "agent/server.h"
@@ -160,6 +161,14 @@ static int backend_del(void *ctx, const char *key)
 	return mdns_delete(ctx, key);
 }
 
+/* The backend's bound on sightings for CFG's max_instances: an instance is
+ * seen once per interface and protocol (two on one dual-stack interface);
+ * room for four each. */
+static size_t sightings_max(const struct lanyard_config *cfg)
+{
+	return (size_t)cfg->agent.max_instances * 4;
+}
+
 /* Publish on the configuration's interfaces and domain. */
 static int apply_scope(struct agent *a, const struct lanyard_config *cfg)
 {
@@ -212,11 +221,13 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 		return -EIO;
 	}
 	a->signals = agent_signals_new(a);
+	a->loopwatch = loopwatch_new(loop);
 	a->cache = cache_new(&cp);
 	a->balance = a->cache ? balance_new(&bp, a->cache) : NULL;
 	a->discover = a->cache ? discover_new(loop, a->cache) : NULL;
 	a->watches = watches_new();
-	if (!a->signals || !a->cache || !a->balance || !a->discover || !a->watches) {
+	if (!a->signals || !a->loopwatch || !a->cache || !a->balance || !a->discover ||
+	    !a->watches) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -246,7 +257,7 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 		return -ENOMEM;
 	}
 	discover_set_mdns(a->discover, a->mdns);
-	r = mdns_set_max_instances(a->mdns, cfg->agent.max_instances);
+	r = mdns_set_max_instances(a->mdns, sightings_max(cfg));
 	if (r >= 0)
 		r = apply_scope(a, cfg);
 	if (r >= 0)
@@ -316,7 +327,7 @@ int agent_reload(struct agent *a)
 	apply_log_level(a);
 	r = apply_scope(a, a->cfg);
 	if (r >= 0)
-		r = mdns_set_max_instances(a->mdns, a->cfg->agent.max_instances);
+		r = mdns_set_max_instances(a->mdns, sightings_max(a->cfg));
 	if (r < 0)
 		log_warning("cannot apply the avahi settings: %s", strerror(-r));
 	cache_set_max_instances(a->cache, a->cfg->agent.max_instances);
@@ -353,6 +364,8 @@ void agent_done(struct agent *a)
 	a->cache = NULL;
 	agent_signals_free(a->signals);
 	a->signals = NULL;
+	loopwatch_free(a->loopwatch);
+	a->loopwatch = NULL;
 	pubset_free(a->pubset);
 	a->pubset = NULL;
 	cfg_free(a->cfg);

@@ -15,6 +15,7 @@ struct ev_loop;
 struct balance;
 struct cache;
 struct discover;
+struct loopwatch;
 struct pubset;
 struct server;
 struct watches;
@@ -51,7 +52,8 @@ struct agent {
 	enum mdns_client_state avahi_state;
 	double started;        /* wall clock, for uptime */
 	struct pubset *pubset; /* what this host publishes */
-	unsigned reloads;      /* successful reloads */
+	struct loopwatch *loopwatch;
+	unsigned reloads; /* successful reloads */
 	unsigned reload_failures;
 	int exit_code;
 	struct agent_signals *signals;

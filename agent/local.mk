@@ -11,6 +11,7 @@ agent_libagent_la_SOURCES = \
 	agent/status.c \
 	agent/signals.c agent/signals.h \
 	agent/log.c agent/log.h \
+	agent/loopwatch.c agent/loopwatch.h \
 	agent/notify.c agent/notify.h \
 	agent/discover.c agent/discover.h \
 	agent/present.c agent/present.h \

@@ -134,7 +134,9 @@ static void test_lifecycle(void)
 	CHECK(m != NULL);
 	CHECK(mdns_client_state(m) == MDNS_CLIENT_CONNECTING);
 	CHECK(mdns_put(m, a) == 0);
-	/* Events come on the loop only, never from inside a call. */
+	/* Events come on the loop only, never from inside a call: the thread
+	 * has had time to produce some (PENDING for the put), and none has
+	 * been delivered while this loop did not run. */
 	usleep(200000);
 	CHECK(r->n_client == 0 && r->n_pub == 0);
 
