@@ -15,10 +15,11 @@
 #include "mdns/publish.h"
 #include "mdns/resolve.h"
 
-/* Events delivered per iteration of the caller's loop: a storm of
- * thousands of instances is interleaved with the caller's other work
- * (the consumer socket) instead of holding it up. */
+/* Events delivered per iteration of the caller's loop, at most, and for
+ * at most this long: a storm of thousands of instances is interleaved with
+ * the caller's other work (the consumer socket) instead of holding it up. */
 #define DELIVER_BATCH 64
+#define DELIVER_S     0.0002
 
 enum cmd_kind {
 	CMD_SCOPE,
@@ -246,7 +247,9 @@ static void deliver(struct mdns *m, const struct event *e)
 /* Deliver a batch of the backlog; keep the loop spinning while more is left. */
 static void deliver_some(struct mdns *m)
 {
-	for (int n = 0; n < DELIVER_BATCH && m->backlog; n++) {
+	ev_tstamp until = ev_time() + DELIVER_S;
+
+	for (int n = 0; n < DELIVER_BATCH && m->backlog && (n < 4 || ev_time() < until); n++) {
 		struct event *e = m->backlog;
 
 		m->backlog = e->next;
