@@ -26,6 +26,10 @@ struct pub_entry {
 	enum mdns_pub_state state; /* the backend's last report */
 	char *instance;            /* its current instance name */
 	char *msg;                 /* its last message, or the invalid reason */
+	enum txt_health health;    /* from its checks */
+	char *health_why;          /* which check is critical */
+	bool maint;                /* withdrawn by hand */
+	char *maint_reason;
 	struct pub_entry *next;
 };
 
@@ -66,6 +70,8 @@ static void entry_free(struct pub_entry *e)
 	record_free(e->sent);
 	free(e->instance);
 	free(e->msg);
+	free(e->health_why);
+	free(e->maint_reason);
 	free(e);
 }
 
@@ -136,18 +142,13 @@ static int declared_record(const struct cfg_service *svc, const char *key, const
 static struct pub_entry *entry_new(const struct cfg_service *svc, const char *host)
 {
 	struct pub_entry *e = calloc(1, sizeof(*e));
-	char why[256];
+	char why[256], key[DNSSD_SERVICE_NAME_MAX + 8];
 	int r;
 
 	if (!e)
 		return NULL;
-	if (asprintf(&e->key, "svc:%s", svc->name) < 0) {
-		e->key = NULL;
+	if (pubset_service_key(svc->name, key, sizeof(key)) < 0 || !(e->key = strdup(key)))
 		goto fail;
-	}
-	/* Service names compare case-insensitively: so do their keys. */
-	for (char *p = e->key; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
 	e->service = strdup(svc->name);
 	e->type = strdup(svc->type);
 	e->port = svc->port;
@@ -220,6 +221,12 @@ int pubset_set_declared(struct pubset *ps, const struct lanyard_config *cfg, con
 			e->msg = old->msg;
 			old->msg = NULL;
 		}
+		e->health = old->health;
+		e->health_why = old->health_why;
+		old->health_why = NULL;
+		e->maint = old->maint;
+		e->maint_reason = old->maint_reason;
+		old->maint_reason = NULL;
 		e->dirty = !same_base(e, old) || old->dirty;
 		entry_free(old);
 	}
@@ -264,22 +271,37 @@ int pubset_set_load(struct pubset *ps, const char *value)
 /* E's record as published: the declared one plus the overlays. */
 static int compute(const struct pubset *ps, const struct pub_entry *e, struct dnssd_record **ret)
 {
-	const char *why = NULL;
-	int r;
+	const char *why = NULL, *health = txt_health_name(TXT_HEALTH_WARNING);
+	int r = 0;
 
 	*ret = record_copy(e->base);
 	if (!*ret)
 		return -ENOMEM;
-	if (!ps->load)
-		return 0;
 	/* Config keeps room for the overlays (TXT_OVERLAY_RESERVE): a failure
 	 * here is a bug, reported as the entry's state. */
-	r = record_add_txt(*ret, txt_known_name(TXT_KNOWN_LOAD), ps->load, strlen(ps->load), &why);
+	if (ps->load)
+		r = record_add_txt(*ret, txt_known_name(TXT_KNOWN_LOAD), ps->load, strlen(ps->load),
+		                   &why);
+	if (r == 0 && e->health == TXT_HEALTH_WARNING)
+		r = record_add_txt(*ret, txt_known_name(TXT_KNOWN_HEALTH), health, strlen(health),
+		                   &why);
 	if (r < 0) {
 		record_free(*ret);
 		*ret = NULL;
 	}
 	return r;
+}
+
+/* Why E is not announced now, or NULL when it is (or should be). */
+static const char *withheld(const struct pub_entry *e)
+{
+	if (e->invalid)
+		return e->invalid;
+	if (e->maint)
+		return "maintenance";
+	if (e->health == TXT_HEALTH_CRITICAL)
+		return "check critical";
+	return NULL;
 }
 
 static void set_str(char **slot, const char *s)
@@ -293,12 +315,13 @@ static void set_str(char **slot, const char *s)
 }
 
 /* E cannot be published (WHY): withdraw what the backend has of it.
- * Returns 0 or the backend's error. */
-static int withdraw(struct pubset *ps, struct pub_entry *e, const char *why)
+ * FAILED is a publishing failure; a withheld entry (checks, maintenance)
+ * is PENDING. Returns 0 or the backend's error. */
+static int withdraw(struct pubset *ps, struct pub_entry *e, const char *why, bool failed)
 {
 	int r;
 
-	e->state = MDNS_PUB_FAILED;
+	e->state = failed ? MDNS_PUB_FAILED : MDNS_PUB_PENDING;
 	set_str(&e->msg, why);
 	if (e->sent) {
 		r = ps->be.del(ps->be.ctx, e->key);
@@ -322,12 +345,17 @@ static int sync_entry(struct pubset *ps, struct pub_entry *e)
 	if (!e->dirty && !retry)
 		return 0;
 	if (e->invalid)
-		return withdraw(ps, e, e->invalid);
+		return withdraw(ps, e, e->invalid, true);
+	if (withheld(e))
+		return withdraw(ps, e, NULL, false);
 	r = compute(ps, e, &rec);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) /* not what is declared: withdrawn rather than stale */
-		return withdraw(ps, e, "no room left in the TXT record for lanyard's overlays");
+		return withdraw(ps, e, "no room left in the TXT record for lanyard's overlays",
+		                true);
+	if (!e->sent)
+		e->state = MDNS_PUB_PENDING; /* until the backend says more */
 	if (e->sent && !retry && record_compare(e->sent, rec) == RECORD_SAME) {
 		record_free(rec);
 		e->dirty = false;
@@ -343,6 +371,59 @@ static int sync_entry(struct pubset *ps, struct pub_entry *e)
 	e->dirty = false;
 	if (retry)
 		e->state = MDNS_PUB_PENDING;
+	return 0;
+}
+
+int pubset_service_key(const char *service, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "svc:%s", service);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENOBUFS;
+	/* Service names compare case-insensitively: so do their keys. */
+	for (char *p = buf; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return n;
+}
+
+static struct pub_entry *entry_find(struct pubset *ps, const char *key)
+{
+	struct pub_entry **slot = entry_slot(&ps->entries, key);
+
+	return slot ? *slot : NULL;
+}
+
+int pubset_set_health(struct pubset *ps, const char *key, enum txt_health health, const char *why)
+{
+	struct pub_entry *e = entry_find(ps, key);
+	char *w = NULL;
+
+	if (!e)
+		return -ENOENT;
+	if (why && !(w = strdup(why)))
+		return -ENOMEM;
+	free(e->health_why);
+	e->health_why = w;
+	if (e->health != health)
+		e->dirty = true;
+	e->health = health;
+	return 0;
+}
+
+int pubset_set_maint(struct pubset *ps, const char *key, bool on, const char *reason)
+{
+	struct pub_entry *e = entry_find(ps, key);
+	char *r = NULL;
+
+	if (!e)
+		return -ENOENT;
+	if (on && reason && !(r = strdup(reason)))
+		return -ENOMEM;
+	free(e->maint_reason);
+	e->maint_reason = r;
+	if (e->maint != on)
+		e->dirty = true;
+	e->maint = on;
 	return 0;
 }
 
@@ -395,10 +476,26 @@ json_t *pubset_status(const struct pubset *ps)
 	if (!arr)
 		return NULL;
 	for (const struct pub_entry *e = ps->entries; e; e = e->next) {
-		json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:s?,s:s?}", "service", e->service, "type",
-		                      e->type, "port", (int)e->port, "state",
-		                      pubset_state_name(e->state), "instance", e->instance,
-		                      "message", e->state == MDNS_PUB_FAILED ? e->msg : NULL);
+		const char *why = withheld(e);
+		bool announced = !why && e->state == MDNS_PUB_ESTABLISHED;
+		json_t *o;
+
+		if (!why && e->state == MDNS_PUB_FAILED)
+			why = "publishing failed";
+		else if (!why && e->state == MDNS_PUB_COLLISION)
+			why = "name collision, being renamed";
+		else if (!why && !announced)
+			why = "being registered";
+		if (why && e->health == TXT_HEALTH_CRITICAL && !e->invalid && !e->maint &&
+		    e->health_why)
+			why = e->health_why;
+		o = json_pack("{s:s,s:s,s:i,s:b,s:s?,s:s,s:s?,s:s,s:s?,s:s?}", "service",
+		              e->service, "type", e->type, "port", (int)e->port, "announced",
+		              announced, "why", announced ? NULL : why, "health",
+		              txt_health_name(e->health), "maintenance",
+		              e->maint ? (e->maint_reason ? e->maint_reason : "") : NULL, "state",
+		              pubset_state_name(e->state), "instance", e->instance, "message",
+		              e->state == MDNS_PUB_FAILED ? e->msg : NULL);
 
 		if (json_array_append_new(arr, o) < 0) {
 			json_decref(arr);

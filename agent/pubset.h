@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "dnssd/record.h"
+#include "dnssd/txt.h"
 #include "mdns/mdns.h"
 
 struct pubset;
@@ -43,6 +44,22 @@ int pubset_set_declared(struct pubset *ps, const struct lanyard_config *cfg, con
  * -ENOMEM. Nothing is sent until pubset_sync(). */
 int pubset_set_load(struct pubset *ps, const char *value);
 
+/* The key of declared service SERVICE ("svc:" and its name in lower case)
+ * into BUF of SIZE bytes. Returns its length or -ENOBUFS. */
+int pubset_service_key(const char *service, char *buf, size_t size);
+
+/* What the health checks of the entry KEY say: PASSING announces it,
+ * WARNING announces it with TXT health=warning, CRITICAL withdraws it (WHY,
+ * copied, says which check, for status). An entry starts PASSING; the
+ * state is kept across pubset_set_declared() for a key that stays.
+ * Returns 0, -ENOENT (no such entry) or -ENOMEM. Sent at pubset_sync(). */
+int pubset_set_health(struct pubset *ps, const char *key, enum txt_health health, const char *why);
+
+/* Maintenance of the entry KEY: ON withdraws it by hand (REASON, copied,
+ * may be NULL), off brings it back. Kept across pubset_set_declared().
+ * Returns 0, -ENOENT or -ENOMEM. Sent at pubset_sync(). */
+int pubset_set_maint(struct pubset *ps, const char *key, bool on, const char *reason);
+
 /* Send the backend a put for every record that changed since the last
  * sync (and, once after pubset_retry_failed(), for those whose publishing
  * FAILED) and a delete for every key that left the set. Returns 0 or the
@@ -58,7 +75,10 @@ void pubset_on_state(struct pubset *ps, const char *key, enum mdns_pub_state sta
                      const char *instance, const char *msg);
 
 /* The "publishing" array of the status operation: one object per entry,
- * {"service","type","port","state","instance","message"?}. NULL on OOM. */
+ * {"service","type","port","announced","why"?,"health","maintenance"?,
+ * "state","instance","message"?}: announced is false while a check is
+ * critical, the service is in maintenance, or publishing failed, and why
+ * says which. NULL on OOM. */
 json_t *pubset_status(const struct pubset *ps);
 
 /* Number of entries (published or not). */
