@@ -16,6 +16,7 @@
 #include "dnssd/name.h"
 #include "mdns/browse.h"
 #include "mdns/internal.h"
+#include "mdns/liveness.h"
 #include "mdns/resolve.h"
 #include "mdns/sighting.h"
 
@@ -31,7 +32,7 @@ struct browse {
 	bool all;
 	AvahiServiceTypeBrowser *stb;
 	struct br_inst **buckets;
-	size_t n_buckets, n_inst, n_reported, dropped, max;
+	size_t n_buckets, n_inst, n_reported, n_withheld, dropped, max;
 	ev_timer retry;
 };
 
@@ -186,6 +187,17 @@ void sighting_found(struct br_inst *i, AvahiIfIndex ifi, const char *host, const
 	mi.txt_len = lens;
 	mi.n_txt = n;
 	addr_from_avahi(a, ifi, &mi.addr);
+	if (liveness_found(i->t->c->lv, i, mi.local ? NULL : mi.host)) {
+		/* Its host is down: not reported until it answers again. */
+		if (!i->withheld)
+			i->t->b->n_withheld++;
+		i->withheld = true;
+		settle_one(i);
+		return;
+	}
+	if (i->withheld)
+		i->t->b->n_withheld--;
+	i->withheld = false;
 	if (!i->reported)
 		i->t->b->n_reported++;
 	i->reported = true;
@@ -193,7 +205,8 @@ void sighting_found(struct br_inst *i, AvahiIfIndex ifi, const char *host, const
 	settle_one(i);
 }
 
-static void report_remove(struct br_inst *i)
+/* Report I removed, for WHY (enum mdns_gone), if it was reported. */
+static void report_remove(struct br_inst *i, enum mdns_gone why)
 {
 	struct mdns_instance mi = {
 	        .name = i->name,
@@ -201,10 +214,31 @@ static void report_remove(struct br_inst *i)
 	        .domain = i->domain ? i->domain : "local",
 	        .ifindex = i->ifindex,
 	        .family = avahi_proto_to_af(i->proto),
+	        .gone = (uint8_t)why,
 	};
 
 	if (i->reported)
 		core_emit_instance(i->t->c, MDNS_INSTANCE_REMOVE, &mi);
+}
+
+void sighting_withhold(struct br_inst *i)
+{
+	struct browse *b = i->t->b;
+
+	report_remove(i, MDNS_GONE_HOST_DOWN);
+	if (i->reported)
+		b->n_reported--;
+	i->reported = false;
+	if (!i->withheld)
+		b->n_withheld++;
+	i->withheld = true;
+}
+
+void sighting_release(struct br_inst *i)
+{
+	/* Reported again when its resolution comes (still withheld till
+	 * then, in case the host goes down again first). */
+	resolve_soon(i->t->c->res, i);
 }
 
 /* ---- sightings ------------------------------------------------------------------ */
@@ -217,6 +251,7 @@ static void inst_drop(struct br_inst *i, enum resolve_gone why)
 
 	/* While I is still in the table: its sibling is found. */
 	resolve_remove(b->c->res, i, why);
+	liveness_drop(b->c->lv, i);
 	while (*pp != i)
 		pp = &(*pp)->hnext;
 	*pp = i->hnext;
@@ -230,6 +265,8 @@ static void inst_drop(struct br_inst *i, enum resolve_gone why)
 		i->t->awaiting--;
 	if (i->reported)
 		b->n_reported--;
+	if (i->withheld)
+		b->n_withheld--;
 	b->n_inst--;
 	free(i->domain);
 	free(i);
@@ -322,7 +359,7 @@ static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex ifi, AvahiProtocol p
 	case AVAHI_BROWSER_REMOVE:
 		if (!name || !domain || !(i = inst_find(t->b, t, ifi, proto, name, domain)))
 			break;
-		report_remove(i);
+		report_remove(i, MDNS_GONE_WITHDRAWN);
 		inst_drop(i, RESOLVE_GONE_ONE);
 		maybe_settle(t);
 		break;
@@ -514,7 +551,8 @@ void browse_stats(const struct browse *b, struct mdns_stats *ret)
 	if (!b)
 		return;
 	ret->instances = b->n_inst;
-	ret->unresolved = b->n_inst - b->n_reported;
+	ret->unresolved = b->n_inst - b->n_reported - b->n_withheld;
+	ret->withheld = b->n_withheld;
 	ret->dropped = b->dropped;
 	resolve_stats(b->c->res, ret);
 }

@@ -11,6 +11,8 @@
 #include "mdns/browse.h"
 #include "mdns/evpoll.h"
 #include "mdns/internal.h"
+#include "mdns/liveness.h"
+#include "mdns/presence.h"
 #include "mdns/publish.h"
 
 /* Delay before reconnecting when the bus is absent or a client failed soon
@@ -38,6 +40,9 @@ static void schedule_connect(struct mdns_core *c, ev_tstamp delay)
 static void client_lost(struct mdns_core *c)
 {
 	publish_client_lost(c->pub);
+	presence_client_lost(c->pres);
+	/* Before the sightings go: it lets go of them. */
+	liveness_client_lost(c->lv);
 	browse_client_lost(c->br);
 	c->client = NULL;
 	c->objects = 0;
@@ -54,16 +59,20 @@ static void client_cb(AvahiClient *cl, AvahiClientState st, void *userdata)
 	switch (st) {
 	case AVAHI_CLIENT_S_RUNNING:
 		set_state(c, MDNS_CLIENT_RUNNING, NULL);
+		presence_client_running(c->pres);
 		publish_client_running(c->pub);
 		browse_client_running(c->br);
+		liveness_client_running(c->lv);
 		break;
 	case AVAHI_CLIENT_S_COLLISION:
 		set_state(c, MDNS_CLIENT_COLLISION,
 		          "host name collision; avahi-daemon picks another");
+		presence_client_reset(c->pres);
 		publish_client_reset(c->pub);
 		break;
 	case AVAHI_CLIENT_S_REGISTERING:
 		set_state(c, MDNS_CLIENT_REGISTERING, NULL);
+		presence_client_reset(c->pres);
 		publish_client_reset(c->pub);
 		break;
 	case AVAHI_CLIENT_CONNECTING:
@@ -134,6 +143,10 @@ void client_stop(struct mdns_core *c)
 	}
 	browse_free(c->br);
 	c->br = NULL;
+	liveness_free(c->lv);
+	c->lv = NULL;
+	presence_free(c->pres);
+	c->pres = NULL;
 	publish_free(c->pub);
 	c->pub = NULL;
 }

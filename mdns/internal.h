@@ -13,8 +13,10 @@
 
 struct evpoll;
 struct publish;
+struct presence;
 struct browse;
 struct resolve;
+struct liveness;
 
 /* Everything that lives on the backend thread. Only that thread touches
  * it, except where a member says otherwise. */
@@ -30,8 +32,10 @@ struct mdns_core {
 	ev_tstamp connect_started;
 	char last_msg[256]; /* last client_state message, to report changes once */
 	struct publish *pub;
+	struct presence *pres; /* this host's presence records (presence.c) */
 	struct browse *br;
 	struct resolve *res;  /* browse's resolvers (resolve.c) */
+	struct liveness *lv;  /* the browsed hosts' presence (liveness.c) */
 	ev_async wake;        /* commands queued (sent by the caller's thread) */
 	ev_check stats_check; /* publishes the counters after each iteration */
 	size_t objects;       /* Avahi objects this client holds */
@@ -77,6 +81,8 @@ void core_emit_instance(struct mdns_core *c, enum mdns_instance_event ev,
                         const struct mdns_instance *inst);
 void core_emit_browse_state(struct mdns_core *c, const char *type, bool settled);
 void core_emit_type_found(struct mdns_core *c, const char *type);
+void core_emit_host_state(struct mdns_core *c, const char *host, int ifindex,
+                          enum mdns_host_state st, size_t n);
 
 /* Publish the backend's counters for mdns_get_stats(). */
 void core_stats_update(struct mdns_core *c);

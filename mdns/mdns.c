@@ -12,6 +12,8 @@
 #include "mdns/browse.h"
 #include "mdns/evpoll.h"
 #include "mdns/internal.h"
+#include "mdns/liveness.h"
+#include "mdns/presence.h"
 #include "mdns/publish.h"
 #include "mdns/resolve.h"
 
@@ -49,14 +51,17 @@ enum event_kind {
 	EV_INSTANCE,
 	EV_BROWSE_STATE,
 	EV_TYPE_FOUND,
+	EV_HOST_STATE,
 };
 
 /* One event up to the caller, in one allocation with its strings. */
 struct event {
 	struct event *next;
 	enum event_kind kind;
-	int state; /* client or publishing state, instance event, settled */
+	int state; /* client, publishing or host state, instance event, settled */
 	const char *s1, *s2, *s3;
+	int ifindex; /* host state */
+	size_t num;  /* host state: sightings removed or back */
 	struct mdns_instance inst;
 };
 
@@ -241,6 +246,11 @@ static void deliver(struct mdns *m, const struct event *e)
 		if (cb->type_found)
 			cb->type_found(m->userdata, e->s1);
 		break;
+	case EV_HOST_STATE:
+		if (cb->host_state)
+			cb->host_state(m->userdata, e->s1, e->ifindex,
+			               (enum mdns_host_state)e->state, e->num);
+		break;
 	}
 }
 
@@ -386,6 +396,18 @@ void core_emit_type_found(struct mdns_core *c, const char *type)
 	emit(c, event_new(EV_TYPE_FOUND, 0, type, NULL, NULL));
 }
 
+void core_emit_host_state(struct mdns_core *c, const char *host, int ifindex,
+                          enum mdns_host_state st, size_t n)
+{
+	struct event *e = event_new(EV_HOST_STATE, (int)st, host, NULL, NULL);
+
+	if (e) {
+		e->ifindex = ifindex;
+		e->num = n;
+	}
+	emit(c, e);
+}
+
 void core_emit_instance(struct mdns_core *c, enum mdns_instance_event ev,
                         const struct mdns_instance *in)
 {
@@ -433,6 +455,8 @@ void core_stats_update(struct mdns_core *c)
 	struct mdns_stats st = {0};
 
 	browse_stats(c->br, &st);
+	liveness_stats(c->lv, &st);
+	st.presence = presence_published(c->pres);
 	st.objects = c->objects;
 	st.objects_max = c->objects_max == OBJECTS_UNKNOWN ? 0 : c->objects_max;
 	st.avahi_calls = c->avahi_calls;
@@ -526,7 +550,9 @@ static void core_free(struct mdns_core *c)
 	if (!c)
 		return;
 	browse_free(c->br);
+	liveness_free(c->lv);
 	resolve_free(c->res);
+	presence_free(c->pres);
 	publish_free(c->pub);
 	evpoll_free(c->ep);
 	if (c->loop)
@@ -548,9 +574,11 @@ static struct mdns_core *core_new(struct mdns *m)
 		goto fail;
 	c->ep = evpoll_new(c->loop);
 	c->pub = publish_new(c);
+	c->pres = presence_new(c);
 	c->res = resolve_new(c);
+	c->lv = liveness_new(c);
 	c->br = browse_new(c);
-	if (!c->ep || !c->pub || !c->res || !c->br)
+	if (!c->ep || !c->pub || !c->pres || !c->res || !c->lv || !c->br)
 		goto fail;
 	ev_async_init(&c->wake, wake_cb);
 	c->wake.data = c;

@@ -50,12 +50,28 @@ struct mdns_instance {
 	const size_t *txt_len;
 	size_t n_txt;
 	bool local; /* avahi-daemon says it was announced from this host */
+	uint8_t gone; /* REMOVE: enum mdns_gone, why */
 };
 
 enum mdns_instance_event {
 	MDNS_INSTANCE_UPSERT, /* new or changed (resolver result) */
 	MDNS_INSTANCE_REMOVE, /* gone on this (ifindex, family); only
-	                         name/type/domain/ifindex/family set */
+	                         name/type/domain/ifindex/family/gone set */
+};
+
+/* Why an instance was removed. */
+enum mdns_gone {
+	MDNS_GONE_WITHDRAWN, /* mDNS withdrew it: a goodbye, or its records expired */
+	MDNS_GONE_HOST_DOWN, /* its host's lanyardd stopped answering (liveness) */
+};
+
+/* What the backend knows of a host running lanyardd (its presence
+ * records, see docs/operations.md), on one interface. */
+enum mdns_host_state {
+	MDNS_HOST_UP,   /* its presence answers */
+	MDNS_HOST_DOWN, /* its presence expired: its instances are removed
+	                   (MDNS_GONE_HOST_DOWN) until it answers again */
+	MDNS_HOST_LEFT, /* its lanyardd said goodbye: mDNS's own timing again */
 };
 
 /* Callbacks run on the loop given to mdns_new(), in the order the backend
@@ -80,6 +96,10 @@ struct mdns_callbacks {
 	/* The type enumeration (mdns_browse_types) met TYPE (once per type
 	 * per enumeration). It is not browsed unless mdns_browse() is called. */
 	void (*type_found)(void *userdata, const char *type);
+	/* HOST (an SRV target, "hostb.local") changed state on IFINDEX; N is
+	 * how many of its sightings were removed (DOWN) or are back (UP). */
+	void (*host_state)(void *userdata, const char *host, int ifindex,
+	                   enum mdns_host_state state, size_t n);
 };
 
 /* Where records are published: the interfaces (names; none = every
@@ -142,6 +162,11 @@ struct mdns_stats {
 	size_t objects_max;      /* avahi-daemon's per-client budget once learnt, else 0 */
 	uint64_t resolves;       /* resolutions started since start */
 	uint64_t avahi_calls;    /* blocking libavahi-client calls (D-Bus round trips) */
+	size_t hosts;            /* hosts whose presence is watched (liveness) */
+	size_t hosts_up;         /* of which answering */
+	size_t hosts_down;       /* of which down: their sightings withheld */
+	size_t withheld;         /* sightings withheld because their host is down */
+	bool presence;           /* this host's presence records are published */
 	size_t commands_pending; /* queued for the backend thread */
 	size_t events_pending;   /* produced, not yet delivered */
 	uint64_t events_lost;    /* lost for lack of memory (the cache may be off) */

@@ -435,6 +435,16 @@ void resolve_add(struct resolve *r, struct br_inst *i)
 	pump(r);
 }
 
+void resolve_soon(struct resolve *r, struct br_inst *i)
+{
+	if (i->res == RES_ONCE)
+		return; /* its answer comes soon */
+	if (i->res == RES_KEPT)
+		demote(r, i);
+	append(&r->fresh, i);
+	pump(r);
+}
+
 void resolve_remove(struct resolve *r, struct br_inst *i, enum resolve_gone why)
 {
 	struct br_inst *o =

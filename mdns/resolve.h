@@ -32,6 +32,10 @@ enum resolve_gone {
  * RESOLVE_GONE_CLIENT). Call while I is still in the table of sightings. */
 void resolve_remove(struct resolve *r, struct br_inst *i, enum resolve_gone why);
 
+/* Resolve I again soon, before refreshes, so that it is reported again
+ * even if nothing changed (a kept resolver reports only changes). */
+void resolve_soon(struct resolve *r, struct br_inst *i);
+
 /* Close kept resolvers, oldest first, until N more objects fit in the
  * budget (for an entry group or a browser). Returns how many. */
 size_t resolve_make_room(struct resolve *r, size_t n);

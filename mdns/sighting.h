@@ -13,6 +13,7 @@
 
 struct browse;
 struct br_type;
+struct lv_host;
 struct mdns_core;
 struct res_list;
 
@@ -39,6 +40,10 @@ struct br_inst {
 	double due; /* when its refresh is due (ev_now), on a refresh list */
 	AvahiServiceResolver *r;
 	uint8_t res; /* enum res_state */
+	/* liveness.c: the host it was last resolved on, if that is watched */
+	struct lv_host *host;
+	struct br_inst *lprev, *lnext; /* in the host's list */
+	bool withheld;                 /* browse.c: its host is down, not reported */
 	/* what it is */
 	AvahiIfIndex ifindex;
 	AvahiProtocol proto;
@@ -70,3 +75,11 @@ void sighting_failed(struct br_inst *i);
 /* The sighting of I's instance on the same interface with the other
  * protocol, or NULL. */
 struct br_inst *sighting_sibling(const struct br_inst *i);
+
+/* For liveness.c, from browse.c: */
+
+/* I's host is down: report I removed (MDNS_GONE_HOST_DOWN) if it was
+ * reported, and withhold it. */
+void sighting_withhold(struct br_inst *i);
+/* I's host answers again: resolve I again soon, to report it. */
+void sighting_release(struct br_inst *i);
