@@ -9,6 +9,7 @@
 
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <net/if.h>
 #include <sys/un.h>
 
 #include "agent/agent.h"
@@ -90,6 +91,34 @@ static void on_type_found(void *userdata, const char *type)
 	discover_on_type_found(a->discover, type);
 }
 
+/* A lanyard host's liveness changed: worth a line when it takes
+ * instances away or brings them back. */
+static void on_host_state(void *userdata, const char *host, int ifindex,
+                          enum mdns_host_state state, size_t n)
+{
+	(void)userdata;
+	char ifname[IF_NAMESIZE] = "";
+
+	if (!if_indextoname((unsigned)ifindex, ifname))
+		snprintf(ifname, sizeof(ifname), "%d", ifindex);
+	switch (state) {
+	case MDNS_HOST_DOWN:
+		log_info("host %s stopped answering on %s: %zu instance%s withheld", host, ifname, n,
+		         n == 1 ? "" : "s");
+		break;
+	case MDNS_HOST_UP:
+		if (n)
+			log_info("host %s answers again on %s: %zu instance%s back", host, ifname, n,
+			         n == 1 ? "" : "s");
+		else
+			log_debug("host %s runs lanyardd on %s", host, ifname);
+		break;
+	case MDNS_HOST_LEFT:
+		log_debug("host %s: lanyardd left %s", host, ifname);
+		break;
+	}
+}
+
 static void on_cache_event(void *userdata, enum cache_event ev, const struct cache_entry *e,
                            unsigned changes)
 {
@@ -124,6 +153,7 @@ static const struct mdns_callbacks agent_mdns_callbacks = {
         .instance = on_instance,
         .browse_state = on_browse_state,
         .type_found = on_type_found,
+        .host_state = on_host_state,
 };
 
 static void apply_log_level(const struct agent *a)

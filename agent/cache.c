@@ -312,10 +312,27 @@ static void entry_free(struct cache *c, struct cache_entry *e)
 	free(e);
 }
 
-/* Unlink and free E (after its REMOVED event), and its type if now empty. */
-static void entry_remove(struct cache *c, struct cache_entry *e)
+const char *cache_gone_name(enum cache_gone why)
+{
+	switch (why) {
+	case CACHE_GONE_WITHDRAWN:
+		return "withdrawn";
+	case CACHE_GONE_HOST_DOWN:
+		return "host_down";
+	case CACHE_GONE_STALE:
+		return "stale";
+	case CACHE_GONE_RELEASED:
+		return "released";
+	}
+	return "withdrawn";
+}
+
+/* Unlink and free E (after its REMOVED event, which reads WHY in
+ * E->gone), and its type if now empty. */
+static void entry_remove(struct cache *c, struct cache_entry *e, enum cache_gone why)
 {
 	struct cache_type *t = e->type;
+	e->gone = (uint8_t)why;
 	emit(c, CACHE_EVENT_REMOVED, e, 0);
 	ht_remove(&c->entries, e);
 	if (e->prev)
@@ -645,10 +662,11 @@ oom:
 /* ---- removal ------------------------------------------------------------- */
 
 /* Drop sighting I of E; E goes with its last sighting. */
-static int drop_sighting(struct cache *c, struct cache_entry *e, size_t i, double now)
+static int drop_sighting(struct cache *c, struct cache_entry *e, size_t i, enum cache_gone why,
+                         double now)
 {
 	if (e->n_sightings == 1) {
-		entry_remove(c, e);
+		entry_remove(c, e, why);
 		return CACHE_REMOVED;
 	}
 	memmove(&e->sightings[i], &e->sightings[i + 1],
@@ -663,7 +681,7 @@ static int drop_sighting(struct cache *c, struct cache_entry *e, size_t i, doubl
 }
 
 int cache_remove_sighting(struct cache *c, const char *name, const char *type, const char *domain,
-                          int ifindex, int family, double now)
+                          int ifindex, int family, enum cache_gone why, double now)
 {
 	if (c->busy)
 		return -EBUSY;
@@ -671,7 +689,7 @@ int cache_remove_sighting(struct cache *c, const char *name, const char *type, c
 	struct cache_sighting *sg = e ? find_sighting(e, ifindex, family) : NULL;
 	if (!sg)
 		return -ENOENT;
-	return drop_sighting(c, e, (size_t)(sg - e->sightings), now);
+	return drop_sighting(c, e, (size_t)(sg - e->sightings), why, now);
 }
 
 /* The types that TYPE names: one, or all when NULL. */
@@ -706,7 +724,7 @@ int cache_sweep_stale(struct cache *c, const char *type, double now)
 		for (struct cache_entry *e = t->first, *en; e; e = en) {
 			en = e->next;
 			if (e->stale) {
-				entry_remove(c, e);
+				entry_remove(c, e, CACHE_GONE_STALE);
 				n++;
 				continue;
 			}
@@ -736,7 +754,7 @@ int cache_clear_type(struct cache *c, const char *type, double now)
 	while (t) {
 		/* The type is freed with its last entry. */
 		bool last = t->n_entries == 1;
-		entry_remove(c, t->first);
+		entry_remove(c, t->first, CACHE_GONE_RELEASED);
 		n++;
 		if (last)
 			break;

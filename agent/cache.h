@@ -40,6 +40,18 @@ enum cache_change {
 	CACHE_CH_LOCAL = 1u << 5,
 };
 
+/* Why an entry left the cache (cache_entry.gone, read in its REMOVED
+ * event). */
+enum cache_gone {
+	CACHE_GONE_WITHDRAWN, /* its publisher said goodbye, or mDNS expired it */
+	CACHE_GONE_HOST_DOWN, /* its host stopped answering (mdns liveness) */
+	CACHE_GONE_STALE,     /* not seen again after a browse restart */
+	CACHE_GONE_RELEASED,  /* this agent stopped browsing its type */
+};
+
+/* "withdrawn", "host_down", "stale", "released". */
+const char *cache_gone_name(enum cache_gone why);
+
 /* Why an upsert was refused. */
 enum cache_drop {
 	CACHE_DROP_TOTAL,     /* max_instances reached */
@@ -89,6 +101,7 @@ struct cache_entry {
 	uint16_t port; /* of the latest sighting */
 	bool local;    /* any sighting is published by this host */
 	bool stale;    /* every sighting is stale */
+	uint8_t gone;  /* enum cache_gone; set for the REMOVED event */
 	uint8_t n_sightings;
 	uint8_t n_addrs;
 	uint8_t cap; /* room in sightings/addrs */
@@ -170,11 +183,11 @@ void cache_set_release(struct cache *c, cache_release_fn entry_fn, cache_release
 int cache_upsert(struct cache *c, const struct mdns_instance *s, double now);
 
 /* Forget the (IFINDEX, FAMILY) sighting of an instance; the entry goes
- * with its last sighting. DOMAIN NULL means "local". Returns
+ * with its last sighting, for reason WHY. DOMAIN NULL means "local". Returns
  * CACHE_REMOVED, CACHE_CHANGED, -ENOENT (no such entry or sighting) or
  * -EBUSY. */
 int cache_remove_sighting(struct cache *c, const char *name, const char *type, const char *domain,
-                          int ifindex, int family, double now);
+                          int ifindex, int family, enum cache_gone why, double now);
 
 /* Mark every sighting of TYPE (NULL: of all types) stale, e.g. when the
  * browse restarts after avahi-daemon came back. Upserts clear the marks;

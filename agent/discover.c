@@ -431,8 +431,10 @@ void discover_on_instance(struct discover *d, enum mdns_instance_event ev,
 	if (!type_find(d, inst->type))
 		return;
 	if (ev == MDNS_INSTANCE_REMOVE) {
+		enum cache_gone why = inst->gone == MDNS_GONE_HOST_DOWN ? CACHE_GONE_HOST_DOWN
+		                                                        : CACHE_GONE_WITHDRAWN;
 		cache_remove_sighting(d->cache, inst->name, inst->type, inst->domain, inst->ifindex,
-		                      inst->family, now);
+		                      inst->family, why, now);
 		return;
 	}
 	r = cache_upsert(d->cache, inst, now);

@@ -47,22 +47,40 @@ static int syslog_priority(enum cfg_log_level level)
 	}
 }
 
+/* Names in messages come from the LAN: control bytes (a newline that
+ * would forge a second log line, terminal escapes) are shown as "\xNN".
+ * Cuts at LOG_LINE_MAX bytes. */
+#define LOG_LINE_MAX 1024
+static void sanitise(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < outlen; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+}
+
 void log_msg(enum cfg_log_level level, const char *fmt, ...)
 {
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
 	va_list ap;
 
 	if (level > log_settings.level)
 		return;
 	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	sanitise(raw, line, sizeof(line));
 	if (log_settings.to_syslog) {
-		vsyslog(syslog_priority(level), fmt, ap);
+		syslog(syslog_priority(level), "%s", line);
 	} else {
 		/* "<N>" prefixes carry the level into the journal under systemd. */
 		if (log_settings.journal)
 			fprintf(stderr, "<%d>", syslog_priority(level));
-		fprintf(stderr, "lanyardd: %s: ", cfg_log_level_name(level));
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		fprintf(stderr, "lanyardd: %s: %s\n", cfg_log_level_name(level), line);
 	}
-	va_end(ap);
 }

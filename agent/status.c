@@ -91,7 +91,12 @@ static json_t *browsing_json(const struct agent *a)
 	    json_object_set_new(o, "resolvers_kept", json_integer((json_int_t)st.kept)) < 0 ||
 	    json_object_set_new(o, "queued", json_integer((json_int_t)st.queued)) < 0 ||
 	    json_object_set_new(o, "failed", json_integer((json_int_t)st.failed)) < 0 ||
-	    json_object_set_new(o, "resolves", json_integer((json_int_t)st.resolves)) < 0) {
+	    json_object_set_new(o, "resolves", json_integer((json_int_t)st.resolves)) < 0 ||
+	    json_object_set_new(o, "hosts", json_integer((json_int_t)st.hosts)) < 0 ||
+	    json_object_set_new(o, "hosts_up", json_integer((json_int_t)st.hosts_up)) < 0 ||
+	    json_object_set_new(o, "hosts_down", json_integer((json_int_t)st.hosts_down)) < 0 ||
+	    json_object_set_new(o, "withheld", json_integer((json_int_t)st.withheld)) < 0 ||
+	    json_object_set_new(o, "presence", json_boolean(st.presence)) < 0) {
 		json_decref(o);
 		return NULL;
 	}

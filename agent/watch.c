@@ -142,7 +142,10 @@ int watches_add(struct watches *ws, struct conn *c, const struct wire_filter *fi
 	return 0;
 }
 
-static int send_event(struct watch *w, enum wire_event_type t, const struct cache_entry *e)
+/* Send event T about E (NULL for snapshot_end); a removed event says
+ * WHY ("host_down", "unmatched", ...). */
+static int send_event(struct watch *w, enum wire_event_type t, const struct cache_entry *e,
+                      const char *why)
 {
 	json_t *ev = wire_event_new(t, w->id, NULL);
 	json_t *inst = NULL;
@@ -150,6 +153,10 @@ static int send_event(struct watch *w, enum wire_event_type t, const struct cach
 
 	if (!ev)
 		return -ENOMEM;
+	if (why && json_object_set_new(ev, "reason", json_string(why)) < 0) {
+		json_decref(ev);
+		return -ENOMEM;
+	}
 	if (e) {
 		inst = t == WIRE_EVENT_REMOVED ? present_instance_id(e)
 		                               : present_instance(e, NULL, 0);
@@ -181,12 +188,12 @@ int watches_snapshot(struct watches *ws, struct conn *c, uint64_t id, const stru
 				continue;
 			if (seen_add(w, e->id) < 0)
 				return -ENOMEM;
-			r = send_event(w, WIRE_EVENT_ADDED, e);
+			r = send_event(w, WIRE_EVENT_ADDED, e, NULL);
 			if (r < 0)
 				return r;
 		}
 	}
-	return send_event(w, WIRE_EVENT_SNAPSHOT_END, NULL);
+	return send_event(w, WIRE_EVENT_SNAPSHOT_END, NULL, NULL);
 }
 
 void watches_on_cache_event(struct watches *ws, enum cache_event ev, const struct cache_entry *e)
@@ -203,12 +210,14 @@ void watches_on_cache_event(struct watches *ws, enum cache_event ev, const struc
 		now = ev != CACHE_EVENT_REMOVED && present_match(e, &w->filter);
 		if (was && !now) {
 			seen_del(w, e->id);
-			send_event(w, WIRE_EVENT_REMOVED, e);
+			/* Still in the cache: it no longer matches the filter. */
+			send_event(w, WIRE_EVENT_REMOVED, e,
+			           ev == CACHE_EVENT_REMOVED ? cache_gone_name(e->gone) : "unmatched");
 		} else if (!was && now) {
 			if (seen_add(w, e->id) == 0)
-				send_event(w, WIRE_EVENT_ADDED, e);
+				send_event(w, WIRE_EVENT_ADDED, e, NULL);
 		} else if (was && now) {
-			send_event(w, WIRE_EVENT_CHANGED, e);
+			send_event(w, WIRE_EVENT_CHANGED, e, NULL);
 		}
 	}
 }

@@ -56,6 +56,7 @@ void lanyard_event_free(struct lanyard_event *ev)
 	if (!ev)
 		return;
 	lanyard_instance_free(ev->instance);
+	free(ev->reason);
 	free(ev);
 }
 
@@ -485,6 +486,8 @@ static int event_from_line(struct lanyard *h, const char *line, size_t len,
 	ev->watch = msg.watch;
 	if (msg.instance)
 		r = client_instance_from_json(h, msg.instance, &ev->instance);
+	if (r == 0 && msg.reason && !(ev->reason = strdup(msg.reason)))
+		r = client_fail(h, LANYARD_E_NOMEM, "out of memory");
 	wire_message_clear(&msg);
 	if (r < 0) {
 		lanyard_event_free(ev);

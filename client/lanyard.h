@@ -198,6 +198,12 @@ struct lanyard_event {
 	enum lanyard_event_type type;
 	uint64_t watch;
 	struct lanyard_instance *instance; /* NULL for snapshot_end */
+	/* Removed events: why the instance went, as the daemon said it:
+	 * "withdrawn" (goodbye or mDNS expiry), "host_down" (its host stopped
+	 * answering), "down" (probing found the endpoint dead), "stale",
+	 * "released", "unmatched" (it no longer matches the filter); or
+	 * NULL (other events, older daemons). */
+	char *reason;
 };
 
 void lanyard_event_free(struct lanyard_event *ev);

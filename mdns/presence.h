@@ -3,7 +3,7 @@
  * "_lanyard-alive.<host name>.local" that peers' liveness (liveness.h)
  * watches. The heartbeat has a TTL of a few seconds, so a peer's
  * avahi-daemon asks for it again at 80% of that and drops it when no
- * answer comes; the anchor, in the same RRset with a long TTL, outlives
+ * answer comes; the anchor, in the same RRset with a longer TTL, outlives
  * the heartbeat when the host dies but goes with it in a goodbye, which
  * tells a stop from a death. The same pair sits at two more names that
  * peers query only while the host is down, each with a querier of its
@@ -22,7 +22,12 @@ struct presence;
 #define PRESENCE_HEARTBEAT     "heartbeat" /* the heartbeat's one TXT string */
 #define PRESENCE_ANCHOR        "anchor"    /* the anchor's */
 #define PRESENCE_HEARTBEAT_TTL 4           /* s: a dead host expires within ~4.1 s */
-#define PRESENCE_ANCHOR_TTL    60          /* s: outlives the heartbeat by far */
+/* s: outlives the heartbeat by ~2 s, yet is past half its TTL when the
+ * heartbeat is refreshed (at 80% of 4 s), so that refresh queries carry
+ * no known answer: avahi-daemon drops its own query when it hears another
+ * host ask the same without known answers, and one query per host and
+ * refresh serves every watcher. */
+#define PRESENCE_ANCHOR_TTL 6
 
 /* What a presence TXT record (RDATA, SIZE bytes, wire format) is. */
 enum presence_kind {

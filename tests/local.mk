@@ -211,7 +211,8 @@ consumer_integration_tests = \
 	tests/integration/balance-weights.sh \
 	tests/integration/socket-while-publishing.sh \
 	tests/integration/agent-seams.sh \
-	tests/integration/browse-stock.sh
+	tests/integration/browse-stock.sh \
+	tests/integration/liveness.sh
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests

@@ -146,6 +146,7 @@ static int parse_event(json_t *root, struct wire_message *msg, struct wire_err *
 	msg->event = (enum wire_event_type)i;
 	msg->watch = (uint64_t)json_integer_value(w);
 	msg->instance = json_object_get(root, "instance");
+	msg->reason = json_string_value(json_object_get(root, "reason"));
 	if (msg->event != WIRE_EVENT_SNAPSHOT_END && !json_is_object(msg->instance))
 		return wire_err_set(err, WIRE_BAD_REQUEST, "event without an \"instance\"");
 	return 0;

@@ -60,6 +60,7 @@ struct wire_message {
 	enum wire_event_type event; /* events */
 	uint64_t watch;             /* events */
 	const json_t *instance;     /* events; NULL for snapshot_end */
+	const char *reason;         /* removed events: why, or NULL */
 };
 
 /* Parse LINE (LEN bytes, no newline) from the daemon into MSG. Unknown

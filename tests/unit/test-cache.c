@@ -53,6 +53,7 @@ static struct mdns_instance *mk(struct sight *s, const char *name, const char *t
 struct events {
 	int added, changed, removed;
 	unsigned last_changes;
+	int last_gone; /* cache_entry.gone of the last REMOVED event */
 	char last_name[64];
 	struct cache *c;
 	int busy_result;
@@ -67,7 +68,7 @@ static void on_event(void *ud, enum cache_event ev, const struct cache_entry *e,
 	else if (ev == CACHE_EVENT_CHANGED)
 		r->changed++, r->last_changes = ch;
 	else
-		r->removed++;
+		r->removed++, r->last_gone = e->gone;
 	snprintf(r->last_name, sizeof(r->last_name), "%s", e->name);
 	r->busy_result =
 	        cache_upsert(r->c, mk(&s, "x", "_x._tcp", 1, AF_INET, "192.0.2.9", 1, ""), 0);
@@ -125,8 +126,10 @@ static void test_upsert_and_events(void)
 	char buf[64];
 	CHECK(strcmp(cache_addr_format(&e->addrs[0], buf, sizeof(buf)), "192.0.2.7") == 0);
 
-	CHECK(cache_remove_sighting(c, "api@a", "_payments._tcp", "local", 2, AF_INET, 6.0) ==
-	      CACHE_REMOVED);
+	CHECK(cache_remove_sighting(c, "api@a", "_payments._tcp", "local", 2, AF_INET,
+	                            CACHE_GONE_HOST_DOWN, 6.0) == CACHE_REMOVED);
+	CHECK(ev.removed == 1 && ev.last_gone == CACHE_GONE_HOST_DOWN);
+	CHECK(strcmp(cache_gone_name(CACHE_GONE_HOST_DOWN), "host_down") == 0);
 	CHECK(ev.removed == 1 && !cache_find(c, "api@a", "_payments._tcp", NULL));
 	CHECK(!cache_find_type(c, "_payments._tcp") && !cache_find_service(c, "payments"));
 	cache_free(c);
@@ -155,13 +158,15 @@ static void test_multi_sighting(void)
 	CHECK(e && strcmp(cache_addr_format(&e->addrs[1], buf, sizeof(buf)), "fe80::1%2") == 0);
 	CHECK(e && e->addrs[1].family == AF_INET6 && e->addrs[1].scope_id == 2 && e->port == 5432);
 
-	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 9, AF_INET, 1) == -ENOENT);
-	CHECK(cache_remove_sighting(c, "nope", "_pg._tcp", NULL, 2, AF_INET, 1) == -ENOENT);
-	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 2, AF_INET, 1) == CACHE_CHANGED);
+	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 9, AF_INET, CACHE_GONE_WITHDRAWN, 1) == -ENOENT);
+	CHECK(cache_remove_sighting(c, "nope", "_pg._tcp", NULL, 2, AF_INET, CACHE_GONE_WITHDRAWN, 1) == -ENOENT);
+	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 2, AF_INET, CACHE_GONE_WITHDRAWN, 1) == CACHE_CHANGED);
 	CHECK(ev.last_changes == CACHE_CH_IFACES && e->n_addrs == 2); /* still seen on 3 */
-	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 2, AF_INET6, 1) == CACHE_CHANGED);
+	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 2, AF_INET6, CACHE_GONE_WITHDRAWN, 1) == CACHE_CHANGED);
 	CHECK(ev.last_changes == (CACHE_CH_IFACES | CACHE_CH_ADDRS) && e->n_addrs == 1);
-	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 3, AF_INET, 1) == CACHE_REMOVED);
+	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 3, AF_INET, CACHE_GONE_WITHDRAWN, 1) ==
+	      CACHE_REMOVED);
+	CHECK(ev.last_gone == CACHE_GONE_WITHDRAWN);
 	CHECK(ev.added == 1 && ev.changed == 4 && ev.removed == 1);
 
 	/* the sighting cap */
@@ -310,6 +315,7 @@ static void test_stale(void)
 	struct cache_entry *a = cache_find(c, "a", "_x._tcp", NULL);
 	CHECK(a && a->n_sightings == 1 && a->sightings[0].ifindex == 1);
 	CHECK(!cache_find(c, "b", "_x._tcp", NULL) && cache_find(c, "c", "_y._tcp", NULL));
+	CHECK(ev.last_gone == CACHE_GONE_STALE);
 	CHECK(ev.changed == changed + 1 && ev.last_changes == CACHE_CH_IFACES);
 	/* all types */
 	CHECK(cache_mark_stale(c, NULL) == 2);
@@ -343,7 +349,7 @@ static void test_user_slots(void)
 	a->user = malloc(8);
 	a->type->user = malloc(8);
 	cache_find(c, "b", "_x._tcp", NULL)->user = malloc(8);
-	cache_remove_sighting(c, "a", "_x._tcp", NULL, 1, AF_INET, 1);
+	cache_remove_sighting(c, "a", "_x._tcp", NULL, 1, AF_INET, CACHE_GONE_WITHDRAWN, 1);
 	CHECK(released_entries == 1 && released_types == 0);
 	cache_free(c); /* b and the type */
 	CHECK(released_entries == 2 && released_types == 1);

@@ -16,6 +16,7 @@
 
 #include "mdns/browse.h"
 #include "mdns/internal.h"
+#include "mdns/liveness.h"
 #include "mdns/resolve.h"
 #include "mdns/sighting.h"
 #include "tests/unit/tap.h"
@@ -138,6 +139,17 @@ void core_emit_browse_state(struct mdns_core *c, const char *type, bool settled)
 }
 
 void core_emit_type_found(struct mdns_core *c, const char *type)
+{
+}
+
+/* Liveness (liveness.c, tested in test-mdns-liveness) is not linked: no
+ * host is watched, no sighting withheld. */
+bool liveness_found(struct liveness *lv, struct br_inst *i, const char *host)
+{
+	return false;
+}
+
+void liveness_drop(struct liveness *lv, struct br_inst *i)
 {
 }
 
