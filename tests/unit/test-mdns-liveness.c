@@ -1,0 +1,710 @@
+/* SPDX-License-Identifier: MIT */
+/* Liveness (mdns/liveness.c) and presence (mdns/presence.c) driven through
+ * a stand-in for libavahi-client, with browse.c and resolve.c for real: a
+ * host whose heartbeat expires while its anchor stays is down and its
+ * sightings are removed (MDNS_GONE_HOST_DOWN) and withheld; probes on the
+ * other presence names bring it back; a goodbye of both records, or no
+ * presence at all, leaves the host to mDNS's timing; the presence records
+ * carry the TTLs the mechanism needs. Built with short periods
+ * (tests/local.mk). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <avahi-client/client.h>
+#include <avahi-client/lookup.h>
+#include <avahi-client/publish.h>
+#include <avahi-common/address.h>
+#include <avahi-common/defs.h>
+#include <avahi-common/error.h>
+
+#include "mdns/browse.h"
+#include "mdns/internal.h"
+#include "mdns/liveness.h"
+#include "mdns/presence.h"
+#include "mdns/resolve.h"
+#include "mdns/sighting.h"
+#include "tests/unit/tap.h"
+
+#define TYPE "_x._tcp"
+
+/* ---- libavahi-client, as far as browse, resolve, liveness and presence use it -- */
+
+struct AvahiServiceResolver {
+	AvahiServiceResolverCallback cb;
+	void *ud;
+	AvahiIfIndex ifi;
+	AvahiProtocol proto;
+	char name[64];
+	bool open;
+};
+
+struct AvahiServiceBrowser {
+	AvahiServiceBrowserCallback cb;
+	void *ud;
+};
+
+struct AvahiRecordBrowser {
+	AvahiRecordBrowserCallback cb;
+	void *ud;
+	AvahiIfIndex ifi;
+	AvahiProtocol proto;
+	char name[256];
+	bool open;
+};
+
+struct rec {
+	char name[256];
+	uint32_t ttl;
+	char text[32];
+};
+
+struct AvahiEntryGroup {
+	AvahiEntryGroupCallback cb;
+	void *ud;
+};
+
+static struct {
+	int err;
+	int refuse_rb; /* refuse the next N record browsers */
+	struct AvahiServiceResolver *res[1024];
+	size_t n_res, n_open;
+	struct AvahiRecordBrowser *rb[1024];
+	size_t n_rb, rb_open;
+	struct AvahiServiceBrowser *browser;
+	/* events sent up */
+	unsigned upserts, removes, removes_down;
+	unsigned host_up, host_down, host_left;
+	size_t last_n;
+	char last_removed[64];
+	/* presence */
+	struct AvahiEntryGroup *group;
+	struct rec recs[16];
+	size_t n_recs;
+	bool committed;
+	const char *fqdn;
+} av;
+
+AvahiServiceResolver *avahi_service_resolver_new(AvahiClient *c, AvahiIfIndex ifi,
+                                                 AvahiProtocol proto, const char *name,
+                                                 const char *type, const char *domain,
+                                                 AvahiProtocol aproto, AvahiLookupFlags flags,
+                                                 AvahiServiceResolverCallback cb, void *ud)
+{
+	struct AvahiServiceResolver *r = calloc(1, sizeof(*r));
+
+	if (!r || av.n_res == sizeof(av.res) / sizeof(av.res[0]))
+		abort();
+	*r = (struct AvahiServiceResolver){
+	        .cb = cb, .ud = ud, .ifi = ifi, .proto = proto, .open = true};
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	av.res[av.n_res++] = r;
+	av.n_open++;
+	return r;
+}
+
+int avahi_service_resolver_free(AvahiServiceResolver *r)
+{
+	if (!r->open)
+		abort(); /* freed twice */
+	r->open = false;
+	av.n_open--;
+	return 0;
+}
+
+AvahiServiceBrowser *avahi_service_browser_new(AvahiClient *c, AvahiIfIndex i, AvahiProtocol p,
+                                               const char *t, const char *d, AvahiLookupFlags f,
+                                               AvahiServiceBrowserCallback cb, void *ud)
+{
+	av.browser = calloc(1, sizeof(*av.browser));
+	av.browser->cb = cb;
+	av.browser->ud = ud;
+	return av.browser;
+}
+
+int avahi_service_browser_free(AvahiServiceBrowser *b)
+{
+	free(b);
+	av.browser = NULL;
+	return 0;
+}
+
+AvahiServiceTypeBrowser *
+avahi_service_type_browser_new(AvahiClient *c, AvahiIfIndex i, AvahiProtocol p, const char *d,
+                               AvahiLookupFlags f, AvahiServiceTypeBrowserCallback cb, void *ud)
+{
+	return NULL;
+}
+
+int avahi_service_type_browser_free(AvahiServiceTypeBrowser *b)
+{
+	return 0;
+}
+
+AvahiRecordBrowser *avahi_record_browser_new(AvahiClient *c, AvahiIfIndex ifi,
+                                             AvahiProtocol proto, const char *name,
+                                             uint16_t clazz, uint16_t type,
+                                             AvahiLookupFlags flags,
+                                             AvahiRecordBrowserCallback cb, void *ud)
+{
+	struct AvahiRecordBrowser *b;
+
+	if (av.refuse_rb > 0) {
+		av.refuse_rb--;
+		av.err = AVAHI_ERR_TOO_MANY_OBJECTS;
+		return NULL;
+	}
+	if (clazz != AVAHI_DNS_CLASS_IN || type != AVAHI_DNS_TYPE_TXT)
+		abort();
+	b = calloc(1, sizeof(*b));
+	if (!b || av.n_rb == sizeof(av.rb) / sizeof(av.rb[0]))
+		abort();
+	*b = (struct AvahiRecordBrowser){
+	        .cb = cb, .ud = ud, .ifi = ifi, .proto = proto, .open = true};
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	av.rb[av.n_rb++] = b;
+	av.rb_open++;
+	return b;
+}
+
+int avahi_record_browser_free(AvahiRecordBrowser *b)
+{
+	if (!b->open)
+		abort();
+	b->open = false;
+	av.rb_open--;
+	return 0;
+}
+
+AvahiEntryGroup *avahi_entry_group_new(AvahiClient *c, AvahiEntryGroupCallback cb, void *ud)
+{
+	av.group = calloc(1, sizeof(*av.group));
+	av.group->cb = cb;
+	av.group->ud = ud;
+	return av.group;
+}
+
+int avahi_entry_group_free(AvahiEntryGroup *g)
+{
+	if (g != av.group)
+		abort();
+	free(g);
+	av.group = NULL;
+	av.n_recs = 0;
+	av.committed = false;
+	return 0;
+}
+
+int avahi_entry_group_add_record(AvahiEntryGroup *g, AvahiIfIndex ifi, AvahiProtocol proto,
+                                 AvahiPublishFlags flags, const char *name, uint16_t clazz,
+                                 uint16_t type, uint32_t ttl, const void *rdata, size_t size)
+{
+	struct rec *r;
+
+	if (av.n_recs == sizeof(av.recs) / sizeof(av.recs[0]) || size < 1 ||
+	    ((const uint8_t *)rdata)[0] != size - 1 || size > sizeof(r->text))
+		return AVAHI_ERR_INVALID_RECORD;
+	/* Shared (not unique) TXT records on every interface and protocol. */
+	if (flags != 0 || clazz != AVAHI_DNS_CLASS_IN || type != AVAHI_DNS_TYPE_TXT ||
+	    ifi != AVAHI_IF_UNSPEC || proto != AVAHI_PROTO_UNSPEC)
+		return AVAHI_ERR_INVALID_FLAGS;
+	r = &av.recs[av.n_recs++];
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->ttl = ttl;
+	memcpy(r->text, (const uint8_t *)rdata + 1, size - 1);
+	r->text[size - 1] = '\0';
+	return 0;
+}
+
+int avahi_entry_group_commit(AvahiEntryGroup *g)
+{
+	av.committed = true;
+	return 0;
+}
+
+int avahi_entry_group_reset(AvahiEntryGroup *g)
+{
+	av.n_recs = 0;
+	av.committed = false;
+	return 0;
+}
+
+const char *avahi_client_get_host_name_fqdn(AvahiClient *c)
+{
+	return av.fqdn;
+}
+
+int avahi_client_errno(AvahiClient *c)
+{
+	return av.err;
+}
+
+int avahi_proto_to_af(AvahiProtocol p)
+{
+	return p == AVAHI_PROTO_INET ? AF_INET : AF_INET6;
+}
+
+/* The events sent up (mdns.c is not linked). */
+void core_emit_instance(struct mdns_core *c, enum mdns_instance_event ev,
+                        const struct mdns_instance *in)
+{
+	if (ev == MDNS_INSTANCE_UPSERT) {
+		av.upserts++;
+		return;
+	}
+	av.removes++;
+	if (in->gone == MDNS_GONE_HOST_DOWN)
+		av.removes_down++;
+	snprintf(av.last_removed, sizeof(av.last_removed), "%s", in->name);
+}
+
+void core_emit_browse_state(struct mdns_core *c, const char *type, bool settled)
+{
+}
+
+void core_emit_type_found(struct mdns_core *c, const char *type)
+{
+}
+
+void core_emit_host_state(struct mdns_core *c, const char *host, int ifindex,
+                          enum mdns_host_state st, size_t n)
+{
+	av.last_n = n;
+	if (st == MDNS_HOST_UP)
+		av.host_up++;
+	else if (st == MDNS_HOST_DOWN)
+		av.host_down++;
+	else
+		av.host_left++;
+}
+
+/* ---- driving it -------------------------------------------------------------------- */
+
+static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void run_for(struct ev_loop *loop, double s)
+{
+	ev_timer t;
+
+	ev_timer_init(&t, stop_cb, s, 0.);
+	ev_timer_start(loop, &t);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &t);
+}
+
+static struct mdns_core core;
+
+/* Run the loop in small steps until COND holds or S seconds passed;
+ * evaluates to COND. */
+#define RUN_UNTIL(cond, s)                                                                         \
+	({                                                                                         \
+		for (int step_ = 0; !(cond) && step_ < (int)((s) * 100); step_++)                  \
+			run_for(core.loop, 0.01);                                                  \
+		(cond);                                                                            \
+	})
+
+static void setup(void)
+{
+	memset(&av, 0, sizeof(av));
+	memset(&core, 0, sizeof(core));
+	core.loop = ev_loop_new(EVFLAG_AUTO);
+	core.client = (AvahiClient *)&core; /* never dereferenced by the stand-in */
+	core.state = MDNS_CLIENT_RUNNING;
+	core.objects_max = OBJECTS_UNKNOWN;
+	core.res = resolve_new(&core);
+	core.br = browse_new(&core);
+	core.lv = liveness_new(&core);
+	browse_add(core.br, TYPE);
+	CHECK(av.browser != NULL);
+}
+
+static void teardown(void)
+{
+	/* The order of mdns.c: sightings first, then the hosts they hang on. */
+	browse_free(core.br);
+	liveness_free(core.lv);
+	resolve_free(core.res);
+	CHECK(av.n_open == 0 && av.rb_open == 0); /* every Avahi object freed */
+	CHECK(core.objects == 0);
+	for (size_t i = 0; i < av.n_res; i++)
+		free(av.res[i]);
+	for (size_t i = 0; i < av.n_rb; i++)
+		free(av.rb[i]);
+	ev_loop_destroy(core.loop);
+}
+
+static void item(AvahiBrowserEvent ev, const char *name, AvahiProtocol proto)
+{
+	av.browser->cb((AvahiServiceBrowser *)av.browser, 2, proto, ev, name, TYPE, "local", 0,
+	               av.browser->ud);
+}
+
+static struct AvahiServiceResolver *open_res(const char *name)
+{
+	for (size_t i = av.n_res; i-- > 0;)
+		if (av.res[i]->open && !strcmp(av.res[i]->name, name))
+			return av.res[i];
+	return NULL;
+}
+
+/* Resolve NAME's open resolver to HOST (FLAGS: AVAHI_LOOKUP_RESULT_LOCAL). */
+static bool answer(const char *name, const char *host, AvahiLookupResultFlags flags)
+{
+	struct AvahiServiceResolver *r = open_res(name);
+	AvahiAddress a = {.proto = AVAHI_PROTO_INET};
+
+	if (!r)
+		return false;
+	r->cb((AvahiServiceResolver *)r, r->ifi, r->proto, AVAHI_RESOLVER_FOUND, r->name, TYPE,
+	      "local", host, &a, 80, NULL, flags, r->ud);
+	return true;
+}
+
+/* A sighting NAME on HOST, resolved. */
+static void sight(const char *name, const char *host)
+{
+	item(AVAHI_BROWSER_NEW, name, AVAHI_PROTO_INET);
+	CHECK(answer(name, host, 0));
+}
+
+/* The open record browser of presence name KEY of HOST, or NULL. */
+static struct AvahiRecordBrowser *open_rb(unsigned key, const char *host)
+{
+	char name[256];
+
+	if (!presence_name(key, host, name, sizeof(name)))
+		return NULL;
+	for (size_t i = av.n_rb; i-- > 0;)
+		if (av.rb[i]->open && !strcasecmp(av.rb[i]->name, name))
+			return av.rb[i];
+	return NULL;
+}
+
+/* Record browser B says EV about the presence record TEXT. */
+static void rec(struct AvahiRecordBrowser *b, AvahiBrowserEvent ev, const char *text)
+{
+	uint8_t rdata[32];
+	size_t n = text ? strlen(text) : 0;
+
+	rdata[0] = (uint8_t)n;
+	memcpy(rdata + 1, text ? text : "", n);
+	b->cb((AvahiRecordBrowser *)b, b->ifi, b->proto, ev, text ? b->name : NULL,
+	      AVAHI_DNS_CLASS_IN, AVAHI_DNS_TYPE_TXT, text ? rdata : NULL, text ? n + 1 : 0, 0,
+	      b->ud);
+}
+
+static struct mdns_stats stats(void)
+{
+	struct mdns_stats st = {0};
+
+	browse_stats(core.br, &st);
+	liveness_stats(core.lv, &st);
+	return st;
+}
+
+/* HOST's presence answers on the main name: both records. */
+static struct AvahiRecordBrowser *host_up(const char *host)
+{
+	struct AvahiRecordBrowser *b = open_rb(0, host);
+
+	CHECK(b != NULL);
+	if (!b)
+		return NULL;
+	rec(b, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
+	rec(b, AVAHI_BROWSER_NEW, PRESENCE_ANCHOR);
+	rec(b, AVAHI_BROWSER_ALL_FOR_NOW, NULL);
+	return b;
+}
+
+/* ---- the cases ------------------------------------------------------------------------ */
+
+static void test_names(void)
+{
+	char buf[256];
+
+	CHECK(presence_name(0, "h1.local", buf, sizeof(buf)) &&
+	      !strcmp(buf, "_lanyard-alive.h1.local"));
+	CHECK(presence_name(1, "h1.local", buf, sizeof(buf)) &&
+	      !strcmp(buf, "_lanyard-alive-a.h1.local"));
+	CHECK(presence_name(2, "h1.local", buf, sizeof(buf)) &&
+	      !strcmp(buf, "_lanyard-alive-b.h1.local"));
+	CHECK(!presence_name(3, "h1.local", buf, sizeof(buf)));
+	CHECK(!presence_name(0, "", buf, sizeof(buf)));
+	CHECK(!presence_name(0, "h1.local", buf, 10));
+	char longname[300];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	CHECK(!presence_name(0, longname, buf, sizeof(buf)));
+	CHECK(presence_classify("\x09heartbeat", 10) == PRESENCE_IS_HEARTBEAT);
+	CHECK(presence_classify("\x06" "anchor", 7) == PRESENCE_IS_ANCHOR);
+	CHECK(presence_classify("\x09heartbea", 9) == PRESENCE_OTHER); /* truncated */
+	CHECK(presence_classify("\x06" "anchorX", 8) == PRESENCE_OTHER);
+	CHECK(presence_classify("", 0) == PRESENCE_OTHER);
+	CHECK(presence_classify(NULL, 0) == PRESENCE_OTHER);
+}
+
+/* The records this host publishes: three names, each a heartbeat and an
+ * anchor, shared, with the TTLs that make the mechanism work. */
+static void test_presence_records(void)
+{
+	setup();
+	av.fqdn = "me.local";
+	struct presence *p = presence_new(&core);
+	presence_client_running(p);
+	CHECK(av.committed && presence_published(p));
+	CHECK(av.n_recs == 2 * PRESENCE_KEYS);
+	for (unsigned k = 0; k < PRESENCE_KEYS; k++) {
+		char name[256];
+		unsigned hb = 0, an = 0;
+
+		presence_name(k, "me.local", name, sizeof(name));
+		for (size_t i = 0; i < av.n_recs; i++) {
+			if (strcmp(av.recs[i].name, name))
+				continue;
+			if (!strcmp(av.recs[i].text, PRESENCE_HEARTBEAT) &&
+			    av.recs[i].ttl == PRESENCE_HEARTBEAT_TTL)
+				hb++;
+			if (!strcmp(av.recs[i].text, PRESENCE_ANCHOR) &&
+			    av.recs[i].ttl == PRESENCE_ANCHOR_TTL)
+				an++;
+		}
+		CHECK(hb == 1 && an == 1);
+	}
+	/* The anchor outlives the heartbeat, yet is past half its TTL (in
+	 * whole seconds, as avahi-daemon counts) when the heartbeat is
+	 * refreshed at 80%: no known answer in the refresh query. */
+	CHECK(PRESENCE_ANCHOR_TTL > PRESENCE_HEARTBEAT_TTL + 1);
+	CHECK((unsigned)(PRESENCE_HEARTBEAT_TTL * 0.8) >= PRESENCE_ANCHOR_TTL / 2);
+	/* The host name is re-probed: withdrawn, then published again. */
+	presence_client_reset(p);
+	CHECK(!presence_published(p) && !av.committed);
+	presence_client_running(p);
+	CHECK(presence_published(p) && av.n_recs == 2 * PRESENCE_KEYS);
+	/* A failed group is retried. */
+	av.group->cb(av.group, AVAHI_ENTRY_GROUP_FAILURE, av.group->ud);
+	CHECK(!presence_published(p));
+	run_for(core.loop, PRESENCE_RETRY_S + 0.2);
+	CHECK(presence_published(p));
+	/* No host name: nothing published. */
+	presence_client_lost(p);
+	free(av.group);
+	av.group = NULL;
+	av.n_recs = 0;
+	av.fqdn = "";
+	presence_client_running(p);
+	CHECK(!presence_published(p) && !av.group);
+	presence_free(p);
+	core.objects--; /* the client freed the group behind presence's back */
+	teardown();
+}
+
+/* Up, heartbeat lost with the anchor kept: down, sightings removed and
+ * withheld; a probe answered: up, sightings back. */
+static void test_down_and_back(void)
+{
+	setup();
+	sight("a", "h1.local");
+	sight("b", "h1.local");
+	sight("c", "h2.local");
+	CHECK(av.upserts == 3);
+	struct AvahiRecordBrowser *b1 = host_up("h1.local");
+	host_up("h2.local");
+	CHECK(b1 && b1->proto == AVAHI_PROTO_INET && b1->ifi == 2);
+	struct mdns_stats st = stats();
+	CHECK(st.hosts == 2 && st.hosts_up == 2 && st.hosts_down == 0);
+
+	/* The heartbeat expires; the anchor stays: down after the judging. */
+	rec(b1, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
+	CHECK(av.removes == 0);
+	run_for(core.loop, LV_JUDGE_S + 0.1);
+	CHECK(av.removes == 2 && av.removes_down == 2);
+	CHECK(av.host_down == 1 && av.last_n == 2);
+	CHECK(!open_rb(0, "h1.local")); /* its querier is left to die */
+	st = stats();
+	CHECK(st.hosts_down == 1 && st.hosts_up == 1 && st.withheld == 2);
+	CHECK(st.unresolved == 0);
+
+	/* Resolved again meanwhile (a kept resolver): still withheld. */
+	unsigned up = av.upserts;
+	if (open_res("a"))
+		CHECK(answer("a", "h1.local", 0));
+	CHECK(av.upserts == up && stats().withheld == 2);
+
+	/* Probes alternate between the two other names, one at a time. */
+	CHECK(RUN_UNTIL(open_rb(1, "h1.local"), LV_PROBE_FIRST_S + 0.5));
+	struct AvahiRecordBrowser *p1 = open_rb(1, "h1.local");
+	CHECK(!open_rb(2, "h1.local"));
+	rec(p1, AVAHI_BROWSER_ALL_FOR_NOW, NULL); /* nothing: still down */
+	CHECK(RUN_UNTIL(!open_rb(1, "h1.local"), LV_PROBE_HOLD_S + 0.5));
+	CHECK(RUN_UNTIL(open_rb(2, "h1.local"), LV_PROBE_PERIOD_S + 0.5));
+	struct AvahiRecordBrowser *p2 = open_rb(2, "h1.local");
+	CHECK(!open_rb(1, "h1.local"));
+	CHECK(stats().hosts_down == 1);
+	if (!p2) {
+		teardown();
+		return;
+	}
+
+	/* The host answers a probe: up, its sightings resolved and back. */
+	rec(p2, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
+	CHECK(av.host_up == 1 && av.last_n == 2); /* only a return is told */
+	CHECK(stats().hosts_down == 0 && stats().hosts_up == 2);
+	struct AvahiRecordBrowser *m = open_rb(0, "h1.local");
+	CHECK(m != NULL); /* the main name, to take over */
+	run_for(core.loop, 0.05);
+	CHECK(answer("a", "h1.local", 0) && answer("b", "h1.local", 0));
+	CHECK(av.upserts == up + 2 && stats().withheld == 0);
+	/* The main name has the heartbeat: the probe browser goes. */
+	rec(m, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
+	CHECK(!open_rb(2, "h1.local") && open_rb(0, "h1.local") == m);
+	/* ... and is the one that counts from now on. */
+	rec(m, AVAHI_BROWSER_NEW, PRESENCE_ANCHOR);
+	rec(m, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
+	run_for(core.loop, LV_JUDGE_S + 0.1);
+	CHECK(av.host_down == 2 && av.removes_down == 4);
+	teardown();
+}
+
+/* A heartbeat that comes back within the judging is no death. */
+static void test_blip(void)
+{
+	setup();
+	sight("a", "h1.local");
+	struct AvahiRecordBrowser *b = host_up("h1.local");
+	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
+	rec(b, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
+	run_for(core.loop, LV_JUDGE_S + 0.1);
+	CHECK(av.removes == 0 && av.host_down == 0 && stats().hosts_up == 1);
+	teardown();
+}
+
+/* Both records go at once: a goodbye (lanyardd stopped). The host is
+ * left to mDNS: nothing removed, no browser kept. */
+static void test_goodbye(void)
+{
+	setup();
+	sight("a", "h1.local");
+	struct AvahiRecordBrowser *b = host_up("h1.local");
+	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
+	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_ANCHOR);
+	run_for(core.loop, LV_JUDGE_S + 0.1);
+	CHECK(av.removes == 0 && av.host_down == 0 && av.host_left == 1);
+	CHECK(!open_rb(0, "h1.local") && stats().hosts_up == 0 && stats().hosts == 1);
+	/* A new instance of that host later: looked at again, at most every
+	 * LV_RECHECK_S. */
+	sight("b", "h1.local");
+	CHECK(!open_rb(0, "h1.local"));
+	run_for(core.loop, LV_RECHECK_S + 0.05);
+	sight("c", "h1.local");
+	CHECK(open_rb(0, "h1.local") != NULL);
+	host_up("h1.local");
+	CHECK(stats().hosts_up == 1);
+	teardown();
+}
+
+/* No presence (a host without lanyardd): mDNS's timing, browser closed.
+ * Only an anchor at the first look (the host died a moment ago): down. */
+static void test_plain_and_anchor_only(void)
+{
+	setup();
+	sight("a", "printer.local");
+	struct AvahiRecordBrowser *b = open_rb(0, "printer.local");
+	CHECK(b != NULL);
+	rec(b, AVAHI_BROWSER_ALL_FOR_NOW, NULL);
+	CHECK(!open_rb(0, "printer.local") && stats().hosts_up == 0);
+	run_for(core.loop, LV_PENDING_S + 0.1);
+	CHECK(av.removes == 0 && av.host_down == 0);
+
+	sight("z", "dead.local");
+	b = open_rb(0, "dead.local");
+	rec(b, AVAHI_BROWSER_NEW, PRESENCE_ANCHOR);
+	rec(b, AVAHI_BROWSER_ALL_FOR_NOW, NULL);
+	CHECK(av.removes == 0);
+	run_for(core.loop, LV_PENDING_S + 0.1);
+	CHECK(av.removes_down == 1 && !strcmp(av.last_removed, "z"));
+	CHECK(av.host_down == 1 && stats().hosts_down == 1);
+	teardown();
+}
+
+/* This host's own sightings are not watched. */
+static void test_local(void)
+{
+	setup();
+	item(AVAHI_BROWSER_NEW, "mine", AVAHI_PROTO_INET);
+	CHECK(answer("mine", "me.local", AVAHI_LOOKUP_RESULT_LOCAL));
+	CHECK(av.n_rb == 0 && stats().hosts == 0 && av.upserts == 1);
+	teardown();
+}
+
+/* A withheld sighting that mDNS withdraws is not reported twice; a down
+ * host without sightings is forgotten after LV_LINGER_S. */
+static void test_withdrawn_while_down(void)
+{
+	setup();
+	sight("a", "h1.local");
+	struct AvahiRecordBrowser *b = host_up("h1.local");
+	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
+	run_for(core.loop, LV_JUDGE_S + 0.1);
+	CHECK(av.removes == 1);
+	item(AVAHI_BROWSER_REMOVE, "a", AVAHI_PROTO_INET);
+	CHECK(av.removes == 1 && stats().withheld == 0 && stats().instances == 0);
+	CHECK(stats().hosts == 1); /* lingers: its sightings may come back */
+	run_for(core.loop, LV_LINGER_S + LV_PROBE_PERIOD_S + 0.2);
+	CHECK(stats().hosts == 0 && stats().hosts_down == 0);
+	teardown();
+}
+
+/* A refused browser (avahi-daemon's object budget) is retried. */
+static void test_refused(void)
+{
+	setup();
+	av.refuse_rb = 1; /* nothing to make room with yet: retried later */
+	sight("a", "h1.local");
+	CHECK(!open_rb(0, "h1.local"));
+	run_for(core.loop, LV_RETRY_S + 0.1);
+	CHECK(open_rb(0, "h1.local") != NULL);
+	host_up("h1.local");
+	CHECK(stats().hosts_up == 1);
+	/* A browser failure: looked at again later, nothing removed. */
+	rec(open_rb(0, "h1.local"), AVAHI_BROWSER_FAILURE, NULL);
+	CHECK(!open_rb(0, "h1.local") && stats().hosts_up == 0 && av.removes == 0);
+	run_for(core.loop, LV_RETRY_S + 0.1);
+	CHECK(open_rb(0, "h1.local") != NULL);
+	teardown();
+}
+
+/* The client goes away: every host forgotten, nothing left open. */
+static void test_client_lost(void)
+{
+	setup();
+	sight("a", "h1.local");
+	host_up("h1.local");
+	struct AvahiRecordBrowser *b = open_rb(0, "h1.local");
+	/* The client frees its objects itself. */
+	b->open = false;
+	av.rb_open--;
+	core.objects--;
+	liveness_client_lost(core.lv);
+	CHECK(stats().hosts == 0);
+	teardown();
+}
+
+int main(void)
+{
+	test_names();
+	test_presence_records();
+	test_down_and_back();
+	test_blip();
+	test_goodbye();
+	test_plain_and_anchor_only();
+	test_local();
+	test_withdrawn_while_down();
+	test_refused();
+	test_client_lost();
+	return test_summary();
+}
