@@ -20,6 +20,7 @@
 #include "agent/log.h"
 #include "agent/loopwatch.h"
 #include "agent/ops.h"
+#include "agent/probe.h"
 #include "agent/pubset.h"
 #include "agent/server.h"
 #include "agent/watch.h"
@@ -129,6 +130,7 @@ static void on_cache_event(void *userdata, enum cache_event ev, const struct cac
 	          : ev == CACHE_EVENT_CHANGED ? "changed"
 	                                      : "removed",
 	          e->name, e->type->name);
+	prober_on_cache_event(a->prober, ev, e, changes);
 	watches_on_cache_event(a->watches, ev, e);
 }
 
@@ -256,8 +258,9 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	a->balance = a->cache ? balance_new(&bp, a->cache) : NULL;
 	a->discover = a->cache ? discover_new(loop, a->cache) : NULL;
 	a->watches = watches_new();
+	a->prober = a->cache ? prober_new(loop, a->cache) : NULL;
 	if (!a->signals || !a->loopwatch || !a->cache || !a->balance || !a->discover ||
-	    !a->watches) {
+	    !a->watches || !a->prober || prober_configure(a->prober, &cfg->agent.probe) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -361,6 +364,8 @@ int agent_reload(struct agent *a)
 	if (r < 0)
 		log_warning("cannot apply the avahi settings: %s", strerror(-r));
 	cache_set_max_instances(a->cache, a->cfg->agent.max_instances);
+	if (prober_configure(a->prober, &a->cfg->agent.probe) < 0)
+		log_warning("cannot apply agent.probe: out of memory");
 	r = discover_configure(a->discover, a->cfg);
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));
@@ -388,6 +393,8 @@ void agent_done(struct agent *a)
 	a->discover = NULL;
 	watches_free(a->watches);
 	a->watches = NULL;
+	prober_free(a->prober);
+	a->prober = NULL;
 	balance_free(a->balance);
 	a->balance = NULL;
 	cache_free(a->cache);

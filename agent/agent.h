@@ -39,6 +39,8 @@ struct agent_options {
 	const struct agent_hooks *hooks; /* NULL in lanyardd */
 };
 
+struct prober;
+
 struct agent {
 	struct ev_loop *loop;
 	struct agent_options opts;
@@ -58,6 +60,7 @@ struct agent {
 	int exit_code;
 	struct agent_signals *signals;
 	struct agent_load *load;
+	struct prober *prober; /* agent.probe */
 };
 
 /* Build the agent from an already loaded configuration (ownership of CFG

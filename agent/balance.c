@@ -474,7 +474,8 @@ int balance_pick(struct balance *b, struct cache_type *t, const struct balance_r
 	size_t k = 0, usable = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		struct bep *ep = s->eps[i];
-		if (rq->filter && !rq->filter(rq->filter_userdata, ep->e))
+		/* Found dead by probing: out, whatever the panic threshold. */
+		if (ep->e->down || (rq->filter && !rq->filter(rq->filter_userdata, ep->e)))
 			continue;
 		ep->ejected_now = health_ejected(&ep->health, now);
 		usable += !ep->ejected_now;

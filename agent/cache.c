@@ -692,6 +692,20 @@ int cache_remove_sighting(struct cache *c, const char *name, const char *type, c
 	return drop_sighting(c, e, (size_t)(sg - e->sightings), why, now);
 }
 
+int cache_set_down(struct cache *c, struct cache_entry *e, bool down, double now)
+{
+	if (c->busy)
+		return -EBUSY;
+	if (e->down == down)
+		return CACHE_UNCHANGED;
+	e->down = down;
+	e->last_changed = now;
+	type_touch(c, e->type);
+	c->st.changed++;
+	emit(c, CACHE_EVENT_CHANGED, e, CACHE_CH_DOWN);
+	return CACHE_CHANGED;
+}
+
 /* The types that TYPE names: one, or all when NULL. */
 #define FOR_TYPES(c, type, t, tn)                                                                  \
 	for (struct cache_type *t = (type) ? cache_find_type(c, type) : (c)->types_first,          \

@@ -38,6 +38,7 @@ enum cache_change {
 	CACHE_CH_ADDRS = 1u << 3,  /* the set of unique addresses */
 	CACHE_CH_IFACES = 1u << 4, /* the set of (ifindex, family) sightings */
 	CACHE_CH_LOCAL = 1u << 5,
+	CACHE_CH_DOWN = 1u << 6, /* cache_set_down() */
 };
 
 /* Why an entry left the cache (cache_entry.gone, read in its REMOVED
@@ -102,6 +103,7 @@ struct cache_entry {
 	bool local;    /* any sighting is published by this host */
 	bool stale;    /* every sighting is stale */
 	uint8_t gone;  /* enum cache_gone; set for the REMOVED event */
+	bool down;     /* probing found it dead (cache_set_down): not handed out */
 	uint8_t n_sightings;
 	uint8_t n_addrs;
 	uint8_t cap; /* room in sightings/addrs */
@@ -188,6 +190,11 @@ int cache_upsert(struct cache *c, const struct mdns_instance *s, double now);
  * -EBUSY. */
 int cache_remove_sighting(struct cache *c, const char *name, const char *type, const char *domain,
                           int ifindex, int family, enum cache_gone why, double now);
+
+/* Mark E down (or up again) at NOW: a CHANGED event with CACHE_CH_DOWN
+ * when that changes it. Returns CACHE_CHANGED, CACHE_UNCHANGED or
+ * -EBUSY. */
+int cache_set_down(struct cache *c, struct cache_entry *e, bool down, double now);
 
 /* Mark every sighting of TYPE (NULL: of all types) stale, e.g. when the
  * browse restarts after avahi-daemon came back. Upserts clear the marks;

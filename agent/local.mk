@@ -17,6 +17,7 @@ agent_libagent_la_SOURCES = \
 	agent/present.c agent/present.h \
 	agent/watch.c agent/watch.h \
 	agent/ops.c agent/ops.h \
+	agent/probe.c agent/probe.h \
 	agent/pubset.c agent/pubset.h \
 	agent/load.c agent/load.h
 agent_libagent_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)

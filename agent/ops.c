@@ -16,6 +16,7 @@
 #include "agent/discover.h"
 #include "agent/ops.h"
 #include "agent/present.h"
+#include "agent/probe.h"
 #include "agent/watch.h"
 #include "dnssd/name.h"
 #include "wire/response.h"
@@ -312,6 +313,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	if (r < 0)
 		return wire_err_set(err, WIRE_INTERNAL, "selection failed: %s", strerror(-r));
 
+	prober_note(a->prober, e);
 	return resolve_reply(c, req, held, e, brq.policy, err);
 }
 

@@ -164,6 +164,8 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
 		return NULL;
 	if (e->stale && json_object_set_new(o, "stale", json_true()) < 0)
 		goto fail;
+	if (e->down && json_object_set_new(o, "down", json_true()) < 0)
+		goto fail;
 	if (b && json_object_set_new(o, "health", health_json(b, e, now)) < 0)
 		goto fail;
 	return o;

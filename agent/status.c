@@ -9,6 +9,7 @@
 #include "agent/cache.h"
 #include "agent/discover.h"
 #include "agent/loopwatch.h"
+#include "agent/probe.h"
 #include "agent/pubset.h"
 #include "agent/server.h"
 #include "agent/watch.h"
@@ -120,14 +121,27 @@ static json_t *avahi_json(const struct agent *a)
 	                 (json_int_t)st.events_pending, "events_lost", (json_int_t)st.events_lost);
 }
 
+/* agent.probe: the endpoints probed and marked down. */
+static json_t *probing_json(const struct agent *a)
+{
+	struct prober_stats st;
+
+	prober_get_stats(a->prober, &st);
+	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}", "enabled", st.enabled, "endpoints",
+	                 (json_int_t)st.endpoints, "down", (json_int_t)st.down, "probes",
+	                 (json_int_t)st.probes, "failures", (json_int_t)st.failures, "full",
+	                 (json_int_t)st.full);
+}
+
 json_t *agent_status_json(const struct agent *a)
 {
-	return json_pack("{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:o*,s:o*,s:o*,s:o*,s:o*,s:o*,s:o*}",
+	return json_pack("{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:o*,s:o*,s:o*,s:o*,s:o*,s:o*,s:o*,s:o*}",
 	                 "agent", "version", PACKAGE_VERSION, "pid", (int)getpid(), "config",
 	                 a->cfg->path, "socket", a->server ? server_path(a->server) : "", "uptime",
 	                 ev_time() - a->started, "reloads", (int)a->reloads, "reload_failures",
 	                 (int)a->reload_failures, "policy", cfg_policy_name(a->cfg->agent.policy),
 	                 "avahi", avahi_json(a), "publishing", pubset_status(a->pubset), "browsing",
 	                 browsing_json(a), "cache", cache_json(a), "server", server_json(a),
-	                 "ejected", ejected_json(a), "loop", loopwatch_status(a->loopwatch));
+	                 "ejected", ejected_json(a), "loop", loopwatch_status(a->loopwatch),
+	                 "probing", probing_json(a));
 }

@@ -62,6 +62,7 @@ enum {
 	A_INCLUDE,
 	A_PUBLISH_LOAD,
 	A_LOAD_INTERVAL,
+	A_PROBE,
 	N_AGENT_FIELDS,
 };
 
@@ -179,6 +180,14 @@ static struct lanyard_config *config_new(const char *path)
 	cfg->agent.browse_idle_ms = 600000;
 	cfg->agent.publish_load = false;
 	cfg->agent.load_interval_ms = 10000;
+	cfg->agent.probe = (struct cfg_probe){
+	        .interval_ms = 1000,
+	        .timeout_ms = 500,
+	        .fall = 2,
+	        .rise = 1,
+	        .window_ms = 60000,
+	        .max_endpoints = 256,
+	};
 	if (!cfg->path || !cfg->agent.socket || !cfg->agent.domain) {
 		cfg_free(cfg);
 		return NULL;
@@ -387,6 +396,55 @@ static void parse_include(struct loader *ld, struct cfg_file *f, struct cfg_fiel
 	}
 }
 
+/* agent.probe: a mapping (defaults for what it leaves out), true/false,
+ * or empty (on, defaults). */
+static void parse_probe(struct cfg_file *f, const struct cfg_field *probe, struct cfg_probe *p)
+{
+	enum { P_INTERVAL, P_TIMEOUT, P_FALL, P_RISE, P_WINDOW, P_MAX, N_PROBE_FIELDS };
+	struct cfg_field fl[N_PROBE_FIELDS] = {
+	        [P_INTERVAL] = {.name = "interval"}, [P_TIMEOUT] = {.name = "timeout"},
+	        [P_FALL] = {.name = "fall"},         [P_RISE] = {.name = "rise"},
+	        [P_WINDOW] = {.name = "window"},     [P_MAX] = {.name = "max_endpoints"},
+	};
+	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
+	enum cfg_kind k = cfg_node_kind(probe->value);
+	uint64_t n;
+	unsigned u;
+
+	if (k == CFG_KIND_NULL) {
+		p->enabled = true;
+		return;
+	}
+	if (k == CFG_KIND_STRING) {
+		if (cfg_field_enum(f, probe, bool_names, sizeof(bool_names) / sizeof(*bool_names), &u))
+			p->enabled = u % 2 == 1;
+		return;
+	}
+	if (k != CFG_KIND_MAP) {
+		cfg_error(f, probe->value, "'probe': expected a mapping or true/false, got %s",
+		          cfg_kind_name(k));
+		return;
+	}
+	p->enabled = true;
+	cfg_map_fields(f, probe->value, fl, N_PROBE_FIELDS, "in 'probe'");
+	if (fl[P_INTERVAL].key)
+		field_duration(f, &fl[P_INTERVAL], 100, 60000, "100ms-1m", &p->interval_ms);
+	if (fl[P_TIMEOUT].key)
+		field_duration(f, &fl[P_TIMEOUT], 10, 60000, "10ms-1m", &p->timeout_ms);
+	if (fl[P_FALL].key && cfg_field_uint(f, &fl[P_FALL], 1, 100, &n))
+		p->fall = (unsigned)n;
+	if (fl[P_RISE].key && cfg_field_uint(f, &fl[P_RISE], 1, 100, &n))
+		p->rise = (unsigned)n;
+	if (fl[P_WINDOW].key)
+		field_duration(f, &fl[P_WINDOW], 1000, 86400000, "1s-1d", &p->window_ms);
+	if (fl[P_MAX].key && cfg_field_uint(f, &fl[P_MAX], 1, 65536, &n))
+		p->max_endpoints = (unsigned)n;
+	if (p->timeout_ms > p->interval_ms)
+		cfg_error(f, fl[P_TIMEOUT].key ? fl[P_TIMEOUT].value : probe->key,
+		          "'probe': the timeout (%llums) must not exceed the interval (%llums)",
+		          (unsigned long long)p->timeout_ms, (unsigned long long)p->interval_ms);
+}
+
 static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_field *agent)
 {
 	struct cfg_field fl[N_AGENT_FIELDS] = {
@@ -404,6 +462,7 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 	        [A_INCLUDE] = {.name = "include"},
 	        [A_PUBLISH_LOAD] = {.name = "publish_load"},
 	        [A_LOAD_INTERVAL] = {.name = "load_interval"},
+	        [A_PROBE] = {.name = "probe"},
 	};
 
 	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
@@ -471,6 +530,8 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 	if (fl[A_LOAD_INTERVAL].key)
 		field_duration(f, &fl[A_LOAD_INTERVAL], 1000, 3600000, "1s-1h",
 		               &a->load_interval_ms);
+	if (fl[A_PROBE].key)
+		parse_probe(f, &fl[A_PROBE], &a->probe);
 }
 
 static int parse_services(struct loader *ld, struct cfg_file *f, const struct cfg_field *fld)

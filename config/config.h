@@ -67,6 +67,18 @@ struct cfg_service {
 	unsigned line;
 };
 
+/* agent.probe: active TCP probing of the endpoints this host's consumers
+ * resolved lately (agent/probe.c). */
+struct cfg_probe {
+	bool enabled;             /* the key is present (and not false) */
+	uint64_t interval_ms;     /* between two probes of one endpoint, default 1s */
+	uint64_t timeout_ms;      /* connect timeout, default 500ms, at most the interval */
+	unsigned fall;            /* consecutive failures to mark it down, default 2 */
+	unsigned rise;            /* consecutive successes to bring it back, default 1 */
+	uint64_t window_ms;       /* probed while handed out within this, default 1m */
+	unsigned max_endpoints;   /* probed at once, default 256 */
+};
+
 struct cfg_agent {
 	char *socket;         /* default LANYARD_DEFAULT_SOCKET */
 	unsigned socket_mode; /* default 0660 */
@@ -85,6 +97,7 @@ struct cfg_agent {
 	uint64_t browse_idle_ms;      /* on-demand browse released after this idle, default 10m */
 	bool publish_load;            /* add load=<1-min loadavg per CPU> to TXT, default false */
 	uint64_t load_interval_ms;    /* least time between two load updates, default 10s */
+	struct cfg_probe probe;
 };
 
 struct lanyard_config {
