@@ -222,7 +222,8 @@ consumer_integration_tests = \
 	tests/integration/socket-while-publishing.sh \
 	tests/integration/agent-seams.sh \
 	tests/integration/browse-stock.sh \
-	tests/integration/liveness.sh
+	tests/integration/liveness.sh \
+	tests/integration/probe.sh
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests
