@@ -43,7 +43,7 @@ static const char usage_text[] =
         "  list [SERVICE] [FILTERS]     every matching endpoint\n"
         "  resolve SERVICE [FILTERS] [--policy P] [--key K] [--prefer-local]\n"
         "                               one balanced pick, printed as \"ADDRESS PORT\"\n"
-        "  watch [SERVICE] [FILTERS]    stream added/changed/removed endpoints\n"
+        "  watch [SERVICE] [FILTERS]    stream added/changed/removed (with why) endpoints\n"
         "  services                     services the agent knows\n"
         "  status                       the agent's status\n"
         "  report INSTANCE ok|fail [--service S] [--latency MS]\n"
