@@ -524,13 +524,13 @@ static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 		/* Goodbyes while the client still runs, then the client. */
 		client_stop(c);
 		ev_async_stop(loop, w);
-		ev_check_stop(loop, &c->stats_check);
+		ev_prepare_stop(loop, &c->stats_prepare);
 		ev_break(loop, EVBREAK_ALL);
 	}
 	core_stats_update(c);
 }
 
-static void stats_check_cb(struct ev_loop *loop, ev_check *w, int revents)
+static void stats_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	core_stats_update(w->data);
 }
@@ -585,9 +585,9 @@ static struct mdns_core *core_new(struct mdns *m)
 	ev_async_start(c->loop, &c->wake);
 	/* The counters are published after each iteration of the thread's
 	 * loop: one short lock. */
-	ev_check_init(&c->stats_check, stats_check_cb);
-	c->stats_check.data = c;
-	ev_check_start(c->loop, &c->stats_check);
+	ev_prepare_init(&c->stats_prepare, stats_prepare_cb);
+	c->stats_prepare.data = c;
+	ev_prepare_start(c->loop, &c->stats_prepare);
 	return c;
 fail:
 	core_free(c);
