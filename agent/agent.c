@@ -94,8 +94,8 @@ static void on_type_found(void *userdata, const char *type)
 
 /* A lanyard host's liveness changed: worth a line when it takes
  * instances away or brings them back. */
-static void on_host_state(void *userdata, const char *host, int ifindex,
-                          enum mdns_host_state state, size_t n)
+static void on_host_state(void *userdata, const char *host, int ifindex, enum mdns_host_state state,
+                          size_t n)
 {
 	(void)userdata;
 	char ifname[IF_NAMESIZE] = "";
@@ -104,13 +104,13 @@ static void on_host_state(void *userdata, const char *host, int ifindex,
 		snprintf(ifname, sizeof(ifname), "%d", ifindex);
 	switch (state) {
 	case MDNS_HOST_DOWN:
-		log_info("host %s stopped answering on %s: %zu instance%s withheld", host, ifname, n,
-		         n == 1 ? "" : "s");
+		log_info("host %s stopped answering on %s: %zu instance%s withheld", host, ifname,
+		         n, n == 1 ? "" : "s");
 		break;
 	case MDNS_HOST_UP:
 		if (n)
-			log_info("host %s answers again on %s: %zu instance%s back", host, ifname, n,
-			         n == 1 ? "" : "s");
+			log_info("host %s answers again on %s: %zu instance%s back", host, ifname,
+			         n, n == 1 ? "" : "s");
 		else
 			log_debug("host %s runs lanyardd on %s", host, ifname);
 		break;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Cache addresses as text (the resolve hot path). */
+/* Cache addresses: as text (the resolve hot path), and which one to use. */
 #include <arpa/inet.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,4 +43,27 @@ const char *cache_addr_format(const struct cache_addr *a, char *buf, size_t len)
 		snprintf(buf + l, len - l, "%%%u", a->scope_id);
 	}
 	return buf;
+}
+
+int cache_addr_rank(const struct cache_addr *a)
+{
+	bool scoped = a->scope_id != 0 ||
+	              (a->family == AF_INET && a->bytes[0] == 169 && a->bytes[1] == 254);
+
+	return (scoped ? 2 : 0) + (a->family == AF_INET ? 0 : 1);
+}
+
+const struct cache_addr *cache_entry_addr(const struct cache_entry *e, int family)
+{
+	const struct cache_addr *best = NULL;
+
+	for (size_t i = 0; i < e->n_addrs; i++) {
+		const struct cache_addr *ad = &e->addrs[i];
+
+		if (family != AF_UNSPEC && ad->family != family)
+			continue;
+		if (!best || cache_addr_rank(ad) < cache_addr_rank(best))
+			best = ad;
+	}
+	return best;
 }

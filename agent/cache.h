@@ -226,6 +226,15 @@ struct cache_type *cache_first_type(const struct cache *c);
 
 void cache_get_stats(const struct cache *c, struct cache_stats *ret);
 
+/* Preference of address A for connecting, lower is better: 0 IPv4, 1 IPv6,
+ * 2 IPv4 link-local, 3 IPv6 link-local (scoped). Instance objects list
+ * addresses in this order. */
+int cache_addr_rank(const struct cache_addr *a);
+
+/* The address to connect to E on: of FAMILY (AF_INET, AF_INET6 or
+ * AF_UNSPEC for either), the best ranked; NULL if none. */
+const struct cache_addr *cache_entry_addr(const struct cache_entry *e, int family);
+
 /* A as text ("192.0.2.1", "fe80::1%2" with a scope) into BUF (at least 64
  * bytes). Returns BUF. */
 const char *cache_addr_format(const struct cache_addr *a, char *buf, size_t len);

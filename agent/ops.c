@@ -190,19 +190,9 @@ static int resolve_policy(const struct agent *a, const struct wire_request *req,
 /* The address to connect to: of the requested family, global before link-local. */
 static const struct cache_addr *resolve_address(const struct cache_entry *e, enum wire_family fam)
 {
-	const struct cache_addr *best = NULL;
-
-	for (size_t i = 0; i < e->n_addrs; i++) {
-		const struct cache_addr *ad = &e->addrs[i];
-
-		if (fam == WIRE_FAMILY_IPV4 && ad->family != AF_INET)
-			continue;
-		if (fam == WIRE_FAMILY_IPV6 && ad->family != AF_INET6)
-			continue;
-		if (!best || present_addr_rank(ad) < present_addr_rank(best))
-			best = ad;
-	}
-	return best;
+	return cache_entry_addr(e, fam == WIRE_FAMILY_IPV4   ? AF_INET
+	                           : fam == WIRE_FAMILY_IPV6 ? AF_INET6
+	                                                     : AF_UNSPEC);
 }
 
 static void explain_not_found(const struct wire_request *req, const struct resolve_filter *rf,

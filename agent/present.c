@@ -102,14 +102,6 @@ static json_t *health_json(const struct balance *b, const struct cache_entry *e,
 	                 st.latency_ms);
 }
 
-int present_addr_rank(const struct cache_addr *a)
-{
-	bool scoped = a->scope_id != 0 ||
-	              (a->family == AF_INET && a->bytes[0] == 169 && a->bytes[1] == 254);
-
-	return (scoped ? 2 : 0) + (a->family == AF_INET ? 0 : 1);
-}
-
 /* The instance object of E without "stale" and "health". */
 static json_t *instance_base(const struct cache_entry *e)
 {
@@ -136,7 +128,7 @@ static json_t *instance_base(const struct cache_entry *e)
 		for (size_t i = 0; i < e->n_addrs && wi.n_addresses < CACHE_MAX_SIGHTINGS; i++) {
 			size_t n = wi.n_addresses;
 
-			if (present_addr_rank(&e->addrs[i]) != rank)
+			if (cache_addr_rank(&e->addrs[i]) != rank)
 				continue;
 			pb.addrs[n] = cache_addr_format(&e->addrs[i], pb.addr_text[n],
 			                                sizeof(pb.addr_text[n]));

@@ -23,11 +23,6 @@ bool present_type_match(const struct cache_type *t, const struct wire_filter *f)
  * latency EWMA). Returns a new reference or NULL on OOM. */
 json_t *present_instance(const struct cache_entry *e, const struct balance *b, double now);
 
-/* Preference of address A for connecting, lower is better: 0 IPv4, 1 IPv6,
- * 2 IPv4 link-local, 3 IPv6 link-local (scoped). Instance objects list
- * addresses in this order. */
-int present_addr_rank(const struct cache_addr *a);
-
 /* E's instance object as present_instance(E, NULL, 0) would print it
  * compactly, without "stale" and without its closing brace, so that members
  * can follow. Built when E's type changed since the last call, else taken

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent/present.h"
 #include "agent/probe.h"
 
 /* A down endpoint nobody was handed for a window is probed this many
@@ -17,11 +16,11 @@
 
 struct target {
 	struct prober *p;
-	struct target *hnext;          /* in its bucket */
-	struct target *prev, *next;    /* all targets */
-	struct cache_entry *e;         /* valid until its REMOVED event */
-	uint64_t id;                   /* e->id */
-	int fd;                        /* connecting, else -1 */
+	struct target *hnext;       /* in its bucket */
+	struct target *prev, *next; /* all targets */
+	struct cache_entry *e;      /* valid until its REMOVED event */
+	uint64_t id;                /* e->id */
+	int fd;                     /* connecting, else -1 */
 	ev_io io;
 	ev_timer timer; /* next probe, or the connect timeout */
 	double wanted;  /* last handed out (ev_now) */
@@ -69,17 +68,6 @@ static struct target *find(const struct prober *p, uint64_t id)
 		if (t->id == id)
 			return t;
 	return NULL;
-}
-
-/* The address consumers connect to first (present.c's ranking). */
-static const struct cache_addr *best_addr(const struct cache_entry *e)
-{
-	const struct cache_addr *best = NULL;
-
-	for (size_t i = 0; i < e->n_addrs; i++)
-		if (!best || present_addr_rank(&e->addrs[i]) < present_addr_rank(best))
-			best = &e->addrs[i];
-	return best;
 }
 
 static void set_down(struct target *t, bool down)
@@ -159,7 +147,8 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void start(struct target *t)
 {
 	struct prober *p = t->p;
-	const struct cache_addr *a = best_addr(t->e);
+	/* The address a consumer connects to first. */
+	const struct cache_addr *a = cache_entry_addr(t->e, AF_UNSPEC);
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
 

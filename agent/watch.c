@@ -212,7 +212,8 @@ void watches_on_cache_event(struct watches *ws, enum cache_event ev, const struc
 			seen_del(w, e->id);
 			/* Still in the cache: it no longer matches the filter. */
 			send_event(w, WIRE_EVENT_REMOVED, e,
-			           ev == CACHE_EVENT_REMOVED ? cache_gone_name(e->gone) : "unmatched");
+			           ev == CACHE_EVENT_REMOVED ? cache_gone_name(e->gone)
+			                                     : "unmatched");
 		} else if (!was && now) {
 			if (seen_add(w, e->id) == 0)
 				send_event(w, WIRE_EVENT_ADDED, e, NULL);

@@ -450,8 +450,9 @@ static int cmd_watch(struct lanyard *h, struct opts *o)
 		} else {
 			char *addrs = join(ev->instance->addresses, ev->instance->n_addresses, ",");
 
-			printf("%-8s %s %s port %u%s%s%s%s%s\n", names[ev->type], ev->instance->instance,
-			       addrs ? addrs : "?", (unsigned)ev->instance->port,
+			printf("%-8s %s %s port %u%s%s%s%s%s\n", names[ev->type],
+			       ev->instance->instance, addrs ? addrs : "?",
+			       (unsigned)ev->instance->port,
 			       ev->instance->version ? " version " : "",
 			       ev->instance->version ? ev->instance->version : "",
 			       ev->reason ? " (" : "", ev->reason ? ev->reason : "",

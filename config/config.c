@@ -416,7 +416,8 @@ static void parse_probe(struct cfg_file *f, const struct cfg_field *probe, struc
 		return;
 	}
 	if (k == CFG_KIND_STRING) {
-		if (cfg_field_enum(f, probe, bool_names, sizeof(bool_names) / sizeof(*bool_names), &u))
+		if (cfg_field_enum(f, probe, bool_names, sizeof(bool_names) / sizeof(*bool_names),
+		                   &u))
 			p->enabled = u % 2 == 1;
 		return;
 	}

@@ -70,13 +70,13 @@ struct cfg_service {
 /* agent.probe: active TCP probing of the endpoints this host's consumers
  * resolved lately (agent/probe.c). */
 struct cfg_probe {
-	bool enabled;             /* the key is present (and not false) */
-	uint64_t interval_ms;     /* between two probes of one endpoint, default 1s */
-	uint64_t timeout_ms;      /* connect timeout, default 500ms, at most the interval */
-	unsigned fall;            /* consecutive failures to mark it down, default 2 */
-	unsigned rise;            /* consecutive successes to bring it back, default 1 */
-	uint64_t window_ms;       /* probed while handed out within this, default 1m */
-	unsigned max_endpoints;   /* probed at once, default 256 */
+	bool enabled;           /* the key is present (and not false) */
+	uint64_t interval_ms;   /* between two probes of one endpoint, default 1s */
+	uint64_t timeout_ms;    /* connect timeout, default 500ms, at most the interval */
+	unsigned fall;          /* consecutive failures to mark it down, default 2 */
+	unsigned rise;          /* consecutive successes to bring it back, default 1 */
+	uint64_t window_ms;     /* probed while handed out within this, default 1m */
+	unsigned max_endpoints; /* probed at once, default 256 */
 };
 
 struct cfg_agent {

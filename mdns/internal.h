@@ -34,14 +34,14 @@ struct mdns_core {
 	struct publish *pub;
 	struct presence *pres; /* this host's presence records (presence.c) */
 	struct browse *br;
-	struct resolve *res;  /* browse's resolvers (resolve.c) */
-	struct liveness *lv;  /* the browsed hosts' presence (liveness.c) */
-	ev_async wake;        /* commands queued (sent by the caller's thread) */
+	struct resolve *res; /* browse's resolvers (resolve.c) */
+	struct liveness *lv; /* the browsed hosts' presence (liveness.c) */
+	ev_async wake;       /* commands queued (sent by the caller's thread) */
 	/* Publishes the counters once an iteration's callbacks ran, before the
 	 * loop blocks (an ev_check would run before them, a wakeup late). */
 	ev_prepare stats_prepare;
-	size_t objects;       /* Avahi objects this client holds */
-	size_t objects_max;   /* avahi-daemon's objects-per-client-max, once learnt */
+	size_t objects;     /* Avahi objects this client holds */
+	size_t objects_max; /* avahi-daemon's objects-per-client-max, once learnt */
 	uint64_t avahi_calls;
 	uint64_t resolves;
 };

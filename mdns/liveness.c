@@ -146,14 +146,14 @@ static bool rb_open(struct lv_host *h, unsigned k)
 	for (int attempt = 0; attempt < 2; attempt++) {
 		core_call(c, 1);
 		h->rb[k] = avahi_record_browser_new(c->client, h->ifindex, h->proto, name,
-		                                    AVAHI_DNS_CLASS_IN, AVAHI_DNS_TYPE_TXT, 0, rb_cb,
-		                                    h);
+		                                    AVAHI_DNS_CLASS_IN, AVAHI_DNS_TYPE_TXT, 0,
+		                                    rb_cb, h);
 		if (h->rb[k])
 			return true;
 		core_call(c, -1);
 		/* Watching a host comes before a kept resolver. */
-		if (avahi_client_errno(c->client) != AVAHI_ERR_TOO_MANY_OBJECTS || !core_refused(c) ||
-		    resolve_make_room(c->res, 1) == 0)
+		if (avahi_client_errno(c->client) != AVAHI_ERR_TOO_MANY_OBJECTS ||
+		    !core_refused(c) || resolve_make_room(c->res, 1) == 0)
 			break;
 	}
 	return false;

@@ -49,7 +49,7 @@ struct mdns_instance {
 	const uint8_t *const *txt;
 	const size_t *txt_len;
 	size_t n_txt;
-	bool local; /* avahi-daemon says it was announced from this host */
+	bool local;   /* avahi-daemon says it was announced from this host */
 	uint8_t gone; /* REMOVE: enum mdns_gone, why */
 };
 

@@ -18,7 +18,7 @@
 struct mdns_core;
 struct presence;
 
-#define PRESENCE_KEYS          3 /* names: the watched one, two to probe */
+#define PRESENCE_KEYS          3           /* names: the watched one, two to probe */
 #define PRESENCE_HEARTBEAT     "heartbeat" /* the heartbeat's one TXT string */
 #define PRESENCE_ANCHOR        "anchor"    /* the anchor's */
 #define PRESENCE_HEARTBEAT_TTL 4           /* s: a dead host expires within ~4.1 s */

@@ -94,6 +94,10 @@ TESTS += tests/unit/test-cache tests/unit/test-balance tests/unit/test-balance-c
 tests_unit_test_cache_LDADD = $(core_test_ldadd)
 tests_unit_test_balance_LDADD = $(core_test_ldadd)
 tests_unit_test_balance_churn_LDADD = $(core_test_ldadd)
+check_PROGRAMS += tests/unit/test-probe
+TESTS += tests/unit/test-probe
+tests_unit_test_probe_SOURCES = tests/unit/test-probe.c tests/unit/tap.h agent/probe.c
+tests_unit_test_probe_LDADD = $(core_test_ldadd) $(EV_LIBS)
 # wire/client tests
 WIRE_TEST_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 WIRE_TEST_LIBS = wire/libwire.la $(JANSSON_LIBS)

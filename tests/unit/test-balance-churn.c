@@ -64,7 +64,8 @@ static void put(struct fx *f, const char *name, unsigned weight, unsigned prio, 
 
 static void drop(struct fx *f, const char *name)
 {
-	CHECK(cache_remove_sighting(f->c, name, TYPE, NULL, 1, AF_INET, CACHE_GONE_WITHDRAWN, 0) == CACHE_REMOVED);
+	CHECK(cache_remove_sighting(f->c, name, TYPE, NULL, 1, AF_INET, CACHE_GONE_WITHDRAWN, 0) ==
+	      CACHE_REMOVED);
 }
 
 static bool even_only(void *ud, const struct cache_entry *e)

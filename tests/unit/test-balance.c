@@ -66,7 +66,8 @@ static void add(struct fx *f, const char *name, const char *txt, bool local)
 
 static void del(struct fx *f, const char *name)
 {
-	CHECK(cache_remove_sighting(f->c, name, TYPE, NULL, 1, AF_INET, CACHE_GONE_WITHDRAWN, 0) == CACHE_REMOVED);
+	CHECK(cache_remove_sighting(f->c, name, TYPE, NULL, 1, AF_INET, CACHE_GONE_WITHDRAWN, 0) ==
+	      CACHE_REMOVED);
 }
 
 static struct cache_entry *ent(struct fx *f, const char *name)

@@ -158,14 +158,18 @@ static void test_multi_sighting(void)
 	CHECK(e && strcmp(cache_addr_format(&e->addrs[1], buf, sizeof(buf)), "fe80::1%2") == 0);
 	CHECK(e && e->addrs[1].family == AF_INET6 && e->addrs[1].scope_id == 2 && e->port == 5432);
 
-	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 9, AF_INET, CACHE_GONE_WITHDRAWN, 1) == -ENOENT);
-	CHECK(cache_remove_sighting(c, "nope", "_pg._tcp", NULL, 2, AF_INET, CACHE_GONE_WITHDRAWN, 1) == -ENOENT);
-	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 2, AF_INET, CACHE_GONE_WITHDRAWN, 1) == CACHE_CHANGED);
+	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 9, AF_INET, CACHE_GONE_WITHDRAWN,
+	                            1) == -ENOENT);
+	CHECK(cache_remove_sighting(c, "nope", "_pg._tcp", NULL, 2, AF_INET, CACHE_GONE_WITHDRAWN,
+	                            1) == -ENOENT);
+	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 2, AF_INET, CACHE_GONE_WITHDRAWN,
+	                            1) == CACHE_CHANGED);
 	CHECK(ev.last_changes == CACHE_CH_IFACES && e->n_addrs == 2); /* still seen on 3 */
-	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 2, AF_INET6, CACHE_GONE_WITHDRAWN, 1) == CACHE_CHANGED);
+	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 2, AF_INET6, CACHE_GONE_WITHDRAWN,
+	                            1) == CACHE_CHANGED);
 	CHECK(ev.last_changes == (CACHE_CH_IFACES | CACHE_CH_ADDRS) && e->n_addrs == 1);
-	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 3, AF_INET, CACHE_GONE_WITHDRAWN, 1) ==
-	      CACHE_REMOVED);
+	CHECK(cache_remove_sighting(c, "db", "_pg._tcp", NULL, 3, AF_INET, CACHE_GONE_WITHDRAWN,
+	                            1) == CACHE_REMOVED);
 	CHECK(ev.last_gone == CACHE_GONE_WITHDRAWN);
 	CHECK(ev.added == 1 && ev.changed == 4 && ev.removed == 1);
 

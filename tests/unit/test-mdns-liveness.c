@@ -143,11 +143,10 @@ int avahi_service_type_browser_free(AvahiServiceTypeBrowser *b)
 	return 0;
 }
 
-AvahiRecordBrowser *avahi_record_browser_new(AvahiClient *c, AvahiIfIndex ifi,
-                                             AvahiProtocol proto, const char *name,
-                                             uint16_t clazz, uint16_t type,
-                                             AvahiLookupFlags flags,
-                                             AvahiRecordBrowserCallback cb, void *ud)
+AvahiRecordBrowser *avahi_record_browser_new(AvahiClient *c, AvahiIfIndex ifi, AvahiProtocol proto,
+                                             const char *name, uint16_t clazz, uint16_t type,
+                                             AvahiLookupFlags flags, AvahiRecordBrowserCallback cb,
+                                             void *ud)
 {
 	struct AvahiRecordBrowser *b;
 
@@ -303,7 +302,7 @@ static struct mdns_core core;
  * evaluates to COND. */
 #define RUN_UNTIL(cond, s)                                                                         \
 	({                                                                                         \
-		for (int step_ = 0; !(cond) && step_ < (int)((s) * 100); step_++)                  \
+		for (int step_ = 0; !(cond) && step_ < (int)((s)*100); step_++)                    \
 			run_for(core.loop, 0.01);                                                  \
 		(cond);                                                                            \
 	})
@@ -441,9 +440,13 @@ static void test_names(void)
 	longname[sizeof(longname) - 1] = '\0';
 	CHECK(!presence_name(0, longname, buf, sizeof(buf)));
 	CHECK(presence_classify("\x09heartbeat", 10) == PRESENCE_IS_HEARTBEAT);
-	CHECK(presence_classify("\x06" "anchor", 7) == PRESENCE_IS_ANCHOR);
+	CHECK(presence_classify("\x06"
+	                        "anchor",
+	                        7) == PRESENCE_IS_ANCHOR);
 	CHECK(presence_classify("\x09heartbea", 9) == PRESENCE_OTHER); /* truncated */
-	CHECK(presence_classify("\x06" "anchorX", 8) == PRESENCE_OTHER);
+	CHECK(presence_classify("\x06"
+	                        "anchorX",
+	                        8) == PRESENCE_OTHER);
 	CHECK(presence_classify("", 0) == PRESENCE_OTHER);
 	CHECK(presence_classify(NULL, 0) == PRESENCE_OTHER);
 }
