@@ -382,6 +382,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 		break;
 	case LV_PLAIN:
+		look(h); /* a recheck deferred by liveness_found() */
 		break;
 	}
 }
@@ -505,9 +506,14 @@ bool liveness_found(struct liveness *lv, struct br_inst *i, const char *host)
 		rb_close_all(h);
 		h->proto = AVAHI_PROTO_INET;
 		look(h);
-	} else if (h->state == LV_PLAIN && !i->reported && now - h->checked >= LV_RECHECK_S) {
-		/* A new instance: its lanyardd may have started. */
-		look(h);
+	} else if (h->state == LV_PLAIN && !i->reported) {
+		/* A new instance: its lanyardd may have started. Looked at
+		 * again at most every LV_RECHECK_S, but never skipped: the
+		 * instance may be lanyardd's first one. */
+		if (now - h->checked >= LV_RECHECK_S)
+			look(h);
+		else if (!ev_is_active(&h->timer))
+			arm(h, h->checked + LV_RECHECK_S - now);
 	}
 	return false;
 }

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # lanyardd under valgrind memcheck on a simulated LAN: start before and with
-# avahi-daemon, publish, browse a foreign publisher, serve every socket
-# operation (and garbage), reload (valid, invalid), lose and regain
+# avahi-daemon, publish, browse a foreign publisher, probe it (agent.probe),
+# serve every socket operation (and garbage), watch a peer's presence go
+# down and come back (liveness), reload (valid, invalid), lose and regain
 # avahi-daemon, stop. Any memcheck error or definite/indirect leak fails.
 # Run by scripts/test against a build without sanitizers (valgrind cannot
 # run ASan binaries): top_builddir=BUILD tests/valgrind-agent.sh
@@ -24,7 +25,8 @@ chmod +x "$T/lanyardd-vg"
 LANYARDD=$T/lanyardd-vg
 
 cat >"$T/h1.yaml" <<YAML
-agent: {socket: $T/h1.sock, browse: [payments, _foreign._tcp], publish_load: true, load_interval: 1s}
+agent: {socket: $T/h1.sock, browse: [payments, _foreign._tcp], publish_load: true, load_interval: 1s,
+        probe: {interval: 200ms, timeout: 100ms}}
 services:
   - {name: payments, port: 8443, version: 2.4.1, weight: 3, tags: [eu], txt: {path: /v2}, subtypes: [_api]}
   - {name: search, port: 9200}
@@ -51,6 +53,25 @@ on h1 timeout 3 "$LANYARD" --socket "$T/h1.sock" --json watch payments >"$T/watc
 printf '{"op":"list","service":"nosuch"}\ngarbage\n{"op":"resolve"}\n{"op":"status","id":[1]}\n' |
 	on h1 socat -t 3 - "UNIX-CONNECT:$T/h1.sock" >"$T/bad.out" || true
 [ "$(grep -c '"ok":false' "$T/bad.out")" -ge 2 ] || fail "bad input not answered: $(cat "$T/bad.out")"
+
+# agent.probe: the foreign endpoint (nothing listens on 7000) is marked down.
+q resolve _foreign._tcp >/dev/null || fail "resolve _foreign._tcp"
+wait_for 30 eval '[ "$(q list _foreign._tcp | jq ".instances[0].down")" = true ]' ||
+	fail "the foreign endpoint was never marked down: $(q status | jq -c .status.probing)"
+
+# Liveness: a lanyard peer on h2 (not under valgrind) dies and comes back.
+printf 'agent: {socket: %s}\nservices:\n  - {name: payments, port: 8444}\n' "$T/h2.sock" >"$T/h2.yaml"
+LANYARDD=$real agent_start h2 "$T/h2.yaml"
+wait_for 30 eval '[ "$(q status | jq .status.browsing.hosts_up)" = 1 ]' ||
+	fail "h1 never saw h2's presence: $(q status | jq -c .status.browsing)"
+"$NETLAB" crash "$LAB" h2 || fail "crash h2"
+unset "AGENT_PID[h2]"
+wait_for 30 eval '[ "$(q status | jq .status.browsing.hosts_down)" = 1 ]' ||
+	fail "h1 never took h2 for down: $(q status | jq -c .status.browsing)"
+"$NETLAB" boot "$LAB" h2 || fail "boot h2"
+LANYARDD=$real agent_start h2 "$T/h2.yaml"
+wait_for 30 eval '[ "$(q status | jq .status.browsing.hosts_up)" = 1 ]' ||
+	fail "h1 never saw h2 back: $(q status | jq -c .status.browsing)"
 
 # Reloads: a valid change, then an invalid file (kept running config).
 sed -i 's/port: 9200/port: 9201/' "$T/h1.yaml"

@@ -598,15 +598,23 @@ static void test_goodbye(void)
 	run_for(core.loop, LV_JUDGE_S + 0.1);
 	CHECK(av.removes == 0 && av.host_down == 0 && av.host_left == 1);
 	CHECK(!open_rb(0, "h1.local") && stats().hosts_up == 0 && stats().hosts == 1);
-	/* A new instance of that host later: looked at again, at most every
-	 * LV_RECHECK_S. */
+	/* A new instance of that host soon after: looked at again once
+	 * LV_RECHECK_S has passed since the last look, without waiting for
+	 * another instance (it may be its lanyardd's only one). */
 	sight("b", "h1.local");
+	CHECK(!open_rb(0, "h1.local"));
+	CHECK(RUN_UNTIL(open_rb(0, "h1.local") != NULL, LV_RECHECK_S + 0.5));
+	host_up("h1.local");
+	CHECK(stats().hosts_up == 1);
+	/* Nothing there later: plain again, and a new instance long after
+	 * is looked at at once. */
+	struct AvahiRecordBrowser *b2 = open_rb(0, "h1.local");
+	rec(b2, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
+	rec(b2, AVAHI_BROWSER_REMOVE, PRESENCE_ANCHOR);
 	CHECK(!open_rb(0, "h1.local"));
 	run_for(core.loop, LV_RECHECK_S + 0.05);
 	sight("c", "h1.local");
 	CHECK(open_rb(0, "h1.local") != NULL);
-	host_up("h1.local");
-	CHECK(stats().hosts_up == 1);
 	teardown();
 }
 
