@@ -92,5 +92,5 @@ for f in "$T"/valgrind.*.log; do
 	[ -s "$f" ] && { echo "--- $f"; cat "$f"; }
 done
 [ "$rc" = 0 ] || fail "lanyardd under valgrind exited $rc (99 = memcheck errors or leaks)"
-echo "lanyardd: valgrind clean through start, publish, browse, every op, reloads, avahi restart, stop"
+echo "lanyardd: valgrind clean through start, publish, browse, probing, a peer down and back, every op, reloads, avahi restart, stop"
 exit 0
