@@ -204,6 +204,44 @@ static void test_load_keys(void)
 	       "(see agent.publish_load)");
 }
 
+static void test_probe_keys(void)
+{
+	struct lanyard_config *cfg = load_ok("probe.yaml");
+
+	if (cfg) {
+		CHECK(cfg->agent.probe.enabled);
+		CHECK_INT_EQ(cfg->agent.probe.interval_ms, 2000);
+		CHECK_INT_EQ(cfg->agent.probe.timeout_ms, 1000);
+		CHECK_INT_EQ(cfg->agent.probe.fall, 3);
+		CHECK_INT_EQ(cfg->agent.probe.rise, 2);
+		CHECK_INT_EQ(cfg->agent.probe.window_ms, 300000);
+		CHECK_INT_EQ(cfg->agent.probe.max_endpoints, 100);
+		cfg_free(cfg);
+	}
+	/* An empty value turns it on with the defaults; off turns it off. */
+	if ((cfg = load_ok("probe-empty.yaml"))) {
+		CHECK(cfg->agent.probe.enabled);
+		CHECK_INT_EQ(cfg->agent.probe.interval_ms, 1000);
+		CHECK_INT_EQ(cfg->agent.probe.timeout_ms, 500);
+		CHECK_INT_EQ(cfg->agent.probe.fall, 2);
+		CHECK_INT_EQ(cfg->agent.probe.rise, 1);
+		CHECK_INT_EQ(cfg->agent.probe.window_ms, 60000);
+		CHECK_INT_EQ(cfg->agent.probe.max_endpoints, 256);
+		cfg_free(cfg);
+	}
+	if ((cfg = load_ok("probe-off.yaml"))) {
+		CHECK(!cfg->agent.probe.enabled);
+		cfg_free(cfg);
+	}
+	EXPECT("err-probe.yaml", -EINVAL,
+	       "err-probe.yaml:4:14: 'probe': the timeout (2000ms) must not exceed the interval "
+	       "(1000ms)",
+	       "err-probe.yaml:5:11: 'fall': 0 is out of range (1-100)",
+	       "err-probe.yaml:6:5: unknown key 'windw' in 'probe' (did you mean 'window'?)");
+	EXPECT("err-probe-list.yaml", -EINVAL,
+	       "err-probe-list.yaml:2:10: 'probe': expected a mapping or true/false, got a list");
+}
+
 static void test_browse_all(void)
 {
 	struct lanyard_config *cfg = load_ok("browse-all.yaml");
@@ -543,6 +581,7 @@ int main(void)
 	test_defaults();
 	test_browse_all();
 	test_load_keys();
+	test_probe_keys();
 	test_error_classes();
 	test_many_errors();
 	test_includes(top);
