@@ -188,10 +188,9 @@ void sighting_found(struct br_inst *i, AvahiIfIndex ifi, const char *host, const
 	mi.n_txt = n;
 	addr_from_avahi(a, ifi, &mi.addr);
 	if (liveness_found(i->t->c->lv, i, mi.local ? NULL : mi.host)) {
-		/* Its host is down: not reported until it answers again. */
-		if (!i->withheld)
-			i->t->b->n_withheld++;
-		i->withheld = true;
+		/* Its host is down: not reported (any more) until it answers
+		 * again, nor resolved meanwhile. */
+		sighting_withhold(i);
 		settle_one(i);
 		return;
 	}
@@ -232,6 +231,7 @@ void sighting_withhold(struct br_inst *i)
 	if (!i->withheld)
 		b->n_withheld++;
 	i->withheld = true;
+	resolve_park(b->c->res, i);
 }
 
 void sighting_release(struct br_inst *i)

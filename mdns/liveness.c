@@ -27,31 +27,33 @@
 #ifndef LV_JUDGE_S
 #define LV_JUDGE_S 0.3
 #endif
-/* A first look found the anchor cached but no heartbeat: the host died
- * minutes ago, or its answer is late. Its querier asks again at 1 s and
- * 3 s; judge after that. */
+/* A first look ended (ALL_FOR_NOW) without a heartbeat: an answer may be
+ * late (the querier asks again at 1 s and 3 s), so judge after this: an
+ * anchor alone is a host that died seconds ago, nothing at all a host
+ * without lanyardd. */
 #ifndef LV_PENDING_S
 #define LV_PENDING_S 2.5
 #endif
 /* Probing a down host: the first probe this long after it went down, each
- * probe browser open this long (queries at 0, 1 and 3 s), one every
- * period; slower once it has been down for LV_FAST_S. A probe name is used
- * again two periods later, when the querier of its last use is gone, so
- * that the new browser sends its own query at once. */
+ * probe browser open this long (two queries: at 0 and 1 s), one every
+ * period; slower once it has been down for LV_FAST_S, yet within the 10 s
+ * a healed host must take. A probe name is used again two periods later,
+ * when the querier of its last use is gone (at its next query time, 3 s),
+ * so that the new browser sends its own query at once. */
 #ifndef LV_PROBE_FIRST_S
 #define LV_PROBE_FIRST_S 1.0
 #endif
 #ifndef LV_PROBE_HOLD_S
-#define LV_PROBE_HOLD_S 3.5
+#define LV_PROBE_HOLD_S 1.5
 #endif
 #ifndef LV_PROBE_PERIOD_S
-#define LV_PROBE_PERIOD_S 5.0
+#define LV_PROBE_PERIOD_S 4.0
 #endif
 #ifndef LV_FAST_S
-#define LV_FAST_S 120.0
+#define LV_FAST_S 60.0
 #endif
 #ifndef LV_SLOW_PERIOD_S
-#define LV_SLOW_PERIOD_S 30.0
+#define LV_SLOW_PERIOD_S 8.0
 #endif
 /* A down host no sighting points to any more is forgotten after this. */
 #ifndef LV_LINGER_S
@@ -229,10 +231,8 @@ static void go_down(struct lv_host *h)
 	rb_close_all(h);
 	h->next_probe = 1;
 	for (struct br_inst *i = h->insts; i; i = i->lnext) {
-		if (!i->withheld) {
-			sighting_withhold(i);
-			n++;
-		}
+		n += !i->withheld;
+		sighting_withhold(i); /* also one still withheld, being resolved again */
 	}
 	core_emit_host_state(h->lv->c, h->host, h->ifindex, MDNS_HOST_DOWN, n);
 	arm(h, LV_PROBE_FIRST_S);
@@ -271,10 +271,13 @@ static void on_record(struct lv_host *h, unsigned k, bool present, enum presence
 		break;
 	case LV_UP:
 		if (k != p) {
-			/* The main name has the heartbeat: watch it alone. */
+			/* The main name has the heartbeat: watch it alone (a
+			 * judgement of the probe name's heartbeat is moot). */
 			if (k == 0 && h->heartbeat[0]) {
 				rb_close(h, p);
 				h->primary = 0;
+				h->judging = false;
+				ev_timer_stop(h->lv->c->loop, &h->timer);
 			}
 			break;
 		}
@@ -317,15 +320,14 @@ static void rb_cb(AvahiRecordBrowser *b, AvahiIfIndex ifi, AvahiProtocol proto,
 			on_record(h, k, ev == AVAHI_BROWSER_NEW, presence_classify(rdata, size));
 		break;
 	case AVAHI_BROWSER_ALL_FOR_NOW:
-		/* The first look is over. */
+		/* The first look is over: what the cache had, and the answers
+		 * to the first query, unless they are late. Judged after
+		 * LV_PENDING_S: an anchor alone is a host that died a moment
+		 * ago, nothing at all a host without lanyardd. */
 		if (h->state != LV_PENDING || k != h->primary || h->heartbeat[k] || h->judging)
 			break;
-		if (h->anchor[k]) {
-			h->judging = true;
-			arm(h, LV_PENDING_S);
-		} else {
-			go_plain(h, false);
-		}
+		h->judging = true;
+		arm(h, LV_PENDING_S);
 		break;
 	case AVAHI_BROWSER_CACHE_EXHAUSTED:
 		break;
@@ -374,7 +376,10 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	case LV_UP:
 	case LV_PENDING:
 		if (h->judging && !h->heartbeat[p]) {
-			go_down(h);
+			if (h->state == LV_PENDING && !h->anchor[p])
+				go_plain(h, false); /* no presence: no lanyardd */
+			else
+				go_down(h);
 		} else if (!h->rb[p]) {
 			/* A browser to retry. */
 			rb_close_all(h);

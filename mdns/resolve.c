@@ -282,6 +282,8 @@ static void found(struct resolve *r, struct br_inst *i, AvahiIfIndex ifi, const 
 	struct br_inst *o = sighting_sibling(i);
 
 	sighting_found(i, ifi, host, a, port, txt, flags);
+	if (i->withheld)
+		return; /* parked by sighting_found(): its host is down */
 	if (i->res == RES_KEPT) {
 		/* A change: the sibling's port, TXT or host may have changed
 		 * too. */
@@ -443,6 +445,12 @@ void resolve_soon(struct resolve *r, struct br_inst *i)
 		demote(r, i);
 	append(&r->fresh, i);
 	pump(r);
+}
+
+void resolve_park(struct resolve *r, struct br_inst *i)
+{
+	/* As if it left: its sibling, if reported, needs its own resolver. */
+	resolve_remove(r, i, RESOLVE_GONE_ONE);
 }
 
 void resolve_remove(struct resolve *r, struct br_inst *i, enum resolve_gone why)

@@ -36,6 +36,10 @@ void resolve_remove(struct resolve *r, struct br_inst *i, enum resolve_gone why)
  * even if nothing changed (a kept resolver reports only changes). */
 void resolve_soon(struct resolve *r, struct br_inst *i);
 
+/* I's host is down: close its resolver and take it off every list (it
+ * would fail, or report what is withheld) until resolve_soon(). */
+void resolve_park(struct resolve *r, struct br_inst *i);
+
 /* Close kept resolvers, oldest first, until N more objects fit in the
  * budget (for an entry group or a browser). Returns how many. */
 size_t resolve_make_room(struct resolve *r, size_t n);

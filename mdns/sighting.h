@@ -79,7 +79,7 @@ struct br_inst *sighting_sibling(const struct br_inst *i);
 /* For liveness.c, from browse.c: */
 
 /* I's host is down: report I removed (MDNS_GONE_HOST_DOWN) if it was
- * reported, and withhold it. */
+ * reported, and withhold it, unresolved (resolve_park()). Idempotent. */
 void sighting_withhold(struct br_inst *i);
 /* I's host answers again: resolve I again soon, to report it. */
 void sighting_release(struct br_inst *i);

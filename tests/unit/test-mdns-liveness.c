@@ -402,6 +402,7 @@ static struct mdns_stats stats(void)
 	struct mdns_stats st = {0};
 
 	browse_stats(core.br, &st);
+	resolve_stats(core.res, &st);
 	liveness_stats(core.lv, &st);
 	return st;
 }
@@ -532,11 +533,10 @@ static void test_down_and_back(void)
 	CHECK(st.hosts_down == 1 && st.hosts_up == 1 && st.withheld == 2);
 	CHECK(st.unresolved == 0);
 
-	/* Resolved again meanwhile (a kept resolver): still withheld. */
+	/* Not resolved while down: no resolver left open for them. */
 	unsigned up = av.upserts;
-	if (open_res("a"))
-		CHECK(answer("a", "h1.local", 0));
-	CHECK(av.upserts == up && stats().withheld == 2);
+	CHECK(!open_res("a") && !open_res("b") && open_res("c"));
+	CHECK(stats().failed == 0);
 
 	/* Probes alternate between the two other names, one at a time. */
 	CHECK(RUN_UNTIL(open_rb(1, "h1.local"), LV_PROBE_FIRST_S + 0.5));
@@ -554,6 +554,8 @@ static void test_down_and_back(void)
 	}
 
 	/* The host answers a probe: up, its sightings resolved and back. */
+	rec(p2, AVAHI_BROWSER_NEW, PRESENCE_ANCHOR);
+	CHECK(stats().hosts_down == 1); /* an anchor alone says nothing */
 	rec(p2, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
 	CHECK(av.host_up == 1 && av.last_n == 2); /* only a return is told */
 	CHECK(stats().hosts_down == 0 && stats().hosts_up == 2);
@@ -562,14 +564,40 @@ static void test_down_and_back(void)
 	run_for(core.loop, 0.05);
 	CHECK(answer("a", "h1.local", 0) && answer("b", "h1.local", 0));
 	CHECK(av.upserts == up + 2 && stats().withheld == 0);
-	/* The main name has the heartbeat: the probe browser goes. */
+	/* The probe name's heartbeat lapses (a judgement starts), then the
+	 * main name has both: it takes over, the probe browser goes, and the
+	 * judgement with it. */
+	rec(p2, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
+	rec(m, AVAHI_BROWSER_NEW, PRESENCE_ANCHOR);
 	rec(m, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
 	CHECK(!open_rb(2, "h1.local") && open_rb(0, "h1.local") == m);
-	/* ... and is the one that counts from now on. */
-	rec(m, AVAHI_BROWSER_NEW, PRESENCE_ANCHOR);
+	run_for(core.loop, LV_JUDGE_S + 0.1);
+	CHECK(av.host_down == 1 && stats().hosts_up == 2);
+	/* ... and the main name counts from now on. */
 	rec(m, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
 	run_for(core.loop, LV_JUDGE_S + 0.1);
 	CHECK(av.host_down == 2 && av.removes_down == 4);
+	teardown();
+}
+
+/* A sighting resolved anew to a host that is down: removed and withheld,
+ * and the counters stay straight. */
+static void test_moved_to_down_host(void)
+{
+	setup();
+	sight("a", "h1.local");
+	sight("z", "h2.local");
+	host_up("h1.local");
+	struct AvahiRecordBrowser *b2 = host_up("h2.local");
+	rec(b2, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
+	run_for(core.loop, LV_JUDGE_S + 0.1);
+	CHECK(av.removes_down == 1 && stats().withheld == 1);
+	/* a's kept resolver: its SRV now points to h2. */
+	CHECK(answer("a", "h2.local", 0));
+	CHECK(av.removes_down == 2 && !strcmp(av.last_removed, "a"));
+	struct mdns_stats st = stats();
+	CHECK(st.withheld == 2 && st.unresolved == 0 && st.instances == 2);
+	CHECK(!open_res("a")); /* parked */
 	teardown();
 }
 
@@ -627,9 +655,19 @@ static void test_plain_and_anchor_only(void)
 	struct AvahiRecordBrowser *b = open_rb(0, "printer.local");
 	CHECK(b != NULL);
 	rec(b, AVAHI_BROWSER_ALL_FOR_NOW, NULL);
-	CHECK(!open_rb(0, "printer.local") && stats().hosts_up == 0);
+	CHECK(open_rb(0, "printer.local") == b); /* an answer may be late */
 	run_for(core.loop, LV_PENDING_S + 0.1);
+	CHECK(!open_rb(0, "printer.local") && stats().hosts_up == 0);
 	CHECK(av.removes == 0 && av.host_down == 0);
+
+	/* A late answer within that time: up. */
+	sight("l", "late.local");
+	b = open_rb(0, "late.local");
+	rec(b, AVAHI_BROWSER_ALL_FOR_NOW, NULL);
+	run_for(core.loop, LV_PENDING_S / 2);
+	rec(b, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
+	run_for(core.loop, LV_PENDING_S);
+	CHECK(open_rb(0, "late.local") == b && stats().hosts_up == 1 && av.host_down == 0);
 
 	sight("z", "dead.local");
 	b = open_rb(0, "dead.local");
@@ -710,6 +748,7 @@ int main(void)
 	test_names();
 	test_presence_records();
 	test_down_and_back();
+	test_moved_to_down_host();
 	test_blip();
 	test_goodbye();
 	test_plain_and_anchor_only();
