@@ -408,8 +408,11 @@ static struct lv_host *host_new(struct liveness *lv, const char *host, const str
 	struct lv_host *h;
 	char name[256];
 
-	if (lv->n >= LV_HOSTS_MAX || !presence_name(0, host, name, sizeof(name)))
+	if (lv->n >= LV_HOSTS_MAX)
 		return NULL;
+	for (unsigned k = 0; k < PRESENCE_KEYS; k++)
+		if (!presence_name(k, host, name, sizeof(name)))
+			return NULL; /* not a name every key can be looked up at */
 	h = calloc(1, sizeof(*h) + n + 1);
 	if (!h)
 		return NULL;

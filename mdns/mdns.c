@@ -473,7 +473,8 @@ static bool apply(struct mdns_core *c, struct cmd *cmd)
 {
 	switch (cmd->kind) {
 	case CMD_SCOPE:
-		publish_set_scope(c->pub, cmd->scope);
+		if (publish_set_scope(c->pub, cmd->scope))
+			presence_rescope(c->pres);
 		cmd->scope = NULL;
 		break;
 	case CMD_PUT:

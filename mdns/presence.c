@@ -12,7 +12,9 @@
 
 #include "mdns/browse.h"
 #include "mdns/internal.h"
+#include "dnssd/name.h"
 #include "mdns/presence.h"
+#include "mdns/publish.h"
 
 #ifndef PRESENCE_RETRY_S
 #define PRESENCE_RETRY_S 5.0 /* after avahi-daemon refused the group */
@@ -51,12 +53,13 @@ bool presence_name(unsigned key, const char *host, char *buf, size_t len)
 	if (key >= PRESENCE_KEYS)
 		return false;
 	pl = strlen(labels[key]);
-	/* A DNS name holds 255 bytes at most on the wire (253 as text). */
-	if (hl == 0 || pl + hl + 1 > len || pl + hl > 253)
+	if (hl == 0 || pl + hl + 1 > len)
 		return false;
 	memcpy(buf, labels[key], pl);
 	memcpy(buf + pl, host, hl + 1);
-	return true;
+	/* The DNS name rules (length, labels, characters): a host name that
+	 * breaks them, escaped characters included, is not watched. */
+	return dnssd_check_domain(buf) == NULL;
 }
 
 static void group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userdata);
@@ -69,9 +72,9 @@ static void start_retry(struct presence *p)
 	}
 }
 
-/* Add both records (one TXT string each) at NAME to the group. Returns 0
- * or an Avahi error. */
-static int add_pair(struct presence *p, const char *name)
+/* Add both records (one TXT string each) at NAME on interface IFI to the
+ * group. Returns 0 or an Avahi error. */
+static int add_pair(struct presence *p, AvahiIfIndex ifi, const char *name)
 {
 	static const struct {
 		const char *text;
@@ -89,8 +92,8 @@ static int add_pair(struct presence *p, const char *name)
 		rdata[0] = (uint8_t)n;
 		memcpy(rdata + 1, recs[i].text, n);
 		core_call(p->c, 0);
-		e = avahi_entry_group_add_record(p->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0,
-		                                 name, AVAHI_DNS_CLASS_IN, AVAHI_DNS_TYPE_TXT,
+		e = avahi_entry_group_add_record(p->group, ifi, AVAHI_PROTO_UNSPEC, 0, name,
+		                                 AVAHI_DNS_CLASS_IN, AVAHI_DNS_TYPE_TXT,
 		                                 recs[i].ttl, rdata, n + 1);
 		if (e < 0)
 			return e;
@@ -105,12 +108,26 @@ static void do_register(struct presence *p)
 	const char *host;
 	int e;
 
+	AvahiIfIndex *ifis = NULL;
+	int n_ifis;
+
 	if (p->committed || !core_running(c))
 		return;
 	core_call(c, 0);
 	host = avahi_client_get_host_name_fqdn(c->client);
-	if (!presence_name(0, host, name, sizeof(name)))
-		return; /* no usable host name: nothing to vouch for */
+	for (unsigned k = 0; k < PRESENCE_KEYS; k++)
+		if (!presence_name(k, host, name, sizeof(name)))
+			return; /* no usable host name: nothing to vouch for */
+	/* Where the services go (agent.interfaces). */
+	n_ifis = pub_scope_ifindexes(publish_scope(c->pub), &ifis);
+	if (n_ifis < 0) {
+		start_retry(p);
+		return;
+	}
+	if (n_ifis == 0) {
+		free(ifis);
+		return; /* none of the interfaces exists: at the next scope */
+	}
 	if (!p->group) {
 		/* Before kept resolvers, like our other records. */
 		browse_make_room(c->br, 1);
@@ -120,14 +137,17 @@ static void do_register(struct presence *p)
 			core_call(c, -1);
 			if (avahi_client_errno(c->client) == AVAHI_ERR_TOO_MANY_OBJECTS)
 				core_refused(c);
+			free(ifis);
 			start_retry(p);
 			return;
 		}
 	}
 	e = 0;
-	for (unsigned k = 0; k < PRESENCE_KEYS && e == 0; k++)
-		e = presence_name(k, host, name, sizeof(name)) ? add_pair(p, name)
-		                                               : AVAHI_ERR_INVALID_HOST_NAME;
+	for (int f = 0; f < n_ifis && e == 0; f++)
+		for (unsigned k = 0; k < PRESENCE_KEYS && e == 0; k++)
+			if (presence_name(k, host, name, sizeof(name)))
+				e = add_pair(p, ifis[f], name);
+	free(ifis);
 	if (e == 0) {
 		core_call(c, 0);
 		e = avahi_entry_group_commit(p->group);
@@ -202,6 +222,12 @@ void presence_client_reset(struct presence *p)
 		avahi_entry_group_reset(p->group);
 	}
 	p->committed = false;
+}
+
+void presence_rescope(struct presence *p)
+{
+	presence_client_reset(p);
+	do_register(p);
 }
 
 void presence_client_lost(struct presence *p)

@@ -39,8 +39,9 @@ enum presence_kind presence_classify(const void *rdata, size_t size);
 
 /* The presence name KEY (< PRESENCE_KEYS) of HOST into BUF:
  * "_lanyard-alive.HOST" for 0, "_lanyard-alive-a.HOST" and
- * "_lanyard-alive-b.HOST" for the probes. False when it does not fit in
- * a DNS name or HOST is empty. */
+ * "_lanyard-alive-b.HOST" for the probes. False when it is not a valid
+ * domain name (dnssd_check_domain: too long, escaped characters), does
+ * not fit in BUF, or HOST is empty. */
 bool presence_name(unsigned key, const char *host, char *buf, size_t len);
 
 /* The presence of C's host; NULL on OOM. */
@@ -55,5 +56,8 @@ bool presence_published(const struct presence *p);
 void presence_client_running(struct presence *p);
 /* The host name is being (re)probed: withdraw until RUNNING. */
 void presence_client_reset(struct presence *p);
+/* The publishing scope (agent.interfaces, publish_scope()) changed:
+ * publish again on its interfaces. */
+void presence_rescope(struct presence *p);
 /* The client is gone with the group. */
 void presence_client_lost(struct presence *p);

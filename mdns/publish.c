@@ -215,11 +215,9 @@ static int build_txt(struct pub_rec *s)
 	return 0;
 }
 
-/* Resolve the scope's interface names; none means all. */
-static int rec_ifaces(struct pub_rec *s)
+int pub_scope_ifindexes(const struct pub_scope *sc, int **ret)
 {
-	const struct pub_scope *sc = s->p->scope;
-	size_t n = 0;
+	int n = 0;
 	AvahiIfIndex *v = calloc(sc->n_ifnames ? sc->n_ifnames : 1, sizeof(*v));
 
 	if (!v)
@@ -232,9 +230,26 @@ static int rec_ifaces(struct pub_rec *s)
 		if (idx > 0)
 			v[n++] = (AvahiIfIndex)idx;
 	}
+	*ret = v;
+	return n;
+}
+
+const struct pub_scope *publish_scope(const struct publish *p)
+{
+	return p->scope;
+}
+
+/* Resolve the scope's interface names; none means all. */
+static int rec_ifaces(struct pub_rec *s)
+{
+	AvahiIfIndex *v;
+	int n = pub_scope_ifindexes(s->p->scope, &v);
+
+	if (n < 0)
+		return n;
 	free(s->ifidx);
 	s->ifidx = v;
-	s->n_ifidx = n;
+	s->n_ifidx = (size_t)n;
 	return 0;
 }
 
@@ -517,16 +532,17 @@ void publish_delete(struct publish *p, const char *key)
 		rec_free(s);
 }
 
-void publish_set_scope(struct publish *p, struct pub_scope *sc)
+bool publish_set_scope(struct publish *p, struct pub_scope *sc)
 {
 	bool same = scope_equal(p->scope, sc);
 
 	pub_scope_free(p->scope);
 	p->scope = sc;
 	if (same)
-		return;
+		return false;
 	for (struct pub_rec *s = p->first; s; s = s->next)
 		rec_reregister(s);
+	return true;
 }
 
 /* ---- life cycle -------------------------------------------------------------- */

@@ -22,6 +22,15 @@ struct pub_scope {
 struct pub_scope *pub_scope_new(const char *const *ifnames, size_t n, const char *domain);
 void pub_scope_free(struct pub_scope *s);
 
+/* The interfaces of scope SC as a new array of indexes in *RET (free()
+ * it): AVAHI_IF_UNSPEC alone for "every interface"; names that do not
+ * exist (now) are left out. Returns the count (0: none exists) or
+ * -ENOMEM. */
+int pub_scope_ifindexes(const struct pub_scope *sc, int **ret);
+
+/* The scope P publishes on now. */
+const struct pub_scope *publish_scope(const struct publish *p);
+
 /* The publishing half of C (which owns it); NULL on out-of-memory. */
 struct publish *publish_new(struct mdns_core *c);
 /* Withdraw (goodbye) and free every record. publish_free(NULL) is fine. */
@@ -32,8 +41,8 @@ void publish_put(struct publish *p, struct dnssd_record *r);
 /* Withdraw the record KEY, if any. */
 void publish_delete(struct publish *p, const char *key);
 /* Publish on scope S (ownership taken) from now on; re-registers every
- * record when it differs from the current one. */
-void publish_set_scope(struct publish *p, struct pub_scope *s);
+ * record when it differs from the current one, and then returns true. */
+bool publish_set_scope(struct publish *p, struct pub_scope *s);
 
 /* The client reached RUNNING: register everything not registered. */
 void publish_client_running(struct publish *p);

@@ -7,6 +7,7 @@
  * presence at all, leaves the host to mDNS's timing; the presence records
  * carry the TTLs the mechanism needs. Built with short periods
  * (tests/local.mk). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "mdns/internal.h"
 #include "mdns/liveness.h"
 #include "mdns/presence.h"
+#include "mdns/publish.h"
 #include "mdns/resolve.h"
 #include "mdns/sighting.h"
 #include "tests/unit/tap.h"
@@ -56,6 +58,7 @@ struct AvahiRecordBrowser {
 };
 
 struct rec {
+	AvahiIfIndex ifi;
 	char name[256];
 	uint32_t ttl;
 	char text[32];
@@ -81,7 +84,7 @@ static struct {
 	char last_removed[64];
 	/* presence */
 	struct AvahiEntryGroup *group;
-	struct rec recs[16];
+	struct rec recs[32];
 	size_t n_recs;
 	bool committed;
 	const char *fqdn;
@@ -205,11 +208,12 @@ int avahi_entry_group_add_record(AvahiEntryGroup *g, AvahiIfIndex ifi, AvahiProt
 	if (av.n_recs == sizeof(av.recs) / sizeof(av.recs[0]) || size < 1 ||
 	    ((const uint8_t *)rdata)[0] != size - 1 || size > sizeof(r->text))
 		return AVAHI_ERR_INVALID_RECORD;
-	/* Shared (not unique) TXT records on every interface and protocol. */
+	/* Shared (not unique) TXT records on both protocols. */
 	if (flags != 0 || clazz != AVAHI_DNS_CLASS_IN || type != AVAHI_DNS_TYPE_TXT ||
-	    ifi != AVAHI_IF_UNSPEC || proto != AVAHI_PROTO_UNSPEC)
+	    proto != AVAHI_PROTO_UNSPEC)
 		return AVAHI_ERR_INVALID_FLAGS;
 	r = &av.recs[av.n_recs++];
+	r->ifi = ifi;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->ttl = ttl;
 	memcpy(r->text, (const uint8_t *)rdata + 1, size - 1);
@@ -243,6 +247,27 @@ int avahi_client_errno(AvahiClient *c)
 int avahi_proto_to_af(AvahiProtocol p)
 {
 	return p == AVAHI_PROTO_INET ? AF_INET : AF_INET6;
+}
+
+/* The publishing scope (publish.c is not linked): av.ifis, or every
+ * interface when empty. */
+static int scope_ifis[4], n_scope_ifis;
+
+const struct pub_scope *publish_scope(const struct publish *p)
+{
+	return NULL;
+}
+
+int pub_scope_ifindexes(const struct pub_scope *sc, int **ret)
+{
+	int n = n_scope_ifis ? n_scope_ifis : 1;
+
+	*ret = calloc((size_t)n, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		(*ret)[i] = n_scope_ifis ? scope_ifis[i] : AVAHI_IF_UNSPEC;
+	return n;
 }
 
 /* The events sent up (mdns.c is not linked). */
@@ -440,6 +465,9 @@ static void test_names(void)
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	CHECK(!presence_name(0, longname, buf, sizeof(buf)));
+	/* Escaped characters (avahi's "\032" for a space) and bad labels. */
+	CHECK(!presence_name(0, "my\\032host.local", buf, sizeof(buf)));
+	CHECK(!presence_name(0, "a..local", buf, sizeof(buf)));
 	CHECK(presence_classify("\x09heartbeat", 10) == PRESENCE_IS_HEARTBEAT);
 	CHECK(presence_classify("\x06"
 	                        "anchor",
@@ -461,7 +489,7 @@ static void test_presence_records(void)
 	struct presence *p = presence_new(&core);
 	presence_client_running(p);
 	CHECK(av.committed && presence_published(p));
-	CHECK(av.n_recs == 2 * PRESENCE_KEYS);
+	CHECK(av.n_recs == 2 * PRESENCE_KEYS && av.recs[0].ifi == AVAHI_IF_UNSPEC);
 	for (unsigned k = 0; k < PRESENCE_KEYS; k++) {
 		char name[256];
 		unsigned hb = 0, an = 0;
@@ -489,6 +517,14 @@ static void test_presence_records(void)
 	CHECK(!presence_published(p) && !av.committed);
 	presence_client_running(p);
 	CHECK(presence_published(p) && av.n_recs == 2 * PRESENCE_KEYS);
+	/* agent.interfaces: on those interfaces only, republished. */
+	scope_ifis[0] = 3, scope_ifis[1] = 5, n_scope_ifis = 2;
+	presence_rescope(p);
+	CHECK(presence_published(p) && av.n_recs == 2 * 2 * PRESENCE_KEYS);
+	CHECK(av.recs[0].ifi == 3 && av.recs[av.n_recs - 1].ifi == 5);
+	n_scope_ifis = 0;
+	presence_rescope(p);
+	CHECK(av.n_recs == 2 * PRESENCE_KEYS && av.recs[0].ifi == AVAHI_IF_UNSPEC);
 	/* A failed group is retried. */
 	av.group->cb(av.group, AVAHI_ENTRY_GROUP_FAILURE, av.group->ud);
 	CHECK(!presence_published(p));
@@ -680,6 +716,27 @@ static void test_plain_and_anchor_only(void)
 	teardown();
 }
 
+/* A host whose probe names would not be valid (too long) is not
+ * watched at all: it could be taken for down but never probed. */
+static void test_unwatchable_host(void)
+{
+	char host[256], buf[256];
+
+	/* 238 bytes: 253 with "_lanyard-alive.", 255 with "-a". */
+	snprintf(host, sizeof(host), "%.60s.%.60s.%.60s.%.49s.local",
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	         "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	         "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+	         "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+	CHECK(strlen(host) == 238);
+	CHECK(presence_name(0, host, buf, sizeof(buf)) &&
+	      !presence_name(1, host, buf, sizeof(buf)));
+	setup();
+	sight("x", host);
+	CHECK(av.n_rb == 0 && stats().hosts == 0 && av.upserts == 1);
+	teardown();
+}
+
 /* This host's own sightings are not watched. */
 static void test_local(void)
 {
@@ -753,6 +810,7 @@ int main(void)
 	test_goodbye();
 	test_plain_and_anchor_only();
 	test_local();
+	test_unwatchable_host();
 	test_withdrawn_while_down();
 	test_refused();
 	test_client_lost();
