@@ -104,18 +104,18 @@ static void on_host_state(void *userdata, const char *host, int ifindex, enum md
 		snprintf(ifname, sizeof(ifname), "%d", ifindex);
 	switch (state) {
 	case MDNS_HOST_DOWN:
-		log_info("host %s stopped answering on %s: %zu instance%s withheld", host, ifname,
-		         n, n == 1 ? "" : "s");
+		log_info("host \"%s\" stopped answering on %s: %zu sighting%s withheld", host,
+		         ifname, n, n == 1 ? "" : "s");
 		break;
 	case MDNS_HOST_UP:
 		if (n)
-			log_info("host %s answers again on %s: %zu instance%s back", host, ifname,
-			         n, n == 1 ? "" : "s");
+			log_info("host \"%s\" answers again on %s: %zu sighting%s back", host,
+			         ifname, n, n == 1 ? "" : "s");
 		else
-			log_debug("host %s runs lanyardd on %s", host, ifname);
+			log_debug("host \"%s\" runs lanyardd on %s", host, ifname);
 		break;
 	case MDNS_HOST_LEFT:
-		log_debug("host %s: lanyardd left %s", host, ifname);
+		log_debug("host \"%s\": lanyardd left %s", host, ifname);
 		break;
 	}
 }

@@ -9,10 +9,14 @@
 #include <unistd.h>
 
 #include "agent/probe.h"
+#include "dnssd/name.h"
 
 /* A down endpoint nobody was handed for a window is probed this many
  * intervals apart, until it answers or leaves the cache. */
 #define PROBE_IDLE_FACTOR 10
+/* Connects in flight at once, whatever max_endpoints: descriptors stay
+ * for the socket's clients. */
+#define PROBE_CONNECTS_MAX 64
 
 struct target {
 	struct prober *p;
@@ -35,6 +39,7 @@ struct prober {
 	size_t n_buckets; /* a power of two */
 	struct target *all;
 	size_t n, n_down;
+	size_t connecting; /* connects in flight */
 	uint64_t probes, failures, full;
 	uint64_t rng;
 };
@@ -88,6 +93,7 @@ static void stop_connect(struct target *t)
 		ev_io_stop(t->p->loop, &t->io);
 		close(t->fd);
 		t->fd = -1;
+		t->p->connecting--;
 	}
 }
 
@@ -152,8 +158,8 @@ static void start(struct target *t)
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
 
-	if (!a || !t->e->port) {
-		schedule(t);
+	if (!a || !t->e->port || p->connecting >= PROBE_CONNECTS_MAX) {
+		schedule(t); /* nothing to probe, or too many at once: later */
 		return;
 	}
 	if (a->family == AF_INET) {
@@ -179,6 +185,7 @@ static void start(struct target *t)
 		return;
 	}
 	p->probes++;
+	p->connecting++;
 	if (connect(t->fd, (struct sockaddr *)&ss, len) == 0) {
 		result(t, true);
 		return;
@@ -240,6 +247,10 @@ void prober_note(struct prober *p, const struct cache_entry *e)
 		p->full++;
 		return;
 	}
+	/* TCP connects say nothing of a UDP service. */
+	enum dnssd_proto proto;
+	if (dnssd_check_type(e->type->name, &proto) || proto != DNSSD_PROTO_TCP)
+		return;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return;

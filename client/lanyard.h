@@ -200,9 +200,10 @@ struct lanyard_event {
 	struct lanyard_instance *instance; /* NULL for snapshot_end */
 	/* Removed events: why the instance went, as the daemon said it:
 	 * "withdrawn" (goodbye or mDNS expiry), "host_down" (its host stopped
-	 * answering), "down" (probing found the endpoint dead), "stale",
-	 * "released", "unmatched" (it no longer matches the filter); or
-	 * NULL (other events, older daemons). */
+	 * answering), "stale", "released", "unmatched" (it no longer matches
+	 * the filter); or NULL (other events, older daemons). An endpoint
+	 * that agent.probe finds dead is not removed: a changed event shows
+	 * it "down". */
 	char *reason;
 };
 

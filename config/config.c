@@ -440,8 +440,10 @@ static void parse_probe(struct cfg_file *f, const struct cfg_field *probe, struc
 		field_duration(f, &fl[P_WINDOW], 1000, 86400000, "1s-1d", &p->window_ms);
 	if (fl[P_MAX].key && cfg_field_uint(f, &fl[P_MAX], 1, 65536, &n))
 		p->max_endpoints = (unsigned)n;
-	if (p->timeout_ms > p->interval_ms)
-		cfg_error(f, fl[P_TIMEOUT].key ? fl[P_TIMEOUT].value : probe->key,
+	if (p->timeout_ms > p->interval_ms && !fl[P_TIMEOUT].key)
+		p->timeout_ms = p->interval_ms; /* a short interval, the default timeout */
+	else if (p->timeout_ms > p->interval_ms)
+		cfg_error(f, fl[P_TIMEOUT].value,
 		          "'probe': the timeout (%llums) must not exceed the interval (%llums)",
 		          (unsigned long long)p->timeout_ms, (unsigned long long)p->interval_ms);
 }

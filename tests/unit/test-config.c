@@ -229,6 +229,12 @@ static void test_probe_keys(void)
 		CHECK_INT_EQ(cfg->agent.probe.max_endpoints, 256);
 		cfg_free(cfg);
 	}
+	/* A short interval takes the default timeout down with it. */
+	if ((cfg = load_ok("probe-short.yaml"))) {
+		CHECK_INT_EQ(cfg->agent.probe.interval_ms, 200);
+		CHECK_INT_EQ(cfg->agent.probe.timeout_ms, 200);
+		cfg_free(cfg);
+	}
 	if ((cfg = load_ok("probe-off.yaml"))) {
 		CHECK(!cfg->agent.probe.enabled);
 		cfg_free(cfg);

@@ -104,11 +104,11 @@ static void unserve(int lfd)
 	close(lfd);
 }
 
-/* Put instance NAME at 127.0.0.1:PORT in the cache; returns its entry. */
-static struct cache_entry *add(const char *name, uint16_t port)
+/* Put instance NAME of TYPE at 127.0.0.1:PORT in the cache; returns its entry. */
+static struct cache_entry *add_typed(const char *name, const char *type, uint16_t port)
 {
 	struct mdns_instance in = {.name = name,
-	                           .type = "_x._tcp",
+	                           .type = type,
 	                           .domain = "local",
 	                           .host = "h.local",
 	                           .ifindex = 1,
@@ -119,7 +119,12 @@ static struct cache_entry *add(const char *name, uint16_t port)
 	a->sin_family = AF_INET;
 	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	CHECK(cache_upsert(cache, &in, ev_now(loop)) == CACHE_ADDED);
-	return cache_find(cache, name, "_x._tcp", NULL);
+	return cache_find(cache, name, type, NULL);
+}
+
+static struct cache_entry *add(const char *name, uint16_t port)
+{
+	return add_typed(name, "_x._tcp", port);
 }
 
 static struct prober_stats stats(void)
@@ -233,6 +238,10 @@ static void test_lifecycle(void)
 	/* Past the window: the healthy one is forgotten, the dead one stays. */
 	CHECK(RUN_UNTIL(stats().endpoints == 1, 3));
 	CHECK(dead->down && !up->down && stats().down == 1);
+
+	/* A UDP service is not probed (a TCP connect says nothing of it). */
+	prober_note(prober, add_typed("u", "_x._udp", dead_port));
+	CHECK(stats().endpoints == 1);
 
 	/* The bound: 3 endpoints at most. */
 	struct cache_entry *b = add("b", port), *c = add("c", port), *d = add("d", port);
