@@ -14,6 +14,7 @@
 struct ev_loop;
 struct balance;
 struct cache;
+struct checks;
 struct discover;
 struct loopwatch;
 struct pubset;
@@ -58,6 +59,7 @@ struct agent {
 	int exit_code;
 	struct agent_signals *signals;
 	struct agent_load *load;
+	struct checks *checks; /* the declared services' health checks */
 };
 
 /* Build the agent from an already loaded configuration (ownership of CFG
