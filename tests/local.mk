@@ -215,3 +215,15 @@ consumer_integration_tests = \
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests
+# health checks tests
+# The probes against real listeners, an HTTP server thread and programs on
+# 127.0.0.1; the state machine; the engine (agent/checks.c) with its
+# reloads; config/checks.c.
+check_PROGRAMS += tests/unit/test-check-state tests/unit/test-check-probes
+TESTS += tests/unit/test-check-state tests/unit/test-check-probes
+tests_unit_test_check_state_SOURCES = tests/unit/test-check-state.c tests/unit/tap.h
+tests_unit_test_check_state_LDADD = agent/libchecks.la
+tests_unit_test_check_probes_SOURCES = tests/unit/test-check-probes.c tests/unit/tap.h
+tests_unit_test_check_probes_CFLAGS = $(AM_CFLAGS) -pthread
+tests_unit_test_check_probes_LDADD = agent/libchecks.la $(EV_LIBS) -lpthread
+# end health checks tests
