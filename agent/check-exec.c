@@ -17,6 +17,9 @@
 
 extern char **environ;
 
+/* Reads of the output pipe per loop iteration: 64 KiB, a full pipe. */
+#define DRAIN_READS 16
+
 struct check_exec {
 	struct ev_loop *loop;
 	pid_t pid; /* also the process group id; 0 once reaped */
@@ -55,12 +58,14 @@ static void close_pipe(struct check_exec *p)
 	p->fd = -1;
 }
 
-/* Read what the pipe holds now; returns false at end of file or error. */
+/* Read what the pipe holds now, at most DRAIN_READS reads (a program that
+ * writes without pause gets the rest read at the next iteration: the loop
+ * is never held); returns false at end of file or error. */
 static bool drain(struct check_exec *p)
 {
 	char buf[4096];
 
-	for (;;) {
+	for (int i = 0; i < DRAIN_READS; i++) {
 		ssize_t n = read(p->fd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
@@ -78,6 +83,7 @@ static bool drain(struct check_exec *p)
 			p->len += k;
 		}
 	}
+	return true;
 }
 
 static void on_output(struct ev_loop *loop, ev_io *w, int revents)
@@ -125,8 +131,11 @@ static void on_exit_status(struct ev_loop *loop, ev_child *w, int revents)
 
 	ev_child_stop(loop, &p->child);
 	ev_timer_stop(loop, &p->timer);
-	/* Whatever the program left running in its group goes with it
-	 * (its pid is reaped, but the group lives while a member does). */
+	/* Whatever the program left running in its group goes with it: its
+	 * pid is reaped, but the group lives while a member does, and while
+	 * it does the kernel does not hand its id out again. (With no member
+	 * left, the id could only be some new group's if the pids wrapped
+	 * around between libev's waitpid() and here.) */
 	kill(-p->pid, SIGKILL);
 	p->pid = 0;
 	/* What it wrote before it exited is in the pipe. */

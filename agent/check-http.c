@@ -265,7 +265,11 @@ int check_http_start(struct check_http_ctx *ctx, const char *url, bool tls_skip_
 		ms = 1;
 	/* A health check asks the service itself, on a connection of its own
 	 * each time: no proxy from the environment, no connection reuse, no
-	 * redirects, no signals. */
+	 * redirects, no signals. A transfer given up while a host name is
+	 * being looked up does not wait for libcurl's resolver thread
+	 * (QUICK_EXIT, libcurl 7.87): by default libcurl joins it there,
+	 * holding the loop until getaddrinfo() gives up, seconds to minutes
+	 * against a silent name server. */
 	if (curl_easy_setopt(e, CURLOPT_URL, url) || curl_easy_setopt(e, CURLOPT_PRIVATE, p) ||
 	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
 	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) || curl_easy_setopt(e, CURLOPT_PROXY, "") ||
@@ -278,6 +282,7 @@ int check_http_start(struct check_http_ctx *ctx, const char *url, bool tls_skip_
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf) ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, p) ||
+	    curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L) ||
 	    (tls_skip_verify && (curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) ||
 	                         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L)))) {
 		curl_easy_cleanup(e);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "agent/check-exec.h"
 #include "agent/check-http.h"
@@ -28,9 +29,9 @@ struct chk {
 	struct cfg_check c; /* own copy of its declaration */
 	struct csvc *svc;
 	struct check_state st;
-	ev_timer timer; /* the next run; for ttl, the deadline */
-	void *probe;    /* the running probe of c.kind, or NULL */
-	double run_started;
+	ev_timer timer;     /* the next run; for ttl, the deadline */
+	void *probe;        /* the running probe of c.kind, or NULL */
+	double run_started; /* monotonic, for the duration */
 	bool has_result;
 	enum check_result last;
 	char *output;
@@ -60,6 +61,16 @@ struct checks {
 	struct check_http_ctx *http; /* made with the first http check */
 	struct csvc *services;
 };
+
+/* Seconds on the monotonic clock: durations never jump with the wall
+ * clock. */
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static const char *health_name(enum txt_health h)
 {
@@ -300,7 +311,7 @@ static bool take_result(struct chk *k, enum check_result r, const char *output, 
 	double now = ev_time();
 	char t[32];
 
-	k->duration_ms = (now - k->run_started) * 1000.0;
+	k->duration_ms = (mono_now() - k->run_started) * 1000.0;
 	if (k->duration_ms < 0)
 		k->duration_ms = 0;
 	k->last_run = now;
@@ -333,7 +344,7 @@ static void run(struct checks *cs, struct chk *k)
 	char text[256];
 	int r = -EINVAL;
 
-	k->run_started = ev_time();
+	k->run_started = mono_now();
 	switch (k->c.kind) {
 	case CFG_CHECK_TCP: {
 		struct check_tcp *p = NULL;
@@ -392,7 +403,7 @@ static void on_ttl_expired(struct ev_loop *loop, ev_timer *w, int revents)
 	char text[64], t[32];
 
 	snprintf(text, sizeof(text), "no report within %s", format_ms(k->c.ttl_ms, t, sizeof(t)));
-	k->run_started = ev_time();
+	k->run_started = mono_now();
 	if (take_result(k, CHECK_FAIL, text, strlen(text)))
 		cs->cb.sync(cs->userdata);
 }
@@ -549,7 +560,7 @@ int checks_report(struct checks *cs, const char *service, enum check_result r, c
 
 		if (k->c.kind != CFG_CHECK_TTL)
 			continue;
-		k->run_started = ev_time();
+		k->run_started = mono_now();
 		/* The ttl runs again from this report. */
 		ev_timer_again(cs->loop, &k->timer);
 		if (take_result(k, r, output, len))

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -563,6 +565,84 @@ static void test_http(void)
 	check_http_ctx_free(NULL);
 }
 
+/* The longest time the loop went without running a 10 ms timer. */
+struct stall {
+	ev_timer timer;
+	double last, max_gap;
+};
+
+static void on_stall_tick(struct ev_loop *l, ev_timer *w, int revents)
+{
+	struct stall *st = w->data;
+	double now = ev_time();
+
+	if (st->last > 0 && now - st->last > st->max_gap)
+		st->max_gap = now - st->last;
+	st->last = now;
+}
+
+/* Regression: a host name whose lookup hangs. The probe's timeout fails
+ * it, and the loop is held neither while the resolver runs nor when the
+ * transfer is given up (libcurl waited there for its resolver thread
+ * unless told otherwise). The name server is a socket that never answers,
+ * seen through a private mount of /etc/resolv.conf in this process only:
+ * root and mount namespaces, or the test is skipped. */
+static void test_http_slow_dns(void)
+{
+	static const char conf_text[] = "nameserver 127.0.0.2\noptions timeout:20 attempts:1\n";
+	struct sockaddr_in ns_addr = loopback(53);
+	char conf[] = "/tmp/lanyard-resolv.XXXXXX";
+	struct stall st = {.last = 0};
+	struct check_http_ctx *ctx;
+	struct check_http *p = NULL;
+	struct result res = {0};
+	int ns = -1, fd;
+	double t0;
+
+	ns_addr.sin_addr.s_addr = htonl(0x7f000002);
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		fprintf(stderr, "# skipped the slow DNS test: needs root and mount namespaces\n");
+		return;
+	}
+	ns = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = mkstemp(conf);
+	if (ns < 0 || bind(ns, (struct sockaddr *)&ns_addr, sizeof(ns_addr)) < 0 || fd < 0 ||
+	    write(fd, conf_text, sizeof(conf_text) - 1) != (ssize_t)sizeof(conf_text) - 1 ||
+	    mount(conf, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0) {
+		fprintf(stderr, "# skipped the slow DNS test: %s\n", strerror(errno));
+		goto out;
+	}
+	ctx = check_http_ctx_new(loop);
+	if (!CHECK(ctx))
+		goto out;
+	ev_timer_init(&st.timer, on_stall_tick, 0.01, 0.01);
+	st.timer.data = &st;
+	ev_timer_start(loop, &st.timer);
+	CHECK_INT_EQ(check_http_start(ctx, "http://hang.lanyard-test.example/", false, 0.3, on_done,
+	                              &res, &p),
+	             0);
+	CHECK(run_until(result_in, &res, DEADLINE_S));
+	CHECK_INT_EQ(res.r, CHECK_FAIL);
+	t0 = ev_time();
+	check_http_free(p);
+	check_http_ctx_free(ctx);
+	on_stall_tick(loop, &st.timer, 0);
+	ev_timer_stop(loop, &st.timer);
+	/* a resolver waited for would hold it 20 s */
+	CHECK_MSG(st.max_gap < 5.0, "the loop was held %.1f s (output \"%s\")", st.max_gap,
+	          res.out);
+	CHECK_MSG(ev_time() - t0 < 5.0, "freeing the probe took %.1f s", ev_time() - t0);
+	umount2("/etc/resolv.conf", MNT_DETACH);
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(conf);
+	}
+	if (ns >= 0)
+		close(ns);
+}
+
 /* --- exec ----------------------------------------------------------------- */
 
 /* One exec probe of ARGV with TIMEOUT; its result in *RES, its process
@@ -785,6 +865,8 @@ int main(void)
 	test_exec_timeout_kills_group();
 	test_exec_leftovers_killed();
 	test_exec_free_running();
+	/* last: it leaves this process in a mount namespace of its own */
+	test_http_slow_dns();
 	ev_loop_destroy(loop);
 	return test_summary();
 }
