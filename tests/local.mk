@@ -226,8 +226,10 @@ tests_unit_test_check_state_LDADD = agent/libchecks.la
 tests_unit_test_check_probes_SOURCES = tests/unit/test-check-probes.c tests/unit/tap.h
 tests_unit_test_check_probes_CFLAGS = $(AM_CFLAGS) -pthread
 tests_unit_test_check_probes_LDADD = agent/libchecks.la $(EV_LIBS) -lpthread
-check_PROGRAMS += tests/unit/test-checks
-TESTS += tests/unit/test-checks
+check_PROGRAMS += tests/unit/test-checks tests/unit/test-config-checks
+TESTS += tests/unit/test-checks tests/unit/test-config-checks
+tests_unit_test_config_checks_SOURCES = tests/unit/test-config-checks.c tests/unit/tap.h
+tests_unit_test_config_checks_LDADD = config/libcfg.la
 tests_unit_test_checks_SOURCES = tests/unit/test-checks.c tests/unit/tap.h \
 	agent/checks.c agent/log.c
 tests_unit_test_checks_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
