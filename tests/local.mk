@@ -235,4 +235,11 @@ tests_unit_test_checks_SOURCES = tests/unit/test-checks.c tests/unit/tap.h \
 tests_unit_test_checks_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_checks_LDADD = agent/libchecks.la config/libcfg.la dnssd/libdnssd.la \
 	$(JANSSON_LIBS) $(EV_LIBS)
+# Health checks on the simulated LAN (need root, exit 77 otherwise).
+EXTRA_DIST += tests/integration/lib-checks.sh
+checks_integration_tests = \
+	tests/integration/checks-tcp-listener.sh \
+	tests/integration/checks-never-announced.sh
+dist_check_SCRIPTS += $(checks_integration_tests)
+TESTS += $(checks_integration_tests)
 # end health checks tests
