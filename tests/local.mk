@@ -239,7 +239,9 @@ tests_unit_test_checks_LDADD = agent/libchecks.la config/libcfg.la dnssd/libdnss
 EXTRA_DIST += tests/integration/lib-checks.sh
 checks_integration_tests = \
 	tests/integration/checks-tcp-listener.sh \
-	tests/integration/checks-never-announced.sh
+	tests/integration/checks-never-announced.sh \
+	tests/integration/checks-ttl-maint.sh \
+	tests/integration/checks-reload.sh
 dist_check_SCRIPTS += $(checks_integration_tests)
 TESTS += $(checks_integration_tests)
 # end health checks tests
