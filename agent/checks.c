@@ -40,6 +40,7 @@ struct chk {
 	double last_run; /* wall time of the last result */
 	double since;    /* wall time of the last change of state (or creation) */
 	bool taken;      /* scratch for checks_apply() */
+	bool due;        /* a run came due while the last one still ran */
 };
 
 /* One service with checks. */
@@ -327,6 +328,8 @@ static bool take_result(struct chk *k, enum check_result r, const char *output, 
 	return svc_update(k->svc);
 }
 
+static void run(struct checks *cs, struct chk *k);
+
 static void on_done(void *userdata, enum check_result r, const char *output, size_t len)
 {
 	struct chk *k = userdata;
@@ -335,6 +338,12 @@ static void on_done(void *userdata, enum check_result r, const char *output, siz
 	probe_cancel(k); /* finished: frees it */
 	if (take_result(k, r, output, len))
 		cs->cb.sync(cs->userdata);
+	/* The run that came due meanwhile starts now, rather than one
+	 * interval later. */
+	if (k->due) {
+		k->due = false;
+		run(cs, k);
+	}
 }
 
 /* Start one run of K. */
@@ -390,9 +399,12 @@ static void on_due(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct chk *k = w->data;
 
-	/* timeout <= interval: only an exec check whose killed group has not
-	 * been reaped yet can still run; it is not started twice. */
-	if (!k->probe)
+	/* With timeout == interval the last run's own timeout may come just
+	 * after this (an exec check is also reaped after it is killed): it is
+	 * never started twice, but runs as soon as the last one ends. */
+	if (k->probe)
+		k->due = true;
+	else
 		run(k->svc->cs, k);
 }
 

@@ -438,6 +438,46 @@ static void test_tcp_and_reload(void)
 	checks_free(cs);
 }
 
+/* Regression: with timeout == interval, a run that hangs to its timeout
+ * ends just after the next run came due, which was then skipped: a hanging
+ * target was checked every other interval, taking twice as long to fall.
+ * A quick check on the same interval counts the intervals. */
+static void test_timeout_equals_interval(void)
+{
+	struct checks *cs = checks_new(loop, &callbacks, NULL);
+	struct acceptor acc;
+	uint16_t port = 0;
+	double end = ev_time() + DEADLINE_S;
+	long long ticks = 0, runs = 0;
+
+	if (!CHECK(cs))
+		return;
+	acceptor_start(&acc, &port);
+	CHECK_INT_EQ(apply(cs,
+	                   "services:\n"
+	                   "  - name: pair\n"
+	                   "    port: 1\n"
+	                   "    checks:\n"
+	                   "      - {tcp: '127.0.0.1:%u', interval: 300ms, timeout: 100ms}\n"
+	                   "      - {exec: [/bin/sh, -c, 'exec sleep 10'], interval: 300ms,\n"
+	                   "         timeout: 300ms, fall: 100}\n",
+	                   port),
+	             0);
+	while (ticks < 12 && ev_time() < end) {
+		run_for(0.05);
+		ticks = jint(status_of(cs, "pair", 0), "passes");
+	}
+	runs = jint(status_of(cs, "pair", 1), "failures");
+	CHECK_MSG(ticks >= 12, "the tcp check ran %lld times", ticks);
+	/* back to back: nearly one run per interval, not one every two */
+	CHECK_MSG(runs * 10 >= (ticks - 1) * 7, "%lld timed-out runs in %lld intervals", runs,
+	          ticks);
+	CHECK_STR_EQ(jstr(status_of(cs, "pair", 1), "output"), "timed out after 300 ms");
+	status_of(NULL, NULL, 0);
+	acceptor_stop(&acc);
+	checks_free(cs);
+}
+
 /* The pid in FILE, 0 if none yet. */
 static pid_t pid_from(const char *file)
 {
@@ -529,6 +569,7 @@ int main(void)
 	loop = ev_default_loop(0);
 	test_ttl();
 	test_tcp_and_reload();
+	test_timeout_equals_interval();
 	test_exec_cancelled();
 	ev_loop_destroy(loop);
 	return test_summary();
