@@ -539,11 +539,14 @@ static void test_http(void)
 	CHECK_INT_EQ(res.calls, 0);
 	check_http_free(NULL);
 
-	/* Not a URL libcurl takes. */
+	/* Only http and https: another scheme fails when it runs (config/
+	 * refuses it first). */
 	CHECK_INT_EQ(check_http_start(ctx, "gopher://127.0.0.1/", false, 1.0, on_done, &res, &p),
 	             0);
 	CHECK(run_until(result_in, &res, DEADLINE_S));
 	CHECK_INT_EQ(res.r, CHECK_FAIL);
+	CHECK_MSG(strstr(res.out, "gopher") || strstr(res.out, "rotocol"), "gopher: \"%s\"",
+	          res.out);
 	check_http_free(p);
 
 	/* The server is gone: refused. */
