@@ -15,6 +15,7 @@
 #include "agent/agent.h"
 #include "agent/balance.h"
 #include "agent/cache.h"
+#include "agent/checks.h"
 #include "agent/discover.h"
 #include "agent/load.h"
 #include "agent/log.h"
@@ -223,6 +224,32 @@ static int declare(struct agent *a, const struct lanyard_config *cfg)
 	return pubset_set_declared(a->pubset, cfg, host);
 }
 
+/* A service's checks changed its health: withheld while critical,
+ * announced with health=warning while warning. */
+static void on_check_health(void *userdata, const char *service, enum txt_health health,
+                            const char *why)
+{
+	struct agent *a = userdata;
+	char key[DNSSD_SERVICE_NAME_MAX + 8];
+	int r;
+
+	if (pubset_service_key(service, key, sizeof(key)) < 0)
+		return;
+	r = pubset_set_health(a->pubset, key, health, why);
+	if (r < 0 && r != -ENOENT)
+		log_warning("service \"%s\": cannot record its health: %s", service, strerror(-r));
+}
+
+static void on_check_sync(void *userdata)
+{
+	agent_publish(userdata);
+}
+
+static const struct checks_callbacks agent_checks_callbacks = {
+        .health = on_check_health,
+        .sync = on_check_sync,
+};
+
 /* Send what changed in the published set; on failure it is sent again at
  * the next sync. */
 void agent_publish(struct agent *a)
@@ -299,6 +326,12 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 		snprintf(err, errlen, "cannot publish services: %s", strerror(-r));
 		return r;
 	}
+	/* Before the first publish: a service with checks starts critical. */
+	a->checks = checks_new(loop, &agent_checks_callbacks, a);
+	if (!a->checks || checks_apply(a->checks, cfg) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	a->load = agent_load_new(a);
 	if (!a->load) {
 		snprintf(err, errlen, "out of memory");
@@ -370,6 +403,10 @@ int agent_reload(struct agent *a)
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));
 	agent_load_reconfigure(a->load);
+	/* New services with checks are withheld before anything is sent. */
+	r = checks_apply(a->checks, a->cfg);
+	if (r < 0)
+		log_warning("cannot apply the new health checks: %s", strerror(-r));
 	pubset_retry_failed(a->pubset);
 	agent_publish(a);
 	a->reloads++;
@@ -383,6 +420,8 @@ void agent_done(struct agent *a)
 	 * then goodbyes, while the bus connection is still up. */
 	server_free(a->server);
 	a->server = NULL;
+	checks_free(a->checks);
+	a->checks = NULL;
 	agent_load_free(a->load);
 	a->load = NULL;
 	discover_set_mdns(a->discover, NULL);

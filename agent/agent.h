@@ -14,6 +14,7 @@
 struct ev_loop;
 struct balance;
 struct cache;
+struct checks;
 struct discover;
 struct loopwatch;
 struct pubset;
@@ -61,6 +62,7 @@ struct agent {
 	struct agent_signals *signals;
 	struct agent_load *load;
 	struct prober *prober; /* agent.probe */
+	struct checks *checks; /* the declared services' health checks */
 };
 
 /* Build the agent from an already loaded configuration (ownership of CFG

@@ -25,6 +25,7 @@ struct bep {
 	 * whenever they do). */
 	uint16_t weight, priority;
 	bool local, has_load;
+	bool degraded;    /* TXT health= says something else than passing */
 	bool ejected_now; /* scratch for one pick */
 	double load;
 };
@@ -218,6 +219,18 @@ static int ep_cmp(const void *a, const void *b)
 	return key_cmp(x->name, x->domain, (*(struct bep *const *)b)->e);
 }
 
+/* Whether E's provider says its checks warn (TXT health=warning, or any
+ * value other than passing from another publisher). */
+static bool degraded(const struct cache_entry *e)
+{
+	const struct txt_pair *p = txt_get(e->txt, txt_known_name(TXT_KNOWN_HEALTH));
+	const char *passing = txt_health_name(TXT_HEALTH_PASSING);
+
+	if (!p || !p->value)
+		return false;
+	return p->value_len != strlen(passing) || memcmp(p->value, passing, p->value_len) != 0;
+}
+
 /* Rebuild S's sorted endpoint array from T (only when T changed). */
 static int rebuild(struct balance *b, struct bsvc *s, struct cache_type *t)
 {
@@ -244,6 +257,7 @@ static int rebuild(struct balance *b, struct bsvc *s, struct cache_type *t)
 		ep->has_load = e->txt->has_load;
 		ep->load = e->txt->load;
 		ep->local = e->local;
+		ep->degraded = degraded(e);
 		s->eps[s->n++] = ep;
 	}
 	qsort(s->eps, s->n, sizeof(*s->eps), ep_cmp);
@@ -415,8 +429,9 @@ static struct bep *pick_least_loaded(struct bsvc *s, struct bep **c, size_t k)
 /* ---- the pick ------------------------------------------------------------ */
 
 /* Narrow the K candidates in C to the final set: usable (not ejected,
- * unless panic), the lowest priority, local if preferred and present,
- * weight > 0 if any. Sets *weighted when weights apply. Returns the count. */
+ * unless panic), the lowest priority, not degraded (health=warning) if any
+ * is not, local if preferred and present, weight > 0 if any. Sets
+ * *weighted when weights apply. Returns the count. */
 static size_t narrow(const struct balance *b, struct bep **c, size_t k, size_t usable,
                      bool prefer_local, bool *weighted)
 {
@@ -429,10 +444,18 @@ static size_t narrow(const struct balance *b, struct bep **c, size_t k, size_t u
 	for (size_t i = 0; i < m; i++)
 		if (c[i]->priority < best)
 			best = c[i]->priority;
-	bool local = false, positive = false;
+	bool local = false, positive = false, healthy = false;
 	k = m, m = 0;
 	for (size_t i = 0; i < k; i++) {
 		if (c[i]->priority == best) {
+			c[m++] = c[i];
+			healthy = healthy || !c[i]->degraded;
+		}
+	}
+	/* Within the tier, passing endpoints before warning ones. */
+	k = m, m = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (!healthy || !c[i]->degraded) {
 			c[m++] = c[i];
 			local = local || c[i]->local;
 		}

@@ -19,11 +19,24 @@ agent_libagent_la_SOURCES = \
 	agent/ops.c agent/ops.h \
 	agent/probe.c agent/probe.h \
 	agent/pubset.c agent/pubset.h \
-	agent/load.c agent/load.h
+	agent/load.c agent/load.h \
+	agent/checks.c agent/checks.h
 agent_libagent_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 agent_libagent_la_LIBADD = agent/libserver.la agent/libcore.la mdns/libmdns.la \
-	config/libcfg.la wire/libwire.la dnssd/libdnssd.la \
+	agent/libchecks.la config/libcfg.la wire/libwire.la dnssd/libdnssd.la \
 	$(JANSSON_LIBS) $(EV_LIBS) $(M_LIBS)
+
+# The health checks' probes and state machine, without the agent: the
+# unit tests link them alone.
+noinst_LTLIBRARIES += agent/libchecks.la
+agent_libchecks_la_SOURCES = \
+	agent/check-probe.h \
+	agent/check-state.c agent/check-state.h \
+	agent/check-tcp.c agent/check-tcp.h \
+	agent/check-http.c agent/check-http.h \
+	agent/check-exec.c agent/check-exec.h
+agent_libchecks_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+agent_libchecks_la_LIBADD = dnssd/libdnssd.la $(CURL_LIBS) $(EV_LIBS)
 
 sbin_PROGRAMS += agent/lanyardd
 agent_lanyardd_SOURCES = agent/main.c

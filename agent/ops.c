@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/checks.h"
 #include "agent/discover.h"
+#include "agent/log.h"
 #include "agent/ops.h"
 #include "agent/present.h"
 #include "agent/probe.h"
+#include "agent/pubset.h"
 #include "agent/watch.h"
 #include "dnssd/name.h"
 #include "wire/response.h"
@@ -338,13 +341,65 @@ static int op_report(struct agent *a, struct conn *c, const struct wire_request 
 	return 0;
 }
 
+/* --- check, maint: this host's declared services --------------------------- */
+
+/* These two change what this host announces: like every request they are
+ * authorised by the socket's mode and group (docs/protocol.md). */
+
+static int op_check(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
+                    json_t **ret_body, struct wire_err *err)
+{
+	static const enum check_result results[] = {
+	        [WIRE_CHECK_PASS] = CHECK_PASS,
+	        [WIRE_CHECK_WARN] = CHECK_WARN,
+	        [WIRE_CHECK_FAIL] = CHECK_FAIL,
+	};
+	const char *svc = req->filter.service, *out = req->text ? req->text : "";
+
+	if (!cfg_find_service(a->cfg, svc))
+		return wire_err_set(err, WIRE_NOT_FOUND, "no declared service \"%s\"", svc);
+	if (checks_report(a->checks, svc, results[req->check_status], out, strlen(out)) < 0)
+		return wire_err_set(err, WIRE_NOT_FOUND, "service \"%s\" declares no ttl check",
+		                    svc);
+	*ret_body = NULL;
+	return 0;
+}
+
+static int op_maint(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
+                    json_t **ret_body, struct wire_err *err)
+{
+	const struct cfg_service *s = cfg_find_service(a->cfg, req->filter.service);
+	char key[DNSSD_SERVICE_NAME_MAX + 8];
+	int r;
+
+	if (!s || pubset_service_key(s->name, key, sizeof(key)) < 0)
+		return wire_err_set(err, WIRE_NOT_FOUND, "no declared service \"%s\"",
+		                    req->filter.service);
+	r = pubset_set_maint(a->pubset, key, req->maint_on,
+	                     req->text && *req->text ? req->text : NULL);
+	if (r == -ENOENT)
+		return wire_err_set(err, WIRE_NOT_FOUND, "no declared service \"%s\"",
+		                    req->filter.service);
+	if (r < 0)
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	if (req->maint_on)
+		log_info("service \"%s\": maintenance on, reason \"%s\"", s->name,
+		         req->text ? req->text : "");
+	else
+		log_info("service \"%s\": maintenance off", s->name);
+	agent_publish(a);
+	*ret_body = NULL;
+	return 0;
+}
+
 /* --- dispatch -------------------------------------------------------------- */
 
 static const op_fn op_table[_WIRE_OP_MAX] = {
         [WIRE_OP_RESOLVE] = op_resolve,   [WIRE_OP_LIST] = op_list,
         [WIRE_OP_SERVICES] = op_services, [WIRE_OP_STATUS] = op_status,
         [WIRE_OP_WATCH] = op_watch,       [WIRE_OP_UNWATCH] = op_unwatch,
-        [WIRE_OP_REPORT] = op_report,
+        [WIRE_OP_REPORT] = op_report,     [WIRE_OP_CHECK] = op_check,
+        [WIRE_OP_MAINT] = op_maint,
 };
 
 /* Run REQ; reply directly, or (HELD) release the held reply. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The consumer socket's operations: list, services, status, watch, unwatch,
- * resolve, report, answered from the cache and the selector. */
+ * resolve, report, answered from the cache and the selector; check and
+ * maint, which change what this host announces. */
 #pragma once
 
 #include "agent/conn.h"

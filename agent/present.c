@@ -102,10 +102,23 @@ static json_t *health_json(const struct balance *b, const struct cache_entry *e,
 	                 st.latency_ms);
 }
 
+/* The provider's own health from TXT health= ("warning" from a lanyardd
+ * whose checks warn), as "check": it says nothing of this agent's
+ * ejection, which is "health". Not UTF-8: left out. */
+static int add_check(json_t *o, const struct cache_entry *e)
+{
+	const struct txt_pair *p = txt_get(e->txt, txt_known_name(TXT_KNOWN_HEALTH));
+
+	if (!p || !p->value || !p->utf8)
+		return 0;
+	return json_object_set_new(o, "check", json_stringn(p->value, p->value_len));
+}
+
 /* The instance object of E without "stale" and "health". */
 static json_t *instance_base(const struct cache_entry *e)
 {
 	struct present_buf pb;
+	json_t *o;
 	struct wire_instance wi = {
 	        .instance = e->name,
 	        .service = e->type->service,
@@ -145,7 +158,12 @@ static json_t *instance_base(const struct cache_entry *e)
 	wi.txt = pb.txt;
 	wi.n_interfaces = present_ifaces(e, &pb);
 	wi.interfaces = pb.ifaces;
-	return wire_instance_to_json(&wi);
+	o = wire_instance_to_json(&wi);
+	if (o && add_check(o, e) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *present_instance(const struct cache_entry *e, const struct balance *b, double now)

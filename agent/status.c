@@ -7,6 +7,7 @@
 #include "agent/agent.h"
 #include "agent/balance.h"
 #include "agent/cache.h"
+#include "agent/checks.h"
 #include "agent/discover.h"
 #include "agent/loopwatch.h"
 #include "agent/probe.h"
@@ -133,6 +134,27 @@ static json_t *probing_json(const struct agent *a)
 	                 (json_int_t)st.full);
 }
 
+/* The published set's entries, each with the state of its checks. */
+static json_t *publishing_json(const struct agent *a)
+{
+	json_t *arr = pubset_status(a->pubset), *o;
+	size_t i;
+
+	if (!arr)
+		return NULL;
+	json_array_foreach(arr, i, o)
+	{
+		const char *svc = json_string_value(json_object_get(o, "service"));
+		json_t *checks = svc && a->checks ? checks_status(a->checks, svc) : json_array();
+
+		if (json_object_set_new(o, "checks", checks) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 json_t *agent_status_json(const struct agent *a)
 {
 	return json_pack(
@@ -141,7 +163,7 @@ json_t *agent_status_json(const struct agent *a)
 	        "socket", a->server ? server_path(a->server) : "", "uptime", ev_time() - a->started,
 	        "reloads", (int)a->reloads, "reload_failures", (int)a->reload_failures, "policy",
 	        cfg_policy_name(a->cfg->agent.policy), "avahi", avahi_json(a), "publishing",
-	        pubset_status(a->pubset), "browsing", browsing_json(a), "cache", cache_json(a),
+	        publishing_json(a), "browsing", browsing_json(a), "cache", cache_json(a),
 	        "server", server_json(a), "ejected", ejected_json(a), "loop",
 	        loopwatch_status(a->loopwatch), "probing", probing_json(a));
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -34,6 +35,7 @@ struct opts {
 	bool prefer_local;
 	const char *service; /* report --service */
 	double latency_ms;
+	const char *text; /* check --output, maint --reason */
 };
 
 static const char usage_text[] =
@@ -48,6 +50,12 @@ static const char usage_text[] =
         "  status                       the agent's status\n"
         "  report INSTANCE ok|fail [--service S] [--latency MS]\n"
         "                               feedback on an endpoint\n"
+        "  check SERVICE pass|warn|fail [--output TEXT]\n"
+        "                               report the health of a service this host declares\n"
+        "                               with a ttl check (withdrawn when reports stop)\n"
+        "  maint SERVICE on|off [--reason TEXT]\n"
+        "                               take a service this host declares off the LAN,\n"
+        "                               or put it back (maintenance ends on restart)\n"
         "\n"
         "Filters:\n"
         "  --instance NAME   --version CONSTRAINT (>=2.0, ^2.4, ~2.4.1, 2.x)\n"
@@ -56,7 +64,8 @@ static const char usage_text[] =
         "\n"
         "SERVICE is a name (payments) or a DNS-SD type (_http._tcp). The socket is\n"
         "$LANYARD_SOCKET, else " LANYARD_DEFAULT_SOCKET ".\n"
-        "Exit status: 0 ok, 1 error, 2 usage, 3 nothing found.\n";
+        "Exit status: 0 ok, 1 error, 2 usage, 3 nothing found (for check and\n"
+        "maint: no such declared service, or no ttl check).\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -95,6 +104,8 @@ enum {
 	OPT_PREFER_LOCAL,
 	OPT_SERVICE,
 	OPT_LATENCY,
+	OPT_OUTPUT,
+	OPT_REASON,
 	OPT_HELP,
 };
 
@@ -112,6 +123,8 @@ static const struct option long_opts[] = {
         {"prefer-local", no_argument, NULL, OPT_PREFER_LOCAL},
         {"service", required_argument, NULL, OPT_SERVICE},
         {"latency", required_argument, NULL, OPT_LATENCY},
+        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"reason", required_argument, NULL, OPT_REASON},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -128,6 +141,10 @@ static bool allowed(const char *cmd, int opt)
 		return filter || opt == OPT_POLICY || opt == OPT_KEY || opt == OPT_PREFER_LOCAL;
 	if (strcmp(cmd, "report") == 0)
 		return opt == OPT_SERVICE || opt == OPT_LATENCY;
+	if (strcmp(cmd, "check") == 0)
+		return opt == OPT_OUTPUT;
+	if (strcmp(cmd, "maint") == 0)
+		return opt == OPT_REASON;
 	return false;
 }
 
@@ -212,6 +229,10 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 			if (parse_number(optarg, &o->latency_ms) < 0 || o->latency_ms < 0)
 				return usage_error("invalid --latency '%s'", optarg);
 			break;
+		case OPT_OUTPUT:
+		case OPT_REASON:
+			o->text = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			fputs(usage_text, stdout);
@@ -225,7 +246,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 
 /* ---- output ------------------------------------------------------------ */
 
-#define N_COLS 9
+#define N_COLS 10
 
 static void print_row(const char *const *cells, const size_t *width)
 {
@@ -259,11 +280,21 @@ static char *uint_str(unsigned v)
 	return strdup(buf);
 }
 
+/* What the provider's checks say (TXT health=), "-" when nothing. */
+static const char *check_of(const struct lanyard_instance *in)
+{
+	for (size_t i = 0; i < in->n_txt; i++)
+		if (strcasecmp(in->txt[i].key, "health") == 0 && in->txt[i].value &&
+		    strlen(in->txt[i].value) == in->txt[i].value_len)
+			return in->txt[i].value;
+	return "-";
+}
+
 static void print_instances(const struct lanyard_instance_list *list)
 {
-	static const char *const head[N_COLS] = {"INSTANCE", "SERVICE", "ADDRESSES",
-	                                         "PORT",     "VERSION", "WEIGHT",
-	                                         "PRIORITY", "TAGS",    "LOCAL"};
+	static const char *const head[N_COLS] = {"INSTANCE", "SERVICE", "ADDRESSES", "PORT",
+	                                         "VERSION",  "WEIGHT",  "PRIORITY",  "TAGS",
+	                                         "LOCAL",    "CHECK"};
 	char ***rows = calloc(list->n, sizeof(*rows));
 	size_t width[N_COLS];
 
@@ -285,6 +316,7 @@ static void print_instances(const struct lanyard_instance_list *list)
 		row[6] = uint_str(in->priority);
 		row[7] = in->n_tags ? join(in->tags, in->n_tags, ",") : strdup("-");
 		row[8] = strdup(in->local ? "yes" : "no");
+		row[9] = strdup(check_of(in));
 		for (int i = 0; i < N_COLS; i++)
 			if (row[i] && strlen(row[i]) > width[i])
 				width[i] = strlen(row[i]);
@@ -475,6 +507,31 @@ static int cmd_report(struct lanyard *h, struct opts *o, const char *instance, c
 	return EXIT_OK;
 }
 
+static int cmd_check(struct lanyard *h, struct opts *o, const char *service, const char *status)
+{
+	enum lanyard_check_status st = strcmp(status, "pass") == 0   ? LANYARD_CHECK_PASS
+	                               : strcmp(status, "warn") == 0 ? LANYARD_CHECK_WARN
+	                                                             : LANYARD_CHECK_FAIL;
+	int r = lanyard_check(h, service, st, o->text);
+
+	if (r < 0)
+		return fail(h, r, "check");
+	if (o->json)
+		print_json_response(h);
+	return EXIT_OK;
+}
+
+static int cmd_maint(struct lanyard *h, struct opts *o, const char *service, const char *state)
+{
+	int r = lanyard_maint(h, service, strcmp(state, "on") == 0, o->text);
+
+	if (r < 0)
+		return fail(h, r, "maint");
+	if (o->json)
+		print_json_response(h);
+	return EXIT_OK;
+}
+
 /* Check the positional arguments of CMD; SERVICE goes into the filter. */
 static int check_args(const char *cmd, int n, char **args, struct opts *o)
 {
@@ -489,6 +546,14 @@ static int check_args(const char *cmd, int n, char **args, struct opts *o)
 	} else if (strcmp(cmd, "report") == 0) {
 		if (n != 2 || (strcmp(args[1], "ok") != 0 && strcmp(args[1], "fail") != 0))
 			return usage_error("usage: lanyard report INSTANCE ok|fail");
+	} else if (strcmp(cmd, "check") == 0) {
+		if (n != 2 || (strcmp(args[1], "pass") != 0 && strcmp(args[1], "warn") != 0 &&
+		               strcmp(args[1], "fail") != 0))
+			return usage_error(
+			        "usage: lanyard check SERVICE pass|warn|fail [--output TEXT]");
+	} else if (strcmp(cmd, "maint") == 0) {
+		if (n != 2 || (strcmp(args[1], "on") != 0 && strcmp(args[1], "off") != 0))
+			return usage_error("usage: lanyard maint SERVICE on|off [--reason TEXT]");
 	} else if (strcmp(cmd, "services") == 0 || strcmp(cmd, "status") == 0) {
 		if (n != 0)
 			return usage_error("%s takes no arguments", cmd);
@@ -552,6 +617,10 @@ int main(int argc, char **argv)
 		r = cmd_status(h, &o);
 	else if (strcmp(cmd, "watch") == 0)
 		r = cmd_watch(h, &o);
+	else if (strcmp(cmd, "check") == 0)
+		r = cmd_check(h, &o, args[0], args[1]);
+	else if (strcmp(cmd, "maint") == 0)
+		r = cmd_maint(h, &o, args[0], args[1]);
 	else
 		r = cmd_report(h, &o, args[0], args[1]);
 out:

@@ -221,6 +221,29 @@ int lanyard_next_event(struct lanyard *h, int timeout_ms, struct lanyard_event *
  * readable: call lanyard_next_event(h, 0, ...) until LANYARD_E_TIMEOUT. */
 int lanyard_fd(struct lanyard *h);
 
+/* What a service says of itself, for its ttl check. */
+enum lanyard_check_status {
+	LANYARD_CHECK_PASS,
+	LANYARD_CHECK_WARN,
+	LANYARD_CHECK_FAIL,
+};
+
+/* Report STATUS for the ttl check of SERVICE, a service that this host's
+ * agent declares with a `ttl:` check, with OUTPUT (NULL: none; at most
+ * 4096 bytes of UTF-8) shown in the agent's status. The service is
+ * withdrawn from the LAN when no pass or warn report comes within its ttl.
+ * LANYARD_E_NOT_FOUND if the agent declares no such service or it has no
+ * ttl check. */
+int lanyard_check(struct lanyard *h, const char *service, enum lanyard_check_status status,
+                  const char *output);
+
+/* Maintenance of SERVICE, declared by this host's agent: ON withdraws it
+ * from the LAN (goodbyes) until it is turned off or the agent restarts
+ * (reloads keep it); REASON (NULL: none; at most 1024 bytes, no control
+ * characters) is shown in the agent's status. LANYARD_E_NOT_FOUND if the
+ * agent declares no such service. */
+int lanyard_maint(struct lanyard *h, const char *service, bool on, const char *reason);
+
 #ifdef __cplusplus
 }
 #endif

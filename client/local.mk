@@ -11,10 +11,11 @@ client_liblanyard_la_SOURCES = \
 	client/lanyard.h client/lanyard-private.h \
 	client/lanyard-handle.c \
 	client/lanyard-ops.c \
+	client/lanyard-manage.c \
 	client/lanyard-connect.c
 client_liblanyard_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
 client_liblanyard_la_LIBADD = wire/libwire.la $(JANSSON_LIBS) $(M_LIBS)
-client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 0:0:0 \
+client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 1:0:1 \
 	-export-symbols-regex '^lanyard_'
 
 # The lanyard command.

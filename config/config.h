@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "dnssd/name.h"
 
@@ -42,6 +43,36 @@ struct cfg_txt {
 	size_t value_len;
 };
 
+/* The kinds of health check a service may carry (docs/config.md, "checks"). */
+enum cfg_check_kind {
+	CFG_CHECK_TCP,
+	CFG_CHECK_HTTP,
+	CFG_CHECK_EXEC,
+	CFG_CHECK_TTL,
+	_CFG_CHECK_KIND_MAX,
+};
+
+/* One health check of a service, validated. */
+struct cfg_check {
+	enum cfg_check_kind kind;
+	/* What it checks, for status and logs: "127.0.0.1:8443" (tcp), the URL
+	 * (http), the command line (exec: argv joined by spaces, cut at 255
+	 * bytes); NULL for ttl. */
+	char *target;
+	struct sockaddr_storage addr; /* tcp: numeric address and port */
+	socklen_t addr_len;
+	char *url;            /* http: an http:// or https:// URL */
+	bool tls_skip_verify; /* http: do not verify the server's certificate */
+	char **argv;          /* exec: program and arguments, NULL-terminated */
+	size_t argc;
+	uint64_t ttl_ms;      /* ttl: longest time between two reports */
+	uint64_t interval_ms; /* tcp, http, exec: default 1s */
+	uint64_t timeout_ms;  /* tcp, http, exec: default min(500ms, interval) */
+	unsigned rise;        /* passes to become passing: default 2 (ttl: 1) */
+	unsigned fall;        /* failures to become critical: default 2 (ttl: 1) */
+	unsigned line;        /* where it was declared, in its service's file */
+};
+
 struct cfg_service {
 	char *name; /* a service name (dnssd_check_service_name()), validated */
 	char *type; /* "_payments._tcp" (default _<name>._<protocol>) */
@@ -63,6 +94,8 @@ struct cfg_service {
 	 * TXT_PUBLISH_MAX (dnssd/txt.h) free for the agent's overlays. */
 	struct cfg_txt *txt;
 	size_t n_txt;
+	struct cfg_check *checks; /* health checks; none = always announced */
+	size_t n_checks;
 	char *file; /* where it was declared, for messages */
 	unsigned line;
 };
@@ -141,6 +174,14 @@ enum cfg_service_diff {
 	CFG_SERVICE_CHANGED,  /* type, port, instance, subtypes...: republish */
 };
 enum cfg_service_diff cfg_service_compare(const struct cfg_service *a, const struct cfg_service *b);
+
+/* Whether A and B check the same thing (kind and target: address, URL,
+ * command line; any two ttl checks): a check that stays the same keeps its
+ * state across a reload, whatever its interval, timeout, rise and fall. */
+bool cfg_check_same_target(const struct cfg_check *a, const struct cfg_check *b);
+
+/* "tcp", "http", "exec", "ttl"; NULL when out of range. */
+const char *cfg_check_kind_name(enum cfg_check_kind k);
 
 /* Look up a service by name (case-insensitively); NULL if absent. */
 const struct cfg_service *cfg_find_service(const struct lanyard_config *cfg, const char *name);

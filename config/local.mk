@@ -5,6 +5,7 @@ config_libcfg_la_SOURCES = \
 	config/config.c config/config.h \
 	config/check.c config/check.h \
 	config/node.c config/node.h \
-	config/service.c config/service.h
+	config/service.c config/service.h \
+	config/checks.c config/checks.h
 config_libcfg_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
 config_libcfg_la_LIBADD = dnssd/libdnssd.la $(YAML_LIBS)

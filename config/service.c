@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/checks.h"
 #include "config/service.h"
 #include "dnssd/name.h"
 #include "dnssd/txt.h"
@@ -31,6 +32,7 @@ enum {
 	F_TXT,
 	F_SUBTYPES,
 	F_POLICY,
+	F_CHECKS,
 	N_FIELDS,
 };
 
@@ -56,6 +58,7 @@ void cfg_service_clear(struct cfg_service *s)
 		free(s->txt[i].value);
 	}
 	free(s->txt);
+	cfg_checks_free(s->checks, s->n_checks);
 	free(s->file);
 	*s = (struct cfg_service){0};
 }
@@ -471,6 +474,7 @@ static void parse_fields(struct svc_state *st, const yaml_node_t *node, const ch
 	}
 	build_well_known_txt(st);
 	parse_txt(st, node);
+	cfg_checks_parse(f, &fl[F_CHECKS], &st->s.checks, &st->s.n_checks);
 }
 
 /* Duplicate names and instances against the services already accepted;
@@ -530,7 +534,8 @@ int cfg_service_parse(struct cfg_file *f, yaml_node_t *node, struct lanyard_conf
 	               [F_TAGS] = {.name = "tags"},
 	               [F_TXT] = {.name = "txt"},
 	               [F_SUBTYPES] = {.name = "subtypes"},
-	               [F_POLICY] = {.name = "policy"}},
+	               [F_POLICY] = {.name = "policy"},
+	               [F_CHECKS] = {.name = "checks"}},
 	};
 	enum cfg_kind k = cfg_node_kind(node);
 	struct cfg_service *p;

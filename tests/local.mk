@@ -231,3 +231,38 @@ consumer_integration_tests = \
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests
+# health checks tests
+# The probes against real listeners, an HTTP server thread and programs on
+# 127.0.0.1; the state machine; the engine (agent/checks.c) with its
+# reloads; config/checks.c.
+check_PROGRAMS += tests/unit/test-check-state tests/unit/test-check-probes \
+	tests/unit/test-check-exec
+TESTS += tests/unit/test-check-state tests/unit/test-check-probes tests/unit/test-check-exec
+tests_unit_test_check_state_SOURCES = tests/unit/test-check-state.c tests/unit/tap.h
+tests_unit_test_check_state_LDADD = agent/libchecks.la
+tests_unit_test_check_probes_SOURCES = tests/unit/test-check-probes.c tests/unit/check-util.h \
+	tests/unit/tap.h
+tests_unit_test_check_probes_CFLAGS = $(AM_CFLAGS) -pthread
+tests_unit_test_check_probes_LDADD = agent/libchecks.la $(EV_LIBS) -lpthread
+tests_unit_test_check_exec_SOURCES = tests/unit/test-check-exec.c tests/unit/check-util.h \
+	tests/unit/tap.h
+tests_unit_test_check_exec_LDADD = agent/libchecks.la $(EV_LIBS)
+check_PROGRAMS += tests/unit/test-checks tests/unit/test-config-checks
+TESTS += tests/unit/test-checks tests/unit/test-config-checks
+tests_unit_test_config_checks_SOURCES = tests/unit/test-config-checks.c tests/unit/tap.h
+tests_unit_test_config_checks_LDADD = config/libcfg.la
+tests_unit_test_checks_SOURCES = tests/unit/test-checks.c tests/unit/tap.h \
+	agent/checks.c agent/log.c
+tests_unit_test_checks_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_checks_LDADD = agent/libchecks.la config/libcfg.la dnssd/libdnssd.la \
+	$(JANSSON_LIBS) $(EV_LIBS)
+# Health checks on the simulated LAN (need root, exit 77 otherwise).
+EXTRA_DIST += tests/integration/lib-checks.sh
+checks_integration_tests = \
+	tests/integration/checks-tcp-listener.sh \
+	tests/integration/checks-never-announced.sh \
+	tests/integration/checks-ttl-maint.sh \
+	tests/integration/checks-reload.sh
+dist_check_SCRIPTS += $(checks_integration_tests)
+TESTS += $(checks_integration_tests)
+# end health checks tests

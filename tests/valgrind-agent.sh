@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # lanyardd under valgrind memcheck on a simulated LAN: start before and with
 # avahi-daemon, publish, browse a foreign publisher, probe it (agent.probe),
-# serve every socket operation (and garbage), watch a peer's presence go
-# down and come back (liveness), reload (valid, invalid), lose and regain
-# avahi-daemon, stop. Any memcheck error or definite/indirect leak fails.
+# run health checks of every kind (exec ones timing out), serve every socket
+# operation (and garbage), watch a peer's presence go down and come back
+# (liveness), reload (valid, invalid), lose and regain avahi-daemon, stop.
+# Any memcheck error or definite/indirect leak fails.
 # Run by scripts/test against a build without sanitizers (valgrind cannot
 # run ASan binaries): top_builddir=BUILD tests/valgrind-agent.sh
 . "${top_srcdir:-$(dirname "$0")/..}/tests/integration/lib.sh"
@@ -30,6 +31,14 @@ agent: {socket: $T/h1.sock, browse: [payments, _foreign._tcp], publish_load: tru
 services:
   - {name: payments, port: 8443, version: 2.4.1, weight: 3, tags: [eu], txt: {path: /v2}, subtypes: [_api]}
   - {name: search, port: 9200}
+  - name: checked
+    port: 7000
+    checks:
+      - {tcp: '127.0.0.1:1', interval: 200ms, timeout: 100ms}
+      - {http: 'http://127.0.0.1:1/h', interval: 200ms, timeout: 100ms}
+      - {exec: [/bin/sh, -c, 'echo hi; exit 1'], interval: 200ms, timeout: 150ms}
+      - {exec: [/bin/sh, -c, 'sleep 5 & sleep 5'], interval: 300ms, timeout: 100ms}
+      - {ttl: 5s}
 YAML
 q() { on h1 "$LANYARD" --socket "$T/h1.sock" --json "$@"; }
 
@@ -49,6 +58,13 @@ q services >/dev/null || fail "services"
 q resolve payments --policy weighted >/dev/null || fail "resolve"
 q resolve payments --policy hash --key user42 >/dev/null || fail "resolve hash"
 q report payments@h1 fail --latency 12 >/dev/null || fail "report"
+q check checked warn --output "from the test" >/dev/null || fail "check"
+q check search pass >/dev/null 2>&1
+[ $? = 3 ] || fail "check on a service without a ttl check"
+q maint payments on --reason "valgrind" >/dev/null || fail "maint on"
+q maint payments off >/dev/null || fail "maint off"
+wait_for 30 eval '[ "$(q status | jq "[.status.publishing[] | select(.service == \"checked\") | .checks[] | select(.last_result != null)] | length")" = 5 ]' ||
+	fail "the checks did not all run: $(q status | jq .status.publishing)"
 on h1 timeout 3 "$LANYARD" --socket "$T/h1.sock" --json watch payments >"$T/watch.out" 2>&1 &
 printf '{"op":"list","service":"nosuch"}\ngarbage\n{"op":"resolve"}\n{"op":"status","id":[1]}\n' |
 	on h1 socat -t 3 - "UNIX-CONNECT:$T/h1.sock" >"$T/bad.out" || true

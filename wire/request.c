@@ -12,7 +12,14 @@
 static const char *const op_names[_WIRE_OP_MAX] = {
         [WIRE_OP_RESOLVE] = "resolve", [WIRE_OP_LIST] = "list",   [WIRE_OP_SERVICES] = "services",
         [WIRE_OP_STATUS] = "status",   [WIRE_OP_WATCH] = "watch", [WIRE_OP_UNWATCH] = "unwatch",
-        [WIRE_OP_REPORT] = "report",
+        [WIRE_OP_REPORT] = "report",   [WIRE_OP_CHECK] = "check", [WIRE_OP_MAINT] = "maint",
+};
+
+static const char *const check_status_names[] = {
+        [WIRE_CHECK_PASS] = "pass",
+        [WIRE_CHECK_WARN] = "warn",
+        [WIRE_CHECK_FAIL] = "fail",
+        NULL,
 };
 
 /* Which request fields each op accepts (besides "op" and "id"). */
@@ -29,6 +36,10 @@ enum field {
 	F_RESULT = 1 << 9,
 	F_LATENCY = 1 << 10,
 	F_WATCH = 1 << 11,
+	F_STATUS = 1 << 12,
+	F_OUTPUT = 1 << 13,
+	F_STATE = 1 << 14,
+	F_REASON = 1 << 15,
 };
 
 #define F_FILTER (F_SERVICE | F_INSTANCE | F_VERSION | F_TAGS | F_TXT | F_FAMILY)
@@ -41,6 +52,8 @@ static const unsigned op_fields[_WIRE_OP_MAX] = {
         [WIRE_OP_WATCH] = F_FILTER,
         [WIRE_OP_UNWATCH] = F_WATCH,
         [WIRE_OP_REPORT] = F_SERVICE | F_INSTANCE | F_RESULT | F_LATENCY,
+        [WIRE_OP_CHECK] = F_SERVICE | F_STATUS | F_OUTPUT,
+        [WIRE_OP_MAINT] = F_SERVICE | F_STATE | F_REASON,
 };
 
 static const struct {
@@ -59,6 +72,10 @@ static const struct {
         {"result", F_RESULT},
         {"latency_ms", F_LATENCY},
         {"watch", F_WATCH},
+        {"status", F_STATUS},
+        {"output", F_OUTPUT},
+        {"state", F_STATE},
+        {"reason", F_REASON},
 };
 
 /* Largest integer a double carries exactly; ids beyond it are refused. */
@@ -70,6 +87,13 @@ const char *wire_op_name(enum wire_op op)
 	if ((unsigned)op >= _WIRE_OP_MAX)
 		return NULL;
 	return op_names[op];
+}
+
+const char *wire_check_status_name(enum wire_check_status st)
+{
+	if ((unsigned)st > WIRE_CHECK_FAIL)
+		return NULL;
+	return check_status_names[st];
 }
 
 const char *wire_family_name(enum wire_family f)
@@ -107,6 +131,7 @@ void wire_request_clear(struct wire_request *req)
 	wire_filter_clear(&req->filter);
 	free(req->policy);
 	free(req->key);
+	free(req->text);
 	wire_request_init(req);
 }
 
@@ -162,10 +187,13 @@ int wire_request_copy(const struct wire_request *src, struct wire_request *dst)
 	dst->has_latency = src->has_latency;
 	dst->latency_ms = src->latency_ms;
 	dst->watch = src->watch;
+	dst->check_status = src->check_status;
+	dst->maint_on = src->maint_on;
 	if (src->id)
 		dst->id = json_incref(src->id);
 	if (wire_filter_copy(&src->filter, &dst->filter) < 0 ||
-	    !dup_opt(src->policy, &dst->policy) || !dup_opt(src->key, &dst->key)) {
+	    !dup_opt(src->policy, &dst->policy) || !dup_opt(src->key, &dst->key) ||
+	    !dup_opt(src->text, &dst->text)) {
 		wire_request_clear(dst);
 		return -ENOMEM;
 	}
@@ -219,6 +247,32 @@ static int get_string(json_t *v, const char *what, size_t max, char **ret, struc
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return wire_err_set(err, WIRE_BAD_REQUEST,
 			                    "\"%s\" contains a control character", what);
+	*ret = strndup(s, len);
+	return *ret ? 0 : oom(err);
+}
+
+/* Free text of at most MAX bytes (may be empty) into *ret: any character
+ * but NUL, or (LINE) no control character at all. */
+static int get_text(json_t *v, const char *what, size_t max, bool line, char **ret,
+                    struct wire_err *err)
+{
+	const char *s;
+	size_t len;
+
+	if (!json_is_string(v))
+		return wire_err_set(err, WIRE_BAD_REQUEST, "\"%s\" must be a string", what);
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len > max)
+		return wire_err_set(err, WIRE_BAD_REQUEST, "\"%s\" is longer than %zu bytes", what,
+		                    max);
+	if (strlen(s) != len)
+		return wire_err_set(err, WIRE_BAD_REQUEST, "\"%s\" contains a NUL character", what);
+	for (size_t i = 0; line && i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return wire_err_set(err, WIRE_BAD_REQUEST,
+			                    "\"%s\" contains a control character", what);
+	free(*ret);
 	*ret = strndup(s, len);
 	return *ret ? 0 : oom(err);
 }
@@ -319,6 +373,7 @@ static int get_field(enum field f, json_t *v, struct wire_request *req, struct w
 	static const char *const families[] = {"any", "ipv4", "ipv6", NULL};
 	static const char *const results[] = {"fail", "ok", NULL};
 	static const char *const prefers[] = {"local", NULL};
+	static const char *const states[] = {"off", "on", NULL};
 	unsigned idx = 0;
 	int r;
 
@@ -373,6 +428,18 @@ static int get_field(enum field f, json_t *v, struct wire_request *req, struct w
 			                    "\"watch\" must be a positive integer watch id");
 		req->watch = (uint64_t)json_integer_value(v);
 		return 0;
+	case F_STATUS:
+		r = get_choice(v, "status", check_status_names, &idx, err);
+		req->check_status = (enum wire_check_status)idx;
+		return r;
+	case F_OUTPUT:
+		return get_text(v, "output", WIRE_MAX_OUTPUT, false, &req->text, err);
+	case F_STATE:
+		r = get_choice(v, "state", states, &idx, err);
+		req->maint_on = idx == 1;
+		return r;
+	case F_REASON:
+		return get_text(v, "reason", WIRE_MAX_STRING, true, &req->text, err);
 	}
 	return wire_err_set(err, WIRE_INTERNAL, "unhandled field");
 }
@@ -437,6 +504,12 @@ static int parse_object(json_t *root, struct wire_request *req, struct wire_err 
 		return wire_err_set(err, WIRE_BAD_REQUEST, "report needs \"result\"");
 	if (req->op == WIRE_OP_UNWATCH && req->watch == 0)
 		return wire_err_set(err, WIRE_BAD_REQUEST, "unwatch needs \"watch\"");
+	if ((req->op == WIRE_OP_CHECK || req->op == WIRE_OP_MAINT) && !req->filter.service)
+		return wire_err_set(err, WIRE_BAD_REQUEST, "%s needs \"service\"", name);
+	if (req->op == WIRE_OP_CHECK && !json_object_get(root, "status"))
+		return wire_err_set(err, WIRE_BAD_REQUEST, "check needs \"status\"");
+	if (req->op == WIRE_OP_MAINT && !json_object_get(root, "state"))
+		return wire_err_set(err, WIRE_BAD_REQUEST, "maint needs \"state\"");
 	return 0;
 }
 
@@ -657,6 +730,16 @@ json_t *wire_request_to_json(const struct wire_request *req)
 	case WIRE_OP_UNWATCH:
 		ok = ok &&
 		     json_object_set_new(o, "watch", json_integer((json_int_t)req->watch)) == 0;
+		break;
+	case WIRE_OP_CHECK:
+		ok = ok && put_str(o, "service", req->filter.service) &&
+		     put_str(o, "status", wire_check_status_name(req->check_status)) &&
+		     put_str(o, "output", req->text);
+		break;
+	case WIRE_OP_MAINT:
+		ok = ok && put_str(o, "service", req->filter.service) &&
+		     put_str(o, "state", req->maint_on ? "on" : "off") &&
+		     put_str(o, "reason", req->text);
 		break;
 	default:
 		break;

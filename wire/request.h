@@ -14,8 +14,20 @@ enum wire_op {
 	WIRE_OP_WATCH,
 	WIRE_OP_UNWATCH,
 	WIRE_OP_REPORT,
+	WIRE_OP_CHECK,
+	WIRE_OP_MAINT,
 	_WIRE_OP_MAX,
 };
+
+/* The "status" of a check report (a declared service's ttl check). */
+enum wire_check_status {
+	WIRE_CHECK_PASS,
+	WIRE_CHECK_WARN,
+	WIRE_CHECK_FAIL,
+};
+
+/* Longest check "output" and maintenance "reason", in bytes. */
+#define WIRE_MAX_OUTPUT 4096
 
 enum wire_family {
 	WIRE_FAMILY_ANY,
@@ -49,6 +61,10 @@ struct wire_filter {
  *   report:       filter.instance (required), filter.service, result_ok,
  *                 has_latency/latency_ms
  *   unwatch:      watch
+ *   check:        filter.service (required), check_status (required),
+ *                 text (the output, optional)
+ *   maint:        filter.service (required), maint_on (required),
+ *                 text (the reason, optional)
  *   services, status: nothing */
 struct wire_request {
 	enum wire_op op;
@@ -61,10 +77,15 @@ struct wire_request {
 	bool has_latency;
 	double latency_ms;
 	uint64_t watch;
+	enum wire_check_status check_status;
+	bool maint_on;
+	char *text; /* check: "output"; maint: "reason"; NULL if absent */
 };
 
 /* "resolve" etc.; NULL for out-of-range values. */
 const char *wire_op_name(enum wire_op op);
+/* "pass", "warn", "fail"; NULL for out-of-range values. */
+const char *wire_check_status_name(enum wire_check_status s);
 /* "ipv4", "ipv6", or "any". */
 const char *wire_family_name(enum wire_family f);
 

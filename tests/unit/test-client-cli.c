@@ -133,6 +133,41 @@ static void test_other(void)
 	unsetenv("LANYARD_SOCKET");
 }
 
+/* check and maint: arguments, exit codes. */
+static void test_check_maint(void)
+{
+	struct result r;
+
+	run(&r, "--socket %s check payments pass --output 'all good'", sock);
+	CHECK(r.status == 0 && r.out[0] == '\0' && r.err[0] == '\0');
+	run(&r, "--socket %s --json check payments warn", sock);
+	CHECK(r.status == 0 && strcmp(r.out, "{\"ok\":true}\n") == 0);
+	run(&r, "--socket %s check web fail", sock);
+	CHECK(r.status == 3 && strstr(r.err, "no declared service \"web\""));
+	run(&r, "--socket %s check payments maybe", sock);
+	CHECK(r.status == 2 && strstr(r.err, "usage: lanyard check SERVICE pass|warn|fail"));
+	run(&r, "--socket %s check payments", sock);
+	CHECK(r.status == 2);
+	run(&r, "--socket %s check payments pass --reason x", sock);
+	CHECK(r.status == 2);
+	run(&r, "--socket %s maint payments on --reason 'disk swap'", sock);
+	CHECK(r.status == 0 && r.out[0] == '\0');
+	run(&r, "--socket %s maint payments off", sock);
+	CHECK(r.status == 0);
+	run(&r, "--socket %s maint web on", sock);
+	CHECK(r.status == 3 && strstr(r.err, "no declared service \"web\""));
+	run(&r, "--socket %s maint payments later", sock);
+	CHECK(r.status == 2 && strstr(r.err, "usage: lanyard maint SERVICE on|off"));
+	run(&r, "--socket %s maint payments on --output x", sock);
+	CHECK(r.status == 2);
+	run(&r, "--socket %s status", sock);
+	CHECK(strstr(r.out, "\"reason\": \"disk swap\"") &&
+	      strstr(r.out, "\"output\": \"all good\""));
+	run(&r, "--help");
+	CHECK(strstr(r.out, "check SERVICE pass|warn|fail [--output TEXT]") &&
+	      strstr(r.out, "maint SERVICE on|off [--reason TEXT]"));
+}
+
 static void test_watch(void)
 {
 	struct result r;
@@ -170,6 +205,7 @@ int main(void)
 	test_list();
 	test_resolve(40999);
 	test_other();
+	test_check_maint();
 	test_watch();
 
 	CHECK(server_child_stop(pid) == 0);

@@ -12,6 +12,7 @@ struct fake {
 	uint16_t alive_port;
 	unsigned resolves;
 	json_t *reports; /* every report request, as JSON */
+	json_t *managed; /* every check and maint request, as JSON */
 };
 
 struct fake_watch {
@@ -140,6 +141,17 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 		json_array_append(f->reports, seen);
 		conn_reply_ok(c, req, NULL);
 		break;
+	case WIRE_OP_CHECK:
+	case WIRE_OP_MAINT:
+		/* this host declares payments, with a ttl check */
+		if (strcmp(req->filter.service, "payments") == 0) {
+			json_array_append(f->managed, seen);
+			conn_reply_ok(c, req, NULL);
+		} else {
+			conn_reply_error(c, req, WIRE_NOT_FOUND, "no declared service \"%s\"",
+			                 req->filter.service);
+		}
+		break;
 	case WIRE_OP_SERVICES:
 		conn_reply_ok(c, req,
 		              json_pack("{s:[{s:s,s:s,s:i,s:b},{s:s,s:s,s:i,s:b}]}", "services",
@@ -149,8 +161,8 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 		break;
 	case WIRE_OP_STATUS:
 		conn_reply_ok(c, req,
-		              json_pack("{s:{s:O,s:s}}", "status", "reports", f->reports, "agent",
-		                        "fake"));
+		              json_pack("{s:{s:O,s:s,s:O}}", "status", "reports", f->reports,
+		                        "agent", "fake", "managed", f->managed));
 		break;
 	case WIRE_OP_WATCH:
 		fw = calloc(1, sizeof(*fw));
@@ -182,6 +194,7 @@ static void fake_setup(void *userdata, struct ev_loop *loop, struct server *srv)
 
 	f->loop = loop;
 	f->reports = json_array();
+	f->managed = json_array();
 }
 
 static void fake_teardown(void *userdata)
@@ -189,6 +202,7 @@ static void fake_teardown(void *userdata)
 	struct fake *f = userdata;
 
 	json_decref(f->reports);
+	json_decref(f->managed);
 }
 
 static const struct server_child_ops fake_ops = {

@@ -146,11 +146,59 @@ static void test_resolve(struct lanyard *h)
 	        "{\"reports\":[{\"op\":\"report\",\"service\":\"payments\","
 	        "\"instance\":\"payments@hosta\",\"result\":\"fail\",\"latency_ms\":12.5},"
 	        "{\"op\":\"report\",\"instance\":\"payments@hostb\",\"result\":\"ok\"}],"
-	        "\"agent\":\"fake\"}",
+	        "\"agent\":\"fake\",\"managed\":[]}",
 	        0, NULL);
 	CHECK(json_equal(seen, want));
 	json_decref(seen);
 	json_decref(want);
+	free(st);
+}
+
+/* lanyard_check() and lanyard_maint(): what they send, and their errors. */
+static void test_check_maint(struct lanyard *h)
+{
+	char big[4098], *st = NULL;
+	json_t *root, *seen, *want;
+
+	CHECK_INT_EQ(lanyard_check(h, "payments", LANYARD_CHECK_WARN, "slow\nreally"), 0);
+	CHECK_INT_EQ(lanyard_check(h, "payments", LANYARD_CHECK_PASS, NULL), 0);
+	CHECK_INT_EQ(lanyard_maint(h, "payments", true, "disk swap"), 0);
+	CHECK_INT_EQ(lanyard_maint(h, "payments", false, NULL), 0);
+	/* not declared there (or no ttl check): not found, with the agent's message */
+	CHECK_INT_EQ(lanyard_check(h, "web", LANYARD_CHECK_PASS, NULL), LANYARD_E_NOT_FOUND);
+	CHECK_STR_EQ(lanyard_last_error(h), "no declared service \"web\"");
+	CHECK_INT_EQ(lanyard_maint(h, "web", true, NULL), LANYARD_E_NOT_FOUND);
+	/* refused before sending */
+	CHECK_INT_EQ(lanyard_check(h, NULL, LANYARD_CHECK_PASS, NULL), LANYARD_E_INVAL);
+	CHECK_INT_EQ(lanyard_check(h, "payments", (enum lanyard_check_status)3, NULL),
+	             LANYARD_E_INVAL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK_INT_EQ(lanyard_check(h, "payments", LANYARD_CHECK_PASS, big), LANYARD_E_INVAL);
+	big[4096] = '\0';
+	CHECK_INT_EQ(lanyard_check(h, "payments", LANYARD_CHECK_PASS, big), 0);
+	CHECK_INT_EQ(lanyard_maint(h, NULL, true, NULL), LANYARD_E_INVAL);
+	big[1025] = '\0';
+	CHECK_INT_EQ(lanyard_maint(h, "payments", true, big), LANYARD_E_INVAL);
+	/* the agent refuses what the wire refuses */
+	CHECK_INT_EQ(lanyard_maint(h, "payments", true, "two\nlines"), LANYARD_E_BAD_REQUEST);
+
+	CHECK(lanyard_status(h, &st) == 0);
+	root = st ? json_loads(st, 0, NULL) : NULL;
+	seen = json_object_get(root, "managed");
+	want = json_loads("[{\"op\":\"check\",\"service\":\"payments\",\"status\":\"warn\","
+	                  "\"output\":\"slow\\nreally\"},"
+	                  "{\"op\":\"check\",\"service\":\"payments\",\"status\":\"pass\"},"
+	                  "{\"op\":\"maint\",\"service\":\"payments\",\"state\":\"on\","
+	                  "\"reason\":\"disk swap\"},"
+	                  "{\"op\":\"maint\",\"service\":\"payments\",\"state\":\"off\"}]",
+	                  0, NULL);
+	/* the 4096-byte report came after those */
+	CHECK(json_array_size(seen) == 5);
+	json_array_remove(seen, 4);
+	CHECK(json_equal(seen, want));
+	json_decref(want);
+	json_decref(root);
 	free(st);
 }
 
@@ -352,6 +400,7 @@ int main(void)
 	}
 	test_list(h);
 	test_resolve(h);
+	test_check_maint(h);
 	test_services(h);
 	test_watch(h);
 	test_timeout(h);

@@ -70,6 +70,42 @@ static const struct {
         {"{\"op\":\"list\",\"id\":{}}", WIRE_BAD_REQUEST, "\"id\" must be"},
         {"{\"op\":\"list\",\"service\":\"a\\u0000b\"}", WIRE_BAD_REQUEST, "malformed JSON"},
         {"{\"op\":\"list\",\"service\":\"\xff\"}", WIRE_BAD_REQUEST, "malformed JSON"},
+        /* check: a ttl check's report */
+        {"{\"op\":\"check\",\"status\":\"pass\"}", WIRE_BAD_REQUEST, "check needs \"service\""},
+        {"{\"op\":\"check\",\"service\":\"p\"}", WIRE_BAD_REQUEST, "check needs \"status\""},
+        {"{\"op\":\"check\",\"service\":\"p\",\"status\":\"ok\"}", WIRE_BAD_REQUEST,
+         "unknown value \"ok\""},
+        {"{\"op\":\"check\",\"service\":\"p\",\"status\":\"PASS\"}", WIRE_BAD_REQUEST,
+         "unknown value \"PASS\""},
+        {"{\"op\":\"check\",\"service\":\"p\",\"status\":1}", WIRE_BAD_REQUEST,
+         "\"status\" must be a string"},
+        {"{\"op\":\"check\",\"service\":\"p\",\"status\":\"pass\",\"output\":3}", WIRE_BAD_REQUEST,
+         "\"output\" must be a string"},
+        {"{\"op\":\"check\",\"service\":\"p\",\"status\":\"pass\",\"output\":null}",
+         WIRE_BAD_REQUEST, "\"output\" must be a string"},
+        {"{\"op\":\"check\",\"service\":\"p\",\"status\":\"pass\",\"output\":\"a\\u0000\"}",
+         WIRE_BAD_REQUEST, "malformed JSON"},
+        {"{\"op\":\"check\",\"service\":\"p\",\"status\":\"pass\",\"reason\":\"x\"}",
+         WIRE_BAD_REQUEST, "unknown field \"reason\" for op \"check\""},
+        {"{\"op\":\"check\",\"service\":\"p\",\"status\":\"pass\",\"tags\":[]}", WIRE_BAD_REQUEST,
+         "unknown field \"tags\" for op \"check\""},
+        {"{\"op\":\"check\",\"service\":\"\",\"status\":\"pass\"}", WIRE_BAD_REQUEST,
+         "must not be empty"},
+        /* maint: maintenance on or off */
+        {"{\"op\":\"maint\",\"state\":\"on\"}", WIRE_BAD_REQUEST, "maint needs \"service\""},
+        {"{\"op\":\"maint\",\"service\":\"p\"}", WIRE_BAD_REQUEST, "maint needs \"state\""},
+        {"{\"op\":\"maint\",\"service\":\"p\",\"state\":true}", WIRE_BAD_REQUEST,
+         "\"state\" must be a string"},
+        {"{\"op\":\"maint\",\"service\":\"p\",\"state\":\"yes\"}", WIRE_BAD_REQUEST,
+         "unknown value \"yes\""},
+        {"{\"op\":\"maint\",\"service\":\"p\",\"state\":\"on\",\"reason\":\"a\\nb\"}",
+         WIRE_BAD_REQUEST, "\"reason\" contains a control character"},
+        {"{\"op\":\"maint\",\"service\":\"p\",\"state\":\"on\",\"reason\":7}", WIRE_BAD_REQUEST,
+         "\"reason\" must be a string"},
+        {"{\"op\":\"maint\",\"service\":\"p\",\"state\":\"on\",\"output\":\"x\"}", WIRE_BAD_REQUEST,
+         "unknown field \"output\" for op \"maint\""},
+        {"{\"op\":\"maint\",\"service\":\"p\",\"state\":\"on\",\"status\":\"pass\"}",
+         WIRE_BAD_REQUEST, "unknown field \"status\" for op \"maint\""},
 };
 
 static void test_bad(void)
@@ -174,6 +210,80 @@ static void test_fields(void)
 	wire_request_clear(&req);
 }
 
+/* check and maint: their fields, and the limits on their free text. */
+static void test_check_maint(void)
+{
+	size_t n = WIRE_MAX_OUTPUT + 64;
+	char *line = malloc(n + 128), *text = malloc(n + 1);
+	struct wire_request req;
+	struct wire_err err;
+
+	CHECK(parse("{\"op\":\"check\",\"id\":5,\"service\":\"payments\",\"status\":\"warn\","
+	            "\"output\":\"slow: 900 ms\\nsecond line\\t\\u00e9\"}",
+	            &req, &err) == 0);
+	CHECK(req.op == WIRE_OP_CHECK && req.check_status == WIRE_CHECK_WARN);
+	CHECK_STR_EQ(req.filter.service, "payments");
+	/* output may span lines: it is what a check printed */
+	CHECK_STR_EQ(req.text, "slow: 900 ms\nsecond line\t\xc3\xa9");
+	wire_request_clear(&req);
+	CHECK(parse("{\"op\":\"check\",\"service\":\"p\",\"status\":\"fail\"}", &req, &err) == 0);
+	CHECK(req.check_status == WIRE_CHECK_FAIL && req.text == NULL);
+	wire_request_clear(&req);
+	CHECK(parse("{\"op\":\"check\",\"service\":\"p\",\"status\":\"pass\",\"output\":\"\"}",
+	            &req, &err) == 0);
+	CHECK(req.check_status == WIRE_CHECK_PASS && req.text && !*req.text);
+	wire_request_clear(&req);
+
+	CHECK(parse("{\"op\":\"maint\",\"service\":\"payments\",\"state\":\"on\",\"reason\":"
+	            "\"disk swap, back at 14:00\"}",
+	            &req, &err) == 0);
+	CHECK(req.op == WIRE_OP_MAINT && req.maint_on);
+	CHECK_STR_EQ(req.text, "disk swap, back at 14:00");
+	wire_request_clear(&req);
+	CHECK(parse("{\"op\":\"maint\",\"service\":\"payments\",\"state\":\"off\"}", &req, &err) ==
+	      0);
+	CHECK(!req.maint_on && req.text == NULL);
+	wire_request_clear(&req);
+
+	CHECK_STR_EQ(wire_check_status_name(WIRE_CHECK_PASS), "pass");
+	CHECK_STR_EQ(wire_check_status_name(WIRE_CHECK_FAIL), "fail");
+	CHECK(wire_check_status_name((enum wire_check_status)3) == NULL);
+	CHECK_STR_EQ(wire_op_name(WIRE_OP_CHECK), "check");
+	CHECK_STR_EQ(wire_op_name(WIRE_OP_MAINT), "maint");
+
+	if (!CHECK(line && text))
+		goto out;
+	/* output: at most WIRE_MAX_OUTPUT bytes */
+	memset(text, 'o', WIRE_MAX_OUTPUT);
+	text[WIRE_MAX_OUTPUT] = '\0';
+	snprintf(line, n + 128,
+	         "{\"op\":\"check\",\"service\":\"p\",\"status\":\"pass\",\"output\":\"%s\"}",
+	         text);
+	CHECK(parse(line, &req, &err) == 0);
+	CHECK(req.text && strlen(req.text) == WIRE_MAX_OUTPUT);
+	wire_request_clear(&req);
+	snprintf(line, n + 128,
+	         "{\"op\":\"check\",\"service\":\"p\",\"status\":\"pass\",\"output\":\"%so\"}",
+	         text);
+	CHECK(parse(line, &req, &err) == -EINVAL);
+	CHECK_STR_EQ(err.msg, "\"output\" is longer than 4096 bytes");
+	wire_request_clear(&req);
+	/* reason: at most WIRE_MAX_STRING bytes */
+	text[WIRE_MAX_STRING] = '\0';
+	snprintf(line, n + 128,
+	         "{\"op\":\"maint\",\"service\":\"p\",\"state\":\"on\",\"reason\":\"%s\"}", text);
+	CHECK(parse(line, &req, &err) == 0);
+	wire_request_clear(&req);
+	snprintf(line, n + 128,
+	         "{\"op\":\"maint\",\"service\":\"p\",\"state\":\"on\",\"reason\":\"%so\"}", text);
+	CHECK(parse(line, &req, &err) == -EINVAL);
+	CHECK_STR_EQ(err.msg, "\"reason\" is longer than 1024 bytes");
+	wire_request_clear(&req);
+out:
+	free(line);
+	free(text);
+}
+
 /* The version filter follows dnssd/version.h: no leading 'v', the reason in
  * the message. */
 static void test_version_filter(void)
@@ -210,6 +320,8 @@ static void test_request_copy(void)
 	        "{\"op\":\"report\",\"instance\":\"i\",\"result\":\"ok\",\"latency_ms\":3.5}",
 	        "{\"op\":\"unwatch\",\"watch\":12}",
 	        "{\"op\":\"status\"}",
+	        "{\"op\":\"check\",\"service\":\"p\",\"status\":\"warn\",\"output\":\"x\\ny\"}",
+	        "{\"op\":\"maint\",\"service\":\"p\",\"state\":\"on\",\"reason\":\"r\"}",
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
@@ -249,6 +361,13 @@ static void test_round_trip(void)
 	        "{\"op\":\"report\",\"service\":\"s\",\"instance\":\"i\",\"result\":\"ok\","
 	        "\"latency_ms\":3}",
 	        "{\"op\":\"unwatch\",\"watch\":12,\"id\":null}",
+	        "{\"op\":\"check\",\"service\":\"payments\",\"status\":\"pass\"}",
+	        "{\"op\":\"check\",\"service\":\"p\",\"status\":\"fail\",\"output\":\"\"}",
+	        "{\"op\":\"check\",\"id\":1,\"service\":\"p\",\"status\":\"warn\",\"output\":"
+	        "\"a\\nb\\u00e9\\\"\"}",
+	        "{\"op\":\"maint\",\"service\":\"p\",\"state\":\"off\"}",
+	        "{\"op\":\"maint\",\"service\":\"p\",\"state\":\"on\",\"reason\":\"\"}",
+	        "{\"op\":\"maint\",\"service\":\"p\",\"state\":\"on\",\"reason\":\"a \\u00e9\"}",
 	};
 
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
@@ -341,6 +460,7 @@ static void test_integer_at_end_of_unterminated_line(void)
 
 int main(void)
 {
+	test_check_maint();
 	test_version_filter();
 	test_request_copy();
 	test_integer_at_end_of_unterminated_line();
