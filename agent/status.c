@@ -163,7 +163,7 @@ json_t *agent_status_json(const struct agent *a)
 	        "socket", a->server ? server_path(a->server) : "", "uptime", ev_time() - a->started,
 	        "reloads", (int)a->reloads, "reload_failures", (int)a->reload_failures, "policy",
 	        cfg_policy_name(a->cfg->agent.policy), "avahi", avahi_json(a), "publishing",
-	        publishing_json(a), "browsing", browsing_json(a), "cache", cache_json(a),
-	        "server", server_json(a), "ejected", ejected_json(a), "loop",
-	        loopwatch_status(a->loopwatch), "probing", probing_json(a));
+	        publishing_json(a), "browsing", browsing_json(a), "cache", cache_json(a), "server",
+	        server_json(a), "ejected", ejected_json(a), "loop", loopwatch_status(a->loopwatch),
+	        "probing", probing_json(a));
 }
