@@ -81,12 +81,38 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* S for a terminal: names come from the LAN, and a control character
+ * (ESC, a newline) would drive the terminal or forge a line, so each is
+ * shown as \xNN. A new string; NULL on OOM. */
+static char *shown(const char *s)
+{
+	size_t n = 0;
+	char *out, *p;
+
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		n += *c < 0x20 || *c == 0x7f ? 4 : 1;
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	p = out;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			p += sprintf(p, "\\x%02x", *c);
+		else
+			*p++ = (char)*c;
+	}
+	*p = '\0';
+	return out;
+}
+
 /* Report a failed library call; not_found means "nothing found". */
 static int fail(struct lanyard *h, int r, const char *what)
 {
 	const char *msg = h ? lanyard_last_error(h) : "";
+	char *s = shown(*msg ? msg : lanyard_strerror(r));
 
-	fprintf(stderr, "lanyard: %s: %s\n", what, *msg ? msg : lanyard_strerror(r));
+	fprintf(stderr, "lanyard: %s: %s\n", what, s ? s : "?");
+	free(s);
 	return r == LANYARD_E_NOT_FOUND ? EXIT_NOTHING : EXIT_ERROR;
 }
 
@@ -307,14 +333,21 @@ static void print_instances(const struct lanyard_instance_list *list)
 		rows[r] = row;
 		if (!row)
 			continue;
-		row[0] = strdup(in->instance);
+		row[0] = shown(in->instance);
 		row[1] = strdup(in->service ? in->service : in->type);
 		row[2] = join(in->addresses, in->n_addresses, ",");
 		row[3] = uint_str(in->port);
-		row[4] = strdup(in->version ? in->version : "-");
+		row[4] = shown(in->version ? in->version : "-");
 		row[5] = uint_str(in->weight);
 		row[6] = uint_str(in->priority);
-		row[7] = in->n_tags ? join(in->tags, in->n_tags, ",") : strdup("-");
+		if (in->n_tags) {
+			char *tags = join(in->tags, in->n_tags, ",");
+
+			row[7] = tags ? shown(tags) : NULL;
+			free(tags);
+		} else {
+			row[7] = strdup("-");
+		}
 		row[8] = strdup(in->local ? "yes" : "no");
 		row[9] = strdup(check_of(in));
 		for (int i = 0; i < N_COLS; i++)
@@ -481,15 +514,18 @@ static int cmd_watch(struct lanyard *h, struct opts *o)
 			printf("-- %s --\n", names[ev->type]);
 		} else {
 			char *addrs = join(ev->instance->addresses, ev->instance->n_addresses, ",");
+			char *name = shown(ev->instance->instance);
+			char *version = ev->instance->version ? shown(ev->instance->version) : NULL;
+			char *why = ev->reason ? shown(ev->reason) : NULL;
 
-			printf("%-8s %s %s port %u%s%s%s%s%s\n", names[ev->type],
-			       ev->instance->instance, addrs ? addrs : "?",
-			       (unsigned)ev->instance->port,
-			       ev->instance->version ? " version " : "",
-			       ev->instance->version ? ev->instance->version : "",
-			       ev->reason ? " (" : "", ev->reason ? ev->reason : "",
-			       ev->reason ? ")" : "");
+			printf("%-8s %s %s port %u%s%s%s%s%s\n", names[ev->type], name ? name : "?",
+			       addrs ? addrs : "?", (unsigned)ev->instance->port,
+			       version ? " version " : "", version ? version : "", why ? " (" : "",
+			       why ? why : "", why ? ")" : "");
 			free(addrs);
+			free(name);
+			free(version);
+			free(why);
 		}
 		fflush(stdout);
 		lanyard_event_free(ev);

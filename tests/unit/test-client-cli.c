@@ -69,6 +69,11 @@ static void test_list(void)
 	CHECK(strchr(r.out, '\n') == r.out + strlen(r.out) - 1); /* one line */
 	json_decref(j);
 
+	/* Names from the LAN reach the terminal escaped. */
+	run(&r, "--socket %s list hostile", sock);
+	CHECK(r.status == 0 && strstr(r.out, "evil\\x1b[2J\\x0aforged  payments"));
+	CHECK(!strchr(r.out, '\x1b'));
+
 	run(&r, "--socket %s list none", sock);
 	CHECK(r.status == 3 && r.out[0] == '\0' && strstr(r.err, "no matching instance"));
 

@@ -126,9 +126,16 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 	json_object_del(seen, "id");
 	switch (req->op) {
 	case WIRE_OP_LIST:
-		if (req->filter.service && strcmp(req->filter.service, "none") == 0)
+		if (req->filter.service && strcmp(req->filter.service, "none") == 0) {
 			conn_reply_ok(c, req, json_pack("{s:[],s:O}", "instances", "seen", seen));
-		else
+		} else if (req->filter.service && strcmp(req->filter.service, "hostile") == 0) {
+			/* A name from a hostile LAN: a terminal escape and a newline. */
+			json_t *in = instance_json(f, true, "2.4.1");
+
+			json_object_set_new(in, "instance", json_string("evil\x1b[2J\nforged"));
+			conn_reply_ok(c, req,
+			              json_pack("{s:[o],s:O}", "instances", in, "seen", seen));
+		} else
 			conn_reply_ok(c, req,
 			              json_pack("{s:[oo],s:O}", "instances",
 			                        instance_json(f, true, "2.4.1"),
