@@ -78,24 +78,12 @@ static const char *health_name(enum txt_health h)
 	return txt_health_name(h);
 }
 
-/* MS as "1m", "15s" or "500ms". */
-static const char *format_ms(uint64_t ms, char *buf, size_t size)
-{
-	if (ms && ms % 60000 == 0)
-		snprintf(buf, size, "%llum", (unsigned long long)(ms / 60000));
-	else if (ms && ms % 1000 == 0)
-		snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
-	else
-		snprintf(buf, size, "%llums", (unsigned long long)ms);
-	return buf;
-}
-
 /* What K checks, for people: its target, or its ttl. */
 static const char *target_of(const struct chk *k, char *buf, size_t size)
 {
 	if (k->c.target)
 		return k->c.target;
-	return format_ms(k->c.ttl_ms, buf, size);
+	return cfg_format_duration(k->c.ttl_ms, buf, size);
 }
 
 /* --- a check's own copy of its declaration ------------------------------- */
@@ -414,7 +402,8 @@ static void on_ttl_expired(struct ev_loop *loop, ev_timer *w, int revents)
 	struct checks *cs = k->svc->cs;
 	char text[64], t[32];
 
-	snprintf(text, sizeof(text), "no report within %s", format_ms(k->c.ttl_ms, t, sizeof(t)));
+	snprintf(text, sizeof(text), "no report within %s",
+	         cfg_format_duration(k->c.ttl_ms, t, sizeof(t)));
 	k->run_started = mono_now();
 	if (take_result(k, CHECK_FAIL, text, strlen(text)))
 		cs->cb.sync(cs->userdata);

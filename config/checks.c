@@ -105,18 +105,6 @@ bool cfg_check_same_target(const struct cfg_check *a, const struct cfg_check *b)
 	return true;
 }
 
-/* MS as the shortest duration text: "1m", "2s", "500ms". */
-static const char *format_ms(uint64_t ms, char *buf, size_t size)
-{
-	if (ms && ms % 60000 == 0)
-		snprintf(buf, size, "%llum", (unsigned long long)(ms / 60000));
-	else if (ms && ms % 1000 == 0)
-		snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
-	else
-		snprintf(buf, size, "%llums", (unsigned long long)ms);
-	return buf;
-}
-
 /* A duration within LO..HI ms (shown in the message); false after
  * reporting the problem. */
 static bool field_duration(struct cfg_file *f, const struct cfg_field *fld, uint64_t lo,
@@ -136,8 +124,8 @@ static bool field_duration(struct cfg_file *f, const struct cfg_field *fld, uint
 	}
 	if (n < lo || n > hi) {
 		cfg_error(f, fld->value, "'%s': %s is out of range (%s-%s)", fld->name,
-		          cfg_quote(v, strlen(v), q), format_ms(lo, a, sizeof(a)),
-		          format_ms(hi, b, sizeof(b)));
+		          cfg_quote(v, strlen(v), q), cfg_format_duration(lo, a, sizeof(a)),
+		          cfg_format_duration(hi, b, sizeof(b)));
 		return false;
 	}
 	*ret = n;
@@ -512,8 +500,8 @@ static bool parse_timing(struct cfg_file *f, struct cfg_field *fl, struct cfg_ch
 			if (n > c->interval_ms) {
 				cfg_error(f, fl[K_TIMEOUT].value,
 				          "'timeout': %s is longer than the interval (%s)",
-				          format_ms(n, a, sizeof(a)),
-				          format_ms(c->interval_ms, b, sizeof(b)));
+				          cfg_format_duration(n, a, sizeof(a)),
+				          cfg_format_duration(c->interval_ms, b, sizeof(b)));
 				ok = false;
 			} else {
 				c->timeout_ms = n;

@@ -123,6 +123,17 @@ int cfg_parse_duration(const char *s, uint64_t *ret_ms)
 	return 0;
 }
 
+const char *cfg_format_duration(uint64_t ms, char *buf, size_t size)
+{
+	if (ms && ms % 60000 == 0)
+		snprintf(buf, size, "%llum", (unsigned long long)(ms / 60000));
+	else if (ms && ms % 1000 == 0)
+		snprintf(buf, size, "%llus", (unsigned long long)(ms / 1000));
+	else
+		snprintf(buf, size, "%llums", (unsigned long long)ms);
+	return buf;
+}
+
 /* Contract in config.h. */
 const struct cfg_service *cfg_find_service(const struct lanyard_config *cfg, const char *name)
 {

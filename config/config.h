@@ -189,6 +189,10 @@ const struct cfg_service *cfg_find_service(const struct lanyard_config *cfg, con
 /* Parse "500ms", "2s", "1m" (also a bare number of ms). Returns 0 or -EINVAL. */
 int cfg_parse_duration(const char *s, uint64_t *ret_ms);
 
+/* MS as the shortest duration text cfg_parse_duration() reads back: "1m",
+ * "2s", "500ms". Returns BUF. */
+const char *cfg_format_duration(uint64_t ms, char *buf, size_t size);
+
 /* Policy names <-> enum. cfg_policy_from_name returns -EINVAL if unknown. */
 const char *cfg_policy_name(enum cfg_policy p);
 int cfg_policy_from_name(const char *name, enum cfg_policy *ret);

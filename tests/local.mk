@@ -62,7 +62,7 @@ tests_unit_dbus_blackhole_LDADD = $(DBUS_LIBS)
 check_PROGRAMS += tests/unit/test-mdns-resolve
 TESTS += tests/unit/test-mdns-resolve
 tests_unit_test_mdns_resolve_SOURCES = tests/unit/test-mdns-resolve.c tests/unit/tap.h \
-	mdns/browse.c mdns/resolve.c
+	tests/unit/avahi-fake.c tests/unit/avahi-fake.h mdns/browse.c mdns/resolve.c
 tests_unit_test_mdns_resolve_CPPFLAGS = $(AM_CPPFLAGS) -DINFLIGHT_MAX=4 -DKEPT_MAX=8 \
 	-DREFRESH_S=0.3 -DSLOW_S=0.6 -DRETRY_S=0.2 -DREFRESH_PER_S=50 -DANSWER_S=0.4
 tests_unit_test_mdns_resolve_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
@@ -70,7 +70,8 @@ tests_unit_test_mdns_resolve_LDADD = dnssd/libdnssd.la $(EV_LIBS)
 check_PROGRAMS += tests/unit/test-mdns-liveness
 TESTS += tests/unit/test-mdns-liveness
 tests_unit_test_mdns_liveness_SOURCES = tests/unit/test-mdns-liveness.c tests/unit/tap.h \
-	mdns/browse.c mdns/resolve.c mdns/liveness.c mdns/presence.c
+	tests/unit/avahi-fake.c tests/unit/avahi-fake.h mdns/browse.c mdns/resolve.c \
+	mdns/liveness.c mdns/presence.c
 tests_unit_test_mdns_liveness_CPPFLAGS = $(AM_CPPFLAGS) -DREFRESH_S=0.3 -DSLOW_S=0.6 \
 	-DRETRY_S=0.2 -DANSWER_S=0.4 -DLV_JUDGE_S=0.05 -DLV_PENDING_S=0.2 -DLV_PROBE_FIRST_S=0.1 \
 	-DLV_PROBE_HOLD_S=0.2 -DLV_PROBE_PERIOD_S=0.4 -DLV_FAST_S=2.0 -DLV_SLOW_PERIOD_S=0.6 \

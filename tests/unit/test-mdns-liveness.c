@@ -28,25 +28,12 @@
 #include "mdns/publish.h"
 #include "mdns/resolve.h"
 #include "mdns/sighting.h"
+#include "tests/unit/avahi-fake.h"
 #include "tests/unit/tap.h"
 
 #define TYPE "_x._tcp"
 
 /* ---- libavahi-client, as far as browse, resolve, liveness and presence use it -- */
-
-struct AvahiServiceResolver {
-	AvahiServiceResolverCallback cb;
-	void *ud;
-	AvahiIfIndex ifi;
-	AvahiProtocol proto;
-	char name[64];
-	bool open;
-};
-
-struct AvahiServiceBrowser {
-	AvahiServiceBrowserCallback cb;
-	void *ud;
-};
 
 struct AvahiRecordBrowser {
 	AvahiRecordBrowserCallback cb;
@@ -70,13 +57,9 @@ struct AvahiEntryGroup {
 };
 
 static struct {
-	int err;
 	int refuse_rb; /* refuse the next N record browsers */
-	struct AvahiServiceResolver *res[1024];
-	size_t n_res, n_open;
 	struct AvahiRecordBrowser *rb[1024];
 	size_t n_rb, rb_open;
-	struct AvahiServiceBrowser *browser;
 	/* events sent up */
 	unsigned upserts, removes, removes_down;
 	unsigned host_up, host_down, host_left;
@@ -90,62 +73,6 @@ static struct {
 	const char *fqdn;
 } av;
 
-AvahiServiceResolver *avahi_service_resolver_new(AvahiClient *c, AvahiIfIndex ifi,
-                                                 AvahiProtocol proto, const char *name,
-                                                 const char *type, const char *domain,
-                                                 AvahiProtocol aproto, AvahiLookupFlags flags,
-                                                 AvahiServiceResolverCallback cb, void *ud)
-{
-	struct AvahiServiceResolver *r = calloc(1, sizeof(*r));
-
-	if (!r || av.n_res == sizeof(av.res) / sizeof(av.res[0]))
-		abort();
-	*r = (struct AvahiServiceResolver){
-	        .cb = cb, .ud = ud, .ifi = ifi, .proto = proto, .open = true};
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	av.res[av.n_res++] = r;
-	av.n_open++;
-	return r;
-}
-
-int avahi_service_resolver_free(AvahiServiceResolver *r)
-{
-	if (!r->open)
-		abort(); /* freed twice */
-	r->open = false;
-	av.n_open--;
-	return 0;
-}
-
-AvahiServiceBrowser *avahi_service_browser_new(AvahiClient *c, AvahiIfIndex i, AvahiProtocol p,
-                                               const char *t, const char *d, AvahiLookupFlags f,
-                                               AvahiServiceBrowserCallback cb, void *ud)
-{
-	av.browser = calloc(1, sizeof(*av.browser));
-	av.browser->cb = cb;
-	av.browser->ud = ud;
-	return av.browser;
-}
-
-int avahi_service_browser_free(AvahiServiceBrowser *b)
-{
-	free(b);
-	av.browser = NULL;
-	return 0;
-}
-
-AvahiServiceTypeBrowser *
-avahi_service_type_browser_new(AvahiClient *c, AvahiIfIndex i, AvahiProtocol p, const char *d,
-                               AvahiLookupFlags f, AvahiServiceTypeBrowserCallback cb, void *ud)
-{
-	return NULL;
-}
-
-int avahi_service_type_browser_free(AvahiServiceTypeBrowser *b)
-{
-	return 0;
-}
-
 AvahiRecordBrowser *avahi_record_browser_new(AvahiClient *c, AvahiIfIndex ifi, AvahiProtocol proto,
                                              const char *name, uint16_t clazz, uint16_t type,
                                              AvahiLookupFlags flags, AvahiRecordBrowserCallback cb,
@@ -155,7 +82,7 @@ AvahiRecordBrowser *avahi_record_browser_new(AvahiClient *c, AvahiIfIndex ifi, A
 
 	if (av.refuse_rb > 0) {
 		av.refuse_rb--;
-		av.err = AVAHI_ERR_TOO_MANY_OBJECTS;
+		avf.err = AVAHI_ERR_TOO_MANY_OBJECTS;
 		return NULL;
 	}
 	if (clazz != AVAHI_DNS_CLASS_IN || type != AVAHI_DNS_TYPE_TXT)
@@ -239,16 +166,6 @@ const char *avahi_client_get_host_name_fqdn(AvahiClient *c)
 	return av.fqdn;
 }
 
-int avahi_client_errno(AvahiClient *c)
-{
-	return av.err;
-}
-
-int avahi_proto_to_af(AvahiProtocol p)
-{
-	return p == AVAHI_PROTO_INET ? AF_INET : AF_INET6;
-}
-
 /* The publishing scope (publish.c is not linked): av.ifis, or every
  * interface when empty. */
 static int scope_ifis[4], n_scope_ifis;
@@ -306,21 +223,6 @@ void core_emit_host_state(struct mdns_core *c, const char *host, int ifindex,
 
 /* ---- driving it -------------------------------------------------------------------- */
 
-static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	ev_break(loop, EVBREAK_ALL);
-}
-
-static void run_for(struct ev_loop *loop, double s)
-{
-	ev_timer t;
-
-	ev_timer_init(&t, stop_cb, s, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 static struct mdns_core core;
 
 /* Run the loop in small steps until COND holds or S seconds passed;
@@ -328,13 +230,14 @@ static struct mdns_core core;
 #define RUN_UNTIL(cond, s)                                                                         \
 	({                                                                                         \
 		for (int step_ = 0; !(cond) && step_ < (int)((s)*100); step_++)                    \
-			run_for(core.loop, 0.01);                                                  \
+			avahi_fake_run(core.loop, 0.01);                                           \
 		(cond);                                                                            \
 	})
 
 static void setup(void)
 {
 	memset(&av, 0, sizeof(av));
+	avahi_fake_reset();
 	memset(&core, 0, sizeof(core));
 	core.loop = ev_loop_new(EVFLAG_AUTO);
 	core.client = (AvahiClient *)&core; /* never dereferenced by the stand-in */
@@ -344,7 +247,7 @@ static void setup(void)
 	core.br = browse_new(&core);
 	core.lv = liveness_new(&core);
 	browse_add(core.br, TYPE);
-	CHECK(av.browser != NULL);
+	CHECK(avf.browser != NULL);
 }
 
 static void teardown(void)
@@ -353,10 +256,9 @@ static void teardown(void)
 	browse_free(core.br);
 	liveness_free(core.lv);
 	resolve_free(core.res);
-	CHECK(av.n_open == 0 && av.rb_open == 0); /* every Avahi object freed */
+	CHECK(avf.n_open == 0 && av.rb_open == 0); /* every Avahi object freed */
 	CHECK(core.objects == 0);
-	for (size_t i = 0; i < av.n_res; i++)
-		free(av.res[i]);
+	avahi_fake_reset();
 	for (size_t i = 0; i < av.n_rb; i++)
 		free(av.rb[i]);
 	ev_loop_destroy(core.loop);
@@ -364,16 +266,12 @@ static void teardown(void)
 
 static void item(AvahiBrowserEvent ev, const char *name, AvahiProtocol proto)
 {
-	av.browser->cb((AvahiServiceBrowser *)av.browser, 2, proto, ev, name, TYPE, "local", 0,
-	               av.browser->ud);
+	avahi_fake_item(ev, name, TYPE, proto);
 }
 
 static struct AvahiServiceResolver *open_res(const char *name)
 {
-	for (size_t i = av.n_res; i-- > 0;)
-		if (av.res[i]->open && !strcmp(av.res[i]->name, name))
-			return av.res[i];
-	return NULL;
+	return avahi_fake_open_res(name, AVAHI_PROTO_UNSPEC);
 }
 
 /* Resolve NAME's open resolver to HOST (FLAGS: AVAHI_LOOKUP_RESULT_LOCAL). */
@@ -528,7 +426,7 @@ static void test_presence_records(void)
 	/* A failed group is retried. */
 	av.group->cb(av.group, AVAHI_ENTRY_GROUP_FAILURE, av.group->ud);
 	CHECK(!presence_published(p));
-	run_for(core.loop, PRESENCE_RETRY_S + 0.2);
+	avahi_fake_run(core.loop, PRESENCE_RETRY_S + 0.2);
 	CHECK(presence_published(p));
 	/* No host name: nothing published. */
 	presence_client_lost(p);
@@ -561,7 +459,7 @@ static void test_down_and_back(void)
 	/* The heartbeat expires; the anchor stays: down after the judging. */
 	rec(b1, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
 	CHECK(av.removes == 0);
-	run_for(core.loop, LV_JUDGE_S + 0.1);
+	avahi_fake_run(core.loop, LV_JUDGE_S + 0.1);
 	CHECK(av.removes == 2 && av.removes_down == 2);
 	CHECK(av.host_down == 1 && av.last_n == 2);
 	CHECK(!open_rb(0, "h1.local")); /* its querier is left to die */
@@ -597,7 +495,7 @@ static void test_down_and_back(void)
 	CHECK(stats().hosts_down == 0 && stats().hosts_up == 2);
 	struct AvahiRecordBrowser *m = open_rb(0, "h1.local");
 	CHECK(m != NULL); /* the main name, to take over */
-	run_for(core.loop, 0.05);
+	avahi_fake_run(core.loop, 0.05);
 	CHECK(answer("a", "h1.local", 0) && answer("b", "h1.local", 0));
 	CHECK(av.upserts == up + 2 && stats().withheld == 0);
 	/* The probe name's heartbeat lapses (a judgement starts), then the
@@ -607,11 +505,11 @@ static void test_down_and_back(void)
 	rec(m, AVAHI_BROWSER_NEW, PRESENCE_ANCHOR);
 	rec(m, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
 	CHECK(!open_rb(2, "h1.local") && open_rb(0, "h1.local") == m);
-	run_for(core.loop, LV_JUDGE_S + 0.1);
+	avahi_fake_run(core.loop, LV_JUDGE_S + 0.1);
 	CHECK(av.host_down == 1 && stats().hosts_up == 2);
 	/* ... and the main name counts from now on. */
 	rec(m, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
-	run_for(core.loop, LV_JUDGE_S + 0.1);
+	avahi_fake_run(core.loop, LV_JUDGE_S + 0.1);
 	CHECK(av.host_down == 2 && av.removes_down == 4);
 	teardown();
 }
@@ -626,7 +524,7 @@ static void test_moved_to_down_host(void)
 	host_up("h1.local");
 	struct AvahiRecordBrowser *b2 = host_up("h2.local");
 	rec(b2, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
-	run_for(core.loop, LV_JUDGE_S + 0.1);
+	avahi_fake_run(core.loop, LV_JUDGE_S + 0.1);
 	CHECK(av.removes_down == 1 && stats().withheld == 1);
 	/* a's kept resolver: its SRV now points to h2. */
 	CHECK(answer("a", "h2.local", 0));
@@ -645,7 +543,7 @@ static void test_blip(void)
 	struct AvahiRecordBrowser *b = host_up("h1.local");
 	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
 	rec(b, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
-	run_for(core.loop, LV_JUDGE_S + 0.1);
+	avahi_fake_run(core.loop, LV_JUDGE_S + 0.1);
 	CHECK(av.removes == 0 && av.host_down == 0 && stats().hosts_up == 1);
 	teardown();
 }
@@ -659,7 +557,7 @@ static void test_goodbye(void)
 	struct AvahiRecordBrowser *b = host_up("h1.local");
 	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
 	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_ANCHOR);
-	run_for(core.loop, LV_JUDGE_S + 0.1);
+	avahi_fake_run(core.loop, LV_JUDGE_S + 0.1);
 	CHECK(av.removes == 0 && av.host_down == 0 && av.host_left == 1);
 	CHECK(!open_rb(0, "h1.local") && stats().hosts_up == 0 && stats().hosts == 1);
 	/* A new instance of that host soon after: looked at again once
@@ -676,7 +574,7 @@ static void test_goodbye(void)
 	rec(b2, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
 	rec(b2, AVAHI_BROWSER_REMOVE, PRESENCE_ANCHOR);
 	CHECK(!open_rb(0, "h1.local"));
-	run_for(core.loop, LV_RECHECK_S + 0.05);
+	avahi_fake_run(core.loop, LV_RECHECK_S + 0.05);
 	sight("c", "h1.local");
 	CHECK(open_rb(0, "h1.local") != NULL);
 	teardown();
@@ -692,7 +590,7 @@ static void test_plain_and_anchor_only(void)
 	CHECK(b != NULL);
 	rec(b, AVAHI_BROWSER_ALL_FOR_NOW, NULL);
 	CHECK(open_rb(0, "printer.local") == b); /* an answer may be late */
-	run_for(core.loop, LV_PENDING_S + 0.1);
+	avahi_fake_run(core.loop, LV_PENDING_S + 0.1);
 	CHECK(!open_rb(0, "printer.local") && stats().hosts_up == 0);
 	CHECK(av.removes == 0 && av.host_down == 0);
 
@@ -700,9 +598,9 @@ static void test_plain_and_anchor_only(void)
 	sight("l", "late.local");
 	b = open_rb(0, "late.local");
 	rec(b, AVAHI_BROWSER_ALL_FOR_NOW, NULL);
-	run_for(core.loop, LV_PENDING_S / 2);
+	avahi_fake_run(core.loop, LV_PENDING_S / 2);
 	rec(b, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
-	run_for(core.loop, LV_PENDING_S);
+	avahi_fake_run(core.loop, LV_PENDING_S);
 	CHECK(open_rb(0, "late.local") == b && stats().hosts_up == 1 && av.host_down == 0);
 
 	sight("z", "dead.local");
@@ -710,7 +608,7 @@ static void test_plain_and_anchor_only(void)
 	rec(b, AVAHI_BROWSER_NEW, PRESENCE_ANCHOR);
 	rec(b, AVAHI_BROWSER_ALL_FOR_NOW, NULL);
 	CHECK(av.removes == 0);
-	run_for(core.loop, LV_PENDING_S + 0.1);
+	avahi_fake_run(core.loop, LV_PENDING_S + 0.1);
 	CHECK(av.removes_down == 1 && !strcmp(av.last_removed, "z"));
 	CHECK(av.host_down == 1 && stats().hosts_down == 1);
 	teardown();
@@ -755,12 +653,12 @@ static void test_withdrawn_while_down(void)
 	sight("a", "h1.local");
 	struct AvahiRecordBrowser *b = host_up("h1.local");
 	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
-	run_for(core.loop, LV_JUDGE_S + 0.1);
+	avahi_fake_run(core.loop, LV_JUDGE_S + 0.1);
 	CHECK(av.removes == 1);
 	item(AVAHI_BROWSER_REMOVE, "a", AVAHI_PROTO_INET);
 	CHECK(av.removes == 1 && stats().withheld == 0 && stats().instances == 0);
 	CHECK(stats().hosts == 1); /* lingers: its sightings may come back */
-	run_for(core.loop, LV_LINGER_S + LV_PROBE_PERIOD_S + 0.2);
+	avahi_fake_run(core.loop, LV_LINGER_S + LV_PROBE_PERIOD_S + 0.2);
 	CHECK(stats().hosts == 0 && stats().hosts_down == 0);
 	teardown();
 }
@@ -772,14 +670,14 @@ static void test_refused(void)
 	av.refuse_rb = 1; /* nothing to make room with yet: retried later */
 	sight("a", "h1.local");
 	CHECK(!open_rb(0, "h1.local"));
-	run_for(core.loop, LV_RETRY_S + 0.1);
+	avahi_fake_run(core.loop, LV_RETRY_S + 0.1);
 	CHECK(open_rb(0, "h1.local") != NULL);
 	host_up("h1.local");
 	CHECK(stats().hosts_up == 1);
 	/* A browser failure: looked at again later, nothing removed. */
 	rec(open_rb(0, "h1.local"), AVAHI_BROWSER_FAILURE, NULL);
 	CHECK(!open_rb(0, "h1.local") && stats().hosts_up == 0 && av.removes == 0);
-	run_for(core.loop, LV_RETRY_S + 0.1);
+	avahi_fake_run(core.loop, LV_RETRY_S + 0.1);
 	CHECK(open_rb(0, "h1.local") != NULL);
 	teardown();
 }

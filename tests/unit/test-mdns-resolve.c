@@ -19,108 +19,17 @@
 #include "mdns/liveness.h"
 #include "mdns/resolve.h"
 #include "mdns/sighting.h"
+#include "tests/unit/avahi-fake.h"
 #include "tests/unit/tap.h"
 
 #define TYPE "_x._tcp"
 
-/* ---- libavahi-client, as far as browse.c and resolve.c use it --------------- */
-
-struct AvahiServiceResolver {
-	AvahiServiceResolverCallback cb;
-	void *ud;
-	AvahiIfIndex ifi;
-	AvahiProtocol proto;
-	char name[64];
-	bool open;
-};
-
-struct AvahiServiceBrowser {
-	AvahiServiceBrowserCallback cb;
-	void *ud;
-};
+/* ---- the events browse.c sends up (mdns.c is not linked) ------------------------ */
 
 static struct {
-	int refuse; /* refuse the next N resolvers with TOO_MANY_OBJECTS */
-	int err;
-	struct AvahiServiceResolver *res[4096];
-	size_t n_res, n_open;
-	struct AvahiServiceBrowser *browser;
 	unsigned upserts, removes, settled, unsettled;
 } av;
 
-AvahiServiceResolver *avahi_service_resolver_new(AvahiClient *c, AvahiIfIndex ifi,
-                                                 AvahiProtocol proto, const char *name,
-                                                 const char *type, const char *domain,
-                                                 AvahiProtocol aproto, AvahiLookupFlags flags,
-                                                 AvahiServiceResolverCallback cb, void *ud)
-{
-	struct AvahiServiceResolver *r;
-
-	if (av.refuse > 0) {
-		av.refuse--;
-		av.err = AVAHI_ERR_TOO_MANY_OBJECTS;
-		return NULL;
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r || av.n_res == sizeof(av.res) / sizeof(av.res[0]))
-		abort();
-	*r = (struct AvahiServiceResolver){
-	        .cb = cb, .ud = ud, .ifi = ifi, .proto = proto, .open = true};
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	av.res[av.n_res++] = r;
-	av.n_open++;
-	return r;
-}
-
-int avahi_service_resolver_free(AvahiServiceResolver *r)
-{
-	if (!r->open)
-		abort(); /* freed twice */
-	r->open = false;
-	av.n_open--;
-	return 0;
-}
-
-AvahiServiceBrowser *avahi_service_browser_new(AvahiClient *c, AvahiIfIndex i, AvahiProtocol p,
-                                               const char *t, const char *d, AvahiLookupFlags f,
-                                               AvahiServiceBrowserCallback cb, void *ud)
-{
-	av.browser = calloc(1, sizeof(*av.browser));
-	av.browser->cb = cb;
-	av.browser->ud = ud;
-	return av.browser;
-}
-
-int avahi_service_browser_free(AvahiServiceBrowser *b)
-{
-	free(b);
-	av.browser = NULL;
-	return 0;
-}
-
-AvahiServiceTypeBrowser *
-avahi_service_type_browser_new(AvahiClient *c, AvahiIfIndex i, AvahiProtocol p, const char *d,
-                               AvahiLookupFlags f, AvahiServiceTypeBrowserCallback cb, void *ud)
-{
-	return NULL;
-}
-
-int avahi_service_type_browser_free(AvahiServiceTypeBrowser *b)
-{
-	return 0;
-}
-
-int avahi_client_errno(AvahiClient *c)
-{
-	return av.err;
-}
-
-int avahi_proto_to_af(AvahiProtocol p)
-{
-	return p == AVAHI_PROTO_INET ? AF_INET : AF_INET6;
-}
-
-/* The events browse.c sends up (mdns.c is not linked). */
 void core_emit_instance(struct mdns_core *c, enum mdns_instance_event ev,
                         const struct mdns_instance *in)
 {
@@ -155,27 +64,12 @@ void liveness_drop(struct liveness *lv, struct br_inst *i)
 
 /* ---- driving it -------------------------------------------------------------------- */
 
-static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	ev_break(loop, EVBREAK_ALL);
-}
-
-/* Run LOOP (timers: retries, refreshes) for S seconds. */
-static void run_for(struct ev_loop *loop, double s)
-{
-	ev_timer t;
-
-	ev_timer_init(&t, stop_cb, s, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 static struct mdns_core core;
 
 static void setup(void)
 {
 	memset(&av, 0, sizeof(av));
+	avahi_fake_reset();
 	memset(&core, 0, sizeof(core));
 	core.loop = ev_loop_new(EVFLAG_AUTO);
 	core.client = (AvahiClient *)&core; /* never dereferenced by the stand-in */
@@ -184,33 +78,22 @@ static void setup(void)
 	core.res = resolve_new(&core);
 	core.br = browse_new(&core);
 	browse_add(core.br, TYPE);
-	CHECK(av.browser != NULL);
+	CHECK(avf.browser != NULL);
 }
 
 static void teardown(void)
 {
 	browse_free(core.br);
 	resolve_free(core.res);
-	CHECK(av.n_open == 0); /* every resolver freed */
+	CHECK(avf.n_open == 0); /* every resolver freed */
 	CHECK(core.objects == 0);
-	for (size_t i = 0; i < av.n_res; i++)
-		free(av.res[i]);
+	avahi_fake_reset();
 	ev_loop_destroy(core.loop);
 }
 
 static void item(AvahiBrowserEvent ev, const char *name, AvahiProtocol proto)
 {
-	av.browser->cb((AvahiServiceBrowser *)av.browser, 2, proto, ev, name, TYPE, "local", 0,
-	               av.browser->ud);
-}
-
-/* The open resolver of NAME on PROTO, or NULL. */
-static struct AvahiServiceResolver *open_res(const char *name, AvahiProtocol proto)
-{
-	for (size_t i = av.n_res; i-- > 0;)
-		if (av.res[i]->open && av.res[i]->proto == proto && !strcmp(av.res[i]->name, name))
-			return av.res[i];
-	return NULL;
+	avahi_fake_item(ev, name, TYPE, proto);
 }
 
 static void answer(struct AvahiServiceResolver *r, AvahiResolverEvent ev)
@@ -230,11 +113,11 @@ static unsigned answer_all(size_t from)
 
 	while (again) {
 		again = false;
-		for (size_t i = from; i < av.n_res; i++) {
-			struct br_inst *s = av.res[i]->ud;
+		for (size_t i = from; i < avf.n_res; i++) {
+			struct br_inst *s = avf.res[i]->ud;
 
-			if (av.res[i]->open && s->res == RES_ONCE) {
-				answer(av.res[i], AVAHI_RESOLVER_FOUND);
+			if (avf.res[i]->open && s->res == RES_ONCE) {
+				answer(avf.res[i], AVAHI_RESOLVER_FOUND);
 				n++;
 				again = true;
 			}
@@ -267,30 +150,30 @@ static void test_first_pass(void)
 	}
 	item(AVAHI_BROWSER_ALL_FOR_NOW, NULL, AVAHI_PROTO_UNSPEC);
 	/* INFLIGHT_MAX (4 in this build) at a time. */
-	CHECK(av.n_open == 4);
+	CHECK(avf.n_open == 4);
 	CHECK(av.settled == 0);
 	CHECK(answer_all(0) == 12);
 	CHECK(av.upserts == 12 && av.settled == 1);
 	/* Kept: the six IPv4 sightings' resolvers; the IPv6 ones are freed. */
-	CHECK(stats().resolvers == 6 && av.n_open == 6);
+	CHECK(stats().resolvers == 6 && avf.n_open == 6);
 	CHECK(stats().unresolved == 0 && stats().instances == 12);
 	for (int k = 0; k < 6; k++) {
 		snprintf(name, sizeof(name), "i%d", k);
-		CHECK(open_res(name, AVAHI_PROTO_INET) != NULL);
-		CHECK(open_res(name, AVAHI_PROTO_INET6) == NULL);
+		CHECK(avahi_fake_open_res(name, AVAHI_PROTO_INET) != NULL);
+		CHECK(avahi_fake_open_res(name, AVAHI_PROTO_INET6) == NULL);
 	}
 	/* A change through a kept resolver: reported, and the sibling's own
 	 * address looked at again. */
-	answer(open_res("i2", AVAHI_PROTO_INET), AVAHI_RESOLVER_FOUND);
+	answer(avahi_fake_open_res("i2", AVAHI_PROTO_INET), AVAHI_RESOLVER_FOUND);
 	CHECK(av.upserts == 13);
-	CHECK(open_res("i2", AVAHI_PROTO_INET6) != NULL);
-	answer(open_res("i2", AVAHI_PROTO_INET6), AVAHI_RESOLVER_FOUND);
-	CHECK(av.n_open == 6);
+	CHECK(avahi_fake_open_res("i2", AVAHI_PROTO_INET6) != NULL);
+	answer(avahi_fake_open_res("i2", AVAHI_PROTO_INET6), AVAHI_RESOLVER_FOUND);
+	CHECK(avf.n_open == 6);
 	/* The kept one leaves: its sibling needs a resolver of its own. */
 	item(AVAHI_BROWSER_REMOVE, "i3", AVAHI_PROTO_INET);
-	CHECK(av.removes == 1 && open_res("i3", AVAHI_PROTO_INET6) != NULL);
-	answer(open_res("i3", AVAHI_PROTO_INET6), AVAHI_RESOLVER_FOUND);
-	CHECK(open_res("i3", AVAHI_PROTO_INET6) != NULL); /* kept now: no IPv4 sibling */
+	CHECK(av.removes == 1 && avahi_fake_open_res("i3", AVAHI_PROTO_INET6) != NULL);
+	answer(avahi_fake_open_res("i3", AVAHI_PROTO_INET6), AVAHI_RESOLVER_FOUND);
+	CHECK(avahi_fake_open_res("i3", AVAHI_PROTO_INET6) != NULL); /* kept now: no IPv4 sibling */
 	CHECK(stats().resolvers == 6);
 	teardown();
 }
@@ -312,22 +195,22 @@ static void test_refused(void)
 	CHECK(stats().resolvers == 6);
 	/* i0's kept resolver reports a change: its IPv6 sibling is queued,
 	 * and its resolver is the one refused. */
-	av.refuse = 1;
-	answer(open_res("i0", AVAHI_PROTO_INET), AVAHI_RESOLVER_FOUND);
+	avf.refuse = 1;
+	answer(avahi_fake_open_res("i0", AVAHI_PROTO_INET), AVAHI_RESOLVER_FOUND);
 	CHECK(core.objects_max != OBJECTS_UNKNOWN);
 	printf("# budget learnt: %zu objects; %zu resolvers open\n", core.objects_max,
 	       stats().resolvers);
 	/* The budget (7 objects) leaves no room to keep any (the margins
 	 * take more): every kept resolver was closed, refreshed instead; the
 	 * refused one got its resolver then. */
-	CHECK(stats().resolvers <= 1 && av.n_open == stats().resolvers);
+	CHECK(stats().resolvers <= 1 && avf.n_open == stats().resolvers);
 	item(AVAHI_BROWSER_REMOVE, "i0", AVAHI_PROTO_INET6);
 	item(AVAHI_BROWSER_REMOVE, "i0", AVAHI_PROTO_INET);
 	CHECK(stats().instances == 10);
 	/* The rest still resolves: with room again (a new daemon), every
 	 * sighting is reachable from some list. */
 	core.objects_max = OBJECTS_UNKNOWN;
-	run_for(core.loop, 0.5); /* RETRY_S and REFRESH_S are short here */
+	avahi_fake_run(core.loop, 0.5); /* RETRY_S and REFRESH_S are short here */
 	answer_all(0);
 	CHECK(stats().unresolved == 0);
 	teardown();
@@ -348,18 +231,18 @@ static void test_failed_refresh(void)
 	answer_all(0);
 	for (int k = 0; k < 9; k++) {
 		snprintf(name, sizeof(name), "f%d", k);
-		if (!open_res(name, AVAHI_PROTO_INET))
+		if (!avahi_fake_open_res(name, AVAHI_PROTO_INET))
 			snprintf(lone, sizeof(lone), "%s", name);
 	}
 	CHECK(lone[0] != '\0');
-	run_for(core.loop, 0.5); /* past REFRESH_S (0.3 s): resolved again */
-	CHECK(open_res(lone, AVAHI_PROTO_INET) != NULL);
-	answer(open_res(lone, AVAHI_PROTO_INET), AVAHI_RESOLVER_FAILURE);
-	before = av.n_res;
-	run_for(core.loop, 0.1); /* less than REFRESH_S */
-	CHECK(av.n_res == before);
-	run_for(core.loop, 0.5);
-	CHECK(av.n_res == before + 1); /* once, REFRESH_S after the failure */
+	avahi_fake_run(core.loop, 0.5); /* past REFRESH_S (0.3 s): resolved again */
+	CHECK(avahi_fake_open_res(lone, AVAHI_PROTO_INET) != NULL);
+	answer(avahi_fake_open_res(lone, AVAHI_PROTO_INET), AVAHI_RESOLVER_FAILURE);
+	before = avf.n_res;
+	avahi_fake_run(core.loop, 0.1); /* less than REFRESH_S */
+	CHECK(avf.n_res == before);
+	avahi_fake_run(core.loop, 0.5);
+	CHECK(avf.n_res == before + 1); /* once, REFRESH_S after the failure */
 	answer_all(0);
 	teardown();
 }
@@ -370,14 +253,14 @@ static void test_failed_first(void)
 {
 	setup();
 	item(AVAHI_BROWSER_NEW, "b", AVAHI_PROTO_INET);
-	answer(open_res("b", AVAHI_PROTO_INET), AVAHI_RESOLVER_FAILURE);
+	answer(avahi_fake_open_res("b", AVAHI_PROTO_INET), AVAHI_RESOLVER_FAILURE);
 	CHECK(stats().unresolved == 1);
 	core.state = MDNS_CLIENT_REGISTERING;
-	run_for(core.loop, 0.4); /* the retry comes and goes: not running */
-	CHECK(open_res("b", AVAHI_PROTO_INET) == NULL);
+	avahi_fake_run(core.loop, 0.4); /* the retry comes and goes: not running */
+	CHECK(avahi_fake_open_res("b", AVAHI_PROTO_INET) == NULL);
 	core.state = MDNS_CLIENT_RUNNING;
 	browse_client_running(core.br);
-	CHECK(open_res("b", AVAHI_PROTO_INET) != NULL);
+	CHECK(avahi_fake_open_res("b", AVAHI_PROTO_INET) != NULL);
 	answer_all(0);
 	CHECK(stats().unresolved == 0);
 	teardown();
@@ -391,21 +274,21 @@ static void test_no_answer(void)
 
 	setup();
 	item(AVAHI_BROWSER_NEW, "c", AVAHI_PROTO_INET);
-	r = open_res("c", AVAHI_PROTO_INET);
+	r = avahi_fake_open_res("c", AVAHI_PROTO_INET);
 	r->cb((AvahiServiceResolver *)r, r->ifi, r->proto, AVAHI_RESOLVER_FOUND, r->name, TYPE,
 	      "local", "h.local", NULL, 80, NULL, 0, r->ud);
 	CHECK(!r->open && stats().failed == 1 && av.upserts == 0);
-	run_for(core.loop, 0.3); /* RETRY_S: 0.2 s here */
-	r = open_res("c", AVAHI_PROTO_INET);
+	avahi_fake_run(core.loop, 0.3); /* RETRY_S: 0.2 s here */
+	r = avahi_fake_open_res("c", AVAHI_PROTO_INET);
 	CHECK(r != NULL);
 	/* That one never answers: given up ANSWER_S (0.4 s here) after it
 	 * opened (at 0.2 s). */
-	run_for(core.loop, 0.05);
+	avahi_fake_run(core.loop, 0.05);
 	CHECK(r->open);
-	run_for(core.loop, 0.45);
+	avahi_fake_run(core.loop, 0.45);
 	CHECK(!r->open);
-	run_for(core.loop, 0.3);
-	CHECK(open_res("c", AVAHI_PROTO_INET) != NULL); /* tried again */
+	avahi_fake_run(core.loop, 0.3);
+	CHECK(avahi_fake_open_res("c", AVAHI_PROTO_INET) != NULL); /* tried again */
 	answer_all(0);
 	CHECK(av.upserts == 1 && stats().unresolved == 0);
 	teardown();
@@ -425,13 +308,13 @@ static void test_refresh_rate(void)
 	answer_all(0);
 	CHECK(stats().resolvers == 8); /* KEPT_MAX in this build */
 	/* Answer refreshes as they come, for 1 s: the cap (50/s) holds. */
-	before = av.n_res;
+	before = avf.n_res;
 	for (int t = 0; t < 20; t++) {
-		run_for(core.loop, 0.05);
+		avahi_fake_run(core.loop, 0.05);
 		answer_all(before);
 	}
-	printf("# %zu refreshes in 1 s of 112 sightings due every 0.3 s\n", av.n_res - before);
-	CHECK(av.n_res - before >= 5 && av.n_res - before <= 60);
+	printf("# %zu refreshes in 1 s of 112 sightings due every 0.3 s\n", avf.n_res - before);
+	CHECK(avf.n_res - before >= 5 && avf.n_res - before <= 60);
 	teardown();
 }
 
