@@ -19,6 +19,20 @@ extern char **environ;
 
 /* Reads of the output pipe per loop iteration: 64 KiB, a full pipe. */
 #define DRAIN_READS 16
+/* After SIGKILL at the timeout, how long to wait for the exit before the
+ * run is reported anyway (a program in uninterruptible sleep, on a hung
+ * NFS mount say, outlives SIGKILL). */
+#define REAP_GRACE_S 0.25
+/* Check programs killed but not reaped yet, at most: past that, runs
+ * fail at once instead of piling up stuck processes. */
+#define UNREAPED_MAX 32
+
+/* Killed programs nobody waits for any more: reaped (and counted off)
+ * whenever they exit. */
+struct orphan {
+	ev_child child;
+};
+static unsigned unreaped;
 
 struct check_exec {
 	struct ev_loop *loop;
@@ -38,6 +52,33 @@ struct check_exec {
 pid_t check_exec_pid(const struct check_exec *p)
 {
 	return p->pid;
+}
+
+static void orphan_exit(struct ev_loop *loop, ev_child *w, int revents)
+{
+	ev_child_stop(loop, w);
+	kill(-w->rpid, SIGKILL); /* what is left of its group */
+	unreaped--;
+	free(w->data);
+}
+
+/* Leave P's killed program to be reaped whenever it exits. */
+static void orphan(struct check_exec *p)
+{
+	struct orphan *o;
+
+	ev_child_stop(p->loop, &p->child);
+	if (p->pid <= 0)
+		return;
+	o = malloc(sizeof(*o));
+	if (o) {
+		ev_child_init(&o->child, orphan_exit, p->pid, 0);
+		o->child.data = o;
+		ev_child_start(p->loop, &o->child);
+	} else {
+		unreaped--; /* libev reaps it unseen */
+	}
+	p->pid = 0;
 }
 
 /* Kill the program and whatever is left of its group. */
@@ -138,11 +179,24 @@ static void on_exit_status(struct ev_loop *loop, ev_child *w, int revents)
 	 * around between libev's waitpid() and here.) */
 	kill(-p->pid, SIGKILL);
 	p->pid = 0;
+	unreaped--;
 	/* What it wrote before it exited is in the pipe. */
 	if (p->fd >= 0)
 		drain(p);
 	close_pipe(p);
 	finish(p, status);
+}
+
+/* Killed at the timeout, and still not reaped: report the run now. */
+static void on_grace(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct check_exec *p = w->data;
+
+	orphan(p);
+	if (p->fd >= 0)
+		drain(p);
+	close_pipe(p);
+	finish(p, 0);
 }
 
 static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
@@ -153,6 +207,9 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	 * timer), so the group id is still this program's. */
 	p->timed_out = true;
 	kill_group(p);
+	ev_timer_init(&p->timer, on_grace, REAP_GRACE_S, 0.);
+	p->timer.data = p;
+	ev_timer_start(loop, &p->timer);
 }
 
 int check_exec_start(struct ev_loop *loop, char *const *argv, double timeout, check_done_fn done,
@@ -168,6 +225,10 @@ int check_exec_start(struct ev_loop *loop, char *const *argv, double timeout, ch
 	*ret = NULL;
 	if (!p)
 		return -ENOMEM;
+	if (unreaped >= UNREAPED_MAX) {
+		free(p);
+		return -EAGAIN; /* too many killed programs still there */
+	}
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		r = -errno;
 		free(p);
@@ -220,6 +281,7 @@ int check_exec_start(struct ev_loop *loop, char *const *argv, double timeout, ch
 		goto fail;
 	}
 	close(fds[1]);
+	unreaped++;
 	*p = (struct check_exec){.loop = loop,
 	                         .pid = pid,
 	                         .fd = fds[0],
@@ -249,10 +311,10 @@ void check_exec_free(struct check_exec *p)
 {
 	if (!p)
 		return;
-	ev_child_stop(p->loop, &p->child);
 	ev_timer_stop(p->loop, &p->timer);
-	/* Not reaped: libev's SIGCHLD handler reaps it once killed. */
+	/* Not reaped: killed, and reaped once it exits. */
 	kill_group(p);
+	orphan(p);
 	close_pipe(p);
 	free(p);
 }

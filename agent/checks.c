@@ -279,6 +279,7 @@ static bool svc_update(struct csvc *s)
 		}
 		snprintf(why, sizeof(why), "check %s %s is %s: %s", cfg_check_kind_name(k->c.kind),
 		         target_of(k, t, sizeof(t)), health_name(h), detail);
+		why[utf8_cut(why, strlen(why))] = '\0'; /* still UTF-8 if cut */
 	}
 	if (s->reported && h == s->health && strcmp(why, s->why) == 0)
 		return false;

@@ -349,7 +349,7 @@ static void print_instances(const struct lanyard_instance_list *list)
 			row[7] = strdup("-");
 		}
 		row[8] = strdup(in->local ? "yes" : "no");
-		row[9] = strdup(check_of(in));
+		row[9] = shown(check_of(in));
 		for (int i = 0; i < N_COLS; i++)
 			if (row[i] && strlen(row[i]) > width[i])
 				width[i] = strlen(row[i]);

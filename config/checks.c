@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/checks.h"
+#include "dnssd/utf8.h"
 
 #define MAX_CHECKS   32   /* per service */
 #define MAX_ARGS     64   /* exec: program and arguments */
@@ -401,8 +402,11 @@ static bool parse_exec(struct cfg_file *f, const struct cfg_field *fld, struct c
 
 		shown += w > 0 ? (size_t)w : 0;
 	}
-	if (shown > MAX_TARGET)
-		memcpy(c->target + MAX_TARGET - 3, "...", 3);
+	if (shown > MAX_TARGET) {
+		size_t cut = utf8_cut(c->target, MAX_TARGET - 3);
+
+		memcpy(c->target + cut, "...", 4); /* cut between characters */
+	}
 	return true;
 }
 

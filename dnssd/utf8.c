@@ -68,3 +68,22 @@ bool utf8_text(const char *s, size_t len)
 {
 	return scan((const unsigned char *)s, len, true);
 }
+
+size_t utf8_cut(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t lead = len, need;
+
+	/* Back over the continuation bytes (at most 3) to the last lead. */
+	while (lead > 0 && len - lead < 4 && (p[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (lead == 0 || len - lead >= 4)
+		return len; /* not UTF-8 as expected: leave it */
+	lead--;
+	need = p[lead] < 0x80    ? 1
+	       : p[lead] >= 0xf0 ? 4
+	       : p[lead] >= 0xe0 ? 3
+	       : p[lead] >= 0xc0 ? 2
+	                         : 1;
+	return lead + need > len ? lead : len;
+}

@@ -10,6 +10,11 @@
  * NULL when LEN is 0. */
 bool utf8_valid(const void *s, size_t len);
 
+/* The length of the first LEN bytes of S without a multi-byte sequence
+ * that LEN cuts short at its end: where to cut well-formed UTF-8 (a
+ * string snprintf() truncated, say) so that it stays well-formed. */
+size_t utf8_cut(const char *s, size_t len);
+
 /* True when utf8_valid(S, LEN) and no code point is a control character
  * (C0, DEL, C1): text a person reads, such as an instance name or a tag. */
 bool utf8_text(const char *s, size_t len);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "dnssd/utf8.h"
 #include "tests/unit/tap.h"
 
 /* Load TEXT from memory; returns the config or NULL, messages in *d. */
@@ -400,9 +401,42 @@ static void test_same_target(void)
 	CHECK_INT_EQ(same("{tcp: '127.0.0.1:1'}", "{http: 'http://127.0.0.1:1/'}"), 0);
 }
 
+/* A long command line is cut for people between characters: status and
+ * its JSON need well-formed UTF-8. */
+static void test_long_target_utf8(void)
+{
+	char yaml[2048], arg[600];
+	size_t n = 0;
+
+	/* 240 ASCII bytes, then two-byte characters across the cut. */
+	while (n < 240)
+		arg[n++] = 'a';
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(arg + n, sizeof(arg) - n, "\xc3\xa9");
+	arg[n] = '\0';
+	snprintf(yaml, sizeof(yaml),
+	         "services:\n  - name: x\n    port: 1\n    checks:\n      - exec: [/bin/echo, "
+	         "\"%s\"]\n",
+	         arg);
+	for (int shift = 0; shift < 2; shift++) {
+		struct lanyard_config *cfg;
+
+		if (shift)
+			memmove(yaml + 80, yaml + 79, strlen(yaml + 79) + 1); /* one byte more */
+		cfg = load_ok(yaml);
+		if (!cfg)
+			continue;
+		const char *t = cfg->services[0].checks[0].target;
+		CHECK(strlen(t) <= 255 && utf8_valid(t, strlen(t)));
+		CHECK(strcmp(t + strlen(t) - 3, "...") == 0);
+		cfg_free(cfg);
+	}
+}
+
 int main(void)
 {
 	test_example_and_defaults();
+	test_long_target_utf8();
 	test_targets();
 	test_keys_and_timing();
 	test_many_problems();

@@ -225,6 +225,12 @@ static void test_utf8(void)
 	CHECK(!utf8_text("\xc2\x85", 2)); /* C1 control NEL */
 	CHECK(!utf8_text("\x7f", 1));
 	CHECK(!utf8_text("\xff", 1));
+	/* Cutting between characters: "h\xc3\xa9" + "\xe2\x82\xac" (euro). */
+	const char *s = "h\xc3\xa9\xe2\x82\xac";
+	CHECK(utf8_cut(s, 6) == 6 && utf8_cut(s, 5) == 3 && utf8_cut(s, 4) == 3);
+	CHECK(utf8_cut(s, 3) == 3 && utf8_cut(s, 2) == 1 && utf8_cut(s, 1) == 1);
+	CHECK(utf8_cut(s, 0) == 0 && utf8_cut("\xf0\x9f\x98", 3) == 0);
+	CHECK(utf8_cut("ab", 2) == 2);
 }
 
 int main(void)
