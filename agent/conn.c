@@ -399,6 +399,17 @@ uint64_t conn_id(const struct conn *c)
 	return c->id;
 }
 
+int conn_peer_uid(const struct conn *c, uid_t *ret)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	*ret = cred.uid;
+	return 0;
+}
+
 static bool is_blank(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)

@@ -121,3 +121,7 @@ void conn_close(struct conn *c);
 
 /* Unique id of C within its server (for logs). */
 uint64_t conn_id(const struct conn *c);
+
+/* The user id of C's peer (SO_PEERCRED, as it was at connect()); 0 or
+ * -errno. */
+int conn_peer_uid(const struct conn *c, uid_t *ret);

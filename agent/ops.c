@@ -343,8 +343,9 @@ static int op_report(struct agent *a, struct conn *c, const struct wire_request 
 
 /* --- check, maint: this host's declared services --------------------------- */
 
-/* These two change what this host announces: like every request they are
- * authorised by the socket's mode and group (docs/protocol.md). */
+/* These two change what this host announces: check comes from a
+ * service's own process, whoever may connect; maint is for root or
+ * lanyardd's user (op_auth below). */
 
 static int op_check(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                     json_t **ret_body, struct wire_err *err)
@@ -402,6 +403,32 @@ static const op_fn op_table[_WIRE_OP_MAX] = {
         [WIRE_OP_MAINT] = op_maint,
 };
 
+/* Who may do what, beyond reaching the socket (its mode and group): the
+ * one authorisation table, docs/protocol.md "Who may do what". */
+enum op_auth {
+	AUTH_ANY,   /* whoever may connect */
+	AUTH_ADMIN, /* root, or lanyardd's own user */
+};
+static const enum op_auth op_auth[_WIRE_OP_MAX] = {
+        [WIRE_OP_MAINT] = AUTH_ADMIN,
+};
+
+static int authorise(struct conn *c, const struct wire_request *req, struct wire_err *err)
+{
+	uid_t uid;
+
+	if (op_auth[req->op] == AUTH_ANY)
+		return 0;
+	if (conn_peer_uid(c, &uid) < 0)
+		return wire_err_set(err, WIRE_FORBIDDEN, "%s: cannot tell who is asking",
+		                    wire_op_name(req->op));
+	if (uid != 0 && uid != geteuid())
+		return wire_err_set(err, WIRE_FORBIDDEN,
+		                    "%s is for root or lanyardd's user, not uid %u",
+		                    wire_op_name(req->op), (unsigned)uid);
+	return 0;
+}
+
 /* Run REQ; reply directly, or (HELD) release the held reply. */
 static void run_op(struct agent *a, struct conn *c, const struct wire_request *req, bool held)
 {
@@ -410,7 +437,9 @@ static void run_op(struct agent *a, struct conn *c, const struct wire_request *r
 	uint64_t watch_id = 0;
 	int r;
 
-	r = op_table[req->op](a, c, req, held, &body, &err);
+	r = authorise(c, req, &err);
+	if (r == 0)
+		r = op_table[req->op](a, c, req, held, &body, &err);
 	if (r == 1)
 		return;
 	if (r < 0) {

@@ -51,6 +51,8 @@ const char *lanyard_strerror(int code)
 		return "internal agent error";
 	case LANYARD_E_UNAVAILABLE:
 		return "agent unavailable";
+	case LANYARD_E_FORBIDDEN:
+		return "not allowed for this user";
 	}
 	return "unknown error";
 }
@@ -72,6 +74,8 @@ int client_code_from_wire(enum wire_code code)
 		return LANYARD_E_BUSY;
 	case WIRE_UNAVAILABLE:
 		return LANYARD_E_UNAVAILABLE;
+	case WIRE_FORBIDDEN:
+		return LANYARD_E_FORBIDDEN;
 	case WIRE_INTERNAL:
 	default:
 		return LANYARD_E_INTERNAL;

@@ -28,7 +28,7 @@ done
 [ $? = 2 ] || fail "an extra argument must exit 2"
 
 cat >"$T/good.yaml" <<YAML
-agent: {socket: $T/s.sock, log_level: debug}
+agent: {socket: $T/s.sock, socket_mode: "0666", log_level: debug}
 services:
   - {name: payments, port: 8443, version: 2.4.1, tags: [eu]}
 YAML
@@ -61,6 +61,23 @@ for _ in $(seq 50); do [ -S "$T/s.sock" ] && break; sleep 0.1; done
 st=$(echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock")
 [ "$(jq -r .status.avahi.state <<<"$st")" = connecting ] || fail "status: $st"
 [ "$(jq -r '.status.publishing[0].service' <<<"$st")" = payments ] || fail "status: $st"
+# Who may do what: maint is for root (or lanyardd's user), not for any
+# user who can reach the socket (here everyone: mode 0666).
+C=$top_builddir/client/lanyard
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 755 "$T"
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups -- "$C" --socket "$T/s.sock" \
+		maint payments on --reason nobody 2>&1)
+	rc=$?
+	[ $rc != 0 ] && case $out in *"is for root or lanyardd's user"*) true ;; *) false ;; esac ||
+		fail "maint as nobody: exit $rc: $out"
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$C" --socket "$T/s.sock" status >/dev/null ||
+		fail "status as nobody refused"
+	"$C" --socket "$T/s.sock" maint payments on --reason root >/dev/null || fail "maint as root refused"
+	st=$(echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock")
+	[ "$(jq -r '.status.publishing[0].maintenance' <<<"$st")" = root ] || fail "maint as root not applied: $st"
+	"$C" --socket "$T/s.sock" maint payments off >/dev/null || fail "maint off as root refused"
+fi
 cp "$T/good.yaml" "$T/keep.yaml"
 printf 'services:\n  - name: B_D\n' >"$T/good.yaml"
 kill -HUP $pid

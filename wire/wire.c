@@ -17,6 +17,7 @@ static const char *const code_names[_WIRE_CODE_MAX] = {
         [WIRE_BUSY] = "busy",
         [WIRE_INTERNAL] = "internal",
         [WIRE_UNAVAILABLE] = "unavailable",
+        [WIRE_FORBIDDEN] = "forbidden",
 };
 
 const char *wire_code_name(enum wire_code code)

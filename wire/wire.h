@@ -34,6 +34,7 @@ enum wire_code {
 	WIRE_BUSY,
 	WIRE_INTERNAL,
 	WIRE_UNAVAILABLE,
+	WIRE_FORBIDDEN, /* the peer's credentials do not allow the operation */
 	_WIRE_CODE_MAX,
 };
 
