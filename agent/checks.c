@@ -205,24 +205,14 @@ static void chk_update(struct checks *cs, struct chk *k, const struct cfg_check 
 static void set_output(struct chk *k, const char *s, size_t len)
 {
 	char *out;
-	size_t i = 0;
 
 	if (len > OUTPUT_KEPT)
 		len = OUTPUT_KEPT;
 	out = malloc(len + 1);
 	if (!out)
 		return; /* keep the previous one */
-	while (i < len) {
-		unsigned char b = (unsigned char)s[i];
-		size_t n = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
-
-		if (i + n <= len && utf8_valid(s + i, n)) {
-			memcpy(out + i, s + i, n);
-			i += n;
-		} else {
-			out[i++] = '?';
-		}
-	}
+	memcpy(out, s, len);
+	utf8_scrub(out, len);
 	out[len] = '\0';
 	free(k->output);
 	k->output = out;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnssd/utf8.h"
+
 /* Send REQ (filled with OP, SERVICE and TEXT here) and wait for its ok. */
 static int call_simple(struct lanyard *h, struct wire_request *req, enum wire_op op,
                        const char *service, const char *text)
@@ -44,8 +46,18 @@ int lanyard_check(struct lanyard *h, const char *service, enum lanyard_check_sta
 		r = client_fail(h, LANYARD_E_INVAL, "check output longer than %d bytes",
 		                WIRE_MAX_OUTPUT);
 	} else {
-		req.check_status = map[status];
-		r = call_simple(h, &req, WIRE_OP_CHECK, service, output);
+		/* A program's output need not be UTF-8: the report must still go. */
+		char *clean = output ? strdup(output) : NULL;
+
+		if (output && !clean) {
+			r = client_fail(h, LANYARD_E_NOMEM, "out of memory");
+		} else {
+			if (clean)
+				utf8_scrub(clean, strlen(clean));
+			req.check_status = map[status];
+			r = call_simple(h, &req, WIRE_OP_CHECK, service, clean);
+		}
+		free(clean);
 	}
 	pthread_mutex_unlock(&h->lock);
 	return r;

@@ -87,3 +87,19 @@ size_t utf8_cut(const char *s, size_t len)
 	                         : 1;
 	return lead + need > len ? lead : len;
 }
+
+void utf8_scrub(char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char b = (unsigned char)s[i];
+		size_t n = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+
+		if (n > len - i || !utf8_valid(s + i, n)) {
+			s[i] = '?';
+			n = 1;
+		}
+		i += n;
+	}
+}

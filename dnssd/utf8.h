@@ -10,6 +10,10 @@
  * NULL when LEN is 0. */
 bool utf8_valid(const void *s, size_t len);
 
+/* Make the LEN bytes at S well-formed UTF-8 in place: every byte that
+ * does not start a valid sequence, and every NUL, becomes '?'. */
+void utf8_scrub(char *s, size_t len);
+
 /* The length of the first LEN bytes of S without a multi-byte sequence
  * that LEN cuts short at its end: where to cut well-formed UTF-8 (a
  * string snprintf() truncated, say) so that it stays well-formed. */

@@ -54,33 +54,13 @@ fail:
 	return NULL;
 }
 
-/* Copy MSG replacing every byte that does not start a valid UTF-8
- * sequence (and NUL) with '?'. */
+/* A copy of MSG made valid UTF-8 (utf8_scrub). */
 static char *sanitize(const char *msg)
 {
-	size_t len = strlen(msg);
-	char *s = malloc(len + 1);
-	size_t i = 0;
+	char *s = strdup(msg);
 
-	if (!s)
-		return NULL;
-	memcpy(s, msg, len + 1);
-	while (i < len) {
-		size_t n = 1;
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0xf0)
-			n = 4;
-		else if (c >= 0xe0)
-			n = 3;
-		else if (c >= 0xc0)
-			n = 2;
-		if (n > len - i || !utf8_valid(s + i, n)) {
-			s[i] = '?';
-			n = 1;
-		}
-		i += n;
-	}
+	if (s)
+		utf8_scrub(s, strlen(s));
 	return s;
 }
 

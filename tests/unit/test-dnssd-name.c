@@ -231,6 +231,10 @@ static void test_utf8(void)
 	CHECK(utf8_cut(s, 3) == 3 && utf8_cut(s, 2) == 1 && utf8_cut(s, 1) == 1);
 	CHECK(utf8_cut(s, 0) == 0 && utf8_cut("\xf0\x9f\x98", 3) == 0);
 	CHECK(utf8_cut("ab", 2) == 2);
+	/* Scrubbing: bad bytes, a cut sequence and a NUL become '?'. */
+	char bad[] = "a\xff\xc3\xa9\xe2\x82z\0b";
+	utf8_scrub(bad, sizeof(bad) - 1);
+	CHECK(memcmp(bad, "a?\xc3\xa9??z?b", 10) == 0 && utf8_valid(bad, sizeof(bad) - 1));
 }
 
 int main(void)
