@@ -212,6 +212,32 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_timer_start(loop, &p->timer);
 }
 
+/* lanyardd's environment without what belongs to lanyardd alone: systemd's
+ * notification socket (a check must not speak for the daemon) and socket
+ * activation. A new array (of borrowed strings), NULL on OOM. */
+static char **child_env(void)
+{
+	static const char *const own[] = {
+	        "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES="};
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ && environ[n])
+		n++;
+	env = calloc(n + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool skip = false;
+
+		for (size_t j = 0; j < sizeof(own) / sizeof(own[0]); j++)
+			skip = skip || strncmp(environ[i], own[j], strlen(own[j])) == 0;
+		if (!skip)
+			env[k++] = environ[i];
+	}
+	return env;
+}
+
 int check_exec_start(struct ev_loop *loop, char *const *argv, double timeout, check_done_fn done,
                      void *userdata, struct check_exec **ret)
 {
@@ -271,9 +297,14 @@ int check_exec_start(struct ev_loop *loop, char *const *argv, double timeout, ch
 		r = posix_spawnattr_setsigmask(&attr, &none);
 	if (!r)
 		r = posix_spawnattr_setsigdefault(&attr, &all);
+	char **env = r ? NULL : child_env();
+
+	if (!r && !env)
+		r = ENOMEM;
 	if (!r)
-		r = strchr(argv[0], '/') ? posix_spawn(&pid, argv[0], &fa, &attr, argv, environ)
-		                         : posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+		r = strchr(argv[0], '/') ? posix_spawn(&pid, argv[0], &fa, &attr, argv, env)
+		                         : posix_spawnp(&pid, argv[0], &fa, &attr, argv, env);
+	free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (r) {
