@@ -195,8 +195,16 @@ static void chk_update(struct checks *cs, struct chk *k, const struct cfg_check 
 	k->c.tls_skip_verify = c->tls_skip_verify;
 	k->c.line = c->line;
 	if (period != old_period) {
-		k->timer.repeat = (double)period / 1000.0;
-		ev_timer_again(cs->loop, &k->timer);
+		/* Counted from the last run or report, not from the reload: a
+		 * service that stopped reporting gets no fresh ttl from it. */
+		double elapsed =
+		        (double)old_period / 1000.0 -
+		        (ev_is_active(&k->timer) ? ev_timer_remaining(cs->loop, &k->timer) : 0.);
+		double left = (double)period / 1000.0 - elapsed;
+
+		ev_timer_stop(cs->loop, &k->timer);
+		ev_timer_set(&k->timer, left > 0.001 ? left : 0.001, (double)period / 1000.0);
+		ev_timer_start(cs->loop, &k->timer);
 	}
 }
 
