@@ -23,6 +23,7 @@
 #include "agent/ops.h"
 #include "agent/probe.h"
 #include "agent/pubset.h"
+#include "agent/register.h"
 #include "agent/server.h"
 #include "agent/watch.h"
 #include "dnssd/name.h"
@@ -312,7 +313,8 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 		return -EIO;
 	be.ctx = a->mdns;
 	a->pubset = pubset_new(&be);
-	if (!a->pubset) {
+	a->registry = registry_new(a);
+	if (!a->pubset || !a->registry) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -420,6 +422,9 @@ void agent_done(struct agent *a)
 	 * then goodbyes, while the bus connection is still up. */
 	server_free(a->server);
 	a->server = NULL;
+	/* The connections took their registrations along (goodbyes). */
+	registry_free(a->registry);
+	a->registry = NULL;
 	checks_free(a->checks);
 	a->checks = NULL;
 	agent_load_free(a->load);

@@ -63,6 +63,7 @@ struct agent {
 	struct agent_load *load;
 	struct prober *prober; /* agent.probe */
 	struct checks *checks; /* the declared services' health checks */
+	struct registry *registry; /* runtime registrations */
 };
 
 /* Build the agent from an already loaded configuration (ownership of CFG

@@ -26,6 +26,7 @@ enum conn_state {
 
 struct conn_watch {
 	struct conn_watch *next;
+	enum conn_att kind;
 	uint64_t id;
 	void *data;
 	void (*destroy)(void *data);
@@ -62,7 +63,7 @@ struct conn {
 	void *hold_data;
 
 	struct conn_watch *watches;
-	size_t n_watches;
+	size_t n_att[_CONN_ATT_MAX]; /* attachments by kind */
 	uint64_t next_watch;
 };
 
@@ -349,38 +350,39 @@ int conn_release_error(struct conn *c, enum wire_code code, const char *fmt, ...
 	return r;
 }
 
-uint64_t conn_watch_add(struct conn *c, void *data, void (*destroy)(void *data))
+uint64_t conn_attach(struct conn *c, enum conn_att kind, void *data, void (*destroy)(void *data))
 {
 	struct conn_watch *w = calloc(1, sizeof(*w));
 
 	if (!w)
 		return 0;
+	w->kind = kind;
 	w->id = ++c->next_watch;
 	w->data = data;
 	w->destroy = destroy;
 	w->next = c->watches;
 	c->watches = w;
-	c->n_watches++;
+	c->n_att[kind]++;
 	return w->id;
 }
 
-void *conn_watch_get(const struct conn *c, uint64_t id)
+void *conn_attached(const struct conn *c, enum conn_att kind, uint64_t id)
 {
 	for (const struct conn_watch *w = c->watches; w; w = w->next)
-		if (w->id == id)
+		if (w->id == id && w->kind == kind)
 			return w->data;
 	return NULL;
 }
 
-int conn_watch_remove(struct conn *c, uint64_t id)
+int conn_detach(struct conn *c, enum conn_att kind, uint64_t id)
 {
 	for (struct conn_watch **p = &c->watches; *p; p = &(*p)->next) {
 		struct conn_watch *w = *p;
 
-		if (w->id != id)
+		if (w->id != id || w->kind != kind)
 			continue;
 		*p = w->next;
-		c->n_watches--;
+		c->n_att[kind]--;
 		if (w->destroy)
 			w->destroy(w->data);
 		free(w);
@@ -389,14 +391,19 @@ int conn_watch_remove(struct conn *c, uint64_t id)
 	return -ENOENT;
 }
 
-size_t conn_watch_count(const struct conn *c)
+size_t conn_attached_count(const struct conn *c, enum conn_att kind)
 {
-	return c->n_watches;
+	return c->n_att[kind];
 }
 
 uint64_t conn_id(const struct conn *c)
 {
 	return c->id;
+}
+
+int conn_fd(const struct conn *c)
+{
+	return c->fd;
 }
 
 int conn_peer_uid(const struct conn *c, uid_t *ret)
@@ -654,7 +661,7 @@ static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_tstamp now = ev_now(loop), after;
 	double limit = c->paused ? STALL_S : c->env->limits.idle_timeout;
 
-	if (!c->paused && (c->n_watches > 0 || c->held))
+	if (!c->paused && (c->watches || c->held))
 		c->last_activity = now;
 	if (limit <= 0) /* no idle timeout configured */
 		return;

@@ -104,16 +104,41 @@ int conn_release_ok_text(struct conn *c, const struct iovec *parts, size_t n);
 int conn_release_error(struct conn *c, enum wire_code code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-/* Attach DATA (e.g. a watch's state) to C. DESTROY(DATA) runs when it is
- * removed or C closes. Returns the attachment id (1, 2, ... per connection;
- * use it as the watch id), or 0 on OOM (DATA then stays the caller's). A
+/* What lives as long as a connection: its watches, its registrations. */
+enum conn_att {
+	CONN_ATT_WATCH,
+	CONN_ATT_REGISTRATION,
+	_CONN_ATT_MAX,
+};
+
+/* Attach DATA of KIND to C. DESTROY(DATA) runs when it is detached or C
+ * closes. Returns the attachment id (1, 2, ... per connection, all kinds;
+ * a watch's id is its own), or 0 on OOM (DATA then stays the caller's). A
  * connection with an attachment is never closed for idleness. */
-uint64_t conn_watch_add(struct conn *c, void *data, void (*destroy)(void *data));
-/* The DATA attached under ID, or NULL. */
-void *conn_watch_get(const struct conn *c, uint64_t id);
-/* Detach ID and run its destructor. Returns 0 or -ENOENT. */
-int conn_watch_remove(struct conn *c, uint64_t id);
-size_t conn_watch_count(const struct conn *c);
+uint64_t conn_attach(struct conn *c, enum conn_att kind, void *data, void (*destroy)(void *data));
+/* The DATA of KIND attached under ID, or NULL. */
+void *conn_attached(const struct conn *c, enum conn_att kind, uint64_t id);
+/* Detach ID of KIND and run its destructor. Returns 0 or -ENOENT. */
+int conn_detach(struct conn *c, enum conn_att kind, uint64_t id);
+size_t conn_attached_count(const struct conn *c, enum conn_att kind);
+
+/* The same for watches. */
+static inline uint64_t conn_watch_add(struct conn *c, void *data, void (*destroy)(void *data))
+{
+	return conn_attach(c, CONN_ATT_WATCH, data, destroy);
+}
+static inline void *conn_watch_get(const struct conn *c, uint64_t id)
+{
+	return conn_attached(c, CONN_ATT_WATCH, id);
+}
+static inline int conn_watch_remove(struct conn *c, uint64_t id)
+{
+	return conn_detach(c, CONN_ATT_WATCH, id);
+}
+static inline size_t conn_watch_count(const struct conn *c)
+{
+	return conn_attached_count(c, CONN_ATT_WATCH);
+}
 
 /* Close C now, dropping unsent output. Destructors run before the next
  * poll; C must not be used after the current callback returns. */
@@ -121,6 +146,9 @@ void conn_close(struct conn *c);
 
 /* Unique id of C within its server (for logs). */
 uint64_t conn_id(const struct conn *c);
+
+/* C's socket (for getsockopt() on its peer). */
+int conn_fd(const struct conn *c);
 
 /* The user id of C's peer (SO_PEERCRED, as it was at connect()); 0 or
  * -errno. */

@@ -18,6 +18,7 @@ agent_libagent_la_SOURCES = \
 	agent/watch.c agent/watch.h \
 	agent/ops.c agent/ops.h \
 	agent/probe.c agent/probe.h \
+	agent/register.c agent/register.h \
 	agent/pubset.c agent/pubset.h \
 	agent/load.c agent/load.h \
 	agent/checks.c agent/checks.h

@@ -20,6 +20,7 @@
 #include "agent/present.h"
 #include "agent/probe.h"
 #include "agent/pubset.h"
+#include "agent/register.h"
 #include "agent/watch.h"
 #include "dnssd/name.h"
 #include "wire/response.h"
@@ -366,6 +367,23 @@ static int op_check(struct agent *a, struct conn *c, const struct wire_request *
 	return 0;
 }
 
+/* --- register, deregister: services for the life of a connection ----------- */
+
+static int op_register(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
+                       json_t **ret_body, struct wire_err *err)
+{
+	return registry_register(a->registry, c, req, ret_body, err) < 0 ? -EINVAL : 0;
+}
+
+static int op_deregister(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
+                         json_t **ret_body, struct wire_err *err)
+{
+	if (registry_deregister(a->registry, c, req->registration, err) < 0)
+		return -ENOENT;
+	*ret_body = NULL;
+	return 0;
+}
+
 static int op_maint(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                     json_t **ret_body, struct wire_err *err)
 {
@@ -396,11 +414,12 @@ static int op_maint(struct agent *a, struct conn *c, const struct wire_request *
 /* --- dispatch -------------------------------------------------------------- */
 
 static const op_fn op_table[_WIRE_OP_MAX] = {
-        [WIRE_OP_RESOLVE] = op_resolve,   [WIRE_OP_LIST] = op_list,
-        [WIRE_OP_SERVICES] = op_services, [WIRE_OP_STATUS] = op_status,
-        [WIRE_OP_WATCH] = op_watch,       [WIRE_OP_UNWATCH] = op_unwatch,
-        [WIRE_OP_REPORT] = op_report,     [WIRE_OP_CHECK] = op_check,
-        [WIRE_OP_MAINT] = op_maint,
+        [WIRE_OP_RESOLVE] = op_resolve,       [WIRE_OP_LIST] = op_list,
+        [WIRE_OP_SERVICES] = op_services,     [WIRE_OP_STATUS] = op_status,
+        [WIRE_OP_WATCH] = op_watch,           [WIRE_OP_UNWATCH] = op_unwatch,
+        [WIRE_OP_REPORT] = op_report,         [WIRE_OP_CHECK] = op_check,
+        [WIRE_OP_MAINT] = op_maint,           [WIRE_OP_REGISTER] = op_register,
+        [WIRE_OP_DEREGISTER] = op_deregister,
 };
 
 /* Who may do what, beyond reaching the socket (its mode and group): the

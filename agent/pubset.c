@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent/pubset.h"
 #include "dnssd/name.h"
@@ -30,6 +31,8 @@ struct pub_entry {
 	char *health_why;          /* which check is critical */
 	bool maint;                /* withdrawn by hand */
 	char *maint_reason;
+	bool registered;           /* a runtime registration: kept by set_declared */
+	struct pubset_owner owner; /* its registrant */
 	struct pub_entry *next;
 };
 
@@ -139,15 +142,18 @@ static int declared_record(const struct cfg_service *svc, const char *key, const
 	return 0;
 }
 
-static struct pub_entry *entry_new(const struct cfg_service *svc, const char *host)
+/* An entry for SVC under KEY (NULL: its declared key, "svc:<name>"). */
+static struct pub_entry *entry_new(const struct cfg_service *svc, const char *host, const char *key)
 {
 	struct pub_entry *e = calloc(1, sizeof(*e));
-	char why[256], key[DNSSD_SERVICE_NAME_MAX + 8];
+	char why[256], skey[DNSSD_SERVICE_NAME_MAX + 8];
 	int r;
 
 	if (!e)
 		return NULL;
-	if (pubset_service_key(svc->name, key, sizeof(key)) < 0 || !(e->key = strdup(key)))
+	if (!key && pubset_service_key(svc->name, skey, sizeof(skey)) < 0)
+		goto fail;
+	if (!(e->key = strdup(key ? key : skey)))
 		goto fail;
 	e->service = strdup(svc->name);
 	e->type = strdup(svc->type);
@@ -190,7 +196,7 @@ int pubset_set_declared(struct pubset *ps, const struct lanyard_config *cfg, con
 
 	/* Every allocation first, so that a failure changes nothing. */
 	for (size_t i = 0; i < cfg->n_services; i++) {
-		e = entry_new(&cfg->services[i], host);
+		e = entry_new(&cfg->services[i], host, NULL);
 		if (!e)
 			goto oom;
 		*tail = e;
@@ -230,7 +236,19 @@ int pubset_set_declared(struct pubset *ps, const struct lanyard_config *cfg, con
 		e->dirty = !same_base(e, old) || old->dirty;
 		entry_free(old);
 	}
-	/* What is left of the old entries leaves the set. */
+	/* Registrations stay, after the declared services; what is left of
+	 * the old declared entries leaves the set. */
+	for (slot = &ps->entries; *slot;) {
+		e = *slot;
+		if (!e->registered) {
+			slot = &e->next;
+			continue;
+		}
+		*slot = e->next;
+		e->next = NULL;
+		*tail = e;
+		tail = &e->next;
+	}
 	while (ps->entries) {
 		e = ps->entries;
 		ps->entries = e->next;
@@ -249,6 +267,68 @@ oom:
 		entry_free(e);
 	}
 	return -ENOMEM;
+}
+
+int pubset_register(struct pubset *ps, const char *key, const struct cfg_service *svc,
+                    const char *host, const struct pubset_owner *owner, const char **ret_why)
+{
+	struct pub_entry *e, **tail;
+
+	*ret_why = NULL;
+	if (entry_slot(&ps->entries, key))
+		return -EEXIST;
+	e = entry_new(svc, host, key);
+	if (!e)
+		return -ENOMEM;
+	if (e->invalid) {
+		static char why[256];
+
+		snprintf(why, sizeof(why), "%s", e->invalid);
+		*ret_why = why;
+		entry_free(e);
+		return -EINVAL;
+	}
+	e->registered = true;
+	e->owner = *owner;
+	for (tail = &ps->entries; *tail; tail = &(*tail)->next)
+		;
+	*tail = e;
+	return 0;
+}
+
+int pubset_unregister(struct pubset *ps, const char *key)
+{
+	struct pub_entry **slot = entry_slot(&ps->entries, key), *e;
+	char **gone;
+
+	if (!slot || !(*slot)->registered)
+		return -ENOENT;
+	e = *slot;
+	if (e->sent) {
+		gone = realloc(ps->gone, (ps->n_gone + 1) * sizeof(*gone));
+		if (!gone)
+			return -ENOMEM;
+		ps->gone = gone;
+		ps->gone[ps->n_gone++] = e->key;
+		e->key = NULL;
+	}
+	*slot = e->next;
+	entry_free(e);
+	return 0;
+}
+
+const char *pubset_clash(const struct pubset *ps, const char *name, const char *type,
+                         const char *instance)
+{
+	for (const struct pub_entry *e = ps->entries; e; e = e->next) {
+		if (!e->registered && strcasecmp(e->service, name) == 0)
+			return "a declared service has that name";
+		if (e->base && strcasecmp(e->type, type) == 0 &&
+		    strcasecmp(e->base->instance, instance) == 0)
+			return e->registered ? "another registration has that type and instance"
+			                     : "a declared service has that type and instance";
+	}
+	return NULL;
 }
 
 int pubset_set_load(struct pubset *ps, const char *value)
@@ -489,13 +569,19 @@ json_t *pubset_status(const struct pubset *ps)
 		if (why && e->health == TXT_HEALTH_CRITICAL && !e->invalid && !e->maint &&
 		    e->health_why)
 			why = e->health_why;
-		o = json_pack("{s:s,s:s,s:i,s:b,s:s?,s:s,s:s?,s:s,s:s?,s:s?}", "service",
+		o = json_pack("{s:s,s:s,s:i,s:b,s:s?,s:s,s:s?,s:s,s:s?,s:s?,s:o*}", "service",
 		              e->service, "type", e->type, "port", (int)e->port, "announced",
 		              announced, "why", announced ? NULL : why, "health",
 		              txt_health_name(e->health), "maintenance",
 		              e->maint ? (e->maint_reason ? e->maint_reason : "") : NULL, "state",
 		              pubset_state_name(e->state), "instance", e->instance, "message",
-		              e->state == MDNS_PUB_FAILED ? e->msg : NULL);
+		              e->state == MDNS_PUB_FAILED ? e->msg : NULL, "registration",
+		              e->registered ? json_pack("{s:I,s:I,s:I,s:I}", "id",
+		                                        (json_int_t)e->owner.id, "uid",
+		                                        (json_int_t)e->owner.uid, "gid",
+		                                        (json_int_t)e->owner.gid, "pid",
+		                                        (json_int_t)e->owner.pid)
+		                            : NULL);
 
 		if (json_array_append_new(arr, o) < 0) {
 			json_decref(arr);

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -17,6 +19,14 @@
 #include "mdns/mdns.h"
 
 struct pubset;
+
+/* Who registered an entry at run time (the register op). */
+struct pubset_owner {
+	uint64_t id; /* the registration's id */
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+};
 
 /* A publishing backend: PUT and DEL queue the change and return 0 or a
  * negative errno; they must not call back into the pubset. */
@@ -43,6 +53,21 @@ int pubset_set_declared(struct pubset *ps, const struct lanyard_config *cfg, con
 /* The load= overlay added to every record (NULL: none). Returns 0 or
  * -ENOMEM. Nothing is sent until pubset_sync(). */
 int pubset_set_load(struct pubset *ps, const char *value);
+
+/* Add the runtime registration KEY ("reg:<id>") of SVC for OWNER, after
+ * the declared services; pubset_set_declared() leaves it alone. Returns
+ * 0, -EEXIST, -EINVAL (no record can be built: *RET_WHY says why, valid
+ * until the next call) or -ENOMEM. Sent at pubset_sync(). */
+int pubset_register(struct pubset *ps, const char *key, const struct cfg_service *svc,
+                    const char *host, const struct pubset_owner *owner, const char **ret_why);
+/* Withdraw the registration KEY. Returns 0, -ENOENT or -ENOMEM (then
+ * unchanged). Sent at pubset_sync(). */
+int pubset_unregister(struct pubset *ps, const char *key);
+/* Why a new registration of service NAME, TYPE and INSTANCE would clash
+ * with the set (a declared service of that name, or an entry of that type
+ * and instance), or NULL. */
+const char *pubset_clash(const struct pubset *ps, const char *name, const char *type,
+                         const char *instance);
 
 /* The key of declared service SERVICE ("svc:" and its name in lower case)
  * into BUF of SIZE bytes. Returns its length or -ENOBUFS. */

@@ -53,6 +53,8 @@ const char *lanyard_strerror(int code)
 		return "agent unavailable";
 	case LANYARD_E_FORBIDDEN:
 		return "not allowed for this user";
+	case LANYARD_E_CONFLICT:
+		return "clashes with a published service";
 	}
 	return "unknown error";
 }
@@ -76,6 +78,8 @@ int client_code_from_wire(enum wire_code code)
 		return LANYARD_E_UNAVAILABLE;
 	case WIRE_FORBIDDEN:
 		return LANYARD_E_FORBIDDEN;
+	case WIRE_CONFLICT:
+		return LANYARD_E_CONFLICT;
 	case WIRE_INTERNAL:
 	default:
 		return LANYARD_E_INTERNAL;

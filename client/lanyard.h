@@ -31,6 +31,7 @@ enum lanyard_error {
 	LANYARD_E_INTERNAL = -15,
 	LANYARD_E_UNAVAILABLE = -16, /* the agent cannot answer now (e.g. avahi down) */
 	LANYARD_E_FORBIDDEN = -17,   /* not allowed for this user (e.g. maint) */
+	LANYARD_E_CONFLICT = -18,    /* a registration clashes with a published service */
 };
 
 /* A static description of CODE ("not found", ...). Never NULL. */

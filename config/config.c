@@ -63,6 +63,7 @@ enum {
 	A_PUBLISH_LOAD,
 	A_LOAD_INTERVAL,
 	A_PROBE,
+	A_REGISTER,
 	N_AGENT_FIELDS,
 };
 
@@ -156,6 +157,7 @@ void cfg_free(struct lanyard_config *cfg)
 	free(cfg->agent.domain);
 	cfg_strv_free(cfg->agent.interfaces, cfg->agent.n_interfaces);
 	cfg_strv_free(cfg->agent.browse, cfg->agent.n_browse);
+	cfg_strv_free(cfg->agent.reg.allow, cfg->agent.reg.n_allow);
 	free(cfg->agent.include);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		cfg_service_clear(&cfg->services[i]);
@@ -191,6 +193,8 @@ static struct lanyard_config *config_new(const char *path)
 	cfg->agent.browse_idle_ms = 600000;
 	cfg->agent.publish_load = false;
 	cfg->agent.load_interval_ms = 10000;
+	cfg->agent.reg.max_per_connection = 64;
+	cfg->agent.reg.max = 4096;
 	cfg->agent.probe = (struct cfg_probe){
 	        .interval_ms = 1000,
 	        .timeout_ms = 500,
@@ -459,6 +463,47 @@ static void parse_probe(struct cfg_file *f, const struct cfg_field *probe, struc
 		          (unsigned long long)p->timeout_ms, (unsigned long long)p->interval_ms);
 }
 
+/* agent.register: {allow: [names], max_per_connection: N, max: N}. */
+static void parse_register(struct cfg_file *f, const struct cfg_field *reg, struct cfg_register *r)
+{
+	enum { R_ALLOW, R_MAX_CONN, R_MAX, N_REG_FIELDS };
+	struct cfg_field fl[N_REG_FIELDS] = {
+	        [R_ALLOW] = {.name = "allow"},
+	        [R_MAX_CONN] = {.name = "max_per_connection"},
+	        [R_MAX] = {.name = "max"},
+	};
+	enum cfg_kind k = cfg_node_kind(reg->value);
+	char q[CFG_QUOTE_MAX];
+	uint64_t n;
+
+	if (k == CFG_KIND_NULL)
+		return;
+	if (k != CFG_KIND_MAP) {
+		cfg_error(f, reg->value, "'register': expected a mapping, got %s",
+		          cfg_kind_name(k));
+		return;
+	}
+	cfg_map_fields(f, reg->value, fl, N_REG_FIELDS, "in 'register'");
+	if (fl[R_ALLOW].key && cfg_field_list(f, &fl[R_ALLOW])) {
+		for (size_t i = 0; i < cfg_list_len(fl[R_ALLOW].value); i++) {
+			yaml_node_t *item = cfg_list_item(f, fl[R_ALLOW].value, i);
+			const char *v = cfg_item_string(f, "allow", item);
+
+			if (!v)
+				continue;
+			if (!valid_group(v))
+				cfg_error(f, item, "'allow' item: %s is not a user or group name",
+				          cfg_quote(v, strlen(v), q));
+			else if (!cfg_push_str(f, &r->allow, &r->n_allow, v))
+				break;
+		}
+	}
+	if (fl[R_MAX_CONN].key && cfg_field_uint(f, &fl[R_MAX_CONN], 1, 4096, &n))
+		r->max_per_connection = (unsigned)n;
+	if (fl[R_MAX].key && cfg_field_uint(f, &fl[R_MAX], 1, 65536, &n))
+		r->max = (unsigned)n;
+}
+
 static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_field *agent)
 {
 	struct cfg_field fl[N_AGENT_FIELDS] = {
@@ -477,6 +522,7 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 	        [A_PUBLISH_LOAD] = {.name = "publish_load"},
 	        [A_LOAD_INTERVAL] = {.name = "load_interval"},
 	        [A_PROBE] = {.name = "probe"},
+	        [A_REGISTER] = {.name = "register"},
 	};
 
 	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
@@ -546,6 +592,8 @@ static void parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_
 		               &a->load_interval_ms);
 	if (fl[A_PROBE].key)
 		parse_probe(f, &fl[A_PROBE], &a->probe);
+	if (fl[A_REGISTER].key)
+		parse_register(f, &fl[A_REGISTER], &a->reg);
 }
 
 static int parse_services(struct loader *ld, struct cfg_file *f, const struct cfg_field *fld)
@@ -763,6 +811,33 @@ fail:
 }
 
 /* Contract in config.h. */
+int cfg_load_service(const char *name, const char *text, size_t len, struct lanyard_config **ret,
+                     struct cfg_diags *diags)
+{
+	/* A one-item services: list; the item on a line of its own, so that
+	 * positions in TEXT are its own, one line down. */
+	static const char head[] = "services:\n- ";
+	size_t hl = sizeof(head) - 1;
+	char *buf;
+	int r;
+
+	*ret = NULL;
+	buf = malloc(hl + len + 1);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, head, hl);
+	memcpy(buf + hl, text, len);
+	buf[hl + len] = '\0';
+	r = cfg_load_buffer(name, buf, hl + len, ret, diags);
+	free(buf);
+	if (r == 0 && (*ret)->n_services != 1) {
+		cfg_free(*ret);
+		*ret = NULL;
+		r = -EINVAL;
+	}
+	return r;
+}
+
 int cfg_load_buffer(const char *name, const char *buf, size_t len, struct lanyard_config **ret,
                     struct cfg_diags *diags)
 {

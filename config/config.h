@@ -112,6 +112,15 @@ struct cfg_probe {
 	unsigned max_endpoints; /* probed at once, default 256 */
 };
 
+/* agent.register: who may register services at run time, and how many. */
+struct cfg_register {
+	char **allow; /* user or group names; none: root, lanyardd's user and
+	                 the members of socket_group */
+	size_t n_allow;
+	unsigned max_per_connection; /* default 64 */
+	unsigned max;                /* default 4096 */
+};
+
 struct cfg_agent {
 	char *socket;         /* default LANYARD_DEFAULT_SOCKET */
 	unsigned socket_mode; /* default 0660 */
@@ -131,6 +140,7 @@ struct cfg_agent {
 	bool publish_load;            /* add load=<1-min loadavg per CPU> to TXT, default false */
 	uint64_t load_interval_ms;    /* least time between two load updates, default 10s */
 	struct cfg_probe probe;
+	struct cfg_register reg;
 };
 
 struct lanyard_config {
@@ -163,6 +173,14 @@ int cfg_load(const char *path, struct lanyard_config **ret, struct cfg_diags *di
 /* Same for an in-memory document; NAME is used in messages. No include. */
 int cfg_load_buffer(const char *name, const char *buf, size_t len, struct lanyard_config **ret,
                     struct cfg_diags *diags);
+
+/* One service from TEXT (LEN bytes): a YAML or JSON mapping with the keys
+ * of a services: item, checked by the same rules (NAME in the messages,
+ * "NAME:LINE:COL: ..."). On success *ret holds a config with exactly that
+ * service and no agent section. Returns 0, -EINVAL (messages in DIAGS) or
+ * -ENOMEM. */
+int cfg_load_service(const char *name, const char *text, size_t len, struct lanyard_config **ret,
+                     struct cfg_diags *diags);
 
 void cfg_free(struct lanyard_config *cfg);
 void cfg_diags_clear(struct cfg_diags *diags);

@@ -10,9 +10,12 @@
 #include "dnssd/txt.h"
 
 static const char *const op_names[_WIRE_OP_MAX] = {
-        [WIRE_OP_RESOLVE] = "resolve", [WIRE_OP_LIST] = "list",   [WIRE_OP_SERVICES] = "services",
-        [WIRE_OP_STATUS] = "status",   [WIRE_OP_WATCH] = "watch", [WIRE_OP_UNWATCH] = "unwatch",
-        [WIRE_OP_REPORT] = "report",   [WIRE_OP_CHECK] = "check", [WIRE_OP_MAINT] = "maint",
+        [WIRE_OP_RESOLVE] = "resolve",       [WIRE_OP_LIST] = "list",
+        [WIRE_OP_SERVICES] = "services",     [WIRE_OP_STATUS] = "status",
+        [WIRE_OP_WATCH] = "watch",           [WIRE_OP_UNWATCH] = "unwatch",
+        [WIRE_OP_REPORT] = "report",         [WIRE_OP_CHECK] = "check",
+        [WIRE_OP_MAINT] = "maint",           [WIRE_OP_REGISTER] = "register",
+        [WIRE_OP_DEREGISTER] = "deregister",
 };
 
 static const char *const check_status_names[] = {
@@ -40,6 +43,8 @@ enum field {
 	F_OUTPUT = 1 << 13,
 	F_STATE = 1 << 14,
 	F_REASON = 1 << 15,
+	F_DECL = 1 << 16,         /* register's "service": an object */
+	F_REGISTRATION = 1 << 17, /* deregister's "registration" */
 };
 
 #define F_FILTER (F_SERVICE | F_INSTANCE | F_VERSION | F_TAGS | F_TXT | F_FAMILY)
@@ -54,6 +59,8 @@ static const unsigned op_fields[_WIRE_OP_MAX] = {
         [WIRE_OP_REPORT] = F_SERVICE | F_INSTANCE | F_RESULT | F_LATENCY,
         [WIRE_OP_CHECK] = F_SERVICE | F_STATUS | F_OUTPUT,
         [WIRE_OP_MAINT] = F_SERVICE | F_STATE | F_REASON,
+        [WIRE_OP_REGISTER] = F_DECL,
+        [WIRE_OP_DEREGISTER] = F_REGISTRATION,
 };
 
 static const struct {
@@ -73,6 +80,7 @@ static const struct {
         {"latency_ms", F_LATENCY},
         {"watch", F_WATCH},
         {"status", F_STATUS},
+        {"registration", F_REGISTRATION},
         {"output", F_OUTPUT},
         {"state", F_STATE},
         {"reason", F_REASON},
@@ -132,6 +140,7 @@ void wire_request_clear(struct wire_request *req)
 	free(req->policy);
 	free(req->key);
 	free(req->text);
+	free(req->decl);
 	wire_request_init(req);
 }
 
@@ -189,11 +198,12 @@ int wire_request_copy(const struct wire_request *src, struct wire_request *dst)
 	dst->watch = src->watch;
 	dst->check_status = src->check_status;
 	dst->maint_on = src->maint_on;
+	dst->registration = src->registration;
 	if (src->id)
 		dst->id = json_incref(src->id);
 	if (wire_filter_copy(&src->filter, &dst->filter) < 0 ||
 	    !dup_opt(src->policy, &dst->policy) || !dup_opt(src->key, &dst->key) ||
-	    !dup_opt(src->text, &dst->text)) {
+	    !dup_opt(src->text, &dst->text) || !dup_opt(src->decl, &dst->decl)) {
 		wire_request_clear(dst);
 		return -ENOMEM;
 	}
@@ -440,6 +450,25 @@ static int get_field(enum field f, json_t *v, struct wire_request *req, struct w
 		return r;
 	case F_REASON:
 		return get_text(v, "reason", WIRE_MAX_STRING, true, &req->text, err);
+	case F_DECL:
+		if (!json_is_object(v))
+			return wire_err_set(err, WIRE_BAD_REQUEST,
+			                    "\"service\" must be an object (a service as in the "
+			                    "configuration)");
+		req->decl = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (!req->decl)
+			return oom(err);
+		if (strlen(req->decl) > WIRE_MAX_DECL)
+			return wire_err_set(err, WIRE_BAD_REQUEST,
+			                    "\"service\" is longer than %d bytes", WIRE_MAX_DECL);
+		return 0;
+	case F_REGISTRATION:
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    (uint64_t)json_integer_value(v) > MAX_WATCH_ID)
+			return wire_err_set(err, WIRE_BAD_REQUEST,
+			                    "\"registration\" must be a positive integer id");
+		req->registration = (uint64_t)json_integer_value(v);
+		return 0;
 	}
 	return wire_err_set(err, WIRE_INTERNAL, "unhandled field");
 }
@@ -488,6 +517,9 @@ static int parse_object(json_t *root, struct wire_request *req, struct wire_err 
 		for (size_t j = 0; j < sizeof(field_names) / sizeof(field_names[0]); j++)
 			if (strcmp(k, field_names[j].name) == 0)
 				f = field_names[j].f;
+		/* register's "service" is a whole service, not a name */
+		if (req->op == WIRE_OP_REGISTER && f == F_SERVICE)
+			f = F_DECL;
 		if (!(f & op_fields[req->op]))
 			return wire_err_set(err, WIRE_BAD_REQUEST,
 			                    "unknown field \"%.64s\" for op \"%s\"", k, name);
@@ -510,6 +542,10 @@ static int parse_object(json_t *root, struct wire_request *req, struct wire_err 
 		return wire_err_set(err, WIRE_BAD_REQUEST, "check needs \"status\"");
 	if (req->op == WIRE_OP_MAINT && !json_object_get(root, "state"))
 		return wire_err_set(err, WIRE_BAD_REQUEST, "maint needs \"state\"");
+	if (req->op == WIRE_OP_REGISTER && !req->decl)
+		return wire_err_set(err, WIRE_BAD_REQUEST, "register needs \"service\"");
+	if (req->op == WIRE_OP_DEREGISTER && req->registration == 0)
+		return wire_err_set(err, WIRE_BAD_REQUEST, "deregister needs \"registration\"");
 	return 0;
 }
 
@@ -740,6 +776,21 @@ json_t *wire_request_to_json(const struct wire_request *req)
 		ok = ok && put_str(o, "service", req->filter.service) &&
 		     put_str(o, "state", req->maint_on ? "on" : "off") &&
 		     put_str(o, "reason", req->text);
+		break;
+	case WIRE_OP_REGISTER: {
+		json_t *d = req->decl ? json_loads(req->decl, 0, NULL) : NULL;
+
+		if (!ok || !json_is_object(d)) {
+			json_decref(d);
+			ok = false;
+		} else {
+			ok = json_object_set_new(o, "service", d) == 0; /* takes D, even on error */
+		}
+		break;
+	}
+	case WIRE_OP_DEREGISTER:
+		ok = ok && json_object_set_new(o, "registration",
+		                               json_integer((json_int_t)req->registration)) == 0;
 		break;
 	default:
 		break;

@@ -16,6 +16,8 @@ enum wire_op {
 	WIRE_OP_REPORT,
 	WIRE_OP_CHECK,
 	WIRE_OP_MAINT,
+	WIRE_OP_REGISTER,
+	WIRE_OP_DEREGISTER,
 	_WIRE_OP_MAX,
 };
 
@@ -25,6 +27,9 @@ enum wire_check_status {
 	WIRE_CHECK_WARN,
 	WIRE_CHECK_FAIL,
 };
+
+/* Longest "service" object of a register request, as JSON text. */
+#define WIRE_MAX_DECL 16384
 
 /* Longest check "output" and maintenance "reason", in bytes. */
 #define WIRE_MAX_OUTPUT 4096
@@ -65,6 +70,9 @@ struct wire_filter {
  *                 text (the output, optional)
  *   maint:        filter.service (required), maint_on (required),
  *                 text (the reason, optional)
+ *   register:     decl (required: the "service" object, compact JSON text,
+ *                 validated by the agent as a configuration service)
+ *   deregister:   registration (required)
  *   services, status: nothing */
 struct wire_request {
 	enum wire_op op;
@@ -79,7 +87,9 @@ struct wire_request {
 	uint64_t watch;
 	enum wire_check_status check_status;
 	bool maint_on;
-	char *text; /* check: "output"; maint: "reason"; NULL if absent */
+	char *text;            /* check: "output"; maint: "reason"; NULL if absent */
+	char *decl;            /* register: the "service" object as JSON text */
+	uint64_t registration; /* deregister */
 };
 
 /* "resolve" etc.; NULL for out-of-range values. */

@@ -18,6 +18,7 @@ static const char *const code_names[_WIRE_CODE_MAX] = {
         [WIRE_INTERNAL] = "internal",
         [WIRE_UNAVAILABLE] = "unavailable",
         [WIRE_FORBIDDEN] = "forbidden",
+        [WIRE_CONFLICT] = "conflict",
 };
 
 const char *wire_code_name(enum wire_code code)

@@ -35,6 +35,7 @@ enum wire_code {
 	WIRE_INTERNAL,
 	WIRE_UNAVAILABLE,
 	WIRE_FORBIDDEN, /* the peer's credentials do not allow the operation */
+	WIRE_CONFLICT,  /* a registration clashes with a published service */
 	_WIRE_CODE_MAX,
 };
 

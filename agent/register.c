@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/* Runtime registrations; see register.h. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/conn.h"
+#include "agent/log.h"
+#include "agent/pubset.h"
+#include "agent/register.h"
+#include "dnssd/name.h"
+#include "wire/request.h"
+
+/* Supplementary groups of a peer looked at, at most. */
+#define PEER_GROUPS_MAX 256
+
+struct registration {
+	struct registry *rg;
+	struct conn *conn;
+	uint64_t att; /* its attachment id on conn */
+	struct pubset_owner owner;
+	char key[32];                /* "reg:<id>" */
+	struct lanyard_config *decl; /* the one service */
+	char *instance;              /* as answered (status has the final one) */
+	struct registration *prev, *next;
+};
+
+struct registry {
+	struct agent *a;
+	struct registration *all;
+	size_t n;
+	uint64_t next_id;
+};
+
+struct registry *registry_new(struct agent *a)
+{
+	struct registry *rg = calloc(1, sizeof(*rg));
+
+	if (rg)
+		rg->a = a;
+	return rg;
+}
+
+void registry_free(struct registry *rg)
+{
+	/* Connections (and with them every registration) are gone by now;
+	 * what is left is freed without a word to the LAN. */
+	while (rg && rg->all) {
+		struct registration *r = rg->all;
+
+		rg->all = r->next;
+		cfg_free(r->decl);
+		free(r->instance);
+		free(r);
+	}
+	free(rg);
+}
+
+size_t registry_count(const struct registry *rg)
+{
+	return rg ? rg->n : 0;
+}
+
+/* ---- who may ---------------------------------------------------------------- */
+
+/* True if GID is the peer's group or one of its supplementary groups. */
+static bool peer_in_group(int fd, gid_t primary, gid_t gid)
+{
+	gid_t groups[PEER_GROUPS_MAX];
+	socklen_t len = sizeof(groups);
+
+	if (primary == gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* Whether the peer (UID, GID on socket FD) may register: root and
+ * lanyardd's user always; then agent.register.allow (user or group names),
+ * or, without it, the members of agent.socket_group. Names are looked up
+ * now (NSS: a registration is rare). */
+static bool may_register(const struct lanyard_config *cfg, int fd, uid_t uid, gid_t gid)
+{
+	const struct cfg_register *reg = &cfg->agent.reg;
+
+	if (uid == 0 || uid == geteuid())
+		return true;
+	if (reg->n_allow == 0) {
+		const struct group *g =
+		        cfg->agent.socket_group ? getgrnam(cfg->agent.socket_group) : NULL;
+
+		return g && peer_in_group(fd, gid, g->gr_gid);
+	}
+	for (size_t i = 0; i < reg->n_allow; i++) {
+		const struct passwd *p = getpwnam(reg->allow[i]);
+		const struct group *g = getgrnam(reg->allow[i]);
+
+		if ((p && p->pw_uid == uid) || (g && peer_in_group(fd, gid, g->gr_gid)))
+			return true;
+	}
+	return false;
+}
+
+/* ---- registrations -------------------------------------------------------------- */
+
+/* The connection is gone, or deregister: withdraw R (goodbyes). */
+static void registration_destroy(void *data)
+{
+	struct registration *r = data;
+	struct registry *rg = r->rg;
+
+	if (pubset_unregister(rg->a->pubset, r->key) < 0)
+		log_warning("registration %llu: cannot withdraw: out of memory",
+		            (unsigned long long)r->owner.id);
+	else
+		log_info("registration %llu (\"%s\", pid %ld) withdrawn",
+		         (unsigned long long)r->owner.id, r->decl->services[0].name,
+		         (long)r->owner.pid);
+	agent_publish(rg->a);
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		rg->all = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	rg->n--;
+	cfg_free(r->decl);
+	free(r->instance);
+	free(r);
+}
+
+/* The first message of DIAGS without its "NAME:LINE:COL: " position. */
+static const char *first_message(const struct cfg_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const char *t = d->items[i].text, *p = t;
+
+		if (!d->items[i].is_error)
+			continue;
+		for (int colons = 0; *p && colons < 3; p++)
+			if (*p == ':')
+				colons++;
+		return *p == ' ' ? p + 1 : t;
+	}
+	return "invalid service";
+}
+
+int registry_register(struct registry *rg, struct conn *c, const struct wire_request *req,
+                      json_t **ret_body, struct wire_err *err)
+{
+	const struct lanyard_config *cfg = rg->a->cfg;
+	struct cfg_diags diags = {0};
+	struct registration *r;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char host[DNSSD_INSTANCE_MAX + 1], inst[DNSSD_INSTANCE_MAX + 1];
+	const char *why;
+	int fd = conn_fd(c), e;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return wire_err_set(err, WIRE_FORBIDDEN, "register: cannot tell who is asking");
+	if (!may_register(cfg, fd, cred.uid, cred.gid))
+		return wire_err_set(err, WIRE_FORBIDDEN,
+		                    "uid %u may not register services (agent.register.allow)",
+		                    (unsigned)cred.uid);
+	if (conn_attached_count(c, CONN_ATT_REGISTRATION) >= cfg->agent.reg.max_per_connection)
+		return wire_err_set(err, WIRE_BUSY, "at most %u registrations per connection",
+		                    cfg->agent.reg.max_per_connection);
+	if (rg->n >= cfg->agent.reg.max)
+		return wire_err_set(err, WIRE_BUSY, "at most %u registrations in all",
+		                    cfg->agent.reg.max);
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	e = cfg_load_service("register", req->decl, strlen(req->decl), &r->decl, &diags);
+	if (e < 0) {
+		if (e == -ENOMEM)
+			wire_err_set(err, WIRE_INTERNAL, "out of memory");
+		else
+			wire_err_set(err, WIRE_BAD_REQUEST, "%s", first_message(&diags));
+		cfg_diags_clear(&diags);
+		free(r);
+		return -1;
+	}
+	cfg_diags_clear(&diags);
+	const struct cfg_service *svc = &r->decl->services[0];
+
+	if (dnssd_host_label(host, sizeof(host)) < 0 || !host[0])
+		snprintf(host, sizeof(host), "localhost");
+	if (dnssd_instance_expand(svc->instance, host, inst, sizeof(inst)) < 0) {
+		wire_err_set(err, WIRE_BAD_REQUEST,
+		             "'instance': '%s' is too long with host name '%s'", svc->instance,
+		             host);
+		goto fail;
+	}
+	why = pubset_clash(rg->a->pubset, svc->name, svc->type, inst);
+	if (why) {
+		wire_err_set(err, WIRE_CONFLICT, "%s (\"%s\", %s)", why, inst, svc->type);
+		goto fail;
+	}
+	r->rg = rg;
+	r->conn = c;
+	r->owner = (struct pubset_owner){
+	        .id = ++rg->next_id, .uid = cred.uid, .gid = cred.gid, .pid = cred.pid};
+	snprintf(r->key, sizeof(r->key), "reg:%llu", (unsigned long long)r->owner.id);
+	r->instance = strdup(inst);
+	if (!r->instance) {
+		wire_err_set(err, WIRE_INTERNAL, "out of memory");
+		goto fail;
+	}
+	e = pubset_register(rg->a->pubset, r->key, svc, host, &r->owner, &why);
+	if (e < 0) {
+		wire_err_set(err, e == -EINVAL ? WIRE_BAD_REQUEST : WIRE_INTERNAL, "%s",
+		             e == -EINVAL ? why : "out of memory");
+		goto fail;
+	}
+	r->att = conn_attach(c, CONN_ATT_REGISTRATION, r, registration_destroy);
+	if (!r->att) {
+		pubset_unregister(rg->a->pubset, r->key);
+		wire_err_set(err, WIRE_INTERNAL, "out of memory");
+		goto fail;
+	}
+	r->next = rg->all;
+	if (r->next)
+		r->next->prev = r;
+	rg->all = r;
+	rg->n++;
+	agent_publish(rg->a);
+	log_info("registration %llu: \"%s\" as \"%s\" port %u for uid %u pid %ld",
+	         (unsigned long long)r->owner.id, svc->name, inst, (unsigned)svc->port,
+	         (unsigned)cred.uid, (long)cred.pid);
+	*ret_body =
+	        json_pack("{s:I,s:s}", "registration", (json_int_t)r->owner.id, "instance", inst);
+	return 0;
+fail:
+	free(r->instance);
+	cfg_free(r->decl);
+	free(r);
+	return -1;
+}
+
+int registry_deregister(struct registry *rg, struct conn *c, uint64_t id, struct wire_err *err)
+{
+	for (struct registration *r = rg->all; r; r = r->next) {
+		if (r->owner.id != id || r->conn != c)
+			continue;
+		conn_detach(c, CONN_ATT_REGISTRATION, r->att); /* withdraws it */
+		return 0;
+	}
+	return wire_err_set(err, WIRE_NOT_FOUND, "no registration %llu on this connection",
+	                    (unsigned long long)id);
+}
