@@ -61,8 +61,8 @@ struct agent {
 	int exit_code;
 	struct agent_signals *signals;
 	struct agent_load *load;
-	struct prober *prober; /* agent.probe */
-	struct checks *checks; /* the declared services' health checks */
+	struct prober *prober;     /* agent.probe */
+	struct checks *checks;     /* the declared services' health checks */
 	struct registry *registry; /* runtime registrations */
 };
 
