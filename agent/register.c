@@ -197,6 +197,13 @@ int registry_register(struct registry *rg, struct conn *c, const struct wire_req
 	cfg_diags_clear(&diags);
 	const struct cfg_service *svc = &r->decl->services[0];
 
+	/* Not yet run for registrations: refused rather than ignored. */
+	if (svc->n_checks) {
+		wire_err_set(err, WIRE_BAD_REQUEST,
+		             "'checks': not supported on registrations yet (declare the service "
+		             "in the configuration)");
+		goto fail;
+	}
 	if (dnssd_host_label(host, sizeof(host)) < 0 || !host[0])
 		snprintf(host, sizeof(host), "localhost");
 	if (dnssd_instance_expand(svc->instance, host, inst, sizeof(inst)) < 0) {

@@ -83,3 +83,59 @@ int lanyard_maint(struct lanyard *h, const char *service, bool on, const char *r
 	pthread_mutex_unlock(&h->lock);
 	return r;
 }
+
+int lanyard_register(struct lanyard *h, const char *service_json, uint64_t *ret_id,
+                     char **ret_instance)
+{
+	struct wire_request req;
+	struct wire_message msg = {0};
+	json_t *id, *inst;
+	int r;
+
+	if (ret_instance)
+		*ret_instance = NULL;
+	pthread_mutex_lock(&h->lock);
+	h->err[0] = '\0';
+	wire_request_init(&req);
+	req.op = WIRE_OP_REGISTER;
+	if (!service_json || strlen(service_json) > WIRE_MAX_DECL) {
+		r = client_fail(h, LANYARD_E_INVAL, "register needs a service of at most %d bytes",
+		                WIRE_MAX_DECL);
+	} else if (!(req.decl = strdup(service_json))) {
+		r = client_fail(h, LANYARD_E_NOMEM, "out of memory");
+	} else {
+		r = client_call(h, &req, &msg);
+		id = r == 0 ? json_object_get(msg.root, "registration") : NULL;
+		inst = r == 0 ? json_object_get(msg.root, "instance") : NULL;
+		if (r == 0 && (!json_is_integer(id) || !json_is_string(inst)))
+			r = client_fail(h, LANYARD_E_PROTOCOL,
+			                "register: no registration in the answer");
+		if (r == 0) {
+			*ret_id = (uint64_t)json_integer_value(id);
+			if (ret_instance && !(*ret_instance = strdup(json_string_value(inst))))
+				r = client_fail(h, LANYARD_E_NOMEM, "out of memory");
+		}
+	}
+	wire_message_clear(&msg);
+	wire_request_clear(&req);
+	pthread_mutex_unlock(&h->lock);
+	return r;
+}
+
+int lanyard_deregister(struct lanyard *h, uint64_t id)
+{
+	struct wire_request req;
+	struct wire_message msg = {0};
+	int r;
+
+	pthread_mutex_lock(&h->lock);
+	h->err[0] = '\0';
+	wire_request_init(&req);
+	req.op = WIRE_OP_DEREGISTER;
+	req.registration = id;
+	r = client_call(h, &req, &msg);
+	wire_message_clear(&msg);
+	wire_request_clear(&req);
+	pthread_mutex_unlock(&h->lock);
+	return r;
+}

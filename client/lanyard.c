@@ -11,14 +11,8 @@
 
 #include <jansson.h>
 
+#include "client/lanyard-cli.h"
 #include "client/lanyard.h"
-
-enum {
-	EXIT_OK = 0,
-	EXIT_ERROR = 1,
-	EXIT_USAGE = 2,
-	EXIT_NOTHING = 3,
-};
 
 #define MAX_ARGS 64 /* tags or txt pairs on one command line */
 
@@ -56,6 +50,12 @@ static const char usage_text[] =
         "  maint SERVICE on|off [--reason TEXT]\n"
         "                               take a service this host declares off the LAN,\n"
         "                               or put it back (maintenance ends on restart)\n"
+        "  register NAME PORT [--type T] [--version V] [--weight W] [--priority P]\n"
+        "           [--tag T]... [--txt K=V]... [--subtype S]... [--instance TEMPLATE]\n"
+        "           [--check-tcp HOST:PORT | --check-http URL] [-- COMMAND [ARGS...]]\n"
+        "                               publish a service for exactly the life of\n"
+        "                               COMMAND (exit status: COMMAND's), or until\n"
+        "                               SIGINT/SIGTERM without one\n"
         "\n"
         "Filters:\n"
         "  --instance NAME   --version CONSTRAINT (>=2.0, ^2.4, ~2.4.1, 2.x)\n"
@@ -78,42 +78,7 @@ static int usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs("\nTry 'lanyard --help'.\n", stderr);
-	return EXIT_USAGE;
-}
-
-/* S for a terminal: names come from the LAN, and a control character
- * (ESC, a newline) would drive the terminal or forge a line, so each is
- * shown as \xNN. A new string; NULL on OOM. */
-static char *shown(const char *s)
-{
-	size_t n = 0;
-	char *out, *p;
-
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-		n += *c < 0x20 || *c == 0x7f ? 4 : 1;
-	out = malloc(n + 1);
-	if (!out)
-		return NULL;
-	p = out;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c < 0x20 || *c == 0x7f)
-			p += sprintf(p, "\\x%02x", *c);
-		else
-			*p++ = (char)*c;
-	}
-	*p = '\0';
-	return out;
-}
-
-/* Report a failed library call; not_found means "nothing found". */
-static int fail(struct lanyard *h, int r, const char *what)
-{
-	const char *msg = h ? lanyard_last_error(h) : "";
-	char *s = shown(*msg ? msg : lanyard_strerror(r));
-
-	fprintf(stderr, "lanyard: %s: %s\n", what, s ? s : "?");
-	free(s);
-	return r == LANYARD_E_NOT_FOUND ? EXIT_NOTHING : EXIT_ERROR;
+	return CLI_EXIT_USAGE;
 }
 
 enum {
@@ -262,7 +227,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 		case 'h':
 		case OPT_HELP:
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return CLI_EXIT_OK;
 		default:
 			return usage_error("invalid arguments");
 		}
@@ -333,23 +298,23 @@ static void print_instances(const struct lanyard_instance_list *list)
 		rows[r] = row;
 		if (!row)
 			continue;
-		row[0] = shown(in->instance);
+		row[0] = cli_shown(in->instance);
 		row[1] = strdup(in->service ? in->service : in->type);
 		row[2] = join(in->addresses, in->n_addresses, ",");
 		row[3] = uint_str(in->port);
-		row[4] = shown(in->version ? in->version : "-");
+		row[4] = cli_shown(in->version ? in->version : "-");
 		row[5] = uint_str(in->weight);
 		row[6] = uint_str(in->priority);
 		if (in->n_tags) {
 			char *tags = join(in->tags, in->n_tags, ",");
 
-			row[7] = tags ? shown(tags) : NULL;
+			row[7] = tags ? cli_shown(tags) : NULL;
 			free(tags);
 		} else {
 			row[7] = strdup("-");
 		}
 		row[8] = strdup(in->local ? "yes" : "no");
-		row[9] = shown(check_of(in));
+		row[9] = cli_shown(check_of(in));
 		for (int i = 0; i < N_COLS; i++)
 			if (row[i] && strlen(row[i]) > width[i])
 				width[i] = strlen(row[i]);
@@ -406,14 +371,14 @@ static int cmd_list(struct lanyard *h, struct opts *o)
 	int r = lanyard_list(h, &o->filter, &list), status;
 
 	if (r < 0)
-		return fail(h, r, "list");
+		return cli_fail(h, r, "list");
 	if (o->json)
 		print_json_response(h);
 	else if (list->n > 0)
 		print_instances(list);
 	else
 		fprintf(stderr, "lanyard: no matching instance\n");
-	status = list->n > 0 ? EXIT_OK : EXIT_NOTHING;
+	status = list->n > 0 ? CLI_EXIT_OK : CLI_EXIT_NOTHING;
 	lanyard_instance_list_free(list);
 	return status;
 }
@@ -427,14 +392,14 @@ static int cmd_resolve(struct lanyard *h, struct opts *o)
 	if (r < 0) {
 		if (o->json && r == LANYARD_E_NOT_FOUND)
 			print_json_response(h);
-		return fail(h, r, "resolve");
+		return cli_fail(h, r, "resolve");
 	}
 	if (o->json)
 		print_json_response(h);
 	else
 		printf("%s %u\n", pick_address(in, o->filter.family), (unsigned)in->port);
 	lanyard_instance_free(in);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int cmd_services(struct lanyard *h, struct opts *o)
@@ -444,7 +409,7 @@ static int cmd_services(struct lanyard *h, struct opts *o)
 	int r = lanyard_services(h, &list), status;
 
 	if (r < 0)
-		return fail(h, r, "services");
+		return cli_fail(h, r, "services");
 	for (size_t i = 0; i < list->n; i++) {
 		const struct lanyard_service *s = &list->items[i];
 
@@ -468,7 +433,7 @@ static int cmd_services(struct lanyard *h, struct opts *o)
 	} else {
 		fprintf(stderr, "lanyard: no services known\n");
 	}
-	status = list->n > 0 ? EXIT_OK : EXIT_NOTHING;
+	status = list->n > 0 ? CLI_EXIT_OK : CLI_EXIT_NOTHING;
 	lanyard_service_list_free(list);
 	return status;
 }
@@ -480,7 +445,7 @@ static int cmd_status(struct lanyard *h, struct opts *o)
 	int r = lanyard_status(h, &text);
 
 	if (r < 0)
-		return fail(h, r, "status");
+		return cli_fail(h, r, "status");
 	if (o->json) {
 		print_json_response(h);
 	} else {
@@ -491,7 +456,7 @@ static int cmd_status(struct lanyard *h, struct opts *o)
 		json_decref(j);
 	}
 	free(text);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int cmd_watch(struct lanyard *h, struct opts *o)
@@ -501,22 +466,23 @@ static int cmd_watch(struct lanyard *h, struct opts *o)
 	int r = lanyard_watch(h, &o->filter, NULL);
 
 	if (r < 0)
-		return fail(h, r, "watch");
+		return cli_fail(h, r, "watch");
 	if (o->json)
 		print_json_response(h);
 	for (;;) {
 		r = lanyard_next_event(h, -1, &ev);
 		if (r < 0)
-			return fail(h, r, "watch");
+			return cli_fail(h, r, "watch");
 		if (o->json) {
 			print_json_response(h);
 		} else if (!ev->instance) {
 			printf("-- %s --\n", names[ev->type]);
 		} else {
 			char *addrs = join(ev->instance->addresses, ev->instance->n_addresses, ",");
-			char *name = shown(ev->instance->instance);
-			char *version = ev->instance->version ? shown(ev->instance->version) : NULL;
-			char *why = ev->reason ? shown(ev->reason) : NULL;
+			char *name = cli_shown(ev->instance->instance);
+			char *version =
+			        ev->instance->version ? cli_shown(ev->instance->version) : NULL;
+			char *why = ev->reason ? cli_shown(ev->reason) : NULL;
 
 			printf("%-8s %s %s port %u%s%s%s%s%s\n", names[ev->type], name ? name : "?",
 			       addrs ? addrs : "?", (unsigned)ev->instance->port,
@@ -537,10 +503,10 @@ static int cmd_report(struct lanyard *h, struct opts *o, const char *instance, c
 	int r = lanyard_report(h, o->service, instance, strcmp(result, "ok") == 0, o->latency_ms);
 
 	if (r < 0)
-		return fail(h, r, "report");
+		return cli_fail(h, r, "report");
 	if (o->json)
 		print_json_response(h);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int cmd_check(struct lanyard *h, struct opts *o, const char *service, const char *status)
@@ -551,10 +517,10 @@ static int cmd_check(struct lanyard *h, struct opts *o, const char *service, con
 	int r = lanyard_check(h, service, st, o->text);
 
 	if (r < 0)
-		return fail(h, r, "check");
+		return cli_fail(h, r, "check");
 	if (o->json)
 		print_json_response(h);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int cmd_maint(struct lanyard *h, struct opts *o, const char *service, const char *state)
@@ -562,10 +528,10 @@ static int cmd_maint(struct lanyard *h, struct opts *o, const char *service, con
 	int r = lanyard_maint(h, service, strcmp(state, "on") == 0, o->text);
 
 	if (r < 0)
-		return fail(h, r, "maint");
+		return cli_fail(h, r, "maint");
 	if (o->json)
 		print_json_response(h);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 /* Check the positional arguments of CMD; SERVICE goes into the filter. */
@@ -599,6 +565,24 @@ static int check_args(const char *cmd, int n, char **args, struct opts *o)
 	return -1;
 }
 
+/* Connect to the agent of O; an exit status on failure, else -1. */
+static int open_agent(const struct opts *o, struct lanyard **h)
+{
+	int r = lanyard_open(o->socket, h);
+
+	if (r < 0) {
+		const char *path = o->socket ? o->socket : getenv("LANYARD_SOCKET");
+
+		fprintf(stderr, "lanyard: cannot connect to %s: %s\n",
+		        path && *path ? path : LANYARD_DEFAULT_SOCKET,
+		        r == LANYARD_E_CONNECT ? strerror(errno) : lanyard_strerror(r));
+		return CLI_EXIT_ERROR;
+	}
+	if (o->timeout_ms >= 0)
+		lanyard_set_timeout(*h, o->timeout_ms);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {.timeout_ms = -1, .latency_ms = -1};
@@ -619,6 +603,13 @@ int main(int argc, char **argv)
 	 * afresh (permuting, unlike the "+" scan above). */
 	argc -= optind;
 	argv += optind;
+	if (strcmp(cmd, "register") == 0) {
+		/* Its own options, and a command after "--". */
+		r = open_agent(&o, &h);
+		if (r < 0)
+			r = cli_register(argc, argv, h, o.json);
+		goto out;
+	}
 	optind = 0;
 	r = parse_opts(argc, argv, cmd, &o);
 	if (r >= 0)
@@ -631,18 +622,9 @@ int main(int argc, char **argv)
 	o.filter.tags = o.tags;
 	o.filter.txt = o.txt;
 
-	r = lanyard_open(o.socket, &h);
-	if (r < 0) {
-		const char *path = o.socket ? o.socket : getenv("LANYARD_SOCKET");
-
-		fprintf(stderr, "lanyard: cannot connect to %s: %s\n",
-		        path && *path ? path : LANYARD_DEFAULT_SOCKET,
-		        r == LANYARD_E_CONNECT ? strerror(errno) : lanyard_strerror(r));
-		r = EXIT_ERROR;
+	r = open_agent(&o, &h);
+	if (r >= 0)
 		goto out;
-	}
-	if (o.timeout_ms >= 0)
-		lanyard_set_timeout(h, o.timeout_ms);
 	if (strcmp(cmd, "list") == 0)
 		r = cmd_list(h, &o);
 	else if (strcmp(cmd, "resolve") == 0)

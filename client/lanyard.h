@@ -246,6 +246,24 @@ int lanyard_check(struct lanyard *h, const char *service, enum lanyard_check_sta
  * agent declares no such service. */
 int lanyard_maint(struct lanyard *h, const char *service, bool on, const char *reason);
 
+/* Register a service on this host's agent for as long as H's connection
+ * lives: lanyard_close(), the process's exit or a lost connection
+ * (LANYARD_E_IO from a later call) withdraws it, with goodbyes. SERVICE_JSON
+ * is a JSON object with the keys of a services: item of lanyard.yaml
+ * ({"name":"web","port":8080,"version":"1.2.0"}), checked by the same
+ * rules. Sets *RET_ID and, when RET_INSTANCE is not NULL, *RET_INSTANCE
+ * (the instance name; free() it). Returns 0, LANYARD_E_BAD_REQUEST (the
+ * agent's message in lanyard_last_error()), LANYARD_E_FORBIDDEN (this user
+ * may not register: agent.register), LANYARD_E_CONFLICT (a declared
+ * service or another registration has that name), LANYARD_E_BUSY (the
+ * agent's bounds), or another error. */
+int lanyard_register(struct lanyard *h, const char *service_json, uint64_t *ret_id,
+                     char **ret_instance);
+
+/* Withdraw registration ID made on H. Returns 0, LANYARD_E_NOT_FOUND or
+ * another error. */
+int lanyard_deregister(struct lanyard *h, uint64_t id);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,12 +15,13 @@ client_liblanyard_la_SOURCES = \
 	client/lanyard-connect.c
 client_liblanyard_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
 client_liblanyard_la_LIBADD = wire/libwire.la $(JANSSON_LIBS) $(M_LIBS)
-client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 1:0:1 \
+client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 2:0:2 \
 	-export-symbols-regex '^lanyard_'
 
 # The lanyard command.
 bin_PROGRAMS += client/lanyard
-client_lanyard_SOURCES = client/lanyard.c
+client_lanyard_SOURCES = client/lanyard.c client/lanyard-cli.c client/lanyard-cli.h \
+	client/lanyard-register.c
 client_lanyard_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 client_lanyard_LDADD = client/liblanyard.la $(JANSSON_LIBS)
 dist_man_MANS += man/lanyard.1
