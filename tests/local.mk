@@ -228,7 +228,8 @@ consumer_integration_tests = \
 	tests/integration/agent-seams.sh \
 	tests/integration/browse-stock.sh \
 	tests/integration/liveness.sh \
-	tests/integration/probe.sh
+	tests/integration/probe.sh \
+	tests/integration/register.sh
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests

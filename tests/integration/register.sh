@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Runtime registration: `lanyard register ... -- COMMAND` publishes a service
+# for exactly the life of the registering process (a peer resolves it; a
+# SIGKILL of the process removes it from the peer within seconds); a
+# registration survives a SIGHUP and avahi-daemon's restart; a user
+# agent.register does not allow is refused; deregister withdraws one early;
+# a clash with a declared service is a conflict. Prints the times.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/lib-consumer.sh"
+
+skip_unless_root_netns
+lab_up 2
+consumer_workdir
+command -v setpriv >/dev/null || fail "setpriv (util-linux) not installed"
+
+cat >"$T/h1.yaml" <<YAML
+agent:
+  socket: $T/h1.sock
+  socket_mode: "0666"
+services:
+  - name: payments
+    port: 8443
+YAML
+cat >"$T/h2.yaml" <<YAML
+agent:
+  socket: $T/h2.sock
+YAML
+agent_start_ready h1 "$T/h1.yaml"
+agent_start_ready h2 "$T/h2.yaml"
+wait_for 15 eval '[ "$(list_count h2 payments)" = 1 ]' || fail "h2 never lists payments@h1"
+
+lists() { req "$1" "{\"op\":\"list\",\"service\":\"$2\"}" | jq -e --arg i "$3" '.instances[] | select(.instance == $i)' >/dev/null; }
+
+# --- register for the life of a process -----------------------------------
+watch_record h2 web "$T/h2.watch"
+t0=$(now)
+on_bg h1 "$LANYARD" --socket "$T/h1.sock" register web 8080 --version 1.2.0 --tag blue -- sleep 300 \
+	2>"$T/reg.err"
+REG_PID=$BG_PID
+CONSUMER_PIDS="$CONSUMER_PIDS $REG_PID"
+wait_for 15 lists h2 web web@h1 || fail "h2 never lists web@h1 (register: $(cat "$T/reg.err"))"
+timing register_to_peer "$(elapsed_ms "$t0")"
+[ "$(cli h2 resolve web)" = "$(host_addr h1) 8080" ] || fail "h2 resolves web to '$(cli h2 resolve web)'"
+[ "$(status_get h1 '.publishing[] | select(.service == "web") | .registration.pid')" -gt 0 ] ||
+	fail "h1 status shows no owner: $(status_get h1 .publishing)"
+grep -q "registered as web@h1" "$T/reg.err" || fail "register said: $(cat "$T/reg.err")"
+
+# SIGHUP and avahi-daemon's restart keep it.
+agent_reload h1
+sleep 1
+lists h1 web web@h1 || fail "a reload dropped the registration"
+"$NETLAB" avahi-restart "$LAB" h1 || fail "avahi-restart h1"
+wait_for 20 eval '[ "$(status_get h1 ".publishing[] | select(.service == \"web\") | .state")" = established ]' ||
+	fail "the registration was not published again after avahi-daemon's restart: $(status_get h1 .publishing)"
+wait_for 20 lists h2 web web@h1 || fail "h2 lost web@h1 after h1's avahi-daemon restarted"
+
+# The registering process dies: the registration goes with it.
+t_kill=$(now)
+kill -KILL "$REG_PID"
+wait_for 15 eval '[ -n "$(watch_events "$T/h2.watch" removed web@h1 '"$t_kill"')" ]' ||
+	fail "h2 never saw web@h1 removed after the registering process was killed"
+gone=$(ms_between "$t_kill" "$(watch_events "$T/h2.watch" removed web@h1 "$t_kill" | head -n 1 | cut -d' ' -f1)")
+timing sigkill_to_gone_on_peer "$gone"
+lists h1 web web@h1 && fail "h1 still lists web@h1"
+log "registration: on h2 in $(ms_between "$t0" "$t_kill") ms window, gone $gone ms after SIGKILL"
+
+# --- the command's exit status, a conflict, a refused user --------------------
+on h1 "$LANYARD" --socket "$T/h1.sock" register job 9000 -- sh -c 'exit 7' 2>/dev/null
+[ $? = 7 ] || fail "register -- COMMAND does not exit with the command's status"
+out=$(on h1 "$LANYARD" --socket "$T/h1.sock" register payments 1 -- true 2>&1)
+[ $? = 1 ] && [[ $out == *"declared service has that name"* ]] || fail "no conflict for payments: $out"
+out=$(on h1 setpriv --reuid=65534 --regid=65534 --clear-groups -- "$LANYARD" --socket "$T/h1.sock" \
+	register sneaky 1 -- true 2>&1)
+[ $? = 1 ] && [[ $out == *"may not register"* ]] || fail "nobody was not refused: $out"
+out=$(on h1 "$LANYARD" --socket "$T/h1.sock" register web 1 --version nope -- true 2>&1)
+[[ $out == *"'version': 'nope' is not a valid version"* ]] || fail "bad version: $out"
+
+# --- deregister on the same connection ----------------------------------------
+out=$(req h1 '{"op":"register","id":1,"service":{"name":"temp","port":7000}}' \
+	'{"op":"list","id":2,"service":"temp"}' '{"op":"deregister","id":3,"registration":9999}')
+[ "$(jq -r 'select(.id == 1) | .ok' <<<"$out")" = true ] || fail "register: $out"
+id=$(jq -r 'select(.id == 1) | .registration' <<<"$out")
+[ "$(jq -r 'select(.id == 3) | .error.code' <<<"$out")" = not_found ] || fail "deregister 9999: $out"
+out=$(req h1 '{"op":"register","id":1,"service":{"name":"temp2","port":7001}}' \
+	"{\"op\":\"deregister\",\"id\":2,\"registration\":$((id + 1))}" '{"op":"status","id":3}')
+[ "$(jq -r 'select(.id == 2) | .ok' <<<"$out")" = true ] || fail "deregister: $out"
+[ "$(jq -r 'select(.id == 3) | [.status.publishing[].service] | index("temp2")' <<<"$out")" = null ] ||
+	fail "temp2 still published after deregister: $out"
+
+exit 0
