@@ -248,6 +248,47 @@ static void test_probe_keys(void)
 	       "err-probe-list.yaml:2:10: 'probe': expected a mapping or true/false, got a list");
 }
 
+/* What register validates, and how it says so: the same rules and words
+ * as a services: item of a file. */
+static void test_load_service(void)
+{
+	static const struct {
+		const char *yaml, *json;
+	} cases[] = {
+	        {"services:\n  - {name: web, port: x}\n", "{\"name\":\"web\",\"port\":\"x\"}"},
+	        {"services:\n  - {name: B_D, port: 1}\n", "{\"name\":\"B_D\",\"port\":1}"},
+	        {"services:\n  - {name: web, port: 1, colour: red}\n",
+	         "{\"name\":\"web\",\"port\":1,\"colour\":\"red\"}"},
+	        {"services:\n  - {name: web, port: 1, version: nope}\n",
+	         "{\"name\":\"web\",\"port\":1,\"version\":\"nope\"}"},
+	};
+	struct lanyard_config *cfg;
+	struct cfg_diags d1 = {0}, d2 = {0};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(cfg_load_buffer("f", cases[i].yaml, strlen(cases[i].yaml), &cfg, &d1) ==
+		      -EINVAL);
+		CHECK(cfg_load_service("register", cases[i].json, strlen(cases[i].json), &cfg,
+		                       &d2) == -EINVAL);
+		/* The message after "NAME:LINE:COL: " is the same. */
+		if (CHECK(d1.n >= 1 && d2.n >= 1)) {
+			const char *a = strstr(d1.items[0].text, ": "),
+			           *b = strstr(d2.items[0].text, ": ");
+			CHECK(a && b && strcmp(a, b) == 0);
+			if (a && b && strcmp(a, b))
+				fprintf(stderr, "  yaml: %s\n  json: %s\n", d1.items[0].text,
+				        d2.items[0].text);
+		}
+		cfg_diags_clear(&d1);
+		cfg_diags_clear(&d2);
+	}
+	const char *ok = "{\"name\":\"web\",\"port\":8080}";
+	CHECK(cfg_load_service("register", ok, strlen(ok), &cfg, &d2) == 0);
+	CHECK(cfg && cfg->n_services == 1 && cfg->services[0].port == 8080);
+	cfg_free(cfg);
+	cfg_diags_clear(&d2);
+}
+
 static void test_browse_all(void)
 {
 	struct lanyard_config *cfg = load_ok("browse-all.yaml");
@@ -588,6 +629,7 @@ int main(void)
 	test_browse_all();
 	test_load_keys();
 	test_probe_keys();
+	test_load_service();
 	test_error_classes();
 	test_many_errors();
 	test_includes(top);

@@ -458,8 +458,44 @@ static void test_integer_at_end_of_unterminated_line(void)
 	free(line);
 }
 
+static void test_register(void)
+{
+	struct wire_request req, copy;
+	struct wire_err err;
+	json_t *j;
+
+	CHECK(parse("{\"op\":\"register\",\"id\":1,\"service\":{\"name\":\"web\",\"port\":8080,"
+	            "\"tags\":[\"a\"]}}",
+	            &req, &err) == 0);
+	CHECK(req.op == WIRE_OP_REGISTER && req.decl);
+	CHECK_STR_EQ(req.decl, "{\"name\":\"web\",\"port\":8080,\"tags\":[\"a\"]}");
+	/* Copied and written back as it came. */
+	CHECK(wire_request_copy(&req, &copy) == 0);
+	CHECK_STR_EQ(copy.decl, req.decl);
+	j = wire_request_to_json(&copy);
+	CHECK(j && json_is_object(json_object_get(j, "service")) &&
+	      json_integer_value(json_object_get(json_object_get(j, "service"), "port")) == 8080);
+	json_decref(j);
+	wire_request_clear(&copy);
+	wire_request_clear(&req);
+	/* The service is an object; it is required; deregister needs its id. */
+	CHECK(parse("{\"op\":\"register\",\"service\":\"web\"}", &req, &err) < 0 &&
+	      err.code == WIRE_BAD_REQUEST && strstr(err.msg, "must be an object"));
+	CHECK(parse("{\"op\":\"register\"}", &req, &err) < 0 && strstr(err.msg, "needs"));
+	CHECK(parse("{\"op\":\"register\",\"service\":{},\"tags\":[]}", &req, &err) < 0 &&
+	      strstr(err.msg, "unknown field"));
+	CHECK(parse("{\"op\":\"deregister\",\"registration\":3}", &req, &err) == 0 &&
+	      req.op == WIRE_OP_DEREGISTER && req.registration == 3);
+	wire_request_clear(&req);
+	CHECK(parse("{\"op\":\"deregister\",\"registration\":0}", &req, &err) < 0);
+	CHECK(parse("{\"op\":\"deregister\"}", &req, &err) < 0);
+	CHECK(strcmp(wire_code_name(WIRE_CONFLICT), "conflict") == 0 &&
+	      strcmp(wire_code_name(WIRE_FORBIDDEN), "forbidden") == 0);
+}
+
 int main(void)
 {
+	test_register();
 	test_check_maint();
 	test_version_filter();
 	test_request_copy();
