@@ -70,6 +70,18 @@ printf '{"op":"list","service":"nosuch"}\ngarbage\n{"op":"resolve"}\n{"op":"stat
 	on h1 socat -t 3 - "UNIX-CONNECT:$T/h1.sock" >"$T/bad.out" || true
 [ "$(grep -c '"ok":false' "$T/bad.out")" -ge 2 ] || fail "bad input not answered: $(cat "$T/bad.out")"
 
+# Registrations: one for the life of a command, one withdrawn by
+# deregister, a bad one, and one left to the connection's end.
+on h1 "$LANYARD" --socket "$T/h1.sock" register reg1 7100 --version 1.0.0 --tag x -- true ||
+	fail "register -- true"
+printf '%s\n' '{"op":"register","id":1,"service":{"name":"reg2","port":7101}}' \
+	'{"op":"deregister","id":2,"registration":2}' \
+	'{"op":"register","id":3,"service":{"name":"reg3","port":"x"}}' \
+	'{"op":"register","id":4,"service":{"name":"reg4","port":7104,"txt":{"k":"v"}}}' |
+	on h1 socat -t 2 - "UNIX-CONNECT:$T/h1.sock" >"$T/reg.out"
+[ "$(grep -c '"ok":true' "$T/reg.out")" = 3 ] && grep -q '"bad_request"' "$T/reg.out" ||
+	fail "registrations: $(cat "$T/reg.out")"
+
 # agent.probe: the foreign endpoint (nothing listens on 7000) is marked down.
 q resolve _foreign._tcp >/dev/null || fail "resolve _foreign._tcp"
 wait_for 30 eval '[ "$(q list _foreign._tcp | jq ".instances[0].down")" = true ]' ||
@@ -108,5 +120,5 @@ for f in "$T"/valgrind.*.log; do
 	[ -s "$f" ] && { echo "--- $f"; cat "$f"; }
 done
 [ "$rc" = 0 ] || fail "lanyardd under valgrind exited $rc (99 = memcheck errors or leaks)"
-echo "lanyardd: valgrind clean through start, publish, browse, probing, a peer down and back, every op, reloads, avahi restart, stop"
+echo "lanyardd: valgrind clean through start, publish, browse, registrations, probing, a peer down and back, every op, reloads, avahi restart, stop"
 exit 0
