@@ -59,9 +59,22 @@ static int op_list(struct agent *a, struct conn *c, const struct wire_request *r
 			if (!present_match(e, &req->filter))
 				continue;
 			json_t *inst = present_instance(e, a->balance, now_of(a));
+			const struct pubset_owner *owner =
+			        e->local ? pubset_owner_of(a->pubset, t->name, e->name) : NULL;
 
 			if (inst)
 				present_only_family(inst, req->filter.family);
+			/* This host's registrations say whose they are. */
+			if (inst && owner &&
+			    json_object_set_new(inst, "registration",
+			                        json_pack("{s:I,s:I,s:I,s:I}", "id",
+			                                  (json_int_t)owner->id, "uid",
+			                                  (json_int_t)owner->uid, "gid",
+			                                  (json_int_t)owner->gid, "pid",
+			                                  (json_int_t)owner->pid)) < 0) {
+				json_decref(inst);
+				inst = NULL;
+			}
 			if (json_array_append_new(arr, inst) < 0) {
 				json_decref(arr);
 				return wire_err_set(err, WIRE_INTERNAL, "out of memory");

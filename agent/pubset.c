@@ -317,6 +317,16 @@ int pubset_unregister(struct pubset *ps, const char *key)
 	return 0;
 }
 
+const struct pubset_owner *pubset_owner_of(const struct pubset *ps, const char *type,
+                                           const char *instance)
+{
+	for (const struct pub_entry *e = ps->entries; e; e = e->next)
+		if (e->registered && strcasecmp(e->type, type) == 0 && e->instance &&
+		    strcmp(e->instance, instance) == 0)
+			return &e->owner;
+	return NULL;
+}
+
 const char *pubset_clash(const struct pubset *ps, const char *name, const char *type,
                          const char *instance)
 {

@@ -63,6 +63,11 @@ int pubset_register(struct pubset *ps, const char *key, const struct cfg_service
 /* Withdraw the registration KEY. Returns 0, -ENOENT or -ENOMEM (then
  * unchanged). Sent at pubset_sync(). */
 int pubset_unregister(struct pubset *ps, const char *key);
+/* The owner of the registration published as INSTANCE of TYPE (its
+ * current name), or NULL (none, or a declared service). */
+const struct pubset_owner *pubset_owner_of(const struct pubset *ps, const char *type,
+                                           const char *instance);
+
 /* Why a new registration of service NAME, TYPE and INSTANCE would clash
  * with the set (a declared service of that name, or an entry of that type
  * and instance), or NULL. */

@@ -45,6 +45,9 @@ timing register_to_peer "$(elapsed_ms "$t0")"
 [ "$(status_get h1 '.publishing[] | select(.service == "web") | .registration.pid')" -gt 0 ] ||
 	fail "h1 status shows no owner: $(status_get h1 .publishing)"
 grep -q "registered as web@h1" "$T/reg.err" || fail "register said: $(cat "$T/reg.err")"
+# h1's own list says whose it is.
+[ "$(req h1 '{"op":"list","service":"web"}' | jq -r '.instances[0].registration.uid')" = 0 ] ||
+	fail "h1's list shows no owner: $(req h1 '{"op":"list","service":"web"}')"
 
 # SIGHUP and avahi-daemon's restart keep it.
 agent_reload h1
