@@ -371,8 +371,16 @@ static int op_check(struct agent *a, struct conn *c, const struct wire_request *
 	};
 	const char *svc = req->filter.service, *out = req->text ? req->text : "";
 
-	if (!cfg_find_service(a->cfg, svc))
-		return wire_err_set(err, WIRE_NOT_FOUND, "no declared service \"%s\"", svc);
+	if (!cfg_find_service(a->cfg, svc)) {
+		/* A runtime registration's ttl check, then. */
+		if (registry_report(a->registry, svc, results[req->check_status], out,
+		                    strlen(out)) < 0)
+			return wire_err_set(
+			        err, WIRE_NOT_FOUND,
+			        "no declared or registered service \"%s\" with a ttl check", svc);
+		*ret_body = NULL;
+		return 0;
+	}
 	if (checks_report(a->checks, svc, results[req->check_status], out, strlen(out)) < 0)
 		return wire_err_set(err, WIRE_NOT_FOUND, "service \"%s\" declares no ttl check",
 		                    svc);

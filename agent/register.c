@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/checks.h"
 #include "agent/conn.h"
 #include "agent/log.h"
 #include "agent/pubset.h"
@@ -29,6 +30,7 @@ struct registration {
 	char key[32];                /* "reg:<id>" */
 	struct lanyard_config *decl; /* the one service */
 	char *instance;              /* as answered (status has the final one) */
+	struct checks *checks;       /* its health checks, or NULL */
 	struct registration *prev, *next;
 };
 
@@ -56,6 +58,7 @@ void registry_free(struct registry *rg)
 		struct registration *r = rg->all;
 
 		rg->all = r->next;
+		checks_free(r->checks);
 		cfg_free(r->decl);
 		free(r->instance);
 		free(r);
@@ -135,10 +138,30 @@ static void registration_destroy(void *data)
 	if (r->next)
 		r->next->prev = r->prev;
 	rg->n--;
+	checks_free(r->checks);
 	cfg_free(r->decl);
 	free(r->instance);
 	free(r);
 }
+
+/* Its checks say: announce, withdraw, warn. */
+static void on_health(void *userdata, const char *service, enum txt_health health, const char *why)
+{
+	struct registration *r = userdata;
+
+	if (pubset_set_health(r->rg->a->pubset, r->key, health, why) == -ENOMEM)
+		log_warning("registration %llu: cannot record its health: out of memory",
+		            (unsigned long long)r->owner.id);
+}
+
+static void on_sync(void *userdata)
+{
+	struct registration *r = userdata;
+
+	agent_publish(r->rg->a);
+}
+
+static const struct checks_callbacks reg_checks = {.health = on_health, .sync = on_sync};
 
 /* The first message of DIAGS without its "NAME:LINE:COL: " position. */
 static const char *first_message(const struct cfg_diags *d)
@@ -197,13 +220,6 @@ int registry_register(struct registry *rg, struct conn *c, const struct wire_req
 	cfg_diags_clear(&diags);
 	const struct cfg_service *svc = &r->decl->services[0];
 
-	/* Not yet run for registrations: refused rather than ignored. */
-	if (svc->n_checks) {
-		wire_err_set(err, WIRE_BAD_REQUEST,
-		             "'checks': not supported on registrations yet (declare the service "
-		             "in the configuration)");
-		goto fail;
-	}
 	if (dnssd_host_label(host, sizeof(host)) < 0 || !host[0])
 		snprintf(host, sizeof(host), "localhost");
 	if (dnssd_instance_expand(svc->instance, host, inst, sizeof(inst)) < 0) {
@@ -233,6 +249,14 @@ int registry_register(struct registry *rg, struct conn *c, const struct wire_req
 		             e == -EINVAL ? why : "out of memory");
 		goto fail;
 	}
+	/* Checks run as for a declared service: critical (withdrawn) until
+	 * they have passed rise times. */
+	if (svc->n_checks && (!(r->checks = checks_new(rg->a->loop, &reg_checks, r)) ||
+	                      checks_apply(r->checks, r->decl) < 0)) {
+		pubset_unregister(rg->a->pubset, r->key);
+		wire_err_set(err, WIRE_INTERNAL, "out of memory");
+		goto fail;
+	}
 	r->att = conn_attach(c, CONN_ATT_REGISTRATION, r, registration_destroy);
 	if (!r->att) {
 		pubset_unregister(rg->a->pubset, r->key);
@@ -252,10 +276,33 @@ int registry_register(struct registry *rg, struct conn *c, const struct wire_req
 	        json_pack("{s:I,s:s}", "registration", (json_int_t)r->owner.id, "instance", inst);
 	return 0;
 fail:
+	checks_free(r->checks);
 	free(r->instance);
 	cfg_free(r->decl);
 	free(r);
 	return -1;
+}
+
+int registry_report(struct registry *rg, const char *service, enum check_result result,
+                    const char *output, size_t len)
+{
+	int found = -ENOENT;
+
+	/* Every registration of that name with a ttl check hears it. */
+	for (struct registration *r = rg->all; r; r = r->next)
+		if (r->checks && strcmp(r->decl->services[0].name, service) == 0 &&
+		    checks_report(r->checks, service, result, output, len) == 0)
+			found = 0;
+	return found;
+}
+
+json_t *registry_checks_status(const struct registry *rg, uint64_t id)
+{
+	for (const struct registration *r = rg->all; r; r = r->next)
+		if (r->owner.id == id)
+			return r->checks ? checks_status(r->checks, r->decl->services[0].name)
+			                 : json_array();
+	return json_array();
 }
 
 int registry_deregister(struct registry *rg, struct conn *c, uint64_t id, struct wire_err *err)

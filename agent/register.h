@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/check-probe.h"
 #include "mdns/mdns.h"
 #include "wire/wire.h"
 
@@ -30,6 +31,14 @@ int registry_register(struct registry *rg, struct conn *c, const struct wire_req
 /* Withdraw registration ID of C. Returns 0, or -1 with ERR set
  * (not_found: no such registration on this connection). */
 int registry_deregister(struct registry *rg, struct conn *c, uint64_t id, struct wire_err *err);
+
+/* A ttl check report for the registrations named SERVICE (the check op,
+ * from any connection). Returns 0, or -ENOENT when none has a ttl check. */
+int registry_report(struct registry *rg, const char *service, enum check_result result,
+                    const char *output, size_t len);
+
+/* The checks of registration ID for status (an empty array without). */
+json_t *registry_checks_status(const struct registry *rg, uint64_t id);
 
 /* Registrations now. */
 size_t registry_count(const struct registry *rg);

@@ -12,6 +12,7 @@
 #include "agent/loopwatch.h"
 #include "agent/probe.h"
 #include "agent/pubset.h"
+#include "agent/register.h"
 #include "agent/server.h"
 #include "agent/watch.h"
 
@@ -145,7 +146,12 @@ static json_t *publishing_json(const struct agent *a)
 	json_array_foreach(arr, i, o)
 	{
 		const char *svc = json_string_value(json_object_get(o, "service"));
-		json_t *checks = svc && a->checks ? checks_status(a->checks, svc) : json_array();
+		json_t *reg = json_object_get(o, "registration");
+		json_t *checks = reg                ? registry_checks_status(a->registry,
+		                                                             (uint64_t)json_integer_value(
+		                                                                     json_object_get(reg, "id")))
+		                 : svc && a->checks ? checks_status(a->checks, svc)
+		                                    : json_array();
 
 		if (json_object_set_new(o, "checks", checks) < 0) {
 			json_decref(arr);

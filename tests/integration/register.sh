@@ -68,6 +68,21 @@ timing sigkill_to_gone_on_peer "$gone"
 lists h1 web web@h1 && fail "h1 still lists web@h1"
 log "registration: on h2 in $(ms_between "$t0" "$t_kill") ms window, gone $gone ms after SIGKILL"
 
+# --- a registration's health check -------------------------------------------
+on_bg h1 socat TCP-LISTEN:7300,reuseaddr,fork SYSTEM:true </dev/null >/dev/null 2>&1
+LISTEN_PID=$BG_PID
+CONSUMER_PIDS="$CONSUMER_PIDS $LISTEN_PID"
+on_bg h1 "$LANYARD" --socket "$T/h1.sock" register checked 7300 --check-tcp 127.0.0.1:7300 \
+	-- sleep 300 2>/dev/null
+CONSUMER_PIDS="$CONSUMER_PIDS $BG_PID"
+wait_for 20 lists h2 checked checked@h1 || fail "h2 never lists checked@h1 (its tcp check passing)"
+t_chk=$(now)
+kill "$LISTEN_PID"
+wait_for 20 eval '! lists h2 checked checked@h1' || fail "checked@h1 stays on h2 with its listener dead"
+timing registration_check_failed_to_gone "$(elapsed_ms "$t_chk")"
+[ "$(status_get h1 '.publishing[] | select(.service == "checked") | .checks[0].state')" = critical ] ||
+	fail "h1 status: $(status_get h1 .publishing)"
+
 # --- the command's exit status, a conflict, a refused user --------------------
 on h1 "$LANYARD" --socket "$T/h1.sock" register job 9000 -- sh -c 'exit 7' 2>/dev/null
 [ $? = 7 ] || fail "register -- COMMAND does not exit with the command's status"
