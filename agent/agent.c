@@ -149,6 +149,7 @@ static void on_pub_state(void *userdata, const char *key, enum mdns_pub_state st
 	log_msg(level, "%s: %s%s%s%s%s%s", key, pubset_state_name(state), instance ? " as \"" : "",
 	        instance ? instance : "", instance ? "\"" : "", msg ? ": " : "", msg ? msg : "");
 	pubset_on_state(a->pubset, key, state, instance, msg);
+	registry_on_state(a->registry, key, state, instance);
 }
 
 static const struct mdns_callbacks agent_mdns_callbacks = {

@@ -18,6 +18,7 @@
 #include "agent/register.h"
 #include "dnssd/name.h"
 #include "wire/request.h"
+#include "wire/response.h"
 
 /* Supplementary groups of a peer looked at, at most. */
 #define PEER_GROUPS_MAX 256
@@ -315,4 +316,31 @@ int registry_deregister(struct registry *rg, struct conn *c, uint64_t id, struct
 	}
 	return wire_err_set(err, WIRE_NOT_FOUND, "no registration %llu on this connection",
 	                    (unsigned long long)id);
+}
+
+void registry_on_state(struct registry *rg, const char *key, enum mdns_pub_state state,
+                       const char *instance)
+{
+	if (!rg || strncmp(key, "reg:", 4) != 0 || !instance)
+		return;
+	for (struct registration *r = rg->all; r; r = r->next) {
+		json_t *ev;
+		char *dup;
+
+		if (strcmp(r->key, key) != 0)
+			continue;
+		if (r->instance && strcmp(r->instance, instance) == 0)
+			return;
+		/* Renamed (a collision on the LAN): tell the registrant. */
+		dup = strdup(instance);
+		if (!dup)
+			return;
+		free(r->instance);
+		r->instance = dup;
+		ev = wire_registration_event(r->owner.id, instance, pubset_state_name(state));
+		if (ev)
+			conn_send_json(r->conn, ev);
+		json_decref(ev);
+		return;
+	}
 }

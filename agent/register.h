@@ -40,5 +40,10 @@ int registry_report(struct registry *rg, const char *service, enum check_result 
 /* The checks of registration ID for status (an empty array without). */
 json_t *registry_checks_status(const struct registry *rg, uint64_t id);
 
+/* The backend's news of entry KEY: a registration whose instance was
+ * renamed (a collision) tells its connection with a "registration" event. */
+void registry_on_state(struct registry *rg, const char *key, enum mdns_pub_state state,
+                       const char *instance);
+
 /* Registrations now. */
 size_t registry_count(const struct registry *rg);

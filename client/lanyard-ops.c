@@ -57,6 +57,7 @@ void lanyard_event_free(struct lanyard_event *ev)
 		return;
 	lanyard_instance_free(ev->instance);
 	free(ev->reason);
+	free(ev->renamed);
 	free(ev);
 }
 
@@ -465,6 +466,7 @@ static int event_from_line(struct lanyard *h, const char *line, size_t len,
 	        [WIRE_EVENT_CHANGED] = LANYARD_EVENT_CHANGED,
 	        [WIRE_EVENT_REMOVED] = LANYARD_EVENT_REMOVED,
 	        [WIRE_EVENT_SNAPSHOT_END] = LANYARD_EVENT_SNAPSHOT_END,
+	        [WIRE_EVENT_REGISTRATION] = LANYARD_EVENT_REGISTRATION,
 	};
 	struct wire_message msg;
 	struct wire_err err;
@@ -484,8 +486,13 @@ static int event_from_line(struct lanyard *h, const char *line, size_t len,
 	}
 	ev->type = types[msg.event];
 	ev->watch = msg.watch;
-	if (msg.instance)
+	if (msg.event == WIRE_EVENT_REGISTRATION) {
+		ev->registration = msg.registration;
+		if (!(ev->renamed = strdup(json_string_value(msg.instance))))
+			r = client_fail(h, LANYARD_E_NOMEM, "out of memory");
+	} else if (msg.instance) {
 		r = client_instance_from_json(h, msg.instance, &ev->instance);
+	}
 	if (r == 0 && msg.reason && !(ev->reason = strdup(msg.reason)))
 		r = client_fail(h, LANYARD_E_NOMEM, "out of memory");
 	wire_message_clear(&msg);

@@ -461,7 +461,8 @@ static int cmd_status(struct lanyard *h, struct opts *o)
 
 static int cmd_watch(struct lanyard *h, struct opts *o)
 {
-	static const char *const names[] = {"added", "changed", "removed", "snapshot_end"};
+	static const char *const names[] = {"added", "changed", "removed", "snapshot_end",
+	                                    "registration"};
 	struct lanyard_event *ev;
 	int r = lanyard_watch(h, &o->filter, NULL);
 

@@ -194,6 +194,10 @@ enum lanyard_event_type {
 	LANYARD_EVENT_CHANGED,
 	LANYARD_EVENT_REMOVED,
 	LANYARD_EVENT_SNAPSHOT_END,
+	/* A registration made on this handle was renamed (a name collision
+	 * on the LAN): registration and renamed are set, watch and instance
+	 * are not. */
+	LANYARD_EVENT_REGISTRATION,
 };
 
 struct lanyard_event {
@@ -207,6 +211,8 @@ struct lanyard_event {
 	 * that agent.probe finds dead is not removed: a changed event shows
 	 * it "down". */
 	char *reason;
+	uint64_t registration; /* LANYARD_EVENT_REGISTRATION: which */
+	char *renamed;         /* LANYARD_EVENT_REGISTRATION: its instance now */
 };
 
 void lanyard_event_free(struct lanyard_event *ev);

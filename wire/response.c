@@ -14,6 +14,7 @@ static const char *const event_names[_WIRE_EVENT_MAX] = {
         [WIRE_EVENT_CHANGED] = "changed",
         [WIRE_EVENT_REMOVED] = "removed",
         [WIRE_EVENT_SNAPSHOT_END] = "snapshot_end",
+        [WIRE_EVENT_REGISTRATION] = "registration",
 };
 
 const char *wire_event_name(enum wire_event_type t)
@@ -95,6 +96,12 @@ json_t *wire_event_new(enum wire_event_type t, uint64_t watch, const struct wire
 	return o;
 }
 
+json_t *wire_registration_event(uint64_t id, const char *instance, const char *state)
+{
+	return json_pack("{s:s,s:I,s:s,s:s}", "event", event_names[WIRE_EVENT_REGISTRATION],
+	                 "registration", (json_int_t)id, "instance", instance, "state", state);
+}
+
 static int parse_error(json_t *e, struct wire_message *msg, struct wire_err *err)
 {
 	json_t *code = json_object_get(e, "code"), *m = json_object_get(e, "message");
@@ -120,6 +127,20 @@ static int parse_event(json_t *root, struct wire_message *msg, struct wire_err *
 			break;
 	if (!name || i == _WIRE_EVENT_MAX)
 		return wire_err_set(err, WIRE_BAD_REQUEST, "unknown event");
+	if (i == WIRE_EVENT_REGISTRATION) {
+		json_t *id = json_object_get(root, "registration");
+
+		msg->kind = WIRE_MSG_EVENT;
+		msg->event = WIRE_EVENT_REGISTRATION;
+		msg->instance = json_object_get(root, "instance");
+		if (!json_is_integer(id) || json_integer_value(id) < 1 ||
+		    !json_is_string(msg->instance))
+			return wire_err_set(err, WIRE_BAD_REQUEST,
+			                    "registration event without \"registration\" or "
+			                    "\"instance\"");
+		msg->registration = (uint64_t)json_integer_value(id);
+		return 0;
+	}
 	if (!json_is_integer(w) || json_integer_value(w) < 0)
 		return wire_err_set(err, WIRE_BAD_REQUEST, "event without a \"watch\" id");
 	msg->kind = WIRE_MSG_EVENT;

@@ -25,10 +25,12 @@ enum wire_event_type {
 	WIRE_EVENT_CHANGED,
 	WIRE_EVENT_REMOVED,
 	WIRE_EVENT_SNAPSHOT_END,
+	WIRE_EVENT_REGISTRATION, /* a registration's instance was renamed */
 	_WIRE_EVENT_MAX,
 };
 
-/* "added", "changed", "removed", "snapshot_end"; NULL if out of range. */
+/* "added", "changed", "removed", "snapshot_end", "registration"; NULL if
+ * out of range. */
 const char *wire_event_name(enum wire_event_type t);
 
 /* {"id":ID,"ok":true} plus the members of BODY (an object, or NULL), which
@@ -45,6 +47,11 @@ json_t *wire_response_error(const json_t *id, enum wire_code code, const char *m
  * identifying members of INST to be set. NULL on OOM. */
 json_t *wire_event_new(enum wire_event_type t, uint64_t watch, const struct wire_instance *inst);
 
+/* {"event":"registration","registration":ID,"instance":INSTANCE,
+ * "state":STATE}: registration ID is now published as INSTANCE. NULL on
+ * OOM. */
+json_t *wire_registration_event(uint64_t id, const char *instance, const char *state);
+
 enum wire_msg_kind {
 	WIRE_MSG_RESPONSE,
 	WIRE_MSG_EVENT,
@@ -58,8 +65,10 @@ struct wire_message {
 	bool ok;                    /* responses */
 	struct wire_err error;      /* responses with ok == false */
 	enum wire_event_type event; /* events */
-	uint64_t watch;             /* events */
-	const json_t *instance;     /* events; NULL for snapshot_end */
+	uint64_t watch;             /* events (0 for registration) */
+	const json_t *instance;     /* events: an object; for registration the
+	                               new instance name (a string) */
+	uint64_t registration;      /* registration events */
 	const char *reason;         /* removed events: why, or NULL */
 };
 

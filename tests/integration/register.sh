@@ -94,6 +94,22 @@ out=$(on h1 setpriv --reuid=65534 --regid=65534 --clear-groups -- "$LANYARD" --s
 out=$(on h1 "$LANYARD" --socket "$T/h1.sock" register web 1 --version nope -- true 2>&1)
 [[ $out == *"'version': 'nope' is not a valid version"* ]] || fail "bad version: $out"
 
+# --- a name collision on the LAN: the renamed registrant hears of it ---------
+for h in h1 h2; do
+	(
+		printf '%s\n' '{"op":"register","id":1,"service":{"name":"coll","port":7400,"instance":"same"}}'
+		sleep 12
+	) | on "$h" socat -t 13 - "UNIX-CONNECT:$T/$h.sock" >"$T/coll.$h" 2>&1 &
+	CONSUMER_PIDS="$CONSUMER_PIDS $!"
+	sleep 0.3 # h1 first: h2's probe meets it
+done
+wait_for 12 eval 'grep -q "\"event\":\"registration\"" "$T/coll.h1" "$T/coll.h2"' ||
+	fail "no registration event after a collision: h1: $(cat "$T/coll.h1") h2: $(cat "$T/coll.h2")"
+ev=$(grep -h '"event":"registration"' "$T/coll.h1" "$T/coll.h2" | head -n 1)
+[ "$(jq -r .instance <<<"$ev")" != same ] && [ "$(jq -r .registration <<<"$ev")" -gt 0 ] ||
+	fail "registration event: $ev"
+log "collision: the renamed registration was told: $ev"
+
 # --- deregister on the same connection ----------------------------------------
 out=$(req h1 '{"op":"register","id":1,"service":{"name":"temp","port":7000}}' \
 	'{"op":"list","id":2,"service":"temp"}' '{"op":"deregister","id":3,"registration":9999}')

@@ -255,6 +255,20 @@ static void test_events(void)
 	free(line);
 	json_decref(ev);
 	CHECK(wire_event_new(_WIRE_EVENT_MAX, 1, NULL) == NULL);
+
+	/* A registration renamed after a collision. */
+	ev = wire_registration_event(7, "web #2", "collision");
+	line = wire_dump_line(ev, NULL);
+	CHECK(strcmp(line, "{\"event\":\"registration\",\"registration\":7,\"instance\":\"web "
+	                   "#2\",\"state\":\"collision\"}\n") == 0);
+	m = parse_line(line, 0);
+	CHECK(m.kind == WIRE_MSG_EVENT && m.event == WIRE_EVENT_REGISTRATION &&
+	      m.registration == 7 && json_is_string(m.instance));
+	wire_message_clear(&m);
+	free(line);
+	json_decref(ev);
+	parse_line("{\"event\":\"registration\",\"registration\":0,\"instance\":\"x\"}", -EINVAL);
+	parse_line("{\"event\":\"registration\",\"registration\":3,\"instance\":{}}", -EINVAL);
 }
 
 static void test_services(void)
