@@ -18,6 +18,7 @@ cat >"$T/h1.yaml" <<YAML
 agent:
   socket: $T/h1.sock
   socket_mode: "0666"
+  register: {max_per_connection: 2}
 services:
   - name: payments
     port: 8443
@@ -109,6 +110,13 @@ ev=$(grep -h '"event":"registration"' "$T/coll.h1" "$T/coll.h2" | head -n 1)
 [ "$(jq -r .instance <<<"$ev")" != same ] && [ "$(jq -r .registration <<<"$ev")" -gt 0 ] ||
 	fail "registration event: $ev"
 log "collision: the renamed registration was told: $ev"
+
+# --- the bounds: agent.register.max_per_connection (2 here) ---------------------
+out=$(req h1 '{"op":"register","id":1,"service":{"name":"b1","port":7501}}' \
+	'{"op":"register","id":2,"service":{"name":"b2","port":7502}}' \
+	'{"op":"register","id":3,"service":{"name":"b3","port":7503}}')
+[ "$(jq -r 'select(.id == 3) | .error.code' <<<"$out")" = busy ] &&
+	[ "$(jq -r 'select(.id == 2) | .ok' <<<"$out")" = true ] || fail "bounds: $out"
 
 # --- deregister on the same connection ----------------------------------------
 out=$(req h1 '{"op":"register","id":1,"service":{"name":"temp","port":7000}}' \
