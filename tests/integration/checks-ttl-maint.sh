@@ -81,7 +81,7 @@ rc=$?
 	fail "lanyard check web: exit $rc, $(cat "$T/err")"
 cli h1 check nosuch pass 2>"$T/err"
 rc=$?
-[ "$rc" = 3 ] && grep -q 'no declared service "nosuch"' "$T/err" ||
+[ "$rc" = 3 ] && grep -q 'no declared or registered service "nosuch"' "$T/err" ||
 	fail "lanyard check nosuch: exit $rc, $(cat "$T/err")"
 [ "$(req h1 '{"op":"check","service":"web","status":"pass"}' | jq -r .error.code)" = not_found ] ||
 	fail "the check op for web is not not_found"
