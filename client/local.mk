@@ -13,14 +13,19 @@ client_liblanyard_la_SOURCES = \
 	client/lanyard-ops.c \
 	client/lanyard-manage.c \
 	client/lanyard-connect.c
+# exec and fanout's building blocks: lanyard_expand(), lanyard_resolve_except()
+client_liblanyard_la_SOURCES += client/lanyard-endpoint.c
 client_liblanyard_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
 client_liblanyard_la_LIBADD = wire/libwire.la $(JANSSON_LIBS) $(M_LIBS)
-client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 1:0:1 \
+client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 2:0:2 \
 	-export-symbols-regex '^lanyard_'
 
 # The lanyard command.
 bin_PROGRAMS += client/lanyard
 client_lanyard_SOURCES = client/lanyard.c
+# exec and fanout (shared bits in cli.h), and the merge of --merge json
+client_lanyard_SOURCES += client/cli.h client/cli-util.c client/cli-run.h client/cli-run.c \
+	client/cli-exec.c client/cli-fanout.c client/cli-merge.h client/cli-merge.c
 client_lanyard_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-client_lanyard_LDADD = client/liblanyard.la $(JANSSON_LIBS)
+client_lanyard_LDADD = client/liblanyard.la $(JANSSON_LIBS) $(M_LIBS)
 dist_man_MANS += man/lanyard.1
