@@ -290,4 +290,11 @@ tests_example_exec_pick_LDADD = client/liblanyard.la
 dist_check_SCRIPTS += tests/example-build.sh
 TESTS += tests/example-build.sh
 AM_TESTS_ENVIRONMENT += EXAMPLE_CC='$(CC) $(SAN_CFLAGS)'; export EXAMPLE_CC;
+# exec --retries past a dead endpoint, fanout --merge json across three
+# hosts (need root for netns, exit 77 otherwise).
+consume_integration_tests = \
+	tests/integration/consume-exec.sh \
+	tests/integration/consume-fanout.sh
+dist_check_SCRIPTS += $(consume_integration_tests)
+TESTS += $(consume_integration_tests)
 # end exec and fanout tests
