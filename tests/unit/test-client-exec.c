@@ -26,7 +26,7 @@ struct result {
 
 static char sock[128];
 static char dir[64];
-static char cli[768]; /* "BIN --socket SOCK" */
+static char cli[1024]; /* "[CLI_WRAPPER] BIN --socket SOCK" */
 static char example[512];
 static struct result scratch;
 
@@ -293,14 +293,17 @@ static void test_exec(uint16_t port)
 	run(&r, "%s exec payments -- sh -c 'kill -USR1 $$'", cli);
 	CHECK_INT_EQ(r.status, 128 + 10);
 
-	/* A command that cannot run is not the endpoint's fault. */
+	/* A command that cannot run is not the endpoint's fault. (Under
+	 * valgrind, posix_spawn cannot tell: the child exits 127.) */
 	before = n_reports();
 	run(&r, "%s exec payments -- /nonexistent/program {port}", cli);
 	CHECK_INT_EQ(r.status, 127);
-	CHECK(strstr(r.err, "cannot run '/nonexistent/program'"));
-	run(&r, "%s exec payments -- /dev/null", cli);
-	CHECK_INT_EQ(r.status, 126);
-	CHECK_INT_EQ(n_reports(), before);
+	if (!getenv("CLI_WRAPPER")) {
+		CHECK(strstr(r.err, "cannot run '/nonexistent/program'"));
+		run(&r, "%s exec payments -- /dev/null", cli);
+		CHECK_INT_EQ(r.status, 126);
+		CHECK_INT_EQ(n_reports(), before);
+	}
 
 	/* lanyard gets SIGTERM: passed on, nothing reported, no retry. */
 	before = n_reports();
@@ -480,6 +483,8 @@ static void test_fanout(void)
 	before = n_reports();
 	run(&r, "%s fanout fan --parallel 1 -- /nonexistent/program", cli);
 	CHECK_INT_EQ(r.status, 1);
+	if (getenv("CLI_WRAPPER"))
+		return; /* (see test_exec) */
 	CHECK(strstr(r.err, "cannot run '/nonexistent/program': No such file or directory\n"));
 	CHECK(strstr(r.out, "not run: No such file or directory"));
 	CHECK(strstr(r.out, "not run: cannot run"));
@@ -636,7 +641,10 @@ int main(void)
 		return 1;
 	}
 	snprintf(sock, sizeof(sock), "%s/lanyard.sock", dir);
-	snprintf(cli, sizeof(cli), "%s --socket %s", bin, sock);
+	/* CLI_WRAPPER (e.g. tests/valgrind-wrap) runs the command under it. */
+	snprintf(cli, sizeof(cli), "%s%s%s --socket %s",
+	         getenv("CLI_WRAPPER") ? getenv("CLI_WRAPPER") : "",
+	         getenv("CLI_WRAPPER") ? " " : "", bin, sock);
 	/* resolve "payments" answers this port; nothing listens on it. */
 	pid = fake_start(sock, 40998);
 
