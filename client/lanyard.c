@@ -11,7 +11,8 @@
 
 #include <jansson.h>
 
-#include "client/cli.h"
+#include "client/lanyard-cli.h"
+#include "client/lanyard-run.h"
 #include "client/lanyard.h"
 
 #define MAX_ARGS 64 /* tags or txt pairs on one command line */
@@ -91,18 +92,7 @@ static int usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs("\nTry 'lanyard --help'.\n", stderr);
-	return EXIT_USAGE;
-}
-
-/* Report a failed library call; not_found means "nothing found". */
-static int fail(struct lanyard *h, int r, const char *what)
-{
-	const char *msg = h ? lanyard_last_error(h) : "";
-	char *s = cli_shown(*msg ? msg : lanyard_strerror(r));
-
-	fprintf(stderr, "lanyard: %s: %s\n", what, s ? s : "?");
-	free(s);
-	return r == LANYARD_E_NOT_FOUND ? EXIT_NOTHING : EXIT_ERROR;
+	return CLI_EXIT_USAGE;
 }
 
 enum {
@@ -206,10 +196,11 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 		case OPT_TIMEOUT:
 			/* After fanout: how long each command may run. */
 			if (cmd && strcmp(cmd, "fanout") == 0) {
-				if (cli_parse_duration(optarg, &o->run.timeout_ms) < 0)
+				if (run_parse_duration(optarg, &o->run.timeout_ms) < 0)
 					return usage_error(
 					        "invalid --timeout '%s' (500ms, 30s, 2m; 0: none)",
 					        optarg);
+				o->run.timeout_set = true;
 				break;
 			}
 			if (parse_number(optarg, &d) < 0 || d < 0 || d > 3600000)
@@ -290,7 +281,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 		case 'h':
 		case OPT_HELP:
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return CLI_EXIT_OK;
 		default:
 			return usage_error("invalid arguments");
 		}
@@ -434,14 +425,14 @@ static int cmd_list(struct lanyard *h, struct opts *o)
 	int r = lanyard_list(h, &o->filter, &list), status;
 
 	if (r < 0)
-		return fail(h, r, "list");
+		return cli_fail(h, r, "list");
 	if (o->json)
 		print_json_response(h);
 	else if (list->n > 0)
 		print_instances(list);
 	else
 		fprintf(stderr, "lanyard: no matching instance\n");
-	status = list->n > 0 ? EXIT_OK : EXIT_NOTHING;
+	status = list->n > 0 ? CLI_EXIT_OK : CLI_EXIT_NOTHING;
 	lanyard_instance_list_free(list);
 	return status;
 }
@@ -455,14 +446,14 @@ static int cmd_resolve(struct lanyard *h, struct opts *o)
 	if (r < 0) {
 		if (o->json && r == LANYARD_E_NOT_FOUND)
 			print_json_response(h);
-		return fail(h, r, "resolve");
+		return cli_fail(h, r, "resolve");
 	}
 	if (o->json)
 		print_json_response(h);
 	else
 		printf("%s %u\n", pick_address(in, o->filter.family), (unsigned)in->port);
 	lanyard_instance_free(in);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int cmd_services(struct lanyard *h, struct opts *o)
@@ -472,7 +463,7 @@ static int cmd_services(struct lanyard *h, struct opts *o)
 	int r = lanyard_services(h, &list), status;
 
 	if (r < 0)
-		return fail(h, r, "services");
+		return cli_fail(h, r, "services");
 	for (size_t i = 0; i < list->n; i++) {
 		const struct lanyard_service *s = &list->items[i];
 
@@ -496,7 +487,7 @@ static int cmd_services(struct lanyard *h, struct opts *o)
 	} else {
 		fprintf(stderr, "lanyard: no services known\n");
 	}
-	status = list->n > 0 ? EXIT_OK : EXIT_NOTHING;
+	status = list->n > 0 ? CLI_EXIT_OK : CLI_EXIT_NOTHING;
 	lanyard_service_list_free(list);
 	return status;
 }
@@ -508,7 +499,7 @@ static int cmd_status(struct lanyard *h, struct opts *o)
 	int r = lanyard_status(h, &text);
 
 	if (r < 0)
-		return fail(h, r, "status");
+		return cli_fail(h, r, "status");
 	if (o->json) {
 		print_json_response(h);
 	} else {
@@ -519,7 +510,7 @@ static int cmd_status(struct lanyard *h, struct opts *o)
 		json_decref(j);
 	}
 	free(text);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int cmd_watch(struct lanyard *h, struct opts *o)
@@ -529,13 +520,13 @@ static int cmd_watch(struct lanyard *h, struct opts *o)
 	int r = lanyard_watch(h, &o->filter, NULL);
 
 	if (r < 0)
-		return fail(h, r, "watch");
+		return cli_fail(h, r, "watch");
 	if (o->json)
 		print_json_response(h);
 	for (;;) {
 		r = lanyard_next_event(h, -1, &ev);
 		if (r < 0)
-			return fail(h, r, "watch");
+			return cli_fail(h, r, "watch");
 		if (o->json) {
 			print_json_response(h);
 		} else if (!ev->instance) {
@@ -566,10 +557,10 @@ static int cmd_report(struct lanyard *h, struct opts *o, const char *instance, c
 	int r = lanyard_report(h, o->service, instance, strcmp(result, "ok") == 0, o->latency_ms);
 
 	if (r < 0)
-		return fail(h, r, "report");
+		return cli_fail(h, r, "report");
 	if (o->json)
 		print_json_response(h);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int cmd_check(struct lanyard *h, struct opts *o, const char *service, const char *status)
@@ -580,10 +571,10 @@ static int cmd_check(struct lanyard *h, struct opts *o, const char *service, con
 	int r = lanyard_check(h, service, st, o->text);
 
 	if (r < 0)
-		return fail(h, r, "check");
+		return cli_fail(h, r, "check");
 	if (o->json)
 		print_json_response(h);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int cmd_maint(struct lanyard *h, struct opts *o, const char *service, const char *state)
@@ -591,10 +582,10 @@ static int cmd_maint(struct lanyard *h, struct opts *o, const char *service, con
 	int r = lanyard_maint(h, service, strcmp(state, "on") == 0, o->text);
 
 	if (r < 0)
-		return fail(h, r, "maint");
+		return cli_fail(h, r, "maint");
 	if (o->json)
 		print_json_response(h);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 /* Check the positional arguments of CMD; SERVICE goes into the filter. */
@@ -688,7 +679,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lanyard: cannot connect to %s: %s\n",
 		        path && *path ? path : LANYARD_DEFAULT_SOCKET,
 		        r == LANYARD_E_CONNECT ? strerror(errno) : lanyard_strerror(r));
-		r = EXIT_ERROR;
+		r = CLI_EXIT_ERROR;
 		goto out;
 	}
 	if (o.timeout_ms >= 0)

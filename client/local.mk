@@ -23,9 +23,10 @@ client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 2:0:2 \
 # The lanyard command.
 bin_PROGRAMS += client/lanyard
 client_lanyard_SOURCES = client/lanyard.c
-# exec and fanout (shared bits in cli.h), and the merge of --merge json
-client_lanyard_SOURCES += client/cli.h client/cli-util.c client/cli-run.h client/cli-run.c \
-	client/cli-exec.c client/cli-fanout.c client/cli-merge.h client/cli-merge.c
+# the command's shared helpers; exec and fanout, and the merge of --merge json
+client_lanyard_SOURCES += client/lanyard-cli.c client/lanyard-cli.h \
+	client/lanyard-run.c client/lanyard-run.h client/lanyard-exec.c client/lanyard-fanout.c \
+	client/lanyard-merge.c client/lanyard-merge.h
 client_lanyard_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-client_lanyard_LDADD = client/liblanyard.la $(JANSSON_LIBS) $(M_LIBS)
+client_lanyard_LDADD = client/liblanyard.la $(JANSSON_LIBS)
 dist_man_MANS += man/lanyard.1

@@ -272,12 +272,13 @@ TESTS += $(checks_integration_tests)
 # lanyard_expand, lanyard_resolve_except) against the fake agent; the
 # docs/examples/exec-pick.c program built with nothing but lanyard.h, and
 # again with pkg-config's flags (tests/example-build.sh).
-check_PROGRAMS += tests/unit/test-cli-merge tests/unit/test-client-exec tests/example-exec-pick
-TESTS += tests/unit/test-cli-merge tests/unit/test-client-exec
-tests_unit_test_cli_merge_SOURCES = tests/unit/test-cli-merge.c tests/unit/tap.h \
-	client/cli-merge.c client/cli-merge.h client/cli-util.c client/cli.h
-tests_unit_test_cli_merge_CFLAGS = $(WIRE_TEST_CFLAGS)
-tests_unit_test_cli_merge_LDADD = $(JANSSON_LIBS)
+check_PROGRAMS += tests/unit/test-client-merge tests/unit/test-client-exec tests/example-exec-pick
+TESTS += tests/unit/test-client-merge tests/unit/test-client-exec
+tests_unit_test_client_merge_SOURCES = tests/unit/test-client-merge.c tests/unit/tap.h \
+	client/lanyard-merge.c client/lanyard-merge.h client/lanyard-run.c client/lanyard-run.h \
+	client/lanyard-cli.c client/lanyard-cli.h
+tests_unit_test_client_merge_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_client_merge_LDADD = client/liblanyard.la $(JANSSON_LIBS)
 tests_unit_test_client_exec_SOURCES = tests/unit/test-client-exec.c \
 	tests/unit/test-client-fake.c tests/unit/test-client-fake.h \
 	tests/unit/server-child.c tests/unit/server-child.h tests/unit/tap.h

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests of fanout's --merge json (client/cli-merge.c) and the CLI's small
- * helpers (client/cli-util.c): durations, names shown on a terminal. */
+/* Tests of fanout's --merge json (client/lanyard-merge.c) and the CLI's
+ * small helpers: durations (client/lanyard-run.c), names shown on a
+ * terminal (client/lanyard-cli.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "client/cli-merge.h"
-#include "client/cli.h"
+#include "client/lanyard-cli.h"
+#include "client/lanyard-merge.h"
+#include "client/lanyard-run.h"
 #include "tests/unit/tap.h"
 
 static json_t *parse(const char *s, char *why)
@@ -147,22 +149,22 @@ static void test_duration(void)
 {
 	uint64_t ms = 7;
 
-	CHECK(cli_parse_duration("500ms", &ms) == 0 && ms == 500);
-	CHECK(cli_parse_duration("30s", &ms) == 0 && ms == 30000);
-	CHECK(cli_parse_duration("2m", &ms) == 0 && ms == 120000);
-	CHECK(cli_parse_duration("250", &ms) == 0 && ms == 250);
-	CHECK(cli_parse_duration("0", &ms) == 0 && ms == 0);
+	CHECK(run_parse_duration("500ms", &ms) == 0 && ms == 500);
+	CHECK(run_parse_duration("30s", &ms) == 0 && ms == 30000);
+	CHECK(run_parse_duration("2m", &ms) == 0 && ms == 120000);
+	CHECK(run_parse_duration("250", &ms) == 0 && ms == 250);
+	CHECK(run_parse_duration("0", &ms) == 0 && ms == 0);
 	ms = 7;
-	CHECK(cli_parse_duration("", &ms) == -EINVAL);
-	CHECK(cli_parse_duration("s", &ms) == -EINVAL);
-	CHECK(cli_parse_duration("-1s", &ms) == -EINVAL);
-	CHECK(cli_parse_duration("1.5s", &ms) == -EINVAL);
-	CHECK(cli_parse_duration("1 s", &ms) == -EINVAL);
-	CHECK(cli_parse_duration("5x", &ms) == -EINVAL);
-	CHECK(cli_parse_duration("1h", &ms) == -EINVAL);
-	CHECK(cli_parse_duration("99999999999999999999", &ms) == -EINVAL);
-	CHECK(cli_parse_duration("999999999999999999m", &ms) == -EINVAL);
-	CHECK(cli_parse_duration(NULL, &ms) == -EINVAL);
+	CHECK(run_parse_duration("", &ms) == -EINVAL);
+	CHECK(run_parse_duration("s", &ms) == -EINVAL);
+	CHECK(run_parse_duration("-1s", &ms) == -EINVAL);
+	CHECK(run_parse_duration("1.5s", &ms) == -EINVAL);
+	CHECK(run_parse_duration("1 s", &ms) == -EINVAL);
+	CHECK(run_parse_duration("5x", &ms) == -EINVAL);
+	CHECK(run_parse_duration("1h", &ms) == -EINVAL);
+	CHECK(run_parse_duration("99999999999999999999", &ms) == -EINVAL);
+	CHECK(run_parse_duration("999999999999999999m", &ms) == -EINVAL);
+	CHECK(run_parse_duration(NULL, &ms) == -EINVAL);
 	CHECK(ms == 7);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* fanout --merge json (see cli-merge.h). */
-#include "client/cli-merge.h"
+/* fanout --merge json (see lanyard-merge.h). */
+#include "client/lanyard-merge.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@ struct merge {
 	json_t *failed;   /* [{instance, address, port, why}] */
 };
 
-/* Contract in cli-merge.h. */
+/* Contract in lanyard-merge.h. */
 json_t *merge_parse(const char *out, size_t len, char *why, size_t why_size)
 {
 	static const char *const type_names[] = {
@@ -51,7 +51,7 @@ json_t *merge_parse(const char *out, size_t len, char *why, size_t why_size)
 	return j;
 }
 
-/* Contract in cli-merge.h. */
+/* Contract in lanyard-merge.h. */
 struct merge *merge_new(void)
 {
 	struct merge *m = calloc(1, sizeof(*m));
@@ -68,7 +68,7 @@ struct merge *merge_new(void)
 	return m;
 }
 
-/* Contract in cli-merge.h. */
+/* Contract in lanyard-merge.h. */
 void merge_free(struct merge *m)
 {
 	if (!m)
@@ -92,7 +92,7 @@ static json_t *endpoint_json(const struct merge_endpoint *ep, const char *why)
 	return o;
 }
 
-/* Contract in cli-merge.h. */
+/* Contract in lanyard-merge.h. */
 int merge_add(struct merge *m, const struct merge_endpoint *ep, json_t *obj)
 {
 	const char *key;
@@ -125,7 +125,7 @@ int merge_add(struct merge *m, const struct merge_endpoint *ep, json_t *obj)
 	return json_array_append_new(m->answered, e) < 0 ? -ENOMEM : 0;
 }
 
-/* Contract in cli-merge.h. */
+/* Contract in lanyard-merge.h. */
 int merge_add_failure(struct merge *m, const struct merge_endpoint *ep, const char *why)
 {
 	json_t *e = endpoint_json(ep, why ? why : "failed");
@@ -135,7 +135,7 @@ int merge_add_failure(struct merge *m, const struct merge_endpoint *ep, const ch
 	return json_array_append_new(m->failed, e) < 0 ? -ENOMEM : 0;
 }
 
-/* Contract in cli-merge.h. */
+/* Contract in lanyard-merge.h. */
 json_t *merge_result(const struct merge *m)
 {
 	json_t *out = json_copy(m->merged);

@@ -6,9 +6,32 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "client/lanyard.h"
+
+#define CLI_FANOUT_PARALLEL     8     /* fanout: commands at once by default */
+#define CLI_FANOUT_PARALLEL_MAX 256   /* and at most */
+#define CLI_FANOUT_TIMEOUT_MS   30000 /* per command by default */
+#define CLI_EXEC_RETRIES_MAX    100
+
+/* Options of exec and fanout (cli_exec(), cli_fanout() in lanyard-cli.h),
+ * and the command after "--". */
+struct cli_run_opts {
+	unsigned retries;    /* exec: further picks after a failure */
+	unsigned parallel;   /* fanout: commands at once (0: the default) */
+	uint64_t timeout_ms; /* fanout: per command, 0 = none */
+	bool timeout_set;    /* else CLI_FANOUT_TIMEOUT_MS */
+	bool merge_json;     /* fanout: merge each command's JSON object */
+	char **argv;         /* the command's arguments (templates) */
+	int argc;
+};
+
+/* Parse a duration the way the configuration writes them: a whole number
+ * followed by ms, s or m, or a bare number of milliseconds ("500ms",
+ * "30s", "2m", "250"). Returns 0 or -EINVAL. */
+int run_parse_duration(const char *s, uint64_t *ret_ms);
 
 /* A command made for one endpoint: NULL-terminated argv and envp. */
 struct run_cmd {

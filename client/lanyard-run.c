@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Running a command against one endpoint (see cli-run.h). */
-#include "client/cli-run.h"
+/* Running a command against one endpoint (see lanyard-run.h), and the
+ * options of exec and fanout. */
+#include "client/lanyard-run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,7 +73,7 @@ static int make_env(struct run_cmd *c, const struct lanyard_instance *in,
 	return 0;
 }
 
-/* Contract in cli-run.h. */
+/* Contract in lanyard-run.h. */
 int run_cmd_make(struct run_cmd *c, const struct lanyard_instance *in, enum lanyard_family family,
                  char *const *tmpl, int argc)
 {
@@ -89,7 +90,7 @@ int run_cmd_make(struct run_cmd *c, const struct lanyard_instance *in, enum lany
 	return make_env(c, in, family);
 }
 
-/* Contract in cli-run.h. */
+/* Contract in lanyard-run.h. */
 void run_cmd_clear(struct run_cmd *c)
 {
 	for (size_t i = 0; c->argv && c->argv[i]; i++)
@@ -101,7 +102,7 @@ void run_cmd_clear(struct run_cmd *c)
 	*c = (struct run_cmd){0};
 }
 
-/* Contract in cli-run.h. */
+/* Contract in lanyard-run.h. */
 int run_spawn(const struct run_cmd *c, bool own_group, pid_t *ret_pid, int *ret_out)
 {
 	posix_spawn_file_actions_t fa;
@@ -164,7 +165,7 @@ fail:
 	return r;
 }
 
-/* Contract in cli-run.h. */
+/* Contract in lanyard-run.h. */
 int run_exit_code(int wstatus)
 {
 	if (WIFEXITED(wstatus))
@@ -174,13 +175,13 @@ int run_exit_code(int wstatus)
 	return EXIT_FAILURE;
 }
 
-/* Contract in cli-run.h. */
+/* Contract in lanyard-run.h. */
 int run_spawn_code(int e)
 {
 	return e == ENOENT ? 127 : 126;
 }
 
-/* Contract in cli-run.h. */
+/* Contract in lanyard-run.h. */
 const char *run_describe(int wstatus, char *buf, size_t size)
 {
 	if (WIFEXITED(wstatus)) {
@@ -196,7 +197,7 @@ const char *run_describe(int wstatus, char *buf, size_t size)
 	return buf;
 }
 
-/* Contract in cli-run.h. */
+/* Contract in lanyard-run.h. */
 char *run_endpoint_text(const struct lanyard_instance *in, enum lanyard_family family)
 {
 	char *addr = NULL, *out;
@@ -214,11 +215,41 @@ char *run_endpoint_text(const struct lanyard_instance *in, enum lanyard_family f
 	return out;
 }
 
-/* Contract in cli-run.h. */
+/* Contract in lanyard-run.h. */
 double run_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Contract in lanyard-run.h. The grammar of config/'s cfg_parse_duration(),
+ * which the CLI does not link (it would bring libyaml). */
+int run_parse_duration(const char *s, uint64_t *ret_ms)
+{
+	uint64_t v = 0, mult;
+	const char *p = s;
+
+	if (!s || *p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	if (*p == '\0' || (p[0] == 'm' && p[1] == 's' && p[2] == '\0'))
+		mult = 1;
+	else if (p[0] == 's' && p[1] == '\0')
+		mult = 1000;
+	else if (p[0] == 'm' && p[1] == '\0')
+		mult = 60000;
+	else
+		return -EINVAL;
+	if (v > UINT64_MAX / mult)
+		return -EINVAL;
+	*ret_ms = v * mult;
+	return 0;
 }

@@ -2,10 +2,9 @@
 /* lanyard fanout: run a command once per matching endpoint, a bounded
  * number at a time, each in a process group of its own within a timeout;
  * report every result; print the outputs and a summary, or merge the
- * outputs' JSON objects (cli-merge.c). */
+ * outputs' JSON objects (lanyard-merge.c). */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,9 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "client/cli-merge.h"
-#include "client/cli-run.h"
-#include "client/cli.h"
+#include "client/lanyard-cli.h"
+#include "client/lanyard-merge.h"
+#include "client/lanyard-run.h"
 
 #define READ_CHUNK 65536
 /* After SIGKILL, how long to wait for the exit before the result is
@@ -65,7 +64,8 @@ struct fanout {
 	struct ep *run[CLI_FANOUT_PARALLEL_MAX]; /* running, in no order */
 	size_t running;
 	unsigned parallel;
-	size_t kept; /* --merge json: output bytes kept, all endpoints */
+	uint64_t timeout_ms; /* 0: none */
+	size_t kept;         /* --merge json: output bytes kept, all endpoints */
 	bool cannot_run;
 	bool report_failed;
 };
@@ -253,8 +253,8 @@ static void start(struct fanout *fo, struct ep *ep)
 	ep->state = EP_RUNNING;
 	ep->ran = true;
 	ep->pgid = ep->pid;
-	if (fo->o->timeout_ms)
-		ep->deadline = ep->start + (double)fo->o->timeout_ms;
+	if (fo->timeout_ms)
+		ep->deadline = ep->start + (double)fo->timeout_ms;
 	fo->run[fo->running++] = ep;
 }
 
@@ -335,7 +335,7 @@ static void wait_events(struct fanout *fo, int wake, double next, double now)
 		}
 	}
 	if (next > 0)
-		timeout = next <= now ? 0 : (int)ceil(next - now);
+		timeout = next <= now ? 0 : (int)(next - now) + 1; /* rounded up */
 	if (poll(pfd, n, timeout) < 0)
 		return; /* EINTR: the caller looks again */
 	while (read(wake, drain, sizeof(drain)) > 0)
@@ -478,16 +478,17 @@ static void run_all(struct fanout *fo, int wake)
 	}
 }
 
-/* Contract in cli.h. */
+/* Contract in lanyard-cli.h. */
 int cli_fanout(struct lanyard *h, const struct lanyard_filter *f, const struct cli_run_opts *o)
 {
 	struct fanout fo = {.h = h, .o = o, .family = f->family};
 	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
 	struct sigaction old[N_CAUGHT];
 	struct lanyard_instance_list *list;
-	int wake[2] = {-1, -1}, status = EXIT_OK, r;
+	int wake[2] = {-1, -1}, status = CLI_EXIT_OK, r;
 
 	fo.parallel = o->parallel ? o->parallel : CLI_FANOUT_PARALLEL;
+	fo.timeout_ms = o->timeout_set ? o->timeout_ms : CLI_FANOUT_TIMEOUT_MS;
 	r = lanyard_list(h, f, &list);
 	if (r < 0) {
 		char *msg = cli_shown(*lanyard_last_error(h) ? lanyard_last_error(h)
@@ -495,19 +496,19 @@ int cli_fanout(struct lanyard *h, const struct lanyard_filter *f, const struct c
 
 		fprintf(stderr, "lanyard: fanout: %s\n", msg ? msg : "?");
 		free(msg);
-		return EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	if (list->n == 0) {
 		fprintf(stderr, "lanyard: fanout: no matching instance\n");
 		lanyard_instance_list_free(list);
-		return EXIT_NOTHING;
+		return CLI_EXIT_NOTHING;
 	}
 	r = setup(&fo, list);
 	lanyard_instance_list_free(list);
 	if (r < 0 || pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		fprintf(stderr, "lanyard: fanout: %s\n", r < 0 ? strerror(-r) : strerror(errno));
 		cleanup(&fo);
-		return EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	fanout_signal = 0;
 	wake_fd = wake[1];
@@ -524,9 +525,9 @@ int cli_fanout(struct lanyard *h, const struct lanyard_filter *f, const struct c
 	close(wake[1]);
 	for (size_t i = 0; i < fo.n; i++)
 		if (!fo.eps[i].ok)
-			status = EXIT_ERROR;
+			status = CLI_EXIT_ERROR;
 	if (o->merge_json && !fanout_signal && print_merged(&fo) < 0)
-		status = EXIT_ERROR;
+		status = CLI_EXIT_ERROR;
 	print_summary(o->merge_json ? stderr : stdout, &fo);
 	if (fanout_signal)
 		status = 128 + fanout_signal;

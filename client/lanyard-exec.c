@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "client/cli-run.h"
-#include "client/cli.h"
+#include "client/lanyard-cli.h"
+#include "client/lanyard-run.h"
 
 /* The signal handlers' view: the running command, and the signal that
  * interrupted lanyard (0: none). Only they and cli_exec() touch these. */
@@ -83,7 +83,7 @@ static void wait_child(pid_t pid, int *ret)
 	}
 }
 
-/* Contract in cli.h. */
+/* Contract in lanyard-cli.h. */
 int cli_exec(struct lanyard *h, const struct lanyard_filter *f, const char *policy, const char *key,
              unsigned flags, const struct cli_run_opts *o)
 {
@@ -92,12 +92,12 @@ int cli_exec(struct lanyard *h, const struct lanyard_filter *f, const char *poli
 	sigset_t held, unheld;
 	char **tried = calloc(o->retries + 1, sizeof(char *));
 	size_t n_tried = 0;
-	int status = EXIT_ERROR;
+	int status = CLI_EXIT_ERROR;
 	bool ran_interrupted = false;
 
 	if (!tried) {
 		fprintf(stderr, "lanyard: exec: out of memory\n");
-		return EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	exec_signal = 0;
 	sigemptyset(&held);
@@ -123,13 +123,14 @@ int cli_exec(struct lanyard *h, const struct lanyard_filter *f, const char *poli
 			        s ? s : "?");
 			free(s);
 			if (attempt == 0)
-				status = r == LANYARD_E_NOT_FOUND ? EXIT_NOTHING : EXIT_ERROR;
+				status = r == LANYARD_E_NOT_FOUND ? CLI_EXIT_NOTHING
+				                                  : CLI_EXIT_ERROR;
 			break;
 		}
 		tried[n_tried] = strdup(in->instance);
 		if (!tried[n_tried]) {
 			lanyard_instance_free(in);
-			status = EXIT_ERROR;
+			status = CLI_EXIT_ERROR;
 			break;
 		}
 		n_tried++;
@@ -142,7 +143,7 @@ int cli_exec(struct lanyard *h, const struct lanyard_filter *f, const char *poli
 			                             : "out of memory");
 			run_cmd_clear(&cmd);
 			lanyard_instance_free(in);
-			status = EXIT_ERROR;
+			status = CLI_EXIT_ERROR;
 			continue;
 		}
 		/* SIGTERM or SIGHUP between the spawn and exec_child would not

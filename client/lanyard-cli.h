@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* What the lanyard command's parts share (client/lanyard-cli.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct lanyard;
+
+/* The command's exit statuses (lanyard(1)). */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_ERROR = 1,
+	CLI_EXIT_USAGE = 2,
+	CLI_EXIT_NOTHING = 3,
+};
+
+/* S for a terminal: control characters as \xNN. A new string; NULL on OOM. */
+char *cli_shown(const char *s);
+
+/* Print "lanyard: WHAT: <error of R>" (the agent's message when there is
+ * one); returns the exit status for R. */
+int cli_fail(struct lanyard *h, int r, const char *what);
+
+struct lanyard_filter;
+struct cli_run_opts; /* client/lanyard-run.h */
+
+/* lanyard exec (client/lanyard-exec.c): resolve F (with POLICY, KEY, FLAGS
+ * as lanyard_resolve()), run O's command against the pick with its
+ * placeholders and LANYARD_* environment filled in, report how it went,
+ * and try another pick after a failure, O->retries times. Returns the
+ * command's exit status (128 + the signal that killed it),
+ * CLI_EXIT_NOTHING if nothing matched, CLI_EXIT_ERROR if the agent
+ * failed, 126 or 127 if the command could not be run. */
+int cli_exec(struct lanyard *h, const struct lanyard_filter *f, const char *policy, const char *key,
+             unsigned flags, const struct cli_run_opts *o);
+
+/* lanyard fanout (client/lanyard-fanout.c): run O's command once for every
+ * instance matching F, O->parallel at a time, each within O->timeout_ms;
+ * report each result; print each command's output and a summary, or with
+ * O->merge_json the merged object (summary on stderr). Returns
+ * CLI_EXIT_OK if all succeeded, CLI_EXIT_ERROR if any failed,
+ * CLI_EXIT_NOTHING if nothing matched, 128 + the signal if interrupted. */
+int cli_fanout(struct lanyard *h, const struct lanyard_filter *f, const struct cli_run_opts *o);
