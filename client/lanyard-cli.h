@@ -28,3 +28,24 @@ void cli_print_name(FILE *f, const char *s, bool json);
 /* lanyard register (client/lanyard-register.c): ARGV[0] is "register";
  * H is connected. Returns the exit status. */
 int cli_register(int argc, char **argv, struct lanyard *h, bool json);
+
+struct lanyard_filter;
+struct cli_run_opts; /* client/lanyard-run.h */
+
+/* lanyard exec (client/lanyard-exec.c): resolve F (with POLICY, KEY, FLAGS
+ * as lanyard_resolve()), run O's command against the pick with its
+ * placeholders and LANYARD_* environment filled in, report how it went,
+ * and try another pick after a failure, O->retries times. Returns the
+ * command's exit status (128 + the signal that killed it),
+ * CLI_EXIT_NOTHING if nothing matched, CLI_EXIT_ERROR if the agent
+ * failed, 126 or 127 if the command could not be run. */
+int cli_exec(struct lanyard *h, const struct lanyard_filter *f, const char *policy, const char *key,
+             unsigned flags, const struct cli_run_opts *o);
+
+/* lanyard fanout (client/lanyard-fanout.c): run O's command once for every
+ * instance matching F, O->parallel at a time, each within O->timeout_ms;
+ * report each result; print each command's output and a summary, or with
+ * O->merge_json the merged object (summary on stderr). Returns
+ * CLI_EXIT_OK if all succeeded, CLI_EXIT_ERROR if any failed,
+ * CLI_EXIT_NOTHING if nothing matched, 128 + the signal if interrupted. */
+int cli_fanout(struct lanyard *h, const struct lanyard_filter *f, const struct cli_run_opts *o);

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "client/lanyard-cli.h"
+#include "client/lanyard-run.h"
 #include "client/lanyard.h"
 
 #define MAX_ARGS 64 /* tags or txt pairs on one command line */
@@ -30,6 +31,8 @@ struct opts {
 	const char *service; /* report --service */
 	double latency_ms;
 	const char *text; /* check --output, maint --reason */
+
+	struct cli_run_opts run; /* exec, fanout */
 };
 
 static const char usage_text[] =
@@ -56,6 +59,21 @@ static const char usage_text[] =
         "                               publish a service for exactly the life of\n"
         "                               COMMAND (exit status: COMMAND's), or until\n"
         "                               SIGINT/SIGTERM without one\n"
+        "  exec SERVICE [FILTERS] [--policy P] [--key K] [--prefer-local]\n"
+        "       [--retries N] -- COMMAND [ARG...]\n"
+        "                               run COMMAND (no shell) against one pick, its\n"
+        "                               {address} {port} {host} {instance} {service}\n"
+        "                               filled in (and LANYARD_ADDRESS, _PORT, _HOST,\n"
+        "                               _INSTANCE, _SERVICE set); report how it went;\n"
+        "                               after a failure try another pick, N times\n"
+        "  fanout SERVICE [FILTERS] [--parallel N] [--timeout D] [--merge json]\n"
+        "       -- COMMAND [ARG...]\n"
+        "                               run COMMAND once per matching endpoint, N at a\n"
+        "                               time (8), each killed with its process group\n"
+        "                               after D (30s; 0: never); report each result;\n"
+        "                               print the outputs and a summary, or with\n"
+        "                               --merge json one object merged from the\n"
+        "                               commands' JSON objects (summary on stderr)\n"
         "\n"
         "Filters:\n"
         "  --instance NAME   --version CONSTRAINT (>=2.0, ^2.4, ~2.4.1, 2.x)\n"
@@ -65,7 +83,9 @@ static const char usage_text[] =
         "SERVICE is a name (payments) or a DNS-SD type (_http._tcp). The socket is\n"
         "$LANYARD_SOCKET, else " LANYARD_DEFAULT_SOCKET ".\n"
         "Exit status: 0 ok, 1 error, 2 usage, 3 nothing found (for check and\n"
-        "maint: no such declared service, or no ttl check).\n";
+        "maint: no such declared service, or no ttl check). exec: COMMAND's status\n"
+        "(128 + signal if killed). fanout: 1 if any command failed.\n"
+        "Placeholders carry names from the LAN: never hand them to a shell.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -97,6 +117,9 @@ enum {
 	OPT_LATENCY,
 	OPT_OUTPUT,
 	OPT_REASON,
+	OPT_RETRIES,
+	OPT_PARALLEL,
+	OPT_MERGE,
 	OPT_HELP,
 };
 
@@ -116,6 +139,9 @@ static const struct option long_opts[] = {
         {"latency", required_argument, NULL, OPT_LATENCY},
         {"output", required_argument, NULL, OPT_OUTPUT},
         {"reason", required_argument, NULL, OPT_REASON},
+        {"retries", required_argument, NULL, OPT_RETRIES},
+        {"parallel", required_argument, NULL, OPT_PARALLEL},
+        {"merge", required_argument, NULL, OPT_MERGE},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -136,6 +162,11 @@ static bool allowed(const char *cmd, int opt)
 		return opt == OPT_OUTPUT;
 	if (strcmp(cmd, "maint") == 0)
 		return opt == OPT_REASON;
+	if (strcmp(cmd, "exec") == 0)
+		return filter || opt == OPT_POLICY || opt == OPT_KEY || opt == OPT_PREFER_LOCAL ||
+		       opt == OPT_RETRIES;
+	if (strcmp(cmd, "fanout") == 0)
+		return filter || opt == OPT_PARALLEL || opt == OPT_MERGE;
 	return false;
 }
 
@@ -154,11 +185,12 @@ static int parse_number(const char *s, double *ret)
 static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 {
 	double d;
-	int c;
+	int c, idx = 0;
 
-	while ((c = getopt_long(argc, argv, cmd ? "h" : "+h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cmd ? "h" : "+h", long_opts, &idx)) != -1) {
+		/* (the option's name: argv[optind - 1] is its value when apart) */
 		if (c >= OPT_INSTANCE && c != OPT_HELP && (!cmd || !allowed(cmd, c)))
-			return usage_error("option '%s' not valid %s%s", argv[optind - 1],
+			return usage_error("option '--%s' not valid %s%s", long_opts[idx].name,
 			                   cmd ? "for " : "before a command", cmd ? cmd : "");
 		switch (c) {
 		case OPT_SOCKET:
@@ -168,6 +200,15 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 			o->json = true;
 			break;
 		case OPT_TIMEOUT:
+			/* After fanout: how long each command may run. */
+			if (cmd && strcmp(cmd, "fanout") == 0) {
+				if (run_parse_duration(optarg, &o->run.timeout_ms) < 0)
+					return usage_error(
+					        "invalid --timeout '%s' (500ms, 30s, 2m; 0: none)",
+					        optarg);
+				o->run.timeout_set = true;
+				break;
+			}
 			if (parse_number(optarg, &d) < 0 || d < 0 || d > 3600000)
 				return usage_error("invalid --timeout '%s'", optarg);
 			o->timeout_ms = (int)d;
@@ -223,6 +264,25 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 		case OPT_OUTPUT:
 		case OPT_REASON:
 			o->text = optarg;
+			break;
+		case OPT_RETRIES:
+			if (parse_number(optarg, &d) < 0 || d < 0 || d > CLI_EXEC_RETRIES_MAX ||
+			    d != (unsigned)d)
+				return usage_error("invalid --retries '%s' (0 to %d)", optarg,
+				                   CLI_EXEC_RETRIES_MAX);
+			o->run.retries = (unsigned)d;
+			break;
+		case OPT_PARALLEL:
+			if (parse_number(optarg, &d) < 0 || d < 1 || d > CLI_FANOUT_PARALLEL_MAX ||
+			    d != (unsigned)d)
+				return usage_error("invalid --parallel '%s' (1 to %d)", optarg,
+				                   CLI_FANOUT_PARALLEL_MAX);
+			o->run.parallel = (unsigned)d;
+			break;
+		case OPT_MERGE:
+			if (strcmp(optarg, "json") != 0)
+				return usage_error("--merge wants json, not '%s'", optarg);
+			o->run.merge_json = true;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -557,6 +617,15 @@ static int check_args(const char *cmd, int n, char **args, struct opts *o)
 	} else if (strcmp(cmd, "maint") == 0) {
 		if (n != 2 || (strcmp(args[1], "on") != 0 && strcmp(args[1], "off") != 0))
 			return usage_error("usage: lanyard maint SERVICE on|off [--reason TEXT]");
+	} else if (strcmp(cmd, "exec") == 0 || strcmp(cmd, "fanout") == 0) {
+		if (n != 1)
+			return usage_error(
+			        "usage: lanyard %s SERVICE [OPTIONS] -- COMMAND [ARG...]", cmd);
+		if (o->run.argc == 0)
+			return usage_error("%s: no COMMAND after '--'", cmd);
+		if (o->json)
+			return usage_error("--json is not valid for %s", cmd);
+		o->filter.service = args[0];
 	} else if (strcmp(cmd, "services") == 0 || strcmp(cmd, "status") == 0) {
 		if (n != 0)
 			return usage_error("%s takes no arguments", cmd);
@@ -611,6 +680,18 @@ int main(int argc, char **argv)
 			r = cli_register(argc, argv, h, o.json);
 		goto out;
 	}
+	/* exec and fanout: the command after "--" is not parsed. */
+	if (strcmp(cmd, "exec") == 0 || strcmp(cmd, "fanout") == 0) {
+		for (n = 1; n < argc && strcmp(argv[n], "--") != 0; n++)
+			;
+		if (n == argc) {
+			r = usage_error("%s: '--' must come before the COMMAND", cmd);
+			goto out;
+		}
+		o.run.argv = argv + n + 1;
+		o.run.argc = argc - n - 1;
+		argc = n;
+	}
 	optind = 0;
 	r = parse_opts(argc, argv, cmd, &o);
 	if (r >= 0)
@@ -640,6 +721,11 @@ int main(int argc, char **argv)
 		r = cmd_check(h, &o, args[0], args[1]);
 	else if (strcmp(cmd, "maint") == 0)
 		r = cmd_maint(h, &o, args[0], args[1]);
+	else if (strcmp(cmd, "exec") == 0)
+		r = cli_exec(h, &o.filter, o.policy, o.key,
+		             o.prefer_local ? LANYARD_PREFER_LOCAL : 0, &o.run);
+	else if (strcmp(cmd, "fanout") == 0)
+		r = cli_fanout(h, &o.filter, &o.run);
 	else
 		r = cmd_report(h, &o, args[0], args[1]);
 out:

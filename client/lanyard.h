@@ -160,6 +160,31 @@ int lanyard_resolve_connect(struct lanyard *h, const struct lanyard_filter *f, c
                             const char *key, unsigned flags, unsigned max_tries, int *ret_fd,
                             struct lanyard_instance **ret_inst);
 
+/* Like lanyard_resolve(), but steering clear of the instances named in
+ * EXCEPT (N_EXCEPT names, e.g. those that already failed for this caller)
+ * while another instance matches F: the agent is asked up to N_EXCEPT + 1
+ * times (each answer counts as a pick for its policy), then, if it kept
+ * answering excepted ones (a hash key, say), the first other match of
+ * lanyard_list() in order of priority, then weight (the list does not
+ * skip ejected instances). When every match is excepted, the agent's pick
+ * is returned anyway. LANYARD_E_NOT_FOUND if nothing matches. */
+int lanyard_resolve_except(struct lanyard *h, const struct lanyard_filter *f, const char *policy,
+                           const char *key, unsigned flags, const char *const *except,
+                           size_t n_except, struct lanyard_instance **ret);
+
+/* TMPL with each placeholder replaced by the value for endpoint IN:
+ * {address} (the address to connect to: among those FAMILY allows, IPv4
+ * before IPv6, global before link-local, as the agent ranks them; an IPv6
+ * link-local one keeps its zone, "fe80::1%2"), {port}, {host}, {instance}
+ * and {service} (the service name, else the DNS-SD type). Any other text
+ * is copied as it is, "{other}" and "{{" included: there is no escape.
+ * Values come from the LAN: pass the result as one argument of a program,
+ * never to a shell. Returns 0 and a malloc'd string in *ret (the caller
+ * frees it), LANYARD_E_NOT_FOUND if TMPL names a value IN lacks (no
+ * address of FAMILY, no host name), LANYARD_E_INVAL or LANYARD_E_NOMEM. */
+int lanyard_expand(const struct lanyard_instance *in, enum lanyard_family family, const char *tmpl,
+                   char **ret);
+
 struct lanyard_service {
 	const char *service; /* "payments" */
 	const char *type;    /* "_payments._tcp" */

@@ -13,6 +13,8 @@ client_liblanyard_la_SOURCES = \
 	client/lanyard-ops.c \
 	client/lanyard-manage.c \
 	client/lanyard-connect.c
+# exec and fanout's building blocks: lanyard_expand(), lanyard_resolve_except()
+client_liblanyard_la_SOURCES += client/lanyard-endpoint.c
 client_liblanyard_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
 client_liblanyard_la_LIBADD = wire/libwire.la $(JANSSON_LIBS) $(M_LIBS)
 client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 2:0:2 \
@@ -20,7 +22,11 @@ client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 2:0:2 \
 
 # The lanyard command.
 bin_PROGRAMS += client/lanyard
-client_lanyard_SOURCES = client/lanyard.c client/lanyard-cli.c client/lanyard-cli.h \
+client_lanyard_SOURCES = client/lanyard.c
+# the command's shared helpers; exec and fanout, and the merge of --merge json
+client_lanyard_SOURCES += client/lanyard-cli.c client/lanyard-cli.h \
+	client/lanyard-run.c client/lanyard-run.h client/lanyard-exec.c client/lanyard-fanout.c \
+	client/lanyard-merge.c client/lanyard-merge.h \
 	client/lanyard-register.c
 client_lanyard_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 client_lanyard_LDADD = client/liblanyard.la $(JANSSON_LIBS)

@@ -268,3 +268,35 @@ checks_integration_tests = \
 dist_check_SCRIPTS += $(checks_integration_tests)
 TESTS += $(checks_integration_tests)
 # end health checks tests
+# exec and fanout tests
+# fanout's merge and the CLI's helpers alone; exec and fanout (and
+# lanyard_expand, lanyard_resolve_except) against the fake agent; the
+# docs/examples/exec-pick.c program built with nothing but lanyard.h, and
+# again with pkg-config's flags (tests/example-build.sh).
+check_PROGRAMS += tests/unit/test-client-merge tests/unit/test-client-exec tests/example-exec-pick
+TESTS += tests/unit/test-client-merge tests/unit/test-client-exec
+tests_unit_test_client_merge_SOURCES = tests/unit/test-client-merge.c tests/unit/tap.h \
+	client/lanyard-merge.c client/lanyard-merge.h client/lanyard-run.c client/lanyard-run.h \
+	client/lanyard-cli.c client/lanyard-cli.h
+tests_unit_test_client_merge_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_client_merge_LDADD = client/liblanyard.la $(JANSSON_LIBS)
+tests_unit_test_client_exec_SOURCES = tests/unit/test-client-exec.c \
+	tests/unit/test-client-fake.c tests/unit/test-client-fake.h \
+	tests/unit/server-child.c tests/unit/server-child.h tests/unit/tap.h
+tests_unit_test_client_exec_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_client_exec_LDADD = client/liblanyard.la agent/libserver.la $(WIRE_TEST_LIBS) \
+	$(EV_LIBS)
+tests_example_exec_pick_SOURCES = docs/examples/exec-pick.c
+tests_example_exec_pick_CPPFLAGS = -I$(top_srcdir)/client
+tests_example_exec_pick_LDADD = client/liblanyard.la
+dist_check_SCRIPTS += tests/example-build.sh
+TESTS += tests/example-build.sh
+AM_TESTS_ENVIRONMENT += EXAMPLE_CC='$(CC) $(SAN_CFLAGS)'; export EXAMPLE_CC;
+# exec --retries past a dead endpoint, fanout --merge json across three
+# hosts (need root for netns, exit 77 otherwise).
+consume_integration_tests = \
+	tests/integration/consume-exec.sh \
+	tests/integration/consume-fanout.sh
+dist_check_SCRIPTS += $(consume_integration_tests)
+TESTS += $(consume_integration_tests)
+# end exec and fanout tests

@@ -2,6 +2,7 @@
 /* A fake lanyardd for the client tests (see test-client-fake.h). */
 #include "tests/unit/test-client-fake.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,47 @@ static json_t *instance_json(struct fake *f, bool alive, const char *version)
 	return wire_instance_to_json(&in);
 }
 
+/* A bare instance of SERVICE, for the exec and fanout tests. */
+static json_t *bare_json(const char *name, const char *service, const char *host, uint16_t port,
+                         const char *const *addrs, size_t n_addrs)
+{
+	struct wire_instance in = {0};
+	char type[64];
+
+	snprintf(type, sizeof(type), "_%s._tcp", service);
+	in.instance = name;
+	in.service = service;
+	in.type = type;
+	in.domain = "local";
+	in.host = host;
+	in.addresses = addrs;
+	in.n_addresses = n_addrs;
+	in.port = port;
+	in.weight = 1;
+	return wire_instance_to_json(&in);
+}
+
+static const char *const addr_v4[] = {"127.0.0.1"};
+static const char *const addr_v6_v4[] = {"::1", "127.0.0.1"};
+static const char *const addr_zoned[] = {"fe80::1%2"};
+
+/* list "fan" (3, out of name order, one with a zoned address only, one
+ * without host), "fanhostile", "sticky"; NULL for other services. */
+static json_t *exec_list(const char *svc)
+{
+	if (strcmp(svc, "fan") == 0)
+		return json_pack("[ooo]", bare_json("fan@c", "fan", NULL, 1003, addr_v4, 1),
+		                 bare_json("fan@a", "fan", "a.local", 1001, addr_v6_v4, 2),
+		                 bare_json("fan@b", "fan", "b.local", 1002, addr_zoned, 1));
+	if (strcmp(svc, "fanhostile") == 0)
+		return json_pack("[o]", bare_json("evil\x1b[2J\nforged", "fanhostile", "e.local",
+		                                  1004, addr_v4, 1));
+	if (strcmp(svc, "sticky") == 0)
+		return json_pack("[oo]", bare_json("sticky@a", "sticky", "a.local", 1, addr_v4, 1),
+		                 bare_json("sticky@b", "sticky", "b.local", 2, addr_v4, 1));
+	return NULL;
+}
+
 static void send_event(struct fake *f, struct conn *c, enum wire_event_type t, uint64_t id,
                        const char *version)
 {
@@ -107,6 +149,11 @@ static void handle_resolve(struct fake *f, struct conn *c, const struct wire_req
 
 		instance(f, true, "2.4.1", &in, txt);
 		conn_reply_ok(c, req, json_pack("{s:o}", "instance", wire_instance_to_json(&in)));
+	} else if (strcmp(svc, "sticky") == 0) {
+		/* Like a hash policy: always the same pick, whatever failed. */
+		conn_reply_ok(c, req,
+		              json_pack("{s:o}", "instance",
+		                        bare_json("sticky@a", "sticky", "a.local", 1, addr_v4, 1)));
 	} else if (strcmp(svc, "flaky") == 0) {
 		bool alive = f->resolves++ % 2 == 1;
 
@@ -121,12 +168,15 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 {
 	struct fake *f = userdata;
 	struct fake_watch *fw;
+	json_t *list;
 	json_t *seen = wire_request_to_json(req);
 
 	json_object_del(seen, "id");
 	switch (req->op) {
 	case WIRE_OP_LIST:
-		if (req->filter.service && strcmp(req->filter.service, "none") == 0) {
+		if (req->filter.service && (list = exec_list(req->filter.service))) {
+			conn_reply_ok(c, req, json_pack("{s:o}", "instances", list));
+		} else if (req->filter.service && strcmp(req->filter.service, "none") == 0) {
 			conn_reply_ok(c, req, json_pack("{s:[],s:O}", "instances", "seen", seen));
 		} else if (req->filter.service && strcmp(req->filter.service, "hostile") == 0) {
 			/* A name from a hostile LAN: a terminal escape and a newline. */
