@@ -82,13 +82,22 @@ struct group_watch {
 	pid_t seen[16];
 	int n;
 	struct result *res;
+	double scanned; /* last scan of /proc (ev_time) */
 };
 
 static bool watch_group(void *arg)
 {
 	struct group_watch *g = arg;
 	pid_t now[16];
-	int n = group_members(g->pgid, now, 16);
+	int n = 0;
+
+	/* A scan of /proc costs one open per process of the machine: at most
+	 * every 5 ms, not at every loop iteration (a program writing 20 MB
+	 * makes hundreds, and a busy machine has many processes). */
+	if (ev_time() - g->scanned >= 0.005) {
+		g->scanned = ev_time();
+		n = group_members(g->pgid, now, 16);
+	}
 
 	for (int i = 0; i < n && i < 16; i++) {
 		bool known = false;
