@@ -2,7 +2,8 @@
 # Build fragment for config/, included by the top Makefile.am.
 noinst_LTLIBRARIES += config/libcfg.la
 config_libcfg_la_SOURCES = \
-	config/config.c config/config.h \
+	config/config.c config/config.h config/loader.h \
+	config/agent.c \
 	config/check.c config/check.h \
 	config/node.c config/node.h \
 	config/service.c config/service.h \
