@@ -6,6 +6,7 @@ noinst_LTLIBRARIES += wire/libwire.la
 wire_libwire_la_SOURCES = \
 	wire/wire.c wire/wire.h \
 	wire/request.c wire/request.h \
+	wire/request-scan.c wire/request-scan.h \
 	wire/instance.c wire/instance.h \
 	wire/response.c wire/response.h
 wire_libwire_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dnssd/txt.h"
+#include "wire/request-scan.h"
 
 static const char *const op_names[_WIRE_OP_MAX] = {
         [WIRE_OP_RESOLVE] = "resolve",       [WIRE_OP_LIST] = "list",
@@ -549,128 +550,6 @@ static int parse_object(json_t *root, struct wire_request *req, struct wire_err 
 	return 0;
 }
 
-/* --- the common request shape, without jansson's lexer ------------------ */
-
-struct scan {
-	const char *p, *end;
-};
-
-static void skip_ws(struct scan *s)
-{
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-		s->p++;
-}
-
-/* A string of printable ASCII without escapes: its body in *ret, *ret_len. */
-static bool scan_plain_string(struct scan *s, const char **ret, size_t *ret_len)
-{
-	const char *q;
-
-	if (s->p == s->end || *s->p != '"')
-		return false;
-	for (q = s->p + 1; q < s->end && *q != '"'; q++)
-		if (*q < 0x20 || *q > 0x7e || *q == '\\')
-			return false;
-	if (q == s->end)
-		return false;
-	*ret = s->p + 1;
-	*ret_len = (size_t)(q - s->p - 1);
-	s->p = q + 1;
-	return true;
-}
-
-static bool scan_word(struct scan *s, const char *w, size_t n)
-{
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0)
-		return false;
-	s->p += n;
-	return true;
-}
-
-/* A value of the simple shape as a new json_t, or NULL. */
-static json_t *scan_value(struct scan *s)
-{
-	const char *v, *q;
-	json_int_t i = 0;
-	size_t n;
-
-	if (s->p == s->end)
-		return NULL;
-	if (*s->p == '"')
-		return scan_plain_string(s, &v, &n) ? json_stringn_nocheck(v, n) : NULL;
-	if (scan_word(s, "true", 4))
-		return json_true();
-	if (scan_word(s, "false", 5))
-		return json_false();
-	if (scan_word(s, "null", 4))
-		return json_null();
-	/* An integer as JSON writes it (no leading zeros), at most 18 digits so
-	 * it cannot overflow. Read by hand: the line need not end in a NUL. */
-	q = s->p + (*s->p == '-');
-	for (n = 0; q + n < s->end && q[n] >= '0' && q[n] <= '9'; n++)
-		;
-	if (n == 0 || n > 18 || (n > 1 && q[0] == '0') ||
-	    (q + n < s->end && (q[n] == '.' || q[n] == 'e' || q[n] == 'E')))
-		return NULL;
-	for (size_t k = 0; k < n; k++)
-		i = i * 10 + (q[k] - '0');
-	if (*s->p == '-')
-		i = -i;
-	s->p = q + n;
-	return json_integer(i);
-}
-
-/* The object json_loadb() makes of LINE when LINE is one flat object whose
- * keys and string values are printable ASCII without escapes and whose
- * other values are integers, true, false or null, without duplicate keys:
- * nearly every request. NULL for anything else (and on OOM): the caller
- * then runs json_loadb(), which also words the errors. */
-static json_t *load_simple(const char *line, size_t len)
-{
-	struct scan s = {line, line + len};
-	json_t *root;
-
-	skip_ws(&s);
-	if (!scan_word(&s, "{", 1) || !(root = json_object()))
-		return NULL;
-	skip_ws(&s);
-	if (s.p < s.end && *s.p == '}') {
-		s.p++;
-		goto done;
-	}
-	for (;;) {
-		char key[WIRE_MAX_NAME + 1];
-		const char *k;
-		size_t klen;
-		json_t *v;
-
-		if (!scan_plain_string(&s, &k, &klen) || klen > WIRE_MAX_NAME)
-			goto fail;
-		memcpy(key, k, klen);
-		key[klen] = '\0';
-		skip_ws(&s);
-		if (!scan_word(&s, ":", 1))
-			goto fail;
-		skip_ws(&s);
-		if (json_object_get(root, key) || !(v = scan_value(&s)) ||
-		    json_object_set_new_nocheck(root, key, v) < 0)
-			goto fail;
-		skip_ws(&s);
-		if (scan_word(&s, "}", 1))
-			break;
-		if (!scan_word(&s, ",", 1))
-			goto fail;
-		skip_ws(&s);
-	}
-done:
-	skip_ws(&s);
-	if (s.p == s.end)
-		return root;
-fail:
-	json_decref(root);
-	return NULL;
-}
-
 int wire_request_parse(const char *line, size_t len, struct wire_request *req, struct wire_err *err)
 {
 	json_error_t jerr;
@@ -681,7 +560,7 @@ int wire_request_parse(const char *line, size_t len, struct wire_request *req, s
 	if (len > WIRE_MAX_LINE)
 		return wire_err_set(err, WIRE_TOO_LARGE, "request line longer than %d bytes",
 		                    WIRE_MAX_LINE);
-	root = load_simple(line, len);
+	root = wire_load_simple(line, len);
 	if (!root)
 		root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!root)
