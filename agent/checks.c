@@ -83,7 +83,7 @@ static const char *target_of(const struct chk *k, char *buf, size_t size)
 {
 	if (k->c.target)
 		return k->c.target;
-	return cfg_format_duration(k->c.ttl_ms, buf, size);
+	return duration_format(k->c.ttl_ms, buf, size);
 }
 
 /* --- a check's own copy of its declaration ------------------------------- */
@@ -402,7 +402,7 @@ static void on_ttl_expired(struct ev_loop *loop, ev_timer *w, int revents)
 	char text[64], t[32];
 
 	snprintf(text, sizeof(text), "no report within %s",
-	         cfg_format_duration(k->c.ttl_ms, t, sizeof(t)));
+	         duration_format(k->c.ttl_ms, t, sizeof(t)));
 	k->run_started = mono_now();
 	if (take_result(k, CHECK_FAIL, text, strlen(text)))
 		cs->cb.sync(cs->userdata);

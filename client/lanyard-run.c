@@ -223,33 +223,3 @@ double run_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
-
-/* Contract in lanyard-run.h. The grammar of config/'s cfg_parse_duration(),
- * which the CLI does not link (it would bring libyaml). */
-int run_parse_duration(const char *s, uint64_t *ret_ms)
-{
-	uint64_t v = 0, mult;
-	const char *p = s;
-
-	if (!s || *p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		uint64_t d = (uint64_t)(*p - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -EINVAL;
-		v = v * 10 + d;
-	}
-	if (*p == '\0' || (p[0] == 'm' && p[1] == 's' && p[2] == '\0'))
-		mult = 1;
-	else if (p[0] == 's' && p[1] == '\0')
-		mult = 1000;
-	else if (p[0] == 'm' && p[1] == '\0')
-		mult = 60000;
-	else
-		return -EINVAL;
-	if (v > UINT64_MAX / mult)
-		return -EINVAL;
-	*ret_ms = v * mult;
-	return 0;
-}

@@ -28,11 +28,6 @@ struct cli_run_opts {
 	int argc;
 };
 
-/* Parse a duration the way the configuration writes them: a whole number
- * followed by ms, s or m, or a bare number of milliseconds ("500ms",
- * "30s", "2m", "250"). Returns 0 or -EINVAL. */
-int run_parse_duration(const char *s, uint64_t *ret_ms);
-
 /* A command made for one endpoint: NULL-terminated argv and envp. */
 struct run_cmd {
 	char **argv;

@@ -14,6 +14,7 @@
 #include "client/lanyard-cli.h"
 #include "client/lanyard-run.h"
 #include "client/lanyard.h"
+#include "dnssd/duration.h"
 
 #define MAX_ARGS 64 /* tags or txt pairs on one command line */
 
@@ -202,7 +203,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 		case OPT_TIMEOUT:
 			/* After fanout: how long each command may run. */
 			if (cmd && strcmp(cmd, "fanout") == 0) {
-				if (run_parse_duration(optarg, &o->run.timeout_ms) < 0)
+				if (duration_parse(optarg, &o->run.timeout_ms) < 0)
 					return usage_error(
 					        "invalid --timeout '%s' (500ms, 30s, 2m; 0: none)",
 					        optarg);

@@ -29,5 +29,5 @@ client_lanyard_SOURCES += client/lanyard-cli.c client/lanyard-cli.h \
 	client/lanyard-merge.c client/lanyard-merge.h \
 	client/lanyard-register.c
 client_lanyard_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-client_lanyard_LDADD = client/liblanyard.la $(JANSSON_LIBS)
+client_lanyard_LDADD = client/liblanyard.la dnssd/libdnssd.la $(JANSSON_LIBS)
 dist_man_MANS += man/lanyard.1

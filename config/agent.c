@@ -137,7 +137,7 @@ static void field_duration(struct cfg_file *f, const struct cfg_field *fld, uint
 
 	if (!v)
 		return;
-	if (cfg_parse_duration(v, &n) < 0)
+	if (duration_parse(v, &n) < 0)
 		cfg_error(f, fld->value,
 		          "'%s': expected a duration such as 500ms, 2s or 1m, got %s", fld->name,
 		          cfg_quote(v, strlen(v), q));

@@ -117,7 +117,7 @@ static bool field_duration(struct cfg_file *f, const struct cfg_field *fld, uint
 
 	if (!v)
 		return false;
-	if (cfg_parse_duration(v, &n) < 0) {
+	if (duration_parse(v, &n) < 0) {
 		cfg_error(f, fld->value,
 		          "'%s': expected a duration such as 500ms, 2s or 1m, got %s", fld->name,
 		          cfg_quote(v, strlen(v), q));
@@ -125,8 +125,8 @@ static bool field_duration(struct cfg_file *f, const struct cfg_field *fld, uint
 	}
 	if (n < lo || n > hi) {
 		cfg_error(f, fld->value, "'%s': %s is out of range (%s-%s)", fld->name,
-		          cfg_quote(v, strlen(v), q), cfg_format_duration(lo, a, sizeof(a)),
-		          cfg_format_duration(hi, b, sizeof(b)));
+		          cfg_quote(v, strlen(v), q), duration_format(lo, a, sizeof(a)),
+		          duration_format(hi, b, sizeof(b)));
 		return false;
 	}
 	*ret = n;
@@ -504,8 +504,8 @@ static bool parse_timing(struct cfg_file *f, struct cfg_field *fl, struct cfg_ch
 			if (n > c->interval_ms) {
 				cfg_error(f, fl[K_TIMEOUT].value,
 				          "'timeout': %s is longer than the interval (%s)",
-				          cfg_format_duration(n, a, sizeof(a)),
-				          cfg_format_duration(c->interval_ms, b, sizeof(b)));
+				          duration_format(n, a, sizeof(a)),
+				          duration_format(c->interval_ms, b, sizeof(b)));
 				ok = false;
 			} else {
 				c->timeout_ms = n;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dnssd/duration.h"
 #include "dnssd/name.h"
 
 enum cfg_log_level {
@@ -203,13 +204,6 @@ const char *cfg_check_kind_name(enum cfg_check_kind k);
 
 /* Look up a service by name (case-insensitively); NULL if absent. */
 const struct cfg_service *cfg_find_service(const struct lanyard_config *cfg, const char *name);
-
-/* Parse "500ms", "2s", "1m" (also a bare number of ms). Returns 0 or -EINVAL. */
-int cfg_parse_duration(const char *s, uint64_t *ret_ms);
-
-/* MS as the shortest duration text cfg_parse_duration() reads back: "1m",
- * "2s", "500ms". Returns BUF. */
-const char *cfg_format_duration(uint64_t ms, char *buf, size_t size);
 
 /* Policy names <-> enum. cfg_policy_from_name returns -EINVAL if unknown. */
 const char *cfg_policy_name(enum cfg_policy p);

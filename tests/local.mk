@@ -279,7 +279,7 @@ tests_unit_test_client_merge_SOURCES = tests/unit/test-client-merge.c tests/unit
 	client/lanyard-merge.c client/lanyard-merge.h client/lanyard-run.c client/lanyard-run.h \
 	client/lanyard-cli.c client/lanyard-cli.h
 tests_unit_test_client_merge_CFLAGS = $(WIRE_TEST_CFLAGS)
-tests_unit_test_client_merge_LDADD = client/liblanyard.la $(JANSSON_LIBS)
+tests_unit_test_client_merge_LDADD = client/liblanyard.la dnssd/libdnssd.la $(JANSSON_LIBS)
 tests_unit_test_client_exec_SOURCES = tests/unit/test-client-exec.c \
 	tests/unit/test-client-fake.c tests/unit/test-client-fake.h \
 	tests/unit/server-child.c tests/unit/server-child.h tests/unit/tap.h

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests of fanout's --merge json (client/lanyard-merge.c) and the CLI's
- * small helpers: durations (client/lanyard-run.c), names shown on a
+ * small helpers: durations (dnssd/duration.c), names shown on a
  * terminal (client/lanyard-cli.c). */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "client/lanyard-cli.h"
 #include "client/lanyard-merge.h"
 #include "client/lanyard-run.h"
+#include "dnssd/duration.h"
 #include "tests/unit/tap.h"
 
 static json_t *parse(const char *s, char *why)
@@ -149,22 +150,22 @@ static void test_duration(void)
 {
 	uint64_t ms = 7;
 
-	CHECK(run_parse_duration("500ms", &ms) == 0 && ms == 500);
-	CHECK(run_parse_duration("30s", &ms) == 0 && ms == 30000);
-	CHECK(run_parse_duration("2m", &ms) == 0 && ms == 120000);
-	CHECK(run_parse_duration("250", &ms) == 0 && ms == 250);
-	CHECK(run_parse_duration("0", &ms) == 0 && ms == 0);
+	CHECK(duration_parse("500ms", &ms) == 0 && ms == 500);
+	CHECK(duration_parse("30s", &ms) == 0 && ms == 30000);
+	CHECK(duration_parse("2m", &ms) == 0 && ms == 120000);
+	CHECK(duration_parse("250", &ms) == 0 && ms == 250);
+	CHECK(duration_parse("0", &ms) == 0 && ms == 0);
 	ms = 7;
-	CHECK(run_parse_duration("", &ms) == -EINVAL);
-	CHECK(run_parse_duration("s", &ms) == -EINVAL);
-	CHECK(run_parse_duration("-1s", &ms) == -EINVAL);
-	CHECK(run_parse_duration("1.5s", &ms) == -EINVAL);
-	CHECK(run_parse_duration("1 s", &ms) == -EINVAL);
-	CHECK(run_parse_duration("5x", &ms) == -EINVAL);
-	CHECK(run_parse_duration("1h", &ms) == -EINVAL);
-	CHECK(run_parse_duration("99999999999999999999", &ms) == -EINVAL);
-	CHECK(run_parse_duration("999999999999999999m", &ms) == -EINVAL);
-	CHECK(run_parse_duration(NULL, &ms) == -EINVAL);
+	CHECK(duration_parse("", &ms) == -EINVAL);
+	CHECK(duration_parse("s", &ms) == -EINVAL);
+	CHECK(duration_parse("-1s", &ms) == -EINVAL);
+	CHECK(duration_parse("1.5s", &ms) == -EINVAL);
+	CHECK(duration_parse("1 s", &ms) == -EINVAL);
+	CHECK(duration_parse("5x", &ms) == -EINVAL);
+	CHECK(duration_parse("1h", &ms) == -EINVAL);
+	CHECK(duration_parse("99999999999999999999", &ms) == -EINVAL);
+	CHECK(duration_parse("999999999999999999m", &ms) == -EINVAL);
+	CHECK(duration_parse(NULL, &ms) == -EINVAL);
 	CHECK(ms == 7);
 }
 

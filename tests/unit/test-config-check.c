@@ -43,18 +43,18 @@ static void test_durations(void)
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
 		uint64_t ms = 12345;
 
-		if (!CHECK_INT_EQ(cfg_parse_duration(good[i].s, &ms), 0))
+		if (!CHECK_INT_EQ(duration_parse(good[i].s, &ms), 0))
 			fprintf(stderr, "  for '%s'\n", good[i].s);
 		CHECK(ms == good[i].ms);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		uint64_t ms = 12345;
 
-		if (!CHECK_INT_EQ(cfg_parse_duration(bad[i], &ms), -EINVAL))
+		if (!CHECK_INT_EQ(duration_parse(bad[i], &ms), -EINVAL))
 			fprintf(stderr, "  for '%s'\n", bad[i]);
 		CHECK_INT_EQ(ms, 12345);
 	}
-	CHECK_INT_EQ(cfg_parse_duration(NULL, NULL), -EINVAL);
+	CHECK_INT_EQ(duration_parse(NULL, NULL), -EINVAL);
 }
 
 static void test_edit_distance(void)
