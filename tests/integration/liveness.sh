@@ -56,6 +56,16 @@ resolve_hits() {
 	done
 	echo "$k"
 }
+# quiet SECONDS: no mDNS packet on the bridge for SECONDS (start-up
+# announcements over), within 20 s.
+quiet() {
+	local end=$(($(date +%s) + 20))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		timeout "$1" tcpdump -i "$LAB-br" -n -c 1 'udp port 5353' >/dev/null 2>&1
+		[ $? = 124 ] && return 0
+	done
+	return 1
+}
 # capture SECONDS FILE: the mDNS packets on the bridge, one line each.
 capture() { timeout "$1" tcpdump -i "$LAB-br" -n -l 'udp port 5353' >"$2" 2>/dev/null; }
 # pps FILE SECONDS [PATTERN]: packets (matching PATTERN) per second in FILE.
@@ -70,8 +80,8 @@ for n in 1 2 3 4; do
 	publish_start "h$n" "$T/base$n.log" "payments@h$n" _payments._tcp "800$n"
 	eval "BASE_PID$n=$PUB_PID"
 done
-# Let the announcements settle (3 announcements over ~3 s), then count.
-sleep 5
+# Once the announcements are over, count.
+quiet 2 || fail "the bridge never went quiet with avahi-publish alone"
 capture 20 "$T/without.pcap.txt"
 pps_without=$(pps "$T/without.pcap.txt" 20)
 for n in 1 2 3 4; do eval publish_stop "\$BASE_PID$n"; done
@@ -92,7 +102,8 @@ wait_for 20 eval '[ "$(browsing h1 hosts_up)" = 3 ]' ||
 [ "$(status_get h1 .browsing.presence)" = true ] || fail "h1 does not publish its presence"
 log "4 agents up, every peer lists the 7 instances"
 
-sleep 3 # past the start-up announcements
+# Past the start-up announcements: a gap between two heartbeat refreshes.
+quiet 1 || fail "the bridge never went quiet for 1 s with lanyardd running"
 capture 20 "$T/with.pcap.txt"
 pps_with=$(pps "$T/with.pcap.txt" 20)
 # Presence: queries name it; answers (names not shown) carry its texts.

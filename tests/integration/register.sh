@@ -52,7 +52,7 @@ grep -q "registered as web@h1" "$T/reg.err" || fail "register said: $(cat "$T/re
 
 # SIGHUP and avahi-daemon's restart keep it.
 agent_reload h1
-sleep 1
+wait_for 10 eval '[ "$(status_get h1 .agent.reloads)" = 1 ]' || fail "h1 did not reload"
 lists h1 web web@h1 || fail "a reload dropped the registration"
 "$NETLAB" avahi-restart "$LAB" h1 || fail "avahi-restart h1"
 wait_for 20 eval '[ "$(status_get h1 ".publishing[] | select(.service == \"web\") | .state")" = established ]' ||
@@ -102,7 +102,9 @@ for h in h1 h2; do
 		sleep 12
 	) | on "$h" socat -t 13 - "UNIX-CONNECT:$T/$h.sock" >"$T/coll.$h" 2>&1 &
 	CONSUMER_PIDS="$CONSUMER_PIDS $!"
-	sleep 0.3 # h1 first: h2's probe meets it
+	# h1's first, so that h2's probe meets it.
+	wait_for 10 eval '[ -n "$(status_get '"$h"' ".publishing[] | select(.service == \"coll\") | .state")" ]' ||
+		fail "$h never took the coll registration"
 done
 wait_for 12 eval 'grep -q "\"event\":\"registration\"" "$T/coll.h1" "$T/coll.h2"' ||
 	fail "no registration event after a collision: h1: $(cat "$T/coll.h1") h2: $(cat "$T/coll.h2")"
