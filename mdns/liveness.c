@@ -22,10 +22,12 @@
 #include "mdns/resolve.h"
 #include "mdns/sighting.h"
 
-/* The heartbeat went and the anchor did not (yet): wait this long for the
- * anchor's goodbye, which comes in the same packet when lanyardd stops. */
+/* The heartbeat went and the anchor did not (yet): ask once more on a
+ * probe name and wait this long for an answer (a host busy announcing a
+ * storm of services answers late), or for the anchor's goodbye (it comes
+ * in the same packet when lanyardd stops), before judging it down. */
 #ifndef LV_JUDGE_S
-#define LV_JUDGE_S 0.3
+#define LV_JUDGE_S 0.8
 #endif
 /* A first look ended (ALL_FOR_NOW) without a heartbeat: an answer may be
  * late (the querier asks again at 1 s and 3 s), so judge after this: an
@@ -227,9 +229,11 @@ static void go_down(struct lv_host *h)
 	size_t n = 0;
 
 	set_state(h, LV_DOWN);
-	/* Its querier dies with no browser left; probes use other names. */
+	/* Its querier dies with no browser left; probes use other names
+	 * (first the one the confirmation did not use). */
 	rb_close_all(h);
-	h->next_probe = 1;
+	if (h->next_probe == 0)
+		h->next_probe = 1;
 	for (struct br_inst *i = h->insts; i; i = i->lnext) {
 		n += !i->withheld;
 		sighting_withhold(i); /* also one still withheld, being resolved again */
@@ -245,6 +249,19 @@ static void go_plain(struct lv_host *h, bool left)
 	rb_close_all(h);
 	if (left)
 		core_emit_host_state(h->lv->c, h->host, h->ifindex, MDNS_HOST_LEFT, 0);
+}
+
+/* The heartbeat expired while the anchor is still there: dead, or only
+ * slow. Ask on a probe name, whose fresh querier asks at once, and judge
+ * after LV_JUDGE_S. */
+static void confirm(struct lv_host *h)
+{
+	unsigned k = h->primary != 0 ? 3 - h->primary : h->next_probe ? h->next_probe : 1;
+
+	h->next_probe = k == 1 ? 2 : 1; /* probing, if it comes to that, uses the other */
+	rb_open(h, k);
+	h->judging = true;
+	arm(h, LV_JUDGE_S);
 }
 
 /* A record of presence name K appeared (NEW) or went. */
@@ -278,6 +295,14 @@ static void on_record(struct lv_host *h, unsigned k, bool present, enum presence
 				h->primary = 0;
 				h->judging = false;
 				ev_timer_stop(h->lv->c->loop, &h->timer);
+			} else if (k != 0 && h->heartbeat[k] && h->judging) {
+				/* The confirmation is answered: alive, watched on
+				 * that name until the main one has it again. */
+				if (p != 0)
+					rb_close(h, p);
+				h->primary = k;
+				h->judging = false;
+				ev_timer_stop(h->lv->c->loop, &h->timer);
 			}
 			break;
 		}
@@ -289,8 +314,7 @@ static void on_record(struct lv_host *h, unsigned k, bool present, enum presence
 		} else if (!h->anchor[k]) {
 			go_plain(h, true); /* both went: a goodbye */
 		} else if (!h->judging) {
-			h->judging = true;
-			arm(h, LV_JUDGE_S);
+			confirm(h);
 		}
 		break;
 	}

@@ -535,6 +535,26 @@ static void test_moved_to_down_host(void)
 	teardown();
 }
 
+/* A host slow to answer its refreshes (busy announcing) is asked once more
+ * on a probe name before it is judged: an answer there keeps it up. */
+static void test_confirmed_alive(void)
+{
+	setup();
+	sight("a", "h1.local");
+	struct AvahiRecordBrowser *b = host_up("h1.local");
+	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
+	struct AvahiRecordBrowser *c = open_rb(1, "h1.local");
+	CHECK(c != NULL); /* asked at once, on a fresh name */
+	if (c)
+		rec(c, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
+	avahi_fake_run(core.loop, LV_JUDGE_S + 0.1);
+	CHECK(av.removes == 0 && av.host_down == 0 && stats().hosts_up == 1);
+	/* The main name answers again: it takes over, the probe goes. */
+	rec(b, AVAHI_BROWSER_NEW, PRESENCE_HEARTBEAT);
+	CHECK(!open_rb(1, "h1.local") && open_rb(0, "h1.local") == b);
+	teardown();
+}
+
 /* A heartbeat that comes back within the judging is no death. */
 static void test_blip(void)
 {
@@ -704,6 +724,7 @@ int main(void)
 	test_presence_records();
 	test_down_and_back();
 	test_moved_to_down_host();
+	test_confirmed_alive();
 	test_blip();
 	test_goodbye();
 	test_plain_and_anchor_only();
