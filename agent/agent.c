@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <net/if.h>
 #include <sys/un.h>
@@ -21,6 +22,7 @@
 #include "agent/log.h"
 #include "agent/loopwatch.h"
 #include "agent/ops.h"
+#include "agent/peers.h"
 #include "agent/probe.h"
 #include "agent/pubset.h"
 #include "agent/register.h"
@@ -166,23 +168,48 @@ static void apply_log_level(const struct agent *a)
 	log_set_level(a->opts.verbose ? CFG_LOG_DEBUG : a->cfg->agent.log_level);
 }
 
+/* Descriptors kept out of the consumers' reach: avahi's D-Bus connection,
+ * health checks, probes, the configuration and the log. */
+#define FD_RESERVE 64
+/* Connections when the descriptor limit is higher: each costs memory. */
+#define CONNS_MAX 16384
+
+/* The socket's limits: agent.limits, and as many connections as the
+ * descriptor limit leaves after what the agent needs for itself. */
+static void socket_limits(const struct lanyard_config *cfg, struct server_limits *l)
+{
+	const struct cfg_limits *c = &cfg->agent.limits;
+	struct rlimit rl;
+	uint64_t room = 1024;
+
+	server_limits_default(l);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		uint64_t keep = FD_RESERVE + (cfg->agent.probe.enabled
+		                                      ? cfg->agent.probe.max_endpoints
+		                                      : 0);
+
+		room = rl.rlim_cur > keep + 16 ? rl.rlim_cur - keep : 16;
+	} else {
+		room = CONNS_MAX;
+	}
+	l->max_conns = (unsigned)(room < CONNS_MAX ? room : CONNS_MAX);
+	if (c->connections && c->connections < l->max_conns)
+		l->max_conns = c->connections;
+	l->max_conns_per_user = c->connections_per_user;
+	l->max_output = (size_t)c->output_per_connection;
+	l->max_output_total = (size_t)c->output_total;
+}
+
 /* The consumer socket, as configured (agent.socket or --socket). */
 static int agent_listen(struct agent *a, char *err, size_t errlen)
 {
 	const struct cfg_agent *c = &a->cfg->agent;
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
-	char *slash;
+	struct server_limits limits;
 
-	/* /run/lanyard may not exist yet (no systemd RuntimeDirectory): make
-	 * the socket's own directory, not a whole path. */
-	snprintf(dir, sizeof(dir), "%s", c->socket);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			log_warning("cannot create \"%s\": %s", dir, strerror(errno));
-	}
-	return server_new(a->loop, c->socket, (mode_t)c->socket_mode, c->socket_group, NULL,
+	socket_limits(a->cfg, &limits);
+	log_info("socket: at most %u connections, %u per user", limits.max_conns,
+	         limits.max_conns_per_user);
+	return server_new(a->loop, c->socket, (mode_t)c->socket_mode, c->socket_group, &limits,
 	                  ops_handle, a, &a->server, err, errlen);
 }
 
@@ -286,7 +313,7 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	a->cache = cache_new(&cp);
 	a->balance = a->cache ? balance_new(&bp, a->cache) : NULL;
 	a->discover = a->cache ? discover_new(loop, a->cache) : NULL;
-	a->watches = watches_new();
+	a->watches = watches_new(loop, a->cache);
 	a->prober = a->cache ? prober_new(loop, a->cache) : NULL;
 	if (!a->signals || !a->loopwatch || !a->cache || !a->balance || !a->discover ||
 	    !a->watches || !a->prober || prober_configure(a->prober, &cfg->agent.probe) < 0) {
@@ -315,7 +342,8 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	be.ctx = a->mdns;
 	a->pubset = pubset_new(&be);
 	a->registry = registry_new(a);
-	if (!a->pubset || !a->registry) {
+	a->peers = peers_new();
+	if (!a->pubset || !a->registry || !a->peers) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -426,6 +454,8 @@ void agent_done(struct agent *a)
 	/* The connections took their registrations along (goodbyes). */
 	registry_free(a->registry);
 	a->registry = NULL;
+	peers_free(a->peers);
+	a->peers = NULL;
 	checks_free(a->checks);
 	a->checks = NULL;
 	agent_load_free(a->load);

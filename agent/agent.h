@@ -64,6 +64,7 @@ struct agent {
 	struct prober *prober;     /* agent.probe */
 	struct checks *checks;     /* the declared services' health checks */
 	struct registry *registry; /* runtime registrations */
+	struct peers *peers;       /* per-user quotas and report records */
 };
 
 /* Build the agent from an already loaded configuration (ownership of CFG

@@ -15,6 +15,7 @@
 #include "agent/check-tcp.h"
 #include "agent/checks.h"
 #include "agent/log.h"
+#include "dnssd/clock.h"
 #include "dnssd/utf8.h"
 
 /* Output kept per check: the probe's text (an exec check's first
@@ -62,16 +63,6 @@ struct checks {
 	struct check_http_ctx *http; /* made with the first http check */
 	struct csvc *services;
 };
-
-/* Seconds on the monotonic clock: durations never jump with the wall
- * clock. */
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char *health_name(enum txt_health h)
 {
@@ -299,7 +290,7 @@ static bool take_result(struct chk *k, enum check_result r, const char *output, 
 	double now = ev_time();
 	char t[32];
 
-	k->duration_ms = (mono_now() - k->run_started) * 1000.0;
+	k->duration_ms = (clock_mono() - k->run_started) * 1000.0;
 	if (k->duration_ms < 0)
 		k->duration_ms = 0;
 	k->last_run = now;
@@ -340,7 +331,7 @@ static void run(struct checks *cs, struct chk *k)
 	char text[256];
 	int r = -EINVAL;
 
-	k->run_started = mono_now();
+	k->run_started = clock_mono();
 	switch (k->c.kind) {
 	case CFG_CHECK_TCP: {
 		struct check_tcp *p = NULL;
@@ -403,7 +394,7 @@ static void on_ttl_expired(struct ev_loop *loop, ev_timer *w, int revents)
 
 	snprintf(text, sizeof(text), "no report within %s",
 	         duration_format(k->c.ttl_ms, t, sizeof(t)));
-	k->run_started = mono_now();
+	k->run_started = clock_mono();
 	if (take_result(k, CHECK_FAIL, text, strlen(text)))
 		cs->cb.sync(cs->userdata);
 }
@@ -560,7 +551,7 @@ int checks_report(struct checks *cs, const char *service, enum check_result r, c
 
 		if (k->c.kind != CFG_CHECK_TTL)
 			continue;
-		k->run_started = mono_now();
+		k->run_started = clock_mono();
 		/* The ttl runs again from this report. */
 		ev_timer_again(cs->loop, &k->timer);
 		if (take_result(k, r, output, len))

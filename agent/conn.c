@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dnssd/clock.h"
 #include "wire/response.h"
 
 #define IN_MIN_CAP   4096
@@ -32,8 +33,15 @@ struct conn_watch {
 	void (*destroy)(void *data);
 };
 
+/* Connections of one uid (conn_env's users). */
+struct conn_user {
+	uid_t uid;
+	unsigned n;
+};
+
 struct conn {
 	struct conn_env *env;
+	struct ucred cred; /* the peer, as it was at connect() */
 	struct conn *prev, *next; /* env->all */
 	struct conn *pending_next;
 	bool pending; /* on env->pending */
@@ -42,7 +50,7 @@ struct conn {
 	uint64_t id;
 	ev_io rio, wio;
 	ev_timer idle;
-	ev_tstamp last_activity;
+	double last_activity; /* clock_mono() */
 	bool read_eof;
 	bool peer_gone; /* hung up both ways: held replies cannot be delivered */
 
@@ -52,6 +60,7 @@ struct conn {
 
 	char *out;
 	size_t out_off, out_len, out_cap;
+	bool overflow; /* the line being appended passed max_output */
 
 	const struct wire_request *cur; /* request being handled */
 	bool cur_answered;
@@ -66,6 +75,63 @@ struct conn {
 	size_t n_att[_CONN_ATT_MAX]; /* attachments by kind */
 	uint64_t next_watch;
 };
+
+static struct conn_user *user_find(const struct conn_env *env, uid_t uid)
+{
+	for (size_t i = 0; i < env->n_users; i++)
+		if (env->users[i].uid == uid)
+			return &env->users[i];
+	return NULL;
+}
+
+unsigned conn_env_user_count(const struct conn_env *env, uid_t uid)
+{
+	const struct conn_user *u = user_find(env, uid);
+
+	return u ? u->n : 0;
+}
+
+static int user_add(struct conn_env *env, uid_t uid)
+{
+	struct conn_user *u = user_find(env, uid);
+
+	if (!u) {
+		if (env->n_users == env->cap_users) {
+			size_t cap = env->cap_users ? env->cap_users * 2 : 8;
+			struct conn_user *a = realloc(env->users, cap * sizeof(*a));
+
+			if (!a)
+				return -ENOMEM;
+			env->users = a;
+			env->cap_users = cap;
+		}
+		u = &env->users[env->n_users++];
+		*u = (struct conn_user){.uid = uid};
+	}
+	u->n++;
+	return 0;
+}
+
+static void user_del(struct conn_env *env, uid_t uid)
+{
+	struct conn_user *u = user_find(env, uid);
+
+	if (u && --u->n == 0)
+		*u = env->users[--env->n_users];
+}
+
+/* Pending output bytes of C. */
+static size_t pending(const struct conn *c)
+{
+	return c->out_len - c->out_off;
+}
+
+/* Drop what was appended to C's output after START pending bytes. */
+static void out_truncate(struct conn *c, size_t start)
+{
+	c->env->stats.output_bytes -= pending(c) - start;
+	c->out_len = c->out_off + start;
+}
 
 static void schedule(struct conn *c)
 {
@@ -90,6 +156,9 @@ void conn_close(struct conn *c)
 	close(c->fd);
 	c->fd = -1;
 	c->env->stats.conns_current--;
+	c->env->stats.output_bytes -= pending(c);
+	c->out_off = c->out_len = 0;
+	user_del(c->env, c->cred.uid);
 	schedule(c);
 }
 
@@ -146,15 +215,21 @@ static int out_reserve(struct conn *c, size_t need)
 	return 0;
 }
 
-/* json_dump_callback() sink: append to the output buffer. */
+/* json_dump_callback() sink: append to the output buffer, never past
+ * max_output pending bytes (c->overflow says why it failed). */
 static int out_append(const char *buf, size_t len, void *data)
 {
 	struct conn *c = data;
 
+	if (pending(c) + len > c->env->limits.max_output) {
+		c->overflow = true;
+		return -1;
+	}
 	if (out_reserve(c, len) < 0)
 		return -1;
 	memcpy(c->out + c->out_len, buf, len);
 	c->out_len += len;
+	c->env->stats.output_bytes += len;
 	return 0;
 }
 
@@ -163,12 +238,28 @@ static int out_begin(struct conn *c)
 {
 	if (c->state == CONN_DEAD)
 		return -EPIPE;
-	if (c->out_len - c->out_off > c->env->limits.max_output) {
+	if (pending(c) > c->env->limits.max_output) {
 		c->env->stats.dropped_slow++;
 		conn_close(c);
 		return -ENOBUFS;
 	}
+	c->overflow = false;
 	return 0;
+}
+
+/* A line that did not fit after START pending bytes: it is dropped. Alone
+ * it was too long (-EMSGSIZE: the caller may answer with an error); behind
+ * unread output, its reader is too slow and is dropped (-ENOBUFS). */
+static int out_failed(struct conn *c, size_t start)
+{
+	out_truncate(c, start);
+	if (!c->overflow)
+		return -ENOMEM;
+	if (start == 0)
+		return -EMSGSIZE;
+	c->env->stats.dropped_slow++;
+	conn_close(c);
+	return -ENOBUFS;
 }
 
 int conn_send_json(struct conn *c, const json_t *msg)
@@ -179,12 +270,10 @@ int conn_send_json(struct conn *c, const json_t *msg)
 	if (r < 0)
 		return r;
 	/* Serialise straight into the buffer, once (not measure, then copy). */
-	start = c->out_len - c->out_off; /* out_reserve() may move the pending bytes */
+	start = pending(c); /* out_reserve() may move the pending bytes */
 	if (json_dump_callback(msg, out_append, c, WIRE_DUMP_FLAGS) < 0 ||
-	    out_append("\n", 1, c) < 0) {
-		c->out_len = c->out_off + start; /* drop the partial line */
-		return -ENOMEM;
-	}
+	    out_append("\n", 1, c) < 0)
+		return out_failed(c, start); /* the partial line is dropped */
 	schedule(c);
 	return 0;
 }
@@ -199,7 +288,7 @@ static int send_ok_text(struct conn *c, const json_t *id, const struct iovec *pa
 		return r;
 	for (size_t i = 0; i < n; i++)
 		total += parts[i].iov_len;
-	start = c->out_len - c->out_off;
+	start = pending(c);
 	if (out_append("{", 1, c) < 0 ||
 	    (id && (out_append("\"id\":", 5, c) < 0 ||
 	            json_dump_callback(id, out_append, c, WIRE_DUMP_FLAGS | JSON_ENCODE_ANY) < 0 ||
@@ -214,8 +303,7 @@ static int send_ok_text(struct conn *c, const json_t *id, const struct iovec *pa
 	schedule(c);
 	return 0;
 oom:
-	c->out_len = c->out_off + start;
-	return -ENOMEM;
+	return out_failed(c, start);
 }
 
 static int send_error(struct conn *c, const json_t *id, enum wire_code code, const char *msg)
@@ -231,16 +319,50 @@ static int send_error(struct conn *c, const json_t *id, enum wire_code code, con
 	return r;
 }
 
+/* Before a reply: an error instead of it when all connections' pending
+ * output is past max_output_total (1), else 0. */
+static int over_total(struct conn *c, const json_t *id)
+{
+	struct conn_env *env = c->env;
+
+	if (env->stats.output_bytes <= env->limits.max_output_total)
+		return 0;
+	env->stats.output_busy++;
+	send_error(c, id, WIRE_BUSY,
+	           "the agent's output buffers are full (agent.limits.output_total); retry");
+	return 1;
+}
+
+/* After a reply that did not fit (R from the send): the error to send. */
+static int too_long(struct conn *c, const json_t *id, int r)
+{
+	char msg[WIRE_MSG_MAX];
+
+	if (r != -EMSGSIZE)
+		return r;
+	c->env->stats.too_long++;
+	snprintf(msg, sizeof(msg),
+	         "the reply would be longer than %zu bytes (agent.limits.output_per_connection): "
+	         "narrow the request with filters",
+	         c->env->limits.max_output);
+	return send_error(c, id, WIRE_TOO_LARGE, msg);
+}
+
 static int send_ok(struct conn *c, const json_t *id, json_t *body)
 {
-	json_t *m = wire_response_ok(id, body);
+	json_t *m;
 	int r;
 
+	if (over_total(c, id)) {
+		json_decref(body);
+		return 0;
+	}
+	m = wire_response_ok(id, body);
 	if (!m)
 		return send_error(c, id, WIRE_INTERNAL, "cannot build the response");
 	r = conn_send_json(c, m);
 	json_decref(m);
-	return r;
+	return too_long(c, id, r);
 }
 
 int conn_reply_ok(struct conn *c, const struct wire_request *req, json_t *body)
@@ -259,7 +381,9 @@ int conn_reply_ok_text(struct conn *c, const struct wire_request *req, const str
 	if (!req || req != c->cur || c->cur_answered)
 		return -EALREADY;
 	c->cur_answered = true;
-	return send_ok_text(c, req->id, parts, n);
+	if (over_total(c, req->id))
+		return 0;
+	return too_long(c, req->id, send_ok_text(c, req->id, parts, n));
 }
 
 int conn_reply_error(struct conn *c, const struct wire_request *req, enum wire_code code,
@@ -327,7 +451,7 @@ int conn_release_ok_text(struct conn *c, const struct iovec *parts, size_t n)
 	if (!c->held)
 		return -EALREADY;
 	id = unhold(c);
-	r = send_ok_text(c, id, parts, n);
+	r = over_total(c, id) ? 0 : too_long(c, id, send_ok_text(c, id, parts, n));
 	json_decref(id);
 	return r;
 }
@@ -396,6 +520,11 @@ size_t conn_attached_count(const struct conn *c, enum conn_att kind)
 	return c->n_att[kind];
 }
 
+size_t conn_pending_output(const struct conn *c)
+{
+	return pending(c);
+}
+
 uint64_t conn_id(const struct conn *c)
 {
 	return c->id;
@@ -406,14 +535,14 @@ int conn_fd(const struct conn *c)
 	return c->fd;
 }
 
+const struct ucred *conn_peer_cred(const struct conn *c)
+{
+	return &c->cred;
+}
+
 int conn_peer_uid(const struct conn *c, uid_t *ret)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -errno;
-	*ret = cred.uid;
+	*ret = c->cred.uid;
 	return 0;
 }
 
@@ -513,7 +642,7 @@ static void conn_advance(struct conn *c)
 		 * reader stalls (idle_cb). */
 		if (!c->paused) {
 			c->paused = true;
-			c->last_activity = ev_now(env->loop);
+			c->last_activity = clock_mono();
 			c->idle.repeat = STALL_S;
 			ev_timer_again(env->loop, &c->idle);
 		}
@@ -600,7 +729,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_io_stop(loop, &c->rio);
 	} else {
 		c->in_len += (size_t)n;
-		c->last_activity = ev_now(loop);
+		c->last_activity = clock_mono();
 	}
 	conn_advance(c);
 }
@@ -626,7 +755,8 @@ static void conn_flush(struct conn *c)
 
 		if (n > 0) {
 			c->out_off += (size_t)n;
-			c->last_activity = ev_now(loop);
+			c->env->stats.output_bytes -= (size_t)n;
+			c->last_activity = clock_mono();
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -658,7 +788,7 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = w->data;
-	ev_tstamp now = ev_now(loop), after;
+	double now = clock_mono(), after;
 	double limit = c->paused ? STALL_S : c->env->limits.idle_timeout;
 
 	if (!c->paused && (c->watches || c->held))
@@ -726,17 +856,22 @@ void conn_env_fini(struct conn_env *env)
 	}
 	env->pending = NULL;
 	ev_prepare_stop(env->loop, &env->prepare);
+	free(env->users);
+	env->users = NULL;
+	env->n_users = env->cap_users = 0;
 }
 
-int conn_new(struct conn_env *env, int fd)
+int conn_new(struct conn_env *env, int fd, const struct ucred *cred)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
-	if (!c) {
+	if (!c || user_add(env, cred->uid) < 0) {
+		free(c);
 		close(fd);
 		return -ENOMEM;
 	}
 	c->env = env;
+	c->cred = *cred;
 	c->fd = fd;
 	c->id = ++env->next_id;
 	ev_io_init(&c->rio, read_cb, fd, EV_READ);
@@ -745,7 +880,7 @@ int conn_new(struct conn_env *env, int fd)
 	c->wio.data = c;
 	ev_init(&c->idle, idle_cb);
 	c->idle.data = c;
-	c->last_activity = ev_now(env->loop);
+	c->last_activity = clock_mono();
 	if (env->limits.idle_timeout > 0) {
 		c->idle.repeat = env->limits.idle_timeout;
 		ev_timer_again(env->loop, &c->idle);

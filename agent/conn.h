@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -15,12 +16,19 @@
 #include "wire/request.h"
 
 struct conn;
+struct conn_user;
 
 /* Per-server limits; server_limits_default() gives the defaults below. */
 struct server_limits {
 	size_t max_line;     /* request bytes without newline, <= WIRE_MAX_LINE (64 KiB) */
-	size_t max_output;   /* pending output before the reader is dropped (4 MiB) */
-	unsigned max_conns;  /* concurrent connections (1024) */
+	size_t max_output;   /* pending output of one connection: a longer reply is
+	                        refused (too_large), a reader further behind is
+	                        dropped (4 MiB) */
+	size_t max_output_total; /* pending output of all connections: past it,
+	                            replies are refused (busy) (64 MiB) */
+	unsigned max_conns;          /* concurrent connections (1024) */
+	unsigned max_conns_per_user; /* of one uid, except root and lanyardd's
+	                                own user (128; 0 = no cap) */
 	double idle_timeout; /* seconds without traffic (300); 0 = never. Not applied
 	                        while a watch is attached or a reply is held. */
 };
@@ -32,7 +40,11 @@ struct server_stats {
 	uint64_t requests;      /* request lines received */
 	uint64_t errors;        /* error responses sent */
 	uint64_t dropped_slow;  /* dropped for exceeding max_output */
-	uint64_t rejected_busy; /* refused beyond max_conns */
+	uint64_t rejected_busy; /* refused beyond max_conns or max_conns_per_user */
+	uint64_t rejected_user; /* of those, beyond max_conns_per_user */
+	uint64_t too_long;      /* replies refused for exceeding max_output */
+	uint64_t output_busy;   /* replies refused for exceeding max_output_total */
+	uint64_t output_bytes;  /* pending output of all connections now */
 	uint64_t timed_out;     /* closed by the idle timeout */
 	uint64_t too_large;     /* closed for an over-long line */
 };
@@ -53,6 +65,8 @@ struct conn_env {
 	struct server_stats stats;
 	struct conn *all;     /* every connection not yet freed */
 	struct conn *pending; /* connections to flush, resume or free before the next poll */
+	struct conn_user *users; /* connections per uid */
+	size_t n_users, cap_users;
 	uint64_t next_id;
 	ev_prepare prepare;
 };
@@ -63,9 +77,12 @@ struct conn_env {
 void conn_env_init(struct conn_env *env, struct ev_loop *loop);
 /* Free every connection at once (running watch and hold destructors). */
 void conn_env_fini(struct conn_env *env);
-/* Take ownership of accepted, non-blocking FD. Returns 0 or -ENOMEM (FD is
- * closed either way on failure). */
-int conn_new(struct conn_env *env, int fd);
+/* Take ownership of accepted, non-blocking FD, whose peer is CRED
+ * (SO_PEERCRED). Returns 0 or -ENOMEM (FD is closed either way on
+ * failure). */
+int conn_new(struct conn_env *env, int fd, const struct ucred *cred);
+/* How many connections UID holds now. */
+unsigned conn_env_user_count(const struct conn_env *env, uid_t uid);
 
 /* --- for request handlers --------------------------------------------- */
 
@@ -144,12 +161,16 @@ static inline size_t conn_watch_count(const struct conn *c)
  * poll; C must not be used after the current callback returns. */
 void conn_close(struct conn *c);
 
+/* Bytes of output C has not written yet. */
+size_t conn_pending_output(const struct conn *c);
+
 /* Unique id of C within its server (for logs). */
 uint64_t conn_id(const struct conn *c);
 
 /* C's socket (for getsockopt() on its peer). */
 int conn_fd(const struct conn *c);
 
-/* The user id of C's peer (SO_PEERCRED, as it was at connect()); 0 or
- * -errno. */
+/* The user id of C's peer (SO_PEERCRED, as it was at connect()); 0. */
 int conn_peer_uid(const struct conn *c, uid_t *ret);
+/* C's peer (SO_PEERCRED, as it was at connect()). */
+const struct ucred *conn_peer_cred(const struct conn *c);

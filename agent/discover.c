@@ -11,6 +11,7 @@
 
 #include "agent/discover.h"
 #include "agent/log.h"
+#include "dnssd/clock.h"
 #include "dnssd/name.h"
 
 /* Why a type is in the table (bits): what the configuration asks for, the
@@ -30,7 +31,8 @@ struct dtype {
 	bool settled;     /* first pass done since the browse (re)started */
 	bool up;          /* browse running */
 	bool waited;      /* a first request already waited for it (and timed out) */
-	double last_used; /* latest consumer request naming it (ev_now) */
+	double last_used; /* latest consumer request naming it (clock_mono) */
+	uid_t owner;      /* who started it on demand (counts against their quota) */
 	uint64_t drops_logged;
 };
 
@@ -62,6 +64,7 @@ struct discover {
 	uint64_t refused;  /* browses refused by DISCOVER_MAX_TYPES */
 	bool warned_all;   /* that browse: all met the cap was logged */
 	uint64_t released; /* on-demand browses released when idle */
+	uint64_t over_quota; /* requests refused by a user's browse quota */
 	ev_timer idle;     /* releases idle on-demand browses */
 	double idle_s;     /* agent.browse_idle */
 };
@@ -225,7 +228,7 @@ static struct dtype *type_get(struct discover *d, const char *type, unsigned sou
 	}
 	t->sources |= source;
 	if (source == SRC_DEMAND)
-		t->last_used = ev_now(d->loop);
+		t->last_used = clock_mono();
 	if (source != SRC_FAKE)
 		*ret_err = type_start(d, t);
 	return *ret_err < 0 ? NULL : t;
@@ -267,7 +270,7 @@ static bool waited_for(const struct discover *d, const char *type)
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct discover *d = w->data;
-	double now = ev_now(loop);
+	double now = clock_mono();
 
 	for (size_t k = d->n_types; k-- > 0;) {
 		struct dtype *t = &d->types[k];
@@ -295,7 +298,7 @@ void discover_set_mdns(struct discover *d, struct mdns *m)
 int discover_configure(struct discover *d, const struct lanyard_config *cfg)
 {
 	char types[2][DNSSD_TYPE_SIZE];
-	double now = ev_now(d->loop);
+	double now = clock_mono();
 	int r = 0, e, n;
 
 	/* Idle browses are looked for every tenth of the idle time (at most
@@ -358,21 +361,43 @@ static void on_wait_timeout(struct ev_loop *loop, ev_timer *timer, int revents)
 	wait_finish(w, true);
 }
 
-int discover_need(struct discover *d, const char *service, double timeout_s,
-                  void (*ready)(void *userdata, bool timed_out), void *userdata,
-                  struct discover_wait **ret_wait)
+/* The on-demand browses UID started that are still only on demand. */
+static unsigned demand_count(const struct discover *d, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < d->n_types; i++)
+		n += d->types[i].sources == SRC_DEMAND && d->types[i].owner == uid;
+	return n;
+}
+
+int discover_need(struct discover *d, const char *service, const struct discover_quota *q,
+                  double timeout_s, void (*ready)(void *userdata, bool timed_out),
+                  void *userdata, struct discover_wait **ret_wait)
 {
 	struct discover_wait *w;
 	char types[2][DNSSD_TYPE_SIZE];
 	bool settled = true;
-	int n, r;
+	int n, r, fresh = 0;
 
 	*ret_wait = NULL;
 	n = dnssd_service_types(service, types);
 	if (n < 0)
 		return n;
+	if (q && q->max) {
+		for (int i = 0; i < n; i++)
+			fresh += type_find(d, types[i]) == NULL;
+		if (fresh && demand_count(d, q->uid) + (unsigned)fresh > q->max) {
+			d->over_quota++;
+			return -EDQUOT;
+		}
+	}
 	for (int i = 0; i < n; i++) {
+		bool is_new = type_find(d, types[i]) == NULL;
 		struct dtype *t = type_get(d, types[i], SRC_DEMAND, &r);
+
+		if (t && is_new && q)
+			t->owner = q->uid;
 
 		/* Past the cap on browsed types, answer from the cache as it
 		 * is rather than refuse: the cap bounds what consumers make us
@@ -546,9 +571,9 @@ json_t *discover_status(const struct discover *d)
 			return NULL;
 		}
 	}
-	o = json_pack("{s:b,s:b,s:o,s:I,s:I,s:I,s:I}", "up", discover_up(d), "all", d->browse_all,
+	o = json_pack("{s:b,s:b,s:o,s:I,s:I,s:I,s:I,s:I}", "up", discover_up(d), "all", d->browse_all,
 	              "types", types, "dropped", (json_int_t)d->upsert_errors, "max_types",
-	              (json_int_t)DISCOVER_MAX_TYPES, "types_refused", (json_int_t)d->refused,
+	              (json_int_t)DISCOVER_MAX_TYPES, "types_refused", (json_int_t)d->refused, "over_quota", (json_int_t)d->over_quota,
 	              "types_released", (json_int_t)d->released);
 	return o;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -38,15 +39,23 @@ void discover_set_mdns(struct discover *d, struct mdns *m);
  * negative errno (-ENOSPC past DISCOVER_MAX_TYPES). */
 int discover_configure(struct discover *d, const struct lanyard_config *cfg);
 
+/* Who asks for an on-demand browse, and how many they may have started
+ * that are still only on demand (MAX 0: no limit). */
+struct discover_quota {
+	uid_t uid;
+	unsigned max;
+};
+
 /* Make sure SERVICE (a name or a DNS-SD type) is browsed (an on-demand
  * browse, kept while requests name it). Returns 1 when
  * every type it maps to has settled (answer from the cache now), 0 when the
  * first browse is still running: then READY(USERDATA, timed_out) is called
  * once, when it settles or after TIMEOUT_MS, unless discover_wait_cancel()
- * is called first (*ret_wait is set for that). Negative errno on error. */
-int discover_need(struct discover *d, const char *service, double timeout_s,
-                  void (*ready)(void *userdata, bool timed_out), void *userdata,
-                  struct discover_wait **ret_wait);
+ * is called first (*ret_wait is set for that). Negative errno on error:
+ * -EDQUOT when Q (NULL: none) would start more browses than Q->max. */
+int discover_need(struct discover *d, const char *service, const struct discover_quota *q,
+                  double timeout_s, void (*ready)(void *userdata, bool timed_out),
+                  void *userdata, struct discover_wait **ret_wait);
 void discover_wait_cancel(struct discover_wait *w);
 
 /* mDNS callbacks, forwarded by the agent. */

@@ -12,6 +12,7 @@
 #include "agent/load.h"
 #include "agent/log.h"
 #include "agent/pubset.h"
+#include "dnssd/clock.h"
 #include "dnssd/txt.h"
 
 #define LOAD_SAMPLE_S   2.0
@@ -89,7 +90,7 @@ static void on_sample(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct agent_load *l = w->data;
 	struct agent *a = l->agent;
-	double v, now = ev_now(loop);
+	double v, now = clock_mono();
 
 	if (sample(a, &v) < 0)
 		return;
@@ -128,7 +129,7 @@ void agent_load_reconfigure(struct agent_load *l)
 	}
 	/* The first figure goes out with the first announcement. */
 	if (!l->have && sample(a, &v) == 0)
-		publish(l, v, ev_now(a->loop));
+		publish(l, v, clock_mono());
 	ev_timer_start(a->loop, &l->timer);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -47,6 +48,20 @@ static const struct option long_options[] = {
         {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 };
+
+/* As many descriptors as the hard limit allows: the socket's connection
+ * cap is derived from what this leaves (agent.c). */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			fprintf(stderr, "lanyardd: cannot raise the descriptor limit: %s\n",
+			        strerror(errno));
+	}
+}
 
 /* Print every diagnostic to stderr, one per line, as the config layer made it. */
 static void print_diags(const struct cfg_diags *diags)
@@ -142,6 +157,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_open("lanyardd", !foreground);
+	raise_nofile();
 
 	r = agent_init(&agent, ev_default_loop(0), &opts, cfg, err, sizeof(err));
 	if (r < 0) {

@@ -17,11 +17,13 @@
 #include "agent/discover.h"
 #include "agent/log.h"
 #include "agent/ops.h"
+#include "agent/peers.h"
 #include "agent/present.h"
 #include "agent/probe.h"
 #include "agent/pubset.h"
 #include "agent/register.h"
 #include "agent/watch.h"
+#include "dnssd/clock.h"
 #include "dnssd/name.h"
 #include "wire/response.h"
 
@@ -38,18 +40,67 @@ struct held {
 typedef int (*op_fn)(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                      json_t **ret_body, struct wire_err *err);
 
+/* Selection's clock: ejections and outstanding-pick decay are durations. */
 static double now_of(const struct agent *a)
 {
-	return ev_now(a->loop);
+	(void)a;
+	return clock_mono();
+}
+
+/* The record of C's user; NULL on OOM (then nothing is counted for them). */
+static struct peer *op_peer(struct agent *a, struct conn *c)
+{
+	uid_t uid;
+
+	conn_peer_uid(c, &uid);
+	return peers_get(a->peers, uid);
 }
 
 /* --- list ----------------------------------------------------------------- */
 
+/* Room for an instance's "health" and "registration" beyond its text. */
+#define LIST_EXTRA 256
+
+/* Would the list for F be longer than LIMIT bytes? Counted from the
+ * instances' cached text before anything is built, so that a request for
+ * too much costs a scan, not the reply. */
+static bool list_too_long(struct agent *a, const struct wire_filter *f, size_t limit)
+{
+	size_t total = 64;
+
+	for (struct cache_type *t = cache_first_type(a->cache); t; t = t->next) {
+		if (!present_type_match(t, f))
+			continue;
+		for (struct cache_entry *e = t->first; e; e = e->next) {
+			size_t len;
+
+			if (!present_match(e, f))
+				continue;
+			if (!present_instance_text(e, &len))
+				len = 0;
+			total += len + LIST_EXTRA;
+			if (total > limit)
+				return true;
+		}
+	}
+	return false;
+}
+
 static int op_list(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                    json_t **ret_body, struct wire_err *err)
 {
-	json_t *arr = json_array();
+	struct peer *pr = op_peer(a, c);
+	double now = now_of(a);
+	size_t limit = (size_t)a->cfg->agent.limits.output_per_connection;
+	json_t *arr;
 
+	if (list_too_long(a, &req->filter, limit))
+		return wire_err_set(err, WIRE_TOO_LARGE,
+		                    "the list would be longer than %zu bytes "
+		                    "(agent.limits.output_per_connection): narrow it with filters, "
+		                    "or watch, which streams",
+		                    limit);
+	arr = json_array();
 	if (!arr)
 		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
 	for (struct cache_type *t = cache_first_type(a->cache); t; t = t->next) {
@@ -58,7 +109,10 @@ static int op_list(struct agent *a, struct conn *c, const struct wire_request *r
 		for (struct cache_entry *e = t->first; e; e = e->next) {
 			if (!present_match(e, &req->filter))
 				continue;
-			json_t *inst = present_instance(e, a->balance, now_of(a));
+			json_t *inst = present_instance(e, a->balance, now);
+
+			if (pr)
+				peer_handed(pr, e->id, now);
 			const struct pubset_owner *owner =
 			        e->local ? pubset_owner_of(a->pubset, t->name, e->name) : NULL;
 
@@ -137,9 +191,22 @@ static int op_status(struct agent *a, struct conn *c, const struct wire_request 
 static int op_watch(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                     json_t **ret_body, struct wire_err *err)
 {
+	const struct cfg_limits *l = &a->cfg->agent.limits;
+	struct peer *pr = op_peer(a, c);
 	uint64_t id;
 
-	if (watches_add(a->watches, c, &req->filter, &id) < 0)
+	if (conn_watch_count(c) >= l->watches_per_connection)
+		return wire_err_set(err, WIRE_BUSY,
+		                    "this connection has %u watches "
+		                    "(agent.limits.watches_per_connection)",
+		                    l->watches_per_connection);
+	if (!pr)
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	if (!peers_is_admin(pr->uid) && pr->watches >= l->watches_per_user)
+		return wire_err_set(err, WIRE_BUSY,
+		                    "uid %u has %u watches (agent.limits.watches_per_user)",
+		                    (unsigned)pr->uid, l->watches_per_user);
+	if (watches_add(a->watches, c, &req->filter, pr, &id) < 0)
 		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
 	*ret_body = json_pack("{s:I}", WIRE_KEY_WATCH, (json_int_t)id);
 	if (!*ret_body) {
@@ -321,6 +388,12 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 		return wire_err_set(err, WIRE_INTERNAL, "selection failed: %s", strerror(-r));
 
 	prober_note(a->prober, e);
+	{
+		struct peer *pr = op_peer(a, c);
+
+		if (pr)
+			peer_handed(pr, e->id, now_of(a));
+	}
 	return resolve_reply(c, req, held, e, brq.policy, err);
 }
 
@@ -340,16 +413,35 @@ static struct cache_entry *find_instance(struct agent *a, const struct wire_filt
 	return NULL;
 }
 
+/* A report steers every consumer's picks: from an administrator, or from
+ * a user allowed to report (op_auth) about an endpoint they were handed
+ * lately, within their rate. */
 static int op_report(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                      json_t **ret_body, struct wire_err *err)
 {
 	struct cache_entry *e = find_instance(a, &req->filter);
+	struct peer *pr = op_peer(a, c);
+	double now = now_of(a);
 
 	if (!e)
 		return wire_err_set(err, WIRE_NOT_FOUND, "no instance \"%s\" in the cache",
 		                    req->filter.instance);
+	if (!pr)
+		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
+	if (!peers_is_admin(pr->uid)) {
+		if (!peer_take_report(pr, a->cfg->agent.report.per_second, now))
+			return wire_err_set(err, WIRE_BUSY,
+			                    "uid %u reports more than %u a second "
+			                    "(agent.report.per_second)",
+			                    (unsigned)pr->uid, a->cfg->agent.report.per_second);
+		if (!peer_was_handed(pr, e->id, now))
+			return wire_err_set(err, WIRE_FORBIDDEN,
+			                    "\"%s\" was not handed to uid %u in the last %.0f s: "
+			                    "only endpoints one was given may be reported",
+			                    req->filter.instance, (unsigned)pr->uid, PEERS_HANDED_S);
+	}
 	if (balance_report(a->balance, e, req->result_ok, req->has_latency ? req->latency_ms : -1,
-	                   now_of(a)) < 0)
+	                   now) < 0)
 		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
 	*ret_body = NULL;
 	return 0;
@@ -358,8 +450,19 @@ static int op_report(struct agent *a, struct conn *c, const struct wire_request 
 /* --- check, maint: this host's declared services --------------------------- */
 
 /* These two change what this host announces: check comes from a
- * service's own process, whoever may connect; maint is for root or
- * lanyardd's user (op_auth below). */
+ * service's own process (a declared service's: a user who may publish; a
+ * registration's: its owner); maint is for root or lanyardd's user
+ * (op_auth below). */
+
+/* May C's peer publish on this host (agent.register.allow)? */
+static bool may_publish(struct agent *a, struct conn *c)
+{
+	const struct cfg_agent *ag = &a->cfg->agent;
+	const struct ucred *cr = conn_peer_cred(c);
+
+	return peers_allowed(ag->reg.allow, ag->reg.n_allow, ag->socket_group, conn_fd(c), cr->uid,
+	                     cr->gid);
+}
 
 static int op_check(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                     json_t **ret_body, struct wire_err *err)
@@ -372,15 +475,29 @@ static int op_check(struct agent *a, struct conn *c, const struct wire_request *
 	const char *svc = req->filter.service, *out = req->text ? req->text : "";
 
 	if (!cfg_find_service(a->cfg, svc)) {
+		uid_t uid;
+		int r;
+
 		/* A runtime registration's ttl check, then. */
-		if (registry_report(a->registry, svc, results[req->check_status], out,
-		                    strlen(out)) < 0)
+		conn_peer_uid(c, &uid);
+		r = registry_report(a->registry, svc, uid, results[req->check_status], out,
+		                    strlen(out));
+		if (r == -EPERM)
+			return wire_err_set(err, WIRE_FORBIDDEN,
+			                    "\"%s\" is registered by another user than uid %u", svc,
+			                    (unsigned)uid);
+		if (r < 0)
 			return wire_err_set(
 			        err, WIRE_NOT_FOUND,
 			        "no declared or registered service \"%s\" with a ttl check", svc);
 		*ret_body = NULL;
 		return 0;
 	}
+	if (!may_publish(a, c))
+		return wire_err_set(err, WIRE_FORBIDDEN,
+		                    "check of declared service \"%s\": for root, lanyardd's user and "
+		                    "agent.register.allow (or agent.socket_group)",
+		                    svc);
 	if (checks_report(a->checks, svc, results[req->check_status], out, strlen(out)) < 0)
 		return wire_err_set(err, WIRE_NOT_FOUND, "service \"%s\" declares no ttl check",
 		                    svc);
@@ -446,27 +563,41 @@ static const op_fn op_table[_WIRE_OP_MAX] = {
 /* Who may do what, beyond reaching the socket (its mode and group): the
  * one authorisation table, docs/protocol.md "Who may do what". */
 enum op_auth {
-	AUTH_ANY,   /* whoever may connect */
-	AUTH_ADMIN, /* root, or lanyardd's own user */
+	AUTH_ANY,    /* whoever may connect (quotas apply) */
+	AUTH_REPORT, /* root, lanyardd's user, agent.report.allow (or
+	                agent.socket_group); then op_report's own rules */
+	AUTH_ADMIN,  /* root, or lanyardd's own user */
 };
 static const enum op_auth op_auth[_WIRE_OP_MAX] = {
+        [WIRE_OP_REPORT] = AUTH_REPORT,
         [WIRE_OP_MAINT] = AUTH_ADMIN,
+        /* register and check: who may publish, decided in op_register
+         * (agent.register.allow) and op_check (and a registration's owner). */
 };
 
-static int authorise(struct conn *c, const struct wire_request *req, struct wire_err *err)
+static int authorise(struct agent *a, struct conn *c, const struct wire_request *req,
+                     struct wire_err *err)
 {
-	uid_t uid;
+	const struct ucred *cr = conn_peer_cred(c);
+	const struct cfg_report *rp = &a->cfg->agent.report;
 
-	if (op_auth[req->op] == AUTH_ANY)
+	switch (op_auth[req->op]) {
+	case AUTH_ANY:
 		return 0;
-	if (conn_peer_uid(c, &uid) < 0)
-		return wire_err_set(err, WIRE_FORBIDDEN, "%s: cannot tell who is asking",
-		                    wire_op_name(req->op));
-	if (uid != 0 && uid != geteuid())
+	case AUTH_REPORT:
+		if (peers_allowed(rp->allow, rp->n_allow, a->cfg->agent.socket_group, conn_fd(c),
+		                  cr->uid, cr->gid))
+			return 0;
 		return wire_err_set(err, WIRE_FORBIDDEN,
-		                    "%s is for root or lanyardd's user, not uid %u",
-		                    wire_op_name(req->op), (unsigned)uid);
-	return 0;
+		                    "uid %u may not report (agent.report.allow)",
+		                    (unsigned)cr->uid);
+	case AUTH_ADMIN:
+		if (peers_is_admin(cr->uid))
+			return 0;
+		break;
+	}
+	return wire_err_set(err, WIRE_FORBIDDEN, "%s is for root or lanyardd's user, not uid %u",
+	                    wire_op_name(req->op), (unsigned)cr->uid);
 }
 
 /* Run REQ; reply directly, or (HELD) release the held reply. */
@@ -477,7 +608,7 @@ static void run_op(struct agent *a, struct conn *c, const struct wire_request *r
 	uint64_t watch_id = 0;
 	int r;
 
-	r = authorise(c, req, &err);
+	r = authorise(a, c, req, &err);
 	if (r == 0)
 		r = op_table[req->op](a, c, req, held, &body, &err);
 	if (r == 1)
@@ -497,7 +628,7 @@ static void run_op(struct agent *a, struct conn *c, const struct wire_request *r
 		r = conn_reply_ok(c, req, body);
 	/* A watch's snapshot follows its reply, so the consumer knows the id first. */
 	if (watch_id && r == 0)
-		watches_snapshot(a->watches, c, watch_id, a->cache);
+		watches_snapshot(a->watches, c, watch_id);
 }
 
 static void held_free(struct held *h)
@@ -541,6 +672,7 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 	struct agent *a = userdata;
 	double timeout = (double)a->cfg->agent.browse_timeout_ms / 1000.0;
 	struct discover_wait *wait = NULL;
+	struct discover_quota q = {.max = a->cfg->agent.limits.browses_per_user};
 	struct held *h = NULL;
 	int r;
 
@@ -552,9 +684,13 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 		run_op(a, c, req, false);
 		return;
 	}
+	peers_sweep(a->peers, clock_mono());
+	conn_peer_uid(c, &q.uid);
+	if (peers_is_admin(q.uid))
+		q.max = 0;
 	/* Almost always the service has settled: ask first, and allocate the
 	 * held request only when there is a browse to wait for. */
-	r = discover_need(a->discover, req->filter.service, timeout, held_ready, NULL, &wait);
+	r = discover_need(a->discover, req->filter.service, &q, timeout, held_ready, NULL, &wait);
 	if (r == 0) {
 		/* Wait again with the holder: same loop iteration, same deadline. */
 		discover_wait_cancel(wait);
@@ -563,7 +699,8 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 			conn_reply_error(c, req, WIRE_INTERNAL, "out of memory");
 			return;
 		}
-		r = discover_need(a->discover, req->filter.service, timeout, held_ready, h, &wait);
+		r = discover_need(a->discover, req->filter.service, &q, timeout, held_ready, h,
+		                  &wait);
 		if (r != 0)
 			free(h);
 	}
@@ -572,6 +709,11 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 			conn_reply_error(c, req, WIRE_BAD_REQUEST,
 			                 "\"%s\" is neither a service name nor a DNS-SD type",
 			                 req->filter.service);
+		else if (r == -EDQUOT)
+			conn_reply_error(c, req, WIRE_BUSY,
+			                 "cannot browse \"%s\": uid %u started %u browses on demand "
+			                 "(agent.limits.browses_per_user)",
+			                 req->filter.service, (unsigned)q.uid, q.max);
 		else if (r < 0)
 			conn_reply_error(c, req, WIRE_BUSY, "cannot browse \"%s\": %s",
 			                 req->filter.service, strerror(-r));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent/probe.h"
+#include "dnssd/clock.h"
 #include "dnssd/name.h"
 
 /* A down endpoint nobody was handed for a window is probed this many
@@ -27,7 +28,7 @@ struct target {
 	int fd;                     /* connecting, else -1 */
 	ev_io io;
 	ev_timer timer; /* next probe, or the connect timeout */
-	double wanted;  /* last handed out (ev_now) */
+	double wanted;  /* last handed out (clock_mono) */
 	unsigned oks, fails;
 };
 
@@ -104,7 +105,7 @@ static void schedule(struct target *t)
 {
 	struct prober *p = t->p;
 	double interval = secs(p->cfg.interval_ms);
-	bool idle = ev_now(p->loop) - t->wanted > secs(p->cfg.window_ms);
+	bool idle = clock_mono() - t->wanted > secs(p->cfg.window_ms);
 
 	if (idle && !t->e->down) {
 		target_free(t);
@@ -240,7 +241,7 @@ void prober_note(struct prober *p, const struct cache_entry *e)
 	if (!p || !p->cfg.enabled)
 		return;
 	if ((t = find(p, e->id))) {
-		t->wanted = ev_now(p->loop);
+		t->wanted = clock_mono();
 		return;
 	}
 	if (p->n >= p->cfg.max_endpoints) {
@@ -258,7 +259,7 @@ void prober_note(struct prober *p, const struct cache_entry *e)
 	t->e = (struct cache_entry *)e; /* marked down through the cache only */
 	t->id = e->id;
 	t->fd = -1;
-	t->wanted = ev_now(p->loop);
+	t->wanted = clock_mono();
 	ev_init(&t->io, io_cb);
 	t->io.data = t;
 	ev_init(&t->timer, timer_cb);

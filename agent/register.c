@@ -14,14 +14,12 @@
 #include "agent/checks.h"
 #include "agent/conn.h"
 #include "agent/log.h"
+#include "agent/peers.h"
 #include "agent/pubset.h"
 #include "agent/register.h"
 #include "dnssd/name.h"
 #include "wire/request.h"
 #include "wire/response.h"
-
-/* Supplementary groups of a peer looked at, at most. */
-#define PEER_GROUPS_MAX 256
 
 struct registration {
 	struct registry *rg;
@@ -74,46 +72,13 @@ size_t registry_count(const struct registry *rg)
 
 /* ---- who may ---------------------------------------------------------------- */
 
-/* True if GID is the peer's group or one of its supplementary groups. */
-static bool peer_in_group(int fd, gid_t primary, gid_t gid)
-{
-	gid_t groups[PEER_GROUPS_MAX];
-	socklen_t len = sizeof(groups);
-
-	if (primary == gid)
-		return true;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return false;
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
-}
-
 /* Whether the peer (UID, GID on socket FD) may register: root and
- * lanyardd's user always; then agent.register.allow (user or group names),
- * or, without it, the members of agent.socket_group. Names are looked up
- * now (NSS: a registration is rare). */
+ * lanyardd's user always; then agent.register.allow, or, without it, the
+ * members of agent.socket_group. */
 static bool may_register(const struct lanyard_config *cfg, int fd, uid_t uid, gid_t gid)
 {
-	const struct cfg_register *reg = &cfg->agent.reg;
-
-	if (uid == 0 || uid == geteuid())
-		return true;
-	if (reg->n_allow == 0) {
-		const struct group *g =
-		        cfg->agent.socket_group ? getgrnam(cfg->agent.socket_group) : NULL;
-
-		return g && peer_in_group(fd, gid, g->gr_gid);
-	}
-	for (size_t i = 0; i < reg->n_allow; i++) {
-		const struct passwd *p = getpwnam(reg->allow[i]);
-		const struct group *g = getgrnam(reg->allow[i]);
-
-		if ((p && p->pw_uid == uid) || (g && peer_in_group(fd, gid, g->gr_gid)))
-			return true;
-	}
-	return false;
+	return peers_allowed(cfg->agent.reg.allow, cfg->agent.reg.n_allow, cfg->agent.socket_group,
+	                     fd, uid, gid);
 }
 
 /* ---- registrations -------------------------------------------------------------- */
@@ -284,16 +249,24 @@ fail:
 	return -1;
 }
 
-int registry_report(struct registry *rg, const char *service, enum check_result result,
+int registry_report(struct registry *rg, const char *service, uid_t uid, enum check_result result,
                     const char *output, size_t len)
 {
 	int found = -ENOENT;
 
-	/* Every registration of that name with a ttl check hears it. */
-	for (struct registration *r = rg->all; r; r = r->next)
-		if (r->checks && strcmp(r->decl->services[0].name, service) == 0 &&
-		    checks_report(r->checks, service, result, output, len) == 0)
+	/* Every registration of that name with a ttl check hears it, from
+	 * the user who registered it (or an administrator). */
+	for (struct registration *r = rg->all; r; r = r->next) {
+		if (!r->checks || strcmp(r->decl->services[0].name, service) != 0)
+			continue;
+		if (r->owner.uid != uid && !peers_is_admin(uid)) {
+			if (found == -ENOENT)
+				found = -EPERM;
+			continue;
+		}
+		if (checks_report(r->checks, service, result, output, len) == 0)
 			found = 0;
+	}
 	return found;
 }
 

@@ -32,9 +32,11 @@ int registry_register(struct registry *rg, struct conn *c, const struct wire_req
  * (not_found: no such registration on this connection). */
 int registry_deregister(struct registry *rg, struct conn *c, uint64_t id, struct wire_err *err);
 
-/* A ttl check report for the registrations named SERVICE (the check op,
- * from any connection). Returns 0, or -ENOENT when none has a ttl check. */
-int registry_report(struct registry *rg, const char *service, enum check_result result,
+/* A ttl check report from UID for the registrations named SERVICE (the
+ * check op, from any connection of the user who registered them, or an
+ * administrator). Returns 0, -ENOENT when none has a ttl check, -EPERM
+ * when those that have belong to other users. */
+int registry_report(struct registry *rg, const char *service, uid_t uid, enum check_result result,
                     const char *output, size_t len);
 
 /* The checks of registration ID for status (an empty array without). */

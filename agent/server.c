@@ -4,6 +4,7 @@
 #include "agent/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,13 +30,18 @@ struct server {
 	ev_timer backoff;
 	char *busy_line; /* sent to connections beyond max_conns */
 	size_t busy_len;
+	char *user_line; /* sent to connections beyond max_conns_per_user */
+	size_t user_len;
+	int spare_fd; /* given up to accept and refuse a client at EMFILE */
 };
 
 void server_limits_default(struct server_limits *l)
 {
 	l->max_line = WIRE_MAX_LINE;
 	l->max_output = 4 * 1024 * 1024;
+	l->max_output_total = 64 * 1024 * 1024;
 	l->max_conns = 1024;
+	l->max_conns_per_user = 128;
 	l->idle_timeout = 300;
 }
 
@@ -120,6 +126,44 @@ static int lookup_group(const char *group, gid_t *ret, char *err, size_t errlen)
 	return 0;
 }
 
+/* The socket's directory: made (0755) if missing; refused if it is not a
+ * directory of ours (or root's) that only its owner may write, since
+ * whoever may write it can replace the socket under the consumers. */
+static int check_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return fail_msg(err, errlen, -errno, "cannot create \"%s\": %s", dir,
+		                strerror(errno));
+	if (lstat(dir, &st) < 0)
+		return fail_msg(err, errlen, -errno, "cannot stat \"%s\": %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail_msg(err, errlen, -ENOTDIR,
+		                "the socket's directory \"%s\" is not a directory (a symlink?)",
+		                dir);
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return fail_msg(err, errlen, -EPERM,
+		                "the socket's directory \"%s\" belongs to uid %u, not to root or "
+		                "lanyardd's user",
+		                dir, (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return fail_msg(err, errlen, -EPERM,
+		                "the socket's directory \"%s\" is writable by others (mode %04o)",
+		                dir, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 static int open_socket(struct server *s, mode_t mode, const char *group, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
@@ -128,6 +172,9 @@ static int open_socket(struct server *s, mode_t mode, const char *group, char *e
 	gid_t gid;
 	int r;
 
+	r = check_dir(s->path, err, errlen);
+	if (r < 0)
+		return r;
 	r = clear_stale(s->path, err, errlen);
 	if (r < 0)
 		return r;
@@ -135,8 +182,10 @@ static int open_socket(struct server *s, mode_t mode, const char *group, char *e
 	if (s->fd < 0)
 		return fail_msg(err, errlen, -errno, "socket: %s", strerror(errno));
 	make_addr(s->path, &sa);
-	/* Nobody may connect before the final mode is set. */
-	old = umask(0177);
+	/* The final mode comes from the umask at bind: no chmod() that could
+	 * follow a symlink put there since. Nobody can connect before listen()
+	 * anyway, so the group is set in between. */
+	old = umask(~mode & 0777);
 	r = bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (r < 0)
 		r = -errno;
@@ -147,14 +196,11 @@ static int open_socket(struct server *s, mode_t mode, const char *group, char *e
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;
 	}
-	if (chmod(s->path, mode) < 0)
-		return fail_msg(err, errlen, -errno, "cannot chmod \"%s\" to %04o: %s", s->path,
-		                (unsigned)mode, strerror(errno));
 	if (group) {
 		r = lookup_group(group, &gid, err, errlen);
 		if (r < 0)
 			return r;
-		if (chown(s->path, (uid_t)-1, gid) < 0)
+		if (fchownat(AT_FDCWD, s->path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return fail_msg(err, errlen, -errno,
 			                "cannot chown \"%s\" to group \"%s\": %s", s->path, group,
 			                strerror(errno));
@@ -165,15 +211,56 @@ static int open_socket(struct server *s, mode_t mode, const char *group, char *e
 	return 0;
 }
 
+/* Refuse FD with LINE and close it. */
+static void refuse(struct server *s, int fd, const char *line, size_t len)
+{
+	/* Best effort: a fresh socket buffer takes one short line. */
+	if (send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		errno = 0;
+	close(fd);
+	s->env.stats.rejected_busy++;
+	s->env.stats.errors++;
+}
+
+/* Out of descriptors: give up the spare one to accept the next client and
+ * tell it "busy", so it learns why instead of hanging in the backlog.
+ * Returns false if there was no spare (then accepting pauses). */
+static bool refuse_with_spare(struct server *s)
+{
+	int fd;
+
+	if (s->spare_fd < 0)
+		return false;
+	close(s->spare_fd);
+	s->spare_fd = -1;
+	fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0) {
+		s->env.stats.conns_total++;
+		refuse(s, fd, s->busy_line, s->busy_len);
+	}
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0 && s->spare_fd >= 0;
+}
+
+static bool is_admin(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct server *s = w->data;
+	const struct server_limits *l = &s->env.limits;
 
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) && refuse_with_spare(s))
 				continue;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
@@ -186,16 +273,21 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		s->env.stats.conns_total++;
-		if (s->env.stats.conns_current >= s->env.limits.max_conns) {
-			/* Best effort: a fresh socket buffer takes one short line. */
-			if (send(fd, s->busy_line, s->busy_len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				errno = 0;
-			close(fd);
-			s->env.stats.rejected_busy++;
-			s->env.stats.errors++;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			close(fd); /* a peer the kernel cannot name: gone already */
 			continue;
 		}
-		conn_new(&s->env, fd);
+		if (s->env.stats.conns_current >= l->max_conns) {
+			refuse(s, fd, s->busy_line, s->busy_len);
+			continue;
+		}
+		if (l->max_conns_per_user && !is_admin(cred.uid) &&
+		    conn_env_user_count(&s->env, cred.uid) >= l->max_conns_per_user) {
+			s->env.stats.rejected_user++;
+			refuse(s, fd, s->user_line, s->user_len);
+			continue;
+		}
+		conn_new(&s->env, fd, &cred);
 	}
 }
 
@@ -225,6 +317,7 @@ int server_new(struct ev_loop *loop, const char *path, mode_t mode, const char *
 	if (!s)
 		return fail_msg(err, errlen, -ENOMEM, "out of memory");
 	s->fd = -1;
+	s->spare_fd = -1;
 	conn_env_init(&s->env, loop);
 	if (limits)
 		s->env.limits = *limits;
@@ -238,7 +331,13 @@ int server_new(struct ev_loop *loop, const char *path, mode_t mode, const char *
 	busy = wire_response_error(NULL, WIRE_BUSY, "too many connections");
 	s->busy_line = busy ? wire_dump_line(busy, &s->busy_len) : NULL;
 	json_decref(busy);
-	if (!s->path || !s->busy_line) {
+	busy = wire_response_error(NULL, WIRE_BUSY,
+	                           "too many connections of this user "
+	                           "(agent.limits.connections_per_user)");
+	s->user_line = busy ? wire_dump_line(busy, &s->user_len) : NULL;
+	json_decref(busy);
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!s->path || !s->busy_line || !s->user_line) {
 		r = fail_msg(err, errlen, -ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -274,8 +373,11 @@ void server_free(struct server *s)
 		    st.st_ino == s->ino)
 			unlink(s->path);
 	}
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
 	free(s->path);
 	free(s->busy_line);
+	free(s->user_line);
 	free(s);
 }
 
@@ -287,7 +389,10 @@ void server_get_stats(const struct server *s, struct server_stats *ret)
 json_t *server_stats_to_json(const struct server_stats *st)
 {
 	return json_pack(
-	        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connections", (json_int_t)st->conns_current,
+	        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connections",
+	        (json_int_t)st->conns_current, "rejected_per_user", (json_int_t)st->rejected_user,
+	        "replies_too_large", (json_int_t)st->too_long, "replies_busy_output",
+	        (json_int_t)st->output_busy, "output_bytes", (json_int_t)st->output_bytes,
 	        "connections_total", (json_int_t)st->conns_total, "requests",
 	        (json_int_t)st->requests, "errors", (json_int_t)st->errors, "dropped_slow",
 	        (json_int_t)st->dropped_slow, "rejected_busy", (json_int_t)st->rejected_busy,

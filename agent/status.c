@@ -10,11 +10,13 @@
 #include "agent/checks.h"
 #include "agent/discover.h"
 #include "agent/loopwatch.h"
+#include "agent/peers.h"
 #include "agent/probe.h"
 #include "agent/pubset.h"
 #include "agent/register.h"
 #include "agent/server.h"
 #include "agent/watch.h"
+#include "dnssd/clock.h"
 
 static json_t *cache_json(const struct agent *a)
 {
@@ -35,7 +37,7 @@ static json_t *cache_json(const struct agent *a)
 /* Endpoints set aside by outlier ejection, with why and for how long. */
 static json_t *ejected_json(const struct agent *a)
 {
-	double now = ev_now(a->loop);
+	double now = clock_mono(); /* for balance_status(): durations */
 	json_t *arr = json_array();
 
 	if (!arr)
@@ -69,8 +71,12 @@ static json_t *server_json(const struct agent *a)
 	if (a->server)
 		server_get_stats(a->server, &st);
 	o = server_stats_to_json(&st);
-	if (o && json_object_set_new(o, "watches",
-	                             json_integer((json_int_t)watches_count(a->watches))) < 0) {
+	if (o && (json_object_set_new(o, "watches",
+	                              json_integer((json_int_t)watches_count(a->watches))) < 0 ||
+	          json_object_set_new(o, "watch_bytes",
+	                              json_integer((json_int_t)watches_bytes(a->watches))) < 0 ||
+	          json_object_set_new(o, "users", json_integer((json_int_t)peers_count(a->peers))) <
+	                  0)) {
 		json_decref(o);
 		return NULL;
 	}

@@ -1,39 +1,81 @@
 /* SPDX-License-Identifier: MIT */
 /* Watches: cache events streamed to consumers for a filter. Each watch
  * remembers which entries it has announced, so a change that makes an entry
- * stop matching is a "removed" and one that makes it match an "added". */
+ * stop matching is a "removed" and one that makes it match an "added".
+ * Snapshots go out in slices between loop iterations, never more than
+ * SNAP_HIGH ahead of the reader. */
 #include <errno.h>
+#include <ev.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/peers.h"
 #include "agent/present.h"
 #include "agent/watch.h"
 #include "wire/response.h"
+
+/* Entries announced per slice of a snapshot. */
+#define SNAP_SLICE 256
+/* A snapshot waits while its connection has this much output unsent. */
+#define SNAP_HIGH (256 * 1024)
+/* How long to wait for congested readers before looking again. */
+#define SNAP_RETRY_S 0.01
 
 struct watch {
 	struct watches *ws;
 	struct watch *prev, *next;
 	struct conn *conn;
+	struct peer *owner; /* counts this watch (NULL: nobody) */
 	uint64_t id;
 	struct wire_filter filter;
+	size_t filter_bytes;
+	bool snapshotting; /* its snapshot_end is not sent yet */
 	/* Ids of the entries this watch has announced (open addressing, 0 = empty). */
 	uint64_t *seen;
 	size_t seen_cap, n_seen;
 };
 
 struct watches {
+	struct ev_loop *loop;
+	const struct cache *cache;
 	struct watch *all;
 	size_t n;
+	size_t bytes;       /* memory the watches hold */
+	size_t snapshots;   /* watches still snapshotting */
+	ev_idle more;       /* the next slices, once the loop is idle */
+	ev_timer retry;     /* every snapshotting reader was congested */
 };
 
-struct watches *watches_new(void)
+static void more_cb(struct ev_loop *loop, ev_idle *w, int revents);
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+struct watches *watches_new(struct ev_loop *loop, const struct cache *cache)
 {
-	return calloc(1, sizeof(struct watches));
+	struct watches *ws = calloc(1, sizeof(struct watches));
+
+	if (!ws)
+		return NULL;
+	ws->loop = loop;
+	ws->cache = cache;
+	ev_idle_init(&ws->more, more_cb);
+	ws->more.data = ws;
+	ev_timer_init(&ws->retry, retry_cb, SNAP_RETRY_S, 0.);
+	ws->retry.data = ws;
+	return ws;
 }
 
 void watches_free(struct watches *ws)
 {
+	if (!ws)
+		return;
+	ev_idle_stop(ws->loop, &ws->more);
+	ev_timer_stop(ws->loop, &ws->retry);
 	free(ws);
+}
+
+size_t watches_bytes(const struct watches *ws)
+{
+	return ws->bytes;
 }
 
 size_t watches_count(const struct watches *ws)
@@ -66,6 +108,7 @@ static int seen_add(struct watch *w, uint64_t id)
 
 		if (!n)
 			return -ENOMEM;
+		w->ws->bytes += (cap - old_cap) * sizeof(*n);
 		w->seen = n;
 		w->seen_cap = cap;
 		for (size_t i = 0; i < old_cap; i++)
@@ -98,10 +141,30 @@ static void seen_del(struct watch *w, uint64_t id)
 
 /* --- lifecycle ---------------------------------------------------------- */
 
+static size_t filter_bytes(const struct wire_filter *f)
+{
+	size_t n = 0;
+
+	n += f->service ? strlen(f->service) + 1 : 0;
+	n += f->instance ? strlen(f->instance) + 1 : 0;
+	n += f->version ? strlen(f->version) + 1 : 0;
+	for (size_t i = 0; i < f->n_tags; i++)
+		n += sizeof(char *) + strlen(f->tags[i]) + 1;
+	for (size_t i = 0; i < f->n_txt; i++)
+		n += sizeof(*f->txt) + strlen(f->txt[i].key) + 1 +
+		     (f->txt[i].value ? strlen(f->txt[i].value) + 1 : 0);
+	return n;
+}
+
 static void watch_destroy(void *data)
 {
 	struct watch *w = data;
 
+	if (w->owner)
+		w->owner->watches--;
+	if (w->snapshotting)
+		w->ws->snapshots--;
+	w->ws->bytes -= sizeof(*w) + w->filter_bytes + w->seen_cap * sizeof(*w->seen);
 	if (w->prev)
 		w->prev->next = w->next;
 	else
@@ -115,7 +178,7 @@ static void watch_destroy(void *data)
 }
 
 int watches_add(struct watches *ws, struct conn *c, const struct wire_filter *filter,
-                uint64_t *ret_id)
+                struct peer *owner, uint64_t *ret_id)
 {
 	struct watch *w = calloc(1, sizeof(*w));
 
@@ -127,12 +190,17 @@ int watches_add(struct watches *ws, struct conn *c, const struct wire_filter *fi
 	}
 	w->ws = ws;
 	w->conn = c;
+	w->filter_bytes = filter_bytes(&w->filter);
 	w->id = conn_watch_add(c, w, watch_destroy);
 	if (!w->id) {
 		wire_filter_clear(&w->filter);
 		free(w);
 		return -ENOMEM;
 	}
+	ws->bytes += sizeof(*w) + w->filter_bytes;
+	w->owner = owner;
+	if (owner)
+		owner->watches++;
 	w->next = ws->all;
 	if (ws->all)
 		ws->all->prev = w;
@@ -173,27 +241,81 @@ static int send_event(struct watch *w, enum wire_event_type t, const struct cach
 	return r;
 }
 
-int watches_snapshot(struct watches *ws, struct conn *c, uint64_t id, const struct cache *cache)
+/* Announce up to SNAP_SLICE matching entries W has not announced; after
+ * the last, snapshot_end. Entries that change meanwhile reach W as cache
+ * events (an entry added before snapshot_end is part of the snapshot).
+ * Returns 1 when the snapshot is complete (or cannot go on), else 0. */
+static int snapshot_slice(struct watch *w)
 {
-	struct watch *w = conn_watch_get(c, id);
-	int r;
+	size_t sent = 0;
 
-	if (!w)
-		return -ENOENT;
-	for (struct cache_type *t = cache_first_type(cache); t; t = t->next) {
+	for (struct cache_type *t = cache_first_type(w->ws->cache); t; t = t->next) {
 		if (!present_type_match(t, &w->filter))
 			continue;
 		for (struct cache_entry *e = t->first; e; e = e->next) {
-			if (!present_match(e, &w->filter))
+			if (seen_has(w, e->id) || !present_match(e, &w->filter))
 				continue;
-			if (seen_add(w, e->id) < 0)
-				return -ENOMEM;
-			r = send_event(w, WIRE_EVENT_ADDED, e, NULL);
-			if (r < 0)
-				return r;
+			if (sent == SNAP_SLICE)
+				return 0;
+			if (seen_add(w, e->id) < 0 || send_event(w, WIRE_EVENT_ADDED, e, NULL) < 0)
+				return 1; /* out of memory, or the reader was dropped */
+			sent++;
 		}
 	}
-	return send_event(w, WIRE_EVENT_SNAPSHOT_END, NULL, NULL);
+	send_event(w, WIRE_EVENT_SNAPSHOT_END, NULL, NULL);
+	return 1;
+}
+
+static void snapshot_done(struct watch *w)
+{
+	w->snapshotting = false;
+	w->ws->snapshots--;
+}
+
+/* One slice for each snapshotting watch whose reader keeps up. */
+static void more_cb(struct ev_loop *loop, ev_idle *iw, int revents)
+{
+	struct watches *ws = iw->data;
+	bool progressed = false;
+
+	for (struct watch *w = ws->all, *next; w; w = next) {
+		next = w->next;
+		if (!w->snapshotting || conn_pending_output(w->conn) > SNAP_HIGH)
+			continue;
+		progressed = true;
+		if (snapshot_slice(w))
+			snapshot_done(w);
+	}
+	if (ws->snapshots == 0) {
+		ev_idle_stop(loop, iw);
+	} else if (!progressed) {
+		/* Every reader is behind: look again shortly, not on every
+		 * idle turn of the loop. */
+		ev_idle_stop(loop, iw);
+		ev_timer_start(loop, &ws->retry);
+	}
+}
+
+static void retry_cb(struct ev_loop *loop, ev_timer *tw, int revents)
+{
+	struct watches *ws = tw->data;
+
+	if (ws->snapshots)
+		ev_idle_start(loop, &ws->more);
+}
+
+int watches_snapshot(struct watches *ws, struct conn *c, uint64_t id)
+{
+	struct watch *w = conn_watch_get(c, id);
+
+	if (!w)
+		return -ENOENT;
+	if (snapshot_slice(w))
+		return 0;
+	w->snapshotting = true;
+	ws->snapshots++;
+	ev_idle_start(ws->loop, &ws->more);
+	return 0;
 }
 
 void watches_on_cache_event(struct watches *ws, enum cache_event ev, const struct cache_entry *e)

@@ -52,6 +52,8 @@ enum {
 	A_LOAD_INTERVAL,
 	A_PROBE,
 	A_REGISTER,
+	A_REPORT,
+	A_LIMITS,
 	N_AGENT_FIELDS,
 };
 
@@ -336,6 +338,28 @@ static void parse_probe(struct cfg_file *f, const struct cfg_field *probe, struc
 		          (unsigned long long)p->timeout_ms, (unsigned long long)p->interval_ms);
 }
 
+/* An 'allow' list of user or group names into *RET_V / *RET_N. */
+static void parse_allow(struct cfg_file *f, const struct cfg_field *fld, char ***ret_v,
+                        size_t *ret_n)
+{
+	char q[CFG_QUOTE_MAX];
+
+	if (!cfg_field_list(f, fld))
+		return;
+	for (size_t i = 0; i < cfg_list_len(fld->value); i++) {
+		yaml_node_t *item = cfg_list_item(f, fld->value, i);
+		const char *v = cfg_item_string(f, "allow", item);
+
+		if (!v)
+			continue;
+		if (!valid_group(v))
+			cfg_error(f, item, "'allow' item: %s is not a user or group name",
+			          cfg_quote(v, strlen(v), q));
+		else if (!cfg_push_str(f, ret_v, ret_n, v))
+			break;
+	}
+}
+
 /* agent.register: {allow: [names], max_per_connection: N, max: N}. */
 static void parse_register(struct cfg_file *f, const struct cfg_field *reg, struct cfg_register *r)
 {
@@ -346,7 +370,6 @@ static void parse_register(struct cfg_file *f, const struct cfg_field *reg, stru
 	        [R_MAX] = {.name = "max"},
 	};
 	enum cfg_kind k = cfg_node_kind(reg->value);
-	char q[CFG_QUOTE_MAX];
 	uint64_t n;
 
 	if (k == CFG_KIND_NULL)
@@ -357,24 +380,81 @@ static void parse_register(struct cfg_file *f, const struct cfg_field *reg, stru
 		return;
 	}
 	cfg_map_fields(f, reg->value, fl, N_REG_FIELDS, "in 'register'");
-	if (fl[R_ALLOW].key && cfg_field_list(f, &fl[R_ALLOW])) {
-		for (size_t i = 0; i < cfg_list_len(fl[R_ALLOW].value); i++) {
-			yaml_node_t *item = cfg_list_item(f, fl[R_ALLOW].value, i);
-			const char *v = cfg_item_string(f, "allow", item);
-
-			if (!v)
-				continue;
-			if (!valid_group(v))
-				cfg_error(f, item, "'allow' item: %s is not a user or group name",
-				          cfg_quote(v, strlen(v), q));
-			else if (!cfg_push_str(f, &r->allow, &r->n_allow, v))
-				break;
-		}
-	}
+	if (fl[R_ALLOW].key)
+		parse_allow(f, &fl[R_ALLOW], &r->allow, &r->n_allow);
 	if (fl[R_MAX_CONN].key && cfg_field_uint(f, &fl[R_MAX_CONN], 1, 4096, &n))
 		r->max_per_connection = (unsigned)n;
 	if (fl[R_MAX].key && cfg_field_uint(f, &fl[R_MAX], 1, 65536, &n))
 		r->max = (unsigned)n;
+}
+
+/* agent.report: {allow: [names], per_second: N}. */
+static void parse_report(struct cfg_file *f, const struct cfg_field *rep, struct cfg_report *r)
+{
+	enum { RP_ALLOW, RP_RATE, N_REPORT_FIELDS };
+	struct cfg_field fl[N_REPORT_FIELDS] = {
+	        [RP_ALLOW] = {.name = "allow"},
+	        [RP_RATE] = {.name = "per_second"},
+	};
+	enum cfg_kind k = cfg_node_kind(rep->value);
+	uint64_t n;
+
+	if (k == CFG_KIND_NULL)
+		return;
+	if (k != CFG_KIND_MAP) {
+		cfg_error(f, rep->value, "'report': expected a mapping, got %s", cfg_kind_name(k));
+		return;
+	}
+	cfg_map_fields(f, rep->value, fl, N_REPORT_FIELDS, "in 'report'");
+	if (fl[RP_ALLOW].key)
+		parse_allow(f, &fl[RP_ALLOW], &r->allow, &r->n_allow);
+	if (fl[RP_RATE].key && cfg_field_uint(f, &fl[RP_RATE], 1, 100000, &n))
+		r->per_second = (unsigned)n;
+}
+
+/* agent.limits: per-user and per-connection quotas (docs/security.md). */
+static void parse_limits(struct cfg_file *f, const struct cfg_field *lim, struct cfg_limits *l)
+{
+	enum { L_CONNS, L_CONNS_USER, L_WATCH_CONN, L_WATCH_USER, L_BROWSE_USER, L_OUT, L_OUT_ALL,
+	       N_LIMIT_FIELDS };
+	struct cfg_field fl[N_LIMIT_FIELDS] = {
+	        [L_CONNS] = {.name = "connections"},
+	        [L_CONNS_USER] = {.name = "connections_per_user"},
+	        [L_WATCH_CONN] = {.name = "watches_per_connection"},
+	        [L_WATCH_USER] = {.name = "watches_per_user"},
+	        [L_BROWSE_USER] = {.name = "browses_per_user"},
+	        [L_OUT] = {.name = "output_per_connection"},
+	        [L_OUT_ALL] = {.name = "output_total"},
+	};
+	enum cfg_kind k = cfg_node_kind(lim->value);
+	uint64_t n;
+
+	if (k == CFG_KIND_NULL)
+		return;
+	if (k != CFG_KIND_MAP) {
+		cfg_error(f, lim->value, "'limits': expected a mapping, got %s", cfg_kind_name(k));
+		return;
+	}
+	cfg_map_fields(f, lim->value, fl, N_LIMIT_FIELDS, "in 'limits'");
+	if (fl[L_CONNS].key && cfg_field_uint(f, &fl[L_CONNS], 1, 1u << 20, &n))
+		l->connections = (unsigned)n;
+	if (fl[L_CONNS_USER].key && cfg_field_uint(f, &fl[L_CONNS_USER], 1, 1u << 20, &n))
+		l->connections_per_user = (unsigned)n;
+	if (fl[L_WATCH_CONN].key && cfg_field_uint(f, &fl[L_WATCH_CONN], 1, 65536, &n))
+		l->watches_per_connection = (unsigned)n;
+	if (fl[L_WATCH_USER].key && cfg_field_uint(f, &fl[L_WATCH_USER], 1, 1u << 20, &n))
+		l->watches_per_user = (unsigned)n;
+	if (fl[L_BROWSE_USER].key && cfg_field_uint(f, &fl[L_BROWSE_USER], 1, 4096, &n))
+		l->browses_per_user = (unsigned)n;
+	if (fl[L_OUT].key)
+		cfg_field_uint(f, &fl[L_OUT], 65536, 1ull << 30, &l->output_per_connection);
+	if (fl[L_OUT_ALL].key)
+		cfg_field_uint(f, &fl[L_OUT_ALL], 65536, 1ull << 34, &l->output_total);
+	if (l->output_total < l->output_per_connection)
+		cfg_error(f, lim->value,
+		          "'limits': output_total (%llu) is smaller than output_per_connection (%llu)",
+		          (unsigned long long)l->output_total,
+		          (unsigned long long)l->output_per_connection);
 }
 
 void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_field *agent)
@@ -396,6 +476,8 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 	        [A_LOAD_INTERVAL] = {.name = "load_interval"},
 	        [A_PROBE] = {.name = "probe"},
 	        [A_REGISTER] = {.name = "register"},
+	        [A_REPORT] = {.name = "report"},
+	        [A_LIMITS] = {.name = "limits"},
 	};
 
 	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
@@ -467,4 +549,8 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 		parse_probe(f, &fl[A_PROBE], &a->probe);
 	if (fl[A_REGISTER].key)
 		parse_register(f, &fl[A_REGISTER], &a->reg);
+	if (fl[A_REPORT].key)
+		parse_report(f, &fl[A_REPORT], &a->report);
+	if (fl[A_LIMITS].key)
+		parse_limits(f, &fl[A_LIMITS], &a->limits);
 }

@@ -39,6 +39,7 @@ void cfg_free(struct lanyard_config *cfg)
 	cfg_strv_free(cfg->agent.interfaces, cfg->agent.n_interfaces);
 	cfg_strv_free(cfg->agent.browse, cfg->agent.n_browse);
 	cfg_strv_free(cfg->agent.reg.allow, cfg->agent.reg.n_allow);
+	cfg_strv_free(cfg->agent.report.allow, cfg->agent.report.n_allow);
 	free(cfg->agent.include);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		cfg_service_clear(&cfg->services[i]);
@@ -76,6 +77,15 @@ static struct lanyard_config *config_new(const char *path)
 	cfg->agent.load_interval_ms = 10000;
 	cfg->agent.reg.max_per_connection = 64;
 	cfg->agent.reg.max = 4096;
+	cfg->agent.report.per_second = 50;
+	cfg->agent.limits = (struct cfg_limits){
+	        .connections_per_user = 128,
+	        .watches_per_connection = 64,
+	        .watches_per_user = 256,
+	        .browses_per_user = 64,
+	        .output_per_connection = 4 * 1024 * 1024,
+	        .output_total = 64 * 1024 * 1024,
+	};
 	cfg->agent.probe = (struct cfg_probe){
 	        .interval_ms = 1000,
 	        .timeout_ms = 500,

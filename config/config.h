@@ -122,6 +122,25 @@ struct cfg_register {
 	unsigned max;                /* default 4096 */
 };
 
+/* agent.report: who may report outcomes (they steer every consumer's picks). */
+struct cfg_report {
+	char **allow; /* user or group names; none: as cfg_register's */
+	size_t n_allow;
+	unsigned per_second; /* reports per user and second (token bucket), default 50 */
+};
+
+/* agent.limits: what one consumer may hold (docs/security.md). 0 in
+ * connections means "derived from RLIMIT_NOFILE". */
+struct cfg_limits {
+	unsigned connections;            /* all users, default 0 (derived) */
+	unsigned connections_per_user;   /* default 128 */
+	unsigned watches_per_connection; /* default 64 */
+	unsigned watches_per_user;       /* default 256 */
+	unsigned browses_per_user;       /* on-demand browses started, default 64 */
+	uint64_t output_per_connection;  /* pending reply bytes, default 4 MiB */
+	uint64_t output_total;           /* pending reply bytes of all connections, 64 MiB */
+};
+
 struct cfg_agent {
 	char *socket;         /* default LANYARD_DEFAULT_SOCKET */
 	unsigned socket_mode; /* default 0660 */
@@ -142,6 +161,8 @@ struct cfg_agent {
 	uint64_t load_interval_ms;    /* least time between two load updates, default 10s */
 	struct cfg_probe probe;
 	struct cfg_register reg;
+	struct cfg_report report;
+	struct cfg_limits limits;
 };
 
 struct lanyard_config {

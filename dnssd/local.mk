@@ -5,6 +5,7 @@
 noinst_LTLIBRARIES += dnssd/libdnssd.la
 dnssd_libdnssd_la_SOURCES = \
 	dnssd/utf8.c dnssd/utf8.h \
+	dnssd/clock.c dnssd/clock.h \
 	dnssd/duration.c dnssd/duration.h \
 	dnssd/name.c dnssd/name.h \
 	dnssd/version.c dnssd/version.h \

@@ -16,6 +16,8 @@ S=$T/a.sock
 cat >"$T/a.yaml" <<YAML
 agent:
   socket: $S
+  # The cap tested below (the default follows the descriptor limit).
+  limits: {connections: 1024}
 YAML
 
 # --- a small socket client for what socat cannot do ---------------------------------

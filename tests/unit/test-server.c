@@ -65,7 +65,7 @@ static json_t *status_body(struct child *ch)
 	j = server_stats_to_json(&st);
 	if (!j || json_integer_value(json_object_get(j, "requests")) != (json_int_t)st.requests ||
 	    json_integer_value(json_object_get(j, "connections")) != (json_int_t)st.conns_current ||
-	    json_object_size(j) != 8)
+	    json_object_size(j) != 12)
 		abort();
 	json_decref(j);
 	return json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i}}", "status", "current",
