@@ -429,16 +429,16 @@ static int op_report(struct agent *a, struct conn *c, const struct wire_request 
 	if (!pr)
 		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
 	if (!peers_is_admin(pr->uid)) {
-		if (!peer_take_report(pr, a->cfg->agent.report.per_second, now))
-			return wire_err_set(err, WIRE_BUSY,
-			                    "uid %u reports more than %u a second "
-			                    "(agent.report.per_second)",
-			                    (unsigned)pr->uid, a->cfg->agent.report.per_second);
 		if (!peer_was_handed(pr, e->id, now))
 			return wire_err_set(err, WIRE_FORBIDDEN,
 			                    "\"%s\" was not handed to uid %u in the last %.0f s: "
 			                    "only endpoints one was given may be reported",
 			                    req->filter.instance, (unsigned)pr->uid, PEERS_HANDED_S);
+		if (!peer_take_report(pr, a->cfg->agent.report.per_second, now))
+			return wire_err_set(err, WIRE_BUSY,
+			                    "uid %u reports more than %u a second "
+			                    "(agent.report.per_second)",
+			                    (unsigned)pr->uid, a->cfg->agent.report.per_second);
 	}
 	if (balance_report(a->balance, e, req->result_ok, req->has_latency ? req->latency_ms : -1,
 	                   now) < 0)

@@ -233,6 +233,12 @@ consumer_integration_tests = \
 dist_check_SCRIPTS += $(consumer_integration_tests)
 TESTS += $(consumer_integration_tests)
 # end consumer integration tests
+# Hardening (issue 11): hostile local users on the socket (no LAN needed),
+# on-demand browse quotas and clock steps.
+hardening_integration_tests = \
+	tests/integration/hostile-socket.sh
+dist_check_SCRIPTS += $(hardening_integration_tests)
+TESTS += $(hardening_integration_tests)
 # health checks tests
 # The probes against real listeners, an HTTP server thread and programs on
 # 127.0.0.1; the state machine; the engine (agent/checks.c) with its
