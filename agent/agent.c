@@ -184,9 +184,8 @@ static void socket_limits(const struct lanyard_config *cfg, struct server_limits
 
 	server_limits_default(l);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-		uint64_t keep = FD_RESERVE + (cfg->agent.probe.enabled
-		                                      ? cfg->agent.probe.max_endpoints
-		                                      : 0);
+		uint64_t keep = FD_RESERVE +
+		                (cfg->agent.probe.enabled ? cfg->agent.probe.max_endpoints : 0);
 
 		room = rl.rlim_cur > keep + 16 ? rl.rlim_cur - keep : 16;
 	} else {

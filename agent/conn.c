@@ -41,7 +41,7 @@ struct conn_user {
 
 struct conn {
 	struct conn_env *env;
-	struct ucred cred; /* the peer, as it was at connect() */
+	struct ucred cred;        /* the peer, as it was at connect() */
 	struct conn *prev, *next; /* env->all */
 	struct conn *pending_next;
 	bool pending; /* on env->pending */

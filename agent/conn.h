@@ -20,17 +20,17 @@ struct conn_user;
 
 /* Per-server limits; server_limits_default() gives the defaults below. */
 struct server_limits {
-	size_t max_line;     /* request bytes without newline, <= WIRE_MAX_LINE (64 KiB) */
-	size_t max_output;   /* pending output of one connection: a longer reply is
-	                        refused (too_large), a reader further behind is
-	                        dropped (4 MiB) */
-	size_t max_output_total; /* pending output of all connections: past it,
-	                            replies are refused (busy) (64 MiB) */
+	size_t max_line;             /* request bytes without newline, <= WIRE_MAX_LINE (64 KiB) */
+	size_t max_output;           /* pending output of one connection: a longer reply is
+	                                refused (too_large), a reader further behind is
+	                                dropped (4 MiB) */
+	size_t max_output_total;     /* pending output of all connections: past it,
+	                                replies are refused (busy) (64 MiB) */
 	unsigned max_conns;          /* concurrent connections (1024) */
 	unsigned max_conns_per_user; /* of one uid, except root and lanyardd's
 	                                own user (128; 0 = no cap) */
-	double idle_timeout; /* seconds without traffic (300); 0 = never. Not applied
-	                        while a watch is attached or a reply is held. */
+	double idle_timeout;         /* seconds without traffic (300); 0 = never. Not applied
+	                                while a watch is attached or a reply is held. */
 };
 
 /* Counters for the status op; all monotonic except conns_current. */
@@ -63,8 +63,8 @@ struct conn_env {
 	server_handler_fn handler;
 	void *userdata;
 	struct server_stats stats;
-	struct conn *all;     /* every connection not yet freed */
-	struct conn *pending; /* connections to flush, resume or free before the next poll */
+	struct conn *all;        /* every connection not yet freed */
+	struct conn *pending;    /* connections to flush, resume or free before the next poll */
 	struct conn_user *users; /* connections per uid */
 	size_t n_users, cap_users;
 	uint64_t next_id;

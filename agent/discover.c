@@ -61,12 +61,12 @@ struct discover {
 	bool client_up;
 	struct discover_wait *waits;
 	uint64_t upsert_errors;
-	uint64_t refused;  /* browses refused by DISCOVER_MAX_TYPES */
-	bool warned_all;   /* that browse: all met the cap was logged */
-	uint64_t released; /* on-demand browses released when idle */
+	uint64_t refused;    /* browses refused by DISCOVER_MAX_TYPES */
+	bool warned_all;     /* that browse: all met the cap was logged */
+	uint64_t released;   /* on-demand browses released when idle */
 	uint64_t over_quota; /* requests refused by a user's browse quota */
-	ev_timer idle;     /* releases idle on-demand browses */
-	double idle_s;     /* agent.browse_idle */
+	ev_timer idle;       /* releases idle on-demand browses */
+	double idle_s;       /* agent.browse_idle */
 };
 
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -372,8 +372,8 @@ static unsigned demand_count(const struct discover *d, uid_t uid)
 }
 
 int discover_need(struct discover *d, const char *service, const struct discover_quota *q,
-                  double timeout_s, void (*ready)(void *userdata, bool timed_out),
-                  void *userdata, struct discover_wait **ret_wait)
+                  double timeout_s, void (*ready)(void *userdata, bool timed_out), void *userdata,
+                  struct discover_wait **ret_wait)
 {
 	struct discover_wait *w;
 	char types[2][DNSSD_TYPE_SIZE];
@@ -571,9 +571,10 @@ json_t *discover_status(const struct discover *d)
 			return NULL;
 		}
 	}
-	o = json_pack("{s:b,s:b,s:o,s:I,s:I,s:I,s:I,s:I}", "up", discover_up(d), "all", d->browse_all,
-	              "types", types, "dropped", (json_int_t)d->upsert_errors, "max_types",
-	              (json_int_t)DISCOVER_MAX_TYPES, "types_refused", (json_int_t)d->refused, "over_quota", (json_int_t)d->over_quota,
+	o = json_pack("{s:b,s:b,s:o,s:I,s:I,s:I,s:I,s:I}", "up", discover_up(d), "all",
+	              d->browse_all, "types", types, "dropped", (json_int_t)d->upsert_errors,
+	              "max_types", (json_int_t)DISCOVER_MAX_TYPES, "types_refused",
+	              (json_int_t)d->refused, "over_quota", (json_int_t)d->over_quota,
 	              "types_released", (json_int_t)d->released);
 	return o;
 }

@@ -54,8 +54,8 @@ struct discover_quota {
  * is called first (*ret_wait is set for that). Negative errno on error:
  * -EDQUOT when Q (NULL: none) would start more browses than Q->max. */
 int discover_need(struct discover *d, const char *service, const struct discover_quota *q,
-                  double timeout_s, void (*ready)(void *userdata, bool timed_out),
-                  void *userdata, struct discover_wait **ret_wait);
+                  double timeout_s, void (*ready)(void *userdata, bool timed_out), void *userdata,
+                  struct discover_wait **ret_wait);
 void discover_wait_cancel(struct discover_wait *w);
 
 /* mDNS callbacks, forwarded by the agent. */

@@ -433,7 +433,8 @@ static int op_report(struct agent *a, struct conn *c, const struct wire_request 
 			return wire_err_set(err, WIRE_FORBIDDEN,
 			                    "\"%s\" was not handed to uid %u in the last %.0f s: "
 			                    "only endpoints one was given may be reported",
-			                    req->filter.instance, (unsigned)pr->uid, PEERS_HANDED_S);
+			                    req->filter.instance, (unsigned)pr->uid,
+			                    PEERS_HANDED_S);
 		if (!peer_take_report(pr, a->cfg->agent.report.per_second, now))
 			return wire_err_set(err, WIRE_BUSY,
 			                    "uid %u reports more than %u a second "
@@ -494,10 +495,11 @@ static int op_check(struct agent *a, struct conn *c, const struct wire_request *
 		return 0;
 	}
 	if (!may_publish(a, c))
-		return wire_err_set(err, WIRE_FORBIDDEN,
-		                    "check of declared service \"%s\": for root, lanyardd's user and "
-		                    "agent.register.allow (or agent.socket_group)",
-		                    svc);
+		return wire_err_set(
+		        err, WIRE_FORBIDDEN,
+		        "check of declared service \"%s\": for root, lanyardd's user and "
+		        "agent.register.allow (or agent.socket_group)",
+		        svc);
 	if (checks_report(a->checks, svc, results[req->check_status], out, strlen(out)) < 0)
 		return wire_err_set(err, WIRE_NOT_FOUND, "service \"%s\" declares no ttl check",
 		                    svc);
@@ -569,8 +571,7 @@ enum op_auth {
 	AUTH_ADMIN,  /* root, or lanyardd's own user */
 };
 static const enum op_auth op_auth[_WIRE_OP_MAX] = {
-        [WIRE_OP_REPORT] = AUTH_REPORT,
-        [WIRE_OP_MAINT] = AUTH_ADMIN,
+        [WIRE_OP_REPORT] = AUTH_REPORT, [WIRE_OP_MAINT] = AUTH_ADMIN,
         /* register and check: who may publish, decided in op_register
          * (agent.register.allow) and op_check (and a registration's owner). */
 };
@@ -710,10 +711,11 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 			                 "\"%s\" is neither a service name nor a DNS-SD type",
 			                 req->filter.service);
 		else if (r == -EDQUOT)
-			conn_reply_error(c, req, WIRE_BUSY,
-			                 "cannot browse \"%s\": uid %u started %u browses on demand "
-			                 "(agent.limits.browses_per_user)",
-			                 req->filter.service, (unsigned)q.uid, q.max);
+			conn_reply_error(
+			        c, req, WIRE_BUSY,
+			        "cannot browse \"%s\": uid %u started %u browses on demand "
+			        "(agent.limits.browses_per_user)",
+			        req->filter.service, (unsigned)q.uid, q.max);
 		else if (r < 0)
 			conn_reply_error(c, req, WIRE_BUSY, "cannot browse \"%s\": %s",
 			                 req->filter.service, strerror(-r));

@@ -147,7 +147,8 @@ static int check_dir(const char *path, char *err, size_t errlen)
 		return fail_msg(err, errlen, -errno, "cannot create \"%s\": %s", dir,
 		                strerror(errno));
 	if (lstat(dir, &st) < 0)
-		return fail_msg(err, errlen, -errno, "cannot stat \"%s\": %s", dir, strerror(errno));
+		return fail_msg(err, errlen, -errno, "cannot stat \"%s\": %s", dir,
+		                strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return fail_msg(err, errlen, -ENOTDIR,
 		                "the socket's directory \"%s\" is not a directory (a symlink?)",

@@ -40,10 +40,10 @@ struct watches {
 	const struct cache *cache;
 	struct watch *all;
 	size_t n;
-	size_t bytes;       /* memory the watches hold */
-	size_t snapshots;   /* watches still snapshotting */
-	ev_idle more;       /* the next slices, once the loop is idle */
-	ev_timer retry;     /* every snapshotting reader was congested */
+	size_t bytes;     /* memory the watches hold */
+	size_t snapshots; /* watches still snapshotting */
+	ev_idle more;     /* the next slices, once the loop is idle */
+	ev_timer retry;   /* every snapshotting reader was congested */
 };
 
 static void more_cb(struct ev_loop *loop, ev_idle *w, int revents);

@@ -415,8 +415,16 @@ static void parse_report(struct cfg_file *f, const struct cfg_field *rep, struct
 /* agent.limits: per-user and per-connection quotas (docs/security.md). */
 static void parse_limits(struct cfg_file *f, const struct cfg_field *lim, struct cfg_limits *l)
 {
-	enum { L_CONNS, L_CONNS_USER, L_WATCH_CONN, L_WATCH_USER, L_BROWSE_USER, L_OUT, L_OUT_ALL,
-	       N_LIMIT_FIELDS };
+	enum {
+		L_CONNS,
+		L_CONNS_USER,
+		L_WATCH_CONN,
+		L_WATCH_USER,
+		L_BROWSE_USER,
+		L_OUT,
+		L_OUT_ALL,
+		N_LIMIT_FIELDS
+	};
 	struct cfg_field fl[N_LIMIT_FIELDS] = {
 	        [L_CONNS] = {.name = "connections"},
 	        [L_CONNS_USER] = {.name = "connections_per_user"},
@@ -452,7 +460,8 @@ static void parse_limits(struct cfg_file *f, const struct cfg_field *lim, struct
 		cfg_field_uint(f, &fl[L_OUT_ALL], 65536, 1ull << 34, &l->output_total);
 	if (l->output_total < l->output_per_connection)
 		cfg_error(f, lim->value,
-		          "'limits': output_total (%llu) is smaller than output_per_connection (%llu)",
+		          "'limits': output_total (%llu) is smaller than output_per_connection "
+		          "(%llu)",
 		          (unsigned long long)l->output_total,
 		          (unsigned long long)l->output_per_connection);
 }
