@@ -382,7 +382,7 @@ static int print_merged(const struct fanout *fo)
 	if (r == 0)
 		out = merge_result(m);
 	if (out) {
-		r = json_dumpf(out, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
+		r = cli_put_json(stdout, out, JSON_COMPACT | JSON_REAL_PRECISION(16));
 		putchar('\n');
 		fflush(stdout);
 	}

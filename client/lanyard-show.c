@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The lanyard command's output for people (see lanyard-show.h). */
+/* The lanyard command's output for people (see lanyard-show.h). Every
+ * string from the agent, and so from the LAN, goes through cli_shown()
+ * before it is printed or measured: one rule, in dnssd/utf8.c. */
 #include "client/lanyard-show.h"
 
 #include <stdlib.h>
@@ -9,16 +11,9 @@
 #include <jansson.h>
 
 #include "client/lanyard-cli.h"
+#include "dnssd/utf8.h"
 
 #define N_COLS 10
-
-static void print_row(FILE *f, const char *const *cells, const size_t *width)
-{
-	/* The last column is not padded, so lines have no trailing blanks. */
-	for (int i = 0; i + 1 < N_COLS; i++)
-		fprintf(f, "%-*s  ", (int)width[i], cells[i]);
-	fprintf(f, "%s\n", cells[N_COLS - 1]);
-}
 
 static char *join(const char *const *v, size_t n, const char *sep)
 {
@@ -33,6 +28,41 @@ static char *join(const char *const *v, size_t n, const char *sep)
 			strcat(s, sep);
 		strcat(s, v[i]);
 	}
+	return s;
+}
+
+/* How many columns S (escaped, so UTF-8) takes: its code points. */
+static size_t cols(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* S, then blanks up to WIDTH columns, then two more. */
+static void put_cell(FILE *f, const char *s, size_t width)
+{
+	fputs(s, f);
+	for (size_t n = cols(s); n < width + 2; n++)
+		fputc(' ', f);
+}
+
+static void print_row(FILE *f, const char *const *cells, const size_t *width)
+{
+	/* The last column is not padded, so lines have no trailing blanks. */
+	for (int i = 0; i + 1 < N_COLS; i++)
+		put_cell(f, cells[i], width[i]);
+	fprintf(f, "%s\n", cells[N_COLS - 1]);
+}
+
+/* The N strings of V joined by commas, escaped; NULL on OOM. */
+static char *join_shown(const char *const *v, size_t n)
+{
+	char *all = join(v, n, ","), *s = all ? cli_shown(all) : NULL;
+
+	free(all);
 	return s;
 }
 
@@ -73,25 +103,18 @@ void show_instances(FILE *f, const struct lanyard_instance_list *list)
 		if (!row)
 			continue;
 		row[0] = cli_shown(in->instance);
-		row[1] = strdup(in->service ? in->service : in->type);
-		row[2] = join(in->addresses, in->n_addresses, ",");
+		row[1] = cli_shown(in->service ? in->service : in->type);
+		row[2] = join_shown(in->addresses, in->n_addresses);
 		row[3] = uint_str(in->port);
 		row[4] = cli_shown(in->version ? in->version : "-");
 		row[5] = uint_str(in->weight);
 		row[6] = uint_str(in->priority);
-		if (in->n_tags) {
-			char *tags = join(in->tags, in->n_tags, ",");
-
-			row[7] = tags ? cli_shown(tags) : NULL;
-			free(tags);
-		} else {
-			row[7] = strdup("-");
-		}
+		row[7] = in->n_tags ? join_shown(in->tags, in->n_tags) : strdup("-");
 		row[8] = strdup(in->local ? "yes" : "no");
 		row[9] = cli_shown(check_of(in));
 		for (int i = 0; i < N_COLS; i++)
-			if (row[i] && strlen(row[i]) > width[i])
-				width[i] = strlen(row[i]);
+			if (row[i] && cols(row[i]) > width[i])
+				width[i] = cols(row[i]);
 	}
 	print_row(f, head, width);
 	for (size_t r = 0; rows && r < list->n; r++) {
@@ -123,30 +146,45 @@ static const char *pick_address(const struct lanyard_instance *in, enum lanyard_
 /* Contract in lanyard-show.h. */
 void show_pick(FILE *f, const struct lanyard_instance *in, enum lanyard_family family)
 {
-	fprintf(f, "%s %u\n", pick_address(in, family), (unsigned)in->port);
+	char *addr = cli_shown(pick_address(in, family));
+
+	fprintf(f, "%s %u\n", addr ? addr : "?", (unsigned)in->port);
+	free(addr);
 }
 
 /* Contract in lanyard-show.h. */
 void show_services(FILE *f, const struct lanyard_service_list *list)
 {
+	char **cells = calloc(2 * list->n + 1, sizeof(char *));
 	size_t ws = strlen("SERVICE"), wt = strlen("TYPE");
 
+	if (!cells) {
+		fputs("lanyard: out of memory\n", f);
+		return;
+	}
 	for (size_t i = 0; i < list->n; i++) {
 		const struct lanyard_service *s = &list->items[i];
 
-		if (s->service && strlen(s->service) > ws)
-			ws = strlen(s->service);
-		if (s->type && strlen(s->type) > wt)
-			wt = strlen(s->type);
+		cells[2 * i] = cli_shown(s->service ? s->service : "-");
+		cells[2 * i + 1] = cli_shown(s->type ? s->type : "-");
+		if (cells[2 * i] && cols(cells[2 * i]) > ws)
+			ws = cols(cells[2 * i]);
+		if (cells[2 * i + 1] && cols(cells[2 * i + 1]) > wt)
+			wt = cols(cells[2 * i + 1]);
 	}
-	fprintf(f, "%-*s  %-*s  %9s  %s\n", (int)ws, "SERVICE", (int)wt, "TYPE", "INSTANCES",
-	        "LOCAL");
+	put_cell(f, "SERVICE", ws);
+	put_cell(f, "TYPE", wt);
+	fprintf(f, "%9s  %s\n", "INSTANCES", "LOCAL");
 	for (size_t i = 0; i < list->n; i++) {
 		const struct lanyard_service *s = &list->items[i];
 
-		fprintf(f, "%-*s  %-*s  %9u  %s\n", (int)ws, s->service ? s->service : "-", (int)wt,
-		        s->type ? s->type : "-", s->instances, s->local ? "yes" : "no");
+		put_cell(f, cells[2 * i] ? cells[2 * i] : "?", ws);
+		put_cell(f, cells[2 * i + 1] ? cells[2 * i + 1] : "?", wt);
+		fprintf(f, "%9u  %s\n", s->instances, s->local ? "yes" : "no");
+		free(cells[2 * i]);
+		free(cells[2 * i + 1]);
 	}
+	free(cells);
 }
 
 /* Contract in lanyard-show.h. */
@@ -155,7 +193,7 @@ void show_status(FILE *f, const char *status_json)
 	json_t *j = json_loads(status_json, 0, NULL);
 
 	if (j)
-		json_dumpf(j, f, JSON_INDENT(2));
+		cli_put_json(f, j, JSON_INDENT(2));
 	fputc('\n', f);
 	json_decref(j);
 }
@@ -166,15 +204,18 @@ void show_event(FILE *f, const struct lanyard_event *ev)
 	static const char *const names[] = {"added", "changed", "removed", "snapshot_end",
 	                                    "registration"};
 
+	const char *type =
+	        (size_t)ev->type < sizeof(names) / sizeof(names[0]) ? names[ev->type] : "event";
+
 	if (!ev->instance) {
-		fprintf(f, "-- %s --\n", names[ev->type]);
+		fprintf(f, "-- %s --\n", type);
 	} else {
-		char *addrs = join(ev->instance->addresses, ev->instance->n_addresses, ",");
+		char *addrs = join_shown(ev->instance->addresses, ev->instance->n_addresses);
 		char *name = cli_shown(ev->instance->instance);
 		char *version = ev->instance->version ? cli_shown(ev->instance->version) : NULL;
 		char *why = ev->reason ? cli_shown(ev->reason) : NULL;
 
-		fprintf(f, "%-8s %s %s port %u%s%s%s%s%s\n", names[ev->type], name ? name : "?",
+		fprintf(f, "%-8s %s %s port %u%s%s%s%s%s\n", type, name ? name : "?",
 		        addrs ? addrs : "?", (unsigned)ev->instance->port,
 		        version ? " version " : "", version ? version : "", why ? " (" : "",
 		        why ? why : "", why ? ")" : "");
@@ -193,10 +234,11 @@ void show_output(FILE *f, const char *name, const char *out, size_t len)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		/* A CRLF line ends like any other. */
+		char *line = utf8_escape(p, n > 0 && nl && p[n - 1] == '\r' ? n - 1 : n, 0);
 
-		fprintf(f, "%s: ", name);
-		fwrite(p, 1, n, f);
-		fputc('\n', f);
+		fprintf(f, "%s: %s\n", name, line ? line : "?");
+		free(line);
 		p += n + 1;
 	}
 }

@@ -298,18 +298,24 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 
 /* ---- output ------------------------------------------------------------ */
 
-/* Print the agent's last line as it was sent, minus the request id that
- * the library added. */
+/* Print the agent's last line, minus the request id that the library
+ * added, through cli_put_json(): the same JSON, safe on a terminal. */
 static void print_json_response(struct lanyard *h)
 {
-	char *line = lanyard_last_response(h), *out = NULL;
+	char *line = lanyard_last_response(h);
 	json_t *j = line ? json_loads(line, 0, NULL) : NULL;
 
-	if (j && json_object_del(j, "id") == 0)
-		out = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(16));
-	if (out || line)
-		puts(out ? out : line);
-	free(out);
+	if (j) {
+		json_object_del(j, "id");
+		cli_put_json(stdout, j, JSON_COMPACT | JSON_REAL_PRECISION(16));
+		putchar('\n');
+	} else if (line) {
+		/* not JSON (the library would have refused it): as text */
+		char *s = cli_shown(line);
+
+		puts(s ? s : "?");
+		free(s);
+	}
 	free(line);
 	json_decref(j);
 	fflush(stdout);

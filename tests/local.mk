@@ -300,3 +300,15 @@ consume_integration_tests = \
 dist_check_SCRIPTS += $(consume_integration_tests)
 TESTS += $(consume_integration_tests)
 # end exec and fanout tests
+# CLI output tests
+# Hostile strings through the lanyard command's printers (issue 11): no
+# control character, C1 code, bidi control or invalid UTF-8 reaches the
+# terminal, one row stays one line.
+check_PROGRAMS += tests/unit/test-client-show
+TESTS += tests/unit/test-client-show
+tests_unit_test_client_show_SOURCES = tests/unit/test-client-show.c tests/unit/shown-check.h \
+	tests/unit/tap.h client/lanyard-show.c client/lanyard-show.h client/lanyard-cli.c \
+	client/lanyard-cli.h
+tests_unit_test_client_show_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_client_show_LDADD = client/liblanyard.la dnssd/libdnssd.la $(JANSSON_LIBS)
+# end CLI output tests
