@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* What the lanyard command's parts share: exit codes, error lines, names
- * made safe for a terminal. */
+/* What the lanyard command's parts share: exit codes, error lines, and
+ * text from the agent made safe for a terminal (dnssd/utf8.c's
+ * utf8_escape(), the one rule). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,29 +11,41 @@
 
 #include "client/lanyard-cli.h"
 #include "client/lanyard.h"
+#include "dnssd/utf8.h"
 
-/* S for a terminal: names come from the LAN, and a control character
- * (ESC, a newline) would drive the terminal or forge a line, so each is
- * shown as \xNN. A new string; NULL on OOM. */
+/* Contract in lanyard-cli.h. */
 char *cli_shown(const char *s)
 {
-	size_t n = 0;
-	char *out, *p;
+	return utf8_escape(s, strlen(s), 0);
+}
 
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-		n += *c < 0x20 || *c == 0x7f ? 4 : 1;
-	out = malloc(n + 1);
-	if (!out)
-		return NULL;
-	p = out;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c < 0x20 || *c == 0x7f)
-			p += sprintf(p, "\\x%02x", *c);
-		else
-			*p++ = (char)*c;
+/* Contract in lanyard-cli.h. */
+int cli_put_json(FILE *f, const json_t *j, size_t flags)
+{
+	char *text = json_dumps(j, flags), *p;
+	int r = 0;
+
+	if (!text)
+		return -ENOMEM;
+	/* Line by line: the newlines of JSON_INDENT are the only raw ones
+	 * (a dump escapes those in strings), and they are to stay. */
+	for (p = text;;) {
+		size_t n = strcspn(p, "\n");
+		char *line = utf8_escape(p, n, UTF8_ESCAPE_JSON);
+
+		if (!line) {
+			r = -ENOMEM;
+			break;
+		}
+		fputs(line, f);
+		free(line);
+		if (!p[n])
+			break;
+		fputc('\n', f);
+		p += n + 1;
 	}
-	*p = '\0';
-	return out;
+	free(text);
+	return r;
 }
 
 /* Report a failed library call; not_found means "nothing found". */
@@ -49,10 +63,9 @@ void cli_print_name(FILE *f, const char *s, bool json)
 {
 	if (json) {
 		json_t *j = json_string(s);
-		char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
 
-		fputs(t ? t : "null", f);
-		free(t);
+		if (!j || cli_put_json(f, j, JSON_ENCODE_ANY) < 0)
+			fputs("null", f);
 		json_decref(j);
 	} else {
 		char *t = cli_shown(s);

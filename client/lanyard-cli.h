@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 struct lanyard;
 
 /* The command's exit statuses (lanyard(1)). */
@@ -15,8 +17,18 @@ enum {
 	CLI_EXIT_NOTHING = 3,
 };
 
-/* S for a terminal: control characters as \xNN. A new string; NULL on OOM. */
+/* S made safe for a terminal by the one rule, utf8_escape() (controls,
+ * C1 codes, bidi controls and bytes that are not UTF-8 as \xHH or
+ * \uXXXX, a backslash as \\). Every string from the agent, and so from
+ * the LAN, that a person reads goes through it. A new string; NULL on
+ * OOM. */
 char *cli_shown(const char *s);
+
+/* J dumped with jansson's FLAGS to F, its strings made safe for a
+ * terminal by the same rule without changing the JSON they mean (no
+ * double escape: utf8_escape() with UTF8_ESCAPE_JSON). Returns 0 or
+ * -ENOMEM (then F may hold part of it). */
+int cli_put_json(FILE *f, const json_t *j, size_t flags);
 
 /* Print "lanyard: WHAT: <error of R>" (the agent's message when there is
  * one); returns the exit status for R. */

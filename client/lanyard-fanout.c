@@ -16,6 +16,7 @@
 #include "client/lanyard-cli.h"
 #include "client/lanyard-merge.h"
 #include "client/lanyard-run.h"
+#include "client/lanyard-show.h"
 
 #define READ_CHUNK 65536
 /* After SIGKILL, how long to wait for the exit before the result is
@@ -149,17 +150,7 @@ static void read_output(struct ep *ep)
 /* EP's output, each line prefixed with its instance name. */
 static void print_output(const struct ep *ep)
 {
-	const char *p = ep->out, *end = ep->out + ep->len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		printf("%s: ", ep->name);
-		fwrite(p, 1, n, stdout);
-		putchar('\n');
-		p += n + 1;
-	}
+	show_output(stdout, ep->name, ep->out, ep->len);
 	if (ep->cut)
 		printf("%s: [output cut at %d bytes]\n", ep->name, MERGE_OUTPUT_MAX);
 	fflush(stdout);
@@ -391,7 +382,7 @@ static int print_merged(const struct fanout *fo)
 	if (r == 0)
 		out = merge_result(m);
 	if (out) {
-		r = json_dumpf(out, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
+		r = cli_put_json(stdout, out, JSON_COMPACT | JSON_REAL_PRECISION(16));
 		putchar('\n');
 		fflush(stdout);
 	}

@@ -191,7 +191,10 @@ static int run(char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	r = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
 	if (r) {
-		fprintf(stderr, "lanyard: cannot run %s: %s\n", argv[0], strerror(r));
+		char *prog = cli_shown(argv[0]);
+
+		fprintf(stderr, "lanyard: cannot run %s: %s\n", prog ? prog : "?", strerror(r));
+		free(prog);
 		return 127;
 	}
 	for (;;) {

@@ -2,6 +2,7 @@
 /* Running a command against one endpoint (see lanyard-run.h), and the
  * options of exec and fanout. */
 #include "client/lanyard-run.h"
+#include "client/lanyard-cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -200,11 +201,17 @@ const char *run_describe(int wstatus, char *buf, size_t size)
 /* Contract in lanyard-run.h. */
 char *run_endpoint_text(const struct lanyard_instance *in, enum lanyard_family family)
 {
-	char *addr = NULL, *out;
+	char *raw = NULL, *addr = NULL, *out;
 	size_t n;
 
-	if (lanyard_expand(in, family, "{address}", &addr) == LANYARD_E_NOMEM)
+	if (lanyard_expand(in, family, "{address}", &raw) == LANYARD_E_NOMEM)
 		return NULL;
+	/* from the agent: shown by the one rule */
+	if (raw && !(addr = cli_shown(raw))) {
+		free(raw);
+		return NULL;
+	}
+	free(raw);
 	n = (addr ? strlen(addr) : 1) + 10;
 	out = malloc(n);
 	if (out)

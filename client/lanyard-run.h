@@ -65,8 +65,8 @@ int run_spawn_code(int e);
 const char *run_describe(int wstatus, char *buf, size_t size);
 
 /* "ADDRESS:PORT" of IN for FAMILY, an IPv6 address in brackets, "-" for
- * a missing address; for people and for fanout's summary. A new string,
- * NULL on OOM. */
+ * a missing address, the address escaped by cli_shown(); for people and
+ * for fanout's summary. A new string, NULL on OOM. */
 char *run_endpoint_text(const struct lanyard_instance *in, enum lanyard_family family);
 
 /* A monotonic clock in milliseconds. */

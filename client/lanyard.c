@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 
 #include "client/lanyard-cli.h"
 #include "client/lanyard-run.h"
+#include "client/lanyard-show.h"
 #include "client/lanyard.h"
 #include "dnssd/duration.h"
 
@@ -298,127 +298,24 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 
 /* ---- output ------------------------------------------------------------ */
 
-#define N_COLS 10
-
-static void print_row(const char *const *cells, const size_t *width)
-{
-	/* The last column is not padded, so lines have no trailing blanks. */
-	for (int i = 0; i + 1 < N_COLS; i++)
-		printf("%-*s  ", (int)width[i], cells[i]);
-	printf("%s\n", cells[N_COLS - 1]);
-}
-
-static char *join(const char *const *v, size_t n, const char *sep)
-{
-	size_t len = 1;
-	char *s;
-
-	for (size_t i = 0; i < n; i++)
-		len += strlen(v[i]) + strlen(sep);
-	s = calloc(1, len);
-	for (size_t i = 0; s && i < n; i++) {
-		if (i)
-			strcat(s, sep);
-		strcat(s, v[i]);
-	}
-	return s;
-}
-
-static char *uint_str(unsigned v)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%u", v);
-	return strdup(buf);
-}
-
-/* What the provider's checks say (TXT health=), "-" when nothing. */
-static const char *check_of(const struct lanyard_instance *in)
-{
-	for (size_t i = 0; i < in->n_txt; i++)
-		if (strcasecmp(in->txt[i].key, "health") == 0 && in->txt[i].value &&
-		    strlen(in->txt[i].value) == in->txt[i].value_len)
-			return in->txt[i].value;
-	return "-";
-}
-
-static void print_instances(const struct lanyard_instance_list *list)
-{
-	static const char *const head[N_COLS] = {"INSTANCE", "SERVICE", "ADDRESSES", "PORT",
-	                                         "VERSION",  "WEIGHT",  "PRIORITY",  "TAGS",
-	                                         "LOCAL",    "CHECK"};
-	char ***rows = calloc(list->n, sizeof(*rows));
-	size_t width[N_COLS];
-
-	for (int i = 0; i < N_COLS; i++)
-		width[i] = strlen(head[i]);
-	for (size_t r = 0; rows && r < list->n; r++) {
-		const struct lanyard_instance *in = list->items[r];
-		char **row = calloc(N_COLS, sizeof(char *));
-
-		rows[r] = row;
-		if (!row)
-			continue;
-		row[0] = cli_shown(in->instance);
-		row[1] = strdup(in->service ? in->service : in->type);
-		row[2] = join(in->addresses, in->n_addresses, ",");
-		row[3] = uint_str(in->port);
-		row[4] = cli_shown(in->version ? in->version : "-");
-		row[5] = uint_str(in->weight);
-		row[6] = uint_str(in->priority);
-		if (in->n_tags) {
-			char *tags = join(in->tags, in->n_tags, ",");
-
-			row[7] = tags ? cli_shown(tags) : NULL;
-			free(tags);
-		} else {
-			row[7] = strdup("-");
-		}
-		row[8] = strdup(in->local ? "yes" : "no");
-		row[9] = cli_shown(check_of(in));
-		for (int i = 0; i < N_COLS; i++)
-			if (row[i] && strlen(row[i]) > width[i])
-				width[i] = strlen(row[i]);
-	}
-	print_row(head, width);
-	for (size_t r = 0; rows && r < list->n; r++) {
-		if (!rows[r])
-			continue;
-		for (int i = 0; i < N_COLS; i++)
-			if (!rows[r][i])
-				rows[r][i] = strdup("?");
-		print_row((const char *const *)rows[r], width);
-		for (int i = 0; i < N_COLS; i++)
-			free(rows[r][i]);
-		free(rows[r]);
-	}
-	free(rows);
-}
-
-/* The first address the family filter allows ("" if none). */
-static const char *pick_address(const struct lanyard_instance *in, enum lanyard_family f)
-{
-	for (size_t i = 0; i < in->n_addresses; i++) {
-		bool v6 = strchr(in->addresses[i], ':') != NULL;
-
-		if (f == LANYARD_FAMILY_ANY || (f == LANYARD_FAMILY_IPV6) == v6)
-			return in->addresses[i];
-	}
-	return "";
-}
-
-/* Print the agent's last line as it was sent, minus the request id that
- * the library added. */
+/* Print the agent's last line, minus the request id that the library
+ * added, through cli_put_json(): the same JSON, safe on a terminal. */
 static void print_json_response(struct lanyard *h)
 {
-	char *line = lanyard_last_response(h), *out = NULL;
+	char *line = lanyard_last_response(h);
 	json_t *j = line ? json_loads(line, 0, NULL) : NULL;
 
-	if (j && json_object_del(j, "id") == 0)
-		out = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(16));
-	if (out || line)
-		puts(out ? out : line);
-	free(out);
+	if (j) {
+		json_object_del(j, "id");
+		cli_put_json(stdout, j, JSON_COMPACT | JSON_REAL_PRECISION(16));
+		putchar('\n');
+	} else if (line) {
+		/* not JSON (the library would have refused it): as text */
+		char *s = cli_shown(line);
+
+		puts(s ? s : "?");
+		free(s);
+	}
 	free(line);
 	json_decref(j);
 	fflush(stdout);
@@ -436,7 +333,7 @@ static int cmd_list(struct lanyard *h, struct opts *o)
 	if (o->json)
 		print_json_response(h);
 	else if (list->n > 0)
-		print_instances(list);
+		show_instances(stdout, list);
 	else
 		fprintf(stderr, "lanyard: no matching instance\n");
 	status = list->n > 0 ? CLI_EXIT_OK : CLI_EXIT_NOTHING;
@@ -458,7 +355,7 @@ static int cmd_resolve(struct lanyard *h, struct opts *o)
 	if (o->json)
 		print_json_response(h);
 	else
-		printf("%s %u\n", pick_address(in, o->filter.family), (unsigned)in->port);
+		show_pick(stdout, in, o->filter.family);
 	lanyard_instance_free(in);
 	return CLI_EXIT_OK;
 }
@@ -466,34 +363,16 @@ static int cmd_resolve(struct lanyard *h, struct opts *o)
 static int cmd_services(struct lanyard *h, struct opts *o)
 {
 	struct lanyard_service_list *list;
-	size_t ws = strlen("SERVICE"), wt = strlen("TYPE");
 	int r = lanyard_services(h, &list), status;
 
 	if (r < 0)
 		return cli_fail(h, r, "services");
-	for (size_t i = 0; i < list->n; i++) {
-		const struct lanyard_service *s = &list->items[i];
-
-		if (s->service && strlen(s->service) > ws)
-			ws = strlen(s->service);
-		if (s->type && strlen(s->type) > wt)
-			wt = strlen(s->type);
-	}
-	if (o->json) {
+	if (o->json)
 		print_json_response(h);
-	} else if (list->n > 0) {
-		printf("%-*s  %-*s  %9s  %s\n", (int)ws, "SERVICE", (int)wt, "TYPE", "INSTANCES",
-		       "LOCAL");
-		for (size_t i = 0; i < list->n; i++) {
-			const struct lanyard_service *s = &list->items[i];
-
-			printf("%-*s  %-*s  %9u  %s\n", (int)ws, s->service ? s->service : "-",
-			       (int)wt, s->type ? s->type : "-", s->instances,
-			       s->local ? "yes" : "no");
-		}
-	} else {
+	else if (list->n > 0)
+		show_services(stdout, list);
+	else
 		fprintf(stderr, "lanyard: no services known\n");
-	}
 	status = list->n > 0 ? CLI_EXIT_OK : CLI_EXIT_NOTHING;
 	lanyard_service_list_free(list);
 	return status;
@@ -502,28 +381,20 @@ static int cmd_services(struct lanyard *h, struct opts *o)
 static int cmd_status(struct lanyard *h, struct opts *o)
 {
 	char *text;
-	json_t *j;
 	int r = lanyard_status(h, &text);
 
 	if (r < 0)
 		return cli_fail(h, r, "status");
-	if (o->json) {
+	if (o->json)
 		print_json_response(h);
-	} else {
-		j = json_loads(text, 0, NULL);
-		if (j)
-			json_dumpf(j, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(j);
-	}
+	else
+		show_status(stdout, text);
 	free(text);
 	return CLI_EXIT_OK;
 }
 
 static int cmd_watch(struct lanyard *h, struct opts *o)
 {
-	static const char *const names[] = {"added", "changed", "removed", "snapshot_end",
-	                                    "registration"};
 	struct lanyard_event *ev;
 	int r = lanyard_watch(h, &o->filter, NULL);
 
@@ -535,26 +406,10 @@ static int cmd_watch(struct lanyard *h, struct opts *o)
 		r = lanyard_next_event(h, -1, &ev);
 		if (r < 0)
 			return cli_fail(h, r, "watch");
-		if (o->json) {
+		if (o->json)
 			print_json_response(h);
-		} else if (!ev->instance) {
-			printf("-- %s --\n", names[ev->type]);
-		} else {
-			char *addrs = join(ev->instance->addresses, ev->instance->n_addresses, ",");
-			char *name = cli_shown(ev->instance->instance);
-			char *version =
-			        ev->instance->version ? cli_shown(ev->instance->version) : NULL;
-			char *why = ev->reason ? cli_shown(ev->reason) : NULL;
-
-			printf("%-8s %s %s port %u%s%s%s%s%s\n", names[ev->type], name ? name : "?",
-			       addrs ? addrs : "?", (unsigned)ev->instance->port,
-			       version ? " version " : "", version ? version : "", why ? " (" : "",
-			       why ? why : "", why ? ")" : "");
-			free(addrs);
-			free(name);
-			free(version);
-			free(why);
-		}
+		else
+			show_event(stdout, ev);
 		fflush(stdout);
 		lanyard_event_free(ev);
 	}

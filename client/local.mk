@@ -28,6 +28,8 @@ client_lanyard_SOURCES += client/lanyard-cli.c client/lanyard-cli.h \
 	client/lanyard-run.c client/lanyard-run.h client/lanyard-exec.c client/lanyard-fanout.c \
 	client/lanyard-merge.c client/lanyard-merge.h \
 	client/lanyard-register.c
+# the tables and lines people read
+client_lanyard_SOURCES += client/lanyard-show.c client/lanyard-show.h
 client_lanyard_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 client_lanyard_LDADD = client/liblanyard.la dnssd/libdnssd.la $(JANSSON_LIBS)
 dist_man_MANS += man/lanyard.1

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* UTF-8 validation (RFC 3629): well-formed sequences, optionally without control characters. */
+/* UTF-8 validation (RFC 3629): well-formed sequences, optionally without
+ * control characters; and text escaped for a terminal. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "dnssd/utf8.h"
 
@@ -102,4 +106,59 @@ void utf8_scrub(char *s, size_t len)
 		}
 		i += n;
 	}
+}
+
+/* Code points shown escaped: what drives a terminal (C0, DEL, C1), what
+ * reorders the text around it (bidi marks, embeddings, overrides,
+ * isolates) and what breaks a line (U+2028, U+2029). */
+static bool is_unsafe(uint32_t cp)
+{
+	return is_control(cp) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+	       (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* utf8_escape() into OUT (NULL: only count); returns the length. */
+static size_t escape(const unsigned char *s, size_t len, unsigned flags, char *out)
+{
+	bool json = flags & UTF8_ESCAPE_JSON;
+	size_t i = 0, n_out = 0;
+	char tmp[16];
+
+	while (i < len) {
+		uint32_t cp = 0;
+		size_t n = decode(s + i, len - i, &cp), k;
+		const char *put = tmp;
+
+		if (n == 0) {
+			/* Not UTF-8: the byte itself (JSON has no notation for one). */
+			k = json ? (size_t)snprintf(tmp, sizeof(tmp), "\\ufffd")
+			         : (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", s[i]);
+			n = 1;
+		} else if (is_unsafe(cp)) {
+			k = json || cp > 0x7F ? (size_t)snprintf(tmp, sizeof(tmp), "\\u%04x", cp)
+			                      : (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", cp);
+		} else if (cp == '\\' && !json) {
+			put = "\\\\", k = 2;
+		} else {
+			put = (const char *)s + i, k = n;
+		}
+		if (out)
+			memcpy(out + n_out, put, k);
+		n_out += k;
+		i += n;
+	}
+	return n_out;
+}
+
+/* Contract in utf8.h. */
+char *utf8_escape(const char *s, size_t len, unsigned flags)
+{
+	size_t n = escape((const unsigned char *)s, len, flags, NULL);
+	char *out = malloc(n + 1);
+
+	if (!out)
+		return NULL;
+	escape((const unsigned char *)s, len, flags, out);
+	out[n] = '\0';
+	return out;
 }

@@ -306,3 +306,37 @@ consume_integration_tests = \
 dist_check_SCRIPTS += $(consume_integration_tests)
 TESTS += $(consume_integration_tests)
 # end exec and fanout tests
+# CLI output tests
+# Hostile strings through the lanyard command's printers (issue 11): no
+# control character, C1 code, bidi control or invalid UTF-8 reaches the
+# terminal, one row stays one line.
+check_PROGRAMS += tests/unit/test-client-show
+TESTS += tests/unit/test-client-show
+tests_unit_test_client_show_SOURCES = tests/unit/test-client-show.c tests/unit/shown-check.h \
+	tests/unit/tap.h client/lanyard-show.c client/lanyard-show.h client/lanyard-cli.c \
+	client/lanyard-cli.h
+tests_unit_test_client_show_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_client_show_LDADD = client/liblanyard.la dnssd/libdnssd.la $(JANSSON_LIBS)
+# end CLI output tests
+# CLI output fuzz targets
+# The lanyard command's printers, and the agent's instance objects of
+# hostile cache entries (agent/present.c, wire/instance.c); wired as the
+# fuzz targets above (seeds in tests/fuzz/corpus/cli-table and present).
+fuzz_show_targets = tests/fuzz/fuzz-cli-table tests/fuzz/fuzz-present
+if ENABLE_FUZZING
+noinst_PROGRAMS += $(fuzz_show_targets)
+else
+check_PROGRAMS += $(fuzz_show_targets)
+TESTS += $(fuzz_show_targets)
+endif
+tests_fuzz_fuzz_cli_table_SOURCES = tests/fuzz/fuzz-cli-table.c tests/unit/shown-check.h \
+	client/lanyard-show.c client/lanyard-show.h client/lanyard-cli.c client/lanyard-cli.h \
+	$(fuzz_main)
+tests_fuzz_fuzz_cli_table_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPUS='"cli-table"'
+tests_fuzz_fuzz_cli_table_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_cli_table_LDADD = client/liblanyard.la dnssd/libdnssd.la $(JANSSON_LIBS)
+tests_fuzz_fuzz_present_SOURCES = tests/fuzz/fuzz-present.c agent/present.c $(fuzz_main)
+tests_fuzz_fuzz_present_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPUS='"present"'
+tests_fuzz_fuzz_present_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_present_LDADD = agent/libcore.la wire/libwire.la $(JANSSON_LIBS) $(M_LIBS)
+# end CLI output fuzz targets
