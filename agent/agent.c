@@ -28,6 +28,7 @@
 #include "agent/register.h"
 #include "agent/server.h"
 #include "agent/watch.h"
+#include "dnssd/clock.h"
 #include "dnssd/name.h"
 #include "agent/notify.h"
 #include "agent/signals.h"
@@ -296,7 +297,7 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	struct pubset_backend be = {.put = backend_put, .del = backend_del};
 	int r;
 
-	*a = (struct agent){.loop = loop, .opts = *opts, .cfg = cfg, .started = ev_time()};
+	*a = (struct agent){.loop = loop, .opts = *opts, .cfg = cfg, .started = clock_mono()};
 	apply_log_level(a);
 
 	/* Random hash keys: a peer must not be able to craft colliding names;

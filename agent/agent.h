@@ -53,7 +53,7 @@ struct agent {
 	struct watches *watches;
 	struct server *server;
 	enum mdns_client_state avahi_state;
-	double started;        /* wall clock, for uptime */
+	double started;        /* clock_mono(), for uptime */
 	struct pubset *pubset; /* what this host publishes */
 	struct loopwatch *loopwatch;
 	unsigned reloads; /* successful reloads */

@@ -236,7 +236,9 @@ TESTS += $(consumer_integration_tests)
 # Hardening (issue 11): hostile local users on the socket (no LAN needed),
 # on-demand browse quotas and clock steps.
 hardening_integration_tests = \
-	tests/integration/hostile-socket.sh
+	tests/integration/hostile-socket.sh \
+	tests/integration/clock-step.sh
+EXTRA_DIST += tests/shims/clock-step.c
 dist_check_SCRIPTS += $(hardening_integration_tests)
 TESTS += $(hardening_integration_tests)
 # health checks tests
