@@ -172,10 +172,10 @@ json_t *agent_status_json(const struct agent *a)
 	return json_pack(
 	        "{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:o*,s:o*,s:o*,s:o*,s:o*,s:o*,s:o*,s:o*}",
 	        "agent", "version", PACKAGE_VERSION, "pid", (int)getpid(), "config", a->cfg->path,
-	        "socket", a->server ? server_path(a->server) : "", "uptime", clock_mono() - a->started,
-	        "reloads", (int)a->reloads, "reload_failures", (int)a->reload_failures, "policy",
-	        cfg_policy_name(a->cfg->agent.policy), "avahi", avahi_json(a), "publishing",
-	        publishing_json(a), "browsing", browsing_json(a), "cache", cache_json(a), "server",
-	        server_json(a), "ejected", ejected_json(a), "loop", loopwatch_status(a->loopwatch),
-	        "probing", probing_json(a));
+	        "socket", a->server ? server_path(a->server) : "", "uptime",
+	        clock_mono() - a->started, "reloads", (int)a->reloads, "reload_failures",
+	        (int)a->reload_failures, "policy", cfg_policy_name(a->cfg->agent.policy), "avahi",
+	        avahi_json(a), "publishing", publishing_json(a), "browsing", browsing_json(a),
+	        "cache", cache_json(a), "server", server_json(a), "ejected", ejected_json(a),
+	        "loop", loopwatch_status(a->loopwatch), "probing", probing_json(a));
 }
