@@ -237,6 +237,7 @@ TESTS += $(consumer_integration_tests)
 # on-demand browse quotas and clock steps.
 hardening_integration_tests = \
 	tests/integration/hostile-socket.sh \
+	tests/integration/hostile-browse.sh \
 	tests/integration/clock-step.sh
 EXTRA_DIST += tests/shims/clock-step.c
 dist_check_SCRIPTS += $(hardening_integration_tests)
