@@ -421,6 +421,12 @@ int agent_reload(struct agent *a)
 		log_warning("agent.socket_mode/socket_group changed: take effect at restart");
 	cfg_free(a->cfg);
 	a->cfg = ncfg;
+	{
+		struct server_limits limits;
+
+		socket_limits(a->cfg, &limits);
+		server_set_limits(a->server, &limits);
+	}
 	apply_log_level(a);
 	r = apply_scope(a, a->cfg);
 	if (r >= 0)

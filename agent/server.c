@@ -45,6 +45,14 @@ void server_limits_default(struct server_limits *l)
 	l->idle_timeout = 300;
 }
 
+void server_set_limits(struct server *s, const struct server_limits *limits)
+{
+	size_t max_line = s->env.limits.max_line;
+
+	s->env.limits = *limits;
+	s->env.limits.max_line = max_line;
+}
+
 static int fail_msg(char *err, size_t errlen, int r, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 

@@ -13,6 +13,10 @@ struct server;
  * connections, 300 s idle timeout. */
 void server_limits_default(struct server_limits *l);
 
+/* Take LIMITS for what comes next (a reload): connections and output
+ * already held stay; max_line keeps its value. */
+void server_set_limits(struct server *s, const struct server_limits *limits);
+
 /* Listen on PATH (at most sizeof(sun_path) - 1 bytes). The socket is bound
  * under umask 0177, then given MODE (e.g. 0660) and, if GROUP is not NULL,
  * that group (name or number). A stale socket file (nobody accepting) is
