@@ -240,6 +240,18 @@ hardening_integration_tests = \
 	tests/integration/hostile-browse.sh \
 	tests/integration/clock-step.sh
 EXTRA_DIST += tests/shims/clock-step.c
+# The connection's line framing (agent/conn.c) under arbitrary byte streams;
+# wired as the fuzz targets above (seeds in tests/fuzz/corpus/conn).
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-conn
+else
+check_PROGRAMS += tests/fuzz/fuzz-conn
+TESTS += tests/fuzz/fuzz-conn
+endif
+tests_fuzz_fuzz_conn_SOURCES = tests/fuzz/fuzz-conn.c $(fuzz_main)
+tests_fuzz_fuzz_conn_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPUS='"conn"'
+tests_fuzz_fuzz_conn_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_conn_LDADD = agent/libserver.la $(JANSSON_LIBS) $(EV_LIBS)
 dist_check_SCRIPTS += $(hardening_integration_tests)
 TESTS += $(hardening_integration_tests)
 # health checks tests
