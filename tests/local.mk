@@ -240,6 +240,10 @@ hardening_integration_tests = \
 	tests/integration/hostile-browse.sh \
 	tests/integration/clock-step.sh
 EXTRA_DIST += tests/shims/clock-step.c
+# Per-user records: report budget, handed endpoints (agent/peers.c).
+check_PROGRAMS += tests/unit/test-peers
+TESTS += tests/unit/test-peers
+tests_unit_test_peers_SOURCES = tests/unit/test-peers.c agent/peers.c agent/peers.h tests/unit/tap.h
 # The connection's line framing (agent/conn.c) under arbitrary byte streams;
 # wired as the fuzz targets above (seeds in tests/fuzz/corpus/conn).
 if ENABLE_FUZZING
