@@ -12,6 +12,17 @@ T=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+# status: lanyardd's status response.
+status() { echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock" 2>/dev/null; }
+# wait_status JQ VALUE: poll status until JQ gives VALUE (at most 30 s).
+wait_status() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ "$(status | jq -r "$1" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 "$L" --help | grep -q -- '--check-config' || fail "--help does not list --check-config"
 [ "$("$L" --version)" = "lanyardd $(sed -n 's/^AC_INIT(\[lanyard\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")" ] ||
@@ -56,7 +67,7 @@ out=$("$L" --check-config -c "$T/none.yaml" 2>&1)
 # invalid reload, applies a valid one, and exits 0 on SIGTERM.
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/no-bus "$L" -f -c "$T/good.yaml" 2>"$T/log" &
 pid=$!
-for _ in $(seq 50); do [ -S "$T/s.sock" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "$T/s.sock" ] && break; sleep 0.1; done
 [ -S "$T/s.sock" ] || fail "no socket: $(cat "$T/log")"
 st=$(echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock")
 [ "$(jq -r .status.avahi.state <<<"$st")" = connecting ] || fail "status: $st"
@@ -81,17 +92,21 @@ fi
 cp "$T/good.yaml" "$T/keep.yaml"
 printf 'services:\n  - name: B_D\n' >"$T/good.yaml"
 kill -HUP $pid
-sleep 0.5
-kill -0 $pid || fail "an invalid reload killed lanyardd"
+# The failure counted is the evidence that the reload was handled; the
+# status request after it is answered by the same process.
+wait_status .status.agent.reload_failures 1 || {
+	kill -0 $pid || fail "an invalid reload killed lanyardd"
+	fail "reload failure not counted: $(status)"
+}
+[ "$(status | jq -r .ok)" = true ] && kill -0 $pid || fail "an invalid reload killed lanyardd"
 grep -q "2:11: 'name': 'B_D' is not a valid service name" "$T/log" || fail "reload error not logged: $(cat "$T/log")"
 grep -q "reload failed: keeping the running configuration" "$T/log" || fail "no 'keeping' line"
-st=$(echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock")
-[ "$(jq -r '.status.agent.reload_failures' <<<"$st")" = 1 ] || fail "reload failure not counted: $st"
+st=$(status)
+[ "$(jq -r '.status.publishing[0].port' <<<"$st")" = 8443 ] || fail "the invalid reload changed the port: $st"
 sed 's/port: 8443/port: 9443/' "$T/keep.yaml" >"$T/good.yaml"
 kill -HUP $pid
-sleep 0.5
-st=$(echo '{"op":"status"}' | socat - "UNIX-CONNECT:$T/s.sock")
-[ "$(jq -r '.status.publishing[0].port' <<<"$st")" = 9443 ] || fail "valid reload not applied: $st"
+wait_status '.status.publishing[0].port' 9443 || fail "valid reload not applied: $(status)"
+[ "$(status | jq -r .status.agent.reload_failures)" = 1 ] || fail "the valid reload counted as a failure: $(status)"
 kill -TERM $pid
 wait $pid
 rc=$?

@@ -173,19 +173,43 @@ static void test_check_maint(void)
 	      strstr(r.out, "maint SERVICE on|off [--reason TEXT]"));
 }
 
+/* Run "lanyard ARGS" in the background until its output has a line
+ * matching LAST (a grep pattern; at most 30 s), then SIGTERM it. r->out is
+ * the output, then "exit N" with how it ended: still running when the
+ * signal came is "exit 143". */
+static void run_watch(struct result *r, const char *args, const char *last)
+{
+	char out[] = "/tmp/test-client-cli-watch.XXXXXX";
+	int fd = mkstemp(out);
+
+	close(fd);
+	run(r,
+	    "%s >%s & pid=$!; i=0; "
+	    "while ! grep -q '%s' %s && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; "
+	    "kill -TERM $pid; wait $pid 2>/dev/null; echo \"exit $?\" >>%s; cat %s",
+	    args, out, last, out, out, out);
+	unlink(out);
+}
+
 static void test_watch(void)
 {
+	char args[256];
 	struct result r;
 
-	/* watch runs until it is killed. */
-	run(&r, "--socket %s watch payments & pid=$!; sleep 0.5; kill $pid", sock);
+	/* watch runs until it is killed: still running after the fake's last
+	 * event (removed). */
+	snprintf(args, sizeof(args), "--socket %s watch payments", sock);
+	run_watch(&r, args, "^removed ");
 	CHECK(strstr(r.out, "added    payments@hosta 127.0.0.1 port"));
 	CHECK(strstr(r.out, "-- snapshot_end --\n"));
 	CHECK(strstr(r.out, "changed  payments@hosta") && strstr(r.out, "version 2.5.0"));
 	CHECK(strstr(r.out, "removed  payments@hosta"));
-	run(&r, "--socket %s --json watch & pid=$!; sleep 0.5; kill $pid", sock);
+	CHECK(strstr(r.out, "\nexit 143\n"));
+	snprintf(args, sizeof(args), "--socket %s --json watch", sock);
+	run_watch(&r, args, "\"event\":\"removed\"");
 	CHECK(strncmp(r.out, "{\"ok\":true,\"watch\":1}\n{\"event\":\"added\",\"watch\":1,", 49) ==
 	      0);
+	CHECK(strstr(r.out, "\nexit 143\n"));
 }
 
 int main(void)

@@ -134,10 +134,20 @@ static void test_lifecycle(void)
 	CHECK(m != NULL);
 	CHECK(mdns_client_state(m) == MDNS_CLIENT_CONNECTING);
 	CHECK(mdns_put(m, a) == 0);
-	/* Events come on the loop only, never from inside a call: the thread
-	 * has had time to produce some (PENDING for the put), and none has
-	 * been delivered while this loop did not run. */
-	usleep(200000);
+	/* Events come on the loop only, never from inside a call: once the
+	 * thread has produced some (its pending count, read without running
+	 * the loop), none has been delivered while this loop did not run. */
+	{
+		struct mdns_stats st = {0};
+
+		for (int i = 0; i < 2000; i++) { /* 20 s */
+			mdns_get_stats(m, &st);
+			if (st.events_pending > 0)
+				break;
+			usleep(10000);
+		}
+		CHECK(st.events_pending > 0);
+	}
 	CHECK(r->n_client == 0 && r->n_pub == 0);
 
 	/* No bus at all: it keeps trying, and says so once. */

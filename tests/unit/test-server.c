@@ -194,10 +194,14 @@ struct client {
 	size_t len, cap;
 };
 
+/* How long a client waits for anything the server must do: generous, so
+ * that a loaded machine is not mistaken for a broken server. */
+#define DEADLINE_S 20
+
 static int connect_fd(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = 5};
+	struct timeval tv = {.tv_sec = DEADLINE_S};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	strcpy(sa.sun_path, path);
@@ -273,7 +277,7 @@ static json_t *client_read(struct client *c)
 	}
 }
 
-/* True if the server closed the connection (EOF, or reset) within 5 s. */
+/* True if the server closed the connection (EOF, or reset) within DEADLINE_S. */
 static bool client_closed(struct client *c)
 {
 	json_t *j;
@@ -302,11 +306,40 @@ static json_int_t status_of(const char *path, const char *key)
 	return v;
 }
 
-static void msleep(unsigned ms)
+static json_int_t status_field(const json_t *j, const char *key)
 {
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+	return json_integer_value(json_object_get(json_object_get(j, "status"), key));
+}
 
-	nanosleep(&ts, NULL);
+/* Ask for status on C until its KEY is WANT or DEADLINE_S have passed;
+ * returns the last status (the caller frees it), NULL if C got no answer. */
+static json_t *status_until(struct client *c, const char *key, json_int_t want)
+{
+	time_t end = time(NULL) + DEADLINE_S;
+	struct timespec pause = {.tv_nsec = 10 * 1000000};
+	json_t *j;
+
+	for (;;) {
+		sends(c, "{\"op\":\"status\"}\n");
+		j = client_read(c);
+		if (!j || status_field(j, key) == want || time(NULL) >= end)
+			return j;
+		json_decref(j);
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* Like status_until() on a fresh connection each time (for a server whose
+ * other connections are busy); returns the last value of KEY. */
+static json_int_t status_of_until(const char *path, const char *key, json_int_t want)
+{
+	struct client *c = client_new(path);
+	json_t *j = status_until(c, key, want);
+	json_int_t v = status_field(j, key);
+
+	json_decref(j);
+	client_free(c);
+	return v;
 }
 
 static char dir[64];
@@ -388,8 +421,7 @@ static void test_pipeline(void)
 	c = client_new(sock);
 	sends(c, "{\"op\":\"resolve\",\"service\":\"hold\"}\n");
 	client_free(c);
-	msleep(100);
-	CHECK(status_of(sock, "cancelled") == 1);
+	CHECK(status_of_until(sock, "cancelled", 1) == 1);
 	CHECK(server_child_stop(pid) == 0);
 	CHECK(access(sock, F_OK) < 0 && errno == ENOENT);
 }
@@ -431,7 +463,7 @@ static void test_too_large(void)
 static void test_idle(void)
 {
 	struct server_limits l;
-	struct client *idle, *watcher;
+	struct client *idle, *watcher, *late;
 	pid_t pid;
 	json_t *j;
 
@@ -444,12 +476,15 @@ static void test_idle(void)
 	j = client_read(watcher);
 	CHECK(json_integer_value(json_object_get(j, "watch")) == 1);
 	json_decref(j);
-	msleep(800);
+	/* LATE connects after the watcher's last request: were the watcher not
+	 * exempt, its idle timeout would expire before LATE's. */
+	late = client_new(sock);
 	CHECK(client_closed(idle));
+	CHECK(client_closed(late));
 	sends(watcher, "{\"op\":\"status\",\"id\":1}\n");
 	j = client_read(watcher);
 	CHECK(j &&
-	      json_integer_value(json_object_get(json_object_get(j, "status"), "timed_out")) == 1);
+	      json_integer_value(json_object_get(json_object_get(j, "status"), "timed_out")) == 2);
 	json_decref(j);
 	/* Unwatching makes it an ordinary connection again. */
 	sends(watcher, "{\"op\":\"unwatch\",\"watch\":1}\n{\"op\":\"unwatch\",\"watch\":1}\n");
@@ -459,10 +494,10 @@ static void test_idle(void)
 	j = client_read(watcher);
 	CHECK(j && strcmp(error_code(j), "not_found") == 0);
 	json_decref(j);
-	msleep(800);
 	CHECK(client_closed(watcher));
 	CHECK(status_of(sock, "destroyed") == 1);
 	client_free(idle);
+	client_free(late);
 	client_free(watcher);
 	CHECK(server_child_stop(pid) == 0);
 }
@@ -493,9 +528,7 @@ static void test_cap(void)
 	CHECK(client_closed(extra));
 	client_free(extra);
 	client_free(c[0]);
-	msleep(100);
-	sends(c[1], "{\"op\":\"status\"}\n");
-	j = client_read(c[1]);
+	j = status_until(c[1], "current", 3);
 	CHECK(j && json_integer_value(json_object_get(json_object_get(j, "status"), "busy")) == 1);
 	CHECK(j &&
 	      json_integer_value(json_object_get(json_object_get(j, "status"), "current")) == 3);
@@ -523,6 +556,7 @@ static void test_pipelining_reader_paused(void)
 	struct client *slow, *fast;
 	pid_t pid;
 	json_t *j;
+	json_int_t asked = 0, taken = 0;
 	int got = 0;
 
 	server_limits_default(&l);
@@ -532,10 +566,28 @@ static void test_pipelining_reader_paused(void)
 	fast = client_new(sock);
 	for (int i = 0; i < 200; i++)
 		sends(slow, "{\"op\":\"list\",\"service\":\"big\"}\n");
-	msleep(200);
-	sends(fast, "{\"op\":\"status\"}\n");
-	j = client_read(fast);
+	/* Wait until the server took some of SLOW's requests (the requests
+	 * counter passes FAST's own status requests). It dispatches what one
+	 * read brings (dozens of these lines) in one go and only writes
+	 * between loop iterations, so by then a server that did not pause
+	 * would have queued past the cap (9 replies) and dropped SLOW. */
+	{
+		time_t end = time(NULL) + DEADLINE_S;
+		struct timespec pause = {.tv_nsec = 10 * 1000000};
+
+		for (;;) {
+			sends(fast, "{\"op\":\"status\"}\n");
+			asked++;
+			j = client_read(fast);
+			taken = status_field(j, "requests") - asked;
+			if (!j || taken > 0 || time(NULL) >= end)
+				break;
+			json_decref(j);
+			nanosleep(&pause, NULL);
+		}
+	}
 	CHECK(j && json_is_true(json_object_get(j, "ok")));
+	CHECK(taken > 0 && taken < 200); /* paused: it took some, not all */
 	CHECK(j && json_integer_value(
 	                   json_object_get(json_object_get(j, "status"), "dropped_slow")) == 0);
 	json_decref(j);
@@ -567,9 +619,7 @@ static void test_slow_watcher_dropped(void)
 	slow = client_new(sock);
 	fast = client_new(sock);
 	sends(slow, "{\"op\":\"watch\",\"service\":\"flood\"}\n");
-	msleep(200);
-	sends(fast, "{\"op\":\"status\"}\n");
-	j = client_read(fast);
+	j = status_until(fast, "dropped_slow", 1);
 	CHECK(j && json_integer_value(
 	                   json_object_get(json_object_get(j, "status"), "dropped_slow")) == 1);
 	json_decref(j);
