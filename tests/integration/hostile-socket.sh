@@ -143,6 +143,10 @@ agent:
   max_instances: 20000
   report: {allow: [nobody], per_second: 5}
   limits: {connections_per_user: 8, watches_per_connection: 4, watches_per_user: 6}
+services:
+  - name: guarded
+    port: 9
+    checks: [{ttl: 10m}]
 YAML
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/no-such-bus LANYARD_TEST_FAKE_INSTANCES=$NFAKE:2 \
 	"$LANYARDD" -f -c "$T/a.yaml" </dev/null >"$T/agent.log" 2>&1 &
@@ -207,6 +211,14 @@ log "nobody opens 12 connections: $(cat "$NB/n.ready")"
 [ "$(st .server.rejected_per_user)" = 4 ] || fail "status.server.rejected_per_user: $(st .server.rejected_per_user)"
 touch "$NB/n.stop"
 wait "$NHOLD"
+
+# --- every other mutating op: refused for nobody, done for root --------------------------
+out=$(nq '{"op":"register","service":{"name":"evil","port":9999}}' \
+	'{"op":"check","service":"guarded","status":"pass"}' \
+	'{"op":"maint","service":"guarded","state":"on","reason":"evil"}')
+[ "$(jq -r .error.code <<<"$out" | sort -u)" = forbidden ] || fail "nobody's register, check, maint: $out"
+out=$(q '{"op":"check","service":"guarded","status":"pass"}' '{"op":"maint","service":"guarded","state":"off"}')
+[ "$(jq -r .ok <<<"$out" | sort -u)" = true ] || fail "root's check and maint: $out"
 
 # --- reports: allowed users, endpoints they were handed, a rate --------------------------
 rep() { printf '{"op":"report","service":"_fake0._tcp","instance":"%s","result":"fail"}' "$1"; }

@@ -69,22 +69,23 @@ if ($mode eq 'big') {
 	my ($buf) = drain($s, 5);
 	print $buf;
 } elsif ($mode eq 'hold') {
-	# hold N READYFILE STOPFILE: open N connections, count those refused with
-	# an immediate error line, report, keep them open until STOPFILE exists.
+	# hold N READYFILE STOPFILE: open N connections; each asks for a watch
+	# that does not exist and reads its first line (answered not_found, or
+	# refused busy); report, keep them open until STOPFILE exists.
 	my ($n, $ready, $stop) = @a;
 	my @socks;
 	my ($busy, $failed) = (0, 0);
 	for (1 .. $n) {
 		my $s = conn();
-		if ($s) { push @socks, $s } else { $failed++ }
-	}
-	sleep 1;
-	my $sel = IO::Select->new(@socks);
-	my %closed;
-	for my $s ($sel->can_read(0.5)) {
-		my $n = sysread($s, my $buf, 4096);
-		$busy++ if $n && $buf =~ /"code":"busy"/;
-		$closed{$s} = 1;
+		if (!$s) { $failed++; next; }
+		push @socks, $s;
+		syswrite($s, "{\"op\":\"unwatch\",\"watch\":1}\n");
+		my ($l, $end, $sel) = ('', time + 10, IO::Select->new($s));
+		while ($l !~ /\n/ && time < $end && $sel->can_read($end - time)) {
+			sysread($s, my $c, 4096) or last;
+			$l .= $c;
+		}
+		if ($l =~ /"code":"busy"/) { $busy++ } elsif ($l !~ /"code":"not_found"/) { $failed++ }
 	}
 	open my $f, '>', "$ready.tmp" or die; print $f "opened=" . scalar(@socks) . " failed=$failed busy=$busy\n"; close $f;
 	rename "$ready.tmp", $ready;
