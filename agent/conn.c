@@ -278,6 +278,23 @@ int conn_send_json(struct conn *c, const json_t *msg)
 	return 0;
 }
 
+int conn_send_text(struct conn *c, const struct iovec *parts, size_t n)
+{
+	size_t start;
+	int r = out_begin(c);
+
+	if (r < 0)
+		return r;
+	start = pending(c);
+	for (size_t i = 0; i < n; i++)
+		if (out_append(parts[i].iov_base, parts[i].iov_len, c) < 0)
+			return out_failed(c, start);
+	if (out_append("\n", 1, c) < 0)
+		return out_failed(c, start);
+	schedule(c);
+	return 0;
+}
+
 /* {"id":ID,"ok":true,PARTS}: what wire_response_ok(ID, body) prints. */
 static int send_ok_text(struct conn *c, const json_t *id, const struct iovec *parts, size_t n)
 {

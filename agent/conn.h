@@ -91,6 +91,10 @@ unsigned conn_env_user_count(const struct conn_env *env, uid_t uid);
  * output exceeded max_output, in which case C is dropped; -ENOMEM. */
 int conn_send_json(struct conn *c, const json_t *msg);
 
+/* Queue the concatenation of the N PARTS as one line (a newline is added):
+ * compact JSON text the caller made. Returns as conn_send_json. */
+int conn_send_text(struct conn *c, const struct iovec *parts, size_t n);
+
 /* Reply to REQ (the request being handled) with {"id","ok":true} plus the
  * members of BODY (an object or NULL; consumed). Returns as conn_send_json,
  * or -EALREADY if REQ was already answered or is not C's current request. */
