@@ -300,3 +300,9 @@ consume_integration_tests = \
 dist_check_SCRIPTS += $(consume_integration_tests)
 TESTS += $(consume_integration_tests)
 # end exec and fanout tests
+# hostile LAN data renders as valid JSON (issue 11)
+check_PROGRAMS += tests/unit/test-present
+TESTS += tests/unit/test-present
+tests_unit_test_present_SOURCES = tests/unit/test-present.c tests/unit/tap.h agent/present.c
+tests_unit_test_present_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_present_LDADD = $(core_test_ldadd) wire/libwire.la $(JANSSON_LIBS)

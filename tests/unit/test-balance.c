@@ -45,7 +45,7 @@ static void add(struct fx *f, const char *name, const char *txt, bool local)
 	                           .ifindex = 1,
 	                           .family = AF_INET,
 	                           .port = 80,
-	                           .local = local};
+	                           .ours = local};
 	const uint8_t *strs[8];
 	size_t lens[8], n = 0;
 	struct sockaddr_in *a = (struct sockaddr_in *)&in.addr;
