@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "config/loader.h"
 #include "config/node.h"
+#include "config/trust.h"
 #include "dnssd/name.h"
 
 static const char *const policy_names[_CFG_POLICY_MAX] = {
@@ -52,6 +53,7 @@ enum {
 	A_LOAD_INTERVAL,
 	A_PROBE,
 	A_REGISTER,
+	A_TRUST,
 	N_AGENT_FIELDS,
 };
 
@@ -396,6 +398,7 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 	        [A_LOAD_INTERVAL] = {.name = "load_interval"},
 	        [A_PROBE] = {.name = "probe"},
 	        [A_REGISTER] = {.name = "register"},
+	        [A_TRUST] = {.name = "trust"},
 	};
 
 	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
@@ -467,4 +470,6 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 		parse_probe(f, &fl[A_PROBE], &a->probe);
 	if (fl[A_REGISTER].key)
 		parse_register(f, &fl[A_REGISTER], &a->reg);
+	if (fl[A_TRUST].key)
+		cfg_trust_parse(f, &fl[A_TRUST], &a->trust);
 }
