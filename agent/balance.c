@@ -439,17 +439,26 @@ static int rebuild(struct balance *b, struct bsvc *s, struct cache_type *t)
 	s->trust = trust_for(b, t);
 	s->trust_gen = b->trust_gen;
 	s->n = 0;
+	bool reweighted = false;
 	for (struct cache_entry *e = t->first; e; e = e->next) {
+		bool known = e->user != NULL;
 		struct bep *ep = ep_of(e);
 		if (!ep)
 			return -ENOMEM;
+		uint16_t was = ep->weight;
 		ep->trusted = trust_judge(s->trust, e, &ep->weight, &ep->priority);
+		reweighted = reweighted || (known && ep->weight != was);
 		ep->has_load = e->txt->has_load;
 		ep->load = e->txt->load;
 		ep->local = e->local;
 		ep->degraded = degraded(e);
 		s->eps[s->n++] = ep;
 	}
+	/* A weight changed (TXT, or a trust cap): smooth weighted round robin
+	 * starts a fresh round, or the current weights earned under the old
+	 * ones (up to the old total) would skew picks for a long while. */
+	for (size_t i = 0; reweighted && i < s->n; i++)
+		s->eps[i]->cw = 0;
 	qsort(s->eps, s->n, sizeof(*s->eps), ep_cmp);
 	for (size_t i = 0; i < s->n; i++)
 		s->eps[i]->idx = i;

@@ -306,3 +306,10 @@ TESTS += tests/unit/test-present
 tests_unit_test_present_SOURCES = tests/unit/test-present.c tests/unit/tap.h agent/present.c
 tests_unit_test_present_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_present_LDADD = $(core_test_ldadd) wire/libwire.la $(JANSSON_LIBS)
+# LAN data that may not steer selection, and hostile peers (issue 11); need
+# root for netns, exit 77 otherwise.
+lan_trust_integration_tests = \
+	tests/integration/local-user-hijack.sh \
+	tests/integration/hostile-peer.sh
+dist_check_SCRIPTS += $(lan_trust_integration_tests)
+TESTS += $(lan_trust_integration_tests)
