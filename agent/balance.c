@@ -186,7 +186,7 @@ static int btrust_make(struct btrust *ret, const char *type, const struct cfg_tr
 	return 0;
 }
 
-static bool cfg_trust_set(const struct cfg_trust *t)
+static bool trust_given(const struct cfg_trust *t)
 {
 	return t->has_max_weight || t->has_min_priority || t->has_from;
 }
@@ -197,7 +197,7 @@ int balance_set_trust(struct balance *b, const struct lanyard_config *cfg)
 	struct btrust *v;
 
 	for (size_t i = 0; i < cfg->n_services; i++)
-		n += cfg_trust_set(&cfg->services[i].trust) && cfg->services[i].type;
+		n += trust_given(&cfg->services[i].trust) && cfg->services[i].type;
 	v = calloc(n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -207,7 +207,7 @@ int balance_set_trust(struct balance *b, const struct lanyard_config *cfg)
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		const struct cfg_service *s = &cfg->services[i];
 
-		if (cfg_trust_set(&s->trust) && s->type &&
+		if (trust_given(&s->trust) && s->type &&
 		    btrust_make(&v[n++], s->type, &s->trust, &cfg->agent.trust) < 0)
 			goto fail;
 	}
