@@ -316,7 +316,8 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	a->watches = watches_new(loop, a->cache);
 	a->prober = a->cache ? prober_new(loop, a->cache) : NULL;
 	if (!a->signals || !a->loopwatch || !a->cache || !a->balance || !a->discover ||
-	    !a->watches || !a->prober || prober_configure(a->prober, &cfg->agent.probe) < 0) {
+	    !a->watches || !a->prober || prober_configure(a->prober, &cfg->agent.probe) < 0 ||
+	    balance_set_trust(a->balance, cfg) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -436,6 +437,8 @@ int agent_reload(struct agent *a)
 	cache_set_max_instances(a->cache, a->cfg->agent.max_instances);
 	if (prober_configure(a->prober, &a->cfg->agent.probe) < 0)
 		log_warning("cannot apply agent.probe: out of memory");
+	if (balance_set_trust(a->balance, a->cfg) < 0)
+		log_warning("cannot apply the new trust settings: out of memory");
 	r = discover_configure(a->discover, a->cfg);
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));

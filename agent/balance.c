@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include "agent/balance.h"
 
@@ -23,8 +25,9 @@ struct bep {
 	size_t idx;    /* position in svc->eps */
 	/* The entry's inputs, copied at each rebuild (the generation changes
 	 * whenever they do). */
-	uint16_t weight, priority;
+	uint16_t weight, priority; /* within the trust caps */
 	bool local, has_load;
+	bool trusted;     /* not excluded by trust.from */
 	bool degraded;    /* TXT health= says something else than passing */
 	bool ejected_now; /* scratch for one pick */
 	double load;
@@ -42,7 +45,22 @@ struct bsvc {
 	ptrdiff_t rr_last;
 	bool rr_named;
 	char rr_name[CACHE_NAME_MAX + 1], rr_domain[CACHE_NAME_MAX + 1];
-	double latency; /* EWMA over the whole type, for instances without one */
+	double latency;             /* EWMA over the whole type, for instances without one */
+	const struct btrust *trust; /* the type's, current while trust_gen is b's */
+	uint64_t trust_gen;
+};
+
+/* The trust of one type, or the default: balance_set_trust() resolved
+ * each key, the service's over agent.trust over no limit. */
+struct btrust {
+	char *type;            /* NULL: the default (types no service declares) */
+	uint16_t max_weight;   /* UINT16_MAX: no cap */
+	uint16_t min_priority; /* 0: no floor */
+	bool has_from;
+	struct cfg_trust_net *nets;
+	size_t n_nets;
+	char **hosts;
+	size_t n_hosts;
 };
 
 struct balance {
@@ -51,6 +69,9 @@ struct balance {
 	uint64_t rng[4];
 	struct bep **scratch; /* candidates of the current pick */
 	size_t scratch_cap;
+	struct btrust *trust; /* [0] the default, then the declared types with a trust */
+	size_t n_trust;
+	uint64_t trust_gen; /* bumped by balance_set_trust(): every type rebuilds */
 };
 
 /* ---- hashing and randomness ---------------------------------------------- */
@@ -107,6 +128,173 @@ static uint64_t rng_next(uint64_t s[4])
 static size_t rand_below(struct balance *b, size_t n)
 {
 	return (size_t)(((unsigned __int128)rng_next(b->rng) * n) >> 64);
+}
+
+/* ---- trust --------------------------------------------------------------- */
+
+static const struct btrust no_limit = {.max_weight = UINT16_MAX};
+
+static void btrust_clear(struct btrust *t)
+{
+	free(t->type);
+	free(t->nets);
+	for (size_t i = 0; i < t->n_hosts; i++)
+		free(t->hosts[i]);
+	free(t->hosts);
+}
+
+static void trust_free(struct btrust *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		btrust_clear(&v[i]);
+	free(v);
+}
+
+/* *RET from SVC's keys over AGENT's (SVC may be NULL), copied, for TYPE
+ * (NULL: the default). Returns 0 or -ENOMEM (*RET then needs clearing). */
+static int btrust_make(struct btrust *ret, const char *type, const struct cfg_trust *svc,
+                       const struct cfg_trust *agent)
+{
+	const struct cfg_trust *from = svc && svc->has_from ? svc : agent->has_from ? agent : NULL;
+
+	*ret = no_limit;
+	if (svc && svc->has_max_weight)
+		ret->max_weight = svc->max_weight;
+	else if (agent->has_max_weight)
+		ret->max_weight = agent->max_weight;
+	if (svc && svc->has_min_priority)
+		ret->min_priority = svc->min_priority;
+	else if (agent->has_min_priority)
+		ret->min_priority = agent->min_priority;
+	if (type && !(ret->type = strdup(type)))
+		return -ENOMEM;
+	if (!from)
+		return 0;
+	ret->has_from = true;
+	if (from->n_nets) {
+		ret->nets = malloc(from->n_nets * sizeof(*ret->nets));
+		if (!ret->nets)
+			return -ENOMEM;
+		memcpy(ret->nets, from->nets, from->n_nets * sizeof(*ret->nets));
+		ret->n_nets = from->n_nets;
+	}
+	if (from->n_hosts && !(ret->hosts = calloc(from->n_hosts, sizeof(*ret->hosts))))
+		return -ENOMEM;
+	for (; ret->n_hosts < from->n_hosts; ret->n_hosts++)
+		if (!(ret->hosts[ret->n_hosts] = strdup(from->hosts[ret->n_hosts])))
+			return -ENOMEM;
+	return 0;
+}
+
+static bool trust_given(const struct cfg_trust *t)
+{
+	return t->has_max_weight || t->has_min_priority || t->has_from;
+}
+
+int balance_set_trust(struct balance *b, const struct lanyard_config *cfg)
+{
+	size_t n = 1;
+	struct btrust *v;
+
+	for (size_t i = 0; i < cfg->n_services; i++)
+		n += trust_given(&cfg->services[i].trust) && cfg->services[i].type;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (btrust_make(&v[0], NULL, NULL, &cfg->agent.trust) < 0)
+		goto fail;
+	n = 1;
+	for (size_t i = 0; i < cfg->n_services; i++) {
+		const struct cfg_service *s = &cfg->services[i];
+
+		if (trust_given(&s->trust) && s->type &&
+		    btrust_make(&v[n++], s->type, &s->trust, &cfg->agent.trust) < 0)
+			goto fail;
+	}
+	trust_free(b->trust, b->n_trust);
+	b->trust = v;
+	b->n_trust = n;
+	b->trust_gen++;
+	return 0;
+fail:
+	trust_free(v, n);
+	return -ENOMEM;
+}
+
+/* The trust of type T: its declared service's, else the default. */
+static const struct btrust *trust_for(const struct balance *b, const struct cache_type *t)
+{
+	const struct bsvc *s = t->user;
+
+	if (s && s->trust && s->trust_gen == b->trust_gen)
+		return s->trust;
+	for (size_t i = 1; i < b->n_trust; i++)
+		if (strcasecmp(b->trust[i].type, t->name) == 0)
+			return &b->trust[i];
+	return b->n_trust ? &b->trust[0] : &no_limit;
+}
+
+/* Host name item ITEM names HOST (an SRV target): equal but for case and
+ * a trailing dot; an item of one label ("h2") names "h2.local". */
+static bool host_match(const char *item, const char *host)
+{
+	size_t il = strlen(item), hl = strlen(host);
+
+	if (hl > 1 && host[hl - 1] == '.')
+		hl--;
+	if (!strchr(item, '.'))
+		return hl == il + 6 && strncasecmp(host, item, il) == 0 &&
+		       strncasecmp(host + il, ".local", 6) == 0;
+	return hl == il && strncasecmp(host, item, il) == 0;
+}
+
+/* Network N holds address A (an IPv6 zone does not matter). */
+static bool net_has(const struct cfg_trust_net *n, const struct cache_addr *a)
+{
+	size_t full = n->prefix / 8u;
+	unsigned rem = n->prefix % 8u;
+
+	if (n->family != a->family || memcmp(n->addr, a->bytes, full) != 0)
+		return false;
+	return rem == 0 || ((n->addr[full] ^ a->bytes[full]) & (0xffu << (8 - rem)) & 0xffu) == 0;
+}
+
+/* trust.from allows E: its host is one of the names, or every address it
+ * resolved to is inside one of the networks (so a consumer connects
+ * nowhere else, whichever address it takes). */
+static bool from_allows(const struct btrust *tr, const struct cache_entry *e)
+{
+	for (size_t i = 0; i < tr->n_hosts; i++)
+		if (host_match(tr->hosts[i], e->host))
+			return true;
+	if (!tr->n_nets || !e->n_addrs)
+		return false;
+	for (size_t i = 0; i < e->n_addrs; i++) {
+		size_t k = 0;
+
+		while (k < tr->n_nets && !net_has(&tr->nets[k], &e->addrs[i]))
+			k++;
+		if (k == tr->n_nets)
+			return false;
+	}
+	return true;
+}
+
+/* The one trust rule: E's weight and priority as selection uses them
+ * (TXT's within TR's caps) into *RET_W and *RET_P, and whether TR lets E
+ * be picked at all. What this lanyardd publishes is exempt. */
+static bool trust_judge(const struct btrust *tr, const struct cache_entry *e, uint16_t *ret_w,
+                        uint16_t *ret_p)
+{
+	*ret_w = e->txt->weight;
+	*ret_p = e->txt->priority;
+	if (e->local)
+		return true;
+	if (*ret_w > tr->max_weight)
+		*ret_w = tr->max_weight;
+	if (*ret_p < tr->min_priority)
+		*ret_p = tr->min_priority;
+	return !tr->has_from || from_allows(tr, e);
 }
 
 /* ---- state --------------------------------------------------------------- */
@@ -175,6 +363,7 @@ void balance_free(struct balance *b)
 	}
 	cache_set_release(b->c, NULL, NULL, NULL);
 	free(b->scratch);
+	trust_free(b->trust, b->n_trust);
 	free(b);
 }
 
@@ -247,19 +436,29 @@ static int rebuild(struct balance *b, struct bsvc *s, struct cache_type *t)
 			return -ENOMEM;
 		b->scratch = sc, b->scratch_cap = n;
 	}
+	s->trust = trust_for(b, t);
+	s->trust_gen = b->trust_gen;
 	s->n = 0;
+	bool reweighted = false;
 	for (struct cache_entry *e = t->first; e; e = e->next) {
+		bool known = e->user != NULL;
 		struct bep *ep = ep_of(e);
 		if (!ep)
 			return -ENOMEM;
-		ep->weight = e->txt->weight;
-		ep->priority = e->txt->priority;
+		uint16_t was = ep->weight;
+		ep->trusted = trust_judge(s->trust, e, &ep->weight, &ep->priority);
+		reweighted = reweighted || (known && ep->weight != was);
 		ep->has_load = e->txt->has_load;
 		ep->load = e->txt->load;
 		ep->local = e->local;
 		ep->degraded = degraded(e);
 		s->eps[s->n++] = ep;
 	}
+	/* A weight changed (TXT, or a trust cap): smooth weighted round robin
+	 * starts a fresh round, or the current weights earned under the old
+	 * ones (up to the old total) would skew picks for a long while. */
+	for (size_t i = 0; reweighted && i < s->n; i++)
+		s->eps[i]->cw = 0;
 	qsort(s->eps, s->n, sizeof(*s->eps), ep_cmp);
 	for (size_t i = 0; i < s->n; i++)
 		s->eps[i]->idx = i;
@@ -490,15 +689,17 @@ int balance_pick(struct balance *b, struct cache_type *t, const struct balance_r
 	struct bsvc *s = svc_of(t);
 	if (!s)
 		return -ENOMEM;
-	if (s->gen != t->generation && rebuild(b, s, t) < 0)
+	if ((s->gen != t->generation || s->trust_gen != b->trust_gen) && rebuild(b, s, t) < 0)
 		return -ENOMEM;
 
 	struct bep **c = b->scratch;
 	size_t k = 0, usable = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		struct bep *ep = s->eps[i];
-		/* Found dead by probing: out, whatever the panic threshold. */
-		if (ep->e->down || (rq->filter && !rq->filter(rq->filter_userdata, ep->e)))
+		/* Found dead by probing, or outside trust.from: out, whatever
+		 * the panic threshold. */
+		if (ep->e->down || !ep->trusted ||
+		    (rq->filter && !rq->filter(rq->filter_userdata, ep->e)))
 			continue;
 		ep->ejected_now = health_ejected(&ep->health, now);
 		usable += !ep->ejected_now;
@@ -563,6 +764,7 @@ void balance_status(const struct balance *b, const struct cache_entry *e, double
 {
 	const struct bep *ep = e->user;
 	memset(ret, 0, sizeof(*ret));
+	ret->trusted = trust_judge(trust_for(b, e->type), e, &ret->weight, &ret->priority);
 	if (!ep)
 		return;
 	ret->ejected = health_ejected(&ep->health, now);

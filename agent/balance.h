@@ -40,6 +40,10 @@ struct balance_request {
 
 /* What list/status show for one endpoint. */
 struct balance_status {
+	/* trust (balance_set_trust()): false when the endpoint is a peer's
+	 * from outside its service's trust.from allow-list, and never picked */
+	bool trusted;
+	uint16_t weight, priority; /* what selection uses: TXT's, within the caps */
 	bool ejected;
 	enum health_reason reason; /* HEALTH_OK unless ejected */
 	double time_left;          /* seconds of ejection left */
@@ -63,8 +67,18 @@ struct balance *balance_new(const struct balance_params *p, struct cache *c);
 /* Drop all selection state (the cache's slots are cleared) and free B. */
 void balance_free(struct balance *b);
 
+/* Take the trust settings of CFG (copied; CFG may be freed afterwards):
+ * for each type, the trust of the declared service of that type, key by
+ * key over agent.trust. Entries published by this lanyardd
+ * (cache_entry.local) are exempt; the others' TXT weight is capped at
+ * max_weight, their priority raised to min_priority, and those outside
+ * trust.from are never picked. Call at start and after every reload; until
+ * then nothing is capped. Returns 0 or -ENOMEM (the old settings stay). */
+int balance_set_trust(struct balance *b, const struct lanyard_config *cfg);
+
 /* Pick one instance of type T for RQ at time NOW into *ret.
- * Candidates are T's entries that pass the filter; ejected ones are set
+ * Candidates are T's entries that pass the filter and trust.from (see
+ * balance_set_trust(), which also caps their weight and priority); ejected ones are set
  * aside unless that would leave too few (panic); of the rest, only the
  * lowest priority value is used, local instances first if asked, and
  * weight 0 only when nothing else is left. Per-type endpoint arrays are
@@ -81,6 +95,6 @@ int balance_report(struct balance *b, struct cache_entry *e, bool ok, double lat
                    double now);
 
 /* E's selection state at NOW; all zeros if it was never picked or
- * reported. */
+ * reported, but for the trust fields, always set. */
 void balance_status(const struct balance *b, const struct cache_entry *e, double now,
                     struct balance_status *ret);

@@ -10,6 +10,7 @@
 
 #include "agent/cache.h"
 #include "dnssd/name.h"
+#include "dnssd/utf8.h"
 
 /* An intrusive chained hash table; nodes keep their chain link and hash at
  * the offsets given. */
@@ -167,9 +168,29 @@ static void ht_remove(struct htab *h, void *node)
 
 /* ---- names --------------------------------------------------------------- */
 
+/* The one rule for the names LAN data brings into the cache (instance,
+ * type, domain and host names): at most CACHE_NAME_MAX bytes of UTF-8
+ * without NUL. Everything rendered from the cache (list, resolve, watch
+ * events, snapshots) puts them in JSON strings, which must be UTF-8, so a
+ * sighting that breaks it is refused here, whole, and counted
+ * (CACHE_DROP_INVALID): one bad record can never make an answer fail.
+ * avahi-daemon already refuses such names, but the cache does not rely on
+ * its feeder. TXT needs no check here: txt_parse() keeps keys that are
+ * printable ASCII only, and flags values that are not UTF-8 (shown as
+ * base64). */
+static bool text_ok(const char *s, bool may_be_empty)
+{
+	size_t n;
+
+	if (!s)
+		return may_be_empty;
+	n = strnlen(s, CACHE_NAME_MAX + 1);
+	return (n > 0 || may_be_empty) && n <= CACHE_NAME_MAX && utf8_valid(s, n);
+}
+
 static bool name_ok(const char *s)
 {
-	return s && *s && strnlen(s, CACHE_NAME_MAX + 1) <= CACHE_NAME_MAX;
+	return text_ok(s, false);
 }
 
 /* ---- lookups ------------------------------------------------------------- */
@@ -454,7 +475,7 @@ static unsigned derive(struct cache_entry *e)
 	}
 	bool local = false, stale = e->n_sightings > 0;
 	for (size_t i = 0; i < e->n_sightings; i++) {
-		local = local || e->sightings[i].local;
+		local = local || e->sightings[i].ours;
 		stale = stale && e->sightings[i].stale;
 	}
 	if (local != e->local)
@@ -538,7 +559,7 @@ static int entry_add(struct cache *c, const struct mdns_instance *s, const char 
 	if (!e->host || txt_parse(s->txt, s->txt_len, s->n_txt, &e->txt) < 0 ||
 	    grow_sightings(c, e, 1) < 0)
 		goto fail;
-	e->sightings[0] = (struct cache_sighting){s->ifindex, s->family, s->local, false, *addr};
+	e->sightings[0] = (struct cache_sighting){s->ifindex, s->family, s->ours, false, *addr};
 	e->n_sightings = 1;
 	derive(e);
 	e->type = t;
@@ -590,8 +611,7 @@ int cache_upsert(struct cache *c, const struct mdns_instance *s, double now)
 
 	if (c->busy)
 		return -EBUSY;
-	if (!name_ok(s->name) || !name_ok(s->type) || !name_ok(domain) ||
-	    (s->host && strnlen(s->host, CACHE_NAME_MAX + 1) > CACHE_NAME_MAX) ||
+	if (!name_ok(s->name) || !name_ok(s->type) || !name_ok(domain) || !text_ok(s->host, true) ||
 	    dnssd_type_service(s->type, svc, sizeof(svc)) < 0 || addr_from(s, &addr) < 0 ||
 	    (s->n_txt && (!s->txt || !s->txt_len)))
 		return drop(c, CACHE_DROP_INVALID);
@@ -622,11 +642,11 @@ int cache_upsert(struct cache *c, const struct mdns_instance *s, double now)
 	unsigned ch = 0;
 	if (!sg) {
 		sg = &e->sightings[e->n_sightings++];
-		*sg = (struct cache_sighting){s->ifindex, s->family, s->local, false, addr};
+		*sg = (struct cache_sighting){s->ifindex, s->family, s->ours, false, addr};
 		ch |= CACHE_CH_IFACES;
 	} else {
 		sg->addr = addr;
-		sg->local = s->local;
+		sg->ours = s->ours;
 		sg->stale = false;
 	}
 	ch |= derive(e);

@@ -58,7 +58,8 @@ enum cache_drop {
 	CACHE_DROP_TOTAL,     /* max_instances reached */
 	CACHE_DROP_TYPE,      /* this type's share (max_per_type) reached */
 	CACHE_DROP_SIGHTINGS, /* CACHE_MAX_SIGHTINGS reached for the instance */
-	CACHE_DROP_INVALID,   /* malformed sighting (upsert returned -EINVAL) */
+	CACHE_DROP_INVALID,   /* malformed sighting (upsert returned -EINVAL), e.g. a
+	                         name that is not UTF-8 */
 	_CACHE_DROP_MAX,
 };
 
@@ -84,8 +85,8 @@ struct cache_addr {
 struct cache_sighting {
 	int32_t ifindex;
 	int32_t family; /* as in struct mdns_instance */
-	bool local;
-	bool stale; /* not confirmed since cache_mark_stale() */
+	bool ours;      /* published by this lanyardd (mdns_instance.ours) */
+	bool stale;     /* not confirmed since cache_mark_stale() */
 	struct cache_addr addr;
 };
 
@@ -100,10 +101,13 @@ struct cache_entry {
 	const char *host;   /* target host name of the latest sighting, "" if none */
 	struct cache_type *type;
 	uint16_t port; /* of the latest sighting */
-	bool local;    /* any sighting is published by this host */
-	bool stale;    /* every sighting is stale */
-	uint8_t gone;  /* enum cache_gone; set for the REMOVED event */
-	bool down;     /* probing found it dead (cache_set_down): not handed out */
+	/* Published by this lanyardd (a sighting's mdns_instance.ours): its
+	 * own declared services and registrations, never what another local
+	 * user or a peer announces. Selection's "prefer local" means this. */
+	bool local;
+	bool stale;   /* every sighting is stale */
+	uint8_t gone; /* enum cache_gone; set for the REMOVED event */
+	bool down;    /* probing found it dead (cache_set_down): not handed out */
 	uint8_t n_sightings;
 	uint8_t n_addrs;
 	uint8_t cap; /* room in sightings/addrs */
@@ -180,8 +184,10 @@ void cache_set_release(struct cache *c, cache_release_fn entry_fn, cache_release
  * one address per sighting. Copies what it keeps. Returns CACHE_ADDED,
  * CACHE_CHANGED, CACHE_UNCHANGED (also clears the sighting's stale mark)
  * or CACHE_DROPPED; -EINVAL for a malformed sighting (empty or over-long
- * names, a type dnssd_check_type() refuses, an address neither IPv4 nor
- * IPv6), -ENOMEM (the cache is unchanged) or -EBUSY. */
+ * names, names (host included) that are not UTF-8 or hold a NUL, a type
+ * dnssd_check_type() refuses, an address neither IPv4 nor IPv6), -ENOMEM
+ * (the cache is unchanged) or -EBUSY. So every string of an entry is
+ * valid UTF-8 and renders as a JSON string. */
 int cache_upsert(struct cache *c, const struct mdns_instance *s, double now);
 
 /* Forget the (IFINDEX, FAMILY) sighting of an instance; the entry goes

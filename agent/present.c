@@ -91,15 +91,26 @@ static size_t present_ifaces(const struct cache_entry *e, struct present_buf *pb
 	return n;
 }
 
-static json_t *health_json(const struct balance *b, const struct cache_entry *e, double now)
+static json_t *health_json(const struct balance_status *st)
 {
-	struct balance_status st;
+	return json_pack("{s:b,s:s,s:f,s:I,s:f,s:f}", "ejected", st->ejected, "reason",
+	                 health_reason_name(st->reason), "time_left", st->time_left, "failures",
+	                 (json_int_t)st->failures, "outstanding", st->outstanding, "latency_ms",
+	                 st->latency_ms);
+}
 
-	balance_status(b, e, now, &st);
-	return json_pack("{s:b,s:s,s:f,s:I,s:f,s:f}", "ejected", st.ejected, "reason",
-	                 health_reason_name(st.reason), "time_left", st.time_left, "failures",
-	                 (json_int_t)st.failures, "outstanding", st.outstanding, "latency_ms",
-	                 st.latency_ms);
+/* What the service's trust does to E (docs/config.md, "trust"):
+ * "untrusted" when trust.from leaves it out of every pick, "capped" with
+ * the weight and priority selection uses when a cap changed them. */
+static int add_trust(json_t *o, const struct cache_entry *e, const struct balance_status *st)
+{
+	if (!st->trusted && json_object_set_new(o, "untrusted", json_true()) < 0)
+		return -1;
+	if (st->weight == e->txt->weight && st->priority == e->txt->priority)
+		return 0;
+	return json_object_set_new(
+	        o, "capped",
+	        json_pack("{s:i,s:i}", "weight", (int)st->weight, "priority", (int)st->priority));
 }
 
 /* The provider's own health from TXT health= ("warning" from a lanyardd
@@ -176,8 +187,14 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
 		goto fail;
 	if (e->down && json_object_set_new(o, "down", json_true()) < 0)
 		goto fail;
-	if (b && json_object_set_new(o, "health", health_json(b, e, now)) < 0)
-		goto fail;
+	if (b) {
+		struct balance_status st;
+
+		balance_status(b, e, now, &st);
+		if (add_trust(o, e, &st) < 0 ||
+		    json_object_set_new(o, "health", health_json(&st)) < 0)
+			goto fail;
+	}
 	return o;
 fail:
 	json_decref(o);

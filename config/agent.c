@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "config/loader.h"
 #include "config/node.h"
+#include "config/trust.h"
 #include "dnssd/name.h"
 
 static const char *const policy_names[_CFG_POLICY_MAX] = {
@@ -54,6 +55,7 @@ enum {
 	A_REGISTER,
 	A_REPORT,
 	A_LIMITS,
+	A_TRUST,
 	N_AGENT_FIELDS,
 };
 
@@ -487,6 +489,7 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 	        [A_REGISTER] = {.name = "register"},
 	        [A_REPORT] = {.name = "report"},
 	        [A_LIMITS] = {.name = "limits"},
+	        [A_TRUST] = {.name = "trust"},
 	};
 
 	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
@@ -562,4 +565,6 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 		parse_report(f, &fl[A_REPORT], &a->report);
 	if (fl[A_LIMITS].key)
 		parse_limits(f, &fl[A_LIMITS], &a->limits);
+	if (fl[A_TRUST].key)
+		cfg_trust_parse(f, &fl[A_TRUST], &a->trust);
 }

@@ -53,6 +53,32 @@ enum cfg_check_kind {
 	_CFG_CHECK_KIND_MAX,
 };
 
+/* A network of a trust allow-list: FAMILY (AF_INET or AF_INET6) address
+ * ADDR whose first PREFIX bits count (the others are zero). */
+struct cfg_trust_net {
+	uint8_t family;
+	uint8_t prefix;
+	uint8_t addr[16];
+};
+
+/* trust: how much data from peers may steer the selection of a service
+ * (services[].trust, or agent.trust for every service): caps on the TXT
+ * weight and priority peers publish, and an allow-list of where their
+ * instances may come from. Instances published by this lanyardd are never
+ * affected. A key not given leaves it to agent.trust, then to no limit
+ * (docs/config.md, "trust"). */
+struct cfg_trust {
+	bool has_max_weight;
+	uint16_t max_weight; /* peers' weight above it counts as it */
+	bool has_min_priority;
+	uint16_t min_priority; /* peers' priority below it (better) counts as it */
+	bool has_from;         /* an allow-list is given (empty: no peer at all) */
+	struct cfg_trust_net *nets;
+	size_t n_nets;
+	char **hosts; /* host names, as SRV targets are compared; no trailing dot */
+	size_t n_hosts;
+};
+
 /* One health check of a service, validated. */
 struct cfg_check {
 	enum cfg_check_kind kind;
@@ -97,7 +123,8 @@ struct cfg_service {
 	size_t n_txt;
 	struct cfg_check *checks; /* health checks; none = always announced */
 	size_t n_checks;
-	char *file; /* where it was declared, for messages */
+	struct cfg_trust trust; /* consumer side: what peers' instances may do */
+	char *file;             /* where it was declared, for messages */
 	unsigned line;
 };
 
@@ -163,6 +190,7 @@ struct cfg_agent {
 	struct cfg_register reg;
 	struct cfg_report report;
 	struct cfg_limits limits;
+	struct cfg_trust trust; /* default of every service's trust */
 };
 
 struct lanyard_config {
@@ -205,6 +233,8 @@ int cfg_load_service(const char *name, const char *text, size_t len, struct lany
                      struct cfg_diags *diags);
 
 void cfg_free(struct lanyard_config *cfg);
+/* Free what T owns and zero it. */
+void cfg_trust_clear(struct cfg_trust *t);
 void cfg_diags_clear(struct cfg_diags *diags);
 
 /* How two declarations of the same service name differ. */

@@ -8,6 +8,7 @@
 
 #include "config/checks.h"
 #include "config/service.h"
+#include "config/trust.h"
 #include "dnssd/name.h"
 #include "dnssd/txt.h"
 #include "dnssd/utf8.h"
@@ -33,6 +34,7 @@ enum {
 	F_SUBTYPES,
 	F_POLICY,
 	F_CHECKS,
+	F_TRUST,
 	N_FIELDS,
 };
 
@@ -59,6 +61,7 @@ void cfg_service_clear(struct cfg_service *s)
 	}
 	free(s->txt);
 	cfg_checks_free(s->checks, s->n_checks);
+	cfg_trust_clear(&s->trust);
 	free(s->file);
 	*s = (struct cfg_service){0};
 }
@@ -475,6 +478,8 @@ static void parse_fields(struct svc_state *st, const yaml_node_t *node, const ch
 	build_well_known_txt(st);
 	parse_txt(st, node);
 	cfg_checks_parse(f, &fl[F_CHECKS], &st->s.checks, &st->s.n_checks);
+	if (fl[F_TRUST].key)
+		cfg_trust_parse(f, &fl[F_TRUST], &st->s.trust);
 }
 
 /* Duplicate names and instances against the services already accepted;
@@ -535,7 +540,8 @@ int cfg_service_parse(struct cfg_file *f, yaml_node_t *node, struct lanyard_conf
 	               [F_TXT] = {.name = "txt"},
 	               [F_SUBTYPES] = {.name = "subtypes"},
 	               [F_POLICY] = {.name = "policy"},
-	               [F_CHECKS] = {.name = "checks"}},
+	               [F_CHECKS] = {.name = "checks"},
+	               [F_TRUST] = {.name = "trust"}},
 	};
 	enum cfg_kind k = cfg_node_kind(node);
 	struct cfg_service *p;

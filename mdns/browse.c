@@ -176,6 +176,11 @@ void sighting_found(struct br_inst *i, AvahiIfIndex ifi, const char *host, const
 	        .family = avahi_proto_to_af(a->proto),
 	        .port = port,
 	        .local = i->local || (flags & AVAHI_LOOKUP_RESULT_LOCAL),
+	        /* avahi-daemon sets OUR_OWN on each resolver result whose SRV
+	         * belongs to an entry group of this same D-Bus client
+	         * (avahi_dbus_is_our_own_service()); every record lanyardd
+	         * publishes goes through that client. */
+	        .ours = (flags & AVAHI_LOOKUP_RESULT_OUR_OWN) != 0,
 	};
 
 	/* A resolver's list iterates in record (wire) order. */
@@ -187,6 +192,8 @@ void sighting_found(struct br_inst *i, AvahiIfIndex ifi, const char *host, const
 	mi.txt_len = lens;
 	mi.n_txt = n;
 	addr_from_avahi(a, ifi, &mi.addr);
+	/* Liveness goes by host: anything announced from this host needs
+	 * no watching, whoever published it. */
 	if (liveness_found(i->t->c->lv, i, mi.local ? NULL : mi.host)) {
 		/* Its host is down: not reported (any more) until it answers
 		 * again, nor resolved meanwhile. */

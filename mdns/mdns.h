@@ -49,7 +49,13 @@ struct mdns_instance {
 	const uint8_t *const *txt;
 	const size_t *txt_len;
 	size_t n_txt;
-	bool local;   /* avahi-daemon says it was announced from this host */
+	/* Announced from this host: by this lanyardd or by any other local
+	 * client of avahi-daemon (AVAHI_LOOKUP_RESULT_LOCAL). */
+	bool local;
+	/* Published by this lanyardd: one of the entry groups of the backend's
+	 * own avahi client (AVAHI_LOOKUP_RESULT_OUR_OWN), so not another local
+	 * user's (avahi-daemon lets every local user publish over D-Bus). */
+	bool ours;
 	uint8_t gone; /* REMOVE: enum mdns_gone, why */
 };
 

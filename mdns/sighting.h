@@ -33,7 +33,7 @@ struct br_inst {
 	uint32_t hash;
 	bool reported; /* an UPSERT was sent, so a REMOVE is owed */
 	bool awaited;  /* its first result gates the type's settled state */
-	bool local;
+	bool local;    /* announced from this host (browse's LOCAL flag) */
 	/* resolve.c: at most one list at a time */
 	struct res_list *on;
 	struct br_inst *qprev, *qnext;

@@ -359,3 +359,16 @@ tests_fuzz_fuzz_present_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPU
 tests_fuzz_fuzz_present_LDFLAGS = $(fuzz_ldflags)
 tests_fuzz_fuzz_present_LDADD = agent/libcore.la wire/libwire.la $(JANSSON_LIBS) $(M_LIBS)
 # end CLI output fuzz targets
+# hostile LAN data renders as valid JSON (issue 11)
+check_PROGRAMS += tests/unit/test-present
+TESTS += tests/unit/test-present
+tests_unit_test_present_SOURCES = tests/unit/test-present.c tests/unit/tap.h agent/present.c
+tests_unit_test_present_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_present_LDADD = $(core_test_ldadd) wire/libwire.la $(JANSSON_LIBS)
+# LAN data that may not steer selection, and hostile peers (issue 11); need
+# root for netns, exit 77 otherwise.
+lan_trust_integration_tests = \
+	tests/integration/local-user-hijack.sh \
+	tests/integration/hostile-peer.sh
+dist_check_SCRIPTS += $(lan_trust_integration_tests)
+TESTS += $(lan_trust_integration_tests)

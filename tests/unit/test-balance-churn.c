@@ -53,7 +53,7 @@ static void put(struct fx *f, const char *name, unsigned weight, unsigned prio, 
 	                           .ifindex = 1,
 	                           .family = AF_INET,
 	                           .port = 1,
-	                           .local = local,
+	                           .ours = local,
 	                           .txt = strs,
 	                           .txt_len = lens,
 	                           .n_txt = 2};

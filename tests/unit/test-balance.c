@@ -45,7 +45,7 @@ static void add(struct fx *f, const char *name, const char *txt, bool local)
 	                           .ifindex = 1,
 	                           .family = AF_INET,
 	                           .port = 80,
-	                           .local = local};
+	                           .ours = local};
 	const uint8_t *strs[8];
 	size_t lens[8], n = 0;
 	struct sockaddr_in *a = (struct sockaddr_in *)&in.addr;
@@ -434,6 +434,135 @@ static void test_local(void)
 	fx_done(&f);
 }
 
+/* Add or update instance NAME of TYPE_ from HOST at address IP (one
+ * sighting per address family given), TXT as in add(). */
+static void add_at(struct fx *f, const char *type_, const char *name, const char *txt, bool ours,
+                   const char *host, const char *ip)
+{
+	const uint8_t *strs[8];
+	size_t lens[8], n = 0;
+	struct mdns_instance in = {
+	        .name = name, .type = type_, .host = host, .ifindex = 1, .port = 80, .ours = ours};
+	for (const char *p = txt; p && *p && n < 8;) {
+		const char *bar = strchr(p, '|');
+		size_t l = bar ? (size_t)(bar - p) : strlen(p);
+		strs[n] = (const uint8_t *)p, lens[n++] = l;
+		p += l + (bar ? 1 : 0);
+	}
+	in.txt = strs, in.txt_len = lens, in.n_txt = n;
+	memset(&in.addr, 0, sizeof(in.addr));
+	if (strchr(ip, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&in.addr;
+		in.family = a->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, ip, &a->sin6_addr);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&in.addr;
+		in.family = a->sin_family = AF_INET;
+		inet_pton(AF_INET, ip, &a->sin_addr);
+	}
+	if (cache_upsert(f->c, &in, 0) < 0)
+		exit(1);
+}
+
+/* trust: caps, floor, allow-list by network and host name, this
+ * lanyardd's own entries exempt, a reload undoing it all. */
+static void test_trust(void)
+{
+	struct fx f;
+	struct cfg_trust_net nets[2] = {{.family = AF_INET, .prefix = 25, .addr = {192, 0, 2, 0}},
+	                                {.family = AF_INET6, .prefix = 16, .addr = {0xfe, 0x80}}};
+	char *hosts[] = {"trusted"};
+	struct cfg_service svc = {.type = TYPE,
+	                          .trust = {.has_min_priority = true,
+	                                    .min_priority = 1,
+	                                    .has_from = true,
+	                                    .nets = nets,
+	                                    .n_nets = 2,
+	                                    .hosts = hosts,
+	                                    .n_hosts = 1}};
+	struct lanyard_config cfg = {.services = &svc, .n_services = 1};
+	struct lanyard_config none = {0};
+	struct balance_request rq = {.policy = CFG_POLICY_WEIGHTED};
+	struct balance_status st;
+	int count[8] = {0};
+
+	cfg.agent.trust = (struct cfg_trust){.has_max_weight = true, .max_weight = 10};
+	fx_init(&f, 1);
+	add_at(&f, TYPE, "rogue", "weight=65535", false, "h1.local", "203.0.113.5");
+	/* Before any trust: the rogue's weight rules. */
+	for (int i = 0; i < 100; i++)
+		count[0] += strcmp(pick_rq(&f, &rq, 0)->name, "rogue") == 0;
+	CHECK_INT_EQ(count[0], 100);
+	add_at(&f, TYPE, "own", "weight=1", true, "h1.local", "198.51.100.1");
+	add_at(&f, TYPE, "peer", "weight=5", false, "h2.local", "192.0.2.7");
+	add_at(&f, TYPE, "big", "weight=65535|priority=0", false, "h3.local", "192.0.2.8");
+	add_at(&f, TYPE, "named", "weight=1", false, "Trusted.local.", "203.0.113.9");
+	add_at(&f, TYPE, "dual", "weight=1", false, "h4.local", "192.0.2.9");
+	add_at(&f, TYPE, "dual", "weight=1", false, "h4.local", "2001:db8::9");
+	add_at(&f, TYPE, "ll", "weight=1", false, "h5.local", "fe80::5");
+	add_at(&f, TYPE, "past25", "weight=1", false, "h6.local", "192.0.2.200");
+	add_at(&f, "_other._tcp", "x", "weight=65535|priority=0", false, "h7.local", "203.0.113.1");
+	CHECK(balance_set_trust(f.b, &cfg) == 0);
+
+	balance_status(f.b, ent(&f, "rogue"), 0, &st);
+	CHECK(!st.trusted && st.weight == 10 && st.priority == 1);
+	balance_status(f.b, ent(&f, "own"), 0, &st);
+	CHECK(st.trusted && st.weight == 1 && st.priority == 0);
+	balance_status(f.b, ent(&f, "big"), 0, &st);
+	CHECK(st.trusted && st.weight == 10 && st.priority == 1);
+	balance_status(f.b, ent(&f, "named"), 0, &st);
+	CHECK(st.trusted);
+	balance_status(f.b, ent(&f, "dual"), 0, &st); /* one address outside */
+	CHECK(!st.trusted);
+	balance_status(f.b, ent(&f, "ll"), 0, &st);
+	CHECK(st.trusted);
+	balance_status(f.b, ent(&f, "past25"), 0, &st);
+	CHECK(!st.trusted);
+	/* A type no service declares: agent.trust alone (a cap, no list). */
+	balance_status(f.b, cache_find(f.c, "x", "_other._tcp", NULL), 0, &st);
+	CHECK(st.trusted && st.weight == 10 && st.priority == 0);
+
+	/* Peers cannot claim a better tier than 1: this host's own wins. */
+	for (int i = 0; i < 50; i++)
+		CHECK(strcmp(pick_rq(&f, &rq, 0)->name, "own") == 0);
+	del(&f, "own");
+	/* Then peer 5, big 10 (capped), named 1, ll 1; never the others. */
+	memset(count, 0, sizeof(count));
+	for (int i = 0; i < 170; i++) {
+		const char *n = pick_rq(&f, &rq, 0)->name;
+		int k = !strcmp(n, "peer")    ? 0
+		        : !strcmp(n, "big")   ? 1
+		        : !strcmp(n, "named") ? 2
+		        : !strcmp(n, "ll")    ? 3
+		                              : 4;
+		count[k]++;
+	}
+	CHECK(count[0] == 50 && count[1] == 100 && count[2] == 10 && count[3] == 10 &&
+	      count[4] == 0);
+	/* prefer local without one of ours: no rogue either. */
+	rq.prefer_local = true;
+	for (int i = 0; i < 50; i++)
+		CHECK(strcmp(pick_rq(&f, &rq, 0)->name, "rogue") != 0);
+
+	/* A reload without trust: everything as published again. */
+	CHECK(balance_set_trust(f.b, &none) == 0);
+	balance_status(f.b, ent(&f, "rogue"), 0, &st);
+	CHECK(st.trusted && st.weight == 65535 && st.priority == 0);
+	rq.prefer_local = false;
+	memset(count, 0, sizeof(count));
+	for (int i = 0; i < 100; i++)
+		count[0] += strcmp(pick_rq(&f, &rq, 0)->name, "rogue") == 0;
+	CHECK(count[0] == 50); /* rogue and big: 65535 each, a fresh round */
+	/* An empty from: no peer at all. */
+	svc.trust.n_nets = svc.trust.n_hosts = 0;
+	CHECK(balance_set_trust(f.b, &cfg) == 0);
+	struct cache_entry *e = NULL;
+	CHECK(balance_pick(f.b, cache_find_type(f.c, TYPE), &rq, 0, &e) == -ENOENT);
+	add_at(&f, TYPE, "own", "weight=1", true, "h1.local", "198.51.100.1");
+	CHECK(strcmp(pick_rq(&f, &rq, 0)->name, "own") == 0);
+	fx_done(&f);
+}
+
 static void test_ejection(void)
 {
 	struct fx f;
@@ -531,6 +660,7 @@ int main(void)
 	test_least_loaded();
 	test_tiers_and_panic();
 	test_local();
+	test_trust();
 	test_ejection();
 	test_filters_and_errors();
 	return test_summary();

@@ -112,7 +112,7 @@ static void test_upsert_and_events(void)
 	/* port and host */
 	mk(&s, "api@a", "_payments._tcp", 2, AF_INET, "192.0.2.1", 9090, "version=1.2.4|weight=5");
 	s.in.host = "hostc.local";
-	s.in.local = true;
+	s.in.ours = true;
 	CHECK(cache_upsert(c, &s.in, 4.0) == CACHE_CHANGED);
 	CHECK(ev.last_changes == (CACHE_CH_PORT | CACHE_CH_HOST | CACHE_CH_LOCAL));
 	CHECK(e->port == 9090 && strcmp(e->host, "hostc.local") == 0 && e->local);

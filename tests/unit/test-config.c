@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "config/config.h"
 #include "dnssd/txt.h"
@@ -307,6 +308,52 @@ static void test_browse_all(void)
 		CHECK_INT_EQ(cfg->agent.browse_timeout_ms, 2000);
 	}
 	cfg_free(cfg);
+}
+
+/* trust: per service and agent-wide; each service keeps only what it
+ * says (the agent's default is applied by selection). */
+static void test_trust_keys(void)
+{
+	struct lanyard_config *cfg = load_ok("trust.yaml");
+	const struct cfg_trust *a, *p, *l, *w;
+
+	if (!cfg)
+		return;
+	a = &cfg->agent.trust;
+	CHECK(a->has_max_weight && a->max_weight == 100 && !a->has_min_priority);
+	CHECK(a->has_from && a->n_nets == 3 && a->n_hosts == 2);
+	CHECK(a->n_nets == 3 && a->nets[0].family == AF_INET && a->nets[0].prefix == 24 &&
+	      a->nets[0].addr[0] == 192 && a->nets[0].addr[2] == 2 && a->nets[0].addr[3] == 0);
+	CHECK(a->n_nets == 3 && a->nets[1].family == AF_INET6 && a->nets[1].prefix == 32);
+	CHECK(a->n_nets == 3 && a->nets[2].prefix == 32 && a->nets[2].addr[3] == 7);
+	CHECK(a->n_hosts == 2 && strcmp(a->hosts[0], "h2") == 0 &&
+	      strcmp(a->hosts[1], "h3.local") == 0);
+	p = &cfg_find_service(cfg, "payments")->trust;
+	CHECK(p->has_max_weight && p->max_weight == 10 && p->has_min_priority &&
+	      p->min_priority == 5 && !p->has_from);
+	l = &cfg_find_service(cfg, "ledger")->trust;
+	CHECK(!l->has_max_weight && l->has_from && l->n_nets == 0 && l->n_hosts == 0);
+	w = &cfg_find_service(cfg, "web")->trust;
+	CHECK(!w->has_max_weight && !w->has_min_priority && !w->has_from);
+	cfg_free(cfg);
+	EXPECT("err-trust.yaml", -EINVAL,
+	       "err-trust.yaml:2:10: 'trust': expected a mapping, got a list",
+	       "err-trust.yaml:7:7: unknown key 'max_weigth' in 'trust' (did you mean "
+	       "'max_weight'?)",
+	       "err-trust.yaml:8:21: 'min_priority': -1 is out of range (0-65535)",
+	       "err-trust.yaml:9:14: 'from' item: '192.0.2.0/33': the prefix length is out of "
+	       "range (0-32)",
+	       "err-trust.yaml:9:28: 'from' item: '2001:db8::/129': the prefix length is out of "
+	       "range (0-128)",
+	       "err-trust.yaml:9:46: 'from' item: '192.0.2': not an IPv4 or IPv6 address",
+	       "err-trust.yaml:9:55: warning: 'from' item: '203.0.113.9/24' has bits set past "
+	       "its prefix: read as 203.0.113.0/24",
+	       "err-trust.yaml:9:71: 'from' item: 'bad host!' is neither an address, a network "
+	       "nor a host name: a domain name uses only letters, digits, '-', '_' and '.'",
+	       "err-trust.yaml:9:84: 'from' item: '10.0.0.0/x': the prefix length is not a "
+	       "number",
+	       "err-trust.yaml:13:19: 'max_weight': 70000 is out of range (0-65535)",
+	       "err-trust.yaml:14:13: 'from': expected a list, got a string");
 }
 
 static void test_error_classes(void)
@@ -629,6 +676,7 @@ int main(void)
 	test_browse_all();
 	test_load_keys();
 	test_probe_keys();
+	test_trust_keys();
 	test_load_service();
 	test_error_classes();
 	test_many_errors();

@@ -30,7 +30,7 @@ struct seen {
 	unsigned upserts, removes;
 	int ifindex, family;
 	uint16_t port;
-	bool local;
+	bool local, ours;
 	char host[64];
 	char addr[64];
 	char txt[256]; /* items joined with '|' */
@@ -83,6 +83,7 @@ static void on_instance(void *ud, enum mdns_instance_event ev, const struct mdns
 	s->upserts++;
 	s->port = in->port;
 	s->local = in->local;
+	s->ours = in->ours;
 	snprintf(s->host, sizeof(s->host), "%s", in->host);
 	if (in->addr.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)&in->addr)->sin_addr, s->addr,
@@ -98,8 +99,9 @@ static void on_instance(void *ud, enum mdns_instance_event ev, const struct mdns
 		o += in->txt_len[i];
 		s->txt[o] = '\0';
 	}
-	printf("# UPSERT '%s' %s if %d fam %d %s:%u host %s local %d txt %s\n", in->name, in->type,
-	       in->ifindex, in->family, s->addr, in->port, in->host, in->local, s->txt);
+	printf("# UPSERT '%s' %s if %d fam %d %s:%u host %s local %d ours %d txt %s\n", in->name,
+	       in->type, in->ifindex, in->family, s->addr, in->port, in->host, in->local, in->ours,
+	       s->txt);
 }
 
 static void on_browse_state(void *ud, const char *type, bool settled)
@@ -188,7 +190,10 @@ int main(void)
 	CHECK(strcmp(s->type, TYPE) == 0);
 	CHECK(s->port == 6001);
 	CHECK(strcmp(s->txt, "a=1|b|c=") == 0);
+	/* From this host, but another avahi client's: not ours (another
+	 * local user's avahi-publish is no different). */
 	CHECK(s->local);
+	CHECK(!s->ours);
 	CHECK(s->ifindex > 0);
 	CHECK(s->family == AF_INET || s->family == AF_INET6);
 	CHECK(s->addr[0] != '\0');
@@ -206,6 +211,20 @@ int main(void)
 	avahi_entry_group_free(g);
 	CHECK(MT_WAIT(c.loop, s->removes > 0, 5));
 
+	/* Published through the backend itself: local and ours. */
+	{
+		struct dnssd_record *r = NULL;
+
+		CHECK(record_new("own", "inst own", TYPE, 6003, &r, NULL) == 0);
+		CHECK(r && mdns_put(m, r) == 0);
+		record_free(r);
+		CHECK(MT_WAIT(c.loop, (s = seen_get(&c, "inst own")) && s->upserts > 0, 5));
+		s = seen_get(&c, "inst own");
+		CHECK(s && s->local && s->ours);
+		CHECK(mdns_delete(m, "own") == 0);
+		CHECK(MT_WAIT(c.loop, s->removes > 0, 5));
+	}
+
 	/* Every type: ours is discovered once something of it exists. */
 	g = publish(c.chk, "inst two", TYPE, 6002, NULL);
 	CHECK(g != NULL);
@@ -216,7 +235,7 @@ int main(void)
 		/* The harness publishes REMOTE of TYPE on another host. */
 		CHECK(MT_WAIT(c.loop, (s = seen_get(&c, remote)) && s->upserts > 0, 5));
 		s = seen_get(&c, remote);
-		CHECK(!s->local);
+		CHECK(!s->local && !s->ours);
 	}
 
 	/* The cap: one more instance allowed, the second is dropped. */
