@@ -201,13 +201,27 @@ static int type_start(struct discover *d, struct dtype *t)
 /* TYPE into the table for SOURCE (idempotent), browsed unless it is only
  * fake. Returns the type's state, or NULL with -ENOSPC (the cap: a type is
  * not even listed then) or -ENOMEM in *ret_err. */
+/* Types browsed only because the LAN announced them (browse: all). */
+static size_t all_only_count(const struct discover *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_types; i++)
+		n += d->types[i].sources == SRC_ALL && d->types[i].browsed;
+	return n;
+}
+
 static struct dtype *type_get(struct discover *d, const char *type, unsigned source, int *ret_err)
 {
 	struct dtype *t = type_find(d, type), *n;
 
 	*ret_err = 0;
 	if (!t) {
-		if (source != SRC_FAKE && d->n_browsed >= DISCOVER_MAX_TYPES) {
+		/* What the LAN announces may not take the room kept for what the
+		 * configuration and consumers ask for: a peer announcing
+		 * thousands of types must not stop on-demand browses. */
+		if ((source != SRC_FAKE && d->n_browsed >= DISCOVER_MAX_TYPES) ||
+		    (source == SRC_ALL && all_only_count(d) >= DISCOVER_MAX_ALL)) {
 			d->refused++;
 			*ret_err = -ENOSPC;
 			return NULL;

@@ -17,6 +17,9 @@
 /* The one cap on browsed types (configured, enumerated and asked for):
  * each costs avahi-daemon an object and the LAN queries. */
 #define DISCOVER_MAX_TYPES 512
+/* Of those, what browse: all finds on the LAN may take at most this many:
+ * the rest is kept for the configuration and for consumers' requests. */
+#define DISCOVER_MAX_ALL 384
 
 struct ev_loop;
 struct discover;
