@@ -200,6 +200,15 @@ static void socket_limits(const struct lanyard_config *cfg, struct server_limits
 	l->max_output_total = (size_t)c->output_total;
 }
 
+/* agent.limits, again (a reload). */
+static void apply_socket_limits(struct agent *a)
+{
+	struct server_limits limits;
+
+	socket_limits(a->cfg, &limits);
+	server_set_limits(a->server, &limits);
+}
+
 /* The consumer socket, as configured (agent.socket or --socket). */
 static int agent_listen(struct agent *a, char *err, size_t errlen)
 {
@@ -422,12 +431,7 @@ int agent_reload(struct agent *a)
 		log_warning("agent.socket_mode/socket_group changed: take effect at restart");
 	cfg_free(a->cfg);
 	a->cfg = ncfg;
-	{
-		struct server_limits limits;
-
-		socket_limits(a->cfg, &limits);
-		server_set_limits(a->server, &limits);
-	}
+	apply_socket_limits(a);
 	apply_log_level(a);
 	r = apply_scope(a, a->cfg);
 	if (r >= 0)

@@ -18,6 +18,10 @@
 #define IN_MIN_CAP   4096
 #define OUT_KEEP_CAP (64 * 1024) /* larger output buffers are freed once empty */
 #define IN_KEEP_CAP  (16 * 1024)
+/* Above this much unsent output a connection takes no further request
+ * until the reader catches up: a client that pipelines many large requests
+ * is slowed to its own reading pace instead of being dropped as slow. */
+#define OUT_HIGH (256 * 1024)
 
 enum conn_state {
 	CONN_OPEN,
@@ -238,7 +242,11 @@ static int out_begin(struct conn *c)
 {
 	if (c->state == CONN_DEAD)
 		return -EPIPE;
-	if (pending(c) > c->env->limits.max_output) {
+	/* Behind by more than a connection may be, or, past the total, by
+	 * more than a busy reader is: the biggest holders go first. */
+	if (pending(c) > c->env->limits.max_output ||
+	    (c->env->stats.output_bytes > c->env->limits.max_output_total &&
+	     pending(c) > OUT_HIGH)) {
 		c->env->stats.dropped_slow++;
 		conn_close(c);
 		return -ENOBUFS;
@@ -247,15 +255,16 @@ static int out_begin(struct conn *c)
 	return 0;
 }
 
-/* A line that did not fit after START pending bytes: it is dropped. Alone
- * it was too long (-EMSGSIZE: the caller may answer with an error); behind
- * unread output, its reader is too slow and is dropped (-ENOBUFS). */
+/* A line that did not fit after START pending bytes: it is dropped. Behind
+ * no more than a connection taking requests may be, the line itself was too
+ * long (-EMSGSIZE: the caller may answer with an error); further behind,
+ * its reader is too slow and is dropped (-ENOBUFS). */
 static int out_failed(struct conn *c, size_t start)
 {
 	out_truncate(c, start);
 	if (!c->overflow)
 		return -ENOMEM;
-	if (start == 0)
+	if (start <= OUT_HIGH)
 		return -EMSGSIZE;
 	c->env->stats.dropped_slow++;
 	conn_close(c);
@@ -542,6 +551,11 @@ size_t conn_pending_output(const struct conn *c)
 	return pending(c);
 }
 
+size_t conn_max_output(const struct conn *c)
+{
+	return c->env->limits.max_output;
+}
+
 uint64_t conn_id(const struct conn *c)
 {
 	return c->id;
@@ -555,12 +569,6 @@ int conn_fd(const struct conn *c)
 const struct ucred *conn_peer_cred(const struct conn *c)
 {
 	return &c->cred;
-}
-
-int conn_peer_uid(const struct conn *c, uid_t *ret)
-{
-	*ret = c->cred.uid;
-	return 0;
 }
 
 static bool is_blank(const char *s, size_t len)
@@ -596,10 +604,6 @@ static void dispatch(struct conn *c, const char *line, size_t len)
 	wire_request_clear(&req);
 }
 
-/* Above this much unsent output a connection takes no further request
- * until the reader catches up: a client that pipelines many large requests
- * is slowed to its own reading pace instead of being dropped as slow. */
-#define OUT_HIGH (256 * 1024)
 /* A paused connection whose reader takes nothing for this long is dropped
  * as a slow reader: it holds its output and blocks its own requests. */
 #define STALL_S 10.0

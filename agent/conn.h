@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <ev.h>
 #include <jansson.h>
@@ -87,8 +88,10 @@ unsigned conn_env_user_count(const struct conn_env *env, uid_t uid);
 /* --- for request handlers --------------------------------------------- */
 
 /* Queue MSG (not consumed) as one line. Output is written before the loop
- * next polls. Returns 0; -EPIPE if C is closing; -ENOBUFS if C's pending
- * output exceeded max_output, in which case C is dropped; -ENOMEM. */
+ * next polls. Returns 0; -EPIPE if C is closing; -EMSGSIZE if the line
+ * alone would pass max_output (it is dropped, C stays); -ENOBUFS if C's
+ * reader is too far behind (max_output, or past max_output_total by more
+ * than 256 KiB), in which case C is dropped; -ENOMEM. */
 int conn_send_json(struct conn *c, const json_t *msg);
 
 /* Queue the concatenation of the N PARTS as one line (a newline is added):
@@ -167,6 +170,8 @@ void conn_close(struct conn *c);
 
 /* Bytes of output C has not written yet. */
 size_t conn_pending_output(const struct conn *c);
+/* The longest reply C may be sent (max_output). */
+size_t conn_max_output(const struct conn *c);
 
 /* Unique id of C within its server (for logs). */
 uint64_t conn_id(const struct conn *c);
@@ -174,7 +179,12 @@ uint64_t conn_id(const struct conn *c);
 /* C's socket (for getsockopt() on its peer). */
 int conn_fd(const struct conn *c);
 
-/* The user id of C's peer (SO_PEERCRED, as it was at connect()); 0. */
-int conn_peer_uid(const struct conn *c, uid_t *ret);
 /* C's peer (SO_PEERCRED, as it was at connect()). */
 const struct ucred *conn_peer_cred(const struct conn *c);
+
+/* The administrators, the one rule: root and the user lanyardd runs as.
+ * Quotas per user do not apply to them, only the totals. */
+static inline bool conn_uid_is_admin(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}

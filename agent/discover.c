@@ -198,18 +198,22 @@ static int type_start(struct discover *d, struct dtype *t)
 	return 0;
 }
 
-/* TYPE into the table for SOURCE (idempotent), browsed unless it is only
- * fake. Returns the type's state, or NULL with -ENOSPC (the cap: a type is
- * not even listed then) or -ENOMEM in *ret_err. */
-/* Types browsed only because the LAN announced them (browse: all). */
+/* Browsed types that the LAN announced (browse: all) and the configuration
+ * does not name, whoever else asked for them: a consumer asking for one
+ * must not make room for another. */
 static size_t all_only_count(const struct discover *d)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->n_types; i++)
-		n += d->types[i].sources == SRC_ALL && d->types[i].browsed;
+		n += (d->types[i].sources & SRC_ALL) && !(d->types[i].sources & SRC_CONFIG) &&
+		     d->types[i].browsed;
 	return n;
 }
+
+/* TYPE into the table for SOURCE (idempotent), browsed unless it is only
+ * fake. Returns the type's state, or NULL with -ENOSPC (the cap: a type is
+ * not even listed then) or -ENOMEM in *ret_err. */
 
 static struct dtype *type_get(struct discover *d, const char *type, unsigned source, int *ret_err)
 {

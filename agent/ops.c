@@ -50,10 +50,7 @@ static double now_of(const struct agent *a)
 /* The record of C's user; NULL on OOM (then nothing is counted for them). */
 static struct peer *op_peer(struct agent *a, struct conn *c)
 {
-	uid_t uid;
-
-	conn_peer_uid(c, &uid);
-	return peers_get(a->peers, uid);
+	return peers_get(a->peers, conn_peer_cred(c)->uid);
 }
 
 /* --- list ----------------------------------------------------------------- */
@@ -91,7 +88,7 @@ static int op_list(struct agent *a, struct conn *c, const struct wire_request *r
 {
 	struct peer *pr = op_peer(a, c);
 	double now = now_of(a);
-	size_t limit = (size_t)a->cfg->agent.limits.output_per_connection;
+	size_t limit = conn_max_output(c);
 	json_t *arr;
 
 	if (list_too_long(a, &req->filter, limit))
@@ -202,7 +199,7 @@ static int op_watch(struct agent *a, struct conn *c, const struct wire_request *
 		                    l->watches_per_connection);
 	if (!pr)
 		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
-	if (!peers_is_admin(pr->uid) && pr->watches >= l->watches_per_user)
+	if (!conn_uid_is_admin(pr->uid) && pr->watches >= l->watches_per_user)
 		return wire_err_set(err, WIRE_BUSY,
 		                    "uid %u has %u watches (agent.limits.watches_per_user)",
 		                    (unsigned)pr->uid, l->watches_per_user);
@@ -428,7 +425,7 @@ static int op_report(struct agent *a, struct conn *c, const struct wire_request 
 		                    req->filter.instance);
 	if (!pr)
 		return wire_err_set(err, WIRE_INTERNAL, "out of memory");
-	if (!peers_is_admin(pr->uid)) {
+	if (!conn_uid_is_admin(pr->uid)) {
 		if (!peer_was_handed(pr, e->id, now))
 			return wire_err_set(err, WIRE_FORBIDDEN,
 			                    "\"%s\" was not handed to uid %u in the last %.0f s: "
@@ -455,14 +452,21 @@ static int op_report(struct agent *a, struct conn *c, const struct wire_request 
  * registration's: its owner); maint is for root or lanyardd's user
  * (op_auth below). */
 
+/* The configuration's generation, for peer_allowed()'s answers. */
+static unsigned cfg_gen(const struct agent *a)
+{
+	return a->reloads + 1;
+}
+
 /* May C's peer publish on this host (agent.register.allow)? */
 static bool may_publish(struct agent *a, struct conn *c)
 {
 	const struct cfg_agent *ag = &a->cfg->agent;
 	const struct ucred *cr = conn_peer_cred(c);
+	struct peer *pr = op_peer(a, c);
 
-	return peers_allowed(ag->reg.allow, ag->reg.n_allow, ag->socket_group, conn_fd(c), cr->uid,
-	                     cr->gid);
+	return pr && peer_allowed(pr, PEER_PUBLISH, cfg_gen(a), ag->reg.allow, ag->reg.n_allow,
+	                          ag->socket_group, conn_fd(c), cr->gid);
 }
 
 static int op_check(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
@@ -476,11 +480,10 @@ static int op_check(struct agent *a, struct conn *c, const struct wire_request *
 	const char *svc = req->filter.service, *out = req->text ? req->text : "";
 
 	if (!cfg_find_service(a->cfg, svc)) {
-		uid_t uid;
+		uid_t uid = conn_peer_cred(c)->uid;
 		int r;
 
 		/* A runtime registration's ttl check, then. */
-		conn_peer_uid(c, &uid);
 		r = registry_report(a->registry, svc, uid, results[req->check_status], out,
 		                    strlen(out));
 		if (r == -EPERM)
@@ -585,15 +588,18 @@ static int authorise(struct agent *a, struct conn *c, const struct wire_request 
 	switch (op_auth[req->op]) {
 	case AUTH_ANY:
 		return 0;
-	case AUTH_REPORT:
-		if (peers_allowed(rp->allow, rp->n_allow, a->cfg->agent.socket_group, conn_fd(c),
-		                  cr->uid, cr->gid))
+	case AUTH_REPORT: {
+		struct peer *pr = op_peer(a, c);
+
+		if (pr && peer_allowed(pr, PEER_REPORT, cfg_gen(a), rp->allow, rp->n_allow,
+		                       a->cfg->agent.socket_group, conn_fd(c), cr->gid))
 			return 0;
 		return wire_err_set(err, WIRE_FORBIDDEN,
 		                    "uid %u may not report (agent.report.allow)",
 		                    (unsigned)cr->uid);
+	}
 	case AUTH_ADMIN:
-		if (peers_is_admin(cr->uid))
+		if (conn_uid_is_admin(cr->uid))
 			return 0;
 		break;
 	}
@@ -686,8 +692,8 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 		return;
 	}
 	peers_sweep(a->peers, clock_mono());
-	conn_peer_uid(c, &q.uid);
-	if (peers_is_admin(q.uid))
+	q.uid = conn_peer_cred(c)->uid;
+	if (conn_uid_is_admin(q.uid))
 		q.max = 0;
 	/* Almost always the service has settled: ask first, and allocate the
 	 * held request only when there is a browse to wait for. */

@@ -2,6 +2,8 @@
 /* Per-user records for quotas and report authorisation (peers.h). */
 #include "agent/peers.h"
 
+#include "agent/conn.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -66,11 +68,6 @@ struct peer *peers_get(struct peers *p, uid_t uid)
 	return pr;
 }
 
-bool peers_is_admin(uid_t uid)
-{
-	return uid == 0 || uid == geteuid();
-}
-
 /* True if GID is the peer's group or one of its supplementary groups. */
 static bool peer_in_group(int fd, gid_t primary, gid_t gid)
 {
@@ -87,24 +84,60 @@ static bool peer_in_group(int fd, gid_t primary, gid_t gid)
 	return false;
 }
 
+/* NAME as a user (RET_UID) or group (RET_GID), by name or number; each
+ * -1 when it is not one. */
+static void name_ids(const char *name, uid_t *ret_uid, gid_t *ret_gid)
+{
+	const struct passwd *pw;
+	const struct group *g;
+	unsigned long n;
+	char *end;
+
+	*ret_uid = (uid_t)-1;
+	*ret_gid = (gid_t)-1;
+	errno = 0;
+	n = strtoul(name, &end, 10);
+	if (*name && !*end && errno == 0 && n < (unsigned long)(uid_t)-1) {
+		*ret_uid = (uid_t)n;
+		*ret_gid = (gid_t)n;
+		return;
+	}
+	if ((pw = getpwnam(name)))
+		*ret_uid = pw->pw_uid;
+	if ((g = getgrnam(name)))
+		*ret_gid = g->gr_gid;
+}
+
 bool peers_allowed(char *const *allow, size_t n, const char *socket_group, int fd, uid_t uid,
                    gid_t gid)
 {
-	if (peers_is_admin(uid))
+	uid_t u;
+	gid_t g;
+
+	if (conn_uid_is_admin(uid))
 		return true;
 	if (n == 0) {
-		const struct group *g = socket_group ? getgrnam(socket_group) : NULL;
-
-		return g && peer_in_group(fd, gid, g->gr_gid);
+		if (!socket_group)
+			return false;
+		name_ids(socket_group, &u, &g);
+		return g != (gid_t)-1 && peer_in_group(fd, gid, g);
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct passwd *pw = getpwnam(allow[i]);
-		const struct group *g = getgrnam(allow[i]);
-
-		if ((pw && pw->pw_uid == uid) || (g && peer_in_group(fd, gid, g->gr_gid)))
+		name_ids(allow[i], &u, &g);
+		if ((u != (uid_t)-1 && u == uid) || (g != (gid_t)-1 && peer_in_group(fd, gid, g)))
 			return true;
 	}
 	return false;
+}
+
+bool peer_allowed(struct peer *pr, enum peer_right right, unsigned gen, char *const *allow,
+                  size_t n, const char *socket_group, int fd, gid_t gid)
+{
+	if (pr->right_gen[right] != gen) {
+		pr->right[right] = peers_allowed(allow, n, socket_group, fd, pr->uid, gid);
+		pr->right_gen[right] = gen;
+	}
+	return pr->right[right];
 }
 
 bool peer_take_report(struct peer *pr, unsigned per_second, double now)

@@ -16,6 +16,14 @@
 
 struct peers;
 
+/* What a user may do beyond reading, by configuration (agent.report.allow,
+ * agent.register.allow). */
+enum peer_right {
+	PEER_REPORT,
+	PEER_PUBLISH,
+	_PEER_RIGHT_MAX,
+};
+
 /* One user's record; owned by the table, valid until peers_sweep(). */
 struct peer {
 	uid_t uid;
@@ -27,6 +35,9 @@ struct peer {
 	uint64_t *handed;
 	double *handed_at;
 	size_t handed_next, n_handed;
+	/* peer_allowed()'s answers, for configuration generation right_gen. */
+	unsigned right_gen[_PEER_RIGHT_MAX];
+	bool right[_PEER_RIGHT_MAX];
 };
 
 /* NULL on OOM. */
@@ -36,15 +47,16 @@ void peers_free(struct peers *p);
 /* UID's record, made on first use; NULL on OOM. */
 struct peer *peers_get(struct peers *p, uid_t uid);
 
-/* Root and lanyardd's own user: limited only by the totals. */
-bool peers_is_admin(uid_t uid);
-
 /* Whether the peer UID, GID on socket FD is root, lanyardd's user, or
- * named by ALLOW (N user or group names; a group by primary or
- * supplementary membership), or, with N 0, a member of SOCKET_GROUP
- * (NULL: nobody else). Names are looked up now (NSS). */
+ * named by ALLOW (N user or group names or numbers; a group by primary or
+ * supplementary membership), or, with N 0, a member of SOCKET_GROUP (a
+ * name or number; NULL: nobody else). Names are looked up now (NSS). */
 bool peers_allowed(char *const *allow, size_t n, const char *socket_group, int fd, uid_t uid,
                    gid_t gid);
+/* peers_allowed() for PR's user and RIGHT, looked up once per
+ * configuration generation GEN (never 0): NSS stays off the request path. */
+bool peer_allowed(struct peer *pr, enum peer_right right, unsigned gen, char *const *allow,
+                  size_t n, const char *socket_group, int fd, gid_t gid);
 
 /* Take one report from PR's budget of PER_SECOND (burst: two seconds'
  * worth) at NOW; false when it is spent. */

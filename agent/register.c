@@ -259,7 +259,7 @@ int registry_report(struct registry *rg, const char *service, uid_t uid, enum ch
 	for (struct registration *r = rg->all; r; r = r->next) {
 		if (!r->checks || strcmp(r->decl->services[0].name, service) != 0)
 			continue;
-		if (r->owner.uid != uid && !peers_is_admin(uid)) {
+		if (r->owner.uid != uid && !conn_uid_is_admin(uid)) {
 			if (found == -ENOENT)
 				found = -EPERM;
 			continue;

@@ -251,11 +251,6 @@ static bool refuse_with_spare(struct server *s)
 	return fd >= 0 && s->spare_fd >= 0;
 }
 
-static bool is_admin(uid_t uid)
-{
-	return uid == 0 || uid == geteuid();
-}
-
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct server *s = w->data;
@@ -290,7 +285,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			refuse(s, fd, s->busy_line, s->busy_len);
 			continue;
 		}
-		if (l->max_conns_per_user && !is_admin(cred.uid) &&
+		if (l->max_conns_per_user && !conn_uid_is_admin(cred.uid) &&
 		    conn_env_user_count(&s->env, cred.uid) >= l->max_conns_per_user) {
 			s->env.stats.rejected_user++;
 			refuse(s, fd, s->user_line, s->user_len);

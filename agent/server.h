@@ -9,20 +9,23 @@
 
 struct server;
 
-/* Fill L with the defaults: 64 KiB lines, 4 MiB pending output, 1024
- * connections, 300 s idle timeout. */
+/* Fill L with the defaults: 64 KiB lines, 4 MiB pending output per
+ * connection and 64 MiB in all, 1024 connections and 128 per user, 300 s
+ * idle timeout. */
 void server_limits_default(struct server_limits *l);
 
 /* Take LIMITS for what comes next (a reload): connections and output
  * already held stay; max_line keeps its value. */
 void server_set_limits(struct server *s, const struct server_limits *limits);
 
-/* Listen on PATH (at most sizeof(sun_path) - 1 bytes). The socket is bound
- * under umask 0177, then given MODE (e.g. 0660) and, if GROUP is not NULL,
- * that group (name or number). A stale socket file (nobody accepting) is
- * replaced; a live one is left alone (-EADDRINUSE); any other existing file
- * is refused (-EEXIST). LIMITS may be NULL for the defaults. HANDLER is
- * called with USERDATA for every valid request. Returns 0 and the server in
+/* Listen on PATH (at most sizeof(sun_path) - 1 bytes). PATH's directory is
+ * made (0755) if missing, and refused if it is not a directory (-ENOTDIR),
+ * belongs to another user than root or ours, or is writable by others
+ * (-EPERM). The socket gets MODE (e.g. 0660) from the umask at bind and, if
+ * GROUP is not NULL, that group (name or number), both before listen(). A
+ * stale socket file (nobody accepting) is replaced; a live one is left
+ * alone (-EADDRINUSE); any other existing file is refused (-EEXIST). LIMITS may be NULL for the
+ * defaults. HANDLER is called with USERDATA for every valid request. Returns 0 and the server in
  * *ret, or a negative errno with a message in ERR. */
 int server_new(struct ev_loop *loop, const char *path, mode_t mode, const char *group,
                const struct server_limits *limits, server_handler_fn handler, void *userdata,

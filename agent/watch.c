@@ -16,8 +16,12 @@
 #include "agent/watch.h"
 #include "wire/response.h"
 
-/* Entries announced per slice of a snapshot. */
+/* Entries announced per slice of a snapshot, and looked at (a filter
+ * that matches few entries still costs the walk). */
 #define SNAP_SLICE 32
+#define SNAP_VISIT 512
+/* Slices per turn of the loop, over all snapshotting watches in turn. */
+#define SNAP_TURN 4
 /* A snapshot waits while its connection has this much output unsent. */
 #define SNAP_HIGH (256 * 1024)
 /* How long to wait for congested readers before looking again. */
@@ -32,6 +36,12 @@ struct watch {
 	struct wire_filter filter;
 	size_t filter_bytes;
 	bool snapshotting; /* its snapshot_end is not sent yet */
+	/* The snapshot's cursor: the type being walked and its next entry
+	 * (NULL: that type is done). Moved on by cache events before an entry
+	 * or type it points at is freed. */
+	struct cache_type *snap_t;
+	struct cache_entry *snap_e;
+	struct watch *snap_next; /* the snapshot queue */
 	/* Ids of the entries this watch has announced (open addressing, 0 = empty). */
 	uint64_t *seen;
 	size_t seen_cap, n_seen;
@@ -42,13 +52,15 @@ struct watches {
 	const struct cache *cache;
 	struct watch *all;
 	size_t n;
-	size_t bytes;     /* memory the watches hold */
-	size_t snapshots; /* watches still snapshotting */
-	ev_idle more;     /* the next slices, once the loop is idle */
-	ev_timer retry;   /* every snapshotting reader was congested */
+	size_t bytes;                        /* memory the watches hold */
+	size_t snapshots;                    /* watches still snapshotting */
+	struct watch *snap_head, *snap_tail; /* their queue, served in turn */
+	ev_idle more;                        /* the next slices, once the loop is idle */
+	ev_timer retry;                      /* every snapshotting reader was congested */
 };
 
 static void more_cb(struct ev_loop *loop, ev_idle *w, int revents);
+static void snapshot_unqueue(struct watch *w);
 static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 struct watches *watches_new(struct ev_loop *loop, const struct cache *cache)
@@ -165,7 +177,7 @@ static void watch_destroy(void *data)
 	if (w->owner)
 		w->owner->watches--;
 	if (w->snapshotting)
-		w->ws->snapshots--;
+		snapshot_unqueue(w);
 	w->ws->bytes -= sizeof(*w) + w->filter_bytes + w->seen_cap * sizeof(*w->seen);
 	if (w->prev)
 		w->prev->next = w->next;
@@ -274,54 +286,105 @@ static int send_event(struct watch *w, enum wire_event_type t, const struct cach
 	return r;
 }
 
-/* Announce up to SNAP_SLICE matching entries W has not announced; after
- * the last, snapshot_end. Entries that change meanwhile reach W as cache
- * events (an entry added before snapshot_end is part of the snapshot).
- * Returns 1 when the snapshot is complete (or cannot go on), else 0. */
+/* Announce up to SNAP_SLICE matching entries W has not announced, looking
+ * at up to SNAP_VISIT; after the last, snapshot_end. Entries added or
+ * changed meanwhile reach W as cache events (an entry added before
+ * snapshot_end is part of the snapshot). Returns 1 when the snapshot is
+ * complete (or cannot go on), else 0. */
 static int snapshot_slice(struct watch *w)
 {
-	size_t sent = 0;
+	size_t sent = 0, visited = 0;
 
-	for (struct cache_type *t = cache_first_type(w->ws->cache); t; t = t->next) {
-		if (!present_type_match(t, &w->filter))
+	while (w->snap_t) {
+		struct cache_entry *e = w->snap_e;
+
+		if (!e || !present_type_match(w->snap_t, &w->filter)) {
+			w->snap_t = w->snap_t->next;
+			w->snap_e = w->snap_t ? w->snap_t->first : NULL;
 			continue;
-		for (struct cache_entry *e = t->first; e; e = e->next) {
-			if (seen_has(w, e->id) || !present_match(e, &w->filter))
-				continue;
-			if (sent == SNAP_SLICE)
-				return 0;
-			if (seen_add(w, e->id) < 0 || send_event(w, WIRE_EVENT_ADDED, e, NULL) < 0)
-				return 1; /* out of memory, or the reader was dropped */
-			sent++;
 		}
+		if (sent == SNAP_SLICE || visited++ == SNAP_VISIT)
+			return 0;
+		w->snap_e = e->next;
+		if (seen_has(w, e->id) || !present_match(e, &w->filter))
+			continue;
+		if (seen_add(w, e->id) < 0 || send_event(w, WIRE_EVENT_ADDED, e, NULL) < 0)
+			return 1; /* out of memory, or the reader was dropped */
+		sent++;
 	}
 	send_event(w, WIRE_EVENT_SNAPSHOT_END, NULL, NULL);
 	return 1;
 }
 
-static void snapshot_done(struct watch *w)
+static void snapshot_queue(struct watch *w)
 {
-	w->snapshotting = false;
-	w->ws->snapshots--;
+	struct watches *ws = w->ws;
+
+	w->snap_next = NULL;
+	if (ws->snap_tail)
+		ws->snap_tail->snap_next = w;
+	else
+		ws->snap_head = w;
+	ws->snap_tail = w;
 }
 
-/* One slice for each snapshotting watch whose reader keeps up. */
+static struct watch *snapshot_pop(struct watches *ws)
+{
+	struct watch *w = ws->snap_head;
+
+	if (w) {
+		ws->snap_head = w->snap_next;
+		if (!ws->snap_head)
+			ws->snap_tail = NULL;
+	}
+	return w;
+}
+
+/* W stops snapshotting before it is done (destroyed): out of the queue. */
+static void snapshot_unqueue(struct watch *w)
+{
+	struct watches *ws = w->ws;
+	struct watch *prev = NULL;
+
+	for (struct watch *q = ws->snap_head; q; prev = q, q = q->snap_next) {
+		if (q != w)
+			continue;
+		if (prev)
+			prev->snap_next = q->snap_next;
+		else
+			ws->snap_head = q->snap_next;
+		if (ws->snap_tail == q)
+			ws->snap_tail = prev;
+		break;
+	}
+	w->snapshotting = false;
+	ws->snapshots--;
+}
+
+/* Up to SNAP_TURN slices, for the snapshotting watches in turn, skipping
+ * readers that are behind. */
 static void more_cb(struct ev_loop *loop, ev_idle *iw, int revents)
 {
 	struct watches *ws = iw->data;
-	bool progressed = false;
+	size_t slices = 0, looked = 0, n = ws->snapshots;
+	struct watch *w;
 
-	for (struct watch *w = ws->all, *next; w; w = next) {
-		next = w->next;
-		if (!w->snapshotting || conn_pending_output(w->conn) > SNAP_HIGH)
+	while (slices < SNAP_TURN && looked++ < n && (w = snapshot_pop(ws))) {
+		if (conn_pending_output(w->conn) > SNAP_HIGH) {
+			snapshot_queue(w);
 			continue;
-		progressed = true;
-		if (snapshot_slice(w))
-			snapshot_done(w);
+		}
+		slices++;
+		if (snapshot_slice(w)) {
+			w->snapshotting = false;
+			ws->snapshots--;
+		} else {
+			snapshot_queue(w);
+		}
 	}
 	if (ws->snapshots == 0) {
 		ev_idle_stop(loop, iw);
-	} else if (!progressed) {
+	} else if (slices == 0) {
 		/* Every reader is behind: look again shortly, not on every
 		 * idle turn of the loop. */
 		ev_idle_stop(loop, iw);
@@ -343,18 +406,37 @@ int watches_snapshot(struct watches *ws, struct conn *c, uint64_t id)
 
 	if (!w)
 		return -ENOENT;
+	w->snap_t = cache_first_type(ws->cache);
+	w->snap_e = w->snap_t ? w->snap_t->first : NULL;
 	if (snapshot_slice(w))
 		return 0;
 	w->snapshotting = true;
 	ws->snapshots++;
+	snapshot_queue(w);
 	ev_idle_start(ws->loop, &ws->more);
 	return 0;
+}
+
+/* E is about to be freed (its REMOVED event): move every snapshot cursor
+ * off it, and off its type if E is the type's last entry. */
+static void snapshot_forget(struct watches *ws, const struct cache_entry *e)
+{
+	for (struct watch *w = ws->snap_head; w; w = w->snap_next) {
+		if (w->snap_e == e)
+			w->snap_e = e->next;
+		if (w->snap_t == e->type && e->type->n_entries == 1) {
+			w->snap_t = e->type->next;
+			w->snap_e = w->snap_t ? w->snap_t->first : NULL;
+		}
+	}
 }
 
 void watches_on_cache_event(struct watches *ws, enum cache_event ev, const struct cache_entry *e)
 {
 	struct watch *w, *next;
 
+	if (ev == CACHE_EVENT_REMOVED)
+		snapshot_forget(ws, e);
 	for (w = ws->all; w; w = next) {
 		bool was, now;
 

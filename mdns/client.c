@@ -8,6 +8,7 @@
 
 #include <avahi-common/error.h>
 
+#include "dnssd/clock.h"
 #include "mdns/browse.h"
 #include "mdns/evpoll.h"
 #include "mdns/internal.h"
@@ -87,8 +88,7 @@ static void client_cb(AvahiClient *cl, AvahiClientState st, void *userdata)
 		 * tools do; the D-Bus glue's watches are released after this
 		 * dispatch returns (evpoll defers). */
 		avahi_client_free(cl);
-		schedule_connect(c,
-		                 ev_now(c->loop) - c->connect_started >= STABLE_S ? 0. : RETRY_S);
+		schedule_connect(c, clock_mono() - c->connect_started >= STABLE_S ? 0. : RETRY_S);
 		break;
 	}
 }
@@ -100,7 +100,7 @@ static void connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	char msg[200];
 	int err = 0;
 
-	c->connect_started = ev_now(loop);
+	c->connect_started = clock_mono();
 	/* NO_FAIL: succeeds without avahi-daemon (CONNECTING, woken by the
 	 * bus when the daemon appears); fails only without a system bus. */
 	core_call(c, 0);

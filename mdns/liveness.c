@@ -16,6 +16,7 @@
 #include <avahi-common/defs.h>
 #include <avahi-common/error.h>
 
+#include "dnssd/clock.h"
 #include "mdns/internal.h"
 #include "mdns/liveness.h"
 #include "mdns/presence.h"
@@ -100,7 +101,7 @@ struct lv_host {
 	unsigned next_probe; /* 1 or 2 */
 	bool judging;        /* LV_JUDGE_S or LV_PENDING_S runs */
 	ev_timer timer;      /* judging, probing, retrying */
-	double since;        /* in this state since (ev_now) */
+	double since;        /* in this state since (clock_mono) */
 	double checked;      /* last look for a presence */
 	char host[];
 };
@@ -187,7 +188,7 @@ static void set_state(struct lv_host *h, enum lv_state st)
 	else if (st == LV_DOWN)
 		lv->n_down++;
 	h->state = st;
-	h->since = ev_now(lv->c->loop);
+	h->since = clock_mono();
 	h->judging = false;
 	ev_timer_stop(lv->c->loop, &h->timer);
 }
@@ -196,7 +197,7 @@ static void set_state(struct lv_host *h, enum lv_state st)
 static void look(struct lv_host *h)
 {
 	set_state(h, LV_PENDING);
-	h->checked = ev_now(h->lv->c->loop);
+	h->checked = clock_mono();
 	h->primary = 0;
 	if (!rb_open(h, 0) && core_running(h->lv->c))
 		arm(h, LV_RETRY_S);
@@ -370,7 +371,7 @@ static void rb_cb(AvahiRecordBrowser *b, AvahiIfIndex ifi, AvahiProtocol proto,
 /* The next step of probing a down host. */
 static void probe_step(struct lv_host *h)
 {
-	double now = ev_now(h->lv->c->loop);
+	double now = clock_mono();
 	double period = now - h->since < LV_FAST_S ? LV_PROBE_PERIOD_S : LV_SLOW_PERIOD_S;
 	unsigned k = h->next_probe;
 
@@ -517,7 +518,7 @@ static void attach(struct lv_host *h, struct br_inst *i)
 bool liveness_found(struct liveness *lv, struct br_inst *i, const char *host)
 {
 	struct lv_host *h = i->host;
-	double now = ev_now(lv->c->loop);
+	double now = clock_mono();
 
 	/* This host's own sightings need no watching. */
 	if (i->local || !host || !*host) {

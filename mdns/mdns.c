@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnssd/clock.h"
 #include "mdns/browse.h"
 #include "mdns/evpoll.h"
 #include "mdns/internal.h"
@@ -257,9 +258,9 @@ static void deliver(struct mdns *m, const struct event *e)
 /* Deliver a batch of the backlog; keep the loop spinning while more is left. */
 static void deliver_some(struct mdns *m)
 {
-	ev_tstamp until = ev_time() + DELIVER_S;
+	double until = clock_mono() + DELIVER_S;
 
-	for (int n = 0; n < DELIVER_BATCH && m->backlog && (n < 4 || ev_time() < until); n++) {
+	for (int n = 0; n < DELIVER_BATCH && m->backlog && (n < 4 || clock_mono() < until); n++) {
 		struct event *e = m->backlog;
 
 		m->backlog = e->next;

@@ -14,6 +14,7 @@
 #include <avahi-client/lookup.h>
 #include <avahi-common/error.h>
 
+#include "dnssd/clock.h"
 #include "mdns/internal.h"
 #include "mdns/resolve.h"
 #include "mdns/sighting.h"
@@ -139,7 +140,7 @@ static void push(struct res_list *l, struct br_inst *i)
 static void arm_refresh(struct resolve *r)
 {
 	struct br_inst *a = r->refresh.head, *b = r->slow.head;
-	double due, now = ev_now(r->c->loop);
+	double due, now = clock_mono();
 
 	if (!a && !b)
 		return;
@@ -155,7 +156,7 @@ static void arm_refresh(struct resolve *r)
 static void schedule_refresh(struct resolve *r, struct br_inst *i)
 {
 	struct br_inst *o = sighting_sibling(i);
-	double now = ev_now(r->c->loop);
+	double now = clock_mono();
 
 	if (o && o->res == RES_KEPT) {
 		i->due = now + SLOW_S;
@@ -178,7 +179,7 @@ static void requeue(struct resolve *r, struct br_inst *i)
 static void refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct resolve *r = w->data;
-	double now = ev_now(loop);
+	double now = clock_mono();
 	struct res_list *lists[] = {&r->refresh, &r->slow};
 	bool more = false;
 
@@ -252,7 +253,7 @@ static void demote(struct resolve *r, struct br_inst *i)
 	close_resolver(r, i, false);
 	schedule_refresh(r, i);
 	if (o && o->on == &r->slow) {
-		o->due = ev_now(r->c->loop) + REFRESH_S;
+		o->due = clock_mono() + REFRESH_S;
 		append(&r->refresh, o);
 	}
 }
@@ -296,7 +297,7 @@ static void found(struct resolve *r, struct br_inst *i, AvahiIfIndex ifi, const 
 		append(&r->kept, i);
 		/* Its sibling hears of changes from this resolver now. */
 		if (o && o->on == &r->refresh) {
-			o->due = ev_now(r->c->loop) + SLOW_S;
+			o->due = clock_mono() + SLOW_S;
 			append(&r->slow, o);
 		}
 		return;
@@ -344,7 +345,7 @@ static void give_up(struct resolve *r, struct br_inst *i)
 
 static void arm_answer(struct resolve *r)
 {
-	double now = ev_now(r->c->loop);
+	double now = clock_mono();
 
 	if (!r->once.head || ev_is_active(&r->answer_timer))
 		return;
@@ -357,7 +358,7 @@ static void answer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct resolve *r = w->data;
 	struct br_inst *i;
 
-	while ((i = r->once.head) && i->due <= ev_now(loop))
+	while ((i = r->once.head) && i->due <= clock_mono())
 		give_up(r, i);
 	arm_answer(r);
 	pump(r);
@@ -379,7 +380,7 @@ static int open_resolver(struct resolve *r, struct br_inst *i)
 		return avahi_client_errno(c->client);
 	}
 	i->res = RES_ONCE;
-	i->due = ev_now(c->loop) + ANSWER_S;
+	i->due = clock_mono() + ANSWER_S;
 	append(&r->once, i);
 	arm_answer(r);
 	return 0;
@@ -496,7 +497,7 @@ struct resolve *resolve_new(struct mdns_core *c)
 	if (!r)
 		return NULL;
 	r->c = c;
-	r->refreshed_at = ev_now(c->loop);
+	r->refreshed_at = clock_mono();
 	ev_timer_init(&r->retry, retry_cb, RETRY_S, 0.);
 	r->retry.data = r;
 	ev_timer_init(&r->refresh_timer, refresh_cb, REFRESH_S, 0.);

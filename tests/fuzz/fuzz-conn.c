@@ -22,6 +22,7 @@
 struct fz {
 	struct conn_env env;
 	struct conn *held; /* a connection whose reply is held */
+	struct conn *conn; /* the connection, once it made a request */
 	char out[1 << 16];
 	size_t out_len;
 	size_t lines;
@@ -47,6 +48,7 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 	const char *svc = req->filter.service ? req->filter.service : "";
 	json_t *ev;
 
+	f->conn = c;
 	if (req->op == WIRE_OP_RESOLVE && strcmp(svc, "hold") == 0 && !f->held &&
 	    conn_hold(c, req, on_cancel, f) == 0) {
 		f->held = c;
@@ -81,6 +83,21 @@ static void handler(void *userdata, struct conn *c, const struct wire_request *r
 		return;
 	}
 	conn_reply_ok(c, req, json_pack("{s:s}", "service", svc));
+}
+
+/* The output accounting is exact: what the connection has not written is
+ * what the server counts, and nothing once it is closed. */
+static void check_accounting(const struct fz *f)
+{
+	const struct server_stats *st = &f->env.stats;
+
+	if (st->conns_current == 0) {
+		CHECK(st->output_bytes == 0 && f->env.n_users == 0);
+	} else {
+		CHECK(f->env.n_users == 1);
+		if (f->conn)
+			CHECK(st->output_bytes == conn_pending_output(f->conn));
+	}
 }
 
 /* Read what the connection wrote; every complete line must be a JSON object. */
@@ -146,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(errno == EAGAIN || errno == EPIPE || errno == ECONNRESET);
 		off += n;
 		ev_run(loop, EVRUN_NOWAIT);
+		check_accounting(&f);
 		drain(&f, sv[1]);
 	}
 	if (f.held)
@@ -153,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shutdown(sv[1], SHUT_WR);
 	for (int i = 0; i < 8; i++) {
 		ev_run(loop, EVRUN_NOWAIT);
+		check_accounting(&f);
 		drain(&f, sv[1]);
 	}
 	conn_env_fini(&f.env);

@@ -3,6 +3,7 @@
  * the ring of endpoints handed out, administrators, forgetting idle users. */
 #include <unistd.h>
 
+#include "agent/conn.h"
 #include "agent/peers.h"
 #include "tests/unit/tap.h"
 
@@ -72,9 +73,9 @@ static void test_sweep(void)
 
 static void test_admin(void)
 {
-	CHECK(peers_is_admin(0));
-	CHECK(peers_is_admin(geteuid()));
-	CHECK(geteuid() == 65534 || !peers_is_admin(65534));
+	CHECK(conn_uid_is_admin(0));
+	CHECK(conn_uid_is_admin(geteuid()));
+	CHECK(geteuid() == 65534 || !conn_uid_is_admin(65534));
 	/* Without an allow list or a socket group, only administrators. */
 	CHECK(peers_allowed(NULL, 0, NULL, -1, 0, 0));
 	CHECK(geteuid() == 65534 || !peers_allowed(NULL, 0, NULL, -1, 65534, 65534));
