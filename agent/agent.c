@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <net/if.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/balance.h"
@@ -23,6 +24,7 @@
 #include "agent/loopwatch.h"
 #include "agent/ops.h"
 #include "agent/peers.h"
+#include "agent/privs.h"
 #include "agent/probe.h"
 #include "agent/pubset.h"
 #include "agent/register.h"
@@ -345,6 +347,11 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	r = agent_listen(a, err, errlen);
 	if (r < 0)
 		return r;
+	r = privs_drop(cfg, server_path(a->server), err, errlen);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		log_info("running as uid %u, gid %u", (unsigned)getuid(), (unsigned)getgid());
 
 	a->mdns = mdns_new(loop, &agent_mdns_callbacks, a, err, errlen);
 	if (!a->mdns)
@@ -429,6 +436,10 @@ int agent_reload(struct agent *a)
 	             ? strcmp(ncfg->agent.socket_group, a->cfg->agent.socket_group) != 0
 	             : ncfg->agent.socket_group != a->cfg->agent.socket_group))
 		log_warning("agent.socket_mode/socket_group changed: take effect at restart");
+	if ((ncfg->agent.user && a->cfg->agent.user)
+	            ? strcmp(ncfg->agent.user, a->cfg->agent.user) != 0
+	            : ncfg->agent.user != a->cfg->agent.user)
+		log_warning("agent.user changed: takes effect at restart");
 	cfg_free(a->cfg);
 	a->cfg = ncfg;
 	apply_socket_limits(a);

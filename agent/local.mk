@@ -17,6 +17,7 @@ agent_libagent_la_SOURCES = \
 	agent/present.c agent/present.h \
 	agent/watch.c agent/watch.h \
 	agent/peers.c agent/peers.h \
+	agent/privs.c agent/privs.h \
 	agent/ops.c agent/ops.h \
 	agent/probe.c agent/probe.h \
 	agent/register.c agent/register.h \

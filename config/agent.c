@@ -40,6 +40,7 @@ enum {
 	A_SOCKET,
 	A_SOCKET_MODE,
 	A_SOCKET_GROUP,
+	A_USER,
 	A_DOMAIN,
 	A_INTERFACES,
 	A_BROWSE,
@@ -197,6 +198,13 @@ static void parse_socket(struct loader *ld, struct cfg_file *f, struct cfg_field
 			          cfg_quote(v, strlen(v), q));
 		else
 			set_str(f, &ld->cfg->agent.socket_group, v);
+	}
+	if (fl[A_USER].key && (v = cfg_field_string(f, &fl[A_USER]))) {
+		if (!valid_group(v))
+			cfg_error(f, fl[A_USER].value, "'user': %s is not a valid user name",
+			          cfg_quote(v, strlen(v), q));
+		else
+			set_str(f, &ld->cfg->agent.user, v);
 	}
 }
 
@@ -474,6 +482,7 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 	        [A_SOCKET] = {.name = "socket"},
 	        [A_SOCKET_MODE] = {.name = "socket_mode"},
 	        [A_SOCKET_GROUP] = {.name = "socket_group"},
+	        [A_USER] = {.name = "user"},
 	        [A_DOMAIN] = {.name = "domain"},
 	        [A_INTERFACES] = {.name = "interfaces"},
 	        [A_BROWSE] = {.name = "browse"},

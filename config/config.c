@@ -35,6 +35,7 @@ void cfg_free(struct lanyard_config *cfg)
 	free(cfg->path);
 	free(cfg->agent.socket);
 	free(cfg->agent.socket_group);
+	free(cfg->agent.user);
 	free(cfg->agent.domain);
 	cfg_strv_free(cfg->agent.interfaces, cfg->agent.n_interfaces);
 	cfg_strv_free(cfg->agent.browse, cfg->agent.n_browse);

@@ -172,6 +172,8 @@ struct cfg_agent {
 	char *socket;         /* default LANYARD_DEFAULT_SOCKET */
 	unsigned socket_mode; /* default 0660 */
 	char *socket_group;   /* NULL = unchanged */
+	char *user;           /* agent.user: whom to run as once the socket is made
+	                         (started as root); NULL = "lanyard" if it exists */
 	char *domain;         /* default "local" */
 	char **interfaces;    /* empty = every interface avahi uses */
 	size_t n_interfaces;

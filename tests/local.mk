@@ -238,7 +238,8 @@ TESTS += $(consumer_integration_tests)
 hardening_integration_tests = \
 	tests/integration/hostile-socket.sh \
 	tests/integration/hostile-browse.sh \
-	tests/integration/clock-step.sh
+	tests/integration/clock-step.sh \
+	tests/integration/privs.sh
 EXTRA_DIST += tests/shims/clock-step.c
 # Per-user records: report budget, handed endpoints (agent/peers.c).
 check_PROGRAMS += tests/unit/test-peers

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* Dropping root for agent.user (privs.h). */
+#include "agent/privs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* USER (a name or a number) into *RET; 0, -ENOENT or -errno. */
+static int lookup(const char *user, struct passwd *ret, char *buf, size_t len)
+{
+	struct passwd *res = NULL;
+	unsigned long n;
+	char *end;
+	int r;
+
+	errno = 0;
+	n = strtoul(user, &end, 10);
+	if (*user && !*end && errno == 0 && n < (uid_t)-1)
+		r = getpwuid_r((uid_t)n, ret, buf, len, &res);
+	else
+		r = getpwnam_r(user, ret, buf, len, &res);
+	if (r != 0)
+		return -r;
+	return res ? 0 : -ENOENT;
+}
+
+int privs_drop(const struct lanyard_config *cfg, const char *socket_path, char *err, size_t errlen)
+{
+	const char *user = cfg->agent.user ? cfg->agent.user : PRIVS_DEFAULT_USER;
+	char buf[16384];
+	struct passwd pw;
+	int r;
+
+	if (geteuid() != 0)
+		return 0; /* started as someone already: stays so */
+	r = lookup(user, &pw, buf, sizeof(buf));
+	if (r == -ENOENT && !cfg->agent.user)
+		return 0; /* no "lanyard" user on this host: stays root */
+	if (r < 0) {
+		snprintf(err, errlen, "agent.user \"%s\": %s", user,
+		         r == -ENOENT ? "no such user" : strerror(-r));
+		return r;
+	}
+	if (pw.pw_uid == 0)
+		return 0;
+	/* The socket becomes the user's, so that it may answer on it and
+	 * remove it; its group stays agent.socket_group's. */
+	if (socket_path &&
+	    fchownat(AT_FDCWD, socket_path, pw.pw_uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0) {
+		snprintf(err, errlen, "cannot give \"%s\" to %s: %s", socket_path, user,
+		         strerror(errno));
+		return -errno;
+	}
+	if (initgroups(pw.pw_name, pw.pw_gid) < 0 || setgid(pw.pw_gid) < 0 ||
+	    setuid(pw.pw_uid) < 0) {
+		snprintf(err, errlen, "cannot become %s (uid %u): %s", user, (unsigned)pw.pw_uid,
+		         strerror(errno));
+		return -errno;
+	}
+	/* Irrevocably: root must not come back. */
+	if (setuid(0) == 0 || geteuid() == 0) {
+		snprintf(err, errlen, "still able to become root after switching to %s", user);
+		return -EPERM;
+	}
+	return 1;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Giving up root: lanyardd started as root runs as agent.user once its
+ * socket exists (it needs only avahi-daemon's D-Bus API, its socket and its
+ * configuration). */
+#pragma once
+
+#include <stddef.h>
+
+#include "config/config.h"
+
+/* The user lanyardd runs as when none is configured, if it exists. */
+#define PRIVS_DEFAULT_USER "lanyard"
+
+/* If running as root, become CFG's agent.user (default PRIVS_DEFAULT_USER
+ * when it exists; "root" or 0 to stay), first giving it the socket file at
+ * SOCKET_PATH. Its groups are those of the user database. Returns 1 when
+ * privileges were dropped, 0 when there was nothing to do, or a negative
+ * errno with a message in ERR (an agent.user that does not exist, or a
+ * switch that failed: lanyardd must not go on as root then). */
+int privs_drop(const struct lanyard_config *cfg, const char *socket_path, char *err, size_t errlen);
