@@ -171,7 +171,8 @@ static void test_nft(void)
 
 	fw_case("nft-empty.json", NFT, 0, NULL);
 	/* udp dport 5353 drop, in an inet input chain */
-	fw_case("nft-drop-5353.json", NFT, 1, "nft table inet ldt chain input: rule handle 3: drop");
+	fw_case("nft-drop-5353.json", NFT, 1,
+	        "nft table inet ldt chain input: rule handle 3: drop");
 	fw_case("nft-drop-5353.json", NFT, 1, ": drop (IPv4, IPv6)");
 	/* policy drop behind ssh and established: mDNS never gets in */
 	fw_case("nft-policy-drop.json", NFT, 1, "policy drop, and no rule before it accepts");
