@@ -673,9 +673,10 @@ int cli_doctor(const struct cli_doctor_opts *o)
 	                : first.cfg   ? first.cfg->agent.socket
 	                              : LANYARD_DEFAULT_SOCKET;
 	check_agent(&d);
-	/* The configuration: the one named, else the one lanyardd runs with. */
+	/* The configuration: the one named, else the one lanyardd runs with
+	 * (when it names it absolutely: a relative path was lanyardd's own). */
 	running = status_str(&d, "agent.config");
-	if (!config && running && strcmp(running, first.path) != 0) {
+	if (!config && running && running[0] == '/' && strcmp(running, first.path) != 0) {
 		cfg_try(&agents, running);
 		check_config(&d, &agents);
 	} else {

@@ -83,6 +83,10 @@ for c in $MUST_BE_OK; do
 		fail "healthy h1: '$c' is not ok: $(jq -c --arg c "$c" 'select(.check == $c)' <<<"$OUT")"
 done
 jq -e 'select(.status == "problem")' <<<"$OUT" >/dev/null && fail "healthy h1: a problem: $OUT"
+# every line one object of exactly check, status, message, hint (null when ok)
+[ "$(jq -c 'keys' <<<"$OUT" | sort -u)" = '["check","hint","message","status"]' ] ||
+	fail "healthy h1: objects with other members: $OUT"
+[ "$(jq -r 'select(.check == "agent") | .hint' <<<"$OUT")" = null ] || fail "an ok line with a hint: $OUT"
 jq -r 'select(.check == "avahi-limits") | .message' <<<"$OUT" | grep -q "from $(avahi_conf h1)" ||
 	fail "avahi-limits did not read h1's avahi.conf: $OUT"
 jq -r 'select(.check == "avahi-limits") | .message' <<<"$OUT" | grep -q 'of 1024 objects per client' ||
@@ -155,6 +159,9 @@ grep -Eq '^problem +socket +this user \(nobody, uid 65534\) may not connect to .
 grep -Eq '^problem +agent +cannot connect to lanyardd at .*: Permission denied' <<<"$OUT" ||
 	fail "wrong group: no 'problem agent' line: $OUT"
 finding config ok || fail "wrong group: the configuration is valid: $OUT"
+# nobody may not read the packet filter: said, not a problem
+grep -Eq '^info +firewall +the packet filter could not be read: nft: .* -> run lanyard doctor as root' <<<"$OUT" ||
+	fail "wrong group: no 'info firewall' line for nobody: $OUT"
 doctor h2
 [ "$RC" = 0 ] || fail "h2 as root: exit $RC: $OUT"
 finding socket ok || fail "h2 as root: no 'ok socket' line: $OUT"
