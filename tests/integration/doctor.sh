@@ -106,6 +106,19 @@ OUT=$(on h1 "$LANYARD" --socket "$T/h1.sock" doctor --avahi-config "$T/small.con
 grep -Eq "^problem +avahi-limits +[0-9]+ instances on [0-9]+ hosts need at least [0-9]+ of avahi-daemon's 4 cache entries .*-> raise objects-per-client-max and cache-entries-max in $T/small.conf" <<<"$OUT" ||
 	fail "small cache: no 'problem avahi-limits' line: $OUT"
 
+# --- agent.interfaces naming one that does not exist -----------------------------
+cat >"$T/ifaces.yaml" <<YAML
+agent:
+  socket: $T/h1.sock
+  interfaces: [eth0, eth7]
+YAML
+RC=0
+OUT=$(on h1 "$LANYARD" --socket "$T/h1.sock" doctor --config "$T/ifaces.yaml" \
+	--avahi-config "$(avahi_conf h1)" 2>/dev/null) || RC=$?
+[ "$RC" = 1 ] || fail "eth7: exit $RC: $OUT"
+grep -Eq '^problem +interfaces +agent.interfaces: eth7 does not exist -> ' <<<"$OUT" ||
+	fail "eth7: no 'problem interfaces' line: $OUT"
+
 # --- a drop rule on UDP 5353, with nft ------------------------------------------
 on h1 nft add table inet ldt || fail "nft add table"
 on h1 nft add chain inet ldt input '{ type filter hook input priority 0; policy accept; }' ||
