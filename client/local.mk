@@ -41,7 +41,8 @@ client_lanyard_LDADD = client/liblanyard.la config/libcfg.la dnssd/libdnssd.la $
 client_lanyard_SOURCES += client/lanyard-doctor.c client/lanyard-doctor.h \
 	client/lanyard-doctor-host.c \
 	client/lanyard-doctor-avahi.c client/lanyard-doctor-avahi.h \
-	client/lanyard-doctor-firewall.c client/lanyard-doctor-firewall.h \
+	client/lanyard-doctor-firewall.c client/lanyard-doctor-firewall.h client/lanyard-doctor-fw.h \
+	client/lanyard-doctor-nft.c client/lanyard-doctor-iptables.c \
 	client/lanyard-doctor-run.c client/lanyard-doctor-run.h \
 	client/lanyard-doctor-bus.c client/lanyard-doctor-bus.h
 client_lanyard_CFLAGS += $(DBUS_CFLAGS)

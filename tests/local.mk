@@ -381,7 +381,8 @@ check_PROGRAMS += tests/unit/test-doctor
 TESTS += tests/unit/test-doctor
 tests_unit_test_doctor_SOURCES = tests/unit/test-doctor.c tests/unit/tap.h \
 	client/lanyard-doctor-avahi.c client/lanyard-doctor-avahi.h \
-	client/lanyard-doctor-firewall.c client/lanyard-doctor-firewall.h
+	client/lanyard-doctor-firewall.c client/lanyard-doctor-firewall.h client/lanyard-doctor-fw.h \
+	client/lanyard-doctor-nft.c client/lanyard-doctor-iptables.c
 tests_unit_test_doctor_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_doctor_LDADD = $(JANSSON_LIBS)
 doctor_integration_tests = tests/integration/doctor.sh
@@ -400,7 +401,8 @@ TESTS += tests/fuzz/fuzz-doctor
 endif
 tests_fuzz_fuzz_doctor_SOURCES = tests/fuzz/fuzz-doctor.c \
 	client/lanyard-doctor-avahi.c client/lanyard-doctor-avahi.h \
-	client/lanyard-doctor-firewall.c client/lanyard-doctor-firewall.h $(fuzz_main)
+	client/lanyard-doctor-firewall.c client/lanyard-doctor-firewall.h client/lanyard-doctor-fw.h \
+	client/lanyard-doctor-nft.c client/lanyard-doctor-iptables.c $(fuzz_main)
 tests_fuzz_fuzz_doctor_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPUS='"doctor"'
 tests_fuzz_fuzz_doctor_LDFLAGS = $(fuzz_ldflags)
 tests_fuzz_fuzz_doctor_LDADD = $(JANSSON_LIBS)
