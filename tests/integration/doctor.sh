@@ -6,7 +6,9 @@
 # UDP 5353 added with nft, then with iptables, inside the host's network
 # namespace (and removed); avahi-daemon stopped; a socket whose group the
 # caller (nobody) is not in; an invalid configuration file. Never touches
-# the real machine's packet filter (checked).
+# the real machine's packet filter (checked). Also: agent.interfaces
+# naming a missing interface, avahi-daemon's cache too small for what
+# lanyardd caches, no system bus at the address given.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-consumer.sh"
 
@@ -144,6 +146,14 @@ on h1 iptables -D INPUT -p udp --dport 5353 -j DROP || fail "iptables -D"
 doctor h1
 [ "$RC" = 0 ] || fail "iptables rule removed: exit $RC: $OUT"
 [ "$(real_rules)" = "$REAL_BEFORE" ] || fail "this machine's packet filter changed"
+
+# --- no system bus where it is looked for ----------------------------------------
+RC=0
+OUT=$(on h1 env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus" "$LANYARD" --socket "$T/h1.sock" \
+	doctor --avahi-config "$(avahi_conf h1)" 2>/dev/null) || RC=$?
+[ "$RC" = 1 ] || fail "no bus: exit $RC: $OUT"
+grep -Eq "^problem +avahi +cannot connect to the system bus: .*\(unix:path=$T/no-bus\) -> start the system bus" <<<"$OUT" ||
+	fail "no bus: no 'problem avahi' line: $OUT"
 
 # --- avahi-daemon stopped --------------------------------------------------------
 "$NETLAB" avahi-stop "$LAB" h1 || fail "avahi-stop"
