@@ -15,6 +15,8 @@ enum {
 	CLI_EXIT_ERROR = 1,
 	CLI_EXIT_USAGE = 2,
 	CLI_EXIT_NOTHING = 3,
+	/* doctor: a check found a problem (the same status as an error) */
+	CLI_EXIT_PROBLEMS = CLI_EXIT_ERROR,
 };
 
 /* S made safe for a terminal by the one rule, utf8_escape() (controls,
@@ -61,3 +63,19 @@ int cli_exec(struct lanyard *h, const struct lanyard_filter *f, const char *poli
  * CLI_EXIT_OK if all succeeded, CLI_EXIT_ERROR if any failed,
  * CLI_EXIT_NOTHING if nothing matched, 128 + the signal if interrupted. */
 int cli_fanout(struct lanyard *h, const struct lanyard_filter *f, const struct cli_run_opts *o);
+
+/* What lanyard doctor is told (NULL: the default). */
+struct cli_doctor_opts {
+	const char *socket;       /* else $LANYARD_SOCKET, agent.socket, the default */
+	const char *config;       /* else the one lanyardd runs with, else the default */
+	const char *avahi_config; /* else /etc/avahi/avahi-daemon.conf */
+	int timeout_ms;           /* per call; < 0: 5 s */
+	bool json;                /* one JSON object per finding and line */
+};
+
+/* lanyard doctor (client/lanyard-doctor.c): check this host for lanyardd
+ * (the agent, its configuration, the socket's permissions for this user,
+ * avahi-daemon on the system bus and its limits, interfaces, packet
+ * filter, NSS, clock) as O says, and print one line per finding. Returns
+ * CLI_EXIT_OK when no finding is a problem, else CLI_EXIT_PROBLEMS. */
+int cli_doctor(const struct cli_doctor_opts *o);

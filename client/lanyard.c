@@ -31,7 +31,9 @@ struct opts {
 	bool prefer_local;
 	const char *service; /* report --service */
 	double latency_ms;
-	const char *text; /* check --output, maint --reason */
+	const char *text;         /* check --output, maint --reason */
+	const char *config;       /* doctor --config */
+	const char *avahi_config; /* doctor --avahi-config */
 
 	struct cli_run_opts run; /* exec, fanout */
 };
@@ -75,6 +77,11 @@ static const char usage_text[] =
         "                               print the outputs and a summary, or with\n"
         "                               --merge json one object merged from the\n"
         "                               commands' JSON objects (summary on stderr)\n"
+        "  doctor [--config FILE] [--avahi-config FILE]\n"
+        "                               check this host for lanyardd: the agent, its\n"
+        "                               configuration and socket, avahi-daemon and its\n"
+        "                               limits, interfaces, firewall, NSS, clock; one\n"
+        "                               line per finding (--json: one object per line)\n"
         "\n"
         "Filters:\n"
         "  --instance NAME   --version CONSTRAINT (>=2.0, ^2.4, ~2.4.1, 2.x)\n"
@@ -85,7 +92,8 @@ static const char usage_text[] =
         "$LANYARD_SOCKET, else " LANYARD_DEFAULT_SOCKET ".\n"
         "Exit status: 0 ok, 1 error, 2 usage, 3 nothing found (for check and\n"
         "maint: no such declared service, or no ttl check). exec: COMMAND's status\n"
-        "(128 + signal if killed). fanout: 1 if any command failed.\n"
+        "(128 + signal if killed). fanout: 1 if any command failed. doctor: 1 if\n"
+        "a check found a problem.\n"
         "Placeholders carry names from the LAN: never hand them to a shell.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -121,6 +129,8 @@ enum {
 	OPT_RETRIES,
 	OPT_PARALLEL,
 	OPT_MERGE,
+	OPT_CONFIG,
+	OPT_AVAHI_CONFIG,
 	OPT_HELP,
 };
 
@@ -143,6 +153,8 @@ static const struct option long_opts[] = {
         {"retries", required_argument, NULL, OPT_RETRIES},
         {"parallel", required_argument, NULL, OPT_PARALLEL},
         {"merge", required_argument, NULL, OPT_MERGE},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"avahi-config", required_argument, NULL, OPT_AVAHI_CONFIG},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -168,6 +180,8 @@ static bool allowed(const char *cmd, int opt)
 		       opt == OPT_RETRIES;
 	if (strcmp(cmd, "fanout") == 0)
 		return filter || opt == OPT_PARALLEL || opt == OPT_MERGE;
+	if (strcmp(cmd, "doctor") == 0)
+		return opt == OPT_CONFIG || opt == OPT_AVAHI_CONFIG;
 	return false;
 }
 
@@ -284,6 +298,12 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 			if (strcmp(optarg, "json") != 0)
 				return usage_error("--merge wants json, not '%s'", optarg);
 			o->run.merge_json = true;
+			break;
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case OPT_AVAHI_CONFIG:
+			o->avahi_config = optarg;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -482,7 +502,8 @@ static int check_args(const char *cmd, int n, char **args, struct opts *o)
 		if (o->json)
 			return usage_error("--json is not valid for %s", cmd);
 		o->filter.service = args[0];
-	} else if (strcmp(cmd, "services") == 0 || strcmp(cmd, "status") == 0) {
+	} else if (strcmp(cmd, "services") == 0 || strcmp(cmd, "status") == 0 ||
+	           strcmp(cmd, "doctor") == 0) {
 		if (n != 0)
 			return usage_error("%s takes no arguments", cmd);
 	} else {
@@ -560,6 +581,17 @@ int main(int argc, char **argv)
 	o.filter.tags = o.tags;
 	o.filter.txt = o.txt;
 
+	/* doctor connects by itself: an agent out of reach is a finding. */
+	if (strcmp(cmd, "doctor") == 0) {
+		struct cli_doctor_opts d = {.socket = o.socket,
+		                            .config = o.config,
+		                            .avahi_config = o.avahi_config,
+		                            .timeout_ms = o.timeout_ms,
+		                            .json = o.json};
+
+		r = cli_doctor(&d);
+		goto out;
+	}
 	r = open_agent(&o, &h);
 	if (r >= 0)
 		goto out;

@@ -31,5 +31,20 @@ client_lanyard_SOURCES += client/lanyard-cli.c client/lanyard-cli.h \
 # the tables and lines people read
 client_lanyard_SOURCES += client/lanyard-show.c client/lanyard-show.h
 client_lanyard_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-client_lanyard_LDADD = client/liblanyard.la dnssd/libdnssd.la $(JANSSON_LIBS)
+# (config/libcfg.la, for lanyard doctor, before dnssd/libdnssd.la, which it needs)
+client_lanyard_LDADD = client/liblanyard.la config/libcfg.la dnssd/libdnssd.la $(JANSSON_LIBS)
+# lanyard doctor: the checks and their output; the pure readers of
+# avahi-daemon.conf and of nft / iptables-save rules; a tool runner; the
+# system bus asked with libdbus. It links config/ to validate the
+# configuration by the same code as lanyardd --check-config (and to learn
+# its socket, socket_group and interfaces).
+client_lanyard_SOURCES += client/lanyard-doctor.c client/lanyard-doctor.h \
+	client/lanyard-doctor-host.c \
+	client/lanyard-doctor-avahi.c client/lanyard-doctor-avahi.h \
+	client/lanyard-doctor-firewall.c client/lanyard-doctor-firewall.h client/lanyard-doctor-fw.h \
+	client/lanyard-doctor-nft.c client/lanyard-doctor-iptables.c \
+	client/lanyard-doctor-run.c client/lanyard-doctor-run.h \
+	client/lanyard-doctor-bus.c client/lanyard-doctor-bus.h
+client_lanyard_CFLAGS += $(DBUS_CFLAGS)
+client_lanyard_LDADD += $(DBUS_LIBS)
 dist_man_MANS += man/lanyard.1

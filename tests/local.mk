@@ -373,3 +373,38 @@ lan_trust_integration_tests = \
 	tests/integration/hostile-peer.sh
 dist_check_SCRIPTS += $(lan_trust_integration_tests)
 TESTS += $(lan_trust_integration_tests)
+# lanyard doctor tests
+# Its pure readers: avahi-daemon.conf as avahi-daemon reads it, nft JSON
+# and iptables-save text against mDNS (samples in tests/data/doctor); then
+# the command on the simulated LAN, healthy and deliberately broken (needs
+# root for netns, exit 77 otherwise).
+check_PROGRAMS += tests/unit/test-doctor
+TESTS += tests/unit/test-doctor
+tests_unit_test_doctor_SOURCES = tests/unit/test-doctor.c tests/unit/tap.h \
+	client/lanyard-doctor-avahi.c client/lanyard-doctor-avahi.h \
+	client/lanyard-doctor-firewall.c client/lanyard-doctor-firewall.h client/lanyard-doctor-fw.h \
+	client/lanyard-doctor-nft.c client/lanyard-doctor-iptables.c
+tests_unit_test_doctor_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_doctor_LDADD = $(JANSSON_LIBS)
+doctor_integration_tests = tests/integration/doctor.sh
+dist_check_SCRIPTS += $(doctor_integration_tests)
+TESTS += $(doctor_integration_tests)
+# end lanyard doctor tests
+# lanyard doctor fuzz target
+# The readers of avahi-daemon.conf and of packet filter rules; wired as
+# the fuzz targets above (seeds in tests/fuzz/corpus/doctor: the first
+# byte picks the reader).
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-doctor
+else
+check_PROGRAMS += tests/fuzz/fuzz-doctor
+TESTS += tests/fuzz/fuzz-doctor
+endif
+tests_fuzz_fuzz_doctor_SOURCES = tests/fuzz/fuzz-doctor.c \
+	client/lanyard-doctor-avahi.c client/lanyard-doctor-avahi.h \
+	client/lanyard-doctor-firewall.c client/lanyard-doctor-firewall.h client/lanyard-doctor-fw.h \
+	client/lanyard-doctor-nft.c client/lanyard-doctor-iptables.c $(fuzz_main)
+tests_fuzz_fuzz_doctor_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPUS='"doctor"'
+tests_fuzz_fuzz_doctor_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_doctor_LDADD = $(JANSSON_LIBS)
+# end lanyard doctor fuzz target
