@@ -17,7 +17,9 @@
 
 #include "wire/response.h"
 
-#define ACCEPT_BATCH   16  /* connections accepted per wake-up: a burst of refusals must not hold up the requests of connections already open */
+#define ACCEPT_BATCH                                                                               \
+	16 /* connections accepted per wake-up: a burst of refusals must not hold up the requests  \
+	      of connections already open */
 #define ACCEPT_BACKOFF 1.0 /* seconds to pause accepting when out of fds */
 
 struct server {
