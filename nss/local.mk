@@ -23,9 +23,11 @@ nss_libnss_lanyard_la_SOURCES = \
 	nss/nss-reply.c \
 	nss/nss-agent.c nss/nss-agent.h
 nss_libnss_lanyard_la_CFLAGS = $(WARN_CFLAGS) $(COV_CFLAGS) $(JANSSON_CFLAGS)
-nss_libnss_lanyard_la_LIBADD = nss/libwire-plain.la $(JANSSON_LIBS)
+nss_libnss_lanyard_la_LIBADD = nss/libwire-plain.la $(JANSSON_LIBS) $(M_LIBS)
+# -z defs: a symbol missing at link time would make glibc skip the module
+# silently at run time.
 nss_libnss_lanyard_la_LDFLAGS = $(COV_CFLAGS) -module -avoid-version -shrext .so.2 \
-	-no-undefined -export-symbols-regex '^_nss_lanyard_'
+	-no-undefined -Wl,-z,defs -export-symbols-regex '^_nss_lanyard_'
 
 install-exec-hook: nss-install-exec-hook
 uninstall-hook: nss-uninstall-hook
