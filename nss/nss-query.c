@@ -9,19 +9,16 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "dnssd/utf8.h"
 #include "wire/request.h"
 
 /* A DNS label: 1-63 bytes. Letters, digits and '-' are what host names
  * carry; the module does not judge further (a tag is the agent's
- * business), except for control characters, which no tag has. */
+ * business), except that a tag is UTF-8 text without control characters
+ * (utf8_text(), the rule the agent applies to tags). */
 static bool label_ok(const char *s, size_t len)
 {
-	if (len == 0 || len > 63)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
+	return len >= 1 && len <= 63 && utf8_text(s, len);
 }
 
 /* "v2", "v2-4", "v2-4-1" (either case of 'v') into "2", "2.4", "2.4.1" in

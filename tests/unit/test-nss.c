@@ -72,6 +72,10 @@ static void test_names(void)
 	CHECK_INT_EQ(nss_name_parse("sixteen-chars-xx.lanyard", &q), -EINVAL);
 	CHECK_INT_EQ(nss_name_parse("v2.v3.payments.lanyard", &q), -EINVAL);
 	CHECK_INT_EQ(nss_name_parse("a\tb.payments.lanyard", &q), -EINVAL);
+	/* Not UTF-8 (found by fuzz-nss: the request could not be built). */
+	CHECK_INT_EQ(nss_name_parse("\x8b\xcd-4-1.eu.payments.lanyard", &q), -EINVAL);
+	CHECK_INT_EQ(nss_name_parse("caf\xc3\xa9.payments.lanyard", &q), 0);
+	CHECK_STR_EQ(q.tags[0], "caf\xc3\xa9");
 
 	/* 64 tags are the protocol's limit; the 65th is refused. */
 	name[0] = '\0';
