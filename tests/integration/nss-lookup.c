@@ -9,7 +9,14 @@
  * -4/-6 as the family). Prints the addresses of the first answer
  * ("addresses: ..."), then "calls=N ok=N failed=N max_ms=X.XXX" and the
  * last failure. With -e, an answer counts as ok only if it holds ADDRESS.
- * Exits 0 when every call succeeded, 2 when every one failed, 1 otherwise. */
+ * Exits 0 when every call succeeded, 2 when every one failed, 1 otherwise.
+ *
+ *   nss-lookup -S PATH
+ *
+ * A slow agent: listens on PATH, accepts every connection and keeps it
+ * open without reading or answering, in one process (no fork per
+ * connection to compete for the CPU with the lookups being timed), until
+ * killed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -19,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -142,13 +150,45 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Accept connections on PATH forever, answering none. */
+static int slow_agent(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int lfd, held[1024], n = 0;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 64;
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 128) < 0) {
+		perror(path);
+		return 1;
+	}
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		/* Keep the last 1024 open; the oldest goes first. */
+		if (n == 1024) {
+			close(held[0]);
+			memmove(held, held + 1, sizeof(held) - sizeof(held[0]));
+			n--;
+		}
+		held[n++] = fd;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t th[64];
 	int threads = 1, c;
 
-	while ((c = getopt(argc, argv, "46Ht:n:e:")) != -1) {
+	while ((c = getopt(argc, argv, "46Ht:n:e:S:")) != -1) {
 		switch (c) {
+		case 'S':
+			return slow_agent(optarg);
 		case '4':
 			family = AF_INET;
 			break;

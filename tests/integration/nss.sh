@@ -170,7 +170,7 @@ fi
 
 # --- a slow agent: accepts, reads, never answers --------------------------
 on h1 rm -f "$DEFAULT_SOCK"
-on_bg h1 socat "UNIX-LISTEN:$DEFAULT_SOCK,fork" SYSTEM:"sleep 60" </dev/null
+on_bg h1 "$LOOKUP" -S "$DEFAULT_SOCK" </dev/null
 CONSUMER_PIDS="$CONSUMER_PIDS $BG_PID"
 wait_for 5 on h1 test -S "$DEFAULT_SOCK" || fail "the slow agent's socket never appeared"
 bound "slow agent" payments.lanyard
