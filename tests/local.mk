@@ -408,3 +408,35 @@ tests_fuzz_fuzz_doctor_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPUS
 tests_fuzz_fuzz_doctor_LDFLAGS = $(fuzz_ldflags)
 tests_fuzz_fuzz_doctor_LDADD = $(JANSSON_LIBS)
 # end lanyard doctor fuzz target
+# NSS module tests
+# nss/'s parts with the sanitizers: names, requests, hostile replies, the
+# caller's buffer at every size and alignment, agents that are missing,
+# silent, closing or full (tests/unit/test-nss.c); its reply and name
+# parsers under libFuzzer, wired as the fuzz targets above (seeds in
+# tests/fuzz/corpus/nss); and the module itself, loaded by getent and by
+# nss-lookup (getaddrinfo/gethostbyname2_r from threads, timed on
+# CLOCK_MONOTONIC) on the simulated LAN (need root, exit 77 otherwise).
+nss_test_sources = nss/nss-query.c nss/nss-query.h nss/nss-reply.c nss/nss-agent.c \
+	nss/nss-agent.h
+check_PROGRAMS += tests/unit/test-nss
+TESTS += tests/unit/test-nss
+tests_unit_test_nss_SOURCES = tests/unit/test-nss.c tests/unit/tap.h $(nss_test_sources)
+tests_unit_test_nss_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_nss_LDADD = $(WIRE_TEST_LIBS)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-nss
+else
+check_PROGRAMS += tests/fuzz/fuzz-nss
+TESTS += tests/fuzz/fuzz-nss
+endif
+tests_fuzz_fuzz_nss_SOURCES = tests/fuzz/fuzz-nss.c $(nss_test_sources) $(fuzz_main)
+tests_fuzz_fuzz_nss_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPUS='"nss"'
+tests_fuzz_fuzz_nss_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_nss_LDADD = $(WIRE_TEST_LIBS)
+check_PROGRAMS += tests/integration/nss-lookup
+tests_integration_nss_lookup_SOURCES = tests/integration/nss-lookup.c
+tests_integration_nss_lookup_CFLAGS = $(AM_CFLAGS) -pthread
+tests_integration_nss_lookup_LDADD = -lpthread
+dist_check_SCRIPTS += tests/integration/nss.sh
+TESTS += tests/integration/nss.sh
+# end NSS module tests
