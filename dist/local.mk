@@ -10,13 +10,15 @@ dist_man_MANS += man/lanyard.yaml.5
 # The unit, with the configured sbindir.
 EXTRA_DIST += dist/lanyardd.service.in
 CLEANFILES += dist/lanyardd.service
-noinst_DATA = dist/lanyardd.service
 dist/lanyardd.service: $(srcdir)/dist/lanyardd.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) dist && \
 	sed -e 's|@sbindir[@]|$(sbindir)|g' $(srcdir)/dist/lanyardd.service.in >$@.tmp && \
 	mv $@.tmp $@
 if HAVE_SYSTEMDSYSTEMUNITDIR
 systemdsystemunit_DATA = dist/lanyardd.service
+else
+# built all the same, for tests/packaging-unit.sh
+noinst_DATA = dist/lanyardd.service
 endif
 
 # The lanyard user and group, and /run/lanyard outside the unit (both

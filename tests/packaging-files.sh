@@ -54,7 +54,7 @@ if [ "$systemdsystemunitdir" != no ]; then
 	u=$D$systemdsystemunitdir/lanyardd.service
 	grep -qx "ExecStart=$sbindir/lanyardd --foreground" "$u" || fail "unit: $(grep ExecStart "$u")"
 	grep -qx "User=lanyard" "$u" || fail "unit: no User=lanyard"
-	grep -q '@' "$u" && fail "unit: unsubstituted: $(grep '@' "$u")"
+	grep -Eq '@[a-z_]+@' "$u" && fail "unit: unsubstituted: $(grep -E '@[a-z_]+@' "$u")"
 fi
 [ "$sysusersdir" = no ] || grep -q '^u lanyard ' "$D$sysusersdir/lanyard.conf" || fail "sysusers.d: no lanyard user"
 [ "$tmpfilesdir" = no ] || grep -q '^d /run/lanyard ' "$D$tmpfilesdir/lanyard.conf" || fail "tmpfiles.d: no /run/lanyard"
