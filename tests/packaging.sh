@@ -119,7 +119,7 @@ dpkg-deb -f "$T/lanyard_${ver}_${arch}.deb" Depends | grep -q avahi-daemon || fa
 
 # --- lintian -------------------------------------------------------------------------------
 log "lintian"
-lintian --no-tag-display-limit --display-info "$T"/lanyard_"${ver}"_"${arch}".changes >"$T/lintian.log" 2>&1
+lintian --tag-display-limit 0 --display-info "$T"/lanyard_"${ver}"_"${arch}".changes >"$T/lintian.log" 2>&1
 sed 's/^/# lintian: /' "$T/lintian.log"
 grep -q '^E: ' "$T/lintian.log" && fail "lintian reports errors"
 
