@@ -3,7 +3,7 @@
 # The Debian packages (issue 12): build them from a copy of the tree
 # (dpkg-buildpackage -us -uc -b, two jobs, no test run), check what each
 # .deb holds, run lintian (no errors), install them on this machine
-# (dpkg -i), check the daemon, the command, the lanyard user, the conffile,
+# (apt-get install ./*.deb), check the daemon, the command, the lanyard user, the conffile,
 # the enabled unit and its sandbox score, run the installed daemon as the
 # lanyard user, then purge them and leave the machine as it was found.
 # Needs root and dpkg's tools (scripts/install-deps); LANYARD_SKIP_ROOT_TESTS=1
@@ -50,7 +50,7 @@ cleanup() {
 	local rc=$?
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
 	if [ "$installed" = 1 ]; then
-		dpkg --purge $PKGS >"$T/purge-on-exit.log" 2>&1 || cat "$T/purge-on-exit.log"
+		dpkg --purge $PKGS </dev/null >"$T/purge-on-exit.log" 2>&1 || cat "$T/purge-on-exit.log"
 	fi
 	if [ "$had_user" = 0 ] && getent passwd lanyard >/dev/null; then userdel lanyard 2>/dev/null; fi
 	if [ "$had_group" = 0 ] && getent group lanyard >/dev/null; then groupdel lanyard 2>/dev/null; fi
@@ -124,11 +124,18 @@ sed 's/^/# lintian: /' "$T/lintian.log"
 grep -q '^E: ' "$T/lintian.log" && fail "lintian reports errors"
 
 # --- install ---------------------------------------------------------------------------------
-log "dpkg -i"
+# As the README says: apt-get install ./*.deb (every dependency is already
+# here; wait for dpkg's lock rather than fail when someone else holds it).
+export DEBIAN_FRONTEND=noninteractive
+apt_get() { apt-get -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 "$@" </dev/null; }
+log "apt-get install ./*.deb"
 installed=1
-dpkg -i "$T"/lanyard_"${ver}"_"${arch}".deb "$T"/liblanyard0_"${ver}"_"${arch}".deb \
-	"$T"/liblanyard-dev_"${ver}"_"${arch}".deb </dev/null >"$T/install.log" 2>&1 ||
-	{ cat "$T/install.log"; fail "dpkg -i failed"; }
+apt_get install "$T"/lanyard_"${ver}"_"${arch}".deb "$T"/liblanyard0_"${ver}"_"${arch}".deb \
+	"$T"/liblanyard-dev_"${ver}"_"${arch}".deb >"$T/install.log" 2>&1 ||
+	{ cat "$T/install.log"; fail "apt-get install of the .debs failed"; }
+# Nothing else came with them.
+newly=$(sed -n 's/^Unpacking \([^ :]*\).*/\1/p' "$T/install.log" | sort | tr '\n' ' ')
+[ "$newly" = "lanyard liblanyard-dev liblanyard0 " ] || { cat "$T/install.log"; fail "apt-get installed: $newly"; }
 [ "$(lanyardd --version)" = "lanyardd ${ver%-*}" ] || fail "lanyardd --version: $(lanyardd --version)"
 lanyard --help | grep -q '^Usage: lanyard' || fail "lanyard --help"
 [ "$(command -v lanyardd)" = /usr/sbin/lanyardd ] || fail "lanyardd is $(command -v lanyardd)"
@@ -157,8 +164,8 @@ pid=""
 [ "$rc" = 0 ] || fail "lanyardd exited $rc on SIGTERM: $(cat "$T/agent.log")"
 
 # --- purge ---------------------------------------------------------------------------------
-log "dpkg --purge"
-dpkg --purge $PKGS </dev/null >"$T/purge.log" 2>&1 || { cat "$T/purge.log"; fail "dpkg --purge failed"; }
+log "apt-get purge"
+apt_get purge $PKGS >"$T/purge.log" 2>&1 || { cat "$T/purge.log"; fail "apt-get purge failed"; }
 installed=0
 for p in $PKGS; do
 	[ "$(state "$p")" = not-installed ] || fail "$p is $(state "$p") after purge"
