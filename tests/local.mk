@@ -440,3 +440,16 @@ tests_integration_nss_lookup_LDADD = -lpthread
 dist_check_SCRIPTS += tests/integration/nss.sh
 TESTS += tests/integration/nss.sh
 # end NSS module tests
+# packaging tests (issue 12)
+# What make install lays out (DESTDIR, no root) and the unit's sandbox
+# score; the Debian packages built, linted, installed and purged (root,
+# dpkg-buildpackage; skipped by LANYARD_SKIP_ROOT_TESTS=1, as in distcheck);
+# make distcheck in a build directory of its own (about 2 minutes).
+packaging_tests = \
+	tests/packaging-files.sh \
+	tests/packaging-unit.sh \
+	tests/packaging.sh \
+	tests/packaging-distcheck.sh
+dist_check_SCRIPTS += $(packaging_tests)
+TESTS += $(packaging_tests)
+# end packaging tests

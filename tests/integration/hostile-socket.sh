@@ -15,7 +15,7 @@ LANYARDD=${LANYARDD_TEST:-$top_builddir/agent/lanyardd-test}
 
 # No LAN needed: lanyardd runs here with a fake cache and no reachable
 # avahi-daemon (a D-Bus address that does not exist).
-[ "$(id -u)" = 0 ] || skip "needs root (to act as other users with setpriv)"
+skip_unless_root "to act as other users with setpriv"
 for c in perl setpriv prlimit; do
 	command -v "$c" >/dev/null || fail "'$c' not installed"
 done

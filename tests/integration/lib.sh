@@ -5,7 +5,7 @@
 # Exit codes follow automake: 0 pass, 1 fail, 77 skip.
 # Set LANYARD_IT_KEEP=1 to keep the work directory (configs, logs, recordings).
 #
-#   skip_unless_root_netns, need_lanyardd, fail MSG, log MSG, timing NAME MS
+#   skip_unless_root WHY, skip_unless_root_netns, need_lanyardd, fail MSG, log MSG, timing NAME MS
 #   lab_up N [PREFIX] (sets LAB, $T = work dir; torn down on EXIT/INT/TERM)
 #   on HOST CMD..., on_bg HOST CMD... (pid in BG_PID), host_addr HOST
 #   wait_for TIMEOUT_S CMD..., now, ms_between T0 T1
@@ -56,11 +56,19 @@ ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d\n", (b - a) * 1000 + 
 
 # --- environment ---------------------------------------------------------------
 
+# skip_unless_root WHY: exit 77 unless root, or when LANYARD_SKIP_ROOT_TESTS=1
+# (make distcheck sets it: no labs, no other users in a distcheck).
+skip_unless_root() {
+	[ "${LANYARD_SKIP_ROOT_TESTS:-}" = 1 ] && skip "LANYARD_SKIP_ROOT_TESTS=1 (make distcheck): needs root ($1)"
+	[ "$(id -u)" = 0 ] || skip "needs root ($1)"
+	return 0
+}
+
 # Exit 77 unless this machine can run a lab: root, network namespaces,
 # bridges, avahi-daemon, dbus-daemon and avahi-browse.
 skip_unless_root_netns() {
 	local c
-	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
+	skip_unless_root "network namespaces"
 	for c in ip nsenter unshare setsid avahi-daemon dbus-daemon avahi-browse avahi-publish stdbuf; do
 		command -v "$c" >/dev/null 2>&1 || skip "'$c' not installed"
 	done
