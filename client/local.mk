@@ -17,7 +17,7 @@ client_liblanyard_la_SOURCES = \
 client_liblanyard_la_SOURCES += client/lanyard-endpoint.c
 client_liblanyard_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
 client_liblanyard_la_LIBADD = wire/libwire.la $(JANSSON_LIBS) $(M_LIBS)
-client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 2:0:2 \
+client_liblanyard_la_LDFLAGS = $(AM_LDFLAGS) -pthread -version-info 3:0:2 \
 	-export-symbols-regex '^lanyard_'
 
 # The lanyard command.

@@ -71,10 +71,12 @@ uninstall-default-config:
 EXTRA_DIST += \
 	debian/changelog debian/control debian/copyright debian/rules \
 	debian/source/format debian/lanyard.install debian/not-installed \
-	debian/liblanyard0.install debian/liblanyard-dev.install \
-	debian/lanyard.postrm debian/README.source debian/liblanyard0.symbols \
-	debian/lanyard.lintian-overrides debian/liblanyard0.lintian-overrides \
-	debian/liblanyard-dev.lintian-overrides
+	debian/liblanyard1.install debian/liblanyard-dev.install \
+	debian/lanyard.postrm debian/README.source debian/liblanyard1.symbols \
+	debian/lanyard.lintian-overrides debian/liblanyard1.lintian-overrides \
+	debian/liblanyard-dev.lintian-overrides \
+	debian/libnss-lanyard.install debian/libnss-lanyard.postinst \
+	debian/libnss-lanyard.postrm debian/libnss-lanyard.lintian-overrides
 
 # Where `make install` puts things, for tests/packaging-files.sh.
 print-install-dirs:

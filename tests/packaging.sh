@@ -12,7 +12,7 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 export LC_ALL=C
-PKGS="lanyard liblanyard0 liblanyard-dev"
+PKGS="lanyard liblanyard1 liblanyard-dev libnss-lanyard"
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 log() { printf '# %s %s\n' "$(date +%T)" "$*"; }
@@ -42,6 +42,8 @@ had_group=0
 getent group lanyard >/dev/null && had_group=1
 had_run=0
 [ -e /run/lanyard ] && had_run=1
+# libnss-lanyard edits /etc/nsswitch.conf: it must be back as it was.
+nss_before=$(cat /etc/nsswitch.conf 2>/dev/null)
 
 T=$(mktemp -d) || exit 1
 installed=0
@@ -55,6 +57,10 @@ cleanup() {
 	if [ "$had_user" = 0 ] && getent passwd lanyard >/dev/null; then userdel lanyard 2>/dev/null; fi
 	if [ "$had_group" = 0 ] && getent group lanyard >/dev/null; then groupdel lanyard 2>/dev/null; fi
 	[ "$had_run" = 0 ] && [ -d /run/lanyard ] && rmdir /run/lanyard 2>/dev/null
+	if [ "$(cat /etc/nsswitch.conf 2>/dev/null)" != "$nss_before" ]; then
+		echo "# restoring /etc/nsswitch.conf"
+		printf '%s\n' "$nss_before" >/etc/nsswitch.conf
+	fi
 	rm -rf "$T"
 	exit $rc
 }
@@ -105,11 +111,12 @@ contains lanyard /usr/sbin/lanyardd /usr/bin/lanyard /etc/lanyard/lanyard.yaml \
 	/usr/lib/tmpfiles.d/lanyard.conf /usr/share/bash-completion/completions/lanyard \
 	/usr/share/man/man1/lanyard.1.gz /usr/share/man/man5/lanyard.yaml.5.gz \
 	/usr/share/man/man8/lanyardd.8.gz /usr/share/doc/lanyard/copyright
-so=$(dpkg-deb -c "$T/liblanyard0_${ver}_${arch}.deb" | awk '{ print $6 }' | grep -o 'liblanyard\.so\.0\.[0-9.]*$')
-[ -n "$so" ] || fail "liblanyard0 holds no liblanyard.so.0.*"
-contains liblanyard0 "/usr/lib/$multiarch/liblanyard.so.0" "/usr/lib/$multiarch/$so"
+so=$(dpkg-deb -c "$T/liblanyard1_${ver}_${arch}.deb" | awk '{ print $6 }' | grep -o 'liblanyard\.so\.1\.[0-9.]*$')
+[ -n "$so" ] || fail "liblanyard1 holds no liblanyard.so.1.*"
+contains liblanyard1 "/usr/lib/$multiarch/liblanyard.so.1" "/usr/lib/$multiarch/$so"
 contains liblanyard-dev /usr/include/lanyard.h "/usr/lib/$multiarch/liblanyard.so" \
 	"/usr/lib/$multiarch/pkgconfig/lanyard.pc"
+contains libnss-lanyard "/usr/lib/$multiarch/libnss_lanyard.so.2"
 for p in $PKGS; do
 	echo "# $p: $(dpkg-deb -c "$T/${p}_${ver}_${arch}.deb" | awk '$1 !~ /^d/ { print $6 }' | sed 's|^\./|/|' | tr '\n' ' ')"
 done
@@ -130,12 +137,13 @@ export DEBIAN_FRONTEND=noninteractive
 apt_get() { apt-get -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 "$@" </dev/null; }
 log "apt-get install ./*.deb"
 installed=1
-apt_get install "$T"/lanyard_"${ver}"_"${arch}".deb "$T"/liblanyard0_"${ver}"_"${arch}".deb \
-	"$T"/liblanyard-dev_"${ver}"_"${arch}".deb >"$T/install.log" 2>&1 ||
+apt_get install "$T"/lanyard_"${ver}"_"${arch}".deb "$T"/liblanyard1_"${ver}"_"${arch}".deb \
+	"$T"/liblanyard-dev_"${ver}"_"${arch}".deb "$T"/libnss-lanyard_"${ver}"_"${arch}".deb \
+	>"$T/install.log" 2>&1 ||
 	{ cat "$T/install.log"; fail "apt-get install of the .debs failed"; }
 # Nothing else came with them.
 newly=$(sed -n 's/^Unpacking \([^ :]*\).*/\1/p' "$T/install.log" | sort | tr '\n' ' ')
-[ "$newly" = "lanyard liblanyard-dev liblanyard0 " ] || { cat "$T/install.log"; fail "apt-get installed: $newly"; }
+[ "$newly" = "lanyard liblanyard-dev liblanyard1 libnss-lanyard " ] || { cat "$T/install.log"; fail "apt-get installed: $newly"; }
 [ "$(lanyardd --version)" = "lanyardd ${ver%-*}" ] || fail "lanyardd --version: $(lanyardd --version)"
 lanyard --help | grep -q '^Usage: lanyard' || fail "lanyard --help"
 [ "$(command -v lanyardd)" = /usr/sbin/lanyardd ] || fail "lanyardd is $(command -v lanyardd)"
@@ -146,6 +154,14 @@ dpkg-query -W -f='${Conffiles}\n' lanyard | grep -q '/etc/lanyard/lanyard.yaml' 
 lanyardd --check-config >/dev/null || fail "lanyardd --check-config on the installed default: $(lanyardd --check-config 2>&1)"
 [ -L /etc/systemd/system/multi-user.target.wants/lanyardd.service ] || fail "lanyardd.service is not enabled"
 pkg-config --modversion lanyard >/dev/null || fail "pkg-config lanyard"
+# libnss-lanyard is the opt-in to names under .lanyard: "lanyard" on the
+# hosts line, and with no agent running a lookup fails at once.
+grep -Eq '^hosts:.*[[:space:]]lanyard([[:space:]]|$)' /etc/nsswitch.conf ||
+	fail "libnss-lanyard did not enable itself: $(grep '^hosts:' /etc/nsswitch.conf)"
+echo "# nsswitch.conf: $(grep '^hosts:' /etc/nsswitch.conf)"
+rc=0
+timeout 10 getent hosts payments.lanyard >/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "getent hosts payments.lanyard with no agent: exit $rc (want 2)"
 UNIT=/lib/systemd/system/lanyardd.service bash "$top_srcdir/tests/packaging-unit.sh" ||
 	fail "the installed unit's sandbox"
 
@@ -170,10 +186,12 @@ installed=0
 for p in $PKGS; do
 	[ "$(state "$p")" = not-installed ] || fail "$p is $(state "$p") after purge"
 done
+[ "$(cat /etc/nsswitch.conf)" = "$nss_before" ] ||
+	fail "/etc/nsswitch.conf is not back as it was after purge: $(grep '^hosts:' /etc/nsswitch.conf)"
 for f in /etc/lanyard /usr/sbin/lanyardd /etc/systemd/system/multi-user.target.wants/lanyardd.service; do
 	[ -e "$f" ] || [ -L "$f" ] && fail "$f is left after purge"
 done
 # Debian policy keeps the user and group after a purge (files may still
 # be theirs); the EXIT trap removes them when this test made them.
 getent passwd lanyard >/dev/null && echo "# the lanyard user stays after purge (policy); removed by the test"
-echo "PASS: lanyard, liblanyard0 and liblanyard-dev build, pass lintian, install and purge"
+echo "PASS: lanyard, liblanyard1, liblanyard-dev and libnss-lanyard build, pass lintian, install and purge"
