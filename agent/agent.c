@@ -350,8 +350,11 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	r = privs_drop(cfg, server_path(a->server), err, errlen);
 	if (r < 0)
 		return r;
-	if (r > 0)
+	if (r == 1)
 		log_info("running as uid %u, gid %u", (unsigned)getuid(), (unsigned)getgid());
+	else if (r == 2)
+		log_warning("running as root: there is no user \"%s\" to run as (agent.user)",
+		            PRIVS_DEFAULT_USER);
 
 	a->mdns = mdns_new(loop, &agent_mdns_callbacks, a, err, errlen);
 	if (!a->mdns)

@@ -34,6 +34,7 @@ static int lookup(const char *user, struct passwd *ret, char *buf, size_t len)
 int privs_drop(const struct lanyard_config *cfg, const char *socket_path, char *err, size_t errlen)
 {
 	const char *user = cfg->agent.user ? cfg->agent.user : PRIVS_DEFAULT_USER;
+	const char *what = NULL;
 	char buf[16384];
 	struct passwd pw;
 	int r;
@@ -42,7 +43,7 @@ int privs_drop(const struct lanyard_config *cfg, const char *socket_path, char *
 		return 0; /* started as someone already: stays so */
 	r = lookup(user, &pw, buf, sizeof(buf));
 	if (r == -ENOENT && !cfg->agent.user)
-		return 0; /* no "lanyard" user on this host: stays root */
+		return 2; /* no "lanyard" user on this host: stays root (the caller warns) */
 	if (r < 0) {
 		snprintf(err, errlen, "agent.user \"%s\": %s", user,
 		         r == -ENOENT ? "no such user" : strerror(-r));
@@ -50,19 +51,33 @@ int privs_drop(const struct lanyard_config *cfg, const char *socket_path, char *
 	}
 	if (pw.pw_uid == 0)
 		return 0;
-	/* The socket becomes the user's, so that it may answer on it and
-	 * remove it; its group stays agent.socket_group's. */
-	if (socket_path &&
-	    fchownat(AT_FDCWD, socket_path, pw.pw_uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0) {
-		snprintf(err, errlen, "cannot give \"%s\" to %s: %s", socket_path, user,
-		         strerror(errno));
-		return -errno;
+	if (pw.pw_gid == 0) {
+		snprintf(err, errlen,
+		         "agent.user \"%s\" has group root: give it a group of its own", user);
+		return -EPERM;
 	}
-	if (initgroups(pw.pw_name, pw.pw_gid) < 0 || setgid(pw.pw_gid) < 0 ||
-	    setuid(pw.pw_uid) < 0) {
-		snprintf(err, errlen, "cannot become %s (uid %u): %s", user, (unsigned)pw.pw_uid,
-		         strerror(errno));
-		return -errno;
+	/* The socket becomes the user's; without agent.socket_group, also
+	 * its group's, so that the user's group members may connect (as
+	 * under systemd's User=). */
+	if (socket_path &&
+	    fchownat(AT_FDCWD, socket_path, pw.pw_uid,
+	             cfg->agent.socket_group ? (gid_t)-1 : pw.pw_gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot give \"%s\" to %s: %s", socket_path, user,
+		         strerror(-r));
+		return r;
+	}
+	if (initgroups(pw.pw_name, pw.pw_gid) < 0)
+		what = "initgroups";
+	else if (setgid(pw.pw_gid) < 0)
+		what = "setgid";
+	else if (setuid(pw.pw_uid) < 0)
+		what = "setuid";
+	if (what) {
+		r = -errno;
+		snprintf(err, errlen, "cannot become %s (uid %u): %s: %s", user,
+		         (unsigned)pw.pw_uid, what, strerror(-r));
+		return r;
 	}
 	/* Irrevocably: root must not come back. */
 	if (setuid(0) == 0 || geteuid() == 0) {

@@ -13,8 +13,10 @@
 
 /* If running as root, become CFG's agent.user (default PRIVS_DEFAULT_USER
  * when it exists; "root" or 0 to stay), first giving it the socket file at
- * SOCKET_PATH. Its groups are those of the user database. Returns 1 when
- * privileges were dropped, 0 when there was nothing to do, or a negative
- * errno with a message in ERR (an agent.user that does not exist, or a
- * switch that failed: lanyardd must not go on as root then). */
+ * SOCKET_PATH (and its group, without agent.socket_group). Its groups are
+ * those of the user database. Returns 1 when privileges were dropped, 2
+ * when staying root because no agent.user is set and PRIVS_DEFAULT_USER
+ * does not exist, 0 when there was nothing to do, or a negative errno with
+ * a message in ERR (an agent.user that does not exist or whose group is
+ * root, or a switch that failed: lanyardd must not go on as root then). */
 int privs_drop(const struct lanyard_config *cfg, const char *socket_path, char *err, size_t errlen);
