@@ -304,7 +304,8 @@ void doctor_check_nss(struct doctor *d)
 {
 	char *text = NULL, *line = NULL, *save = NULL, *tok, module[512] = "";
 	struct line hosts = {.n = 0};
-	bool lanyard = false, mdns = false, dns_first = false, installed, has_line;
+	bool lanyard = false, mdns = false, dns_first = false, action_first = false, installed,
+	     has_line;
 	struct doctor_finding *f;
 	size_t len;
 	int r;
@@ -342,17 +343,18 @@ void doctor_check_nss(struct doctor *d)
 			mdns = true;
 		else if (strcmp(tok, "dns") == 0 && !lanyard)
 			dns_first = true;
+		else if (tok[0] == '[' && strstr(tok, "=return") && !lanyard)
+			action_first = true; /* e.g. resolve [!UNAVAIL=return] */
 	}
 	free(text);
 	if (lanyard && installed) {
-		f = doctor_add(d, "nss", dns_first ? DOCTOR_INFO : DOCTOR_OK,
+		f = doctor_add(d, "nss", dns_first || action_first ? DOCTOR_INFO : DOCTOR_OK,
 		               "hosts:%s: NAME.lanyard resolves through lanyardd (%s)", hosts.s,
 		               module);
-		if (dns_first)
-			doctor_hint(
-			        f,
-			        "put lanyard before dns on the hosts: line, so that NAME.lanyard "
-			        "is not asked of DNS servers first");
+		if (dns_first || action_first)
+			doctor_hint(f, "put lanyard right after files on the hosts: line, so that "
+			               "NAME.lanyard is neither asked of DNS servers first nor "
+			               "stopped by an earlier [...=return] action");
 	} else if (lanyard) {
 		f = doctor_add(d, "nss", DOCTOR_INFO,
 		               "hosts:%s names lanyard, but libnss_lanyard.so.2 is not installed "
