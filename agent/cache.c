@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent/cache-addr.h"
 #include "agent/cache.h"
 #include "dnssd/name.h"
 #include "dnssd/utf8.h"
@@ -399,59 +400,7 @@ void cache_free(struct cache *c)
 	free(c);
 }
 
-/* ---- sightings and addresses -------------------------------------------- */
-
-static int addr_from(const struct mdns_instance *s, struct cache_addr *a)
-{
-	int fam = s->addr.ss_family ? s->addr.ss_family : s->family;
-	memset(a, 0, sizeof(*a));
-	if (fam == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&s->addr;
-		a->family = AF_INET, a->len = 4;
-		memcpy(a->bytes, &in->sin_addr, 4);
-	} else if (fam == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&s->addr;
-		a->family = AF_INET6, a->len = 16;
-		memcpy(a->bytes, &in6->sin6_addr, 16);
-		if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr))
-			a->scope_id =
-			        in6->sin6_scope_id ? in6->sin6_scope_id : (uint32_t)s->ifindex;
-	} else {
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static bool addr_equal(const struct cache_addr *a, const struct cache_addr *b)
-{
-	return a->family == b->family && a->scope_id == b->scope_id &&
-	       memcmp(a->bytes, b->bytes, a->len) == 0;
-}
-
-/* Unique addresses of the N sightings S into OUT (room for N). */
-static uint8_t unique_addrs(const struct cache_sighting *s, size_t n, struct cache_addr *out)
-{
-	uint8_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = 0;
-		while (k < m && !addr_equal(&out[k], &s[i].addr))
-			k++;
-		if (k == m)
-			out[m++] = s[i].addr;
-	}
-	return m;
-}
-
-static bool addrs_equal(const struct cache_addr *a, size_t na, const struct cache_addr *b,
-                        size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!addr_equal(&a[i], &b[i]))
-			return false;
-	return true;
-}
+/* ---- sightings ------------------------------------------------------------ */
 
 static struct cache_sighting *find_sighting(struct cache_entry *e, int ifindex, int family)
 {
@@ -467,8 +416,8 @@ static unsigned derive(struct cache_entry *e)
 {
 	struct cache_addr tmp[CACHE_MAX_SIGHTINGS];
 	unsigned ch = 0;
-	uint8_t m = unique_addrs(e->sightings, e->n_sightings, tmp);
-	if (!addrs_equal(tmp, m, e->addrs, e->n_addrs)) {
+	uint8_t m = cache_addrs_unique(e->sightings, e->n_sightings, tmp);
+	if (!cache_addrs_equal(tmp, m, e->addrs, e->n_addrs)) {
 		memcpy(e->addrs, tmp, m * sizeof(*tmp));
 		e->n_addrs = m;
 		ch |= CACHE_CH_ADDRS;
@@ -612,7 +561,7 @@ int cache_upsert(struct cache *c, const struct mdns_instance *s, double now)
 	if (c->busy)
 		return -EBUSY;
 	if (!name_ok(s->name) || !name_ok(s->type) || !name_ok(domain) || !text_ok(s->host, true) ||
-	    dnssd_type_service(s->type, svc, sizeof(svc)) < 0 || addr_from(s, &addr) < 0 ||
+	    dnssd_type_service(s->type, svc, sizeof(svc)) < 0 || cache_addr_from(s, &addr) < 0 ||
 	    (s->n_txt && (!s->txt || !s->txt_len)))
 		return drop(c, CACHE_DROP_INVALID);
 

@@ -4,7 +4,7 @@
 # libev: unit tests link it alone (with dnssd/, which parses TXT records).
 noinst_LTLIBRARIES += agent/libcore.la
 agent_libcore_la_SOURCES = \
-	agent/cache.c agent/cache.h agent/cache-addr.c \
+	agent/cache.c agent/cache.h agent/cache-addr.c agent/cache-addr.h \
 	agent/health.c agent/health.h \
 	agent/balance.c agent/balance.h
 agent_libcore_la_LIBADD = dnssd/libdnssd.la $(M_LIBS)
