@@ -2,6 +2,7 @@
 /* lanyardd entry point: command line, configuration check, daemonising. */
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -64,6 +65,21 @@ static void raise_nofile(void)
 }
 
 /* Print every diagnostic to stderr, one per line, as the config layer made it. */
+/* Started with stdin, stdout or stderr closed (a supervisor's choice, or
+ * CI's), the first descriptor lanyardd opens would take that number: log
+ * lines would then go into the consumer socket. Fill the gaps with
+ * /dev/null first. */
+static void hold_std_fds(void)
+{
+	int fd;
+
+	do {
+		fd = open("/dev/null", O_RDWR);
+	} while (fd >= 0 && fd <= STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
 static void print_diags(const struct cfg_diags *diags)
 {
 	for (size_t i = 0; i < diags->n; i++)
@@ -84,6 +100,7 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	int c, r;
 
+	hold_std_fds();
 	while ((c = getopt_long(argc, argv, "c:fvh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -3,7 +3,8 @@
 # lanyardd's command line as a user meets it: --help, --version, usage errors,
 # --check-config on good and bad files (exact FILE:LINE:COL lines, exit
 # codes), and a foreground run without avahi-daemon that answers on its
-# socket, survives an invalid reload and stops cleanly on SIGTERM.
+# socket, survives an invalid reload and stops cleanly on SIGTERM, also
+# when started with its standard descriptors closed.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -113,4 +114,21 @@ rc=$?
 pid=""
 [ $rc = 0 ] || fail "SIGTERM: exit $rc"
 [ ! -e "$T/s.sock" ] || fail "socket left behind"
+
+# Started with stdin, stdout and stderr closed, lanyardd puts /dev/null on
+# them before it opens anything: otherwise its log lines (debug here) would
+# go into whatever it opened first (its loop, the bus, the socket).
+"$L" -f -c "$T/good.yaml" 0<&- 1>&- 2>&- &
+pid=$!
+wait_status .ok true || fail "started with 0-2 closed: no answer on the socket"
+for n in 0 1 2; do
+	[ "$(readlink "/proc/$pid/fd/$n")" = /dev/null ] ||
+		fail "started with fd $n closed, it is now $(readlink "/proc/$pid/fd/$n")"
+done
+[ "$(status | jq -r .ok)" = true ] || fail "status with 0-2 closed: $(status)"
+kill -TERM $pid
+wait $pid
+rc=$?
+pid=""
+[ $rc = 0 ] || fail "SIGTERM with 0-2 closed: exit $rc"
 echo "lanyardd command line: ok"
