@@ -193,7 +193,7 @@ kill -HUP "$AVAHI_H1" || fail "cannot signal h1's avahi-daemon"
 avahi_view() {
 	local t
 	for ((t = 0; t < TYPES; t++)); do
-		on "$1" avahi-browse -pkt "_bulk$t._tcp" 2>/dev/null | awk -F';' '$1 == "+" { print $5, $4 }'
+		on "$1" timeout 30 avahi-browse -pkt "_bulk$t._tcp" 2>/dev/null | awk -F';' '$1 == "+" { print $5, $4 }'
 	done | perl -pe 's/\\(\d{3})/chr($1)/ge' | sort -u
 }
 agent_view() {

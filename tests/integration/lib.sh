@@ -16,6 +16,10 @@
 
 set -u
 export LC_ALL=C
+# No test reads stdin. Started with it closed (as CI does), bash would hand
+# descriptor 0 to the first pipe it makes, and commands in pipelines would
+# get stray pipe ends: one avahi-browse -t waited on such a pipe for ever.
+exec </dev/null
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -285,7 +289,7 @@ browse_stop() {
 avahi_browse_once() {
 	local type=$2
 	[ "$type" = all ] && type=-a
-	on "$1" avahi-browse -rpkt "$type" 2>/dev/null
+	on "$1" timeout 30 avahi-browse -rpkt "$type" 2>/dev/null
 }
 
 # unescape NAME: turn avahi-browse -p label escapes (\032, \., \\) into text.
