@@ -353,8 +353,8 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	if (r == 1)
 		log_info("running as uid %u, gid %u", (unsigned)getuid(), (unsigned)getgid());
 	else if (r == 2)
-		log_warning("running as root: there is no user \"%s\" to run as (agent.user)",
-		            PRIVS_DEFAULT_USER);
+		log_warning("running as root: set agent.user (the packages' \"lanyard\", say) "
+		            "to give root up once the socket is made");
 
 	a->mdns = mdns_new(loop, &agent_mdns_callbacks, a, err, errlen);
 	if (!a->mdns)

@@ -33,7 +33,7 @@ static int lookup(const char *user, struct passwd *ret, char *buf, size_t len)
 
 int privs_drop(const struct lanyard_config *cfg, const char *socket_path, char *err, size_t errlen)
 {
-	const char *user = cfg->agent.user ? cfg->agent.user : PRIVS_DEFAULT_USER;
+	const char *user = cfg->agent.user;
 	const char *what = NULL;
 	char buf[16384];
 	struct passwd pw;
@@ -41,9 +41,9 @@ int privs_drop(const struct lanyard_config *cfg, const char *socket_path, char *
 
 	if (geteuid() != 0)
 		return 0; /* started as someone already: stays so */
+	if (!user)
+		return 2; /* no agent.user: stays root (the caller warns) */
 	r = lookup(user, &pw, buf, sizeof(buf));
-	if (r == -ENOENT && !cfg->agent.user)
-		return 2; /* no "lanyard" user on this host: stays root (the caller warns) */
 	if (r < 0) {
 		snprintf(err, errlen, "agent.user \"%s\": %s", user,
 		         r == -ENOENT ? "no such user" : strerror(-r));

@@ -173,7 +173,7 @@ struct cfg_agent {
 	unsigned socket_mode; /* default 0660 */
 	char *socket_group;   /* NULL = unchanged */
 	char *user;           /* agent.user: whom to run as once the socket is made
-	                         (started as root); NULL = "lanyard" if it exists */
+	                         (started as root); NULL = stay as started */
 	char *domain;         /* default "local" */
 	char **interfaces;    /* empty = every interface avahi uses */
 	size_t n_interfaces;
