@@ -54,8 +54,16 @@ cleanup() {
 	if [ "$installed" = 1 ]; then
 		dpkg --purge $PKGS </dev/null >"$T/purge-on-exit.log" 2>&1 || cat "$T/purge-on-exit.log"
 	fi
-	if [ "$had_user" = 0 ] && getent passwd lanyard >/dev/null; then userdel lanyard 2>/dev/null; fi
-	if [ "$had_group" = 0 ] && getent group lanyard >/dev/null; then groupdel lanyard 2>/dev/null; fi
+	# A lanyard user left behind changes no test (agent.user has no
+	# default), but the machine must be as found: say so, and fail.
+	if [ "$had_user" = 0 ] && getent passwd lanyard >/dev/null && ! userdel lanyard >"$T/userdel.log" 2>&1; then
+		echo "FAIL: userdel lanyard: $(cat "$T/userdel.log"); processes: $(ps -u lanyard -o pid=,args= 2>/dev/null | tr '\n' ';')"
+		rc=1
+	fi
+	if [ "$had_group" = 0 ] && getent group lanyard >/dev/null && ! groupdel lanyard >"$T/groupdel.log" 2>&1; then
+		echo "FAIL: groupdel lanyard: $(cat "$T/groupdel.log")"
+		rc=1
+	fi
 	[ "$had_run" = 0 ] && [ -d /run/lanyard ] && rmdir /run/lanyard 2>/dev/null
 	if [ "$(cat /etc/nsswitch.conf 2>/dev/null)" != "$nss_before" ]; then
 		echo "# restoring /etc/nsswitch.conf"

@@ -299,7 +299,9 @@ client slow 400 "$T/slow.ready" "$T/slow.stop" >"$T/slow.out" 2>&1 &
 SLOW=$!
 CONSUMER_PIDS="$CONSUMER_PIDS $SLOW"
 wait_for 15 test -e "$T/slow.ready" || fail "the slow client could not send"
-wait_for 10 eval '[ "$(st .server.dropped_slow)" -gt '"$slow0"' ]' ||
+# A paused reader is dropped after 10 s without reading (STALL_S in
+# agent/conn.c), counted from its pause, before "ready": 30 s of margin.
+wait_for 30 eval '[ "$(st .server.dropped_slow)" -gt '"$slow0"' ]' ||
 	fail "a client that never reads 400 list answers was not dropped (dropped_slow $(st .server.dropped_slow))"
 healthy "slow reader"
 [ "$(st .server.watches)" = 0 ] || fail "the dropped client's watch is still registered"
