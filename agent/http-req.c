@@ -94,10 +94,7 @@ void http_req_answer(struct http_req *r, unsigned status, const char *body, size
 	r->state = REQ_READY;
 }
 
-/* R's answer: {"ok":false,"error":{"code":CODE,"message":...}}, the socket's
- * error object, for what the HTTP side refuses itself. */
-void http_req_error(struct http_req *r, enum wire_code code, unsigned status, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+/* The socket's error object, for what the HTTP side refuses itself. */
 void http_req_error(struct http_req *r, enum wire_code code, unsigned status, const char *fmt, ...)
 {
 	char msg[WIRE_MSG_MAX];
@@ -177,6 +174,8 @@ enum MHD_Result http_req_queue_answer(struct http_req *r, const char *allow)
 	info = MHD_get_connection_info(r->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (info)
 		ev_io_set(&r->hup, info->connect_fd, EV_READ);
+	if (ret == MHD_YES)
+		ev_timer_start(r->h->a->loop, &r->keep);
 	return ret;
 }
 
@@ -428,8 +427,19 @@ enum MHD_Result http_req_bridge(struct http_req *r, json_t *req)
 		return http_req_queue_answer(r, NULL);
 	}
 	r->out_len = len;
+	/* Started as root with agent.user nobody, lanyardd would count its
+	 * HTTP clients as administrators (conn_uid_is_admin()). */
+	if (conn_uid_is_admin(HTTP_CLIENT_UID)) {
+		http_req_error(
+		        r, WIRE_UNAVAILABLE, 503,
+		        "lanyardd runs as uid %u, the uid HTTP clients get: not serving them "
+		        "as administrators (agent.user)",
+		        (unsigned)HTTP_CLIENT_UID);
+		return http_req_queue_answer(r, NULL);
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
-		http_req_error(r, WIRE_BUSY, 503, "cannot make a socketpair: %s", strerror(errno));
+		http_req_error(r, WIRE_UNAVAILABLE, 503, "cannot make a socketpair: %s",
+		               strerror(errno));
 		return http_req_queue_answer(r, NULL);
 	}
 	/* The server takes sv[1] whatever happens; a refusal arrives as its

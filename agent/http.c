@@ -257,11 +257,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 		const unsigned char *body;
 		size_t len;
 
-		if (qm) {
-			http_req_error(r, WIRE_BAD_REQUEST, 400,
-			               "the page takes no query parameters");
-			return http_req_queue_answer(r, NULL);
-		}
+		/* A query string is the page's own business (its script reads it). */
 		http_page_index(&body, &len);
 		metrics_http(h->a->metrics, 200);
 		return http_req_queue_buffer(r, 200, body, len, "text/html; charset=utf-8", NULL);
@@ -292,6 +288,9 @@ static void completed_cb(void *cls, struct MHD_Connection *mc, void **con_cls,
 	*con_cls = NULL;
 	r->mc = NULL;
 	r->suspended = false;
+	/* MHD closes the client's socket: watch it no more. */
+	ev_io_stop(r->h->a->loop, &r->hup);
+	ev_timer_stop(r->h->a->loop, &r->keep);
 	http_req_unref(r);
 }
 
@@ -338,10 +337,6 @@ static void listener_run(struct http_listener *l)
 	 * for the next event, which may never come. */
 	if (before >= max && conns_of(l) < before)
 		MHD_run(l->d);
-	/* The SSE streams started by this run need their keep-alive. */
-	for (struct http_req *r = l->h->reqs; r; r = r->next)
-		if (r->sse && r->state == REQ_SENT && r->mc && !ev_is_active(&r->keep))
-			ev_timer_start(l->h->a->loop, &r->keep);
 	listener_arm(l);
 }
 
