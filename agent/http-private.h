@@ -43,8 +43,16 @@ enum req_state {
 	REQ_SENT,  /* a response is queued */
 };
 
+/* One HTTP connection (MHD's socket context): a socket side kept between
+ * its requests, so that a keep-alive client does not cost a socketpair
+ * and a socket connection per request. */
+struct http_conn {
+	int fd; /* an idle socket side (no request, no watch on it), or -1 */
+};
+
 struct http_req {
 	struct http *h;
+	struct http_conn *hc; /* its HTTP connection's; NULL once MHD completed it */
 	struct http_req *prev, *next;
 	struct MHD_Connection *mc; /* NULL once MHD completed the request */
 	int refs;                  /* MHD's request, and an SSE response */
@@ -97,6 +105,8 @@ void http_req_resume(struct http_req *r);
 /* Close R's socket side (the socket server then frees its connection and
  * any watch on it). */
 void http_req_bridge_close(struct http_req *r);
+/* Close HC's idle socket side, if any, and free HC. NULL is fine. */
+void http_conn_free(struct http_conn *hc);
 /* R's answer: STATUS with the LEN bytes of BODY (copied). */
 void http_req_answer(struct http_req *r, unsigned status, const char *body, size_t len);
 /* R's answer: STATUS with the error object {"ok":false,"error":{"code":

@@ -60,6 +60,49 @@ void http_req_bridge_close(struct http_req *r)
 	r->fd = -1;
 }
 
+void http_conn_free(struct http_conn *hc)
+{
+	if (!hc)
+		return;
+	if (hc->fd >= 0)
+		close(hc->fd);
+	free(hc);
+}
+
+/* Done with R's socket side after a reply: keep it for the next request
+ * of the same HTTP connection when nothing else is on it, else close it. */
+static void bridge_release(struct http_req *r)
+{
+	struct ev_loop *loop = r->h->a->loop;
+
+	if (!r->hc || r->hc->fd >= 0 || r->fd < 0 || r->in_len || r->out) {
+		http_req_bridge_close(r);
+		return;
+	}
+	ev_io_stop(loop, &r->rio);
+	ev_io_stop(loop, &r->wio);
+	r->hc->fd = r->fd;
+	r->fd = -1;
+}
+
+/* The idle socket side of R's HTTP connection, if it still works, else -1. */
+static int bridge_reuse(struct http_req *r)
+{
+	int fd;
+	char c;
+
+	if (!r->hc || r->hc->fd < 0)
+		return -1;
+	fd = r->hc->fd;
+	r->hc->fd = -1;
+	/* Nothing may be pending on an idle one: EOF (the server closed it,
+	 * e.g. idle for agent.limits' timeout) or stray bytes retire it. */
+	if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EINTR))
+		return fd;
+	close(fd);
+	return -1;
+}
+
 void http_req_unref(struct http_req *r)
 {
 	if (!r || --r->refs > 0)
@@ -310,9 +353,6 @@ static void on_reply(struct http_req *r, const char *line, size_t len)
 	}
 	http_req_answer(r, status, line, len);
 	metrics_http(r->h->a->metrics, status);
-	if (!r->sse || status != 200)
-		http_req_bridge_close(r);
-	http_req_resume(r);
 }
 
 /* Read what the socket sent R: its reply, then (a watch) its events. */
@@ -359,15 +399,18 @@ static void bridge_input(struct ev_loop *loop, struct http_req *r)
 	r->in_len += (size_t)n;
 	while (r->fd >= 0 && (nl = memchr(r->in, '\n', r->in_len))) {
 		size_t len = (size_t)(nl - r->in);
+		bool reply = r->state == REQ_WAIT;
 
-		if (r->state == REQ_WAIT)
+		if (reply)
 			on_reply(r, r->in, len);
 		else if (sse_event(r, r->in, len) < 0)
 			r->ev_eof = true;
 		memmove(r->in, nl + 1, r->in_len - len - 1);
 		r->in_len -= len + 1;
-		if (r->state != REQ_WAIT)
-			http_req_resume(r);
+		/* After a reply, the socket side is done unless a watch started. */
+		if (reply && (!r->sse || r->status != 200))
+			bridge_release(r);
+		http_req_resume(r);
 	}
 	if (r->sse && r->fd >= 0 && r->ev_len - r->ev_off >= SSE_HIGH)
 		ev_io_stop(loop, &r->rio);
@@ -437,15 +480,18 @@ enum MHD_Result http_req_bridge(struct http_req *r, json_t *req)
 		        (unsigned)HTTP_CLIENT_UID);
 		return http_req_queue_answer(r, NULL);
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
-		http_req_error(r, WIRE_UNAVAILABLE, 503, "cannot make a socketpair: %s",
-		               strerror(errno));
-		return http_req_queue_answer(r, NULL);
+	r->fd = bridge_reuse(r);
+	if (r->fd < 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+			http_req_error(r, WIRE_UNAVAILABLE, 503, "cannot make a socketpair: %s",
+			               strerror(errno));
+			return http_req_queue_answer(r, NULL);
+		}
+		/* The server takes sv[1] whatever happens; a refusal arrives as
+		 * its "busy" line on sv[0]. */
+		server_adopt(h->a->server, sv[1], &cred);
+		r->fd = sv[0];
 	}
-	/* The server takes sv[1] whatever happens; a refusal arrives as its
-	 * "busy" line on sv[0]. */
-	server_adopt(h->a->server, sv[1], &cred);
-	r->fd = sv[0];
 	ev_io_init(&r->rio, bridge_read, r->fd, EV_READ);
 	r->rio.data = r;
 	ev_io_init(&r->wio, bridge_write, r->fd, EV_WRITE);
@@ -462,6 +508,7 @@ enum MHD_Result http_req_bridge(struct http_req *r, json_t *req)
 
 struct http_req *http_req_new(struct http *h, const char *uri, struct MHD_Connection *mc)
 {
+	const union MHD_ConnectionInfo *info;
 	struct http_req *r = calloc(1, sizeof(*r));
 
 	if (!r)
@@ -473,6 +520,8 @@ struct http_req *http_req_new(struct http *h, const char *uri, struct MHD_Connec
 	}
 	r->h = h;
 	r->mc = mc;
+	info = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	r->hc = info ? info->socket_context : NULL;
 	r->refs = 1;
 	r->fd = -1;
 	r->started = clock_mono();

@@ -287,11 +287,31 @@ static void completed_cb(void *cls, struct MHD_Connection *mc, void **con_cls,
 		return;
 	*con_cls = NULL;
 	r->mc = NULL;
+	r->hc = NULL;
 	r->suspended = false;
 	/* MHD closes the client's socket: watch it no more. */
 	ev_io_stop(r->h->a->loop, &r->hup);
 	ev_timer_stop(r->h->a->loop, &r->keep);
 	http_req_unref(r);
+}
+
+/* A TCP connection opens or closes: its struct http_conn. */
+static void conn_cb(void *cls, struct MHD_Connection *mc, void **socket_context,
+                    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_conn *hc;
+
+	(void)cls;
+	(void)mc;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		hc = malloc(sizeof(*hc)); /* NULL: its requests make socket sides anew */
+		if (hc)
+			hc->fd = -1;
+		*socket_context = hc;
+	} else {
+		http_conn_free(*socket_context);
+		*socket_context = NULL;
+	}
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -394,7 +414,8 @@ static int listener_open(struct http *h, struct http_listener *l, const char *ad
 	        (unsigned int)((cfg->idle_timeout_ms + 999) / 1000),
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	        MHD_OPTION_URI_LOG_CALLBACK, uri_cb, h, MHD_OPTION_NOTIFY_COMPLETED, completed_cb,
-	        h, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
+	        h, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+	        (unsigned int)1, MHD_OPTION_END);
 	if (!l->d) {
 		snprintf(err, errlen,
 		         "agent.http: cannot listen on %s (in use, or not an address of "

@@ -359,7 +359,7 @@ static void render_server(FILE *f, const json_t *st)
 	size_t i, failures = 0;
 
 	head(f, "lanyard_connections", "gauge",
-	     "Socket connections open (HTTP requests included).");
+	     "Socket connections open (HTTP connections' socket sides included).");
 	fprintf(f, "lanyard_connections %lld\n", (long long)int_of(s, "connections", NULL));
 	head(f, "lanyard_connections_total", "counter", "Socket connections accepted.");
 	fprintf(f, "lanyard_connections_total %lld\n",

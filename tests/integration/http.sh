@@ -201,6 +201,17 @@ after=$(resolves)
 grep -q '^lanyard_requests_total{op="resolve",outcome="not_found"} [1-9]' "$T/body" || fail "no not_found resolve counted"
 log "metrics: promtool passes, resolve counter $before -> $after"
 
+# --- a keep-alive client: one socket connection for all its requests ---------------
+c0=$(status_get h2 .server.connections_total)
+on h2 curl -s -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+	http://127.0.0.1:8787/v1/resolve/payments http://127.0.0.1:8787/v1/services \
+	http://127.0.0.1:8787/v1/resolve/nothing-here http://127.0.0.1:8787/v1/list/payments \
+	http://127.0.0.1:8787/v1/status
+c1=$(status_get h2 .server.connections_total)
+# The 5 requests on one socket side, and the second status_get's own connection.
+[ $((c1 - c0)) = 2 ] || fail "5 keep-alive requests took $((c1 - c0 - 1)) socket connections"
+log "keep-alive: 5 requests over one socket connection"
+
 # --- reload: CORS at once, listeners reopened ---------------------------------------
 sed -i 's/    allow_report: true/    allow_report: true\n    cors_origin: "https:\/\/grafana.example"/' "$T/h2.yaml"
 agent_reload h2
@@ -216,5 +227,5 @@ log "reload: cors_origin applied, listeners reopened"
 
 agent_alive h2 || fail "h2's lanyardd died"
 agent_stop h2 || fail "h2's lanyardd exited with $AGENT_RC"
-! grep -qE 'ERROR: AddressSanitizer|runtime error:' "$(agent_log h2)" || fail "sanitizer report in h2's log"
+! grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$(agent_log h2)" || fail "sanitizer report in h2's log"
 log "OK"
