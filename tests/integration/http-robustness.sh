@@ -15,6 +15,8 @@ cat >"$T/h1.yaml" <<YAML
 agent:
   socket: $T/h1.sock
   user: root
+  # HTTP clients share uid 65534's quotas: the 6 stalled watchers below fill it.
+  limits: {watches_per_user: 6}
   http:
     listen: "127.0.0.1:8787"
     max_connections: 8
@@ -198,6 +200,10 @@ sse_pid=$BG_PID
 CONSUMER_PIDS="$CONSUMER_PIDS $sse_pid"
 wait_for 20 test -e "$T/sse.ready" || fail "stalled watchers did not start"
 wait_for 10 eval '[ "$(status_get h1 .server.watches)" -ge 6 ]' || fail "the 6 watches are not open: $(status_get h1 .server)"
+# A 7th watch over HTTP is past uid 65534's quota: the socket's busy, as 429.
+out=$(on h1 curl -s -w ' %{http_code}' --max-time 5 http://127.0.0.1:8787/v1/watch)
+[[ $out == *'"code":"busy"'*' 429' ]] || fail "a watch past watches_per_user over HTTP: $out"
+log "a 7th watch: $out"
 # The others are served meanwhile: a resolve over HTTP and the socket.
 for i in $(seq 1 20); do
 	code=$(on h1 curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:8787/v1/resolve/_fake0._tcp)
