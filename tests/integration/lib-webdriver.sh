@@ -80,7 +80,7 @@ wd_start() {
 	WD_PID=$BG_PID
 	wait_for 20 _wd_ready || fail "chromedriver on $WD_HOST does not answer on port $WD_PORT: $(tail -n 5 "$T/chromedriver.out" "$T/chromedriver.log" 2>/dev/null)"
 	caps=$(jq -cn --arg dir "$T/chromium" '{capabilities: {alwaysMatch: {
-		browserName: "chrome", pageLoadStrategy: "normal",
+		browserName: "chrome", pageLoadStrategy: "normal", "goog:loggingPrefs": {browser: "ALL"},
 		"goog:chromeOptions": {binary: "/usr/bin/chromium", args: [
 			"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 			"--no-first-run", "--no-default-browser-check", "--disable-extensions",
