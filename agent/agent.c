@@ -19,8 +19,10 @@
 #include "agent/cache.h"
 #include "agent/checks.h"
 #include "agent/discover.h"
+#include "agent/http.h"
 #include "agent/load.h"
 #include "agent/log.h"
+#include "agent/metrics.h"
 #include "agent/loopwatch.h"
 #include "agent/ops.h"
 #include "agent/peers.h"
@@ -73,6 +75,8 @@ static void on_client_state(void *userdata, enum mdns_client_state state, const 
 		level = CFG_LOG_WARNING;
 	log_msg(level, "avahi: %s%s%s", agent_client_state_name(state), msg ? ": " : "",
 	        msg ? msg : "");
+	if (state != a->avahi_state)
+		metrics_avahi_state(a->metrics, state);
 	a->avahi_state = state;
 	discover_on_client_state(a->discover, state);
 }
@@ -82,6 +86,7 @@ static void on_instance(void *userdata, enum mdns_instance_event ev,
 {
 	struct agent *a = userdata;
 
+	metrics_mdns_event(a->metrics, ev);
 	discover_on_instance(a->discover, ev, inst);
 }
 
@@ -326,8 +331,10 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	a->discover = a->cache ? discover_new(loop, a->cache) : NULL;
 	a->watches = watches_new(loop, a->cache);
 	a->prober = a->cache ? prober_new(loop, a->cache) : NULL;
-	if (!a->signals || !a->loopwatch || !a->cache || !a->balance || !a->discover ||
-	    !a->watches || !a->prober || prober_configure(a->prober, &cfg->agent.probe) < 0 ||
+	a->metrics = metrics_new();
+	if (!a->metrics || !a->signals || !a->loopwatch || !a->cache || !a->balance ||
+	    !a->discover || !a->watches || !a->prober ||
+	    prober_configure(a->prober, &cfg->agent.probe) < 0 ||
 	    balance_set_trust(a->balance, cfg) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -345,6 +352,10 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	}
 
 	r = agent_listen(a, err, errlen);
+	if (r < 0)
+		return r;
+	/* Before dropping privileges: agent.http may name a port below 1024. */
+	r = http_new(a, &a->http, err, errlen);
 	if (r < 0)
 		return r;
 	r = privs_drop(cfg, server_path(a->server), err, errlen);
@@ -409,6 +420,7 @@ int agent_reload(struct agent *a)
 {
 	struct cfg_diags diags = {0};
 	struct lanyard_config *ncfg = NULL;
+	bool http_changed;
 	int r;
 
 	notify_send("RELOADING=1");
@@ -443,8 +455,11 @@ int agent_reload(struct agent *a)
 	            ? strcmp(ncfg->agent.user, a->cfg->agent.user) != 0
 	            : ncfg->agent.user != a->cfg->agent.user)
 		log_warning("agent.user changed: takes effect at restart");
+	http_changed = !cfg_http_same_listeners(&a->cfg->agent.http, &ncfg->agent.http);
 	cfg_free(a->cfg);
 	a->cfg = ncfg;
+	if (http_changed)
+		http_restart(a);
 	apply_socket_limits(a);
 	apply_log_level(a);
 	r = apply_scope(a, a->cfg);
@@ -475,7 +490,10 @@ int agent_reload(struct agent *a)
 void agent_done(struct agent *a)
 {
 	/* Consumers first (their held requests cancel their browse waits),
-	 * then goodbyes, while the bus connection is still up. */
+	 * then goodbyes, while the bus connection is still up. HTTP
+	 * requests are socket connections: before the server. */
+	http_free(a->http);
+	a->http = NULL;
 	server_free(a->server);
 	a->server = NULL;
 	/* The connections took their registrations along (goodbyes). */
@@ -505,6 +523,8 @@ void agent_done(struct agent *a)
 	a->signals = NULL;
 	loopwatch_free(a->loopwatch);
 	a->loopwatch = NULL;
+	metrics_free(a->metrics);
+	a->metrics = NULL;
 	pubset_free(a->pubset);
 	a->pubset = NULL;
 	cfg_free(a->cfg);

@@ -16,6 +16,8 @@ struct balance;
 struct cache;
 struct checks;
 struct discover;
+struct http;
+struct metrics;
 struct loopwatch;
 struct pubset;
 struct server;
@@ -65,6 +67,8 @@ struct agent {
 	struct checks *checks;     /* the declared services' health checks */
 	struct registry *registry; /* runtime registrations */
 	struct peers *peers;       /* per-user quotas and report records */
+	struct metrics *metrics;   /* counters for GET /metrics */
+	struct http *http;         /* agent.http; NULL when off */
 };
 
 /* Build the agent from an already loaded configuration (ownership of CFG

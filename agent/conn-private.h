@@ -48,6 +48,7 @@ struct conn {
 	double last_activity; /* clock_mono() */
 	bool read_eof;
 	bool peer_gone; /* hung up both ways: held replies cannot be delivered */
+	bool synthetic; /* conn_new_local(): the peer is lanyardd itself */
 
 	char *in;
 	size_t in_len, in_cap;

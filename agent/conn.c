@@ -183,7 +183,7 @@ uint64_t conn_id(const struct conn *c)
 
 int conn_fd(const struct conn *c)
 {
-	return c->fd;
+	return c->synthetic ? -1 : c->fd;
 }
 
 const struct ucred *conn_peer_cred(const struct conn *c)
@@ -533,4 +533,14 @@ int conn_new(struct conn_env *env, int fd, const struct ucred *cred)
 	env->stats.conns_current++;
 	ev_io_start(env->loop, &c->rio);
 	return 0;
+}
+
+int conn_new_local(struct conn_env *env, int fd, const struct ucred *cred)
+{
+	int r = conn_new(env, fd, cred);
+
+	/* conn_new() put the new connection first on env->all. */
+	if (r == 0)
+		env->all->synthetic = true;
+	return r;
 }

@@ -82,6 +82,12 @@ void conn_env_fini(struct conn_env *env);
  * (SO_PEERCRED). Returns 0 or -ENOMEM (FD is closed either way on
  * failure). */
 int conn_new(struct conn_env *env, int fd, const struct ucred *cred);
+/* As conn_new(), for one end of a socketpair whose other end lanyardd
+ * itself holds (the HTTP bridge, agent/http.c): CRED is the identity the
+ * bridge gives its clients, and conn_fd() returns -1, so that no one asks
+ * the kernel about a "peer" that is lanyardd (SO_PEERGROUPS would answer
+ * with lanyardd's own groups). */
+int conn_new_local(struct conn_env *env, int fd, const struct ucred *cred);
 /* How many connections UID holds now. */
 unsigned conn_env_user_count(const struct conn_env *env, uid_t uid);
 
@@ -176,7 +182,8 @@ size_t conn_max_output(const struct conn *c);
 /* Unique id of C within its server (for logs). */
 uint64_t conn_id(const struct conn *c);
 
-/* C's socket (for getsockopt() on its peer). */
+/* C's socket (for getsockopt() on its peer); -1 for a conn_new_local()
+ * connection, which has no peer to ask. */
 int conn_fd(const struct conn *c);
 
 /* C's peer (SO_PEERCRED, as it was at connect()). */

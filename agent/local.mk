@@ -23,11 +23,22 @@ agent_libagent_la_SOURCES = \
 	agent/register.c agent/register.h \
 	agent/pubset.c agent/pubset.h \
 	agent/load.c agent/load.h \
-	agent/checks.c agent/checks.h
-agent_libagent_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+	agent/checks.c agent/checks.h \
+	agent/http.c agent/http.h \
+	agent/http-page.c agent/http-page.h \
+	agent/metrics.c agent/metrics.h
+agent_libagent_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
 agent_libagent_la_LIBADD = agent/libserver.la agent/libcore.la mdns/libmdns.la \
-	agent/libchecks.la config/libcfg.la wire/libwire.la dnssd/libdnssd.la \
-	$(JANSSON_LIBS) $(EV_LIBS) $(M_LIBS)
+	agent/libchecks.la agent/libhttpq.la config/libcfg.la wire/libwire.la dnssd/libdnssd.la \
+	$(JANSSON_LIBS) $(EV_LIBS) $(M_LIBS) $(MHD_LIBS)
+
+# The HTTP interface's pure decoding (query strings, the socket request of
+# an API call, the status table): the unit test and the fuzz target link
+# it alone.
+noinst_LTLIBRARIES += agent/libhttpq.la
+agent_libhttpq_la_SOURCES = agent/http-query.c agent/http-query.h
+agent_libhttpq_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+agent_libhttpq_la_LIBADD = wire/libwire.la $(JANSSON_LIBS)
 
 # The health checks' probes and state machine, without the agent: the
 # unit tests link them alone.

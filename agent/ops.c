@@ -16,6 +16,7 @@
 #include "agent/checks.h"
 #include "agent/discover.h"
 #include "agent/log.h"
+#include "agent/metrics.h"
 #include "agent/ops.h"
 #include "agent/peers.h"
 #include "agent/present.h"
@@ -33,6 +34,7 @@ struct held {
 	struct conn *conn;
 	struct wire_request req; /* deep copy */
 	struct discover_wait *wait;
+	double started; /* clock_mono() at arrival, for the latency */
 };
 
 /* An operation: 0 with *ret_body (NULL for none) to send, 1 when it sent
@@ -607,8 +609,18 @@ static int authorise(struct agent *a, struct conn *c, const struct wire_request 
 	                    wire_op_name(req->op), (unsigned)cr->uid);
 }
 
-/* Run REQ; reply directly, or (HELD) release the held reply. */
-static void run_op(struct agent *a, struct conn *c, const struct wire_request *req, bool held)
+/* Count REQ, answered with OUTCOME, that arrived at STARTED: the one
+ * place requests are counted (GET /metrics). */
+static void count(struct agent *a, const struct wire_request *req, enum wire_code outcome,
+                  double started)
+{
+	metrics_request(a->metrics, req->op, outcome, clock_mono() - started);
+}
+
+/* Run REQ; reply directly, or (HELD) release the held reply. Returns the
+ * outcome: WIRE_OK or the error code sent. */
+static enum wire_code run_op(struct agent *a, struct conn *c, const struct wire_request *req,
+                             bool held)
 {
 	struct wire_err err = {0};
 	json_t *body = NULL;
@@ -619,13 +631,13 @@ static void run_op(struct agent *a, struct conn *c, const struct wire_request *r
 	if (r == 0)
 		r = op_table[req->op](a, c, req, held, &body, &err);
 	if (r == 1)
-		return;
+		return WIRE_OK;
 	if (r < 0) {
 		if (held)
 			conn_release_error(c, err.code, "%s", err.msg);
 		else
 			conn_reply_error(c, req, err.code, "%s", err.msg);
-		return;
+		return err.code;
 	}
 	if (req->op == WIRE_OP_WATCH)
 		watch_id = (uint64_t)json_integer_value(json_object_get(body, WIRE_KEY_WATCH));
@@ -636,6 +648,7 @@ static void run_op(struct agent *a, struct conn *c, const struct wire_request *r
 	/* A watch's snapshot follows its reply, so the consumer knows the id first. */
 	if (watch_id && r == 0)
 		watches_snapshot(a->watches, c, watch_id);
+	return WIRE_OK;
 }
 
 static void held_free(struct held *h)
@@ -657,7 +670,7 @@ static void held_ready(void *userdata, bool timed_out)
 	struct held *h = userdata;
 
 	h->wait = NULL;
-	run_op(h->agent, h->conn, &h->req, true);
+	count(h->agent, &h->req, run_op(h->agent, h->conn, &h->req, true), h->started);
 	held_free(h);
 }
 
@@ -681,14 +694,16 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 	struct discover_wait *wait = NULL;
 	struct discover_quota q = {.max = a->cfg->agent.limits.browses_per_user};
 	struct held *h = NULL;
+	double started = clock_mono();
 	int r;
 
 	if (req->op >= _WIRE_OP_MAX || !op_table[req->op]) {
 		conn_reply_error(c, req, WIRE_UNKNOWN_OP, "unknown operation");
+		count(a, req, WIRE_UNKNOWN_OP, started);
 		return;
 	}
 	if (!needs_browse(req)) {
-		run_op(a, c, req, false);
+		count(a, req, run_op(a, c, req, false), started);
 		return;
 	}
 	peers_sweep(a->peers, clock_mono());
@@ -704,6 +719,7 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 		h = malloc(sizeof(*h));
 		if (!h) {
 			conn_reply_error(c, req, WIRE_INTERNAL, "out of memory");
+			count(a, req, WIRE_INTERNAL, started);
 			return;
 		}
 		r = discover_need(a->discover, req->filter.service, &q, timeout, held_ready, h,
@@ -712,6 +728,8 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 			free(h);
 	}
 	if (r != 0) {
+		enum wire_code outcome = r == -EINVAL ? WIRE_BAD_REQUEST : WIRE_BUSY;
+
 		if (r == -EINVAL)
 			conn_reply_error(c, req, WIRE_BAD_REQUEST,
 			                 "\"%s\" is neither a service name nor a DNS-SD type",
@@ -726,16 +744,19 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 			conn_reply_error(c, req, WIRE_BUSY, "cannot browse \"%s\": %s",
 			                 req->filter.service, strerror(-r));
 		else
-			run_op(a, c, req, false);
+			outcome = run_op(a, c, req, false);
+		count(a, req, outcome, started);
 		return;
 	}
 	h->agent = a;
 	h->conn = c;
 	h->wait = wait;
+	h->started = started;
 	if (wire_request_copy(req, &h->req) < 0) {
 		discover_wait_cancel(wait);
 		free(h);
 		conn_reply_error(c, req, WIRE_INTERNAL, "out of memory");
+		count(a, req, WIRE_INTERNAL, started);
 		return;
 	}
 	conn_hold(c, req, held_cancel, h);

@@ -297,6 +297,25 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+int server_adopt(struct server *s, int fd, const struct ucred *cred)
+{
+	const struct server_limits *l = &s->env.limits;
+
+	/* The accept path's own limits, with the same refusal lines. */
+	s->env.stats.conns_total++;
+	if (s->env.stats.conns_current >= l->max_conns) {
+		refuse(s, fd, s->busy_line, s->busy_len);
+		return -EBUSY;
+	}
+	if (l->max_conns_per_user && !conn_uid_is_admin(cred->uid) &&
+	    conn_env_user_count(&s->env, cred->uid) >= l->max_conns_per_user) {
+		s->env.stats.rejected_user++;
+		refuse(s, fd, s->user_line, s->user_len);
+		return -EBUSY;
+	}
+	return conn_new_local(&s->env, fd, cred);
+}
+
 static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct server *s = w->data;

@@ -36,6 +36,13 @@ int server_new(struct ev_loop *loop, const char *path, mode_t mode, const char *
  * be called from inside the handler. NULL is fine. */
 void server_free(struct server *s);
 
+/* Serve FD, one end of a socketpair made by lanyardd (the HTTP bridge), as
+ * a connection of the user in CRED, under the limits accepted connections
+ * get (conn_new_local()). Past them, FD receives the "busy" line a refused
+ * client gets and is closed: -EBUSY. Returns 0, -EBUSY or -ENOMEM; FD is
+ * the server's in every case. */
+int server_adopt(struct server *s, int fd, const struct ucred *cred);
+
 /* Copy the counters. */
 void server_get_stats(const struct server *s, struct server_stats *ret);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The agent section of a lanyard config: socket, browsing, policy,
- * logging, include, load, probing and registration keys, and the names of
+ * logging, include, load, probing, registration and http keys, and the names of
  * policies and log levels. */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "config/loader.h"
 #include "config/node.h"
+#include "config/http.h"
 #include "config/trust.h"
 #include "dnssd/name.h"
 
@@ -57,6 +58,7 @@ enum {
 	A_REPORT,
 	A_LIMITS,
 	A_TRUST,
+	A_HTTP,
 	N_AGENT_FIELDS,
 };
 
@@ -499,6 +501,7 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 	        [A_REPORT] = {.name = "report"},
 	        [A_LIMITS] = {.name = "limits"},
 	        [A_TRUST] = {.name = "trust"},
+	        [A_HTTP] = {.name = "http"},
 	};
 
 	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
@@ -576,4 +579,6 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 		parse_limits(f, &fl[A_LIMITS], &a->limits);
 	if (fl[A_TRUST].key)
 		cfg_trust_parse(f, &fl[A_TRUST], &a->trust);
+	if (fl[A_HTTP].key)
+		cfg_http_parse(f, &fl[A_HTTP], &a->http);
 }

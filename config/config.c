@@ -43,6 +43,7 @@ void cfg_free(struct lanyard_config *cfg)
 	cfg_strv_free(cfg->agent.report.allow, cfg->agent.report.n_allow);
 	free(cfg->agent.include);
 	cfg_trust_clear(&cfg->agent.trust);
+	cfg_http_clear(&cfg->agent.http);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		cfg_service_clear(&cfg->services[i]);
 	free(cfg->services);
@@ -87,6 +88,12 @@ static struct lanyard_config *config_new(const char *path)
 	        .browses_per_user = 64,
 	        .output_per_connection = 4 * 1024 * 1024,
 	        .output_total = 64 * 1024 * 1024,
+	};
+	cfg->agent.http = (struct cfg_http){
+	        .max_connections = 64,
+	        .max_body = 16 * 1024,
+	        .idle_timeout_ms = 30000,
+	        .metrics_max_services = 100,
 	};
 	cfg->agent.probe = (struct cfg_probe){
 	        .interval_ms = 1000,

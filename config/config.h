@@ -168,6 +168,34 @@ struct cfg_limits {
 	uint64_t output_total;           /* pending reply bytes of all connections, 64 MiB */
 };
 
+/* agent.http: the optional HTTP interface (agent/http.c, docs/http.md). */
+struct cfg_http {
+	bool enabled;  /* the key is present (and not false) */
+	char **listen; /* "127.0.0.1:8787", "[::1]:8787"; default the first */
+	size_t n_listen;
+	bool allow_remote;             /* non-loopback listen addresses allowed */
+	unsigned max_connections;      /* HTTP connections at once, default 64 */
+	uint64_t max_body;             /* request body bytes, default 16 KiB */
+	uint64_t idle_timeout_ms;      /* an idle HTTP connection is closed, default 30s */
+	char *cors_origin;             /* Access-Control-Allow-Origin; NULL = no CORS */
+	bool allow_report;             /* POST /v1/report, default false */
+	unsigned metrics_max_services; /* per-type series in /metrics, default 100 */
+};
+
+/* Parse an agent.http listen address, "ADDR:PORT" or "[ADDR6]:PORT" (a
+ * numeric address, port 1-65535), into *RET (a struct sockaddr_in or
+ * sockaddr_in6 of *RET_LEN bytes). *RET_LOOPBACK says it is 127.0.0.0/8
+ * or ::1. Returns NULL, or why S is not one. */
+const char *cfg_http_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len,
+                                  bool *ret_loopback);
+
+/* Whether A and B listen the same way (addresses, connection cap, idle
+ * timeout): if not, a reload restarts the HTTP listeners. */
+bool cfg_http_same_listeners(const struct cfg_http *a, const struct cfg_http *b);
+
+/* Free what H owns and zero it. */
+void cfg_http_clear(struct cfg_http *h);
+
 struct cfg_agent {
 	char *socket;         /* default LANYARD_DEFAULT_SOCKET */
 	unsigned socket_mode; /* default 0660 */
@@ -193,6 +221,7 @@ struct cfg_agent {
 	struct cfg_report report;
 	struct cfg_limits limits;
 	struct cfg_trust trust; /* default of every service's trust */
+	struct cfg_http http;
 };
 
 struct lanyard_config {

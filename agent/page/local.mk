@@ -12,6 +12,9 @@ agent/page/page-data.c: $(srcdir)/agent/page/index.html $(srcdir)/agent/page/emb
 	$(SHELL) $(srcdir)/agent/page/embed.sh $(srcdir)/agent/page/index.html $@.tmp && \
 	mv -f $@.tmp $@
 
+# lanyardd serves it (agent/http-page.c, in agent/libagent.la).
+nodist_agent_libagent_la_SOURCES = agent/page/page-data.c
+
 # The page as compiled in: a document, ASCII, its CSP filled in, nothing
 # fetched from elsewhere (tests/unit/test-http-page.c).
 check_PROGRAMS += tests/unit/test-http-page
