@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The live page (GET /) in a real browser: headless Chromium, driven through chromedriver inside the consumer's host, shows every instance of the LAN with its address, port, version, weight, priority, tags and state and this host's services, adds a provider that starts and drops one that stops without a reload, keeps hostile LAN names as text, filters rows, and is saved as tests/integration/http-page.png (and -phone.png) in the build directory.
+# The live page (GET /) in a real browser: headless Chromium, driven through chromedriver inside the consumer's host, shows every instance of the LAN with its address, port, version, weight, priority, tags and state and this host's services, adds a provider that starts and drops one that stops without a reload, keeps hostile LAN names as text, filters rows, says reconnecting while its agent is away and rebuilds from the new snapshot, fits a phone, and is saved as tests/integration/http-page.png (and -phone.png) in the build directory.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-consumer.sh"
 
@@ -190,6 +190,25 @@ wait_for 5 eval '[ "$(shown)" = web@h1 ]' || fail "filter frontend shows: $(show
 wd POST "/element/$filter/clear" '{}' >/dev/null
 wait_for 5 eval '[ "$(shown)" = "NAS admin,payments@h3,web@h1" ]' || fail "a cleared filter shows: $(shown)"
 
+# Nothing the page did so far was refused (CSP), failed or threw.
+console_errors() { wd POST /se/log '{"type":"browser"}' | jq -c "[.[] | select(.level == \"SEVERE\") | .message $1]"; }
+errors=$(console_errors "")
+[ "$errors" = "[]" ] || fail "the browser console has errors: $errors"
+
+# --- the stream drops and comes back: the page rebuilds from the new snapshot ---------
+agent_stop h1 || fail "lanyardd on h1 exited $AGENT_RC"
+wd_wait 10 'document.getElementById("status").dataset.state === "reconnecting"' ||
+	fail "#status does not say reconnecting with h1's lanyardd stopped: $(wd_js 'return document.getElementById("status").textContent')"
+# Gone while the page could not hear it: the new snapshot must drop its row.
+publish_stop "$NAS_PID"
+agent_start_ready h1 "$T/h1.yaml"
+t0=$(now)
+wd_wait 20 'document.getElementById("status").dataset.state === "live"' ||
+	fail "#status not live again within 20 s of h1's lanyardd answering: $(wd_js 'return document.getElementById("status").textContent')"
+log "the page live again $(ms_between "$t0" "$(now)") ms after h1's lanyardd answered"
+wait_for 10 eval '[ "$(shown)" = "payments@h3,web@h1" ]' || fail "after reconnecting the page shows: $(shown)"
+[ "$(wd_js 'return window.__marker;')" = 1 ] || fail "the page was reloaded (window.__marker is gone)"
+
 # --- a phone --------------------------------------------------------------------------
 wd POST /window/rect '{"width":390,"height":844}' >/dev/null
 wd_wait 5 'document.documentElement.scrollWidth <= window.innerWidth' ||
@@ -197,11 +216,10 @@ wd_wait 5 'document.documentElement.scrollWidth <= window.innerWidth' ||
 wd_screenshot "$PHONE" || fail "no phone screenshot"
 log "screenshot: $PHONE"
 
-# Nothing the page did was refused (CSP) or threw.
-errors=$(wd POST /se/log '{"type":"browser"}' | jq -c '[.[] | select(.level == "SEVERE") | .message]')
+# Since then, only the requests cut or refused while h1's lanyardd was away.
+errors=$(console_errors '| select(test("Failed to load resource: net::ERR_") | not)')
 [ "$errors" = "[]" ] || fail "the browser console has errors: $errors"
 [ "$(wd_js 'return window.__marker;')" = 1 ] || fail "the page was reloaded (window.__marker is gone)"
 
-publish_stop "$NAS_PID"
 wd_stop
 log "done in $(ms_between "$t_start" "$(now)") ms"
