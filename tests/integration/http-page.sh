@@ -62,6 +62,8 @@ services:
     version: 1.3.0
     weight: 7
     tags: [us]
+    checks:
+      - ttl: 10m     # reported "warn" below: announced with TXT health=warning
 YAML
 
 agent_start_ready h1 "$T/h1.yaml"
@@ -136,13 +138,25 @@ pub=$(wd_js 'return Array.from(document.querySelectorAll("tr[data-publish]")).ma
 # --- live: a provider starts, nothing reloads -------------------------------------
 wd_js 'window.__marker = 1; return window.__marker;' >/dev/null
 agent_start_ready h3 "$T/h3.yaml"
+req_ok h3 '{"op":"check","service":"payments","status":"warn","output":"queue lag 2 s"}' >/dev/null
 t0=$(now)
 wait_row 15 payments@h3 || fail "payments@h3 did not appear within 15 s of h3's lanyardd answering"
 log "payments@h3 on the page $(ms_between "$t0" "$(now)") ms after h3's lanyardd answered"
 [ "$(wd_js 'return window.__marker;')" = 1 ] || fail "the page was reloaded (window.__marker is gone)"
 expect_row payments@h3 '.host == "h3.local" and (.addrs | index("'"$(host_addr h3)"'")) and .cells.port == "8003"
-	and .cells.version == "1.3.0" and .cells.weight == "7" and .cells.priority == "0" and .tags == ["us"]' \
-	"port 8003, version 1.3.0, weight 7, priority 0, tags us"
+	and .cells.version == "1.3.0" and .cells.weight == "7" and .cells.priority == "0" and .tags == ["us"]
+	and (.state | test("check warning"))' \
+	"port 8003, version 1.3.0, weight 7, priority 0, tags us, its check warning"
+
+# Outlier ejection (5 failed reports) shows on the row, from /v1/status.
+for i in 1 2 3 4 5; do
+	req_ok h1 '{"op":"report","service":"payments","instance":"payments@h2","result":"fail"}' >/dev/null
+done
+[ "$(status_get h1 '.ejected | map(.instance) | join(",")')" = payments@h2 ] ||
+	fail "h1 did not eject payments@h2 after 5 failed reports: $(status_get h1 .ejected)"
+wd_wait 10 'document.querySelector("tr[data-instance=\"payments@h2\"]").dataset.state.indexOf("ejected") >= 0' ||
+	fail "payments@h2 not shown ejected: $(row_json payments@h2)"
+expect_row payments@h2 '.cells.state | test("ejected: failures, [0-9]+s left")' "ejected for failures, with the time left"
 
 # The whole page in one picture: the window as tall as the document.
 h=$(wd_js 'return document.documentElement.scrollHeight;')
