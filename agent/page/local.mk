@@ -4,7 +4,7 @@
 # agent/page/page-data.c by agent/page/embed.sh (POSIX sh, sed, awk,
 # sha256sum, base64), which also fills in the page's CSP hashes. The
 # generated file lives in the build directory (srcdir may be read-only).
-EXTRA_DIST += agent/page/index.html agent/page/embed.sh
+EXTRA_DIST += agent/page/index.html agent/page/embed.sh docs/page.png
 CLEANFILES += agent/page/page-data.c
 
 agent/page/page-data.c: $(srcdir)/agent/page/index.html $(srcdir)/agent/page/embed.sh
