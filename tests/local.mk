@@ -462,3 +462,37 @@ dist_check_SCRIPTS += tests/integration/http-page.sh
 TESTS += tests/integration/http-page.sh
 CLEANFILES += tests/integration/http-page.png tests/integration/http-page-phone.png
 # end live page tests
+# HTTP interface tests (issue 13)
+# The pure decoding of agent/http-query.c (query strings, the socket
+# request of each API call, the status table); a watch without "service"
+# (GET /v1/watch) over a real cache; agent.http in test-config. The fuzz
+# target is wired as the ones above (seeds in tests/fuzz/corpus/http-query).
+check_PROGRAMS += tests/unit/test-http-query tests/unit/test-watch-all
+TESTS += tests/unit/test-http-query tests/unit/test-watch-all
+tests_unit_test_http_query_SOURCES = tests/unit/test-http-query.c tests/unit/tap.h
+tests_unit_test_http_query_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_http_query_LDADD = agent/libhttpq.la $(WIRE_TEST_LIBS)
+tests_unit_test_watch_all_SOURCES = tests/unit/test-watch-all.c tests/unit/tap.h \
+	agent/watch.c agent/present.c
+tests_unit_test_watch_all_CFLAGS = $(WIRE_TEST_CFLAGS)
+tests_unit_test_watch_all_LDADD = agent/libserver.la $(core_test_ldadd) $(WIRE_TEST_LIBS) \
+	$(EV_LIBS)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-http-query
+else
+check_PROGRAMS += tests/fuzz/fuzz-http-query
+TESTS += tests/fuzz/fuzz-http-query
+endif
+tests_fuzz_fuzz_http_query_SOURCES = tests/fuzz/fuzz-http-query.c $(fuzz_main)
+tests_fuzz_fuzz_http_query_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DFUZZ_CORPUS='"http-query"'
+tests_fuzz_fuzz_http_query_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_http_query_LDADD = agent/libhttpq.la $(WIRE_TEST_LIBS)
+# HTTP on the simulated LAN: every endpoint against the socket's answers,
+# SSE, metrics through promtool; hostile HTTP clients (need root, exit 77
+# otherwise).
+http_integration_tests = \
+	tests/integration/http.sh \
+	tests/integration/http-robustness.sh
+dist_check_SCRIPTS += $(http_integration_tests)
+TESTS += $(http_integration_tests)
+# end HTTP interface tests

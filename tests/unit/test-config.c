@@ -653,6 +653,129 @@ static void test_txt_overlay_reserve(void)
 	}
 }
 
+/* Load YAML text; the config (NULL on error) and its messages joined by '|'. */
+static struct lanyard_config *load_text(const char *yaml, char *msgs, size_t size)
+{
+	struct lanyard_config *cfg = NULL;
+	struct cfg_diags d = {0};
+
+	msgs[0] = '\0';
+	cfg_load_buffer("h.yaml", yaml, strlen(yaml), &cfg, &d);
+	for (size_t i = 0; i < d.n; i++) {
+		if (i)
+			strncat(msgs, "|", size - strlen(msgs) - 1);
+		strncat(msgs, d.items[i].text, size - strlen(msgs) - 1);
+	}
+	cfg_diags_clear(&d);
+	return cfg;
+}
+
+/* agent.http: off by default, defaults when on, loopback unless
+ * allow_remote (then a warning), every key's bounds. */
+static void test_http_keys(void)
+{
+	struct lanyard_config *cfg;
+	char m[1024];
+
+	cfg = load_text("agent: {socket: /run/x.sock}\n", m, sizeof(m));
+	if (CHECK(cfg)) {
+		CHECK(!cfg->agent.http.enabled);
+		CHECK_INT_EQ(cfg->agent.http.max_connections, 64);
+		CHECK_INT_EQ(cfg->agent.http.max_body, 16384);
+		CHECK_INT_EQ(cfg->agent.http.idle_timeout_ms, 30000);
+		CHECK_INT_EQ(cfg->agent.http.metrics_max_services, 100);
+		CHECK(!cfg->agent.http.allow_report && !cfg->agent.http.cors_origin);
+	}
+	cfg_free(cfg);
+
+	/* Empty, true: on, on 127.0.0.1:8787. */
+	cfg = load_text("agent:\n  http:\n", m, sizeof(m));
+	if (CHECK(cfg) && CHECK(cfg->agent.http.enabled) &&
+	    CHECK_INT_EQ(cfg->agent.http.n_listen, 1))
+		CHECK_STR_EQ(cfg->agent.http.listen[0], "127.0.0.1:8787");
+	cfg_free(cfg);
+	cfg = load_text("agent: {http: true}\n", m, sizeof(m));
+	CHECK(cfg && cfg->agent.http.enabled && cfg->agent.http.n_listen == 1);
+	cfg_free(cfg);
+	cfg = load_text("agent: {http: false}\n", m, sizeof(m));
+	CHECK(cfg && !cfg->agent.http.enabled);
+	cfg_free(cfg);
+
+	cfg = load_text("agent:\n  http:\n    listen: [\"127.0.0.2:80\", \"[::1]:8787\"]\n"
+	                "    max_connections: 8\n    max_body: 1024\n    idle_timeout: 5s\n"
+	                "    cors_origin: \"https://grafana.example\"\n    allow_report: yes\n"
+	                "    metrics_max_services: 0\n",
+	                m, sizeof(m));
+	CHECK_STR_EQ(m, "");
+	if (CHECK(cfg) && CHECK_INT_EQ(cfg->agent.http.n_listen, 2)) {
+		const struct cfg_http *h = &cfg->agent.http;
+
+		CHECK_STR_EQ(h->listen[1], "[::1]:8787");
+		CHECK_INT_EQ(h->max_connections, 8);
+		CHECK_INT_EQ(h->max_body, 1024);
+		CHECK_INT_EQ(h->idle_timeout_ms, 5000);
+		CHECK_STR_EQ(h->cors_origin, "https://grafana.example");
+		CHECK(h->allow_report);
+		CHECK_INT_EQ(h->metrics_max_services, 0);
+	}
+	cfg_free(cfg);
+
+	/* Not loopback: an error, unless allow_remote (then a warning). */
+	cfg = load_text("agent: {http: {listen: \"0.0.0.0:8787\"}}\n", m, sizeof(m));
+	CHECK(cfg == NULL);
+	CHECK_STR_EQ(m, "h.yaml:1:24: 'listen': '0.0.0.0:8787' is not a loopback address: the "
+	                "HTTP interface has no authentication; set 'allow_remote: true' to serve "
+	                "it to the network");
+	cfg = load_text("agent: {http: {listen: \"[2001:db8::1]:80\", allow_remote: true}}\n", m,
+	                sizeof(m));
+	CHECK(cfg != NULL);
+	CHECK_STR_EQ(m, "h.yaml:1:24: warning: 'listen': '[2001:db8::1]:80' is not a loopback "
+	                "address: anyone who can reach it can read this agent's view of the LAN "
+	                "(no authentication)");
+	cfg_free(cfg);
+
+	/* Malformed values. */
+	cfg = load_text("agent:\n  http:\n    listen: [\"localhost:80\", \"127.0.0.1\", "
+	                "\"127.0.0.1:0\", \"::1:80\", \"[::1]80\", \"127.0.0.1:1\", "
+	                "\"127.0.0.1:1\"]\n"
+	                "    max_connections: 0\n    max_body: 10\n    idle_timeout: 90m\n"
+	                "    cors_origin: \"a, b\"\n    allow_report: maybe\n    colour: red\n",
+	                m, sizeof(m));
+	CHECK(cfg == NULL);
+	CHECK(strstr(m, "'localhost:80': not a numeric IPv4 address") != NULL);
+	CHECK(strstr(m, "'127.0.0.1': expected \"address:port\"") != NULL);
+	CHECK(strstr(m, "'127.0.0.1:0': the port is out of range (1-65535)") != NULL);
+	CHECK(strstr(m, "'::1:80': an IPv6 address goes in brackets") != NULL);
+	CHECK(strstr(m, "'[::1]80': expected \"[IPv6 address]:port\"") != NULL);
+	CHECK(strstr(m, "'127.0.0.1:1' is given twice") != NULL);
+	CHECK(strstr(m, "'max_connections'") != NULL);
+	CHECK(strstr(m, "'max_body'") != NULL);
+	CHECK(strstr(m, "'idle_timeout': '90m' is out of range (1s-1h)") != NULL);
+	CHECK(strstr(m, "'cors_origin': 'a, b' is not one origin") != NULL);
+	CHECK(strstr(m, "'allow_report'") != NULL);
+	CHECK(strstr(m, "unknown key 'colour' in 'http'") != NULL);
+	cfg_free(cfg);
+
+	/* The same-listeners rule a reload uses. */
+	{
+		struct lanyard_config *a =
+		        load_text("agent: {http: {listen: \"127.0.0.1:1\"}}\n", m, sizeof(m));
+		struct lanyard_config *b =
+		        load_text("agent: {http: {listen: \"127.0.0.1:1\", cors_origin: \"*\"}}\n",
+		                  m, sizeof(m));
+		struct lanyard_config *c =
+		        load_text("agent: {http: {listen: \"127.0.0.1:2\"}}\n", m, sizeof(m));
+
+		if (CHECK(a && b && c)) {
+			CHECK(cfg_http_same_listeners(&a->agent.http, &b->agent.http));
+			CHECK(!cfg_http_same_listeners(&a->agent.http, &c->agent.http));
+		}
+		cfg_free(a);
+		cfg_free(b);
+		cfg_free(c);
+	}
+}
+
 int main(void)
 {
 	char *top = realpath(getenv("top_srcdir") ? getenv("top_srcdir") : ".", NULL);
@@ -677,6 +800,7 @@ int main(void)
 	test_load_keys();
 	test_probe_keys();
 	test_trust_keys();
+	test_http_keys();
 	test_load_service();
 	test_error_classes();
 	test_many_errors();
