@@ -61,6 +61,7 @@ if [ "$html" = yes ]; then
 fi
 {
 	echo "/* Generated from agent/page/index.html by agent/page/embed.sh: do not edit. */"
+	echo "/* clang-format off */"
 	echo '#include "agent/page/page-data.h"'
 	echo
 	echo "const unsigned char http_page_html[] ="
