@@ -32,6 +32,9 @@
 /* Event bytes an SSE stream buffers before it stops reading its socket
  * (then the socket's own output bound applies to the watch). */
 #define SSE_HIGH (256 * 1024)
+/* Bytes of an over-long body without Content-Length read (and dropped)
+ * before its connection is closed instead of answered 413. */
+#define HTTP_DISCARD_MAX (1024 * 1024)
 /* A comment line on an idle event stream, so proxies and clients see it live. */
 #define SSE_KEEPALIVE_S 15.0
 
@@ -76,9 +79,9 @@ struct http_req {
 	bool sse;
 	double started;
 
-	char *body; /* POST body */
+	char *body; /* the request body, at most agent.http.max_body */
 	size_t body_len;
-	bool body_over;
+	size_t discarded; /* body bytes past max_body, dropped */
 
 	/* The socket side. */
 	int fd;
@@ -98,6 +101,7 @@ struct http_req {
 	size_t ev_off, ev_len, ev_cap;
 	bool ev_eof;
 	ev_timer keep;
+	ev_io hup; /* the client's socket, watched while the stream sleeps */
 };
 
 static void http_run(struct http *h);
@@ -116,6 +120,7 @@ static void kick(struct http *h)
 
 static void req_resume(struct http_req *r)
 {
+	ev_io_stop(r->h->a->loop, &r->hup);
 	if (r->suspended && r->mc) {
 		r->suspended = false;
 		MHD_resume_connection(r->mc);
@@ -140,6 +145,7 @@ static void req_unref(struct http_req *r)
 		return;
 	bridge_close(r);
 	ev_timer_stop(r->h->a->loop, &r->keep);
+	ev_io_stop(r->h->a->loop, &r->hup);
 	if (r->prev)
 		r->prev->next = r->next;
 	else
@@ -232,6 +238,7 @@ static void sse_free(void *cls);
 /* Queue R's answer (REQ_READY). */
 static enum MHD_Result queue_answer(struct http_req *r, const char *allow)
 {
+	const union MHD_ConnectionInfo *info;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
@@ -246,6 +253,9 @@ static enum MHD_Result queue_answer(struct http_req *r, const char *allow)
 	ret = MHD_queue_response(r->mc, 200, resp);
 	MHD_destroy_response(resp);
 	r->state = REQ_SENT;
+	info = MHD_get_connection_info(r->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (info)
+		ev_io_set(&r->hup, info->connect_fd, EV_READ);
 	return ret;
 }
 
@@ -310,9 +320,13 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (n == 0) {
 		if (r->ev_eof || !r->mc)
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		/* Nothing to send: sleep until an event or the keep-alive. */
+		/* Nothing to send: sleep until an event or the keep-alive,
+		 * or the client's hangup, which MHD does not watch for while
+		 * the connection is suspended. */
 		r->suspended = true;
 		MHD_suspend_connection(r->mc);
+		if (r->hup.fd >= 0)
+			ev_io_start(r->h->a->loop, &r->hup);
 		return 0;
 	}
 	if (n > max)
@@ -327,6 +341,23 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void sse_free(void *cls)
 {
 	req_unref(cls);
+}
+
+/* The client of a sleeping event stream is readable: if it hung up, end
+ * the stream (and its watch) now rather than at the next keep-alive. */
+static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct http_req *r = w->data;
+	char c;
+	ssize_t n = recv(w->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	(void)revents;
+	ev_io_stop(loop, w);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		bridge_close(r);
+		r->ev_eof = true;
+		req_resume(r);
+	}
 }
 
 static void keep_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -660,24 +691,28 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 		return MHD_YES;
 	}
 	if (r->state == REQ_BODY) {
-		if (*upload_size) {
-			if (!r->body_over && r->body_len + *upload_size <= cfg->max_body) {
-				char *n = realloc(r->body, r->body_len + *upload_size);
+		if (*upload_size && r->body_len + *upload_size <= cfg->max_body) {
+			char *n = realloc(r->body, r->body_len + *upload_size);
 
-				if (n) {
-					memcpy(n + r->body_len, upload, *upload_size);
-					r->body = n;
-					r->body_len += *upload_size;
-				} else {
-					r->body_over = true;
-				}
-			} else {
-				r->body_over = true;
+			if (!n) {
+				req_error(r, WIRE_INTERNAL, 500, "out of memory");
+				return queue_answer(r, NULL);
 			}
+			memcpy(n + r->body_len, upload, *upload_size);
+			r->body = n;
+			r->body_len += *upload_size;
 			*upload_size = 0;
 			return MHD_YES;
 		}
-		if (r->body_over) {
+		if (*upload_size) {
+			/* MHD answers only once the body is in: a body without a
+			 * length (chunked) is read and dropped up to
+			 * HTTP_DISCARD_MAX, then the connection is closed. */
+			r->discarded += *upload_size;
+			*upload_size = 0;
+			return r->discarded > HTTP_DISCARD_MAX ? MHD_NO : MHD_YES;
+		}
+		if (r->discarded) {
 			req_error(r, WIRE_TOO_LARGE, 413, "the body is longer than %llu bytes",
 			          (unsigned long long)cfg->max_body);
 			return queue_answer(r, NULL);
@@ -731,6 +766,8 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *mc)
 	r->started = clock_mono();
 	ev_timer_init(&r->keep, keep_cb, SSE_KEEPALIVE_S, SSE_KEEPALIVE_S);
 	r->keep.data = r;
+	ev_io_init(&r->hup, hup_cb, -1, EV_READ);
+	r->hup.data = r;
 	r->next = h->reqs;
 	if (h->reqs)
 		h->reqs->prev = r;
@@ -778,9 +815,25 @@ static void listener_arm(struct http_listener *l)
 	}
 }
 
+static unsigned conns_of(struct http_listener *l)
+{
+	const union MHD_DaemonInfo *i =
+	        MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return i ? i->num_connections : 0;
+}
+
 static void listener_run(struct http_listener *l)
 {
+	unsigned before = conns_of(l), max = l->h->a->cfg->agent.http.max_connections;
+
 	MHD_run(l->d);
+	/* At max_connections MHD takes its listening socket out of its epoll
+	 * set, and puts it back only at the start of a run: when connections
+	 * went, run again, or the clients waiting in the backlog would wait
+	 * for the next event, which may never come. */
+	if (before >= max && conns_of(l) < before)
+		MHD_run(l->d);
 	/* The SSE streams started by this run need their keep-alive. */
 	for (struct http_req *r = l->h->reqs; r; r = r->next)
 		if (r->sse && r->state == REQ_SENT && r->mc && !ev_is_active(&r->keep))
@@ -836,13 +889,13 @@ static int listener_open(struct http *h, struct http_listener *l, const char *ad
 		flags |= MHD_USE_IPv6;
 	l->h = h;
 	l->d = MHD_start_daemon(
-	        flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)((cfg->idle_timeout_ms + 999) / 1000),
+	        flags, 0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+	        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+	        (unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	        (unsigned int)((cfg->idle_timeout_ms + 999) / 1000),
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	        MHD_OPTION_URI_LOG_CALLBACK, uri_cb, h, MHD_OPTION_NOTIFY_COMPLETED, completed_cb,
-	        h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-	        (unsigned int)1, MHD_OPTION_END);
+	        h, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
 	if (!l->d) {
 		snprintf(err, errlen,
 		         "agent.http: cannot listen on %s (in use, or not an address of "
