@@ -9,8 +9,15 @@ need_lanyardd
 . "$top_srcdir/tests/integration/lib-webdriver.sh"
 lab_up 4
 consumer_workdir
-# chromedriver and Chromium end before the lab does (lib.sh's trap).
-trap 'rc=$?; wd_stop; (exit $rc); _lib_cleanup' EXIT
+# chromedriver and Chromium end before the lab does (lib.sh's trap); a
+# child caught between fork and exec leaves them alone.
+page_cleanup() {
+	local rc=$?
+	[ "$BASHPID" = "$$" ] && wd_stop
+	(exit "$rc")
+	_lib_cleanup
+}
+trap page_cleanup EXIT
 
 PORT=8787
 URL=http://127.0.0.1:$PORT

@@ -85,7 +85,8 @@ wd_start() {
 			"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 			"--no-first-run", "--no-default-browser-check", "--disable-extensions",
 			"--disable-background-networking", "--disable-component-update",
-			"--disable-sync", "--hide-scrollbars", "--force-device-scale-factor=1",
+			"--disable-sync", "--disable-breakpad", "--disable-crash-reporter",
+			"--hide-scrollbars", "--force-device-scale-factor=1",
 			"--user-data-dir=\($dir)", "--window-size=1280,900"]}}}}')
 	reply=$(_wd_curl POST /session "$caps") || fail "webdriver: new session: no answer"
 	WD_SESSION=$(jq -r '.value.sessionId // empty' <<<"$reply" 2>/dev/null)
