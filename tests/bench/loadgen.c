@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* lanyard-loadgen: a closed-loop load generator for lanyardd's consumer
  * socket (newline-delimited JSON), in the manner of redis-benchmark: C
- * connections, each with P requests in flight, one epoll thread. */
+ * connections, each with P requests in flight, one epoll thread. With
+ * --http, the same against the HTTP interface: keep-alive HTTP/1.1 GETs
+ * over TCP, responses framed by Content-Length. */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -20,6 +27,7 @@
 #include "tests/bench/hist.h"
 
 #define DEFAULT_REQUEST "{\"op\":\"resolve\",\"service\":\"fake%K\"}"
+#define DEFAULT_PATH    "/v1/resolve/fake%K"
 #define IN_MIN          (64 * 1024)
 #define IN_MAX          (64 * 1024 * 1024) /* a response line longer than this is an error */
 #define MAX_EVENTS      256
@@ -27,6 +35,7 @@
 
 struct opts {
 	const char *socket;
+	const char *http; /* "ADDR:PORT" of the HTTP interface, instead of the socket */
 	unsigned clients;
 	unsigned pipeline;
 	double duration; /* seconds; 0 with requests set: until REQUESTS are answered */
@@ -92,10 +101,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "Usage: lanyard-loadgen --socket PATH [OPTION]...\n"
+	        "       lanyard-loadgen --http ADDR:PORT [OPTION]...\n"
 	        "Drive lanyardd's consumer socket with request lines from C connections,\n"
 	        "each keeping P requests in flight, and print throughput and latency.\n"
 	        "\n"
-	        "  -s, --socket PATH    the lanyardd socket (required)\n"
+	        "  -s, --socket PATH    the lanyardd socket\n"
+	        "  -H, --http ADDR:PORT instead: its HTTP interface (IPv4), keep-alive GETs of\n"
+	        "                       the path given by --request (default %s);\n"
+	        "                       a response counts as an error unless its status is 200\n"
 	        "  -c, --clients C      concurrent connections (default 1)\n"
 	        "  -d, --duration SEC   measure for SEC seconds (default 5)\n"
 	        "  -n, --requests N     stop after N requests answered (with -d: whichever\n"
@@ -116,7 +129,7 @@ static void usage(FILE *out)
 	        "  p99_us=.. p999_us=.. max_us=.. mean_us=.. resp_bytes=B client_cpu=F\n"
 	        "(B: mean response line size; F: CPU seconds per second, 1 = one core)\n"
 	        "Exit status: 0, or 1 if any error or lost connection, 2 on bad usage.\n",
-	        DEFAULT_REQUEST);
+	        DEFAULT_PATH, DEFAULT_REQUEST);
 }
 
 static int parse_double(const char *s, double *ret)
@@ -145,6 +158,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 	        {"socket", required_argument, NULL, 's'},
+	        {"http", required_argument, NULL, 'H'},
 	        {"clients", required_argument, NULL, 'c'},
 	        {"duration", required_argument, NULL, 'd'},
 	        {"requests", required_argument, NULL, 'n'},
@@ -157,7 +171,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	bool dur_set = false;
+	bool dur_set = false, req_set = false;
 	uint64_t v;
 	int c;
 
@@ -166,10 +180,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	                   .duration = 5,
 	                   .services = 1,
 	                   .request = DEFAULT_REQUEST};
-	while ((c = getopt_long(argc, argv, "s:c:d:n:P:w:r:S:R:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:H:c:d:n:P:w:r:S:R:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o->socket = optarg;
+			break;
+		case 'H':
+			o->http = optarg;
 			break;
 		case 'c':
 			if (parse_u64(optarg, 100000, &v) < 0 || v == 0)
@@ -196,6 +213,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'r':
 			o->request = optarg;
+			req_set = true;
 			break;
 		case 'S':
 			if (parse_u64(optarg, 10000000, &v) < 0 || v == 0)
@@ -217,10 +235,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	if (optind < argc || !o->socket) {
+	if (optind < argc || !o->socket == !o->http) {
 		usage(stderr);
 		return -1;
 	}
+	if (o->http && !req_set)
+		o->request = DEFAULT_PATH;
 	if (o->requests && !dur_set)
 		o->duration = 0;
 	return 0;
@@ -229,11 +249,16 @@ bad:
 	return -1;
 }
 
-/* The request template with "%K" replaced by K, plus a newline. */
-static char *make_line(const char *tmpl, unsigned k, size_t *ret_len)
+#define HTTP_HEAD "GET "
+#define HTTP_TAIL " HTTP/1.1\r\nHost: lanyard\r\n\r\n"
+
+/* The request template with "%K" replaced by K, plus a newline; for HTTP,
+ * a GET of that path. */
+static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
 {
 	char num[16];
-	size_t nl = (size_t)snprintf(num, sizeof(num), "%u", k), n = 0, cap = strlen(tmpl) + 2;
+	size_t nl = (size_t)snprintf(num, sizeof(num), "%u", k), n = 0,
+	       cap = strlen(tmpl) + 2 + (http ? sizeof(HTTP_HEAD) + sizeof(HTTP_TAIL) : 0);
 	char *s;
 
 	for (const char *p = tmpl; (p = strstr(p, "%K")); p += 2)
@@ -241,6 +266,10 @@ static char *make_line(const char *tmpl, unsigned k, size_t *ret_len)
 	s = malloc(cap);
 	if (!s)
 		return NULL;
+	if (http) {
+		memcpy(s, HTTP_HEAD, sizeof(HTTP_HEAD) - 1);
+		n = sizeof(HTTP_HEAD) - 1;
+	}
 	for (const char *p = tmpl; *p;) {
 		if (p[0] == '%' && p[1] == 'K') {
 			memcpy(s + n, num, nl);
@@ -250,7 +279,12 @@ static char *make_line(const char *tmpl, unsigned k, size_t *ret_len)
 			s[n++] = *p++;
 		}
 	}
-	s[n++] = '\n';
+	if (http) {
+		memcpy(s + n, HTTP_TAIL, sizeof(HTTP_TAIL) - 1);
+		n += sizeof(HTTP_TAIL) - 1;
+	} else {
+		s[n++] = '\n';
+	}
 	s[n] = '\0';
 	*ret_len = n;
 	return s;
@@ -268,9 +302,39 @@ static int make_lines(struct gen *g)
 	if (!g->lines || !g->line_len)
 		return -1;
 	for (unsigned k = 0; k < g->n_lines; k++)
-		if (!(g->lines[k] = make_line(g->o.request, k, &g->line_len[k])))
+		if (!(g->lines[k] = make_line(g->o.request, k, g->o.http != NULL, &g->line_len[k])))
 			return -1;
 	return 0;
+}
+
+/* A TCP connection to the HTTP interface at g->o.http ("ADDR:PORT"). */
+static int tcp_open(struct gen *g)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	const char *colon = strrchr(g->o.http, ':');
+	char addr[64];
+	int fd, one = 1;
+
+	if (!colon || (size_t)(colon - g->o.http) >= sizeof(addr)) {
+		fprintf(stderr, "lanyard-loadgen: --http wants ADDR:PORT\n");
+		return -1;
+	}
+	memcpy(addr, g->o.http, (size_t)(colon - g->o.http));
+	addr[colon - g->o.http] = '\0';
+	sin.sin_port = htons((uint16_t)atoi(colon + 1));
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "lanyard-loadgen: --http: \"%s\" is not an IPv4 address\n", addr);
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		fprintf(stderr, "lanyard-loadgen: connect %s: %s\n", g->o.http, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
 }
 
 static int conn_open(struct gen *g, struct lconn *c)
@@ -278,15 +342,22 @@ static int conn_open(struct gen *g, struct lconn *c)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 
-	if (strlen(g->o.socket) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "lanyard-loadgen: socket path too long\n");
-		return -1;
-	}
-	strcpy(sa.sun_path, g->o.socket);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "lanyard-loadgen: connect %s: %s\n", g->o.socket, strerror(errno));
-		return -1;
+	if (g->o.http) {
+		c->fd = tcp_open(g);
+		if (c->fd < 0)
+			return -1;
+	} else {
+		if (strlen(g->o.socket) >= sizeof(sa.sun_path)) {
+			fprintf(stderr, "lanyard-loadgen: socket path too long\n");
+			return -1;
+		}
+		strcpy(sa.sun_path, g->o.socket);
+		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			fprintf(stderr, "lanyard-loadgen: connect %s: %s\n", g->o.socket,
+			        strerror(errno));
+			return -1;
+		}
 	}
 	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) < 0 ||
 	    epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
@@ -402,7 +473,9 @@ static void maybe_start(struct gen *g, uint64_t now)
 		g->issued += g->conns[i].inflight;
 }
 
-static void on_response(struct gen *g, struct lconn *c, const char *l, size_t len, uint64_t now)
+/* One response of LEN bytes at L; OK says it is a success. */
+static void on_response(struct gen *g, struct lconn *c, const char *l, size_t len, bool ok,
+                        uint64_t now)
 {
 	uint64_t sent;
 
@@ -419,7 +492,7 @@ static void on_response(struct gen *g, struct lconn *c, const char *l, size_t le
 	g->done++;
 	g->bytes += len + 1;
 	hist_add(&g->h, now - sent);
-	if (!line_ok(l, len)) {
+	if (!ok) {
 		g->errors++;
 		if (!g->shown_error && !g->o.quiet) {
 			fprintf(stderr, "lanyard-loadgen: first error response: %.*s%s\n",
@@ -428,6 +501,42 @@ static void on_response(struct gen *g, struct lconn *c, const char *l, size_t le
 			g->shown_error = true;
 		}
 	}
+}
+
+/* The complete HTTP responses at the start of C's input: each is counted
+ * (200: ok), *RET_START set past the last. Returns how many; *RET_START
+ * SIZE_MAX when C failed (a response without Content-Length). */
+static unsigned http_responses(struct gen *g, struct lconn *c, uint64_t now, size_t *ret_start)
+{
+	unsigned answered = 0;
+	size_t start = 0;
+
+	for (;;) {
+		const char *h = c->in + start, *end, *cl;
+		size_t avail = c->in_len - start, head, body;
+
+		end = memmem(h, avail, "\r\n\r\n", 4);
+		if (!end)
+			break;
+		head = (size_t)(end - h) + 4;
+		cl = NULL;
+		for (const char *p = h; p < end; p++)
+			if ((p == h || p[-1] == '\n') && strncasecmp(p, "content-length:", 15) == 0)
+				cl = p + 15;
+		if (!cl) {
+			conn_fail(g, c, "a response without Content-Length");
+			*ret_start = SIZE_MAX;
+			return answered;
+		}
+		body = (size_t)strtoul(cl, NULL, 10);
+		if (avail < head + body)
+			break;
+		on_response(g, c, h, head + body, avail >= 12 && memcmp(h + 9, "200", 3) == 0, now);
+		start += head + body;
+		answered++;
+	}
+	*ret_start = start;
+	return answered;
 }
 
 static void conn_read(struct gen *g, struct lconn *c)
@@ -464,16 +573,25 @@ static void conn_read(struct gen *g, struct lconn *c)
 		conn_fail(g, c, "closed by the server");
 		return;
 	}
+	if (g->o.http) {
+		c->in_len += (size_t)n;
+		answered = http_responses(g, c, now, &start);
+		if (start == SIZE_MAX)
+			return;
+		goto consumed;
+	}
 	/* Only the new bytes can hold newlines not yet seen. */
 	for (char *p = c->in + c->in_len, *e = c->in + c->in_len + n;
 	     (p = memchr(p, '\n', (size_t)(e - p))); p++) {
 		size_t end = (size_t)(p - c->in);
 
-		on_response(g, c, c->in + start, end - start, now);
+		on_response(g, c, c->in + start, end - start, line_ok(c->in + start, end - start),
+		            now);
 		start = end + 1;
 		answered++;
 	}
 	c->in_len += (size_t)n;
+consumed:
 	if (start > 0) {
 		memmove(c->in, c->in + start, c->in_len - start);
 		c->in_len -= start;
@@ -645,7 +763,7 @@ int main(int argc, char **argv)
 	rps = secs > 0 ? (double)g->done / secs : 0;
 	if (!g->o.quiet) {
 		printf("lanyard-loadgen: %s, %u connection(s), pipeline %u, %.2f s measured\n",
-		       g->o.socket, g->o.clients, g->o.pipeline, secs);
+		       g->o.http ? g->o.http : g->o.socket, g->o.clients, g->o.pipeline, secs);
 		printf("  requests   %llu answered, %llu error(s), %llu connection(s) lost\n",
 		       (unsigned long long)g->done, (unsigned long long)g->errors,
 		       (unsigned long long)g->conn_failures);
