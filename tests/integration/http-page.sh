@@ -161,7 +161,7 @@ for i in 1 2 3 4 5; do
 done
 [ "$(status_get h1 '.ejected | map(.instance) | join(",")')" = payments@h2 ] ||
 	fail "h1 did not eject payments@h2 after 5 failed reports: $(status_get h1 .ejected)"
-wd_wait 10 'document.querySelector("tr[data-instance=\"payments@h2\"]").dataset.state.indexOf("ejected") >= 0' ||
+wd_wait 15 'document.querySelector("tr[data-instance=\"payments@h2\"]").dataset.state.indexOf("ejected") >= 0' ||
 	fail "payments@h2 not shown ejected: $(row_json payments@h2)"
 expect_row payments@h2 '.cells.state | test("ejected: failures, [0-9]+s left")' "ejected for failures, with the time left"
 
@@ -204,12 +204,12 @@ shown() {
 filter=$(wd_find '#filter')
 [ -n "$filter" ] || fail "no #filter"
 wd POST "/element/$filter/value" '{"text":"8003"}' >/dev/null || fail "cannot type into #filter"
-wait_for 5 eval '[ "$(shown)" = payments@h3 ]' || fail "filter 8003 shows: $(shown)"
+wait_for 10 eval '[ "$(shown)" = payments@h3 ]' || fail "filter 8003 shows: $(shown)"
 wd POST "/element/$filter/clear" '{}' >/dev/null
 wd POST "/element/$filter/value" '{"text":"frontend"}' >/dev/null
-wait_for 5 eval '[ "$(shown)" = web@h1 ]' || fail "filter frontend shows: $(shown)"
+wait_for 10 eval '[ "$(shown)" = web@h1 ]' || fail "filter frontend shows: $(shown)"
 wd POST "/element/$filter/clear" '{}' >/dev/null
-wait_for 5 eval '[ "$(shown)" = "NAS admin,payments@h3,web@h1" ]' || fail "a cleared filter shows: $(shown)"
+wait_for 10 eval '[ "$(shown)" = "NAS admin,payments@h3,web@h1" ]' || fail "a cleared filter shows: $(shown)"
 
 # Nothing the page did so far was refused (CSP), failed or threw.
 console_errors() { wd POST /se/log '{"type":"browser"}' | jq -c "[.[] | select(.level == \"SEVERE\") | .message $1]"; }
@@ -227,12 +227,12 @@ t0=$(now)
 wd_wait 20 'document.getElementById("status").dataset.state === "live"' ||
 	fail "#status not live again within 20 s of h1's lanyardd answering: $(wd_js 'return document.getElementById("status").textContent')"
 log "the page live again $(ms_between "$t0" "$(now)") ms after h1's lanyardd answered"
-wait_for 10 eval '[ "$(shown)" = "payments@h3,web@h1" ]' || fail "after reconnecting the page shows: $(shown)"
+wait_for 20 eval '[ "$(shown)" = "payments@h3,web@h1" ]' || fail "after reconnecting the page shows: $(shown)"
 [ "$(wd_js 'return window.__marker;')" = 1 ] || fail "the page was reloaded (window.__marker is gone)"
 
 # --- a phone --------------------------------------------------------------------------
 wd POST /window/rect '{"width":390,"height":844}' >/dev/null
-wd_wait 5 'document.documentElement.scrollWidth <= window.innerWidth' ||
+wd_wait 10 'document.documentElement.scrollWidth <= window.innerWidth' ||
 	fail "the page is wider than a phone: $(wd_js 'return [document.documentElement.scrollWidth, window.innerWidth];')"
 wd_screenshot "$PHONE" || fail "no phone screenshot"
 log "screenshot: $PHONE"
