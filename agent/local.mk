@@ -24,7 +24,7 @@ agent_libagent_la_SOURCES = \
 	agent/pubset.c agent/pubset.h \
 	agent/load.c agent/load.h \
 	agent/checks.c agent/checks.h \
-	agent/http.c agent/http.h \
+	agent/http.c agent/http.h agent/http-req.c agent/http-private.h \
 	agent/http-page.c agent/http-page.h \
 	agent/metrics.c agent/metrics.h
 agent_libagent_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
