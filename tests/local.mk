@@ -453,6 +453,15 @@ packaging_tests = \
 dist_check_SCRIPTS += $(packaging_tests)
 TESTS += $(packaging_tests)
 # end packaging tests
+# live page tests (issue 13)
+# GET / in headless Chromium (Debian's chromium and chromium-driver, driven
+# through WebDriver with curl and jq) against an agent on the simulated LAN
+# (needs root, exit 77 otherwise); screenshots land in the build directory.
+EXTRA_DIST += tests/integration/lib-webdriver.sh
+dist_check_SCRIPTS += tests/integration/http-page.sh
+TESTS += tests/integration/http-page.sh
+CLEANFILES += tests/integration/http-page.png tests/integration/http-page-phone.png
+# end live page tests
 # HTTP interface tests (issue 13)
 # The pure decoding of agent/http-query.c (query strings, the socket
 # request of each API call, the status table); a watch without "service"
