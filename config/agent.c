@@ -13,6 +13,7 @@
 #include "config/loader.h"
 #include "config/node.h"
 #include "config/trust.h"
+#include "config/wide-area.h"
 #include "dnssd/name.h"
 
 static const char *const policy_names[_CFG_POLICY_MAX] = {
@@ -57,6 +58,7 @@ enum {
 	A_REPORT,
 	A_LIMITS,
 	A_TRUST,
+	A_WIDE_AREA,
 	N_AGENT_FIELDS,
 };
 
@@ -499,6 +501,7 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 	        [A_REPORT] = {.name = "report"},
 	        [A_LIMITS] = {.name = "limits"},
 	        [A_TRUST] = {.name = "trust"},
+	        [A_WIDE_AREA] = {.name = "wide_area"},
 	};
 
 	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
@@ -576,4 +579,6 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 		parse_limits(f, &fl[A_LIMITS], &a->limits);
 	if (fl[A_TRUST].key)
 		cfg_trust_parse(f, &fl[A_TRUST], &a->trust);
+	if (fl[A_WIDE_AREA].key)
+		cfg_wide_area_parse(f, &fl[A_WIDE_AREA], ld->dir, &a->wide_area);
 }

@@ -43,6 +43,7 @@ void cfg_free(struct lanyard_config *cfg)
 	cfg_strv_free(cfg->agent.report.allow, cfg->agent.report.n_allow);
 	free(cfg->agent.include);
 	cfg_trust_clear(&cfg->agent.trust);
+	cfg_wide_area_clear(&cfg->agent.wide_area);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		cfg_service_clear(&cfg->services[i]);
 	free(cfg->services);

@@ -8,6 +8,8 @@ config_libcfg_la_SOURCES = \
 	config/node.c config/node.h \
 	config/service.c config/service.h \
 	config/checks.c config/checks.h \
-	config/trust.c config/trust.h
+	config/trust.c config/trust.h \
+	config/tsig-key.c config/tsig-key.h \
+	config/wide-area.c config/wide-area.h
 config_libcfg_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
 config_libcfg_la_LIBADD = dnssd/libdnssd.la $(YAML_LIBS)

@@ -36,6 +36,10 @@ tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
 tests_unit_test_config_LDADD = config/libcfg.la
 tests_unit_test_config_check_SOURCES = tests/unit/test-config-check.c tests/unit/tap.h
 tests_unit_test_config_check_LDADD = config/libcfg.la
+check_PROGRAMS += tests/unit/test-tsig-key
+TESTS += tests/unit/test-tsig-key
+tests_unit_test_tsig_key_SOURCES = tests/unit/test-tsig-key.c tests/unit/tap.h
+tests_unit_test_tsig_key_LDADD = config/libcfg.la
 EXTRA_DIST += tests/data/config
 # end config tests
 
@@ -141,7 +145,8 @@ tests_unit_test_client_cli_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIB
 # corpus, FUZZ_CORPUS, in every `make check`. (SAN_CFLAGS instruments the
 # whole tree for libFuzzer; only the link of a target differs.)
 fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-txt tests/fuzz/fuzz-wire-request \
-	tests/fuzz/fuzz-wire-response tests/fuzz/fuzz-dnssd-version tests/fuzz/fuzz-dnssd-name
+	tests/fuzz/fuzz-wire-response tests/fuzz/fuzz-dnssd-version tests/fuzz/fuzz-dnssd-name \
+	tests/fuzz/fuzz-tsig-key
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(fuzz_targets)
 fuzz_main =
@@ -177,6 +182,10 @@ tests_fuzz_fuzz_dnssd_name_SOURCES = tests/fuzz/fuzz-dnssd-name.c $(fuzz_main)
 tests_fuzz_fuzz_dnssd_name_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"dnssd-name"'
 tests_fuzz_fuzz_dnssd_name_LDFLAGS = $(fuzz_ldflags)
 tests_fuzz_fuzz_dnssd_name_LDADD = dnssd/libdnssd.la
+tests_fuzz_fuzz_tsig_key_SOURCES = tests/fuzz/fuzz-tsig-key.c $(fuzz_main)
+tests_fuzz_fuzz_tsig_key_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"tsig-key"'
+tests_fuzz_fuzz_tsig_key_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_tsig_key_LDADD = config/libcfg.la
 # end fuzz targets
 # integration tests
 # Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each
