@@ -20,6 +20,7 @@ struct loopwatch;
 struct pubset;
 struct server;
 struct watches;
+struct wide;
 
 struct agent;
 
@@ -65,6 +66,7 @@ struct agent {
 	struct checks *checks;     /* the declared services' health checks */
 	struct registry *registry; /* runtime registrations */
 	struct peers *peers;       /* per-user quotas and report records */
+	struct wide *wide;         /* agent.wide_area: the unicast DNS backend, or NULL */
 };
 
 /* Build the agent from an already loaded configuration (ownership of CFG

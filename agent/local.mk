@@ -23,9 +23,10 @@ agent_libagent_la_SOURCES = \
 	agent/register.c agent/register.h \
 	agent/pubset.c agent/pubset.h \
 	agent/load.c agent/load.h \
-	agent/checks.c agent/checks.h
+	agent/checks.c agent/checks.h \
+	agent/wide-area.c agent/wide-area.h
 agent_libagent_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-agent_libagent_la_LIBADD = agent/libserver.la agent/libcore.la mdns/libmdns.la \
+agent_libagent_la_LIBADD = agent/libserver.la agent/libcore.la mdns/libmdns.la wide/libwide.la \
 	agent/libchecks.la config/libcfg.la wire/libwire.la dnssd/libdnssd.la \
 	$(JANSSON_LIBS) $(EV_LIBS) $(M_LIBS)
 

@@ -268,6 +268,8 @@ int cfg_load_service(const char *name, const char *text, size_t len, struct lany
 void cfg_free(struct lanyard_config *cfg);
 /* Free what W owns and zero it. */
 void cfg_wide_area_clear(struct cfg_wide_area *w);
+/* "hmac-sha256" and the like; NULL when out of range. */
+const char *cfg_tsig_alg_name(enum cfg_tsig_alg a);
 /* Free what T owns and zero it. */
 void cfg_trust_clear(struct cfg_trust *t);
 void cfg_diags_clear(struct cfg_diags *diags);

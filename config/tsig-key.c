@@ -39,7 +39,7 @@ struct lexer {
 	size_t errlen;
 };
 
-/* Contract in tsig-key.h. */
+/* Contract in config.h. */
 const char *cfg_tsig_alg_name(enum cfg_tsig_alg a)
 {
 	if ((unsigned)a >= _CFG_TSIG_ALG_MAX)

@@ -23,6 +23,3 @@ int cfg_tsig_key_parse(const char *buf, size_t len, struct cfg_tsig_key *ret, ch
 
 /* Free what K owns and zero it. */
 void cfg_tsig_key_clear(struct cfg_tsig_key *k);
-
-/* "hmac-sha256" and the like; NULL when out of range. */
-const char *cfg_tsig_alg_name(enum cfg_tsig_alg a);

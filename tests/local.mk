@@ -43,6 +43,15 @@ tests_unit_test_tsig_key_LDADD = config/libcfg.la
 EXTRA_DIST += tests/data/config
 # end config tests
 
+# wide tests
+# The unicast DNS backend's update messages and answers, read back with ldns.
+check_PROGRAMS += tests/unit/test-wide-msg
+TESTS += tests/unit/test-wide-msg
+tests_unit_test_wide_msg_SOURCES = tests/unit/test-wide-msg.c tests/unit/tap.h
+tests_unit_test_wide_msg_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
+tests_unit_test_wide_msg_LDADD = wide/libwide.la $(LDNS_LIBS)
+# end wide tests
+
 # mdns tests
 check_PROGRAMS += tests/unit/test-evpoll
 TESTS += tests/unit/test-evpoll
@@ -146,7 +155,7 @@ tests_unit_test_client_cli_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIB
 # whole tree for libFuzzer; only the link of a target differs.)
 fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-txt tests/fuzz/fuzz-wire-request \
 	tests/fuzz/fuzz-wire-response tests/fuzz/fuzz-dnssd-version tests/fuzz/fuzz-dnssd-name \
-	tests/fuzz/fuzz-tsig-key
+	tests/fuzz/fuzz-tsig-key tests/fuzz/fuzz-wide-answer
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(fuzz_targets)
 fuzz_main =
@@ -186,6 +195,10 @@ tests_fuzz_fuzz_tsig_key_SOURCES = tests/fuzz/fuzz-tsig-key.c $(fuzz_main)
 tests_fuzz_fuzz_tsig_key_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"tsig-key"'
 tests_fuzz_fuzz_tsig_key_LDFLAGS = $(fuzz_ldflags)
 tests_fuzz_fuzz_tsig_key_LDADD = config/libcfg.la
+tests_fuzz_fuzz_wide_answer_SOURCES = tests/fuzz/fuzz-wide-answer.c $(fuzz_main)
+tests_fuzz_fuzz_wide_answer_CPPFLAGS = $(AM_CPPFLAGS) $(LDNS_CFLAGS) -DFUZZ_CORPUS='"wide-answer"'
+tests_fuzz_fuzz_wide_answer_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_wide_answer_LDADD = wide/libwide.la
 # end fuzz targets
 # integration tests
 # Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* The DNS UPDATE messages (RFC 2136) the unicast DNS backend sends: a
+ * service instance's records, the host's addresses, and their removal,
+ * TSIG-signed (RFC 8945), in wire format. No I/O. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnssd/record.h"
+
+/* TTL of every record published, in seconds: short, so that resolvers
+ * forget a withdrawn or crashed host's records soon. */
+#define WIDE_TTL 30
+/* TTL of the shared _services._dns-sd._udp PTR records. */
+#define WIDE_SERVICES_TTL 300
+/* Most addresses published for the host. */
+#define WIDE_ADDRS_MAX 16
+
+/* A TSIG key: NAME a domain name, ALG "hmac-sha256" and the like, SECRET
+ * base64. A NULL name: messages are not signed. */
+struct wide_key {
+	const char *name;
+	const char *alg;
+	const char *secret;
+};
+
+/* One address of the host (AF_INET or AF_INET6). */
+struct wide_addr {
+	int family;
+	uint8_t addr[16];
+};
+
+/* Where the records go: ZONE (no trailing dot), the host's label HOST
+ * (its SRV target is HOST.ZONE). */
+struct wide_where {
+	const char *zone;
+	const char *host;
+};
+
+/* A message ready to send: WIRE (LEN bytes, owned), its ID, and the MAC
+ * of its signature that the answer's must chain to (opaque; NULL when not
+ * signed). */
+struct wide_msg {
+	uint8_t *wire;
+	size_t len;
+	uint16_t id;
+	void *mac;
+};
+
+/* An update replacing OLD by NEW (either may be NULL, not both): OLD's
+ * PTR, subtype PTRs and everything at its instance name are deleted;
+ * NEW's PTR, subtype PTRs, SRV (target HOST.ZONE), TXT and its type's
+ * _services._dns-sd._udp PTR are added, after deleting what was at its
+ * instance name. Signed with KEY, ID as given. Returns 0, -EINVAL (a name
+ * does not fit DNS: message in ERR) or -ENOMEM. */
+int wide_msg_record(const struct wide_where *w, const struct dnssd_record *old,
+                    const struct dnssd_record *new, const struct wide_key *key, uint16_t id,
+                    struct wide_msg *ret, char *err, size_t errlen);
+
+/* An update making HOST.ZONE's A and AAAA records exactly ADDRS (N of
+ * them; none deletes them). Returns as wide_msg_record(). */
+int wide_msg_host(const struct wide_where *w, const struct wide_addr *addrs, size_t n,
+                  const struct wide_key *key, uint16_t id, struct wide_msg *ret, char *err,
+                  size_t errlen);
+
+/* Free what M owns and zero it. */
+void wide_msg_clear(struct wide_msg *m);

@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: MIT */
+/* The unicast DNS backend: what should be in the zone (each key's wanted
+ * record, the host's addresses) against what the server confirmed, and a
+ * loop that sends one signed update at a time to close the gap, backing
+ * off after failures. */
+#include <errno.h>
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "dnssd/clock.h"
+#include "wide/answer.h"
+#include "wide/hostaddr.h"
+#include "wide/wide.h"
+#include "wide/xfer.h"
+
+#ifndef WIDE_BACKOFF_MIN_S
+#define WIDE_BACKOFF_MIN_S 1.0
+#endif
+#define WIDE_BACKOFF_MAX_S 60.0
+
+struct entry {
+	char *key;
+	struct dnssd_record *want; /* NULL: delete */
+	struct dnssd_record *have; /* what the server confirmed; NULL: nothing */
+	bool bad;                  /* want cannot be expressed in DNS: skipped */
+	bool in_flight;
+	struct entry *next;
+};
+
+struct wide {
+	struct ev_loop *loop;
+	/* the settings, copied */
+	char *zone, *host, *server_text;
+	struct sockaddr_storage server;
+	socklen_t server_len;
+	char *key_name, *key_alg, *key_secret;
+	char **ifaces;
+	size_t n_ifaces;
+	double refresh_s;
+
+	struct entry *entries;
+	struct wide_addr addrs[WIDE_ADDRS_MAX]; /* wanted */
+	size_t n_addrs;
+	struct wide_addr have_addrs[WIDE_ADDRS_MAX];
+	size_t n_have_addrs;
+	bool host_synced; /* have_addrs is what the server holds */
+	bool host_wanted; /* something published: the addresses are wanted too */
+	bool withdrawn;   /* wide_withdraw() ran: send nothing more */
+
+	/* the update in flight */
+	struct wide_xfer *xfer;
+	struct wide_msg msg;
+	struct wide_answer answer;
+	struct entry *sending_entry; /* NULL: the host's addresses */
+	struct dnssd_record *sending;
+	struct wide_addr sending_addrs[WIDE_ADDRS_MAX];
+	size_t n_sending_addrs;
+
+	ev_timer retry;
+	ev_timer refresh;
+	double backoff;
+	uint16_t next_id;
+
+	uint64_t updates, failures;
+	unsigned failing;
+	double last_success; /* clock_mono(), 0: never */
+	char last_answer[64];
+	char last_error[160];
+};
+
+static void pump(struct wide *w);
+
+static void entry_free(struct entry *e)
+{
+	if (!e)
+		return;
+	free(e->key);
+	record_free(e->want);
+	record_free(e->have);
+	free(e);
+}
+
+static struct wide_key key_of(const struct wide *w)
+{
+	return (struct wide_key){.name = w->key_name, .alg = w->key_alg, .secret = w->key_secret};
+}
+
+static uint16_t new_id(struct wide *w)
+{
+	uint16_t id;
+
+	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id))
+		id = ++w->next_id;
+	return id;
+}
+
+static void clear_params(struct wide *w)
+{
+	free(w->zone);
+	free(w->host);
+	free(w->server_text);
+	free(w->key_name);
+	free(w->key_alg);
+	if (w->key_secret) {
+		explicit_bzero(w->key_secret, strlen(w->key_secret));
+		free(w->key_secret);
+	}
+	for (size_t i = 0; i < w->n_ifaces; i++)
+		free(w->ifaces[i]);
+	free(w->ifaces);
+	w->zone = w->host = w->server_text = NULL;
+	w->key_name = w->key_alg = w->key_secret = NULL;
+	w->ifaces = NULL;
+	w->n_ifaces = 0;
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *p;
+
+	if (!s)
+		return NULL;
+	p = strdup(s);
+	if (!p)
+		*oom = true;
+	return p;
+}
+
+/* Copy P into W (settings only). Returns 0, -EINVAL or -ENOMEM. */
+static int set_params(struct wide *w, const struct wide_params *p, char *err, size_t errlen)
+{
+	bool oom = false;
+
+	if (!p->zone || !p->host || !p->server || p->server_len > sizeof(w->server) ||
+	    (p->key.name && (!p->key.alg || !p->key.secret))) {
+		snprintf(err, errlen, "incomplete wide-area settings");
+		return -EINVAL;
+	}
+	clear_params(w);
+	w->zone = dup_or_null(p->zone, &oom);
+	w->host = dup_or_null(p->host, &oom);
+	w->server_text = dup_or_null(p->server_text ? p->server_text : "", &oom);
+	w->key_name = dup_or_null(p->key.name, &oom);
+	w->key_alg = dup_or_null(p->key.name ? p->key.alg : NULL, &oom);
+	w->key_secret = dup_or_null(p->key.name ? p->key.secret : NULL, &oom);
+	if (p->n_interfaces) {
+		w->ifaces = calloc(p->n_interfaces, sizeof(*w->ifaces));
+		if (!w->ifaces)
+			oom = true;
+		for (size_t i = 0; w->ifaces && i < p->n_interfaces; i++, w->n_ifaces++)
+			w->ifaces[i] = dup_or_null(p->interfaces[i], &oom);
+	}
+	memcpy(&w->server, p->server, p->server_len);
+	w->server_len = p->server_len;
+	w->refresh_s = (double)p->refresh_ms / 1000.;
+	if (w->refresh_s < 1.)
+		w->refresh_s = 1.;
+	if (oom) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* Whether P names the same zone, server, key, host and interfaces as W. */
+static bool same_place(const struct wide *w, const struct wide_params *p)
+{
+	if (!str_eq(w->zone, p->zone) || !str_eq(w->host, p->host) ||
+	    !str_eq(w->key_name, p->key.name) ||
+	    (p->key.name &&
+	     (!str_eq(w->key_alg, p->key.alg) || !str_eq(w->key_secret, p->key.secret))) ||
+	    w->server_len != p->server_len || memcmp(&w->server, p->server, p->server_len) != 0 ||
+	    w->n_ifaces != p->n_interfaces)
+		return false;
+	for (size_t i = 0; i < w->n_ifaces; i++)
+		if (!str_eq(w->ifaces[i], p->interfaces[i]))
+			return false;
+	return true;
+}
+
+static void read_addrs(struct wide *w)
+{
+	int n = wide_host_addrs((const char *const *)w->ifaces, w->n_ifaces, w->addrs,
+	                        WIDE_ADDRS_MAX);
+
+	/* an error keeps the last reading */
+	if (n >= 0)
+		w->n_addrs = (size_t)n;
+}
+
+static bool addrs_equal(const struct wide_addr *a, size_t na, const struct wide_addr *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+static bool entry_pending(const struct entry *e)
+{
+	if (e->bad)
+		return false;
+	if (!e->want)
+		return e->have != NULL;
+	return !e->have || record_compare(e->have, e->want) != RECORD_SAME ||
+	       strcmp(e->have->instance, e->want->instance) != 0;
+}
+
+static bool host_pending(const struct wide *w)
+{
+	return w->host_wanted && (!w->host_synced || !addrs_equal(w->addrs, w->n_addrs,
+	                                                          w->have_addrs, w->n_have_addrs));
+}
+
+static void failed(struct wide *w, const char *why)
+{
+	double cap = w->refresh_s < WIDE_BACKOFF_MAX_S ? w->refresh_s : WIDE_BACKOFF_MAX_S;
+
+	w->failures++;
+	w->failing++;
+	snprintf(w->last_error, sizeof(w->last_error), "%s", why);
+	w->backoff = w->backoff ? w->backoff * 2 : WIDE_BACKOFF_MIN_S;
+	if (w->backoff > cap)
+		w->backoff = cap;
+	ev_timer_set(&w->retry, w->backoff, 0.);
+	ev_timer_start(w->loop, &w->retry);
+}
+
+/* The update in flight ended (ERR, or w->answer). */
+static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
+{
+	struct wide *w = ud;
+	struct entry *e = w->sending_entry;
+	char why[160];
+
+	(void)answer, (void)len;
+	wide_xfer_free(w->xfer);
+	w->xfer = NULL;
+	wide_msg_clear(&w->msg);
+	if (e)
+		e->in_flight = false;
+	if (err < 0) {
+		snprintf(why, sizeof(why), "%s",
+		         err == -ETIMEDOUT ? "no answer from the server" : strerror(-err));
+		record_free(w->sending);
+		w->sending = NULL;
+		failed(w, why);
+	} else {
+		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
+		if (!w->answer.ok) {
+			snprintf(why, sizeof(why), "the server answered %s", w->answer.text);
+			record_free(w->sending);
+			w->sending = NULL;
+			failed(w, why);
+		} else {
+			w->updates++;
+			w->failing = 0;
+			w->backoff = 0;
+			w->last_success = clock_mono();
+			if (e) {
+				record_free(e->have);
+				e->have = w->sending;
+				w->sending = NULL;
+			} else {
+				memcpy(w->have_addrs, w->sending_addrs, sizeof(w->have_addrs));
+				w->n_have_addrs = w->n_sending_addrs;
+				w->host_synced = true;
+			}
+		}
+	}
+	w->sending_entry = NULL;
+	/* drop entries whose deletion is confirmed */
+	for (struct entry **pp = &w->entries; *pp;) {
+		struct entry *x = *pp;
+
+		if (!x->want && !x->have && !x->in_flight) {
+			*pp = x->next;
+			entry_free(x);
+		} else {
+			pp = &x->next;
+		}
+	}
+	pump(w);
+}
+
+static int on_accept(void *ud, const uint8_t *answer, size_t len)
+{
+	struct wide *w = ud;
+	struct wide_key k = key_of(w);
+	struct wide_answer a;
+
+	if (wide_answer_read(answer, len, &w->msg, &k, &a) < 0)
+		return WIDE_XFER_IGNORE;
+	if (a.truncated)
+		return WIDE_XFER_TRUNCATED;
+	w->answer = a;
+	return WIDE_XFER_ANSWER;
+}
+
+static const struct wide_xfer_ops xfer_ops = {.accept = on_accept, .done = on_done};
+
+static void send_msg(struct wide *w)
+{
+	int r = wide_xfer_start(w->loop, (struct sockaddr *)&w->server, w->server_len, w->msg.wire,
+	                        w->msg.len, &xfer_ops, w, &w->xfer);
+
+	if (r < 0) {
+		if (w->sending_entry)
+			w->sending_entry->in_flight = false;
+		w->sending_entry = NULL;
+		record_free(w->sending);
+		w->sending = NULL;
+		wide_msg_clear(&w->msg);
+		failed(w, strerror(-r));
+	}
+}
+
+/* Start the next update, if any is due and none is in flight. */
+static void pump(struct wide *w)
+{
+	struct wide_where where = {.zone = w->zone, .host = w->host};
+	struct wide_key k = key_of(w);
+	char err[160];
+	int r;
+
+	if (w->xfer || w->withdrawn || ev_is_active(&w->retry))
+		return;
+	/* the SRV targets' addresses first */
+	if (host_pending(w)) {
+		memcpy(w->sending_addrs, w->addrs, sizeof(w->addrs));
+		w->n_sending_addrs = w->n_addrs;
+		r = wide_msg_host(&where, w->addrs, w->n_addrs, &k, new_id(w), &w->msg, err,
+		                  sizeof(err));
+		if (r < 0) {
+			failed(w, r == -ENOMEM ? "out of memory" : err);
+			return;
+		}
+		w->sending_entry = NULL;
+		send_msg(w);
+		return;
+	}
+	for (struct entry *e = w->entries; e; e = e->next) {
+		if (!entry_pending(e))
+			continue;
+		if (e->want && !(w->sending = record_copy(e->want))) {
+			failed(w, "out of memory");
+			return;
+		}
+		r = wide_msg_record(&where, e->have, e->want, &k, new_id(w), &w->msg, err,
+		                    sizeof(err));
+		if (r == -EINVAL) {
+			e->bad = true;
+			record_free(w->sending);
+			w->sending = NULL;
+			if (snprintf(w->last_error, sizeof(w->last_error), "%.40s: %.100s", e->key,
+			             err) < 0)
+				w->last_error[0] = '\0';
+			continue;
+		}
+		if (r < 0) {
+			record_free(w->sending);
+			w->sending = NULL;
+			failed(w, "out of memory");
+			return;
+		}
+		e->in_flight = true;
+		w->sending_entry = e;
+		send_msg(w);
+		return;
+	}
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop, (void)revents;
+	pump(t->data);
+}
+
+static void on_refresh(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct wide *w = t->data;
+
+	(void)loop, (void)revents;
+	read_addrs(w);
+	pump(w);
+}
+
+/* Contract in wide.h. */
+int wide_new(struct ev_loop *loop, const struct wide_params *p, struct wide **ret, char *err,
+             size_t errlen)
+{
+	struct wide *w = calloc(1, sizeof(*w));
+	int r;
+
+	*ret = NULL;
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	w->loop = loop;
+	ev_timer_init(&w->retry, on_retry, 0., 0.);
+	w->retry.data = w;
+	ev_timer_init(&w->refresh, on_refresh, 0., 0.);
+	w->refresh.data = w;
+	r = set_params(w, p, err, errlen);
+	if (r < 0) {
+		wide_free(w);
+		return r;
+	}
+	read_addrs(w);
+	ev_timer_set(&w->refresh, w->refresh_s, w->refresh_s);
+	ev_timer_start(loop, &w->refresh);
+	*ret = w;
+	return 0;
+}
+
+static struct entry *find(struct wide *w, const char *key)
+{
+	for (struct entry *e = w->entries; e; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+/* Contract in wide.h. */
+int wide_put(struct wide *w, const struct dnssd_record *r)
+{
+	struct entry *e = find(w, r->key);
+	struct dnssd_record *copy = record_copy(r);
+
+	if (!copy)
+		return -ENOMEM;
+	if (!e) {
+		struct entry **pp = &w->entries;
+
+		e = calloc(1, sizeof(*e));
+		if (!e || !(e->key = strdup(r->key))) {
+			free(e);
+			record_free(copy);
+			return -ENOMEM;
+		}
+		while (*pp) /* keep the set's order */
+			pp = &(*pp)->next;
+		*pp = e;
+	}
+	record_free(e->want);
+	e->want = copy;
+	e->bad = false;
+	w->host_wanted = true;
+	/* a change is tried at once, even while backing off */
+	ev_timer_stop(w->loop, &w->retry);
+	pump(w);
+	return 0;
+}
+
+/* Contract in wide.h. */
+int wide_delete(struct wide *w, const char *key)
+{
+	struct entry *e = find(w, key);
+
+	if (!e)
+		return 0;
+	record_free(e->want);
+	e->want = NULL;
+	e->bad = false;
+	if (!e->have && !e->in_flight) {
+		struct entry **pp = &w->entries;
+
+		while (*pp != e)
+			pp = &(*pp)->next;
+		*pp = e->next;
+		entry_free(e);
+		return 0;
+	}
+	pump(w);
+	return 0;
+}
+
+/* Delete one record under the current settings, blocking until DEADLINE. */
+static int sync_send(struct wide *w, struct wide_msg *m, double deadline)
+{
+	double left = deadline - clock_mono();
+	int r;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	w->msg = *m;
+	r = wide_xfer_sync((struct sockaddr *)&w->server, w->server_len, m->wire, m->len, left,
+	                   &xfer_ops, w);
+	w->msg = (struct wide_msg){0};
+	if (r == 0 && !w->answer.ok)
+		r = -EPERM;
+	if (r == 0 || r == -EPERM)
+		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
+	return r;
+}
+
+/* Delete everything W may have published, blocking at most TIMEOUT_S. */
+static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errlen)
+{
+	struct wide_where where = {.zone = w->zone, .host = w->host};
+	struct wide_key k = key_of(w);
+	double deadline = clock_mono() + timeout_s;
+	size_t left = 0;
+	int r, first = 0;
+
+	wide_xfer_free(w->xfer);
+	w->xfer = NULL;
+	wide_msg_clear(&w->msg);
+	ev_timer_stop(w->loop, &w->retry);
+	for (struct entry *e = w->entries; e; e = e->next) {
+		const struct dnssd_record *old = e->have        ? e->have
+		                                 : e->in_flight ? w->sending
+		                                                : NULL;
+		struct wide_msg m;
+
+		e->in_flight = false;
+		if (!old)
+			continue;
+		r = wide_msg_record(&where, old, NULL, &k, new_id(w), &m, err, errlen);
+		if (r == 0) {
+			r = sync_send(w, &m, deadline);
+			wide_msg_clear(&m);
+		}
+		if (r < 0) {
+			left++;
+			first = first ? first : r;
+		} else {
+			record_free(e->have);
+			e->have = NULL;
+		}
+	}
+	w->sending_entry = NULL;
+	record_free(w->sending);
+	w->sending = NULL;
+	if (w->host_wanted || w->host_synced) {
+		struct wide_msg m;
+
+		r = wide_msg_host(&where, NULL, 0, &k, new_id(w), &m, err, errlen);
+		if (r == 0) {
+			r = sync_send(w, &m, deadline);
+			wide_msg_clear(&m);
+		}
+		if (r < 0) {
+			left++;
+			first = first ? first : r;
+		}
+	}
+	w->host_synced = false;
+	w->n_have_addrs = 0;
+	if (left)
+		snprintf(err, errlen, "%zu deletion%s not confirmed by %s (%s)", left,
+		         left == 1 ? "" : "s", w->server_text,
+		         first == -EPERM       ? w->last_answer
+		         : first == -ETIMEDOUT ? "no answer"
+		                               : strerror(-first));
+	return first;
+}
+
+/* Contract in wide.h. */
+int wide_withdraw(struct wide *w, double timeout_s, char *err, size_t errlen)
+{
+	int r = withdraw_all(w, timeout_s, err, errlen);
+
+	w->withdrawn = true;
+	ev_timer_stop(w->loop, &w->refresh);
+	return r;
+}
+
+/* Contract in wide.h. */
+int wide_reconfigure(struct wide *w, const struct wide_params *p, double timeout_s, char *err,
+                     size_t errlen)
+{
+	int r, moved;
+
+	if (same_place(w, p)) {
+		double s = (double)p->refresh_ms / 1000.;
+
+		if (s >= 1. && s != w->refresh_s) {
+			w->refresh_s = s;
+			ev_timer_stop(w->loop, &w->refresh);
+			ev_timer_set(&w->refresh, s, s);
+			ev_timer_start(w->loop, &w->refresh);
+		}
+		return 0;
+	}
+	moved = withdraw_all(w, timeout_s, err, errlen);
+	r = set_params(w, p, err, errlen);
+	if (r < 0)
+		return r;
+	for (struct entry **pp = &w->entries; *pp;) {
+		struct entry *e = *pp;
+
+		record_free(e->have);
+		e->have = NULL;
+		e->bad = false;
+		if (!e->want) {
+			*pp = e->next;
+			entry_free(e);
+		} else {
+			pp = &e->next;
+		}
+	}
+	w->failing = 0;
+	w->backoff = 0;
+	w->withdrawn = false;
+	ev_timer_stop(w->loop, &w->refresh);
+	ev_timer_set(&w->refresh, w->refresh_s, w->refresh_s);
+	ev_timer_start(w->loop, &w->refresh);
+	read_addrs(w);
+	pump(w);
+	return moved < 0 ? moved : 1;
+}
+
+/* Contract in wide.h. */
+void wide_get_status(const struct wide *w, struct wide_status *ret)
+{
+	*ret = (struct wide_status){
+	        .zone = w->zone,
+	        .server = w->server_text,
+	        .updates = w->updates,
+	        .failures = w->failures,
+	        .failing = w->failing,
+	        .last_answer = w->last_answer,
+	        .last_error = w->last_error,
+	        .since_success = w->last_success ? clock_mono() - w->last_success : -1,
+	        .retry_in = ev_is_active(&w->retry)
+	                            ? ev_timer_remaining(w->loop, (ev_timer *)&w->retry)
+	                            : -1,
+	        .addresses = w->host_synced ? w->n_have_addrs : 0,
+	};
+	for (const struct entry *e = w->entries; e; e = e->next) {
+		if (e->want)
+			ret->records++;
+		if (e->want && e->have && !entry_pending(e))
+			ret->published++;
+		if (entry_pending(e) || e->bad)
+			ret->pending++;
+	}
+	if (host_pending(w))
+		ret->pending++;
+	ret->state = w->failing ? "failing" : ret->pending || w->xfer ? "updating" : "synced";
+}
+
+/* Contract in wide.h. */
+void wide_free(struct wide *w)
+{
+	if (!w)
+		return;
+	wide_xfer_free(w->xfer);
+	wide_msg_clear(&w->msg);
+	ev_timer_stop(w->loop, &w->retry);
+	ev_timer_stop(w->loop, &w->refresh);
+	while (w->entries) {
+		struct entry *e = w->entries;
+
+		w->entries = e->next;
+		entry_free(e);
+	}
+	record_free(w->sending);
+	clear_params(w);
+	free(w);
+}
