@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# DNS-SD over unicast DNS (issue 14): a knotd primary on h1 takes signed
+# updates; lanyardd on h2 with agent.wide_area publishes its service there
+# (PTR, subtype PTR, SRV, TXT, _services PTR, the host's A), follows a
+# reload (port and TXT), deletes everything on a clean stop, and with a
+# wrong TSIG key is refused and says so in status.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+LANYARD=${LANYARD:-$top_builddir/client/lanyard}
+skip_unless_root_netns
+need_lanyardd
+for c in knotd kdig jq; do
+	command -v "$c" >/dev/null 2>&1 || skip "'$c' not installed (scripts/install-deps: knot, knot-dnsutils, jq)"
+done
+lab_up 2
+a1=$(host_addr h1)
+a2=$(host_addr h2)
+Z=lan-a.sd.example
+
+# --- the DNS server: knotd on h1, updates allowed with key "lanyard-upd" ----
+K=$T/knot
+mkdir -p "$K/db"
+secret=$(head -c 32 /dev/urandom | base64)
+cat >"$K/knot.conf" <<CONF
+server:
+    listen: $a1@53
+    rundir: $K
+database:
+    storage: $K/db
+key:
+  - id: lanyard-upd
+    algorithm: hmac-sha256
+    secret: $secret
+acl:
+  - id: update
+    key: lanyard-upd
+    action: update
+zone:
+  - domain: $Z
+    storage: $K
+    file: $Z.zone
+    acl: update
+log:
+  - target: $T/knotd.log
+    any: info
+CONF
+cat >"$K/$Z.zone" <<ZONE
+\$ORIGIN $Z.
+\$TTL 60
+@ SOA ns admin 1 60 60 3600 30
+@ NS ns
+ns A $a1
+ZONE
+printf 'key "lanyard-upd" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$secret" >"$T/tsig.key"
+printf 'key "lanyard-upd" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' \
+	"$(head -c 32 /dev/urandom | base64)" >"$T/wrong.key"
+chmod 600 "$T/tsig.key" "$T/wrong.key"
+
+on_bg h1 knotd -c "$K/knot.conf" </dev/null >>"$T/knotd.out" 2>&1
+KNOT_PID=$BG_PID
+# knotd ends by its pid (the lab's teardown would kill it too).
+trap 'rc=$?; kill "$KNOT_PID" 2>/dev/null; (exit $rc); _lib_cleanup' EXIT
+
+# dig NAME TYPE: the answer's rdata from h2, one per line, sorted.
+dig() { on h2 kdig +short +time=1 +retry=0 "@$a1" "$1" "$2" 2>/dev/null | sort; }
+wait_for 10 eval '[ -n "$(dig $Z SOA)" ]' || fail "knotd on h1 did not answer within 10 s"
+
+# status_of HOST JQ: a member of the wide_area status of HOST's lanyardd.
+status_of() { on "$1" "$LANYARD" --json status 2>/dev/null | jq -r "(.status // .).wide_area$2"; }
+
+config() { # PORT PATH KEY
+	cat >"$T/h2.yaml" <<YAML
+agent:
+  user: root
+  wide_area:
+    zone: $Z.
+    server: $a1
+    tsig_key: $3
+    refresh: 2s
+services:
+  - name: payments
+    port: $1
+    subtypes: [_api]
+    txt: {path: $2}
+YAML
+}
+
+inst='payments\@h2._payments._tcp'.$Z.
+published() { # PORT PATH
+	[ "$(dig _payments._tcp.$Z PTR)" = "$inst" ] &&
+		[ "$(dig _api._sub._payments._tcp.$Z PTR)" = "$inst" ] &&
+		[ "$(dig "payments@h2._payments._tcp.$Z" SRV)" = "0 0 $1 h2.$Z." ] &&
+		[ "$(dig "payments@h2._payments._tcp.$Z" TXT)" = "\"weight=1\" \"priority=0\" \"path=$2\"" ] &&
+		[ "$(dig _services._dns-sd._udp.$Z PTR)" = "_payments._tcp.$Z." ] &&
+		[ "$(dig h2.$Z A)" = "$a2" ]
+}
+show() {
+	for q in "_payments._tcp.$Z PTR" "payments@h2._payments._tcp.$Z SRV" \
+		"payments@h2._payments._tcp.$Z TXT" "h2.$Z A"; do
+		# shellcheck disable=SC2086
+		echo "# $q: $(dig $q | tr '\n' ' ')"
+	done
+}
+
+# --- publish -------------------------------------------------------------------
+config 8443 /v2 "$T/tsig.key"
+on h2 "$LANYARDD" --check-config -c "$T/h2.yaml" >"$T/check.out" 2>&1 || { cat "$T/check.out"; fail "--check-config"; }
+t0=$(now)
+agent_start h2 "$T/h2.yaml"
+wait_for 10 published 8443 /v2 || { show; fail "h2's records did not appear in $Z within 10 s"; }
+timing start_to_zone "$(ms_between "$t0" "$(now)")"
+wait_for 5 eval '[ "$(status_of h2 .state)" = synced ]' || fail "status: $(status_of h2 '')"
+[ "$(status_of h2 .last_answer)" = NOERROR ] || fail "status: $(status_of h2 '')"
+[ "$(status_of h2 .published)" = 1 ] || fail "status: $(status_of h2 '')"
+
+# --- a reload moves the port and changes the TXT -------------------------------
+config 9443 /v3 "$T/tsig.key"
+t0=$(now)
+agent_reload h2
+wait_for 10 published 9443 /v3 || { show; fail "the reload's port and TXT did not reach $Z within 10 s"; }
+timing reload_to_zone "$(ms_between "$t0" "$(now)")"
+agent_alive h2 || fail "lanyardd exited"
+
+# --- a clean stop deletes what it published -------------------------------------
+agent_stop h2 || fail "lanyardd exited $AGENT_RC on SIGTERM"
+gone() {
+	[ -z "$(dig _payments._tcp.$Z PTR)" ] && [ -z "$(dig "payments@h2._payments._tcp.$Z" SRV)" ] &&
+		[ -z "$(dig "payments@h2._payments._tcp.$Z" TXT)" ] &&
+		[ -z "$(dig _api._sub._payments._tcp.$Z PTR)" ] && [ -z "$(dig h2.$Z A)" ]
+}
+# lanyardd waits for the server's answer before it exits: gone already.
+gone || { show; fail "records left in $Z after a clean stop"; }
+grep -q "wide area: this host's records deleted" "$(agent_log h2)" || fail "no deletion line in the log"
+
+# --- a wrong key: refused, reported, nothing published --------------------------
+config 8443 /v2 "$T/wrong.key"
+agent_start h2 "$T/h2.yaml"
+wait_for 10 eval '[ "$(status_of h2 .last_answer)" = "NOTAUTH (BADSIG)" ]' ||
+	fail "status with a wrong key: $(status_of h2 '')"
+[ "$(status_of h2 .state)" = failing ] || fail "status: $(status_of h2 '')"
+# it keeps trying, backing off, and the loop keeps answering
+wait_for 10 eval '[ "$(status_of h2 .failures)" -ge 2 ]' || fail "no retry: $(status_of h2 '')"
+gone || { show; fail "records appeared with a wrong key"; }
+agent_stop h2 || fail "lanyardd exited $AGENT_RC on SIGTERM"
+exit 0
