@@ -18,8 +18,18 @@
  * move to another zone or server. */
 #define WITHDRAW_S 2.0
 
-static void params_of(const struct cfg_wide_area *c, const struct lanyard_config *cfg,
-                      const char *host, struct wide_params *p)
+/* Updates started failing, or go through again: one line each way. */
+static void on_state(void *ud, bool failing, const char *why)
+{
+	(void)ud;
+	if (failing)
+		log_warning("wide area: updates fail: %s; retrying with back-off", why);
+	else
+		log_info("wide area: updates go through again");
+}
+
+static void params_of(struct agent *a, const struct cfg_wide_area *c,
+                      const struct lanyard_config *cfg, const char *host, struct wide_params *p)
 {
 	*p = (struct wide_params){
 	        .zone = c->zone,
@@ -30,6 +40,8 @@ static void params_of(const struct cfg_wide_area *c, const struct lanyard_config
 	        .interfaces = (const char *const *)cfg->agent.interfaces,
 	        .n_interfaces = cfg->agent.n_interfaces,
 	        .refresh_ms = c->refresh_ms,
+	        .on_state = on_state,
+	        .ud = a,
 	};
 	if (c->key.name)
 		p->key = (struct wide_key){.name = c->key.name,
@@ -60,7 +72,7 @@ int agent_wide_apply(struct agent *a, const struct lanyard_config *cfg)
 	}
 	if (dnssd_host_label(host, sizeof(host)) < 0 || !host[0])
 		snprintf(host, sizeof(host), "localhost");
-	params_of(c, cfg, host, &p);
+	params_of(a, c, cfg, host, &p);
 	if (a->wide) {
 		r = wide_reconfigure(a->wide, &p, WITHDRAW_S, err, sizeof(err));
 		if (r == 1)

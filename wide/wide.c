@@ -40,6 +40,8 @@ struct wide {
 	char **ifaces;
 	size_t n_ifaces;
 	double refresh_s;
+	void (*on_state)(void *ud, bool failing, const char *why);
+	void *ud;
 
 	struct entry *entries;
 	struct wide_addr addrs[WIDE_ADDRS_MAX]; /* wanted */
@@ -155,6 +157,8 @@ static int set_params(struct wide *w, const struct wide_params *p, char *err, si
 	}
 	memcpy(&w->server, p->server, p->server_len);
 	w->server_len = p->server_len;
+	w->on_state = p->on_state;
+	w->ud = p->ud;
 	w->refresh_s = (double)p->refresh_ms / 1000.;
 	if (w->refresh_s < 1.)
 		w->refresh_s = 1.;
@@ -222,8 +226,9 @@ static void failed(struct wide *w, const char *why)
 	double cap = w->refresh_s < WIDE_BACKOFF_MAX_S ? w->refresh_s : WIDE_BACKOFF_MAX_S;
 
 	w->failures++;
-	w->failing++;
 	snprintf(w->last_error, sizeof(w->last_error), "%s", why);
+	if (w->failing++ == 0 && w->on_state)
+		w->on_state(w->ud, true, w->last_error);
 	w->backoff = w->backoff ? w->backoff * 2 : WIDE_BACKOFF_MIN_S;
 	if (w->backoff > cap)
 		w->backoff = cap;
@@ -259,6 +264,8 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 			failed(w, why);
 		} else {
 			w->updates++;
+			if (w->failing && w->on_state)
+				w->on_state(w->ud, false, NULL);
 			w->failing = 0;
 			w->backoff = 0;
 			w->last_success = clock_mono();

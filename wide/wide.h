@@ -28,6 +28,11 @@ struct wide_params {
 	const char *const *interfaces; /* whose addresses to publish; none: all */
 	size_t n_interfaces;
 	uint64_t refresh_ms; /* addresses re-read, longest back-off */
+	/* Told when updates start failing (FAILING true, WHY the first
+	 * failure) and when they go through again (WHY NULL); not for every
+	 * retry. May be NULL. Must not call back into the backend. */
+	void (*on_state)(void *ud, bool failing, const char *why);
+	void *ud;
 };
 
 /* What status shows. Strings belong to the backend, valid until its next

@@ -3,8 +3,9 @@
 # DNS-SD over unicast DNS (issue 14): a knotd primary on h1 takes signed
 # updates; lanyardd on h2 with agent.wide_area publishes its service there
 # (PTR, subtype PTR, SRV, TXT, _services PTR, the host's A), follows a
-# reload (port and TXT), deletes everything on a clean stop, and with a
-# wrong TSIG key is refused and says so in status.
+# reload (port and TXT), catches up after the server was down, deletes
+# everything on a clean stop, and with a wrong TSIG key is refused and
+# says so in status and its log.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 LANYARD=${LANYARD:-$top_builddir/client/lanyard}
@@ -122,6 +123,22 @@ wait_for 10 published 9443 /v3 || { show; fail "the reload's port and TXT did no
 timing reload_to_zone "$(ms_between "$t0" "$(now)")"
 agent_alive h2 || fail "lanyardd exited"
 
+# --- the server down: changes wait, and catch up when it is back ----------------
+kill "$KNOT_PID"
+wait "$KNOT_PID" 2>/dev/null
+config 9443 /v4 "$T/tsig.key"
+agent_reload h2
+wait_for 10 eval '[ "$(status_of h2 .state)" = failing ]' || fail "server down, status: $(status_of h2 '')"
+grep -q "wide area: updates fail: " "$(agent_log h2)" || fail "no log line for the failing updates"
+on "h2" "$LANYARD" status >/dev/null || fail "the socket does not answer while the server is down"
+on_bg h1 knotd -c "$K/knot.conf" </dev/null >>"$T/knotd.out" 2>&1
+KNOT_PID=$BG_PID
+t0=$(now)
+wait_for 30 published 9443 /v4 || { show; fail "the change made while the server was down did not arrive"; }
+timing server_back_to_zone "$(ms_between "$t0" "$(now)")"
+wait_for 5 eval '[ "$(status_of h2 .state)" = synced ]' || fail "status: $(status_of h2 '')"
+grep -q "wide area: updates go through again" "$(agent_log h2)" || fail "no log line for the recovery"
+
 # --- a clean stop deletes what it published -------------------------------------
 agent_stop h2 || fail "lanyardd exited $AGENT_RC on SIGTERM"
 gone() {
@@ -139,6 +156,8 @@ agent_start h2 "$T/h2.yaml"
 wait_for 10 eval '[ "$(status_of h2 .last_answer)" = "NOTAUTH (BADSIG)" ]' ||
 	fail "status with a wrong key: $(status_of h2 '')"
 [ "$(status_of h2 .state)" = failing ] || fail "status: $(status_of h2 '')"
+grep -q "wide area: updates fail: the server answered NOTAUTH (BADSIG)" "$(agent_log h2)" ||
+	fail "no log line for the refused update"
 # it keeps trying, backing off, and the loop keeps answering
 wait_for 10 eval '[ "$(status_of h2 .failures)" -ge 2 ]' || fail "no retry: $(status_of h2 '')"
 gone || { show; fail "records appeared with a wrong key"; }
