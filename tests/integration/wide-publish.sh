@@ -3,8 +3,9 @@
 # DNS-SD over unicast DNS (issue 14): a knotd primary on h1 takes signed
 # updates; lanyardd on h2 with agent.wide_area publishes its service there
 # (PTR, subtype PTR, SRV, TXT, _services PTR, the host's A), follows a
-# reload (port and TXT), catches up after the server was down, deletes
-# everything on a clean stop, and with a wrong TSIG key is refused and
+# reload (port and TXT), catches up after the server was down, moves to
+# another zone, leaves it when agent.wide_area goes, deletes everything on
+# a clean stop, and with a wrong TSIG key is refused and
 # says so in status and its log.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
@@ -18,6 +19,7 @@ lab_up 2
 a1=$(host_addr h1)
 a2=$(host_addr h2)
 Z=lan-a.sd.example
+Z2=lan-b.sd.example
 
 # --- the DNS server: knotd on h1, updates allowed with key "lanyard-upd" ----
 K=$T/knot
@@ -42,17 +44,23 @@ zone:
     storage: $K
     file: $Z.zone
     acl: update
+  - domain: $Z2
+    storage: $K
+    file: $Z2.zone
+    acl: update
 log:
   - target: $T/knotd.log
     any: info
 CONF
-cat >"$K/$Z.zone" <<ZONE
-\$ORIGIN $Z.
+for z in $Z $Z2; do
+	cat >"$K/$z.zone" <<ZONE
+\$ORIGIN $z.
 \$TTL 60
 @ SOA ns admin 1 60 60 3600 30
 @ NS ns
 ns A $a1
 ZONE
+done
 printf 'key "lanyard-upd" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$secret" >"$T/tsig.key"
 printf 'key "lanyard-upd" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' \
 	"$(head -c 32 /dev/urandom | base64)" >"$T/wrong.key"
@@ -70,12 +78,12 @@ wait_for 10 eval '[ -n "$(dig $Z SOA)" ]' || fail "knotd on h1 did not answer wi
 # status_of HOST JQ: a member of the wide_area status of HOST's lanyardd.
 status_of() { on "$1" "$LANYARD" --json status 2>/dev/null | jq -r "(.status // .).wide_area$2"; }
 
-config() { # PORT PATH KEY
+config() { # PORT PATH KEY [ZONE]
 	cat >"$T/h2.yaml" <<YAML
 agent:
   user: root
   wide_area:
-    zone: $Z.
+    zone: ${4:-$Z}.
     server: $a1
     tsig_key: $3
     refresh: 2s
@@ -139,13 +147,30 @@ timing server_back_to_zone "$(ms_between "$t0" "$(now)")"
 wait_for 5 eval '[ "$(status_of h2 .state)" = synced ]' || fail "status: $(status_of h2 '')"
 grep -q "wide area: updates go through again" "$(agent_log h2)" || fail "no log line for the recovery"
 
+gone() { # [ZONE]
+	local z=${1:-$Z}
+	[ -z "$(dig _payments._tcp.$z PTR)" ] && [ -z "$(dig "payments@h2._payments._tcp.$z" SRV)" ] &&
+		[ -z "$(dig "payments@h2._payments._tcp.$z" TXT)" ] &&
+		[ -z "$(dig _api._sub._payments._tcp.$z PTR)" ] && [ -z "$(dig h2.$z A)" ]
+}
+
+# --- a reload to another zone moves the records; removing wide_area deletes them --
+config 9443 /v4 "$T/tsig.key" $Z2
+agent_reload h2
+wait_for 10 eval '[ "$(dig "payments@h2._payments._tcp.$Z2" SRV)" = "0 0 9443 h2.$Z2." ]' ||
+	fail "the records did not move to $Z2"
+gone $Z || { show; fail "records left in $Z after the move to $Z2"; }
+[ "$(dig h2.$Z2 A)" = "$a2" ] || fail "no address record in $Z2"
+sed -i '/wide_area:/,/refresh:/d' "$T/h2.yaml"
+agent_reload h2
+wait_for 10 gone $Z2 || fail "records left in $Z2 after agent.wide_area was removed"
+wait_for 5 eval '[ "$(status_of h2 "")" = null ]' || fail "status after removal: $(status_of h2 '')"
+config 9443 /v4 "$T/tsig.key"
+agent_reload h2
+wait_for 10 published 9443 /v4 || { show; fail "not republished after agent.wide_area came back"; }
+
 # --- a clean stop deletes what it published -------------------------------------
 agent_stop h2 || fail "lanyardd exited $AGENT_RC on SIGTERM"
-gone() {
-	[ -z "$(dig _payments._tcp.$Z PTR)" ] && [ -z "$(dig "payments@h2._payments._tcp.$Z" SRV)" ] &&
-		[ -z "$(dig "payments@h2._payments._tcp.$Z" TXT)" ] &&
-		[ -z "$(dig _api._sub._payments._tcp.$Z PTR)" ] && [ -z "$(dig h2.$Z A)" ]
-}
 # lanyardd waits for the server's answer before it exits: gone already.
 gone || { show; fail "records left in $Z after a clean stop"; }
 grep -q "wide area: this host's records deleted" "$(agent_log h2)" || fail "no deletion line in the log"
