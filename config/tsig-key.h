@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The TSIG key file of agent.wide_area.tsig_key: BIND's and Knot's
+/* The TSIG key file of agent.wide_area.tsig_key: BIND's key format
  * `key "name" { algorithm hmac-sha256; secret "base64"; };`, parsed from
  * a buffer with no I/O (the file is read by config/wide-area.c). */
 #pragma once

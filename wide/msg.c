@@ -233,8 +233,9 @@ static const char *ldns_alg(const char *alg)
 }
 
 /* The update of zone W->zone with the records of UP, signed, into RET. */
-static int finish(const struct wide_where *w, ldns_rr_list *up, const struct wide_key *key,
-                  uint16_t id, struct wide_msg *ret, char *err, size_t errlen)
+static int finish(const struct wide_where *w, const ldns_rr_list *pre, ldns_rr_list *up,
+                  const struct wide_key *key, uint16_t id, struct wide_msg *ret, char *err,
+                  size_t errlen)
 {
 	ldns_rdf *zone = make_name(NULL, NULL, w->zone);
 	ldns_pkt *pkt;
@@ -245,7 +246,7 @@ static int finish(const struct wide_where *w, ldns_rr_list *up, const struct wid
 		snprintf(err, errlen, "the zone name does not fit DNS");
 		return -EINVAL;
 	}
-	pkt = ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, NULL, up, NULL);
+	pkt = ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, pre, up, NULL);
 	if (!pkt)
 		return -ENOMEM;
 	ldns_pkt_set_id(pkt, id);
@@ -308,7 +309,7 @@ int wide_msg_record(const struct wide_where *w, const struct dnssd_record *old,
 		         new ? new->instance : old->instance, w->zone);
 		return -EINVAL;
 	}
-	r = finish(w, up, key, id, ret, err, errlen);
+	r = finish(w, NULL, up, key, id, ret, err, errlen);
 	ldns_rr_list_deep_free(up);
 	return r;
 }
@@ -352,7 +353,33 @@ int wide_msg_host(const struct wide_where *w, const struct wide_addr *addrs, siz
 		         w->zone);
 		return -EINVAL;
 	}
-	r = finish(w, up, key, id, ret, err, errlen);
+	r = finish(w, NULL, up, key, id, ret, err, errlen);
+	ldns_rr_list_deep_free(up);
+	return r;
+}
+
+/* Contract in msg.h. */
+int wide_msg_tidy(const struct wide_where *w, const char *type, const struct wide_key *key,
+                  uint16_t id, struct wide_msg *ret, char *err, size_t errlen)
+{
+	ldns_rr_list *pre = ldns_rr_list_new(), *up = ldns_rr_list_new();
+	int r = -ENOMEM;
+
+	*ret = (struct wide_msg){0};
+	if (!pre || !up)
+		goto out;
+	/* "RRset does not exist": class NONE, TTL 0, no rdata */
+	if (!list_push(pre, rr_new(make_name(NULL, type, w->zone), LDNS_RR_TYPE_PTR,
+	                           LDNS_RR_CLASS_NONE, 0)) ||
+	    !list_push(up, ptr_rr(make_name(NULL, "_services._dns-sd._udp", w->zone),
+	                          make_name(NULL, type, w->zone), LDNS_RR_CLASS_NONE, 0))) {
+		snprintf(err, errlen, "does not fit DNS: type \"%s\" under \"%s\"", type, w->zone);
+		r = -EINVAL;
+		goto out;
+	}
+	r = finish(w, pre, up, key, id, ret, err, errlen);
+out:
+	ldns_rr_list_deep_free(pre);
 	ldns_rr_list_deep_free(up);
 	return r;
 }

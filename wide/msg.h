@@ -65,5 +65,13 @@ int wide_msg_host(const struct wide_where *w, const struct wide_addr *addrs, siz
                   const struct wide_key *key, uint16_t id, struct wide_msg *ret, char *err,
                   size_t errlen);
 
+/* An update deleting TYPE's PTR under _services._dns-sd._udp.ZONE on
+ * condition that no PTR is left at TYPE.ZONE (RFC 2136 prerequisite "RRset
+ * does not exist"): the last instance of a type in the zone, whoever
+ * published it, takes the type's entry along. The server answers YXRRSET
+ * when the type is still in use. Returns as wide_msg_record(). */
+int wide_msg_tidy(const struct wide_where *w, const char *type, const struct wide_key *key,
+                  uint16_t id, struct wide_msg *ret, char *err, size_t errlen);
+
 /* Free what M owns and zero it. */
 void wide_msg_clear(struct wide_msg *m);

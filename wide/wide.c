@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "dnssd/clock.h"
@@ -58,6 +59,10 @@ struct wide {
 	struct wide_answer answer;
 	struct entry *sending_entry; /* NULL: the host's addresses */
 	struct dnssd_record *sending;
+	char *sending_gone_type; /* a type the update in flight may leave empty */
+	bool sending_tidy;       /* the update in flight is tidy[0]'s */
+	char **tidy;             /* types whose _services PTR may go, in order */
+	size_t n_tidy;
 	struct wide_addr sending_addrs[WIDE_ADDRS_MAX];
 	size_t n_sending_addrs;
 
@@ -236,6 +241,48 @@ static void failed(struct wide *w, const char *why)
 	ev_timer_start(w->loop, &w->retry);
 }
 
+/* Whether an entry publishes, or may still have, an instance of TYPE. */
+static bool type_in_use(const struct wide *w, const char *type)
+{
+	for (const struct entry *e = w->entries; e; e = e->next)
+		if ((e->want && strcasecmp(e->want->type, type) == 0) ||
+		    (e->have && strcasecmp(e->have->type, type) == 0))
+			return true;
+	return false;
+}
+
+/* Queue TYPE's _services PTR for a conditional delete (OOM: left alone). */
+static void tidy_add(struct wide *w, const char *type)
+{
+	char **v;
+
+	for (size_t i = 0; i < w->n_tidy; i++)
+		if (strcasecmp(w->tidy[i], type) == 0)
+			return;
+	v = realloc(w->tidy, (w->n_tidy + 1) * sizeof(*v));
+	if (!v)
+		return;
+	w->tidy = v;
+	if ((w->tidy[w->n_tidy] = strdup(type)))
+		w->n_tidy++;
+}
+
+static void tidy_drop_first(struct wide *w)
+{
+	if (!w->n_tidy)
+		return;
+	free(w->tidy[0]);
+	memmove(w->tidy, w->tidy + 1, --w->n_tidy * sizeof(*w->tidy));
+}
+
+/* A tidy update's answer: done when the server deleted the PTR or says
+ * the type is still in use (YXRRSET), with a good signature. */
+static bool tidy_answer_ok(const struct wide *w)
+{
+	return w->answer.ok || (w->answer.rcode == 7 && w->answer.tsig_error == 0 &&
+	                        (!w->key_name || w->answer.signed_ok));
+}
+
 /* The update in flight ended (ERR, or w->answer). */
 static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 {
@@ -257,7 +304,15 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 		failed(w, why);
 	} else {
 		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
-		if (!w->answer.ok) {
+		if (w->sending_tidy && tidy_answer_ok(w)) {
+			w->updates++;
+			if (w->failing && w->on_state)
+				w->on_state(w->ud, false, NULL);
+			w->failing = 0;
+			w->backoff = 0;
+			w->last_success = clock_mono();
+			tidy_drop_first(w);
+		} else if (!w->answer.ok) {
 			snprintf(why, sizeof(why), "the server answered %s", w->answer.text);
 			record_free(w->sending);
 			w->sending = NULL;
@@ -273,6 +328,8 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 				record_free(e->have);
 				e->have = w->sending;
 				w->sending = NULL;
+				if (w->sending_gone_type && !type_in_use(w, w->sending_gone_type))
+					tidy_add(w, w->sending_gone_type);
 			} else {
 				memcpy(w->have_addrs, w->sending_addrs, sizeof(w->have_addrs));
 				w->n_have_addrs = w->n_sending_addrs;
@@ -281,6 +338,9 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 		}
 	}
 	w->sending_entry = NULL;
+	w->sending_tidy = false;
+	free(w->sending_gone_type);
+	w->sending_gone_type = NULL;
 	/* drop entries whose deletion is confirmed */
 	for (struct entry **pp = &w->entries; *pp;) {
 		struct entry *x = *pp;
@@ -322,6 +382,9 @@ static void send_msg(struct wide *w)
 		w->sending_entry = NULL;
 		record_free(w->sending);
 		w->sending = NULL;
+		free(w->sending_gone_type);
+		w->sending_gone_type = NULL;
+		w->sending_tidy = false;
 		wide_msg_clear(&w->msg);
 		failed(w, strerror(-r));
 	}
@@ -375,8 +438,30 @@ static void pump(struct wide *w)
 			failed(w, "out of memory");
 			return;
 		}
+		if (e->have && (!e->want || strcasecmp(e->have->type, e->want->type) != 0))
+			w->sending_gone_type = strdup(e->have->type); /* OOM: not tidied */
 		e->in_flight = true;
 		w->sending_entry = e;
+		send_msg(w);
+		return;
+	}
+	/* last, the _services PTRs of types this host stopped publishing */
+	while (w->n_tidy) {
+		if (type_in_use(w, w->tidy[0])) {
+			tidy_drop_first(w);
+			continue;
+		}
+		r = wide_msg_tidy(&where, w->tidy[0], &k, new_id(w), &w->msg, err, sizeof(err));
+		if (r == -EINVAL) {
+			tidy_drop_first(w);
+			continue;
+		}
+		if (r < 0) {
+			failed(w, "out of memory");
+			return;
+		}
+		w->sending_entry = NULL;
+		w->sending_tidy = true;
 		send_msg(w);
 		return;
 	}
@@ -538,11 +623,31 @@ static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errl
 			left++;
 			first = first ? first : r;
 		} else {
+			tidy_add(w, old->type);
 			record_free(e->have);
 			e->have = NULL;
 		}
 	}
+	/* best effort: a type left in use answers YXRRSET */
+	while (w->n_tidy) {
+		struct wide_msg m;
+
+		if (wide_msg_tidy(&where, w->tidy[0], &k, new_id(w), &m, err, errlen) == 0) {
+			double left_s = deadline - clock_mono();
+
+			w->msg = m;
+			if (left_s > 0)
+				(void)wide_xfer_sync((struct sockaddr *)&w->server, w->server_len,
+				                     m.wire, m.len, left_s, &xfer_ops, w);
+			w->msg = (struct wide_msg){0};
+			wide_msg_clear(&m);
+		}
+		tidy_drop_first(w);
+	}
 	w->sending_entry = NULL;
+	w->sending_tidy = false;
+	free(w->sending_gone_type);
+	w->sending_gone_type = NULL;
 	record_free(w->sending);
 	w->sending = NULL;
 	if (w->host_wanted || w->host_synced) {
@@ -651,6 +756,7 @@ void wide_get_status(const struct wide *w, struct wide_status *ret)
 	}
 	if (host_pending(w))
 		ret->pending++;
+	ret->pending += w->n_tidy;
 	ret->state = w->failing ? "failing" : ret->pending || w->xfer ? "updating" : "synced";
 }
 
@@ -670,6 +776,10 @@ void wide_free(struct wide *w)
 		entry_free(e);
 	}
 	record_free(w->sending);
+	free(w->sending_gone_type);
+	while (w->n_tidy)
+		tidy_drop_first(w);
+	free(w->tidy);
 	clear_params(w);
 	free(w);
 }

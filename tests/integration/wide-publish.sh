@@ -151,7 +151,8 @@ gone() { # [ZONE]
 	local z=${1:-$Z}
 	[ -z "$(dig _payments._tcp.$z PTR)" ] && [ -z "$(dig "payments@h2._payments._tcp.$z" SRV)" ] &&
 		[ -z "$(dig "payments@h2._payments._tcp.$z" TXT)" ] &&
-		[ -z "$(dig _api._sub._payments._tcp.$z PTR)" ] && [ -z "$(dig h2.$z A)" ]
+		[ -z "$(dig _api._sub._payments._tcp.$z PTR)" ] && [ -z "$(dig h2.$z A)" ] &&
+		[ -z "$(dig _services._dns-sd._udp.$z PTR)" ]
 }
 
 # --- a reload to another zone moves the records; removing wide_area deletes them --
@@ -170,8 +171,17 @@ agent_reload h2
 wait_for 10 published 9443 /v4 || { show; fail "not republished after agent.wide_area came back"; }
 
 # --- a clean stop deletes what it published -------------------------------------
+# First another publisher's instance of the same type (as another host's
+# lanyardd would add it): the type's _services PTR must outlive h2's.
+nsupdate() { printf '%s\n' "server $a1 53" "zone $Z." "$@" send | on h1 knsupdate -y "hmac-sha256:lanyard-upd:$secret"; }
+other="other-h9._payments._tcp.$Z."
+nsupdate "update add _payments._tcp.$Z. 30 PTR $other" || fail "knsupdate"
 agent_stop h2 || fail "lanyardd exited $AGENT_RC on SIGTERM"
-# lanyardd waits for the server's answer before it exits: gone already.
+# lanyardd waits for the server's answers before it exits: gone already.
+[ "$(dig _payments._tcp.$Z PTR)" = "$other" ] || { show; fail "h2's PTR left, or the other's deleted"; }
+[ "$(dig _services._dns-sd._udp.$Z PTR)" = "_payments._tcp.$Z." ] || fail "the type's _services PTR went while in use"
+nsupdate "update delete _payments._tcp.$Z. PTR $other" "update delete _services._dns-sd._udp.$Z. PTR" ||
+	fail "knsupdate"
 gone || { show; fail "records left in $Z after a clean stop"; }
 grep -q "wide area: this host's records deleted" "$(agent_log h2)" || fail "no deletion line in the log"
 

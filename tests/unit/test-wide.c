@@ -28,7 +28,9 @@ static struct server {
 	enum mode mode;
 	bool sign;
 	unsigned updates, udp_queries, tcp_queries;
-	char last[4096]; /* the last update's authority section, as text */
+	char last[4096];   /* the last update's update section, as text */
+	char prev[4096];   /* the one before */
+	char prereq[1024]; /* the last update's prerequisites */
 	ev_io udp_io, tcp_io;
 } srv;
 
@@ -49,8 +51,22 @@ static bool answer(const uint8_t *query, size_t len, bool over_tcp, uint8_t **re
 		ldns_rr_list *up = ldns_pkt_authority(p);
 		size_t n = 0;
 
+		ldns_rr_list *pre = ldns_pkt_answer(p);
+		size_t m = 0;
+
 		srv.updates++;
-		srv.last[0] = '\0';
+		memcpy(srv.prev, srv.last, sizeof(srv.prev));
+		srv.last[0] = srv.prereq[0] = '\0';
+		for (size_t i = 0; i < ldns_rr_list_rr_count(pre); i++) {
+			char *s = ldns_rr2str(ldns_rr_list_rr(pre, i));
+
+			m += (size_t)snprintf(srv.prereq + m,
+			                      m < sizeof(srv.prereq) ? sizeof(srv.prereq) - m : 0,
+			                      "%s", s ? s : "");
+			free(s);
+			if (m >= sizeof(srv.prereq))
+				m = sizeof(srv.prereq) - 1;
+		}
 		for (size_t i = 0; i < ldns_rr_list_rr_count(up); i++) {
 			char *s = ldns_rr2str(ldns_rr_list_rr(up, i));
 
@@ -262,9 +278,14 @@ static void test_publish_change_delete(void)
 	/* a delete */
 	CHECK_INT_EQ(wide_delete(w, "svc:web"), 0);
 	CHECK(run_until(w, synced, 3));
-	CHECK_INT_EQ(srv.updates, 4);
-	CHECK(strstr(srv.last, "_web._tcp.z.example.\t0\tNONE\tPTR\tweb@h1._web._tcp.z.example.") !=
+	/* the instance, then its type's _services PTR if no PTR is left */
+	CHECK_INT_EQ(srv.updates, 5);
+	CHECK(strstr(srv.prev, "_web._tcp.z.example.\t0\tNONE\tPTR\tweb@h1._web._tcp.z.example.") !=
 	      NULL);
+	CHECK(strstr(srv.last,
+	             "_services._dns-sd._udp.z.example.\t0\tNONE\tPTR\t_web._tcp.z.example.") !=
+	      NULL);
+	CHECK(strstr(srv.prereq, "_web._tcp.z.example.\t0\tNONE\tPTR\t") != NULL);
 	wide_get_status(w, &st);
 	CHECK_INT_EQ(st.records, 0);
 	/* withdraw: only the host's addresses are left to delete. It blocks,
