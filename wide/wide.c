@@ -49,9 +49,10 @@ struct wide {
 	size_t n_addrs;
 	struct wide_addr have_addrs[WIDE_ADDRS_MAX];
 	size_t n_have_addrs;
-	bool host_synced; /* have_addrs is what the server holds */
-	bool host_wanted; /* something published: the addresses are wanted too */
-	bool withdrawn;   /* wide_withdraw() ran: send nothing more */
+	bool host_synced;   /* have_addrs is what the server holds */
+	bool host_wanted;   /* something published: the addresses are wanted too */
+	bool host_deferred; /* its last update failed: the others go first */
+	bool withdrawn;     /* wide_withdraw() ran: send nothing more */
 
 	/* the update in flight */
 	struct wide_xfer *xfer;
@@ -283,6 +284,32 @@ static bool tidy_answer_ok(const struct wide *w)
 	                        (!w->key_name || w->answer.signed_ok));
 }
 
+/* After a failure the item that failed goes last, so that one name the
+ * server refuses does not hold back the others. */
+static void set_aside(struct wide *w, struct entry *e)
+{
+	if (w->sending_tidy) {
+		if (w->n_tidy > 1) {
+			char *first = w->tidy[0];
+
+			memmove(w->tidy, w->tidy + 1, (w->n_tidy - 1) * sizeof(*w->tidy));
+			w->tidy[w->n_tidy - 1] = first;
+		}
+	} else if (!e) {
+		w->host_deferred = true;
+	} else if (e->next) {
+		struct entry **pp = &w->entries;
+
+		while (*pp != e)
+			pp = &(*pp)->next;
+		*pp = e->next;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = e;
+		e->next = NULL;
+	}
+}
+
 /* The update in flight ended (ERR, or w->answer). */
 static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 {
@@ -301,6 +328,7 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 		         err == -ETIMEDOUT ? "no answer from the server" : strerror(-err));
 		record_free(w->sending);
 		w->sending = NULL;
+		set_aside(w, e);
 		failed(w, why);
 	} else {
 		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
@@ -316,6 +344,7 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 			snprintf(why, sizeof(why), "the server answered %s", w->answer.text);
 			record_free(w->sending);
 			w->sending = NULL;
+			set_aside(w, e);
 			failed(w, why);
 		} else {
 			w->updates++;
@@ -334,6 +363,7 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 				memcpy(w->have_addrs, w->sending_addrs, sizeof(w->have_addrs));
 				w->n_have_addrs = w->n_sending_addrs;
 				w->host_synced = true;
+				w->host_deferred = false;
 			}
 		}
 	}
@@ -390,6 +420,25 @@ static void send_msg(struct wide *w)
 	}
 }
 
+/* Send the host's addresses as they are now. */
+static void send_host(struct wide *w)
+{
+	struct wide_where where = {.zone = w->zone, .host = w->host};
+	struct wide_key k = key_of(w);
+	char err[160];
+	int r;
+
+	memcpy(w->sending_addrs, w->addrs, sizeof(w->addrs));
+	w->n_sending_addrs = w->n_addrs;
+	r = wide_msg_host(&where, w->addrs, w->n_addrs, &k, new_id(w), &w->msg, err, sizeof(err));
+	if (r < 0) {
+		failed(w, r == -ENOMEM ? "out of memory" : err);
+		return;
+	}
+	w->sending_entry = NULL;
+	send_msg(w);
+}
+
 /* Start the next update, if any is due and none is in flight. */
 static void pump(struct wide *w)
 {
@@ -400,18 +449,9 @@ static void pump(struct wide *w)
 
 	if (w->xfer || w->withdrawn || ev_is_active(&w->retry))
 		return;
-	/* the SRV targets' addresses first */
-	if (host_pending(w)) {
-		memcpy(w->sending_addrs, w->addrs, sizeof(w->addrs));
-		w->n_sending_addrs = w->n_addrs;
-		r = wide_msg_host(&where, w->addrs, w->n_addrs, &k, new_id(w), &w->msg, err,
-		                  sizeof(err));
-		if (r < 0) {
-			failed(w, r == -ENOMEM ? "out of memory" : err);
-			return;
-		}
-		w->sending_entry = NULL;
-		send_msg(w);
+	/* the SRV targets' addresses first, unless they just failed */
+	if (host_pending(w) && !w->host_deferred) {
+		send_host(w);
 		return;
 	}
 	for (struct entry *e = w->entries; e; e = e->next) {
@@ -465,6 +505,8 @@ static void pump(struct wide *w)
 		send_msg(w);
 		return;
 	}
+	if (host_pending(w))
+		send_host(w);
 }
 
 static void on_retry(struct ev_loop *loop, ev_timer *t, int revents)
@@ -721,6 +763,7 @@ int wide_reconfigure(struct wide *w, const struct wide_params *p, double timeout
 	w->failing = 0;
 	w->backoff = 0;
 	w->withdrawn = false;
+	w->host_deferred = false;
 	ev_timer_stop(w->loop, &w->refresh);
 	ev_timer_set(&w->refresh, w->refresh_s, w->refresh_s);
 	ev_timer_start(w->loop, &w->refresh);

@@ -28,9 +28,10 @@ static struct server {
 	enum mode mode;
 	bool sign;
 	unsigned updates, udp_queries, tcp_queries;
-	char last[4096];   /* the last update's update section, as text */
-	char prev[4096];   /* the one before */
-	char prereq[1024]; /* the last update's prerequisites */
+	char last[4096];       /* the last update's update section, as text */
+	char prev[4096];       /* the one before */
+	char prereq[1024];     /* the last update's prerequisites */
+	const char *refuse_if; /* REFUSED when the update mentions it */
 	ev_io udp_io, tcp_io;
 } srv;
 
@@ -79,7 +80,10 @@ static bool answer(const uint8_t *query, size_t len, bool over_tcp, uint8_t **re
 		}
 	}
 	ldns_pkt_set_qr(p, true);
-	ldns_pkt_set_rcode(p, srv.mode == REFUSE ? LDNS_RCODE_REFUSED : 0);
+	ldns_pkt_set_rcode(p,
+	                   srv.mode == REFUSE || (srv.refuse_if && strstr(srv.last, srv.refuse_if))
+	                           ? LDNS_RCODE_REFUSED
+	                           : 0);
 	ldns_pkt_set_tc(p, srv.mode == TRUNCATE && !over_tcp);
 	ldns_rr_list_deep_free(ldns_pkt_authority(p));
 	ldns_pkt_set_authority(p, ldns_rr_list_new());
@@ -355,6 +359,45 @@ out:
 	wide_free(w);
 }
 
+static bool one_published(struct wide *w)
+{
+	struct wide_status st;
+
+	wide_get_status(w, &st);
+	return st.published == 1 && st.failing >= 1;
+}
+
+/* A name the server refuses does not hold back the others. */
+static void test_refused_name_set_aside(void)
+{
+	struct dnssd_record *bad = rec("bad@h1", 80, "/a"), *good = rec("good@h1", 81, "/a");
+	struct wide *w = start(false);
+	struct wide_status st;
+
+	srv.mode = ANSWER;
+	srv.sign = false;
+	srv.refuse_if = "bad@h1";
+	if (!w || !bad || !good)
+		goto out;
+	free(good->key);
+	good->key = strdup("svc:good");
+	CHECK_INT_EQ(wide_put(w, bad), 0);
+	CHECK_INT_EQ(wide_put(w, good), 0);
+	CHECK(run_until(w, one_published, 3));
+	wide_get_status(w, &st);
+	CHECK_INT_EQ(st.records, 2);
+	CHECK_STR_EQ(st.last_error, "the server answered REFUSED");
+	srv.refuse_if = NULL;
+	CHECK(run_until(w, synced, 3));
+	wide_get_status(w, &st);
+	CHECK_INT_EQ(st.published, 2);
+out:
+	srv.refuse_if = NULL;
+	record_free(bad);
+	record_free(good);
+	wide_free(w);
+}
+
 int main(void)
 {
 	loop = ev_default_loop(0);
@@ -365,6 +408,7 @@ int main(void)
 	              "the server answered NOERROR, answer not signed by the key");
 	test_failures(SILENT, "", "no answer from the server");
 	test_truncated();
+	test_refused_name_set_aside();
 	server_stop();
 	return test_summary();
 }
