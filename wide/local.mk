@@ -5,6 +5,7 @@
 noinst_LTLIBRARIES += wide/libwide.la
 wide_libwide_la_SOURCES = \
 	wide/wide.c wide/wide.h \
+	wide/settings.c wide/settings.h \
 	wide/msg.c wide/msg.h \
 	wide/answer.c wide/answer.h \
 	wide/xfer.c wide/xfer.h \

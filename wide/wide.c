@@ -14,6 +14,7 @@
 #include "dnssd/clock.h"
 #include "wide/answer.h"
 #include "wide/hostaddr.h"
+#include "wide/settings.h"
 #include "wide/wide.h"
 #include "wide/xfer.h"
 
@@ -33,16 +34,7 @@ struct entry {
 
 struct wide {
 	struct ev_loop *loop;
-	/* the settings, copied */
-	char *zone, *host, *server_text;
-	struct sockaddr_storage server;
-	socklen_t server_len;
-	char *key_name, *key_alg, *key_secret;
-	char **ifaces;
-	size_t n_ifaces;
-	double refresh_s;
-	void (*on_state)(void *ud, bool failing, const char *why);
-	void *ud;
+	struct wide_settings set; /* a copy of the parameters */
 
 	struct entry *entries;
 	struct wide_addr addrs[WIDE_ADDRS_MAX]; /* wanted */
@@ -93,7 +85,8 @@ static void entry_free(struct entry *e)
 
 static struct wide_key key_of(const struct wide *w)
 {
-	return (struct wide_key){.name = w->key_name, .alg = w->key_alg, .secret = w->key_secret};
+	return (struct wide_key){
+	        .name = w->set.key_name, .alg = w->set.key_alg, .secret = w->set.key_secret};
 }
 
 static uint16_t new_id(struct wide *w)
@@ -105,100 +98,9 @@ static uint16_t new_id(struct wide *w)
 	return id;
 }
 
-static void clear_params(struct wide *w)
-{
-	free(w->zone);
-	free(w->host);
-	free(w->server_text);
-	free(w->key_name);
-	free(w->key_alg);
-	if (w->key_secret) {
-		explicit_bzero(w->key_secret, strlen(w->key_secret));
-		free(w->key_secret);
-	}
-	for (size_t i = 0; i < w->n_ifaces; i++)
-		free(w->ifaces[i]);
-	free(w->ifaces);
-	w->zone = w->host = w->server_text = NULL;
-	w->key_name = w->key_alg = w->key_secret = NULL;
-	w->ifaces = NULL;
-	w->n_ifaces = 0;
-}
-
-static char *dup_or_null(const char *s, bool *oom)
-{
-	char *p;
-
-	if (!s)
-		return NULL;
-	p = strdup(s);
-	if (!p)
-		*oom = true;
-	return p;
-}
-
-/* Copy P into W (settings only). Returns 0, -EINVAL or -ENOMEM. */
-static int set_params(struct wide *w, const struct wide_params *p, char *err, size_t errlen)
-{
-	bool oom = false;
-
-	if (!p->zone || !p->host || !p->server || p->server_len > sizeof(w->server) ||
-	    (p->key.name && (!p->key.alg || !p->key.secret))) {
-		snprintf(err, errlen, "incomplete wide-area settings");
-		return -EINVAL;
-	}
-	clear_params(w);
-	w->zone = dup_or_null(p->zone, &oom);
-	w->host = dup_or_null(p->host, &oom);
-	w->server_text = dup_or_null(p->server_text ? p->server_text : "", &oom);
-	w->key_name = dup_or_null(p->key.name, &oom);
-	w->key_alg = dup_or_null(p->key.name ? p->key.alg : NULL, &oom);
-	w->key_secret = dup_or_null(p->key.name ? p->key.secret : NULL, &oom);
-	if (p->n_interfaces) {
-		w->ifaces = calloc(p->n_interfaces, sizeof(*w->ifaces));
-		if (!w->ifaces)
-			oom = true;
-		for (size_t i = 0; w->ifaces && i < p->n_interfaces; i++, w->n_ifaces++)
-			w->ifaces[i] = dup_or_null(p->interfaces[i], &oom);
-	}
-	memcpy(&w->server, p->server, p->server_len);
-	w->server_len = p->server_len;
-	w->on_state = p->on_state;
-	w->ud = p->ud;
-	w->refresh_s = (double)p->refresh_ms / 1000.;
-	if (w->refresh_s < 1.)
-		w->refresh_s = 1.;
-	if (oom) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-	return a && b ? strcmp(a, b) == 0 : a == b;
-}
-
-/* Whether P names the same zone, server, key, host and interfaces as W. */
-static bool same_place(const struct wide *w, const struct wide_params *p)
-{
-	if (!str_eq(w->zone, p->zone) || !str_eq(w->host, p->host) ||
-	    !str_eq(w->key_name, p->key.name) ||
-	    (p->key.name &&
-	     (!str_eq(w->key_alg, p->key.alg) || !str_eq(w->key_secret, p->key.secret))) ||
-	    w->server_len != p->server_len || memcmp(&w->server, p->server, p->server_len) != 0 ||
-	    w->n_ifaces != p->n_interfaces)
-		return false;
-	for (size_t i = 0; i < w->n_ifaces; i++)
-		if (!str_eq(w->ifaces[i], p->interfaces[i]))
-			return false;
-	return true;
-}
-
 static void read_addrs(struct wide *w)
 {
-	int n = wide_host_addrs((const char *const *)w->ifaces, w->n_ifaces, w->addrs,
+	int n = wide_host_addrs((const char *const *)w->set.ifaces, w->set.n_ifaces, w->addrs,
 	                        WIDE_ADDRS_MAX);
 
 	/* an error keeps the last reading */
@@ -229,12 +131,12 @@ static bool host_pending(const struct wide *w)
 
 static void failed(struct wide *w, const char *why)
 {
-	double cap = w->refresh_s < WIDE_BACKOFF_MAX_S ? w->refresh_s : WIDE_BACKOFF_MAX_S;
+	double cap = w->set.refresh_s < WIDE_BACKOFF_MAX_S ? w->set.refresh_s : WIDE_BACKOFF_MAX_S;
 
 	w->failures++;
 	snprintf(w->last_error, sizeof(w->last_error), "%s", why);
-	if (w->failing++ == 0 && w->on_state)
-		w->on_state(w->ud, true, w->last_error);
+	if (w->failing++ == 0 && w->set.on_state)
+		w->set.on_state(w->set.ud, true, w->last_error);
 	w->backoff = w->backoff ? w->backoff * 2 : WIDE_BACKOFF_MIN_S;
 	if (w->backoff > cap)
 		w->backoff = cap;
@@ -281,7 +183,7 @@ static void tidy_drop_first(struct wide *w)
 static bool tidy_answer_ok(const struct wide *w)
 {
 	return w->answer.ok || (w->answer.rcode == 7 && w->answer.tsig_error == 0 &&
-	                        (!w->key_name || w->answer.signed_ok));
+	                        (!w->set.key_name || w->answer.signed_ok));
 }
 
 /* After a failure the item that failed goes last, so that one name the
@@ -334,8 +236,8 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
 		if (w->sending_tidy && tidy_answer_ok(w)) {
 			w->updates++;
-			if (w->failing && w->on_state)
-				w->on_state(w->ud, false, NULL);
+			if (w->failing && w->set.on_state)
+				w->set.on_state(w->set.ud, false, NULL);
 			w->failing = 0;
 			w->backoff = 0;
 			w->last_success = clock_mono();
@@ -348,8 +250,8 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 			failed(w, why);
 		} else {
 			w->updates++;
-			if (w->failing && w->on_state)
-				w->on_state(w->ud, false, NULL);
+			if (w->failing && w->set.on_state)
+				w->set.on_state(w->set.ud, false, NULL);
 			w->failing = 0;
 			w->backoff = 0;
 			w->last_success = clock_mono();
@@ -403,8 +305,8 @@ static const struct wide_xfer_ops xfer_ops = {.accept = on_accept, .done = on_do
 
 static void send_msg(struct wide *w)
 {
-	int r = wide_xfer_start(w->loop, (struct sockaddr *)&w->server, w->server_len, w->msg.wire,
-	                        w->msg.len, &xfer_ops, w, &w->xfer);
+	int r = wide_xfer_start(w->loop, (struct sockaddr *)&w->set.server, w->set.server_len,
+	                        w->msg.wire, w->msg.len, &xfer_ops, w, &w->xfer);
 
 	if (r < 0) {
 		if (w->sending_entry)
@@ -423,7 +325,7 @@ static void send_msg(struct wide *w)
 /* Send the host's addresses as they are now. */
 static void send_host(struct wide *w)
 {
-	struct wide_where where = {.zone = w->zone, .host = w->host};
+	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
 	struct wide_key k = key_of(w);
 	char err[160];
 	int r;
@@ -442,7 +344,7 @@ static void send_host(struct wide *w)
 /* Start the next update, if any is due and none is in flight. */
 static void pump(struct wide *w)
 {
-	struct wide_where where = {.zone = w->zone, .host = w->host};
+	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
 	struct wide_key k = key_of(w);
 	char err[160];
 	int r;
@@ -541,13 +443,13 @@ int wide_new(struct ev_loop *loop, const struct wide_params *p, struct wide **re
 	w->retry.data = w;
 	ev_timer_init(&w->refresh, on_refresh, 0., 0.);
 	w->refresh.data = w;
-	r = set_params(w, p, err, errlen);
+	r = wide_settings_set(&w->set, p, err, errlen);
 	if (r < 0) {
 		wide_free(w);
 		return r;
 	}
 	read_addrs(w);
-	ev_timer_set(&w->refresh, w->refresh_s, w->refresh_s);
+	ev_timer_set(&w->refresh, w->set.refresh_s, w->set.refresh_s);
 	ev_timer_start(loop, &w->refresh);
 	*ret = w;
 	return 0;
@@ -624,8 +526,8 @@ static int sync_send(struct wide *w, struct wide_msg *m, double deadline)
 	if (left <= 0)
 		return -ETIMEDOUT;
 	w->msg = *m;
-	r = wide_xfer_sync((struct sockaddr *)&w->server, w->server_len, m->wire, m->len, left,
-	                   &xfer_ops, w);
+	r = wide_xfer_sync((struct sockaddr *)&w->set.server, w->set.server_len, m->wire, m->len,
+	                   left, &xfer_ops, w);
 	w->msg = (struct wide_msg){0};
 	if (r == 0 && !w->answer.ok)
 		r = -EPERM;
@@ -637,7 +539,7 @@ static int sync_send(struct wide *w, struct wide_msg *m, double deadline)
 /* Delete everything W may have published, blocking at most TIMEOUT_S. */
 static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errlen)
 {
-	struct wide_where where = {.zone = w->zone, .host = w->host};
+	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
 	struct wide_key k = key_of(w);
 	double deadline = clock_mono() + timeout_s;
 	size_t left = 0;
@@ -679,8 +581,9 @@ static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errl
 
 			w->msg = m;
 			if (left_s > 0)
-				(void)wide_xfer_sync((struct sockaddr *)&w->server, w->server_len,
-				                     m.wire, m.len, left_s, &xfer_ops, w);
+				(void)wide_xfer_sync((struct sockaddr *)&w->set.server,
+				                     w->set.server_len, m.wire, m.len, left_s,
+				                     &xfer_ops, w);
 			w->msg = (struct wide_msg){0};
 			wide_msg_clear(&m);
 		}
@@ -709,7 +612,7 @@ static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errl
 	w->n_have_addrs = 0;
 	if (left)
 		snprintf(err, errlen, "%zu deletion%s not confirmed by %s (%s)", left,
-		         left == 1 ? "" : "s", w->server_text,
+		         left == 1 ? "" : "s", w->set.server_text,
 		         first == -EPERM       ? w->last_answer
 		         : first == -ETIMEDOUT ? "no answer"
 		                               : strerror(-first));
@@ -730,23 +633,27 @@ int wide_withdraw(struct wide *w, double timeout_s, char *err, size_t errlen)
 int wide_reconfigure(struct wide *w, const struct wide_params *p, double timeout_s, char *err,
                      size_t errlen)
 {
+	struct wide_settings n = {0};
 	int r, moved;
 
-	if (same_place(w, p)) {
+	if (wide_settings_same(&w->set, p)) {
 		double s = (double)p->refresh_ms / 1000.;
 
-		if (s >= 1. && s != w->refresh_s) {
-			w->refresh_s = s;
+		if (s >= 1. && s != w->set.refresh_s) {
+			w->set.refresh_s = s;
 			ev_timer_stop(w->loop, &w->refresh);
 			ev_timer_set(&w->refresh, s, s);
 			ev_timer_start(w->loop, &w->refresh);
 		}
 		return 0;
 	}
-	moved = withdraw_all(w, timeout_s, err, errlen);
-	r = set_params(w, p, err, errlen);
+	/* the new settings first: on failure nothing has moved */
+	r = wide_settings_set(&n, p, err, errlen);
 	if (r < 0)
 		return r;
+	moved = withdraw_all(w, timeout_s, err, errlen);
+	wide_settings_clear(&w->set);
+	w->set = n;
 	for (struct entry **pp = &w->entries; *pp;) {
 		struct entry *e = *pp;
 
@@ -765,7 +672,7 @@ int wide_reconfigure(struct wide *w, const struct wide_params *p, double timeout
 	w->withdrawn = false;
 	w->host_deferred = false;
 	ev_timer_stop(w->loop, &w->refresh);
-	ev_timer_set(&w->refresh, w->refresh_s, w->refresh_s);
+	ev_timer_set(&w->refresh, w->set.refresh_s, w->set.refresh_s);
 	ev_timer_start(w->loop, &w->refresh);
 	read_addrs(w);
 	pump(w);
@@ -776,8 +683,8 @@ int wide_reconfigure(struct wide *w, const struct wide_params *p, double timeout
 void wide_get_status(const struct wide *w, struct wide_status *ret)
 {
 	*ret = (struct wide_status){
-	        .zone = w->zone,
-	        .server = w->server_text,
+	        .zone = w->set.zone,
+	        .server = w->set.server_text,
 	        .updates = w->updates,
 	        .failures = w->failures,
 	        .failing = w->failing,
@@ -823,6 +730,6 @@ void wide_free(struct wide *w)
 	while (w->n_tidy)
 		tidy_drop_first(w);
 	free(w->tidy);
-	clear_params(w);
+	wide_settings_clear(&w->set);
 	free(w);
 }
