@@ -230,21 +230,18 @@ static int agent_listen(struct agent *a, char *err, size_t errlen)
 static int backend_put_both(void *ctx, const struct dnssd_record *r)
 {
 	struct agent *a = ctx;
-	int ret = mdns_put(a->mdns, r);
+	int ret = mdns_put(a->mdns, r), ret_wide = agent_wide_put(a, r);
 
-	if (ret >= 0)
-		ret = agent_wide_put(a, r);
-	return ret;
+	/* each backend gets it whatever the other says (a put again is a no-op) */
+	return ret < 0 ? ret : ret_wide;
 }
 
 static int backend_del_both(void *ctx, const char *key)
 {
 	struct agent *a = ctx;
-	int ret = mdns_delete(a->mdns, key);
+	int ret = mdns_delete(a->mdns, key), ret_wide = agent_wide_delete(a, key);
 
-	if (ret >= 0)
-		ret = agent_wide_delete(a, key);
-	return ret;
+	return ret < 0 ? ret : ret_wide;
 }
 
 /* The backend's bound on sightings for CFG's max_instances: an instance is
