@@ -221,7 +221,8 @@ integration_tests = \
 	tests/integration/publish-avahi-restart.sh \
 	tests/integration/publish-reload.sh \
 	tests/integration/publish-sigterm.sh \
-	tests/integration/wide-publish.sh
+	tests/integration/wide-publish.sh \
+	tests/integration/wide-two-lan.sh
 dist_check_SCRIPTS += $(integration_tests)
 TESTS += $(integration_tests)
 # end of integration tests
