@@ -295,10 +295,10 @@ static int on_accept(void *ud, const uint8_t *answer, size_t len)
 
 	if (wide_answer_read(answer, len, &w->msg, &k, &a) < 0)
 		return WIDE_XFER_IGNORE;
-	if (a.truncated)
-		return WIDE_XFER_TRUNCATED;
+	/* kept either way: a truncated answer that ends the exchange (over
+	 * TCP) must read as a failure, not as the previous answer */
 	w->answer = a;
-	return WIDE_XFER_ANSWER;
+	return a.truncated ? WIDE_XFER_TRUNCATED : WIDE_XFER_ANSWER;
 }
 
 static const struct wide_xfer_ops xfer_ops = {.accept = on_accept, .done = on_done};

@@ -20,7 +20,8 @@ struct wide_xfer;
  * -ETIMEDOUT, -ECONNREFUSED...; ANSWER NULL). */
 struct wide_xfer_ops {
 	/* Whether ANSWER is the one awaited (then the exchange ends, or goes
-	 * on over TCP when it says TRUNCATED); anything else is ignored. */
+	 * on over TCP when it says TRUNCATED: over TCP that ends it too);
+	 * anything else is ignored. */
 	int (*accept)(void *ud, const uint8_t *answer, size_t len);
 	/* The end: ERR 0 with the accepted answer, or a negative errno. The
 	 * callback may free the exchange. */
