@@ -133,7 +133,7 @@ json_t *agent_wide_status(const struct agent *a)
 	if (!a->wide)
 		return json_null();
 	wide_get_status(a->wide, &st);
-	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:s?,s:s?,s:o,s:o}", "state",
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:s?,s:s?,s:o,s:o,s:I}", "state",
 	                 st.state, "zone", st.zone, "server", st.server, "records",
 	                 (json_int_t)st.records, "published", (json_int_t)st.published, "pending",
 	                 (json_int_t)st.pending, "addresses", (json_int_t)st.addresses, "updates",
@@ -141,5 +141,6 @@ json_t *agent_wide_status(const struct agent *a)
 	                 (int)st.failing, "last_answer", st.last_answer[0] ? st.last_answer : NULL,
 	                 "last_error", st.last_error[0] ? st.last_error : NULL, "since_success",
 	                 st.since_success < 0 ? json_null() : json_real(st.since_success),
-	                 "retry_in", st.retry_in < 0 ? json_null() : json_real(st.retry_in));
+	                 "retry_in", st.retry_in < 0 ? json_null() : json_real(st.retry_in),
+	                 "reaped", (json_int_t)st.reaped);
 }

@@ -42,6 +42,54 @@ const char *wide_rcode_name(int rcode)
 }
 
 /* Contract in answer.h. */
+int wide_answer_rdata(const uint8_t *wire, size_t len, const struct wide_msg *q, uint16_t type,
+                      struct wide_rdata *ret, size_t max, size_t *ret_n, int *ret_rcode)
+{
+	ldns_pkt *pkt = NULL;
+	ldns_rr_list *an;
+	ldns_rr *question;
+	unsigned flags;
+
+	*ret_n = 0;
+	*ret_rcode = 0;
+	if (len < HEADER_LEN)
+		return -EINVAL;
+	flags = (unsigned)wire[2] << 8 | wire[3];
+	if (((unsigned)wire[0] << 8 | wire[1]) != q->id || !(flags & 0x8000) ||
+	    ((flags >> 11) & 0xf) != LDNS_PACKET_QUERY)
+		return -EINVAL;
+	*ret_rcode = (int)(flags & 0xf);
+	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK)
+		return -EINVAL;
+	question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+	an = ldns_pkt_answer(pkt);
+	for (size_t i = 0; question && i < ldns_rr_list_rr_count(an) && *ret_n < max; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		struct wide_rdata *out = &ret[*ret_n];
+
+		if (ldns_rr_get_type(rr) != type ||
+		    ldns_dname_compare(ldns_rr_owner(rr), ldns_rr_owner(question)) != 0)
+			continue;
+		out->len = 0;
+		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
+			ldns_rdf *f = ldns_rr_rdf(rr, j);
+			size_t fl = ldns_rdf_size(f);
+
+			if (out->len + fl > sizeof(out->data)) {
+				out->len = 0;
+				break;
+			}
+			memcpy(out->data + out->len, ldns_rdf_data(f), fl);
+			out->len += fl;
+		}
+		if (out->len)
+			(*ret_n)++;
+	}
+	ldns_pkt_free(pkt);
+	return 0;
+}
+
+/* Contract in answer.h. */
 int wide_answer_read(const uint8_t *wire, size_t len, const struct wide_msg *q,
                      const struct wide_key *key, struct wide_answer *ret)
 {

@@ -27,5 +27,13 @@ struct wide_answer {
 int wide_answer_read(const uint8_t *wire, size_t len, const struct wide_msg *q,
                      const struct wide_key *key, struct wide_answer *ret);
 
+/* Read WIRE (LEN bytes) as the answer to query Q for TYPE: up to MAX
+ * records of TYPE at the question's name into RET (a name uncompressed,
+ * a TXT its strings; larger ones are skipped), their count in *RET_N,
+ * the RCODE in *RET_RCODE. Returns 0, or -EINVAL when it is not an
+ * answer to Q (ignore it). */
+int wide_answer_rdata(const uint8_t *wire, size_t len, const struct wide_msg *q, uint16_t type,
+                      struct wide_rdata *ret, size_t max, size_t *ret_n, int *ret_rcode);
+
 /* The name of RCODE ("REFUSED"), or NULL when it has none. */
 const char *wide_rcode_name(int rcode);

@@ -6,6 +6,7 @@ noinst_LTLIBRARIES += wide/libwide.la
 wide_libwide_la_SOURCES = \
 	wide/wide.c wide/wide.h \
 	wide/settings.c wide/settings.h \
+	wide/reap.c wide/reap.h \
 	wide/msg.c wide/msg.h \
 	wide/answer.c wide/answer.h \
 	wide/xfer.c wide/xfer.h \

@@ -73,5 +73,43 @@ int wide_msg_host(const struct wide_where *w, const struct wide_addr *addrs, siz
 int wide_msg_tidy(const struct wide_where *w, const char *type, const struct wide_key *key,
                   uint16_t id, struct wide_msg *ret, char *err, size_t errlen);
 
+/* A record's data in wire format (a name: uncompressed; TXT: its
+ * length-prefixed strings). */
+struct wide_rdata {
+	uint8_t data[256];
+	size_t len;
+};
+
+/* This host's heartbeat: the TXT at HOST._lanyard.ZONE becomes exactly
+ * "t=NOW" (wall-clock seconds) "r=REFRESH_S", and HOST._lanyard.ZONE is
+ * in the index PTR _hosts._lanyard.ZONE. Returns as wide_msg_record(). */
+int wide_msg_heartbeat(const struct wide_where *w, uint64_t now, unsigned refresh_s,
+                       const struct wide_key *key, uint16_t id, struct wide_msg *ret, char *err,
+                       size_t errlen);
+
+/* Leaving: delete HOST.ZONE's addresses, everything at HOST._lanyard.ZONE
+ * (heartbeat, manifest) and its line in the index. */
+int wide_msg_leave(const struct wide_where *w, const struct wide_key *key, uint16_t id,
+                   struct wide_msg *ret, char *err, size_t errlen);
+
+/* A query (no recursion wanted) for NAME (wire format, LEN bytes) of
+ * TYPE. Returns 0, -EINVAL or -ENOMEM. */
+int wide_msg_query(const struct wide_where *w, const uint8_t *name, size_t len, uint16_t type,
+                   uint16_t id, struct wide_msg *ret);
+
+/* LABEL (may be NULL) . MID (dotted, may be NULL) . ZONE in wire format
+ * into BUF (256 bytes), its length in *LEN. Returns 0 or -EINVAL. */
+int wide_name(const char *label, const char *mid, const char *zone, uint8_t *buf, size_t *len);
+
+/* Delete dead host VICTIM's records on condition that its heartbeat TXT is
+ * still exactly HB (HB_LEN bytes of rdata, as read): every instance of
+ * its manifest NAMES (N; their type PTRs by value, everything at their
+ * names, their PTRs at the manifest's subtype owners), its addresses,
+ * heartbeat, manifest and index line. The server answers NXRRSET when the
+ * host refreshed since. Returns as wide_msg_record(). */
+int wide_msg_reap(const struct wide_where *w, const char *victim, const uint8_t *hb, size_t hb_len,
+                  const struct wide_rdata *names, size_t n, const struct wide_key *key, uint16_t id,
+                  struct wide_msg *ret, char *err, size_t errlen);
+
 /* Free what M owns and zero it. */
 void wide_msg_clear(struct wide_msg *m);

@@ -10,10 +10,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "dnssd/clock.h"
 #include "wide/answer.h"
 #include "wide/hostaddr.h"
+#include "wide/reap.h"
 #include "wide/settings.h"
 #include "wide/wide.h"
 #include "wide/xfer.h"
@@ -45,6 +47,11 @@ struct wide {
 	bool host_wanted;   /* something published: the addresses are wanted too */
 	bool host_deferred; /* its last update failed: the others go first */
 	bool withdrawn;     /* wide_withdraw() ran: send nothing more */
+	bool hb_due;        /* the heartbeat is to be refreshed */
+	bool sending_hb;    /* the update in flight is the heartbeat */
+	bool hb_fresh;      /* a heartbeat went through under these settings */
+	bool hb_deferred;   /* the last heartbeat failed: the others go first */
+	struct wide_reaper *reaper;
 
 	/* the update in flight */
 	struct wide_xfer *xfer;
@@ -190,7 +197,9 @@ static bool tidy_answer_ok(const struct wide *w)
  * server refuses does not hold back the others. */
 static void set_aside(struct wide *w, struct entry *e)
 {
-	if (w->sending_tidy) {
+	if (w->sending_hb) {
+		w->hb_deferred = true;
+	} else if (w->sending_tidy) {
 		if (w->n_tidy > 1) {
 			char *first = w->tidy[0];
 
@@ -234,7 +243,17 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 		failed(w, why);
 	} else {
 		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
-		if (w->sending_tidy && tidy_answer_ok(w)) {
+		if (w->sending_hb && w->answer.ok) {
+			w->hb_fresh = true;
+			w->hb_deferred = false;
+			w->updates++;
+			if (w->failing && w->set.on_state)
+				w->set.on_state(w->set.ud, false, NULL);
+			w->failing = 0;
+			w->backoff = 0;
+			w->last_success = clock_mono();
+			w->hb_due = false;
+		} else if (w->sending_tidy && tidy_answer_ok(w)) {
 			w->updates++;
 			if (w->failing && w->set.on_state)
 				w->set.on_state(w->set.ud, false, NULL);
@@ -271,6 +290,7 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 	}
 	w->sending_entry = NULL;
 	w->sending_tidy = false;
+	w->sending_hb = false;
 	free(w->sending_gone_type);
 	w->sending_gone_type = NULL;
 	/* drop entries whose deletion is confirmed */
@@ -317,6 +337,7 @@ static void send_msg(struct wide *w)
 		free(w->sending_gone_type);
 		w->sending_gone_type = NULL;
 		w->sending_tidy = false;
+		w->sending_hb = false;
 		wide_msg_clear(&w->msg);
 		failed(w, strerror(-r));
 	}
@@ -341,6 +362,24 @@ static void send_host(struct wide *w)
 	send_msg(w);
 }
 
+/* Send this host's heartbeat, stamped now. */
+static void send_heartbeat(struct wide *w)
+{
+	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
+	struct wide_key k = key_of(w);
+	char err[160];
+	int r = wide_msg_heartbeat(&where, (uint64_t)time(NULL), (unsigned)w->set.refresh_s, &k,
+	                           new_id(w), &w->msg, err, sizeof(err));
+
+	if (r < 0) {
+		failed(w, r == -ENOMEM ? "out of memory" : err);
+		return;
+	}
+	w->sending_entry = NULL;
+	w->sending_hb = true;
+	send_msg(w);
+}
+
 /* Start the next update, if any is due and none is in flight. */
 static void pump(struct wide *w)
 {
@@ -354,6 +393,13 @@ static void pump(struct wide *w)
 	/* the SRV targets' addresses first, unless they just failed */
 	if (host_pending(w) && !w->host_deferred) {
 		send_host(w);
+		return;
+	}
+	/* A first heartbeat before the instances: a reaper that read the one
+	 * a crashed run of this host left must not delete what this run
+	 * publishes (its update's prerequisite fails once this one is in). */
+	if (w->hb_due && w->host_wanted && !w->hb_fresh && !w->hb_deferred) {
+		send_heartbeat(w);
 		return;
 	}
 	for (struct entry *e = w->entries; e; e = e->next) {
@@ -407,6 +453,11 @@ static void pump(struct wide *w)
 		send_msg(w);
 		return;
 	}
+	/* later heartbeats last: reapers elsewhere read them (docs/wide-area.md) */
+	if (w->hb_due && w->host_wanted) {
+		send_heartbeat(w);
+		return;
+	}
 	if (host_pending(w))
 		send_host(w);
 }
@@ -423,7 +474,10 @@ static void on_refresh(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop, (void)revents;
 	read_addrs(w);
+	w->hb_due = true;
 	pump(w);
+	if (!w->withdrawn)
+		wide_reaper_round(w->reaper);
 }
 
 /* Contract in wide.h. */
@@ -448,6 +502,13 @@ int wide_new(struct ev_loop *loop, const struct wide_params *p, struct wide **re
 		wide_free(w);
 		return r;
 	}
+	w->reaper = wide_reaper_new(loop, &w->set);
+	if (!w->reaper) {
+		snprintf(err, errlen, "out of memory");
+		wide_free(w);
+		return -ENOMEM;
+	}
+	w->hb_due = true;
 	read_addrs(w);
 	ev_timer_set(&w->refresh, w->set.refresh_s, w->set.refresh_s);
 	ev_timer_start(loop, &w->refresh);
@@ -549,6 +610,11 @@ static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errl
 	w->xfer = NULL;
 	wide_msg_clear(&w->msg);
 	ev_timer_stop(w->loop, &w->retry);
+	wide_reaper_stop(w->reaper);
+	w->sending_hb = false;
+	w->hb_due = true; /* under new settings, a heartbeat first thing */
+	w->hb_fresh = false;
+	w->hb_deferred = false;
 	for (struct entry *e = w->entries; e; e = e->next) {
 		const struct dnssd_record *old = e->have        ? e->have
 		                                 : e->in_flight ? w->sending
@@ -598,7 +664,7 @@ static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errl
 	if (w->host_wanted || w->host_synced) {
 		struct wide_msg m;
 
-		r = wide_msg_host(&where, NULL, 0, &k, new_id(w), &m, err, errlen);
+		r = wide_msg_leave(&where, &k, new_id(w), &m, err, errlen);
 		if (r == 0) {
 			r = sync_send(w, &m, deadline);
 			wide_msg_clear(&m);
@@ -695,6 +761,7 @@ void wide_get_status(const struct wide *w, struct wide_status *ret)
 	                            ? ev_timer_remaining(w->loop, (ev_timer *)&w->retry)
 	                            : -1,
 	        .addresses = w->host_synced ? w->n_have_addrs : 0,
+	        .reaped = wide_reaper_reaped(w->reaper),
 	};
 	for (const struct entry *e = w->entries; e; e = e->next) {
 		if (e->want)
@@ -725,6 +792,7 @@ void wide_free(struct wide *w)
 		w->entries = e->next;
 		entry_free(e);
 	}
+	wide_reaper_free(w->reaper);
 	record_free(w->sending);
 	free(w->sending_gone_type);
 	while (w->n_tidy)

@@ -44,6 +44,7 @@ struct wide_status {
 	size_t published;  /* of them, confirmed by the server as they are */
 	size_t pending;    /* changes not yet confirmed (host addresses count one) */
 	size_t addresses;  /* host addresses published */
+	uint64_t reaped;   /* dead hosts whose records this agent deleted */
 	uint64_t updates;  /* updates the server accepted */
 	uint64_t failures; /* updates that failed (timeout, refused, bad signature) */
 	unsigned failing;  /* consecutive failures now */

@@ -87,7 +87,11 @@ static void test_put(void)
 	    !CHECK(has_rr(up, "_services._dns-sd._udp.lan-a.sd.example.\t300\tIN\tPTR\t_web._tcp."
 	                      "lan-a.sd.example.")))
 		dump(up);
-	CHECK_INT_EQ(ldns_rr_list_rr_count(up), 6);
+	/* the host's manifest: the instance and the subtype owner */
+	if (!CHECK(has_rr(up, "h1._lanyard.lan-a.sd.example.\t30\tIN\tPTR\tWeb\\032server")) ||
+	    !CHECK(has_rr(up, "h1._lanyard.lan-a.sd.example.\t30\tIN\tPTR\t_api._sub._web._tcp.")))
+		dump(up);
+	CHECK_INT_EQ(ldns_rr_list_rr_count(up), 8);
 	ldns_pkt_free(p);
 	p = NULL;
 	wide_msg_clear(&m);
@@ -104,7 +108,9 @@ static void test_put(void)
 	    !CHECK(has_rr(up, "_api._sub._web._tcp.lan-a.sd.example.\t0\tNONE\tPTR")) ||
 	    !CHECK(!has_rr(up, "_services")))
 		dump(up);
-	CHECK_INT_EQ(ldns_rr_list_rr_count(up), 3);
+	if (!CHECK(has_rr(up, "h1._lanyard.lan-a.sd.example.\t0\tNONE\tPTR\tWeb")))
+		dump(up);
+	CHECK_INT_EQ(ldns_rr_list_rr_count(up), 4);
 out:
 	ldns_pkt_free(p);
 	wide_msg_clear(&m);
@@ -218,9 +224,69 @@ static void test_answers(void)
 	wide_msg_clear(&q);
 }
 
+/* The heartbeat, leaving, and the conditional deletion of a dead host. */
+static void test_heartbeat_reap(void)
+{
+	struct wide_rdata names[2];
+	struct wide_msg m;
+	ldns_pkt *p = NULL;
+	char err[128];
+	uint8_t hb[] = "\014t=1700000000\004r=30";
+	size_t len;
+
+	CHECK_INT_EQ(wide_msg_heartbeat(&where, 1700000000, 30, &key, 3, &m, err, sizeof(err)), 0);
+	CHECK_INT_EQ(ldns_wire2pkt(&p, m.wire, m.len), LDNS_STATUS_OK);
+	if (p) {
+		ldns_rr_list *up = ldns_pkt_authority(p);
+
+		if (!CHECK(has_rr(up, "h1._lanyard.lan-a.sd.example.\t0\tANY\tTXT")) ||
+		    !CHECK(has_rr(up,
+		                  "h1._lanyard.lan-a.sd.example.\t30\tIN\tTXT\t\"t=1700000000\" "
+		                  "\"r=30\"")) ||
+		    !CHECK(has_rr(up,
+		                  "_hosts._lanyard.lan-a.sd.example.\t30\tIN\tPTR\th1._lanyard.")))
+			dump(up);
+	}
+	ldns_pkt_free(p);
+	p = NULL;
+	wide_msg_clear(&m);
+
+	CHECK_INT_EQ(
+	        wide_name("web@h9", "_web._tcp", "lan-a.sd.example", names[0].data, &names[0].len),
+	        0);
+	CHECK_INT_EQ(wide_name("_api", "_sub._web._tcp", "lan-a.sd.example", names[1].data,
+	                       &names[1].len),
+	             0);
+	len = sizeof(hb) - 1;
+	CHECK_INT_EQ(wide_msg_reap(&where, "h9", hb, len, names, 2, &key, 4, &m, err, sizeof(err)),
+	             0);
+	CHECK_INT_EQ(ldns_wire2pkt(&p, m.wire, m.len), LDNS_STATUS_OK);
+	if (p) {
+		ldns_rr_list *pre = ldns_pkt_answer(p), *up = ldns_pkt_authority(p);
+
+		if (!CHECK(has_rr(pre,
+		                  "h9._lanyard.lan-a.sd.example.\t0\tIN\tTXT\t\"t=1700000000\" "
+		                  "\"r=30\"")))
+			dump(pre);
+		if (!CHECK(has_rr(
+		            up, "_web._tcp.lan-a.sd.example.\t0\tNONE\tPTR\tweb@h9._web._tcp.")) ||
+		    !CHECK(has_rr(up, "web@h9._web._tcp.lan-a.sd.example.\t0\tANY\tANY")) ||
+		    !CHECK(has_rr(
+		            up, "_api._sub._web._tcp.lan-a.sd.example.\t0\tNONE\tPTR\tweb@h9.")) ||
+		    !CHECK(has_rr(up, "h9.lan-a.sd.example.\t0\tANY\tA\t")) ||
+		    !CHECK(has_rr(up, "h9._lanyard.lan-a.sd.example.\t0\tANY\tANY")) ||
+		    !CHECK(has_rr(up,
+		                  "_hosts._lanyard.lan-a.sd.example.\t0\tNONE\tPTR\th9._lanyard.")))
+			dump(up);
+	}
+	ldns_pkt_free(p);
+	wide_msg_clear(&m);
+}
+
 int main(void)
 {
 	test_put();
+	test_heartbeat_reap();
 	test_host();
 	test_answers();
 	return test_summary();
