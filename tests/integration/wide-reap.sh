@@ -107,6 +107,8 @@ unset "AGENT_PID[h2]"
 wait_for 11 h2_gone || fail "h2's records still in $Z 11 s (3 x refresh + 5 s) after it died: SRV '$(dig "payments@h2._payments._tcp.$Z" SRV)' hb '$(dig h2._lanyard.$Z TXT)'"
 timing kill_to_reaped "$(ms_between "$t0" "$(now)")"
 h3_there || fail "h3's own records went too"
+agent_alive h3 || fail "lanyardd on h3 is gone"
+on h3 test -S /run/lanyard/lanyard.sock || fail "h3's socket is gone: $(on h3 ls -la /run/lanyard 2>&1)"
 [ "$(on h3 "$LANYARD" --json status | jq -r '(.status // .).wide_area.reaped')" = 1 ] ||
 	fail "h3's status does not count the reaping: $(on h3 "$LANYARD" --json status | jq -c '(.status // .).wide_area')"
 
