@@ -32,6 +32,7 @@
 #include "agent/register.h"
 #include "agent/server.h"
 #include "agent/watch.h"
+#include "agent/wide-area.h"
 #include "dnssd/clock.h"
 #include "dnssd/name.h"
 #include "agent/notify.h"
@@ -229,14 +230,23 @@ static int agent_listen(struct agent *a, char *err, size_t errlen)
 	                  ops_handle, a, &a->server, err, errlen);
 }
 
-static int backend_put(void *ctx, const struct dnssd_record *r)
+/* The published set goes to both backends: mDNS and, when configured,
+ * unicast DNS (agent/wide-area.c). */
+static int backend_put_both(void *ctx, const struct dnssd_record *r)
 {
-	return mdns_put(ctx, r);
+	struct agent *a = ctx;
+	int ret = mdns_put(a->mdns, r), ret_wide = agent_wide_put(a, r);
+
+	/* each backend gets it whatever the other says (a put again is a no-op) */
+	return ret < 0 ? ret : ret_wide;
 }
 
-static int backend_del(void *ctx, const char *key)
+static int backend_del_both(void *ctx, const char *key)
 {
-	return mdns_delete(ctx, key);
+	struct agent *a = ctx;
+	int ret = mdns_delete(a->mdns, key), ret_wide = agent_wide_delete(a, key);
+
+	return ret < 0 ? ret : ret_wide;
 }
 
 /* The backend's bound on sightings for CFG's max_instances: an instance is
@@ -310,7 +320,7 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 {
 	struct cache_params cp = {.max_instances = cfg->agent.max_instances};
 	struct balance_params bp;
-	struct pubset_backend be = {.put = backend_put, .del = backend_del};
+	struct pubset_backend be = {.put = backend_put_both, .del = backend_del_both};
 	int r;
 
 	*a = (struct agent){.loop = loop, .opts = *opts, .cfg = cfg, .started = clock_mono()};
@@ -370,7 +380,7 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	a->mdns = mdns_new(loop, &agent_mdns_callbacks, a, err, errlen);
 	if (!a->mdns)
 		return -EIO;
-	be.ctx = a->mdns;
+	be.ctx = a;
 	a->pubset = pubset_new(&be);
 	a->registry = registry_new(a);
 	a->peers = peers_new();
@@ -402,6 +412,12 @@ int agent_init(struct agent *a, struct ev_loop *loop, const struct agent_options
 	r = discover_configure(a->discover, a->cfg);
 	if (r < 0)
 		log_warning("cannot browse every configured type: %s", strerror(-r));
+	/* Before the first publish: the backend gets every put. */
+	r = agent_wide_apply(a, cfg);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot publish in the wide-area zone: %s", strerror(-r));
+		return r;
+	}
 	agent_publish(a);
 	log_info("started with %zu service(s) from %s, socket %s", cfg->n_services, cfg->path,
 	         server_path(a->server));
@@ -482,6 +498,8 @@ int agent_reload(struct agent *a)
 		log_warning("cannot apply the new health checks: %s", strerror(-r));
 	pubset_retry_failed(a->pubset);
 	agent_publish(a);
+	/* After the publish: a backend that starts now replays the set as sent. */
+	(void)agent_wide_apply(a, a->cfg);
 	a->reloads++;
 	log_info("reloaded %s: %zu service(s)", a->cfg->path, a->cfg->n_services);
 	return 0;
@@ -506,6 +524,8 @@ void agent_done(struct agent *a)
 	agent_load_free(a->load);
 	a->load = NULL;
 	discover_set_mdns(a->discover, NULL);
+	/* The zone's records deleted (a bounded wait for the DNS server). */
+	agent_wide_stop(a);
 	/* Goodbyes for everything published, then the backend thread ends. */
 	mdns_free(a->mdns);
 	a->mdns = NULL;

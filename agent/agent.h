@@ -22,6 +22,7 @@ struct loopwatch;
 struct pubset;
 struct server;
 struct watches;
+struct wide;
 
 struct agent;
 
@@ -69,6 +70,7 @@ struct agent {
 	struct peers *peers;       /* per-user quotas and report records */
 	struct metrics *metrics;   /* counters for GET /metrics */
 	struct http *http;         /* agent.http; NULL when off */
+	struct wide *wide;         /* agent.wide_area: the unicast DNS backend, or NULL */
 };
 
 /* Build the agent from an already loaded configuration (ownership of CFG

@@ -26,9 +26,10 @@ agent_libagent_la_SOURCES = \
 	agent/checks.c agent/checks.h \
 	agent/http.c agent/http.h agent/http-req.c agent/http-private.h \
 	agent/http-page.c agent/http-page.h \
-	agent/metrics.c agent/metrics.h
+	agent/metrics.c agent/metrics.h \
+	agent/wide-area.c agent/wide-area.h
 agent_libagent_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
-agent_libagent_la_LIBADD = agent/libserver.la agent/libcore.la mdns/libmdns.la \
+agent_libagent_la_LIBADD = agent/libserver.la agent/libcore.la mdns/libmdns.la wide/libwide.la \
 	agent/libchecks.la agent/libhttpq.la config/libcfg.la wire/libwire.la dnssd/libdnssd.la \
 	$(JANSSON_LIBS) $(EV_LIBS) $(M_LIBS) $(MHD_LIBS)
 

@@ -523,6 +523,19 @@ void pubset_retry_failed(struct pubset *ps)
 		e->retry = true;
 }
 
+/* Contract in pubset.h. */
+int pubset_replay(const struct pubset *ps, int (*put)(void *ctx, const struct dnssd_record *r),
+                  void *ctx)
+{
+	for (const struct pub_entry *e = ps->entries; e; e = e->next) {
+		int r = e->sent ? put(ctx, e->sent) : 0;
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int pubset_sync(struct pubset *ps)
 {
 	int r;

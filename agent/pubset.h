@@ -96,6 +96,11 @@ int pubset_set_maint(struct pubset *ps, const char *key, bool on, const char *re
  * first backend error (the entries not sent are sent at the next sync). */
 int pubset_sync(struct pubset *ps);
 
+/* Call PUT with CTX for every record the backend currently has (a
+ * backend that joins later catches up). Returns 0 or PUT's first error. */
+int pubset_replay(const struct pubset *ps, int (*put)(void *ctx, const struct dnssd_record *r),
+                  void *ctx);
+
 /* Have the next pubset_sync() put again the records whose publishing
  * FAILED (a reload retries them; a load update does not). */
 void pubset_retry_failed(struct pubset *ps);

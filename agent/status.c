@@ -16,6 +16,7 @@
 #include "agent/register.h"
 #include "agent/server.h"
 #include "agent/watch.h"
+#include "agent/wide-area.h"
 #include "dnssd/clock.h"
 
 static json_t *cache_json(const struct agent *a)
@@ -169,13 +170,14 @@ static json_t *publishing_json(const struct agent *a)
 
 json_t *agent_status_json(const struct agent *a)
 {
-	return json_pack(
-	        "{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:o*,s:o*,s:o*,s:o*,s:o*,s:o*,s:o*,s:o*}",
-	        "agent", "version", PACKAGE_VERSION, "pid", (int)getpid(), "config", a->cfg->path,
-	        "socket", a->server ? server_path(a->server) : "", "uptime",
-	        clock_mono() - a->started, "reloads", (int)a->reloads, "reload_failures",
-	        (int)a->reload_failures, "policy", cfg_policy_name(a->cfg->agent.policy), "avahi",
-	        avahi_json(a), "publishing", publishing_json(a), "browsing", browsing_json(a),
-	        "cache", cache_json(a), "server", server_json(a), "ejected", ejected_json(a),
-	        "loop", loopwatch_status(a->loopwatch), "probing", probing_json(a));
+	return json_pack("{s:{s:s,s:i,s:s,s:s,s:f,s:i,s:i,s:s},s:o*,s:o*,s:o*,s:o*,s:o*,s:o*,s:o*,"
+	                 "s:o*,s:o*}",
+	                 "agent", "version", PACKAGE_VERSION, "pid", (int)getpid(), "config",
+	                 a->cfg->path, "socket", a->server ? server_path(a->server) : "", "uptime",
+	                 clock_mono() - a->started, "reloads", (int)a->reloads, "reload_failures",
+	                 (int)a->reload_failures, "policy", cfg_policy_name(a->cfg->agent.policy),
+	                 "avahi", avahi_json(a), "publishing", publishing_json(a), "browsing",
+	                 browsing_json(a), "cache", cache_json(a), "server", server_json(a),
+	                 "ejected", ejected_json(a), "loop", loopwatch_status(a->loopwatch),
+	                 "probing", probing_json(a), "wide_area", agent_wide_status(a));
 }

@@ -14,6 +14,7 @@
 #include "config/node.h"
 #include "config/http.h"
 #include "config/trust.h"
+#include "config/wide-area.h"
 #include "dnssd/name.h"
 
 static const char *const policy_names[_CFG_POLICY_MAX] = {
@@ -59,6 +60,7 @@ enum {
 	A_LIMITS,
 	A_TRUST,
 	A_HTTP,
+	A_WIDE_AREA,
 	N_AGENT_FIELDS,
 };
 
@@ -502,6 +504,7 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 	        [A_LIMITS] = {.name = "limits"},
 	        [A_TRUST] = {.name = "trust"},
 	        [A_HTTP] = {.name = "http"},
+	        [A_WIDE_AREA] = {.name = "wide_area"},
 	};
 
 	static const char *const bool_names[] = {"false", "true", "no", "yes", "off", "on"};
@@ -581,4 +584,6 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 		cfg_trust_parse(f, &fl[A_TRUST], &a->trust);
 	if (fl[A_HTTP].key)
 		cfg_http_parse(f, &fl[A_HTTP], &a->http);
+	if (fl[A_WIDE_AREA].key)
+		cfg_wide_area_parse(f, &fl[A_WIDE_AREA], ld->dir, &a->wide_area);
 }

@@ -44,6 +44,7 @@ void cfg_free(struct lanyard_config *cfg)
 	free(cfg->agent.include);
 	cfg_trust_clear(&cfg->agent.trust);
 	cfg_http_clear(&cfg->agent.http);
+	cfg_wide_area_clear(&cfg->agent.wide_area);
 	for (size_t i = 0; i < cfg->n_services; i++)
 		cfg_service_clear(&cfg->services[i]);
 	free(cfg->services);

@@ -195,6 +195,35 @@ bool cfg_http_same_listeners(const struct cfg_http *a, const struct cfg_http *b)
 
 /* Free what H owns and zero it. */
 void cfg_http_clear(struct cfg_http *h);
+/* A TSIG algorithm (RFC 8945) of a key file. */
+enum cfg_tsig_alg {
+	CFG_TSIG_HMAC_MD5,
+	CFG_TSIG_HMAC_SHA1,
+	CFG_TSIG_HMAC_SHA256,
+	CFG_TSIG_HMAC_SHA512,
+	_CFG_TSIG_ALG_MAX,
+};
+
+/* A TSIG key as read from its key file (config/tsig-key.h). */
+struct cfg_tsig_key {
+	char *name; /* a domain name, without a trailing dot */
+	enum cfg_tsig_alg alg;
+	char *secret; /* base64, as in the file, checked */
+};
+
+/* agent.wide_area: DNS-SD over unicast DNS (docs/wide-area.md). */
+struct cfg_wide_area {
+	bool enabled;                   /* the key is present */
+	char *zone;                     /* where this host publishes; no trailing dot */
+	struct sockaddr_storage server; /* where updates go (port default 53) */
+	socklen_t server_len;
+	char *server_text;       /* as written, for status and logs */
+	char *tsig_key_path;     /* NULL: updates are not signed */
+	struct cfg_tsig_key key; /* read from tsig_key_path at load */
+	char **browse;           /* zones, no trailing dot (not used yet) */
+	size_t n_browse;
+	uint64_t refresh_ms; /* default 30s */
+};
 
 struct cfg_agent {
 	char *socket;         /* default LANYARD_DEFAULT_SOCKET */
@@ -222,6 +251,7 @@ struct cfg_agent {
 	struct cfg_limits limits;
 	struct cfg_trust trust; /* default of every service's trust */
 	struct cfg_http http;
+	struct cfg_wide_area wide_area;
 };
 
 struct lanyard_config {
@@ -264,6 +294,10 @@ int cfg_load_service(const char *name, const char *text, size_t len, struct lany
                      struct cfg_diags *diags);
 
 void cfg_free(struct lanyard_config *cfg);
+/* Free what W owns and zero it. */
+void cfg_wide_area_clear(struct cfg_wide_area *w);
+/* "hmac-sha256" and the like; NULL when out of range. */
+const char *cfg_tsig_alg_name(enum cfg_tsig_alg a);
 /* Free what T owns and zero it. */
 void cfg_trust_clear(struct cfg_trust *t);
 void cfg_diags_clear(struct cfg_diags *diags);

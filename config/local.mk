@@ -9,6 +9,8 @@ config_libcfg_la_SOURCES = \
 	config/service.c config/service.h \
 	config/checks.c config/checks.h \
 	config/trust.c config/trust.h \
-	config/http.c config/http.h
+	config/http.c config/http.h \
+	config/tsig-key.c config/tsig-key.h \
+	config/wide-area.c config/wide-area.h
 config_libcfg_la_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
 config_libcfg_la_LIBADD = dnssd/libdnssd.la $(YAML_LIBS)

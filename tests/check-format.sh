@@ -5,7 +5,7 @@ set -u
 top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 command -v clang-format >/dev/null || { echo "clang-format not installed (scripts/install-deps)"; exit 1; }
 cd "$top" || exit 1
-files=$(find dnssd agent config mdns wire client nss tests -name '*.[ch]' -not -path '*/build*' | sort)
+files=$(find dnssd agent config mdns wide wire client nss tests -name '*.[ch]' -not -path '*/build*' | sort)
 [ -n "$files" ] || { echo "no C files found under $top"; exit 1; }
 bad=0
 for f in $files; do

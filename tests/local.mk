@@ -36,8 +36,30 @@ tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
 tests_unit_test_config_LDADD = config/libcfg.la
 tests_unit_test_config_check_SOURCES = tests/unit/test-config-check.c tests/unit/tap.h
 tests_unit_test_config_check_LDADD = config/libcfg.la
+check_PROGRAMS += tests/unit/test-tsig-key
+TESTS += tests/unit/test-tsig-key
+tests_unit_test_tsig_key_SOURCES = tests/unit/test-tsig-key.c tests/unit/tap.h
+tests_unit_test_tsig_key_LDADD = config/libcfg.la
 EXTRA_DIST += tests/data/config
 # end config tests
+
+# wide tests
+# The unicast DNS backend's update messages and answers, read back with ldns.
+check_PROGRAMS += tests/unit/test-wide-msg
+TESTS += tests/unit/test-wide-msg
+tests_unit_test_wide_msg_SOURCES = tests/unit/test-wide-msg.c tests/unit/tap.h
+tests_unit_test_wide_msg_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
+tests_unit_test_wide_msg_LDADD = wide/libwide.la $(LDNS_LIBS)
+# The backend against a DNS server stand-in in the same loop, with short
+# periods.
+check_PROGRAMS += tests/unit/test-wide
+TESTS += tests/unit/test-wide
+tests_unit_test_wide_SOURCES = tests/unit/test-wide.c tests/unit/tap.h \
+	wide/wide.c wide/settings.c wide/reap.c wide/msg.c wide/answer.c wide/xfer.c wide/hostaddr.c
+tests_unit_test_wide_CPPFLAGS = $(AM_CPPFLAGS) -DWIDE_BACKOFF_MIN_S=0.1 -DXFER_UDP_RETRY_S=0.1
+tests_unit_test_wide_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
+tests_unit_test_wide_LDADD = dnssd/libdnssd.la $(LDNS_LIBS) $(EV_LIBS)
+# end wide tests
 
 # mdns tests
 check_PROGRAMS += tests/unit/test-evpoll
@@ -141,7 +163,8 @@ tests_unit_test_client_cli_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIB
 # corpus, FUZZ_CORPUS, in every `make check`. (SAN_CFLAGS instruments the
 # whole tree for libFuzzer; only the link of a target differs.)
 fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-txt tests/fuzz/fuzz-wire-request \
-	tests/fuzz/fuzz-wire-response tests/fuzz/fuzz-dnssd-version tests/fuzz/fuzz-dnssd-name
+	tests/fuzz/fuzz-wire-response tests/fuzz/fuzz-dnssd-version tests/fuzz/fuzz-dnssd-name \
+	tests/fuzz/fuzz-tsig-key tests/fuzz/fuzz-wide-answer
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(fuzz_targets)
 fuzz_main =
@@ -177,6 +200,14 @@ tests_fuzz_fuzz_dnssd_name_SOURCES = tests/fuzz/fuzz-dnssd-name.c $(fuzz_main)
 tests_fuzz_fuzz_dnssd_name_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"dnssd-name"'
 tests_fuzz_fuzz_dnssd_name_LDFLAGS = $(fuzz_ldflags)
 tests_fuzz_fuzz_dnssd_name_LDADD = dnssd/libdnssd.la
+tests_fuzz_fuzz_tsig_key_SOURCES = tests/fuzz/fuzz-tsig-key.c $(fuzz_main)
+tests_fuzz_fuzz_tsig_key_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS='"tsig-key"'
+tests_fuzz_fuzz_tsig_key_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_tsig_key_LDADD = config/libcfg.la
+tests_fuzz_fuzz_wide_answer_SOURCES = tests/fuzz/fuzz-wide-answer.c $(fuzz_main)
+tests_fuzz_fuzz_wide_answer_CPPFLAGS = $(AM_CPPFLAGS) $(LDNS_CFLAGS) -DFUZZ_CORPUS='"wide-answer"'
+tests_fuzz_fuzz_wide_answer_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_wide_answer_LDADD = wide/libwide.la
 # end fuzz targets
 # integration tests
 # Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each
@@ -189,7 +220,10 @@ integration_tests = \
 	tests/integration/publish-collision.sh \
 	tests/integration/publish-avahi-restart.sh \
 	tests/integration/publish-reload.sh \
-	tests/integration/publish-sigterm.sh
+	tests/integration/publish-sigterm.sh \
+	tests/integration/wide-publish.sh \
+	tests/integration/wide-two-lan.sh \
+	tests/integration/wide-reap.sh
 dist_check_SCRIPTS += $(integration_tests)
 TESTS += $(integration_tests)
 # end of integration tests

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "config/config.h"
 #include "dnssd/txt.h"
@@ -776,6 +779,124 @@ static void test_http_keys(void)
 	}
 }
 
+/* Write TEXT to DIR/NAME with MODE. */
+static void put_file(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!CHECK(f))
+		return;
+	fputs(text, f);
+	fclose(f);
+	CHECK(chmod(path, mode) == 0);
+}
+
+/* agent.wide_area, with key files written into a temporary directory:
+ * the key is read relative to the main file, a world-readable key is a
+ * warning, a broken one an error at the tsig_key value. */
+static void test_wide_area(void)
+{
+	char dir[] = "/tmp/test-config-wide.XXXXXX", path[600];
+	struct lanyard_config *cfg = NULL;
+	struct cfg_diags d = {0};
+	const struct cfg_wide_area *w;
+
+	if (!CHECK(mkdtemp(dir)))
+		return;
+	put_file(dir, "good.key",
+	         "key \"upd\" {\n\talgorithm hmac-sha512;\n\tsecret \"c2VjcmV0\";\n};\n", 0600);
+	put_file(dir, "open.key", "key upd { secret \"c2VjcmV0\"; };\n", 0644);
+	put_file(dir, "bad.key", "key upd {\n  secret \"c2VjcmV0\"\n};\n", 0600);
+	put_file(dir, "good.yaml",
+	         "agent:\n  wide_area:\n    zone: lan-a.sd.example.\n"
+	         "    server: \"[2001:db8::53]:5353\"\n    tsig_key: good.key\n"
+	         "    browse: [lan-a.sd.example., lan-b.sd.example]\n    refresh: 10s\n",
+	         0644);
+	snprintf(path, sizeof(path), "%s/good.yaml", dir);
+	CHECK_INT_EQ(cfg_load(path, &cfg, &d), 0);
+	CHECK_INT_EQ(d.n, 0);
+	if (cfg) {
+		w = &cfg->agent.wide_area;
+		CHECK(w->enabled);
+		CHECK_STR_EQ(w->zone, "lan-a.sd.example");
+		CHECK_STR_EQ(w->server_text, "[2001:db8::53]:5353");
+		CHECK(w->server.ss_family == AF_INET6 &&
+		      ntohs(((struct sockaddr_in6 *)&w->server)->sin6_port) == 5353);
+		CHECK_STR_EQ(w->key.name, "upd");
+		CHECK_INT_EQ(w->key.alg, CFG_TSIG_HMAC_SHA512);
+		CHECK_STR_EQ(w->key.secret, "c2VjcmV0");
+		CHECK_INT_EQ(w->n_browse, 2);
+		CHECK_STR_EQ(w->n_browse == 2 ? w->browse[1] : NULL, "lan-b.sd.example");
+		CHECK_INT_EQ(w->refresh_ms, 10000);
+	}
+	cfg_free(cfg);
+	cfg_diags_clear(&d);
+
+	put_file(dir, "bad.yaml",
+	         "agent:\n  wide_area:\n    zone: bad!.example\n"
+	         "    server: 192.0.2.53:99999\n    tsig_key: bad.key\n"
+	         "    refresh: 500ms\n    ttl: 3\n",
+	         0644);
+	snprintf(path, sizeof(path), "%s/bad.yaml", dir);
+	CHECK_INT_EQ(cfg_load(path, &cfg, &d), -EINVAL);
+	CHECK_INT_EQ(d.n, 5);
+	for (size_t i = 0; i < d.n; i++) {
+		static const char *const want[] = {
+		        ":3:11: 'zone': 'bad!.example' is not a valid zone name: a domain",
+		        ":4:13: 'server': '192.0.2.53:99999': the port is out of range (1-65535)",
+		        ":5:15: 'tsig_key': '",
+		        ":6:14: 'refresh': '500ms' is out of range (1s-1h)",
+		        ":7:5: unknown key 'ttl' in 'wide_area'",
+		};
+		const char *t = d.items[i].text;
+
+		CHECK_MSG(i < 5 && strstr(t, want[i]), "message %zu: %s", i, t);
+	}
+	CHECK(d.n == 5 && strstr(d.items[2].text, "bad.key':3:1: expected ';' after the secret"));
+	cfg_diags_clear(&d);
+
+	put_file(dir, "open.yaml",
+	         "agent:\n  wide_area:\n    zone: z.example\n    server: 192.0.2.53\n"
+	         "    tsig_key: open.key\n",
+	         0644);
+	snprintf(path, sizeof(path), "%s/open.yaml", dir);
+	CHECK_INT_EQ(cfg_load(path, &cfg, &d), 0);
+	CHECK_INT_EQ(d.n, 1);
+	CHECK(d.n == 1 && !d.items[0].is_error &&
+	      strstr(d.items[0].text, ":5:15: warning: 'tsig_key': '") &&
+	      strstr(d.items[0].text, "open.key' is readable by every user"));
+	if (cfg) {
+		CHECK_INT_EQ(cfg->agent.wide_area.key.alg, CFG_TSIG_HMAC_SHA256);
+		CHECK_INT_EQ(ntohs(((struct sockaddr_in *)&cfg->agent.wide_area.server)->sin_port),
+		             53);
+		CHECK_INT_EQ(cfg->agent.wide_area.refresh_ms, 30000);
+	}
+	cfg_free(cfg);
+	cfg_diags_clear(&d);
+
+	put_file(dir, "none.yaml", "agent:\n  wide_area:\n    tsig_key: /nonexistent/k\n", 0644);
+	snprintf(path, sizeof(path), "%s/none.yaml", dir);
+	CHECK_INT_EQ(cfg_load(path, &cfg, &d), -EINVAL);
+	CHECK_INT_EQ(d.n, 3);
+	CHECK(d.n == 3 && strstr(d.items[0].text, ":3:5: 'wide_area': 'zone' is required"));
+	CHECK(d.n == 3 && strstr(d.items[1].text, ":3:5: 'wide_area': 'server' is required"));
+	CHECK(d.n == 3 && strstr(d.items[2].text, ":3:15: 'tsig_key': cannot read "
+	                                          "'/nonexistent/k': No such file or directory"));
+	cfg_diags_clear(&d);
+
+	for (const char *const *n =
+	             (const char *const[]){"good.key", "open.key", "bad.key", "good.yaml",
+	                                   "bad.yaml", "open.yaml", "none.yaml", NULL};
+	     *n; n++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *n);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int main(void)
 {
 	char *top = realpath(getenv("top_srcdir") ? getenv("top_srcdir") : ".", NULL);
@@ -807,6 +928,7 @@ int main(void)
 	test_includes(top);
 	test_read_errors();
 	test_txt_overlay_reserve();
+	test_wide_area();
 	r = test_summary();
 	free(top);
 	return r;

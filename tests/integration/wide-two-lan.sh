@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Two LANs joined by a router (multicast does not cross it): knotd on LAN A
+# is the zone's primary and takes lanyardd's signed updates there; knotd on
+# LAN B is a secondary (NOTIFY + IXFR). A consumer on LAN B finds A's
+# service through B's secondary, sees a TXT change arrive, and sees it go
+# after a clean stop on A; over mDNS it sees nothing of A.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+LANYARD=${LANYARD:-$top_builddir/client/lanyard}
+skip_unless_root_netns
+need_lanyardd
+for c in knotd kdig; do
+	command -v "$c" >/dev/null 2>&1 || skip "'$c' not installed (scripts/install-deps: knot, knot-dnsutils)"
+done
+workdir
+A=$(lab_prefix a)
+B=$(lab_prefix b)
+R=$A-rt
+NETLAB_NET=192.0.2 lab_up 2 "$A"
+NETLAB_NET=198.51.100 lab_up 2 "$B"
+LAB=$A
+a_dns=$(host_addr h1)
+a_h2=$(host_addr h2)
+LAB=$B
+b_dns=$(host_addr h1)
+
+# --- the router: a namespace with a leg on each bridge, forwarding -----------
+cleanup_router() { ip netns del "$R" 2>/dev/null; }
+KNOT_PIDS=""
+trap 'rc=$?; for p in $KNOT_PIDS; do kill "$p" 2>/dev/null; done; cleanup_router; (exit $rc); _lib_cleanup' EXIT
+ip netns add "$R" || fail "ip netns add $R"
+for side in a:$A:192.0.2.1 b:$B:198.51.100.1; do
+	IFS=: read -r leg br addr <<<"$side"
+	ip link add "$R-$leg" type veth peer name "eth-$leg" netns "$R" || fail "veth $leg"
+	ip link set "$R-$leg" master "$br-br" up || fail "bridge $br"
+	ip -n "$R" addr add "$addr/24" dev "eth-$leg" || fail "address $addr"
+	ip -n "$R" link set "eth-$leg" up || fail "link $leg"
+done
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 || fail "ip_forward"
+for h in h1 h2; do
+	LAB=$A on "$h" ip route add 198.51.100.0/24 via 192.0.2.1 || fail "route on $A/$h"
+	LAB=$B on "$h" ip route add 192.0.2.0/24 via 198.51.100.1 || fail "route on $B/$h"
+done
+LAB=$B
+
+# --- the zone: primary on A/h1, secondary on B/h1 --------------------------------
+Z=sd.example
+secret=$(head -c 32 /dev/urandom | base64)
+printf 'key "lanyard-upd" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$secret" >"$T/tsig.key"
+chmod 600 "$T/tsig.key"
+knot_conf() { # DIR LISTEN ZONE-STANZA-EXTRA REMOTE-AND-ACL
+	mkdir -p "$1/db"
+	cat >"$1/knot.conf" <<CONF
+server:
+    listen: $2@53
+    rundir: $1
+database:
+    storage: $1/db
+key:
+  - id: lanyard-upd
+    algorithm: hmac-sha256
+    secret: $secret
+$4
+zone:
+  - domain: $Z
+    storage: $1
+    file: $Z.zone
+$3
+log:
+  - target: $1/knotd.log
+    any: info
+CONF
+}
+knot_conf "$T/pri" "$a_dns" "    acl: [update, transfer]
+    notify: secondary" "remote:
+  - id: secondary
+    address: $b_dns@53
+acl:
+  - id: update
+    key: lanyard-upd
+    action: update
+  - id: transfer
+    address: $b_dns
+    action: transfer"
+cat >"$T/pri/$Z.zone" <<ZONE
+\$ORIGIN $Z.
+\$TTL 60
+@ SOA ns admin 1 2 2 3600 30
+@ NS ns
+ns A $a_dns
+ZONE
+knot_conf "$T/sec" "$b_dns" "    master: primary
+    acl: notify" "remote:
+  - id: primary
+    address: $a_dns@53
+acl:
+  - id: notify
+    address: $a_dns
+    action: notify"
+LAB=$A on_bg h1 knotd -c "$T/pri/knot.conf" </dev/null >>"$T/knotd-pri.out" 2>&1
+KNOT_PIDS="$KNOT_PIDS $BG_PID"
+LAB=$B on_bg h1 knotd -c "$T/sec/knot.conf" </dev/null >>"$T/knotd-sec.out" 2>&1
+KNOT_PIDS="$KNOT_PIDS $BG_PID"
+
+# bdig NAME TYPE: what LAN B's consumer (B/h2) gets from B's secondary.
+bdig() { LAB=$B on h2 kdig +short +time=1 +retry=0 "@$b_dns" "$1" "$2" 2>/dev/null | sort; }
+wait_for 15 eval '[ -n "$(bdig $Z SOA)" ]' || fail "the secondary on LAN B did not load $Z"
+
+# --- lanyardd on A/h2 ------------------------------------------------------------
+config() { # PATH
+	cat >"$T/a-h2.yaml" <<YAML
+agent:
+  user: root
+  wide_area:
+    zone: $Z
+    server: $a_dns
+    tsig_key: $T/tsig.key
+    refresh: 2s
+services:
+  - name: payments
+    port: 8443
+    txt: {path: $1}
+YAML
+}
+inst="payments@h2._payments._tcp.$Z"
+seen_on_b() { # PATH
+	[ "$(bdig _payments._tcp.$Z PTR)" = "payments\\@h2._payments._tcp.$Z." ] &&
+		[ "$(bdig "$inst" SRV)" = "0 0 8443 h2.$Z." ] &&
+		[ "$(bdig "$inst" TXT)" = "\"weight=1\" \"priority=0\" \"path=$1\"" ] &&
+		[ "$(bdig h2.$Z A)" = "$a_h2" ]
+}
+config /v1
+LAB=$A
+t0=$(now)
+agent_start h2 "$T/a-h2.yaml"
+wait_for 15 seen_on_b /v1 || fail "A's service not seen through B's secondary within 15 s: PTR '$(bdig _payments._tcp.$Z PTR)' SRV '$(bdig "$inst" SRV)'"
+timing start_on_a_to_secondary_on_b "$(ms_between "$t0" "$(now)")"
+grep -q "IXFR\|AXFR" "$T/sec/knotd.log" || fail "the secondary did not transfer"
+
+# mDNS stops at the router: B/h2's avahi sees nothing of A.
+[ -z "$(LAB=$B avahi_browse_once h2 _payments._tcp | grep '^=')" ] || fail "mDNS crossed the router"
+
+# --- a TXT change on A reaches B ---------------------------------------------------
+config /v2
+t0=$(now)
+LAB=$A agent_reload h2
+wait_for 15 seen_on_b /v2 || fail "the TXT change did not reach B's secondary"
+timing txt_change_on_a_to_secondary_on_b "$(ms_between "$t0" "$(now)")"
+grep -q "IXFR" "$T/sec/knotd.log" || log "no IXFR in the secondary's log (AXFR only?)"
+
+# --- a clean stop on A: gone on B ----------------------------------------------------
+t0=$(now)
+LAB=$A agent_stop h2 || fail "lanyardd exited $AGENT_RC on SIGTERM"
+gone_on_b() { [ -z "$(bdig _payments._tcp.$Z PTR)" ] && [ -z "$(bdig "$inst" SRV)" ] && [ -z "$(bdig h2.$Z A)" ]; }
+wait_for 15 gone_on_b || fail "A's records still on B's secondary after a clean stop"
+timing stop_on_a_to_gone_on_b "$(ms_between "$t0" "$(now)")"
+exit 0

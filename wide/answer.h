@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading a DNS server's answer to an update: is it the answer to our
+ * message, what did the server say, is it signed by our key. The input
+ * is untrusted (anything that reaches our socket). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wide/msg.h"
+
+/* What an answer said. */
+struct wide_answer {
+	int rcode;      /* header RCODE (0-15) */
+	int tsig_error; /* the TSIG RR's error (16 BADSIG, 17 BADKEY, 18 BADTIME...), 0 none */
+	bool truncated; /* TC: ask again over TCP */
+	bool signed_ok; /* signed with the key, chained to the query's MAC */
+	bool ok;        /* NOERROR and, when the query was signed, signed_ok */
+	char text[64];  /* "NOERROR", "REFUSED", "NOTAUTH (BADSIG)", "NOERROR, answer not signed" */
+};
+
+/* Read WIRE (LEN bytes) as the answer to Q, which was signed with KEY
+ * (NULL or a NULL name: unsigned). Returns 0 with *RET filled; -EINVAL
+ * when it is not an answer to Q (too short, another id, not a response,
+ * not an UPDATE): ignore it and keep waiting. */
+int wide_answer_read(const uint8_t *wire, size_t len, const struct wide_msg *q,
+                     const struct wide_key *key, struct wide_answer *ret);
+
+/* Read WIRE (LEN bytes) as the answer to query Q for TYPE: up to MAX
+ * records of TYPE at the question's name into RET (a name uncompressed,
+ * a TXT its strings; larger ones are skipped), their count in *RET_N,
+ * the RCODE in *RET_RCODE. Returns 0, or -EINVAL when it is not an
+ * answer to Q (ignore it). */
+int wide_answer_rdata(const uint8_t *wire, size_t len, const struct wide_msg *q, uint16_t type,
+                      struct wide_rdata *ret, size_t max, size_t *ret_n, int *ret_rcode);
+
+/* The name of RCODE ("REFUSED"), or NULL when it has none. */
+const char *wide_rcode_name(int rcode);

@@ -1,0 +1,803 @@
+/* SPDX-License-Identifier: MIT */
+/* The unicast DNS backend: what should be in the zone (each key's wanted
+ * record, the host's addresses) against what the server confirmed, and a
+ * loop that sends one signed update at a time to close the gap, backing
+ * off after failures. */
+#include <errno.h>
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "dnssd/clock.h"
+#include "wide/answer.h"
+#include "wide/hostaddr.h"
+#include "wide/reap.h"
+#include "wide/settings.h"
+#include "wide/wide.h"
+#include "wide/xfer.h"
+
+#ifndef WIDE_BACKOFF_MIN_S
+#define WIDE_BACKOFF_MIN_S 1.0
+#endif
+#define WIDE_BACKOFF_MAX_S 60.0
+
+struct entry {
+	char *key;
+	struct dnssd_record *want; /* NULL: delete */
+	struct dnssd_record *have; /* what the server confirmed; NULL: nothing */
+	bool bad;                  /* want cannot be expressed in DNS: skipped */
+	bool in_flight;
+	struct entry *next;
+};
+
+struct wide {
+	struct ev_loop *loop;
+	struct wide_settings set; /* a copy of the parameters */
+
+	struct entry *entries;
+	struct wide_addr addrs[WIDE_ADDRS_MAX]; /* wanted */
+	size_t n_addrs;
+	struct wide_addr have_addrs[WIDE_ADDRS_MAX];
+	size_t n_have_addrs;
+	bool host_synced;   /* have_addrs is what the server holds */
+	bool host_wanted;   /* something published: the addresses are wanted too */
+	bool host_deferred; /* its last update failed: the others go first */
+	bool withdrawn;     /* wide_withdraw() ran: send nothing more */
+	bool hb_due;        /* the heartbeat is to be refreshed */
+	bool sending_hb;    /* the update in flight is the heartbeat */
+	bool hb_fresh;      /* a heartbeat went through under these settings */
+	bool hb_deferred;   /* the last heartbeat failed: the others go first */
+	struct wide_reaper *reaper;
+
+	/* the update in flight */
+	struct wide_xfer *xfer;
+	struct wide_msg msg;
+	struct wide_answer answer;
+	struct entry *sending_entry; /* NULL: the host's addresses */
+	struct dnssd_record *sending;
+	char *sending_gone_type; /* a type the update in flight may leave empty */
+	bool sending_tidy;       /* the update in flight is tidy[0]'s */
+	char **tidy;             /* types whose _services PTR may go, in order */
+	size_t n_tidy;
+	struct wide_addr sending_addrs[WIDE_ADDRS_MAX];
+	size_t n_sending_addrs;
+
+	ev_timer retry;
+	ev_timer refresh;
+	double backoff;
+	uint16_t next_id;
+
+	uint64_t updates, failures;
+	unsigned failing;
+	double last_success; /* clock_mono(), 0: never */
+	char last_answer[64];
+	char last_error[160];
+};
+
+static void pump(struct wide *w);
+
+static void entry_free(struct entry *e)
+{
+	if (!e)
+		return;
+	free(e->key);
+	record_free(e->want);
+	record_free(e->have);
+	free(e);
+}
+
+static struct wide_key key_of(const struct wide *w)
+{
+	return (struct wide_key){
+	        .name = w->set.key_name, .alg = w->set.key_alg, .secret = w->set.key_secret};
+}
+
+static uint16_t new_id(struct wide *w)
+{
+	uint16_t id;
+
+	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id))
+		id = ++w->next_id;
+	return id;
+}
+
+static void read_addrs(struct wide *w)
+{
+	int n = wide_host_addrs((const char *const *)w->set.ifaces, w->set.n_ifaces, w->addrs,
+	                        WIDE_ADDRS_MAX);
+
+	/* an error keeps the last reading */
+	if (n >= 0)
+		w->n_addrs = (size_t)n;
+}
+
+static bool addrs_equal(const struct wide_addr *a, size_t na, const struct wide_addr *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+static bool entry_pending(const struct entry *e)
+{
+	if (e->bad)
+		return false;
+	if (!e->want)
+		return e->have != NULL;
+	return !e->have || record_compare(e->have, e->want) != RECORD_SAME ||
+	       strcmp(e->have->instance, e->want->instance) != 0;
+}
+
+static bool host_pending(const struct wide *w)
+{
+	return w->host_wanted && (!w->host_synced || !addrs_equal(w->addrs, w->n_addrs,
+	                                                          w->have_addrs, w->n_have_addrs));
+}
+
+static void failed(struct wide *w, const char *why)
+{
+	double cap = w->set.refresh_s < WIDE_BACKOFF_MAX_S ? w->set.refresh_s : WIDE_BACKOFF_MAX_S;
+
+	w->failures++;
+	snprintf(w->last_error, sizeof(w->last_error), "%s", why);
+	if (w->failing++ == 0 && w->set.on_state)
+		w->set.on_state(w->set.ud, true, w->last_error);
+	w->backoff = w->backoff ? w->backoff * 2 : WIDE_BACKOFF_MIN_S;
+	if (w->backoff > cap)
+		w->backoff = cap;
+	ev_timer_set(&w->retry, w->backoff, 0.);
+	ev_timer_start(w->loop, &w->retry);
+}
+
+/* Whether an entry publishes, or may still have, an instance of TYPE. */
+static bool type_in_use(const struct wide *w, const char *type)
+{
+	for (const struct entry *e = w->entries; e; e = e->next)
+		if ((e->want && strcasecmp(e->want->type, type) == 0) ||
+		    (e->have && strcasecmp(e->have->type, type) == 0))
+			return true;
+	return false;
+}
+
+/* Queue TYPE's _services PTR for a conditional delete (OOM: left alone). */
+static void tidy_add(struct wide *w, const char *type)
+{
+	char **v;
+
+	for (size_t i = 0; i < w->n_tidy; i++)
+		if (strcasecmp(w->tidy[i], type) == 0)
+			return;
+	v = realloc(w->tidy, (w->n_tidy + 1) * sizeof(*v));
+	if (!v)
+		return;
+	w->tidy = v;
+	if ((w->tidy[w->n_tidy] = strdup(type)))
+		w->n_tidy++;
+}
+
+static void tidy_drop_first(struct wide *w)
+{
+	if (!w->n_tidy)
+		return;
+	free(w->tidy[0]);
+	memmove(w->tidy, w->tidy + 1, --w->n_tidy * sizeof(*w->tidy));
+}
+
+/* A tidy update's answer: done when the server deleted the PTR or says
+ * the type is still in use (YXRRSET), with a good signature. */
+static bool tidy_answer_ok(const struct wide *w)
+{
+	return w->answer.ok || (w->answer.rcode == 7 && w->answer.tsig_error == 0 &&
+	                        (!w->set.key_name || w->answer.signed_ok));
+}
+
+/* After a failure the item that failed goes last, so that one name the
+ * server refuses does not hold back the others. */
+static void set_aside(struct wide *w, struct entry *e)
+{
+	if (w->sending_hb) {
+		w->hb_deferred = true;
+	} else if (w->sending_tidy) {
+		if (w->n_tidy > 1) {
+			char *first = w->tidy[0];
+
+			memmove(w->tidy, w->tidy + 1, (w->n_tidy - 1) * sizeof(*w->tidy));
+			w->tidy[w->n_tidy - 1] = first;
+		}
+	} else if (!e) {
+		w->host_deferred = true;
+	} else if (e->next) {
+		struct entry **pp = &w->entries;
+
+		while (*pp != e)
+			pp = &(*pp)->next;
+		*pp = e->next;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = e;
+		e->next = NULL;
+	}
+}
+
+/* The update in flight ended (ERR, or w->answer). */
+static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
+{
+	struct wide *w = ud;
+	struct entry *e = w->sending_entry;
+	char why[160];
+
+	(void)answer, (void)len;
+	wide_xfer_free(w->xfer);
+	w->xfer = NULL;
+	wide_msg_clear(&w->msg);
+	if (e)
+		e->in_flight = false;
+	if (err < 0) {
+		snprintf(why, sizeof(why), "%s",
+		         err == -ETIMEDOUT ? "no answer from the server" : strerror(-err));
+		record_free(w->sending);
+		w->sending = NULL;
+		set_aside(w, e);
+		failed(w, why);
+	} else {
+		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
+		if (w->sending_hb && w->answer.ok) {
+			w->hb_fresh = true;
+			w->hb_deferred = false;
+			w->updates++;
+			if (w->failing && w->set.on_state)
+				w->set.on_state(w->set.ud, false, NULL);
+			w->failing = 0;
+			w->backoff = 0;
+			w->last_success = clock_mono();
+			w->hb_due = false;
+		} else if (w->sending_tidy && tidy_answer_ok(w)) {
+			w->updates++;
+			if (w->failing && w->set.on_state)
+				w->set.on_state(w->set.ud, false, NULL);
+			w->failing = 0;
+			w->backoff = 0;
+			w->last_success = clock_mono();
+			tidy_drop_first(w);
+		} else if (!w->answer.ok) {
+			snprintf(why, sizeof(why), "the server answered %s", w->answer.text);
+			record_free(w->sending);
+			w->sending = NULL;
+			set_aside(w, e);
+			failed(w, why);
+		} else {
+			w->updates++;
+			if (w->failing && w->set.on_state)
+				w->set.on_state(w->set.ud, false, NULL);
+			w->failing = 0;
+			w->backoff = 0;
+			w->last_success = clock_mono();
+			if (e) {
+				record_free(e->have);
+				e->have = w->sending;
+				w->sending = NULL;
+				if (w->sending_gone_type && !type_in_use(w, w->sending_gone_type))
+					tidy_add(w, w->sending_gone_type);
+			} else {
+				memcpy(w->have_addrs, w->sending_addrs, sizeof(w->have_addrs));
+				w->n_have_addrs = w->n_sending_addrs;
+				w->host_synced = true;
+				w->host_deferred = false;
+			}
+		}
+	}
+	w->sending_entry = NULL;
+	w->sending_tidy = false;
+	w->sending_hb = false;
+	free(w->sending_gone_type);
+	w->sending_gone_type = NULL;
+	/* drop entries whose deletion is confirmed */
+	for (struct entry **pp = &w->entries; *pp;) {
+		struct entry *x = *pp;
+
+		if (!x->want && !x->have && !x->in_flight) {
+			*pp = x->next;
+			entry_free(x);
+		} else {
+			pp = &x->next;
+		}
+	}
+	pump(w);
+}
+
+static int on_accept(void *ud, const uint8_t *answer, size_t len)
+{
+	struct wide *w = ud;
+	struct wide_key k = key_of(w);
+	struct wide_answer a;
+
+	if (wide_answer_read(answer, len, &w->msg, &k, &a) < 0)
+		return WIDE_XFER_IGNORE;
+	/* kept either way: a truncated answer that ends the exchange (over
+	 * TCP) must read as a failure, not as the previous answer */
+	w->answer = a;
+	return a.truncated ? WIDE_XFER_TRUNCATED : WIDE_XFER_ANSWER;
+}
+
+static const struct wide_xfer_ops xfer_ops = {.accept = on_accept, .done = on_done};
+
+static void send_msg(struct wide *w)
+{
+	int r = wide_xfer_start(w->loop, (struct sockaddr *)&w->set.server, w->set.server_len,
+	                        w->msg.wire, w->msg.len, &xfer_ops, w, &w->xfer);
+
+	if (r < 0) {
+		if (w->sending_entry)
+			w->sending_entry->in_flight = false;
+		w->sending_entry = NULL;
+		record_free(w->sending);
+		w->sending = NULL;
+		free(w->sending_gone_type);
+		w->sending_gone_type = NULL;
+		w->sending_tidy = false;
+		w->sending_hb = false;
+		wide_msg_clear(&w->msg);
+		failed(w, strerror(-r));
+	}
+}
+
+/* Send the host's addresses as they are now. */
+static void send_host(struct wide *w)
+{
+	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
+	struct wide_key k = key_of(w);
+	char err[160];
+	int r;
+
+	memcpy(w->sending_addrs, w->addrs, sizeof(w->addrs));
+	w->n_sending_addrs = w->n_addrs;
+	r = wide_msg_host(&where, w->addrs, w->n_addrs, &k, new_id(w), &w->msg, err, sizeof(err));
+	if (r < 0) {
+		failed(w, r == -ENOMEM ? "out of memory" : err);
+		return;
+	}
+	w->sending_entry = NULL;
+	send_msg(w);
+}
+
+/* Send this host's heartbeat, stamped now. */
+static void send_heartbeat(struct wide *w)
+{
+	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
+	struct wide_key k = key_of(w);
+	char err[160];
+	int r = wide_msg_heartbeat(&where, (uint64_t)time(NULL), (unsigned)w->set.refresh_s, &k,
+	                           new_id(w), &w->msg, err, sizeof(err));
+
+	if (r < 0) {
+		failed(w, r == -ENOMEM ? "out of memory" : err);
+		return;
+	}
+	w->sending_entry = NULL;
+	w->sending_hb = true;
+	send_msg(w);
+}
+
+/* Start the next update, if any is due and none is in flight. */
+static void pump(struct wide *w)
+{
+	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
+	struct wide_key k = key_of(w);
+	char err[160];
+	int r;
+
+	if (w->xfer || w->withdrawn || ev_is_active(&w->retry))
+		return;
+	/* the SRV targets' addresses first, unless they just failed */
+	if (host_pending(w) && !w->host_deferred) {
+		send_host(w);
+		return;
+	}
+	/* A first heartbeat before the instances: a reaper that read the one
+	 * a crashed run of this host left must not delete what this run
+	 * publishes (its update's prerequisite fails once this one is in). */
+	if (w->hb_due && w->host_wanted && !w->hb_fresh && !w->hb_deferred) {
+		send_heartbeat(w);
+		return;
+	}
+	for (struct entry *e = w->entries; e; e = e->next) {
+		if (!entry_pending(e))
+			continue;
+		if (e->want && !(w->sending = record_copy(e->want))) {
+			failed(w, "out of memory");
+			return;
+		}
+		r = wide_msg_record(&where, e->have, e->want, &k, new_id(w), &w->msg, err,
+		                    sizeof(err));
+		if (r == -EINVAL) {
+			e->bad = true;
+			record_free(w->sending);
+			w->sending = NULL;
+			if (snprintf(w->last_error, sizeof(w->last_error), "%.40s: %.100s", e->key,
+			             err) < 0)
+				w->last_error[0] = '\0';
+			continue;
+		}
+		if (r < 0) {
+			record_free(w->sending);
+			w->sending = NULL;
+			failed(w, "out of memory");
+			return;
+		}
+		if (e->have && (!e->want || strcasecmp(e->have->type, e->want->type) != 0))
+			w->sending_gone_type = strdup(e->have->type); /* OOM: not tidied */
+		e->in_flight = true;
+		w->sending_entry = e;
+		send_msg(w);
+		return;
+	}
+	/* last, the _services PTRs of types this host stopped publishing */
+	while (w->n_tidy) {
+		if (type_in_use(w, w->tidy[0])) {
+			tidy_drop_first(w);
+			continue;
+		}
+		r = wide_msg_tidy(&where, w->tidy[0], &k, new_id(w), &w->msg, err, sizeof(err));
+		if (r == -EINVAL) {
+			tidy_drop_first(w);
+			continue;
+		}
+		if (r < 0) {
+			failed(w, "out of memory");
+			return;
+		}
+		w->sending_entry = NULL;
+		w->sending_tidy = true;
+		send_msg(w);
+		return;
+	}
+	/* later heartbeats last: reapers elsewhere read them (docs/wide-area.md) */
+	if (w->hb_due && w->host_wanted) {
+		send_heartbeat(w);
+		return;
+	}
+	if (host_pending(w))
+		send_host(w);
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop, (void)revents;
+	pump(t->data);
+}
+
+static void on_refresh(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct wide *w = t->data;
+
+	(void)loop, (void)revents;
+	read_addrs(w);
+	w->hb_due = true;
+	pump(w);
+	if (!w->withdrawn)
+		wide_reaper_round(w->reaper);
+}
+
+/* Contract in wide.h. */
+int wide_new(struct ev_loop *loop, const struct wide_params *p, struct wide **ret, char *err,
+             size_t errlen)
+{
+	struct wide *w = calloc(1, sizeof(*w));
+	int r;
+
+	*ret = NULL;
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	w->loop = loop;
+	ev_timer_init(&w->retry, on_retry, 0., 0.);
+	w->retry.data = w;
+	ev_timer_init(&w->refresh, on_refresh, 0., 0.);
+	w->refresh.data = w;
+	r = wide_settings_set(&w->set, p, err, errlen);
+	if (r < 0) {
+		wide_free(w);
+		return r;
+	}
+	w->reaper = wide_reaper_new(loop, &w->set);
+	if (!w->reaper) {
+		snprintf(err, errlen, "out of memory");
+		wide_free(w);
+		return -ENOMEM;
+	}
+	w->hb_due = true;
+	read_addrs(w);
+	ev_timer_set(&w->refresh, w->set.refresh_s, w->set.refresh_s);
+	ev_timer_start(loop, &w->refresh);
+	*ret = w;
+	return 0;
+}
+
+static struct entry *find(struct wide *w, const char *key)
+{
+	for (struct entry *e = w->entries; e; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+/* Contract in wide.h. */
+int wide_put(struct wide *w, const struct dnssd_record *r)
+{
+	struct entry *e = find(w, r->key);
+	struct dnssd_record *copy = record_copy(r);
+
+	if (!copy)
+		return -ENOMEM;
+	if (!e) {
+		struct entry **pp = &w->entries;
+
+		e = calloc(1, sizeof(*e));
+		if (!e || !(e->key = strdup(r->key))) {
+			free(e);
+			record_free(copy);
+			return -ENOMEM;
+		}
+		while (*pp) /* keep the set's order */
+			pp = &(*pp)->next;
+		*pp = e;
+	}
+	record_free(e->want);
+	e->want = copy;
+	e->bad = false;
+	w->host_wanted = true;
+	/* a change is tried at once, even while backing off */
+	ev_timer_stop(w->loop, &w->retry);
+	pump(w);
+	return 0;
+}
+
+/* Contract in wide.h. */
+int wide_delete(struct wide *w, const char *key)
+{
+	struct entry *e = find(w, key);
+
+	if (!e)
+		return 0;
+	record_free(e->want);
+	e->want = NULL;
+	e->bad = false;
+	if (!e->have && !e->in_flight) {
+		struct entry **pp = &w->entries;
+
+		while (*pp != e)
+			pp = &(*pp)->next;
+		*pp = e->next;
+		entry_free(e);
+		return 0;
+	}
+	pump(w);
+	return 0;
+}
+
+/* Delete one record under the current settings, blocking until DEADLINE. */
+static int sync_send(struct wide *w, struct wide_msg *m, double deadline)
+{
+	double left = deadline - clock_mono();
+	int r;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	w->msg = *m;
+	r = wide_xfer_sync((struct sockaddr *)&w->set.server, w->set.server_len, m->wire, m->len,
+	                   left, &xfer_ops, w);
+	w->msg = (struct wide_msg){0};
+	if (r == 0 && !w->answer.ok)
+		r = -EPERM;
+	if (r == 0 || r == -EPERM)
+		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
+	return r;
+}
+
+/* Delete everything W may have published, blocking at most TIMEOUT_S. */
+static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errlen)
+{
+	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
+	struct wide_key k = key_of(w);
+	double deadline = clock_mono() + timeout_s;
+	size_t left = 0;
+	int r, first = 0;
+
+	wide_xfer_free(w->xfer);
+	w->xfer = NULL;
+	wide_msg_clear(&w->msg);
+	ev_timer_stop(w->loop, &w->retry);
+	wide_reaper_stop(w->reaper);
+	w->sending_hb = false;
+	w->hb_due = true; /* under new settings, a heartbeat first thing */
+	w->hb_fresh = false;
+	w->hb_deferred = false;
+	for (struct entry *e = w->entries; e; e = e->next) {
+		const struct dnssd_record *old = e->have        ? e->have
+		                                 : e->in_flight ? w->sending
+		                                                : NULL;
+		struct wide_msg m;
+
+		e->in_flight = false;
+		if (!old)
+			continue;
+		r = wide_msg_record(&where, old, NULL, &k, new_id(w), &m, err, errlen);
+		if (r == 0) {
+			r = sync_send(w, &m, deadline);
+			wide_msg_clear(&m);
+		}
+		if (r < 0) {
+			left++;
+			first = first ? first : r;
+		} else {
+			tidy_add(w, old->type);
+			record_free(e->have);
+			e->have = NULL;
+		}
+	}
+	/* best effort: a type left in use answers YXRRSET */
+	while (w->n_tidy) {
+		struct wide_msg m;
+
+		if (wide_msg_tidy(&where, w->tidy[0], &k, new_id(w), &m, err, errlen) == 0) {
+			double left_s = deadline - clock_mono();
+
+			w->msg = m;
+			if (left_s > 0)
+				(void)wide_xfer_sync((struct sockaddr *)&w->set.server,
+				                     w->set.server_len, m.wire, m.len, left_s,
+				                     &xfer_ops, w);
+			w->msg = (struct wide_msg){0};
+			wide_msg_clear(&m);
+		}
+		tidy_drop_first(w);
+	}
+	w->sending_entry = NULL;
+	w->sending_tidy = false;
+	free(w->sending_gone_type);
+	w->sending_gone_type = NULL;
+	record_free(w->sending);
+	w->sending = NULL;
+	if (w->host_wanted || w->host_synced) {
+		struct wide_msg m;
+
+		r = wide_msg_leave(&where, &k, new_id(w), &m, err, errlen);
+		if (r == 0) {
+			r = sync_send(w, &m, deadline);
+			wide_msg_clear(&m);
+		}
+		if (r < 0) {
+			left++;
+			first = first ? first : r;
+		}
+	}
+	w->host_synced = false;
+	w->n_have_addrs = 0;
+	if (left)
+		snprintf(err, errlen, "%zu deletion%s not confirmed by %s (%s)", left,
+		         left == 1 ? "" : "s", w->set.server_text,
+		         first == -EPERM       ? w->last_answer
+		         : first == -ETIMEDOUT ? "no answer"
+		                               : strerror(-first));
+	return first;
+}
+
+/* Contract in wide.h. */
+int wide_withdraw(struct wide *w, double timeout_s, char *err, size_t errlen)
+{
+	int r = withdraw_all(w, timeout_s, err, errlen);
+
+	w->withdrawn = true;
+	ev_timer_stop(w->loop, &w->refresh);
+	return r;
+}
+
+/* Contract in wide.h. */
+int wide_reconfigure(struct wide *w, const struct wide_params *p, double timeout_s, char *err,
+                     size_t errlen)
+{
+	struct wide_settings n = {0};
+	int r, moved;
+
+	if (wide_settings_same(&w->set, p)) {
+		double s = (double)p->refresh_ms / 1000.;
+
+		if (s >= 1. && s != w->set.refresh_s) {
+			w->set.refresh_s = s;
+			ev_timer_stop(w->loop, &w->refresh);
+			ev_timer_set(&w->refresh, s, s);
+			ev_timer_start(w->loop, &w->refresh);
+		}
+		return 0;
+	}
+	/* the new settings first: on failure nothing has moved */
+	r = wide_settings_set(&n, p, err, errlen);
+	if (r < 0)
+		return r;
+	moved = withdraw_all(w, timeout_s, err, errlen);
+	wide_settings_clear(&w->set);
+	w->set = n;
+	for (struct entry **pp = &w->entries; *pp;) {
+		struct entry *e = *pp;
+
+		record_free(e->have);
+		e->have = NULL;
+		e->bad = false;
+		if (!e->want) {
+			*pp = e->next;
+			entry_free(e);
+		} else {
+			pp = &e->next;
+		}
+	}
+	w->failing = 0;
+	w->backoff = 0;
+	w->withdrawn = false;
+	w->host_deferred = false;
+	ev_timer_stop(w->loop, &w->refresh);
+	ev_timer_set(&w->refresh, w->set.refresh_s, w->set.refresh_s);
+	ev_timer_start(w->loop, &w->refresh);
+	read_addrs(w);
+	pump(w);
+	return moved < 0 ? moved : 1;
+}
+
+/* Contract in wide.h. */
+void wide_get_status(const struct wide *w, struct wide_status *ret)
+{
+	*ret = (struct wide_status){
+	        .zone = w->set.zone,
+	        .server = w->set.server_text,
+	        .updates = w->updates,
+	        .failures = w->failures,
+	        .failing = w->failing,
+	        .last_answer = w->last_answer,
+	        .last_error = w->last_error,
+	        .since_success = w->last_success ? clock_mono() - w->last_success : -1,
+	        .retry_in = ev_is_active(&w->retry)
+	                            ? ev_timer_remaining(w->loop, (ev_timer *)&w->retry)
+	                            : -1,
+	        .addresses = w->host_synced ? w->n_have_addrs : 0,
+	        .reaped = wide_reaper_reaped(w->reaper),
+	};
+	for (const struct entry *e = w->entries; e; e = e->next) {
+		if (e->want)
+			ret->records++;
+		if (e->want && e->have && !entry_pending(e))
+			ret->published++;
+		if (entry_pending(e) || e->bad)
+			ret->pending++;
+	}
+	if (host_pending(w))
+		ret->pending++;
+	ret->pending += w->n_tidy;
+	ret->state = w->failing ? "failing" : ret->pending || w->xfer ? "updating" : "synced";
+}
+
+/* Contract in wide.h. */
+void wide_free(struct wide *w)
+{
+	if (!w)
+		return;
+	wide_xfer_free(w->xfer);
+	wide_msg_clear(&w->msg);
+	ev_timer_stop(w->loop, &w->retry);
+	ev_timer_stop(w->loop, &w->refresh);
+	while (w->entries) {
+		struct entry *e = w->entries;
+
+		w->entries = e->next;
+		entry_free(e);
+	}
+	wide_reaper_free(w->reaper);
+	record_free(w->sending);
+	free(w->sending_gone_type);
+	while (w->n_tidy)
+		tidy_drop_first(w);
+	free(w->tidy);
+	wide_settings_clear(&w->set);
+	free(w);
+}
