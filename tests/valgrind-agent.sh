@@ -92,6 +92,10 @@ printf 'agent: {socket: %s}\nservices:\n  - {name: payments, port: 8444}\n' "$T/
 LANYARDD=$real agent_start h2 "$T/h2.yaml"
 wait_for 30 eval '[ "$(q status | jq .status.browsing.hosts_up)" = 1 ]' ||
 	fail "h1 never saw h2's presence: $(q status | jq -c .status.browsing)"
+# h2's service too (its presence comes first): a host that dies with only
+# its presence known is forgotten when that goes, never "down".
+wait_for 30 eval '[ "$(q list _payments._tcp | jq "[.instances[] | select(.host == \"h2.local\")] | length")" = 1 ]' ||
+	fail "h1 never saw h2's payments: $(q list _payments._tcp)"
 "$NETLAB" crash "$LAB" h2 || fail "crash h2"
 unset "AGENT_PID[h2]"
 wait_for 30 eval '[ "$(q status | jq .status.browsing.hosts_down)" = 1 ]' ||
