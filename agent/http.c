@@ -407,6 +407,10 @@ static int listener_open(struct http *h, struct http_listener *l, const char *ad
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	l->h = h;
+	/* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, and a
+	 * second lanyardd on the same port would then share it silently.
+	 * MHD's default SO_REUSEADDR is enough to listen again at once after
+	 * a restart. */
 	l->d = MHD_start_daemon(
 	        flags, 0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
@@ -414,8 +418,7 @@ static int listener_open(struct http *h, struct http_listener *l, const char *ad
 	        (unsigned int)((cfg->idle_timeout_ms + 999) / 1000),
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	        MHD_OPTION_URI_LOG_CALLBACK, uri_cb, h, MHD_OPTION_NOTIFY_COMPLETED, completed_cb,
-	        h, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-	        (unsigned int)1, MHD_OPTION_END);
+	        h, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, h, MHD_OPTION_END);
 	if (!l->d) {
 		snprintf(err, errlen,
 		         "agent.http: cannot listen on %s (in use, or not an address of "

@@ -58,6 +58,21 @@ wait_for 10 published h1 payments || fail "h1: payments not established"
 wait_for 10 eval '[ "$(list_count h2 payments)" = 1 ]' || fail "h2 does not list payments@h1"
 grep -q 'http: listening on 127.0.0.1:8787' "$(agent_log h2)" || fail "no listening line in h2's log"
 
+# --- a second lanyardd on the same port: refused, not sharing it ------------------
+# (Regression: MHD_OPTION_LISTENING_ADDRESS_REUSE set SO_REUSEPORT, and a
+# second agent listened on 127.0.0.1:8787 too, taking half the connections.)
+cat >"$T/h2b.yaml" <<YAML
+agent:
+  socket: $T/h2b.sock
+  user: root
+  http: {listen: "127.0.0.1:8787"}
+YAML
+rc=0
+out=$(on h2 timeout 20 "$LANYARDD" -f -c "$T/h2b.yaml" 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "a second lanyardd on 127.0.0.1:8787 exited with $rc (expected 1): $out"
+grep -q 'agent.http: cannot listen on 127.0.0.1:8787' <<<"$out" || fail "a second lanyardd on the same port said: $out"
+log "a second lanyardd on the same HTTP port: exits 1, \"cannot listen\""
+
 # hget PATH [CURL ARGS...]: GET http://127.0.0.1:8787PATH from h2; status in
 # CODE, body in BODY, headers in $T/headers.
 hget() {
