@@ -358,9 +358,9 @@ static void render_server(FILE *f, const json_t *st)
 	const json_t *ej = json_object_get(st, "ejected"), *e;
 	size_t i, failures = 0;
 
-	head(f, "lanyard_connections", "gauge",
+	head(f, "lanyard_connections_open", "gauge",
 	     "Socket connections open (HTTP connections' socket sides included).");
-	fprintf(f, "lanyard_connections %lld\n", (long long)int_of(s, "connections", NULL));
+	fprintf(f, "lanyard_connections_open %lld\n", (long long)int_of(s, "connections", NULL));
 	head(f, "lanyard_connections_total", "counter", "Socket connections accepted.");
 	fprintf(f, "lanyard_connections_total %lld\n",
 	        (long long)int_of(s, "connections_total", NULL));

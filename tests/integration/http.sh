@@ -200,10 +200,13 @@ hget /metrics
 header Content-Type | grep -q '^text/plain; version=0.0.4' || fail "/metrics Content-Type: $(header Content-Type)"
 promtool check metrics <"$T/body" >"$T/promtool.out" 2>&1 || fail "promtool check metrics: $(cat "$T/promtool.out")"
 for m in lanyard_requests_total lanyard_request_duration_seconds_bucket lanyard_cache_instances \
-	lanyard_avahi_connected lanyard_mdns_events_total lanyard_connections process_resident_memory_bytes \
+	lanyard_avahi_connected lanyard_mdns_events_total "lanyard_connections_open " process_resident_memory_bytes \
 	process_cpu_seconds_total lanyard_browse_up lanyard_cache_dropped_total; do
 	grep -q "^$m" "$T/body" || fail "/metrics has no $m"
 done
+# No gauge named after the counter family lanyard_connections_total: an
+# OpenMetrics parser reads "lanyard_connections" as that counter's family.
+! grep -q '^# TYPE lanyard_connections ' "$T/body" || fail "/metrics still has the gauge lanyard_connections"
 grep -q '^lanyard_cache_instances{service="payments",type="_payments._tcp"} 2$' "$T/body" ||
 	fail "cache instances: $(grep lanyard_cache_instances "$T/body")"
 resolves() { grep '^lanyard_requests_total{op="resolve",outcome="ok"}' "$T/body" | awk '{ print $2 }'; }
