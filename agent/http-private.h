@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "wire/request.h"
 
@@ -33,6 +34,11 @@ struct http {
 	size_t n_ls;
 	ev_timer kick; /* run the daemons soon: a connection was resumed */
 	struct http_req *reqs;
+	/* HTTP connections holding an idle socket side, oldest first: at most
+	 * http_parked_max() of them, so that idle keep-alive clients never
+	 * fill uid 65534's connections_per_user. */
+	struct http_conn *parked, *parked_last;
+	size_t n_parked;
 };
 
 enum req_state {
@@ -47,7 +53,10 @@ enum req_state {
  * its requests, so that a keep-alive client does not cost a socketpair
  * and a socket connection per request. */
 struct http_conn {
-	int fd; /* an idle socket side (no request, no watch on it), or -1 */
+	struct http *h;
+	int fd;       /* an idle socket side (no request, no watch on it), or -1 */
+	uint64_t sid; /* its server connection's conn_id(), while fd >= 0 */
+	struct http_conn *pprev, *pnext; /* h->parked, while fd >= 0 */
 };
 
 struct http_req {
@@ -69,6 +78,7 @@ struct http_req {
 
 	/* The socket side. */
 	int fd;
+	uint64_t sid; /* its server connection's conn_id() */
 	ev_io rio, wio;
 	char *out;
 	size_t out_len, out_off;
@@ -105,8 +115,12 @@ void http_req_resume(struct http_req *r);
 /* Close R's socket side (the socket server then frees its connection and
  * any watch on it). */
 void http_req_bridge_close(struct http_req *r);
+/* A struct http_conn of H, with no socket side; NULL on OOM. */
+struct http_conn *http_conn_new(struct http *h);
 /* Close HC's idle socket side, if any, and free HC. NULL is fine. */
 void http_conn_free(struct http_conn *hc);
+/* Close every idle socket side of H (their server connections at once). */
+void http_conn_close_parked(struct http *h);
 /* R's answer: STATUS with the LEN bytes of BODY (copied). */
 void http_req_answer(struct http_req *r, unsigned status, const char *body, size_t len);
 /* R's answer: STATUS with the error object {"ok":false,"error":{"code":

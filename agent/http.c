@@ -299,15 +299,10 @@ static void completed_cb(void *cls, struct MHD_Connection *mc, void **con_cls,
 static void conn_cb(void *cls, struct MHD_Connection *mc, void **socket_context,
                     enum MHD_ConnectionNotificationCode toe)
 {
-	struct http_conn *hc;
-
-	(void)cls;
 	(void)mc;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		hc = malloc(sizeof(*hc)); /* NULL: its requests make socket sides anew */
-		if (hc)
-			hc->fd = -1;
-		*socket_context = hc;
+		/* NULL: its requests make socket sides anew */
+		*socket_context = http_conn_new(cls);
 	} else {
 		http_conn_free(*socket_context);
 		*socket_context = NULL;

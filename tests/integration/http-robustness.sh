@@ -127,6 +127,34 @@ if ($mode eq 'hold') {
 		$seen{status_line($buf)}++;
 	}
 	print join(' ', map { "$_:$seen{$_}" } sort keys %seen), "\n";
+} elsif ($mode eq 'idle') {
+	# idle N READY STOP: N keep-alive connections, one after another, each
+	# asking /v1/status once and reading its whole answer; then all of them
+	# stay open and idle until STOP exists. Prints the statuses.
+	my ($n, $ready, $stop) = @a;
+	my (@s, %codes);
+	for (1 .. $n) {
+		my $s = conn() or last;
+		syswrite($s, "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:8787\r\n\r\n");
+		my ($buf, $end) = ('', time + 10);
+		my $sel = IO::Select->new($s);
+		while (time < $end) {
+			if ($buf =~ /^(.*?\r\n\r\n)/s) {
+				my $h = $1;
+				my $cl = $h =~ /content-length:\s*(\d+)/i ? $1 : 0;
+				last if length($buf) >= length($h) + $cl;
+			}
+			last unless $sel->can_read($end - time);
+			my $got = sysread($s, my $x, 65536);
+			last unless $got;
+			$buf .= $x;
+		}
+		$codes{status_line($buf)}++;
+		push @s, $s;
+	}
+	print "connected=", scalar(@s), " ", join(' ', map { "$_:$codes{$_}" } sort keys %codes), "\n";
+	open my $f, '>', $ready or die; close $f;
+	sleep 0.05 until -e $stop;
 } elsif ($mode eq 'sse-stall') {
 	# sse-stall N READY STOP: N watches of everything that never read.
 	my ($n, $ready, $stop) = @a;
@@ -216,6 +244,39 @@ wait_for 10 eval '[ "$(status_get h1 .server.watches)" = 0 ]' || fail "watches l
 log "6 stalled watchers: the others served, their watches gone with them"
 
 alive || fail "not answering at the end"
+agent_stop h1 || fail "lanyardd exited with $AGENT_RC"
+! grep -qE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$(agent_log h1)" || fail "sanitizer report in the log"
+
+# --- idle keep-alive clients do not lock HTTP out ----------------------------------------
+# (Regression: each idle keep-alive HTTP connection kept its socket side,
+# all of uid 65534: 128 of them filled connections_per_user, and every new
+# request was answered 429 busy.) Default agent.limits: 128 per user.
+cat >"$T/h1-idle.yaml" <<YAML
+agent:
+  socket: $T/h1.sock
+  user: root
+  http:
+    listen: "127.0.0.1:8787"
+    max_connections: 200
+    idle_timeout: 120s
+YAML
+agent_start h1 "$T/h1-idle.yaml"
+wait_for 10 agent_ready h1 || fail "lanyardd does not answer (idle keep-alive case)"
+on_bg h1 perl "$T/client.pl" idle 140 "$T/idle.ready" "$T/idle.stop" >"$T/idle.out"
+idle_pid=$BG_PID
+CONSUMER_PIDS="$CONSUMER_PIDS $idle_pid"
+wait_for 60 test -e "$T/idle.ready" || fail "the idle keep-alive client did not finish its requests"
+out=$(cat "$T/idle.out")
+log "140 keep-alive connections, one request each, then idle: $out"
+[ "$out" = "connected=140 HTTP/1.1 200:140" ] || fail "140 keep-alive connections, one request each: $out"
+code=$(on h1 curl -s -o "$T/idle.body" -w '%{http_code}' --max-time 5 http://127.0.0.1:8787/v1/status)
+[ "$code" = 200 ] || fail "a new request with 140 idle keep-alive connections open: $code $(cat "$T/idle.body")"
+conns=$(status_get h1 .server.connections)
+[ "$conns" -le 64 ] || fail "$conns socket connections open for 140 idle HTTP connections (at most 32 idle sides kept)"
+log "a new request with 140 idle keep-alive connections open: $code ($conns socket connections open)"
+touch "$T/idle.stop"
+wait "$idle_pid"
+alive || fail "not answering after the idle keep-alive clients"
 agent_stop h1 || fail "lanyardd exited with $AGENT_RC"
 ! grep -qE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$(agent_log h1)" || fail "sanitizer report in the log"
 log "OK"

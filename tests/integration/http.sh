@@ -28,6 +28,20 @@ YAML
 out=$("$LANYARDD" --check-config -c "$T/remote.yaml" 2>&1) || fail "--check-config refused allow_remote: $out"
 grep -q "warning: 'listen': '0.0.0.0:8787' is not a loopback address" <<<"$out" || fail "no allow_remote warning: $out"
 log "allow_remote: refused without it, a warning with it"
+# HTTP connections past uid 65534's connections_per_user: a warning.
+cat >"$T/quota.yaml" <<YAML
+agent:
+  socket: $T/quota.sock
+  limits: {connections_per_user: 100}
+  http: {listen: ["127.0.0.1:8787", "[::1]:8787"], max_connections: 64}
+YAML
+out=$("$LANYARDD" --check-config -c "$T/quota.yaml" 2>&1) || fail "--check-config refused 2 x 64 HTTP connections: $out"
+grep -q "warning: 'http': 2 listen address(es) of max_connections 64 make 128 HTTP connections, more than agent.limits.connections_per_user (100)" <<<"$out" ||
+	fail "no warning for 2 x 64 HTTP connections over connections_per_user 100: $out"
+sed -i 's/connections_per_user: 100/connections_per_user: 128/' "$T/quota.yaml"
+out=$("$LANYARDD" --check-config -c "$T/quota.yaml" 2>&1) || fail "--check-config: $out"
+! grep -q "connections_per_user" <<<"$out" || fail "a warning for 2 x 64 HTTP connections within connections_per_user 128: $out"
+log "--check-config: a warning when the HTTP connections could pass connections_per_user"
 
 lab_up 2
 consumer_workdir
