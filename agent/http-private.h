@@ -26,6 +26,9 @@ struct http_listener {
 	struct MHD_Daemon *d;
 	ev_io io;
 	ev_timer tm;
+	bool loopback; /* then only a Host naming it is answered */
+	char addr[64]; /* the listen address as configured: "127.0.0.1:8787" */
+	unsigned short port;
 };
 
 struct http {

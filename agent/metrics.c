@@ -23,7 +23,7 @@ static const double buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 
 #define N_OPS (_WIRE_OP_MAX + 1)
 
 /* HTTP statuses counted one by one; others count as "other". */
-static const unsigned http_statuses[] = {200, 400, 403, 404, 405, 409, 413, 429, 500, 503};
+static const unsigned http_statuses[] = {200, 400, 403, 404, 405, 409, 413, 415, 429, 500, 503};
 #define N_STATUSES (sizeof(http_statuses) / sizeof(*http_statuses))
 
 struct metrics {

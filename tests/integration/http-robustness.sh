@@ -55,7 +55,7 @@ if ($mode eq 'hold') {
 	# until STOP exists.
 	my ($n, $ready, $stop) = @a;
 	my @s = grep { defined } map { conn() } 1 .. $n;
-	syswrite($_, "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n") for @s;
+	syswrite($_, "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:8787\r\n\r\n") for @s;
 	my $sel = IO::Select->new(@s);
 	my ($answered, $end) = (0, time + 1.0);
 	my %done;
@@ -79,7 +79,7 @@ if ($mode eq 'hold') {
 } elsif ($mode eq 'headers') {
 	# headers BYTES: one header line of BYTES bytes.
 	my $s = conn() or die "connect: $!";
-	my $req = "GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: " . ('a' x $a[0]) . "\r\n\r\n";
+	my $req = "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:8787\r\nX-Big: " . ('a' x $a[0]) . "\r\n\r\n";
 	my ($off, $end) = (0, time + 10);
 	$s->blocking(0);
 	while ($off < length($req) && time < $end) {
@@ -97,7 +97,7 @@ if ($mode eq 'hold') {
 	# without end); the status.
 	my ($bytes, $chunked) = @a;
 	my $s = conn() or die "connect: $!";
-	my $head = "POST /v1/report HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" .
+	my $head = "POST /v1/report HTTP/1.1\r\nHost: 127.0.0.1:8787\r\nContent-Type: application/json\r\n" .
 		($chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Content-Length: $bytes\r\n\r\n");
 	syswrite($s, $head);
 	$s->blocking(0);
@@ -162,7 +162,7 @@ if ($mode eq 'hold') {
 	for (1 .. $n) {
 		my $s = conn() or next;
 		setsockopt($s, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 4096);
-		syswrite($s, "GET /v1/watch HTTP/1.1\r\nHost: x\r\n\r\n");
+		syswrite($s, "GET /v1/watch HTTP/1.1\r\nHost: 127.0.0.1:8787\r\n\r\n");
 		push @s, $s;
 	}
 	open my $f, '>', $ready or die; close $f;

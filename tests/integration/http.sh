@@ -169,18 +169,54 @@ hget /v1/report
 [ "$CODE" = 405 ] && [ "$(header Allow)" = POST ] || fail "GET /v1/report: $CODE, Allow: $(header Allow)"
 hget /v1/report -X POST -H 'Content-Type: application/json' --data-binary "{\"instance\":\"$(head -c 2000 /dev/zero | tr '\0' x)\",\"result\":\"ok\"}"
 [ "$CODE" = 413 ] && [ "$(jq -r .error.code <<<"$BODY")" = too_large ] || fail "report over max_body: $CODE $BODY"
-hget /v1/report -X POST --data-binary 'not json'
+hget /v1/report -X POST -H 'Content-Type: application/json' --data-binary 'not json'
 [ "$CODE" = 400 ] || fail "report of bad JSON: $CODE $BODY"
-hget /v1/report -X POST --data-binary '{"op":"maint","service":"payments","state":"on"}'
+hget /v1/report -X POST -H 'Content-Type: application/json' --data-binary '{"op":"maint","service":"payments","state":"on"}'
 [ "$CODE" = 400 ] || fail "report with an op: $CODE $BODY"
 log "errors: 400, 404, 405, 413 as documented"
 
 # --- report: the socket's rules for uid 65534 ---------------------------------
-hget /v1/report -X POST --data-binary '{"instance":"payments@h1","service":"payments","result":"ok","latency_ms":3}'
+hget /v1/report -X POST -H 'Content-Type: application/json' --data-binary '{"instance":"payments@h1","service":"payments","result":"ok","latency_ms":3}'
 [ "$CODE" = 200 ] && [ "$BODY" = '{"ok":true}' ] || fail "report of a handed endpoint: $CODE $BODY"
-hget /v1/report -X POST --data-binary '{"instance":"nobody@nowhere","result":"ok"}'
+hget /v1/report -X POST -H 'Content-Type: application/json' --data-binary '{"instance":"nobody@nowhere","result":"ok"}'
 [ "$CODE" = 404 ] || fail "report of an unknown instance: $CODE $BODY"
 log "report: accepted for an endpoint resolved over HTTP"
+
+# --- DNS rebinding and other sites' pages -------------------------------------------
+# A loopback listener answers only a Host naming it.
+for hh in 'evil.example' 'evil.example:8787' '127.0.0.1.evil.example:8787' 'localhost:9999'; do
+	hget /v1/status -H "Host: $hh"
+	[ "$CODE" = 403 ] && [ "$(jq -r .error.code <<<"$BODY")" = forbidden ] || fail "Host: $hh: $CODE $BODY"
+	[ "$(header Content-Type)" = application/json ] || fail "Host: $hh: Content-Type $(header Content-Type)"
+done
+hget /v1/watch/payments -H 'Host: evil.example'
+[ "$CODE" = 403 ] || fail "a watch with Host: evil.example: $CODE $BODY"
+hget / -H 'Host: evil.example'
+[ "$CODE" = 403 ] || fail "the page with Host: evil.example: $CODE"
+for hh in '127.0.0.1:8787' 'localhost:8787' 'LocalHost' '127.0.0.1' '[::1]:8787'; do
+	hget /v1/status -H "Host: $hh"
+	[ "$CODE" = 200 ] || fail "Host: $hh: $CODE $BODY"
+done
+# Another site's page: refused whatever it asks (CORS is off).
+hget /v1/status -H 'Origin: http://evil.example'
+[ "$CODE" = 403 ] && [ "$(jq -r .error.code <<<"$BODY")" = forbidden ] || fail "Origin: http://evil.example: $CODE $BODY"
+hget /v1/report -X POST -H 'Origin: http://evil.example' -H 'Content-Type: application/json' \
+	--data-binary '{"instance":"payments@h1","service":"payments","result":"fail"}'
+[ "$CODE" = 403 ] || fail "a report from Origin: http://evil.example: $CODE $BODY"
+hget /v1/status -H 'Origin: null'
+[ "$CODE" = 403 ] || fail "Origin: null: $CODE $BODY"
+# The page's own requests (same origin) are answered.
+hget /v1/status -H 'Origin: http://127.0.0.1:8787'
+[ "$CODE" = 200 ] || fail "same-origin Origin: $CODE $BODY"
+# A report must be JSON: a form (text/plain, urlencoded) any page may post is 415.
+for ct in 'text/plain' 'application/x-www-form-urlencoded' 'multipart/form-data; boundary=x'; do
+	hget /v1/report -X POST -H "Content-Type: $ct" --data-binary '{"instance":"payments@h1","service":"payments","result":"fail"}'
+	[ "$CODE" = 415 ] && [ "$(jq -r .error.code <<<"$BODY")" = bad_request ] || fail "a report as $ct: $CODE $BODY"
+done
+hget /v1/report -X POST -H 'Content-Type: application/json; charset=utf-8' \
+	--data-binary '{"instance":"payments@h1","service":"payments","result":"ok"}'
+[ "$CODE" = 200 ] || fail "a report as application/json; charset=utf-8: $CODE $BODY"
+log "Host, Origin and Content-Type: another site's requests refused (403, 415)"
 
 # --- the page ------------------------------------------------------------------
 hget /
@@ -250,6 +286,10 @@ agent_reload h2
 wait_for 10 grep -q 'reloaded' "$(agent_log h2)" || fail "no reload"
 hget /v1/status
 [ "$(header Access-Control-Allow-Origin)" = "https://grafana.example" ] || fail "cors_origin after reload: $(cat "$T/headers")"
+hget /v1/status -H 'Origin: https://grafana.example'
+[ "$CODE" = 200 ] || fail "Origin: cors_origin: $CODE $BODY"
+hget /v1/status -H 'Origin: http://evil.example'
+[ "$CODE" = 403 ] || fail "an Origin other than cors_origin: $CODE $BODY"
 sed -i 's/"\[::1\]:8787"/"127.0.0.1:8788"/' "$T/h2.yaml"
 agent_reload h2
 wait_for 10 grep -q "agent.http's listeners changed" "$(agent_log h2)" || fail "no reopen line"
