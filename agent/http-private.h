@@ -18,7 +18,8 @@ struct agent;
 /* Event bytes an SSE stream buffers before it stops reading its socket
  * (then the socket's own output bound applies to the watch). */
 #define SSE_HIGH (256 * 1024)
-/* A comment line on an idle event stream, so proxies and clients see it live. */
+/* A comment line on an event stream this long without events, so proxies
+ * and clients see it live. */
 #define SSE_KEEPALIVE_S 15.0
 
 struct http_listener {

@@ -378,6 +378,10 @@ static int sse_event(struct http_req *r, const char *line, size_t len)
 		name = "message";
 	n = snprintf(head, sizeof(head), "event: %s\ndata: ", name);
 	json_decref(o);
+	/* The keep-alive comment is for a quiet stream: 15 s after the last
+	 * event, not every 15 s. */
+	if (ev_is_active(&r->keep))
+		ev_timer_again(r->h->a->loop, &r->keep);
 	ret = ev_append(r, head, (size_t)n);
 	if (ret == 0)
 		ret = ev_append(r, line, len);
