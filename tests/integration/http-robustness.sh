@@ -273,9 +273,18 @@ agent:
     listen: "127.0.0.1:8787"
     max_connections: 200
     idle_timeout: 120s
+    metrics_max_services: 2
 YAML
-agent_start h1 "$T/h1-idle.yaml"
+# 4 fake types: _fake0 and _fake1 with 3 instances, _fake2 and _fake3 with 2.
+LANYARD_TEST_FAKE_INSTANCES=10:4 agent_start h1 "$T/h1-idle.yaml"
 wait_for 10 agent_ready h1 || fail "lanyardd does not answer (idle keep-alive case)"
+
+# --- metrics_max_services keeps the types with most instances ----------------------------
+# (Regression: it kept the types the cache saw last, _fake3 and _fake2.)
+on h1 curl -s --max-time 5 http://127.0.0.1:8787/metrics >"$T/capped.metrics"
+got=$(grep '^lanyard_cache_instances{' "$T/capped.metrics" | sed 's/.*type="\([^"]*\)"} \([0-9]*\)$/\1=\2/' | sort | tr '\n' ' ')
+[ "$got" = "_fake0._tcp=3 _fake1._tcp=3 _other=4 " ] || fail "lanyard_cache_instances with metrics_max_services 2: $got"
+log "metrics_max_services 2 keeps the 2 types with most instances: $got"
 on_bg h1 perl "$T/client.pl" idle 140 "$T/idle.ready" "$T/idle.stop" >"$T/idle.out"
 idle_pid=$BG_PID
 CONSUMER_PIDS="$CONSUMER_PIDS $idle_pid"
