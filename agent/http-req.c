@@ -471,11 +471,21 @@ static void on_reply(struct http_req *r, const char *line, size_t len)
 	metrics_http(r->h->a->metrics, status);
 }
 
+/* Drop the first OFF bytes of R's input. */
+static void bridge_consume(struct http_req *r, size_t off)
+{
+	if (!off)
+		return;
+	memmove(r->in, r->in + off, r->in_len - off);
+	r->in_len -= off;
+}
+
 /* Read what the socket sent R: its reply, then (a watch) its events. */
 static void bridge_input(struct ev_loop *loop, struct http_req *r)
 {
 	/* A reply may be as long as the socket lets one be. */
 	size_t max = (size_t)r->h->a->cfg->agent.limits.output_per_connection + 1;
+	size_t off = 0;
 	char *nl;
 	ssize_t n;
 
@@ -513,21 +523,28 @@ static void bridge_input(struct ev_loop *loop, struct http_req *r)
 		return;
 	}
 	r->in_len += (size_t)n;
-	while (r->fd >= 0 && (nl = memchr(r->in, '\n', r->in_len))) {
-		size_t len = (size_t)(nl - r->in);
+	/* The lines read are consumed from OFF on, and the rest moved to the
+	 * front once per read, not once per line. */
+	while (r->fd >= 0 && (nl = memchr(r->in + off, '\n', r->in_len - off))) {
+		size_t len = (size_t)(nl - (r->in + off));
 		bool reply = r->state == REQ_WAIT;
 
 		if (reply)
-			on_reply(r, r->in, len);
-		else if (sse_event(r, r->in, len) < 0)
+			on_reply(r, r->in + off, len);
+		else if (sse_event(r, r->in + off, len) < 0)
 			r->ev_eof = true;
-		memmove(r->in, nl + 1, r->in_len - len - 1);
-		r->in_len -= len + 1;
-		/* After a reply, the socket side is done unless a watch started. */
-		if (reply && (!r->sse || r->status != 200))
+		off += len + 1;
+		/* After a reply, the socket side is done unless a watch started
+		 * (kept only if nothing follows the reply: in_len must be the
+		 * bytes not consumed). */
+		if (reply && (!r->sse || r->status != 200)) {
+			bridge_consume(r, off);
+			off = 0;
 			bridge_release(r);
+		}
 		http_req_resume(r);
 	}
+	bridge_consume(r, off);
 	if (r->sse && r->fd >= 0 && r->ev_len - r->ev_off >= SSE_HIGH)
 		ev_io_stop(loop, &r->rio);
 }
