@@ -263,12 +263,14 @@ agent_stop h1 || fail "lanyardd exited with $AGENT_RC"
 
 # --- idle keep-alive clients do not lock HTTP out ----------------------------------------
 # (Regression: each idle keep-alive HTTP connection kept its socket side,
-# all of uid 65534: 128 of them filled connections_per_user, and every new
-# request was answered 429 busy.) Default agent.limits: 128 per user.
+# all of uid 65534: connections_per_user of them filled that quota, and
+# every new request was answered 429 busy.) connections_per_user 8: at
+# most 2 idle socket sides are kept.
 cat >"$T/h1-idle.yaml" <<YAML
 agent:
   socket: $T/h1.sock
   user: root
+  limits: {connections_per_user: 8}
   http:
     listen: "127.0.0.1:8787"
     max_connections: 200
@@ -295,8 +297,28 @@ log "140 keep-alive connections, one request each, then idle: $out"
 code=$(on h1 curl -s -o "$T/idle.body" -w '%{http_code}' --max-time 5 http://127.0.0.1:8787/v1/status)
 [ "$code" = 200 ] || fail "a new request with 140 idle keep-alive connections open: $code $(cat "$T/idle.body")"
 conns=$(status_get h1 .server.connections)
-[ "$conns" -le 64 ] || fail "$conns socket connections open for 140 idle HTTP connections (at most 32 idle sides kept)"
+[ "$conns" -le 4 ] || fail "$conns socket connections open for 140 idle HTTP connections (at most 2 idle sides kept)"
 log "a new request with 140 idle keep-alive connections open: $code ($conns socket connections open)"
+# 2 idle sides (of 2 more keep-alive connections) and 6 watches fill the
+# 8: a new request's side is refused busy, the idle sides are closed and
+# it is tried once more.
+on_bg h1 perl "$T/client.pl" idle 2 "$T/idle2.ready" "$T/idle2.stop" >"$T/idle2.out"
+idle2_pid=$BG_PID
+CONSUMER_PIDS="$CONSUMER_PIDS $idle2_pid"
+wait_for 20 test -e "$T/idle2.ready" || fail "the 2 keep-alive connections did not finish their requests"
+[ "$(cat "$T/idle2.out")" = "connected=2 HTTP/1.1 200:2" ] || fail "2 more keep-alive connections: $(cat "$T/idle2.out")"
+on_bg h1 perl "$T/client.pl" sse-stall 6 "$T/sse2.ready" "$T/sse2.stop"
+sse2_pid=$BG_PID
+CONSUMER_PIDS="$CONSUMER_PIDS $sse2_pid"
+wait_for 20 test -e "$T/sse2.ready" || fail "the 6 watchers did not start"
+wait_for 10 eval '[ "$(status_get h1 .server.watches)" -ge 6 ]' || fail "the 6 watches are not open: $(status_get h1 .server)"
+conns=$(status_get h1 .server.connections)
+code=$(on h1 curl -s -o "$T/idle.body" -w '%{http_code}' --max-time 5 http://127.0.0.1:8787/v1/status)
+[ "$conns" = 9 ] || fail "6 watches, 2 idle sides and status: $conns socket connections"
+[ "$code" = 200 ] || fail "a request with 6 watches and 2 idle sides filling connections_per_user 8: $code $(cat "$T/idle.body")"
+log "6 watches + 2 idle sides at connections_per_user 8 ($conns socket connections, 1 of them status's): a new request $code"
+touch "$T/sse2.stop" "$T/idle2.stop"
+wait "$sse2_pid" "$idle2_pid"
 touch "$T/idle.stop"
 wait "$idle_pid"
 alive || fail "not answering after the idle keep-alive clients"
