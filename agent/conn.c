@@ -35,6 +35,14 @@ unsigned conn_env_user_count(const struct conn_env *env, uid_t uid)
 	return u ? u->n : 0;
 }
 
+struct conn *conn_env_find(const struct conn_env *env, uint64_t id)
+{
+	for (struct conn *c = env->all; c; c = c->next)
+		if (c->id == id)
+			return c->state == CONN_DEAD ? NULL : c;
+	return NULL;
+}
+
 static int user_add(struct conn_env *env, uid_t uid)
 {
 	struct conn_user *u = user_find(env, uid);

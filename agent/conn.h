@@ -90,6 +90,9 @@ int conn_new(struct conn_env *env, int fd, const struct ucred *cred);
 int conn_new_local(struct conn_env *env, int fd, const struct ucred *cred);
 /* How many connections UID holds now. */
 unsigned conn_env_user_count(const struct conn_env *env, uid_t uid);
+/* The open connection of ENV whose conn_id() is ID, or NULL (closed, or
+ * never was). */
+struct conn *conn_env_find(const struct conn_env *env, uint64_t id);
 
 /* --- for request handlers --------------------------------------------- */
 

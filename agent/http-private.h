@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "wire/request.h"
 
@@ -17,7 +18,8 @@ struct agent;
 /* Event bytes an SSE stream buffers before it stops reading its socket
  * (then the socket's own output bound applies to the watch). */
 #define SSE_HIGH (256 * 1024)
-/* A comment line on an idle event stream, so proxies and clients see it live. */
+/* A comment line on an event stream this long without events, so proxies
+ * and clients see it live. */
 #define SSE_KEEPALIVE_S 15.0
 
 struct http_listener {
@@ -25,6 +27,9 @@ struct http_listener {
 	struct MHD_Daemon *d;
 	ev_io io;
 	ev_timer tm;
+	bool loopback; /* then only a Host naming it is answered */
+	char addr[64]; /* the listen address as configured: "127.0.0.1:8787" */
+	unsigned short port;
 };
 
 struct http {
@@ -33,6 +38,11 @@ struct http {
 	size_t n_ls;
 	ev_timer kick; /* run the daemons soon: a connection was resumed */
 	struct http_req *reqs;
+	/* HTTP connections holding an idle socket side, oldest first: at most
+	 * http_parked_max() of them, so that idle keep-alive clients never
+	 * fill uid 65534's connections_per_user. */
+	struct http_conn *parked, *parked_last;
+	size_t n_parked;
 };
 
 enum req_state {
@@ -47,7 +57,10 @@ enum req_state {
  * its requests, so that a keep-alive client does not cost a socketpair
  * and a socket connection per request. */
 struct http_conn {
-	int fd; /* an idle socket side (no request, no watch on it), or -1 */
+	struct http *h;
+	int fd;       /* an idle socket side (no request, no watch on it), or -1 */
+	uint64_t sid; /* its server connection's conn_id(), while fd >= 0 */
+	struct http_conn *pprev, *pnext; /* h->parked, while fd >= 0 */
 };
 
 struct http_req {
@@ -69,6 +82,7 @@ struct http_req {
 
 	/* The socket side. */
 	int fd;
+	uint64_t sid; /* its server connection's conn_id() */
 	ev_io rio, wio;
 	char *out;
 	size_t out_len, out_off;
@@ -105,8 +119,12 @@ void http_req_resume(struct http_req *r);
 /* Close R's socket side (the socket server then frees its connection and
  * any watch on it). */
 void http_req_bridge_close(struct http_req *r);
+/* A struct http_conn of H, with no socket side; NULL on OOM. */
+struct http_conn *http_conn_new(struct http *h);
 /* Close HC's idle socket side, if any, and free HC. NULL is fine. */
 void http_conn_free(struct http_conn *hc);
+/* Close every idle socket side of H (their server connections at once). */
+void http_conn_close_parked(struct http *h);
 /* R's answer: STATUS with the LEN bytes of BODY (copied). */
 void http_req_answer(struct http_req *r, unsigned status, const char *body, size_t len);
 /* R's answer: STATUS with the error object {"ok":false,"error":{"code":

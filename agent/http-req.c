@@ -60,12 +60,100 @@ void http_req_bridge_close(struct http_req *r)
 	r->fd = -1;
 }
 
+/* --- idle socket sides ---------------------------------------------------- */
+
+/* How many idle socket sides H keeps: a quarter of uid 65534's
+ * connections_per_user (of HTTP_PARKED_UNLIMITED when that is 0), at least
+ * one. The other three quarters stay for requests in flight and watches. */
+#define HTTP_PARKED_UNLIMITED 128
+static size_t parked_max(const struct http *h)
+{
+	unsigned per_user = h->a->cfg->agent.limits.connections_per_user;
+	size_t max = (per_user ? per_user : HTTP_PARKED_UNLIMITED) / 4;
+
+	return max ? max : 1;
+}
+
+/* Take HC's idle socket side off H's list: its fd (HC's no more), or -1. */
+static int unpark(struct http_conn *hc)
+{
+	struct http *h = hc->h;
+	int fd = hc->fd;
+
+	if (fd < 0)
+		return -1;
+	if (hc->pprev)
+		hc->pprev->pnext = hc->pnext;
+	else
+		h->parked = hc->pnext;
+	if (hc->pnext)
+		hc->pnext->pprev = hc->pprev;
+	else
+		h->parked_last = hc->pprev;
+	hc->pprev = hc->pnext = NULL;
+	hc->fd = -1;
+	h->n_parked--;
+	return fd;
+}
+
+/* Close HC's idle socket side, and its server connection at once (its
+ * slot in uid 65534's quota is free on return, not at the server's next
+ * read of EOF). */
+static void parked_close(struct http_conn *hc)
+{
+	struct http *h = hc->h;
+	uint64_t sid = hc->sid;
+	int fd = unpark(hc);
+
+	if (fd < 0)
+		return;
+	if (h->a->server)
+		server_close_conn(h->a->server, sid);
+	close(fd);
+}
+
+/* Keep FD (server connection SID) as HC's idle socket side, closing the
+ * oldest ones of H past parked_max(). */
+static void park(struct http_conn *hc, int fd, uint64_t sid)
+{
+	struct http *h = hc->h;
+
+	hc->fd = fd;
+	hc->sid = sid;
+	hc->pnext = NULL;
+	hc->pprev = h->parked_last;
+	if (h->parked_last)
+		h->parked_last->pnext = hc;
+	else
+		h->parked = hc;
+	h->parked_last = hc;
+	h->n_parked++;
+	while (h->n_parked > parked_max(h))
+		parked_close(h->parked);
+}
+
+void http_conn_close_parked(struct http *h)
+{
+	while (h->parked)
+		parked_close(h->parked);
+}
+
+struct http_conn *http_conn_new(struct http *h)
+{
+	struct http_conn *hc = calloc(1, sizeof(*hc));
+
+	if (!hc)
+		return NULL;
+	hc->h = h;
+	hc->fd = -1;
+	return hc;
+}
+
 void http_conn_free(struct http_conn *hc)
 {
 	if (!hc)
 		return;
-	if (hc->fd >= 0)
-		close(hc->fd);
+	parked_close(hc);
 	free(hc);
 }
 
@@ -81,7 +169,7 @@ static void bridge_release(struct http_req *r)
 	}
 	ev_io_stop(loop, &r->rio);
 	ev_io_stop(loop, &r->wio);
-	r->hc->fd = r->fd;
+	park(r->hc, r->fd, r->sid);
 	r->fd = -1;
 }
 
@@ -93,14 +181,38 @@ static int bridge_reuse(struct http_req *r)
 
 	if (!r->hc || r->hc->fd < 0)
 		return -1;
-	fd = r->hc->fd;
-	r->hc->fd = -1;
+	r->sid = r->hc->sid;
+	fd = unpark(r->hc);
 	/* Nothing may be pending on an idle one: EOF (the server closed it,
 	 * e.g. idle for agent.limits' timeout) or stray bytes retire it. */
 	if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EINTR))
 		return fd;
+	if (r->h->a->server)
+		server_close_conn(r->h->a->server, r->sid);
 	close(fd);
 	return -1;
+}
+
+/* A new socket side for R, adopted by the server: its fd, or -1 with
+ * errno set. Refused busy while idle sides of other HTTP connections hold
+ * part of the quota, it closes them and tries once more. */
+static int bridge_open(struct http_req *r)
+{
+	struct http *h = r->h;
+	const struct ucred cred = {.pid = 0, .uid = HTTP_CLIENT_UID, .gid = HTTP_CLIENT_GID};
+	int sv[2];
+
+	for (int attempt = 0;; attempt++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+			return -1;
+		/* The server takes sv[1] whatever happens; a refusal arrives as
+		 * its "busy" line on sv[0]. */
+		if (server_adopt(h->a->server, sv[1], &cred, &r->sid) != -EBUSY || attempt > 0 ||
+		    !h->n_parked)
+			return sv[0];
+		close(sv[0]);
+		http_conn_close_parked(h);
+	}
 }
 
 void http_req_unref(struct http_req *r)
@@ -266,6 +378,10 @@ static int sse_event(struct http_req *r, const char *line, size_t len)
 		name = "message";
 	n = snprintf(head, sizeof(head), "event: %s\ndata: ", name);
 	json_decref(o);
+	/* The keep-alive comment is for a quiet stream: 15 s after the last
+	 * event, not every 15 s. */
+	if (ev_is_active(&r->keep))
+		ev_timer_again(r->h->a->loop, &r->keep);
 	ret = ev_append(r, head, (size_t)n);
 	if (ret == 0)
 		ret = ev_append(r, line, len);
@@ -355,11 +471,21 @@ static void on_reply(struct http_req *r, const char *line, size_t len)
 	metrics_http(r->h->a->metrics, status);
 }
 
+/* Drop the first OFF bytes of R's input. */
+static void bridge_consume(struct http_req *r, size_t off)
+{
+	if (!off)
+		return;
+	memmove(r->in, r->in + off, r->in_len - off);
+	r->in_len -= off;
+}
+
 /* Read what the socket sent R: its reply, then (a watch) its events. */
 static void bridge_input(struct ev_loop *loop, struct http_req *r)
 {
 	/* A reply may be as long as the socket lets one be. */
 	size_t max = (size_t)r->h->a->cfg->agent.limits.output_per_connection + 1;
+	size_t off = 0;
 	char *nl;
 	ssize_t n;
 
@@ -397,21 +523,28 @@ static void bridge_input(struct ev_loop *loop, struct http_req *r)
 		return;
 	}
 	r->in_len += (size_t)n;
-	while (r->fd >= 0 && (nl = memchr(r->in, '\n', r->in_len))) {
-		size_t len = (size_t)(nl - r->in);
+	/* The lines read are consumed from OFF on, and the rest moved to the
+	 * front once per read, not once per line. */
+	while (r->fd >= 0 && (nl = memchr(r->in + off, '\n', r->in_len - off))) {
+		size_t len = (size_t)(nl - (r->in + off));
 		bool reply = r->state == REQ_WAIT;
 
 		if (reply)
-			on_reply(r, r->in, len);
-		else if (sse_event(r, r->in, len) < 0)
+			on_reply(r, r->in + off, len);
+		else if (sse_event(r, r->in + off, len) < 0)
 			r->ev_eof = true;
-		memmove(r->in, nl + 1, r->in_len - len - 1);
-		r->in_len -= len + 1;
-		/* After a reply, the socket side is done unless a watch started. */
-		if (reply && (!r->sse || r->status != 200))
+		off += len + 1;
+		/* After a reply, the socket side is done unless a watch started
+		 * (kept only if nothing follows the reply: in_len must be the
+		 * bytes not consumed). */
+		if (reply && (!r->sse || r->status != 200)) {
+			bridge_consume(r, off);
+			off = 0;
 			bridge_release(r);
+		}
 		http_req_resume(r);
 	}
+	bridge_consume(r, off);
 	if (r->sse && r->fd >= 0 && r->ev_len - r->ev_off >= SSE_HIGH)
 		ev_io_stop(loop, &r->rio);
 }
@@ -459,8 +592,6 @@ static void bridge_write(struct ev_loop *loop, ev_io *w, int revents)
 enum MHD_Result http_req_bridge(struct http_req *r, json_t *req)
 {
 	struct http *h = r->h;
-	const struct ucred cred = {.pid = 0, .uid = HTTP_CLIENT_UID, .gid = HTTP_CLIENT_GID};
-	int sv[2];
 	size_t len;
 
 	r->out = wire_dump_line(req, &len);
@@ -481,16 +612,10 @@ enum MHD_Result http_req_bridge(struct http_req *r, json_t *req)
 		return http_req_queue_answer(r, NULL);
 	}
 	r->fd = bridge_reuse(r);
-	if (r->fd < 0) {
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
-			http_req_error(r, WIRE_UNAVAILABLE, 503, "cannot make a socketpair: %s",
-			               strerror(errno));
-			return http_req_queue_answer(r, NULL);
-		}
-		/* The server takes sv[1] whatever happens; a refusal arrives as
-		 * its "busy" line on sv[0]. */
-		server_adopt(h->a->server, sv[1], &cred);
-		r->fd = sv[0];
+	if (r->fd < 0 && (r->fd = bridge_open(r)) < 0) {
+		http_req_error(r, WIRE_UNAVAILABLE, 503, "cannot make a socketpair: %s",
+		               strerror(errno));
+		return http_req_queue_answer(r, NULL);
 	}
 	ev_io_init(&r->rio, bridge_read, r->fd, EV_READ);
 	r->rio.data = r;

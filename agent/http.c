@@ -10,10 +10,12 @@
 #include <ev.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -164,11 +166,63 @@ static enum MHD_Result serve_api(struct http_req *r, enum route rt, const char *
 	return http_req_bridge(r, req);
 }
 
+/* --- who may ask ---------------------------------------------------------- */
+
+/* Whether HOST (the Host header, NULL if none) names listener L. Any does
+ * on a non-loopback listener (allow_remote); on a loopback one, only L's
+ * own address or a loopback name, with L's port or none: a web page of
+ * another site whose name was rebound to 127.0.0.1 (DNS rebinding) sends
+ * its own name. No Host at all (HTTP/1.0) is not a browser's request. */
+static bool host_ok(const struct http_listener *l, const char *host)
+{
+	static const char *const names[] = {"localhost", "127.0.0.1", "[::1]"};
+	char port[8];
+
+	if (!l->loopback || !host || strcasecmp(host, l->addr) == 0)
+		return true;
+	snprintf(port, sizeof(port), ":%u", (unsigned)l->port);
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncasecmp(host, names[i], n) == 0 &&
+		    (host[n] == '\0' || strcmp(host + n, port) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Whether a request with ORIGIN (NULL if none) and HOST is answered: no
+ * Origin (not a browser's cross-site request), the same origin
+ * ("http://" HOST: the page's own requests), or CORS's CORS_ORIGIN ("*":
+ * any). Scripts of other sites are refused before anything is done,
+ * rather than only kept from reading the answer. */
+static bool origin_ok(const char *cors, const char *origin, const char *host)
+{
+	if (!origin)
+		return true;
+	if (cors && (strcmp(cors, "*") == 0 || strcmp(origin, cors) == 0))
+		return true;
+	return host && strncasecmp(origin, "http://", 7) == 0 && strcasecmp(origin + 7, host) == 0;
+}
+
+/* Whether the Content-Type CT is JSON ("application/json", parameters allowed). */
+static bool content_is_json(const char *ct)
+{
+	static const char json[] = "application/json";
+	size_t n = sizeof(json) - 1;
+
+	if (!ct)
+		return false;
+	ct += strspn(ct, " \t");
+	return strncasecmp(ct, json, n) == 0 && strchr(";\t ", ct[n]) != NULL;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
-	struct http *h = cls;
+	struct http_listener *l = cls;
+	struct http *h = l->h;
 	struct http_req *r = *con_cls;
 	const struct cfg_http *cfg = &h->a->cfg->agent.http;
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -192,10 +246,28 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 	if (rt == ROUTE_PAGE && plen != 1)
 		rt = ROUTE_NONE;
 	if (r->state == REQ_NEW) {
-		/* The first call has the headers only. A report that cannot be
+		const char *host =
+		        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+		const char *origin =
+		        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+
+		/* The first call has the headers only. A request that cannot be
 		 * taken is answered now (MHD then closes the connection rather
-		 * than read the body); everything else waits for the end of the
+		 * than read a body); everything else waits for the end of the
 		 * request, so that the connection may be kept alive. */
+		if (!host_ok(l, host)) {
+			http_req_error(r, WIRE_FORBIDDEN, 403,
+			               "the Host header does not name this agent: a loopback "
+			               "listener answers its own address, localhost, 127.0.0.1 "
+			               "or [::1] only");
+			return http_req_queue_answer(r, NULL);
+		}
+		if (!origin_ok(cfg->cors_origin, origin, host)) {
+			http_req_error(r, WIRE_FORBIDDEN, 403,
+			               "requests from another origin are refused "
+			               "(agent.http.cors_origin)");
+			return http_req_queue_answer(r, NULL);
+		}
 		if (rt == ROUTE_REPORT && strcmp(method, "POST") == 0) {
 			const char *cl = MHD_lookup_connection_value(
 			        mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -204,6 +276,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *mc, const char 
 				http_req_error(
 				        r, WIRE_FORBIDDEN, 403,
 				        "reports over HTTP are off (agent.http.allow_report)");
+				return http_req_queue_answer(r, NULL);
+			}
+			/* Not a form a page of any site may post without asking. */
+			if (!content_is_json(MHD_lookup_connection_value(
+			            mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+				http_req_error(r, WIRE_BAD_REQUEST, 415,
+				               "the body must be sent as Content-Type: "
+				               "application/json");
 				return http_req_queue_answer(r, NULL);
 			}
 			if (cl && strtoull(cl, NULL, 10) > cfg->max_body) {
@@ -299,15 +379,10 @@ static void completed_cb(void *cls, struct MHD_Connection *mc, void **con_cls,
 static void conn_cb(void *cls, struct MHD_Connection *mc, void **socket_context,
                     enum MHD_ConnectionNotificationCode toe)
 {
-	struct http_conn *hc;
-
-	(void)cls;
 	(void)mc;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		hc = malloc(sizeof(*hc)); /* NULL: its requests make socket sides anew */
-		if (hc)
-			hc->fd = -1;
-		*socket_context = hc;
+		/* NULL: its requests make socket sides anew */
+		*socket_context = http_conn_new(cls);
 	} else {
 		http_conn_free(*socket_context);
 		*socket_context = NULL;
@@ -407,15 +482,22 @@ static int listener_open(struct http *h, struct http_listener *l, const char *ad
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	l->h = h;
+	l->loopback = loopback;
+	l->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                                         : ((struct sockaddr_in *)&ss)->sin_port);
+	snprintf(l->addr, sizeof(l->addr), "%s", addr);
+	/* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, and a
+	 * second lanyardd on the same port would then share it silently.
+	 * MHD's default SO_REUSEADDR is enough to listen again at once after
+	 * a restart. */
 	l->d = MHD_start_daemon(
-	        flags, 0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+	        flags, 0, NULL, NULL, handler, l, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
 	        (unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 	        (unsigned int)((cfg->idle_timeout_ms + 999) / 1000),
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	        MHD_OPTION_URI_LOG_CALLBACK, uri_cb, h, MHD_OPTION_NOTIFY_COMPLETED, completed_cb,
-	        h, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-	        (unsigned int)1, MHD_OPTION_END);
+	        h, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, h, MHD_OPTION_END);
 	if (!l->d) {
 		snprintf(err, errlen,
 		         "agent.http: cannot listen on %s (in use, or not an address of "

@@ -23,7 +23,7 @@ static const double buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 
 #define N_OPS (_WIRE_OP_MAX + 1)
 
 /* HTTP statuses counted one by one; others count as "other". */
-static const unsigned http_statuses[] = {200, 400, 403, 404, 405, 409, 413, 429, 500, 503};
+static const unsigned http_statuses[] = {200, 400, 403, 404, 405, 409, 413, 415, 429, 500, 503};
 #define N_STATUSES (sizeof(http_statuses) / sizeof(*http_statuses))
 
 struct metrics {
@@ -162,12 +162,28 @@ static void render_requests(FILE *f, const struct metrics *m)
 	}
 }
 
-/* The cache's instances per type, the first MAX types by name order of
- * the cache, the rest under type="_other". */
-static void render_cache(FILE *f, const struct agent *a, unsigned max)
+/* Types with more instances first, then by type name (and service): the
+ * types kept under metrics_max_services do not depend on the order in
+ * which the LAN showed them. */
+static int type_cmp(const void *x, const void *y)
+{
+	const struct cache_type *a = *(struct cache_type *const *)x;
+	const struct cache_type *b = *(struct cache_type *const *)y;
+	int c;
+
+	if (a->n_entries != b->n_entries)
+		return a->n_entries > b->n_entries ? -1 : 1;
+	c = strcmp(a->name, b->name);
+	return c ? c : strcmp(a->service, b->service);
+}
+
+/* The cache's instances per type: the MAX types with the most instances
+ * (ties by name), the rest under type="_other". -ENOMEM or 0. */
+static int render_cache(FILE *f, const struct agent *a, unsigned max)
 {
 	struct cache_stats st;
-	size_t shown = 0, other = 0, other_types = 0;
+	struct cache_type **types;
+	size_t n = 0, other = 0, other_types = 0;
 	static const char *const drop_names[_CACHE_DROP_MAX] = {
 	        [CACHE_DROP_TOTAL] = "total_limit",
 	        [CACHE_DROP_TYPE] = "type_limit",
@@ -177,21 +193,33 @@ static void render_cache(FILE *f, const struct agent *a, unsigned max)
 
 	cache_get_stats(a->cache, &st);
 	head(f, "lanyard_cache_instances", "gauge",
-	     "Instances in the cache, by service and DNS-SD type (at most "
-	     "agent.http.metrics_max_services types; the rest under type=\"_other\").");
-	for (struct cache_type *t = cache_first_type(a->cache); t; t = t->next) {
-		if (shown >= max) {
+	     "Instances in the cache, by service and DNS-SD type (the "
+	     "agent.http.metrics_max_services types with the most instances, ties by "
+	     "name; the rest under type=\"_other\").");
+	for (struct cache_type *t = cache_first_type(a->cache); t; t = t->next)
+		n++;
+	types = malloc((n ? n : 1) * sizeof(*types));
+	if (!types)
+		return -ENOMEM;
+	n = 0;
+	for (struct cache_type *t = cache_first_type(a->cache); t; t = t->next)
+		types[n++] = t;
+	qsort(types, n, sizeof(*types), type_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct cache_type *t = types[i];
+
+		if (i >= max) {
 			other += t->n_entries;
 			other_types++;
 			continue;
 		}
-		shown++;
 		fputs("lanyard_cache_instances{service=\"", f);
 		put_label(f, t->service);
 		fputs("\",type=\"", f);
 		put_label(f, t->name);
 		fprintf(f, "\"} %zu\n", t->n_entries);
 	}
+	free(types);
 	if (other_types)
 		fprintf(f, "lanyard_cache_instances{service=\"_other\",type=\"_other\"} %zu\n",
 		        other);
@@ -212,6 +240,7 @@ static void render_cache(FILE *f, const struct agent *a, unsigned max)
 	for (int i = 0; i < _CACHE_DROP_MAX; i++)
 		fprintf(f, "lanyard_cache_dropped_total{reason=\"%s\"} %llu\n", drop_names[i],
 		        (unsigned long long)st.dropped[i]);
+	return 0;
 }
 
 static json_int_t int_of(const json_t *o, const char *path1, const char *path2)
@@ -358,9 +387,9 @@ static void render_server(FILE *f, const json_t *st)
 	const json_t *ej = json_object_get(st, "ejected"), *e;
 	size_t i, failures = 0;
 
-	head(f, "lanyard_connections", "gauge",
+	head(f, "lanyard_connections_open", "gauge",
 	     "Socket connections open (HTTP connections' socket sides included).");
-	fprintf(f, "lanyard_connections %lld\n", (long long)int_of(s, "connections", NULL));
+	fprintf(f, "lanyard_connections_open %lld\n", (long long)int_of(s, "connections", NULL));
 	head(f, "lanyard_connections_total", "counter", "Socket connections accepted.");
 	fprintf(f, "lanyard_connections_total %lld\n",
 	        (long long)int_of(s, "connections_total", NULL));
@@ -442,7 +471,10 @@ int metrics_render(const struct agent *a, char **ret, size_t *ret_len)
 	fprintf(f, "lanyard_uptime_seconds %.3f\n",
 	        json_number_value(json_object_get(json_object_get(st, "agent"), "uptime")));
 	render_requests(f, a->metrics);
-	render_cache(f, a, max);
+	if (render_cache(f, a, max) < 0) {
+		fclose(f);
+		goto fail;
+	}
 	render_avahi(f, a->metrics, st);
 	render_browsing(f, st, max);
 	render_publishing(f, st, max);

@@ -297,9 +297,10 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-int server_adopt(struct server *s, int fd, const struct ucred *cred)
+int server_adopt(struct server *s, int fd, const struct ucred *cred, uint64_t *ret_id)
 {
 	const struct server_limits *l = &s->env.limits;
+	int r;
 
 	/* The accept path's own limits, with the same refusal lines. */
 	s->env.stats.conns_total++;
@@ -313,7 +314,19 @@ int server_adopt(struct server *s, int fd, const struct ucred *cred)
 		refuse(s, fd, s->user_line, s->user_len);
 		return -EBUSY;
 	}
-	return conn_new_local(&s->env, fd, cred);
+	r = conn_new_local(&s->env, fd, cred);
+	/* conn_new_local() put the new connection first on env->all. */
+	if (r == 0 && ret_id)
+		*ret_id = conn_id(s->env.all);
+	return r;
+}
+
+void server_close_conn(struct server *s, uint64_t id)
+{
+	struct conn *c = conn_env_find(&s->env, id);
+
+	if (c)
+		conn_close(c);
 }
 
 static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)

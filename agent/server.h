@@ -39,9 +39,15 @@ void server_free(struct server *s);
 /* Serve FD, one end of a socketpair made by lanyardd (the HTTP bridge), as
  * a connection of the user in CRED, under the limits accepted connections
  * get (conn_new_local()). Past them, FD receives the "busy" line a refused
- * client gets and is closed: -EBUSY. Returns 0, -EBUSY or -ENOMEM; FD is
- * the server's in every case. */
-int server_adopt(struct server *s, int fd, const struct ucred *cred);
+ * client gets and is closed: -EBUSY. Returns 0 and, if RET_ID is not NULL,
+ * the connection's conn_id() in *RET_ID (for server_close_conn()), or
+ * -EBUSY or -ENOMEM; FD is the server's in every case. */
+int server_adopt(struct server *s, int fd, const struct ucred *cred, uint64_t *ret_id);
+
+/* Close the connection whose conn_id() is ID now, if it is still open: its
+ * slot in the limits is free on return (its destructors run before the
+ * next poll). Not to be called from inside the handler. */
+void server_close_conn(struct server *s, uint64_t id);
 
 /* Copy the counters. */
 void server_get_stats(const struct server *s, struct server_stats *ret);

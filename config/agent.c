@@ -582,8 +582,23 @@ void cfg_parse_agent(struct loader *ld, struct cfg_file *f, const struct cfg_fie
 		parse_limits(f, &fl[A_LIMITS], &a->limits);
 	if (fl[A_TRUST].key)
 		cfg_trust_parse(f, &fl[A_TRUST], &a->trust);
-	if (fl[A_HTTP].key)
+	if (fl[A_HTTP].key) {
+		uint64_t total;
+
 		cfg_http_parse(f, &fl[A_HTTP], &a->http);
+		/* Every HTTP client is uid 65534 on the socket: one quota. */
+		total = (uint64_t)a->http.n_listen * a->http.max_connections;
+		if (a->http.enabled && a->limits.connections_per_user &&
+		    total > a->limits.connections_per_user)
+			cfg_warning(
+			        f, fl[A_HTTP].value,
+			        "'http': %zu listen address(es) of max_connections %u make %llu "
+			        "HTTP connections, more than agent.limits.connections_per_user "
+			        "(%u), which all HTTP clients share as uid 65534: past it, "
+			        "requests are answered 429 busy",
+			        a->http.n_listen, a->http.max_connections,
+			        (unsigned long long)total, a->limits.connections_per_user);
+	}
 	if (fl[A_WIDE_AREA].key)
 		cfg_wide_area_parse(f, &fl[A_WIDE_AREA], ld->dir, &a->wide_area);
 }

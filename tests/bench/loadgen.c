@@ -250,7 +250,8 @@ bad:
 }
 
 #define HTTP_HEAD "GET "
-#define HTTP_TAIL " HTTP/1.1\r\nHost: lanyard\r\n\r\n"
+/* A loopback listener answers only a Host naming it (docs/http.md). */
+#define HTTP_TAIL " HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
 /* The request template with "%K" replaced by K, plus a newline; for HTTP,
  * a GET of that path. */

@@ -50,23 +50,35 @@ sub drain {
 }
 sub status_line { my ($b) = @_; return $b =~ /^(HTTP\/1\.\d \d+)/ ? $1 : 'none' }
 if ($mode eq 'hold') {
-	# hold N READY STOP: open N connections, each asking for /v1/status
-	# (kept alive); print how many were answered within a second, keep them
-	# until STOP exists.
-	my ($n, $ready, $stop) = @a;
+	# hold N MAX READY STOP: open N connections, each asking for /v1/status
+	# (kept alive). Wait (up to 10 s) until MAX are answered, then 0.5 s
+	# more; print how many were answered 200 and the most answered at once
+	# that were still open (a served connection that the server closed,
+	# idle, frees its slot for one in the backlog). Keep them until STOP.
+	my ($n, $max, $ready, $stop) = @a;
 	my @s = grep { defined } map { conn() } 1 .. $n;
-	syswrite($_, "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n") for @s;
+	syswrite($_, "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:8787\r\n\r\n") for @s;
 	my $sel = IO::Select->new(@s);
-	my ($answered, $end) = (0, time + 1.0);
-	my %done;
-	while (time < $end) {
+	my (%served, %ok);
+	my ($closed, $most, $end) = (0, 0, time + 10);
+	while (time < $end && $sel->count) {
 		for my $s ($sel->can_read($end - time)) {
 			my $got = sysread($s, my $x, 65536);
-			$done{$s} = 1 if $got && $x =~ /^HTTP\/1\.1 200/;
-			$sel->remove($s);
+			if (!$got) {
+				$closed++ if $served{$s};
+				$sel->remove($s);
+				next;
+			}
+			next if $served{$s};
+			$served{$s} = 1;
+			$ok{$s} = 1 if $x =~ /^HTTP\/1\.1 200/;
+			my $open = scalar(keys %served) - $closed;
+			$most = $open if $open > $most;
+			# MAX answered: a 9th must not come while they are open.
+			$end = time + 0.5 if scalar(keys %ok) == $max;
 		}
 	}
-	print "connected=", scalar(@s), " answered=", scalar(keys %done), "\n";
+	print "connected=", scalar(@s), " answered=", scalar(keys %ok), " most_open=$most\n";
 	open my $f, '>', $ready or die; close $f;
 	sleep 0.05 until -e $stop;
 } elsif ($mode eq 'partial') {
@@ -79,7 +91,7 @@ if ($mode eq 'hold') {
 } elsif ($mode eq 'headers') {
 	# headers BYTES: one header line of BYTES bytes.
 	my $s = conn() or die "connect: $!";
-	my $req = "GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: " . ('a' x $a[0]) . "\r\n\r\n";
+	my $req = "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:8787\r\nX-Big: " . ('a' x $a[0]) . "\r\n\r\n";
 	my ($off, $end) = (0, time + 10);
 	$s->blocking(0);
 	while ($off < length($req) && time < $end) {
@@ -97,7 +109,7 @@ if ($mode eq 'hold') {
 	# without end); the status.
 	my ($bytes, $chunked) = @a;
 	my $s = conn() or die "connect: $!";
-	my $head = "POST /v1/report HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" .
+	my $head = "POST /v1/report HTTP/1.1\r\nHost: 127.0.0.1:8787\r\nContent-Type: application/json\r\n" .
 		($chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Content-Length: $bytes\r\n\r\n");
 	syswrite($s, $head);
 	$s->blocking(0);
@@ -127,6 +139,34 @@ if ($mode eq 'hold') {
 		$seen{status_line($buf)}++;
 	}
 	print join(' ', map { "$_:$seen{$_}" } sort keys %seen), "\n";
+} elsif ($mode eq 'idle') {
+	# idle N READY STOP: N keep-alive connections, one after another, each
+	# asking /v1/status once and reading its whole answer; then all of them
+	# stay open and idle until STOP exists. Prints the statuses.
+	my ($n, $ready, $stop) = @a;
+	my (@s, %codes);
+	for (1 .. $n) {
+		my $s = conn() or last;
+		syswrite($s, "GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:8787\r\n\r\n");
+		my ($buf, $end) = ('', time + 10);
+		my $sel = IO::Select->new($s);
+		while (time < $end) {
+			if ($buf =~ /^(.*?\r\n\r\n)/s) {
+				my $h = $1;
+				my $cl = $h =~ /content-length:\s*(\d+)/i ? $1 : 0;
+				last if length($buf) >= length($h) + $cl;
+			}
+			last unless $sel->can_read($end - time);
+			my $got = sysread($s, my $x, 65536);
+			last unless $got;
+			$buf .= $x;
+		}
+		$codes{status_line($buf)}++;
+		push @s, $s;
+	}
+	print "connected=", scalar(@s), " ", join(' ', map { "$_:$codes{$_}" } sort keys %codes), "\n";
+	open my $f, '>', $ready or die; close $f;
+	sleep 0.05 until -e $stop;
 } elsif ($mode eq 'sse-stall') {
 	# sse-stall N READY STOP: N watches of everything that never read.
 	my ($n, $ready, $stop) = @a;
@@ -134,7 +174,7 @@ if ($mode eq 'hold') {
 	for (1 .. $n) {
 		my $s = conn() or next;
 		setsockopt($s, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 4096);
-		syswrite($s, "GET /v1/watch HTTP/1.1\r\nHost: x\r\n\r\n");
+		syswrite($s, "GET /v1/watch HTTP/1.1\r\nHost: 127.0.0.1:8787\r\n\r\n");
 		push @s, $s;
 	}
 	open my $f, '>', $ready or die; close $f;
@@ -148,7 +188,7 @@ alive() {
 }
 
 # --- past max_connections -----------------------------------------------------------
-on_bg h1 perl "$T/client.pl" hold 40 "$T/hold.ready" "$T/hold.stop" >"$T/hold.out"
+on_bg h1 perl "$T/client.pl" hold 40 8 "$T/hold.ready" "$T/hold.stop" >"$T/hold.out"
 hold_pid=$BG_PID
 CONSUMER_PIDS="$CONSUMER_PIDS $hold_pid"
 wait_for 20 test -e "$T/hold.ready" || fail "hold client did not start"
@@ -156,7 +196,9 @@ out=$(cat "$T/hold.out")
 log "40 connections at once: $out"
 # The first 8 are served and kept alive; the rest wait in the listen
 # backlog until one of them goes (idle_timeout), never served past the cap.
-[[ $out == *" answered=8" ]] || fail "expected 8 connections served at once (max_connections), got: $out"
+answered=$(sed -n 's/.* answered=\([0-9]*\) .*/\1/p' <<<"$out")
+[ "${answered:-0}" -ge 8 ] && [[ $out == *" most_open=8" ]] ||
+	fail "expected 8 connections served (max_connections), never more open at once: $out"
 agent_ready h1 || fail "the socket does not answer while HTTP is full"
 touch "$T/hold.stop"
 wait "$hold_pid"
@@ -216,6 +258,70 @@ wait_for 10 eval '[ "$(status_get h1 .server.watches)" = 0 ]' || fail "watches l
 log "6 stalled watchers: the others served, their watches gone with them"
 
 alive || fail "not answering at the end"
+agent_stop h1 || fail "lanyardd exited with $AGENT_RC"
+! grep -qE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$(agent_log h1)" || fail "sanitizer report in the log"
+
+# --- idle keep-alive clients do not lock HTTP out ----------------------------------------
+# (Regression: each idle keep-alive HTTP connection kept its socket side,
+# all of uid 65534: connections_per_user of them filled that quota, and
+# every new request was answered 429 busy.) connections_per_user 8: at
+# most 2 idle socket sides are kept.
+cat >"$T/h1-idle.yaml" <<YAML
+agent:
+  socket: $T/h1.sock
+  user: root
+  limits: {connections_per_user: 8}
+  http:
+    listen: "127.0.0.1:8787"
+    max_connections: 200
+    idle_timeout: 120s
+    metrics_max_services: 2
+YAML
+# 4 fake types: _fake0 and _fake1 with 3 instances, _fake2 and _fake3 with 2.
+LANYARD_TEST_FAKE_INSTANCES=10:4 agent_start h1 "$T/h1-idle.yaml"
+wait_for 10 agent_ready h1 || fail "lanyardd does not answer (idle keep-alive case)"
+
+# --- metrics_max_services keeps the types with most instances ----------------------------
+# (Regression: it kept the types the cache saw last, _fake3 and _fake2.)
+on h1 curl -s --max-time 5 http://127.0.0.1:8787/metrics >"$T/capped.metrics"
+got=$(grep '^lanyard_cache_instances{' "$T/capped.metrics" | sed 's/.*type="\([^"]*\)"} \([0-9]*\)$/\1=\2/' | sort | tr '\n' ' ')
+[ "$got" = "_fake0._tcp=3 _fake1._tcp=3 _other=4 " ] || fail "lanyard_cache_instances with metrics_max_services 2: $got"
+log "metrics_max_services 2 keeps the 2 types with most instances: $got"
+on_bg h1 perl "$T/client.pl" idle 140 "$T/idle.ready" "$T/idle.stop" >"$T/idle.out"
+idle_pid=$BG_PID
+CONSUMER_PIDS="$CONSUMER_PIDS $idle_pid"
+wait_for 60 test -e "$T/idle.ready" || fail "the idle keep-alive client did not finish its requests"
+out=$(cat "$T/idle.out")
+log "140 keep-alive connections, one request each, then idle: $out"
+[ "$out" = "connected=140 HTTP/1.1 200:140" ] || fail "140 keep-alive connections, one request each: $out"
+code=$(on h1 curl -s -o "$T/idle.body" -w '%{http_code}' --max-time 5 http://127.0.0.1:8787/v1/status)
+[ "$code" = 200 ] || fail "a new request with 140 idle keep-alive connections open: $code $(cat "$T/idle.body")"
+conns=$(status_get h1 .server.connections)
+[ "$conns" -le 4 ] || fail "$conns socket connections open for 140 idle HTTP connections (at most 2 idle sides kept)"
+log "a new request with 140 idle keep-alive connections open: $code ($conns socket connections open)"
+# 2 idle sides (of 2 more keep-alive connections) and 6 watches fill the
+# 8: a new request's side is refused busy, the idle sides are closed and
+# it is tried once more.
+on_bg h1 perl "$T/client.pl" idle 2 "$T/idle2.ready" "$T/idle2.stop" >"$T/idle2.out"
+idle2_pid=$BG_PID
+CONSUMER_PIDS="$CONSUMER_PIDS $idle2_pid"
+wait_for 20 test -e "$T/idle2.ready" || fail "the 2 keep-alive connections did not finish their requests"
+[ "$(cat "$T/idle2.out")" = "connected=2 HTTP/1.1 200:2" ] || fail "2 more keep-alive connections: $(cat "$T/idle2.out")"
+on_bg h1 perl "$T/client.pl" sse-stall 6 "$T/sse2.ready" "$T/sse2.stop"
+sse2_pid=$BG_PID
+CONSUMER_PIDS="$CONSUMER_PIDS $sse2_pid"
+wait_for 20 test -e "$T/sse2.ready" || fail "the 6 watchers did not start"
+wait_for 10 eval '[ "$(status_get h1 .server.watches)" -ge 6 ]' || fail "the 6 watches are not open: $(status_get h1 .server)"
+conns=$(status_get h1 .server.connections)
+code=$(on h1 curl -s -o "$T/idle.body" -w '%{http_code}' --max-time 5 http://127.0.0.1:8787/v1/status)
+[ "$conns" = 9 ] || fail "6 watches, 2 idle sides and status: $conns socket connections"
+[ "$code" = 200 ] || fail "a request with 6 watches and 2 idle sides filling connections_per_user 8: $code $(cat "$T/idle.body")"
+log "6 watches + 2 idle sides at connections_per_user 8 ($conns socket connections, 1 of them status's): a new request $code"
+touch "$T/sse2.stop" "$T/idle2.stop"
+wait "$sse2_pid" "$idle2_pid"
+touch "$T/idle.stop"
+wait "$idle_pid"
+alive || fail "not answering after the idle keep-alive clients"
 agent_stop h1 || fail "lanyardd exited with $AGENT_RC"
 ! grep -qE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$(agent_log h1)" || fail "sanitizer report in the log"
 log "OK"
