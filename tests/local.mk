@@ -252,6 +252,7 @@ tests_bench_lanyard_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/hist.c t
 # Browsing, the consumer socket and balancing across simulated hosts
 # (need root for netns, exit 77 otherwise; socket-* runs without a LAN).
 EXTRA_DIST += tests/integration/lib-consumer.sh
+EXTRA_DIST += tests/integration/lib-knot.sh
 consumer_integration_tests = \
 	tests/integration/browse-lan.sh \
 	tests/integration/browse-changes.sh \

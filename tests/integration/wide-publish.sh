@@ -8,6 +8,7 @@
 # a clean stop, and with a wrong TSIG key is refused and
 # says so in status and its log.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/lib-knot.sh"
 
 LANYARD=${LANYARD:-$top_builddir/client/lanyard}
 skip_unless_root_netns
@@ -22,58 +23,12 @@ Z=lan-a.sd.example
 Z2=lan-b.sd.example
 
 # --- the DNS server: knotd on h1, updates allowed with key "lanyard-upd" ----
-K=$T/knot
-mkdir -p "$K/db"
-secret=$(head -c 32 /dev/urandom | base64)
-cat >"$K/knot.conf" <<CONF
-server:
-    listen: $a1@53
-    rundir: $K
-database:
-    storage: $K/db
-key:
-  - id: lanyard-upd
-    algorithm: hmac-sha256
-    secret: $secret
-acl:
-  - id: update
-    key: lanyard-upd
-    action: update
-zone:
-  - domain: $Z
-    storage: $K
-    file: $Z.zone
-    acl: update
-  - domain: $Z2
-    storage: $K
-    file: $Z2.zone
-    acl: update
-log:
-  - target: $T/knotd.log
-    any: info
-CONF
-for z in $Z $Z2; do
-	cat >"$K/$z.zone" <<ZONE
-\$ORIGIN $z.
-\$TTL 60
-@ SOA ns admin 1 60 60 3600 30
-@ NS ns
-ns A $a1
-ZONE
-done
-printf 'key "lanyard-upd" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$secret" >"$T/tsig.key"
-printf 'key "lanyard-upd" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' \
-	"$(head -c 32 /dev/urandom | base64)" >"$T/wrong.key"
-chmod 600 "$T/tsig.key" "$T/wrong.key"
-
-on_bg h1 knotd -c "$K/knot.conf" </dev/null >>"$T/knotd.out" 2>&1
-KNOT_PID=$BG_PID
-# knotd ends by its pid (the lab's teardown would kill it too).
-trap 'rc=$?; kill "$KNOT_PID" 2>/dev/null; (exit $rc); _lib_cleanup' EXIT
+knot_primary h1 "$Z" "$Z2"
+secret=$KNOT_SECRET
+tsig_key_file "$T/wrong.key" "$(head -c 32 /dev/urandom | base64)"
 
 # dig NAME TYPE: the answer's rdata from h2, one per line, sorted.
 dig() { on h2 kdig +short +time=1 +retry=0 "@$a1" "$1" "$2" 2>/dev/null | sort; }
-wait_for 10 eval '[ -n "$(dig $Z SOA)" ]' || fail "knotd on h1 did not answer within 10 s"
 
 # status_of HOST JQ: a member of the wide_area status of HOST's lanyardd.
 status_of() { on "$1" "$LANYARD" --json status 2>/dev/null | jq -r "(.status // .).wide_area$2"; }
@@ -139,8 +94,7 @@ agent_reload h2
 wait_for 10 eval '[ "$(status_of h2 .state)" = failing ]' || fail "server down, status: $(status_of h2 '')"
 grep -q "wide area: updates fail: " "$(agent_log h2)" || fail "no log line for the failing updates"
 on "h2" "$LANYARD" status >/dev/null || fail "the socket does not answer while the server is down"
-on_bg h1 knotd -c "$K/knot.conf" </dev/null >>"$T/knotd.out" 2>&1
-KNOT_PID=$BG_PID
+knot_start h1
 t0=$(now)
 wait_for 30 published 9443 /v4 || { show; fail "the change made while the server was down did not arrive"; }
 timing server_back_to_zone "$(ms_between "$t0" "$(now)")"

@@ -6,6 +6,7 @@
 # subtype PTR, SRV, TXT, address, heartbeat, index line) and says so in
 # status, while h3's own records stay.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/lib-knot.sh"
 
 LANYARD=${LANYARD:-$top_builddir/client/lanyard}
 skip_unless_root_netns
@@ -16,41 +17,9 @@ done
 lab_up 3
 a1=$(host_addr h1)
 Z=lan-a.sd.example
-K=$T/knot
-mkdir -p "$K/db"
-secret=$(head -c 32 /dev/urandom | base64)
-cat >"$K/knot.conf" <<CONF
-server:
-    listen: $a1@53
-    rundir: $K
-database:
-    storage: $K/db
-key:
-  - id: lanyard-upd
-    algorithm: hmac-sha256
-    secret: $secret
-acl:
-  - id: update
-    key: lanyard-upd
-    action: update
-zone:
-  - domain: $Z
-    storage: $K
-    file: $Z.zone
-    acl: update
-log:
-  - target: $T/knotd.log
-    any: info
-CONF
-printf '$ORIGIN %s.\n$TTL 60\n@ SOA ns admin 1 60 60 3600 30\n@ NS ns\nns A %s\n' "$Z" "$a1" >"$K/$Z.zone"
-printf 'key "lanyard-upd" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$secret" >"$T/tsig.key"
-chmod 600 "$T/tsig.key"
-on_bg h1 knotd -c "$K/knot.conf" </dev/null >>"$T/knotd.out" 2>&1
-KNOT_PID=$BG_PID
-trap 'rc=$?; kill "$KNOT_PID" 2>/dev/null; (exit $rc); _lib_cleanup' EXIT
+knot_primary h1 "$Z"
 
 dig() { on h3 kdig +short +time=1 +retry=0 "@$a1" "$1" "$2" 2>/dev/null | sort; }
-wait_for 10 eval '[ -n "$(dig $Z SOA)" ]' || fail "knotd on h1 did not answer within 10 s"
 
 for h in h2:payments:8443 h3:ledger:5432; do
 	IFS=: read -r host name port <<<"$h"
