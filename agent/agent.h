@@ -23,6 +23,7 @@ struct pubset;
 struct server;
 struct watches;
 struct wide;
+struct wzone;
 
 struct agent;
 
@@ -71,6 +72,7 @@ struct agent {
 	struct metrics *metrics;   /* counters for GET /metrics */
 	struct http *http;         /* agent.http; NULL when off */
 	struct wide *wide;         /* agent.wide_area: the unicast DNS backend, or NULL */
+	struct wzone *wide_zones;  /* agent.wide_area.browse: the browsed zones */
 };
 
 /* Build the agent from an already loaded configuration (ownership of CFG

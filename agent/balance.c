@@ -27,6 +27,7 @@ struct bep {
 	 * whenever they do). */
 	uint16_t weight, priority; /* within the trust caps */
 	bool local, has_load;
+	bool lan;         /* found over mDNS, not in a browsed zone */
 	bool trusted;     /* not excluded by trust.from */
 	bool degraded;    /* TXT health= says something else than passing */
 	bool ejected_now; /* scratch for one pick */
@@ -451,6 +452,7 @@ static int rebuild(struct balance *b, struct bsvc *s, struct cache_type *t)
 		ep->has_load = e->txt->has_load;
 		ep->load = e->txt->load;
 		ep->local = e->local;
+		ep->lan = !cache_entry_from_dns(e);
 		ep->degraded = degraded(e);
 		s->eps[s->n++] = ep;
 	}
@@ -628,18 +630,29 @@ static struct bep *pick_least_loaded(struct bsvc *s, struct bep **c, size_t k)
 /* ---- the pick ------------------------------------------------------------ */
 
 /* Narrow the K candidates in C to the final set: usable (not ejected,
- * unless panic), the lowest priority, not degraded (health=warning) if any
+ * unless panic), on this LAN if any is (unless ANY_DOMAIN), the lowest
+ * priority, not degraded (health=warning) if any
  * is not, local if preferred and present, weight > 0 if any. Sets
  * *weighted when weights apply. Returns the count. */
 static size_t narrow(const struct balance *b, struct bep **c, size_t k, size_t usable,
-                     bool prefer_local, bool *weighted)
+                     bool prefer_local, bool any_domain, bool *weighted)
 {
 	bool panic = usable == 0 || (double)usable < (1 - b->p.panic_threshold) * (double)k;
+	bool lan = false;
 	size_t m = 0;
 	uint16_t best = UINT16_MAX;
 	for (size_t i = 0; i < k; i++)
-		if (panic || !c[i]->ejected_now)
+		if (panic || !c[i]->ejected_now) {
 			c[m++] = c[i];
+			lan = lan || c[i]->lan;
+		}
+	/* This LAN's endpoints before other sites' (browsed zones). */
+	if (lan && !any_domain) {
+		k = m, m = 0;
+		for (size_t i = 0; i < k; i++)
+			if (c[i]->lan)
+				c[m++] = c[i];
+	}
 	for (size_t i = 0; i < m; i++)
 		if (c[i]->priority < best)
 			best = c[i]->priority;
@@ -708,7 +721,7 @@ int balance_pick(struct balance *b, struct cache_type *t, const struct balance_r
 	if (k == 0)
 		return -ENOENT;
 	bool weighted;
-	k = narrow(b, c, k, usable, rq->prefer_local, &weighted);
+	k = narrow(b, c, k, usable, rq->prefer_local, rq->any_domain, &weighted);
 
 	struct bep *ep = NULL;
 	switch (rq->policy) {

@@ -28,6 +28,9 @@ struct balance_params {
 struct balance_request {
 	enum cfg_policy policy;
 	bool prefer_local; /* local instances first, within the chosen tier */
+	/* Browsed zones' endpoints compete with this LAN's; by default those
+	 * of this LAN (mDNS) go first while any is usable. */
+	bool any_domain;
 	/* CFG_POLICY_HASH: the request key (bytes). Without one, hash picks
 	 * at random. */
 	const void *key;

@@ -688,10 +688,17 @@ int cache_mark_stale(struct cache *c, const char *type)
 		return -EBUSY;
 	FOR_TYPES(c, type, t, tn)
 	{
-		for (struct cache_entry *e = t->first; e; e = e->next, n++) {
-			for (size_t i = 0; i < e->n_sightings; i++)
-				e->sightings[i].stale = true;
-			e->stale = true;
+		for (struct cache_entry *e = t->first; e; e = e->next) {
+			bool all = true;
+
+			for (size_t i = 0; i < e->n_sightings; i++) {
+				if (e->sightings[i].ifindex == CACHE_IFINDEX_DNS)
+					all = false;
+				else
+					e->sightings[i].stale = true;
+			}
+			e->stale = all;
+			n += all;
 		}
 	}
 	return n;
@@ -734,13 +741,20 @@ int cache_clear_type(struct cache *c, const char *type, double now)
 	if (c->busy)
 		return -EBUSY;
 	struct cache_type *t = cache_find_type(c, type);
-	while (t) {
+	struct cache_entry *e = t ? t->first : NULL;
+	while (e) {
 		/* The type is freed with its last entry. */
 		bool last = t->n_entries == 1;
-		entry_remove(c, t->first, CACHE_GONE_RELEASED);
+		struct cache_entry *next = e->next;
+		if (cache_entry_from_dns(e)) {
+			e = next;
+			continue;
+		}
+		entry_remove(c, e, CACHE_GONE_RELEASED);
 		n++;
 		if (last)
 			break;
+		e = next;
 	}
 	return n;
 }

@@ -14,6 +14,11 @@
 #define CACHE_NAME_MAX      255 /* instance, type, domain and host names, bytes */
 #define CACHE_MAX_SIGHTINGS 32  /* (ifindex, family) sightings per instance */
 #define CACHE_DEFAULT_MAX   10000
+/* The ifindex of a sighting found over unicast DNS (a browsed zone, not an
+ * interface). The mDNS browse's lifecycle (cache_mark_stale(),
+ * cache_sweep_stale(), cache_clear_type()) leaves such sightings alone:
+ * their browser adds and removes them. */
+#define CACHE_IFINDEX_DNS 0
 
 /* What an upsert or removal did. */
 enum cache_result {
@@ -158,6 +163,13 @@ typedef void (*cache_event_fn)(void *userdata, enum cache_event ev, const struct
                                unsigned changes);
 typedef void (*cache_release_fn)(void *userdata, void *user);
 
+/* Whether E was found in a browsed zone (its sightings are; a zone is never
+ * "local", so mDNS and unicast DNS sightings never share an entry). */
+static inline bool cache_entry_from_dns(const struct cache_entry *e)
+{
+	return e->n_sightings && e->sightings[0].ifindex == CACHE_IFINDEX_DNS;
+}
+
 /* New empty cache; P may be NULL for defaults. NULL on OOM. */
 struct cache *cache_new(const struct cache_params *p);
 
@@ -202,10 +214,10 @@ int cache_remove_sighting(struct cache *c, const char *name, const char *type, c
  * -EBUSY. */
 int cache_set_down(struct cache *c, struct cache_entry *e, bool down, double now);
 
-/* Mark every sighting of TYPE (NULL: of all types) stale, e.g. when the
- * browse restarts after avahi-daemon came back. Upserts clear the marks;
- * cache_sweep_stale() then drops what was not seen again. Stale entries
- * stay usable. Returns the number of entries marked or -EBUSY. */
+/* Mark every mDNS sighting of TYPE (NULL: of all types) stale, e.g. when
+ * the browse restarts after avahi-daemon came back. Upserts clear the
+ * marks; cache_sweep_stale() then drops what was not seen again. Stale
+ * entries stay usable. Returns the number of entries marked or -EBUSY. */
 int cache_mark_stale(struct cache *c, const char *type);
 
 /* Remove the stale sightings of TYPE (NULL: of all types), and the
@@ -213,7 +225,8 @@ int cache_mark_stale(struct cache *c, const char *type);
  * -EBUSY. */
 int cache_sweep_stale(struct cache *c, const char *type, double now);
 
-/* Remove every entry of TYPE. Returns the number removed or -EBUSY. */
+/* Remove every entry of TYPE found over mDNS. Returns the number removed
+ * or -EBUSY. */
 int cache_clear_type(struct cache *c, const char *type, double now);
 
 /* O(1) lookups; NULL when absent. DOMAIN NULL means "local". */

@@ -135,7 +135,7 @@ int http_query_parse(const char *s, size_t len, struct http_query *ret, char *er
 }
 
 /* Parameters that become one string member of the same name. */
-static const char *const string_params[] = {"instance", "version", "family",
+static const char *const string_params[] = {"instance", "version", "family", "domain",
                                             "policy",   "key",     "prefer"};
 
 /* Set NAME to string V in O, refusing a second one; 0 or -EINVAL/-ENOMEM. */

@@ -27,7 +27,8 @@ agent_libagent_la_SOURCES = \
 	agent/http.c agent/http.h agent/http-req.c agent/http-private.h \
 	agent/http-page.c agent/http-page.h \
 	agent/metrics.c agent/metrics.h \
-	agent/wide-area.c agent/wide-area.h
+	agent/wide-area.c agent/wide-area.h \
+	agent/wide-browse.c agent/wide-browse.h
 agent_libagent_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
 agent_libagent_la_LIBADD = agent/libserver.la agent/libcore.la mdns/libmdns.la wide/libwide.la \
 	agent/libchecks.la agent/libhttpq.la config/libcfg.la wire/libwire.la dnssd/libdnssd.la \

@@ -360,6 +360,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	struct resolve_filter rf = {.f = req->filter, .skip_stale = true};
 	struct balance_request brq = {
 	        .prefer_local = req->prefer_local,
+	        .any_domain = req->prefer_any_domain,
 	        .key = req->key,
 	        .key_len = req->key ? strlen(req->key) : 0,
 	        .filter = resolve_accept,

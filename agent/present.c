@@ -46,6 +46,8 @@ bool present_match(const struct cache_entry *e, const struct wire_filter *f)
 		return false;
 	if (f->instance && strcasecmp(e->name, f->instance) != 0)
 		return false;
+	if (f->domain && strcasecmp(e->domain, f->domain) != 0)
+		return false;
 	if (f->version &&
 	    !(e->txt->version_ok && constraint_match(&f->constraint, &e->txt->semver)))
 		return false;
@@ -77,7 +79,9 @@ static size_t present_ifaces(const struct cache_entry *e, struct present_buf *pb
 		char name[IF_NAMESIZE];
 		size_t j;
 
-		if (!if_indextoname((unsigned)e->sightings[i].ifindex, name))
+		if (e->sightings[i].ifindex == CACHE_IFINDEX_DNS)
+			snprintf(name, sizeof(name), "dns"); /* a browsed zone */
+		else if (!if_indextoname((unsigned)e->sightings[i].ifindex, name))
 			snprintf(name, sizeof(name), "%d", e->sightings[i].ifindex);
 		for (j = 0; j < n; j++)
 			if (strcmp(pb->if_text[j], name) == 0)

@@ -10,6 +10,7 @@
 #include "agent/log.h"
 #include "agent/pubset.h"
 #include "agent/wide-area.h"
+#include "agent/wide-browse.h"
 #include "config/config.h"
 #include "dnssd/name.h"
 #include "wide/wide.h"
@@ -17,6 +18,8 @@
 /* Longest blocking wait for the server when deleting at shutdown or at a
  * move to another zone or server. */
 #define WITHDRAW_S 2.0
+
+static void agent_wide_withdraw(struct agent *a);
 
 /* Updates started failing, or go through again: one line each way. */
 static void on_state(void *ud, bool failing, const char *why)
@@ -62,11 +65,14 @@ int agent_wide_apply(struct agent *a, const struct lanyard_config *cfg)
 	struct wide_params p;
 	int r;
 
-	if (!c->enabled) {
+	r = agent_wide_browse_apply(a, cfg);
+	if (r < 0)
+		log_error("wide area: cannot browse every zone: %s", strerror(-r));
+	if (!c->enabled || !c->zone) {
 		if (a->wide) {
-			log_info(
-			        "wide area: agent.wide_area removed: deleting this host's records");
-			agent_wide_stop(a);
+			log_info("wide area: %s: deleting this host's records",
+			         c->enabled ? "no 'zone' any more" : "agent.wide_area removed");
+			agent_wide_withdraw(a);
 		}
 		return 0;
 	}
@@ -110,8 +116,8 @@ int agent_wide_delete(struct agent *a, const char *key)
 	return a->wide ? wide_delete(a->wide, key) : 0;
 }
 
-/* Contract in wide-area.h. */
-void agent_wide_stop(struct agent *a)
+/* Delete what was published (bounded wait) and stop publishing. */
+static void agent_wide_withdraw(struct agent *a)
 {
 	char err[256];
 
@@ -126,21 +132,39 @@ void agent_wide_stop(struct agent *a)
 }
 
 /* Contract in wide-area.h. */
+void agent_wide_stop(struct agent *a)
+{
+	agent_wide_browse_stop(a);
+	agent_wide_withdraw(a);
+}
+
+/* Contract in wide-area.h. */
 json_t *agent_wide_status(const struct agent *a)
 {
 	struct wide_status st;
+	json_t *v, *zones;
 
-	if (!a->wide)
+	if (!a->wide && !a->wide_zones)
 		return json_null();
+	if (!(zones = agent_wide_browse_status(a)))
+		return NULL;
+	if (!a->wide)
+		return json_pack("{s:n,s:o}", "state", "browse", zones);
 	wide_get_status(a->wide, &st);
-	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:s?,s:s?,s:o,s:o,s:I}", "state",
-	                 st.state, "zone", st.zone, "server", st.server, "records",
-	                 (json_int_t)st.records, "published", (json_int_t)st.published, "pending",
-	                 (json_int_t)st.pending, "addresses", (json_int_t)st.addresses, "updates",
-	                 (json_int_t)st.updates, "failures", (json_int_t)st.failures, "failing",
-	                 (int)st.failing, "last_answer", st.last_answer[0] ? st.last_answer : NULL,
-	                 "last_error", st.last_error[0] ? st.last_error : NULL, "since_success",
-	                 st.since_success < 0 ? json_null() : json_real(st.since_success),
-	                 "retry_in", st.retry_in < 0 ? json_null() : json_real(st.retry_in),
-	                 "reaped", (json_int_t)st.reaped);
+	v = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:s?,s:s?,s:o,s:o,s:I}", "state",
+	              st.state, "zone", st.zone, "server", st.server, "records",
+	              (json_int_t)st.records, "published", (json_int_t)st.published, "pending",
+	              (json_int_t)st.pending, "addresses", (json_int_t)st.addresses, "updates",
+	              (json_int_t)st.updates, "failures", (json_int_t)st.failures, "failing",
+	              (int)st.failing, "last_answer", st.last_answer[0] ? st.last_answer : NULL,
+	              "last_error", st.last_error[0] ? st.last_error : NULL, "since_success",
+	              st.since_success < 0 ? json_null() : json_real(st.since_success), "retry_in",
+	              st.retry_in < 0 ? json_null() : json_real(st.retry_in), "reaped",
+	              (json_int_t)st.reaped);
+	if (!v || json_object_set_new(v, "browse", zones) < 0) {
+		json_decref(zones);
+		json_decref(v);
+		return NULL;
+	}
+	return v;
 }

@@ -138,6 +138,7 @@ int client_fill_filter(struct lanyard *h, const struct lanyard_filter *f, struct
 		                   "%s", err.msg);
 	wf->service = dup_or_null(f->service, &oom);
 	wf->instance = dup_or_null(f->instance, &oom);
+	wf->domain = dup_or_null(f->domain, &oom);
 	wf->family = f->family == LANYARD_FAMILY_IPV4   ? WIRE_FAMILY_IPV4
 	             : f->family == LANYARD_FAMILY_IPV6 ? WIRE_FAMILY_IPV6
 	                                                : WIRE_FAMILY_ANY;
@@ -239,6 +240,7 @@ int client_resolve_unlocked(struct lanyard *h, const struct lanyard_filter *f, c
 	req.policy = dup_or_null(policy, &oom);
 	req.key = dup_or_null(key, &oom);
 	req.prefer_local = flags & LANYARD_PREFER_LOCAL;
+	req.prefer_any_domain = flags & LANYARD_ANY_DOMAIN;
 	r = oom ? client_fail(h, LANYARD_E_NOMEM, "out of memory") : client_fill_filter(h, f, &req);
 	if (r == 0)
 		r = call(h, &req, &msg);

@@ -29,6 +29,7 @@ struct opts {
 	const char *policy;
 	const char *key;
 	bool prefer_local;
+	bool any_domain;
 	const char *service; /* report --service */
 	double latency_ms;
 	const char *text;         /* check --output, maint --reason */
@@ -44,6 +45,7 @@ static const char usage_text[] =
         "Commands:\n"
         "  list [SERVICE] [FILTERS]     every matching endpoint\n"
         "  resolve SERVICE [FILTERS] [--policy P] [--key K] [--prefer-local]\n"
+        "          [--any-domain]\n"
         "                               one balanced pick, printed as \"ADDRESS PORT\"\n"
         "  watch [SERVICE] [FILTERS]    stream added/changed/removed (with why) endpoints\n"
         "  services                     services the agent knows\n"
@@ -62,7 +64,7 @@ static const char usage_text[] =
         "                               publish a service for exactly the life of\n"
         "                               COMMAND (exit status: COMMAND's), or until\n"
         "                               SIGINT/SIGTERM without one\n"
-        "  exec SERVICE [FILTERS] [--policy P] [--key K] [--prefer-local]\n"
+        "  exec SERVICE [FILTERS] [--policy P] [--key K] [--prefer-local] [--any-domain]\n"
         "       [--retries N] -- COMMAND [ARG...]\n"
         "                               run COMMAND (no shell) against one pick, its\n"
         "                               {address} {port} {host} {instance} {service}\n"
@@ -86,7 +88,7 @@ static const char usage_text[] =
         "Filters:\n"
         "  --instance NAME   --version CONSTRAINT (>=2.0, ^2.4, ~2.4.1, 2.x)\n"
         "  --tag TAG (all must match, repeatable)   --txt KEY=VALUE (repeatable)\n"
-        "  --family ipv4|ipv6\n"
+        "  --family ipv4|ipv6   --domain local|ZONE (mDNS, or a browsed zone)\n"
         "\n"
         "SERVICE is a name (payments) or a DNS-SD type (_http._tcp). The socket is\n"
         "$LANYARD_SOCKET, else " LANYARD_DEFAULT_SOCKET ".\n"
@@ -119,9 +121,11 @@ enum {
 	OPT_TAG,
 	OPT_TXT,
 	OPT_FAMILY,
+	OPT_DOMAIN,
 	OPT_POLICY,
 	OPT_KEY,
 	OPT_PREFER_LOCAL,
+	OPT_ANY_DOMAIN,
 	OPT_SERVICE,
 	OPT_LATENCY,
 	OPT_OUTPUT,
@@ -143,9 +147,11 @@ static const struct option long_opts[] = {
         {"tag", required_argument, NULL, OPT_TAG},
         {"txt", required_argument, NULL, OPT_TXT},
         {"family", required_argument, NULL, OPT_FAMILY},
+        {"domain", required_argument, NULL, OPT_DOMAIN},
         {"policy", required_argument, NULL, OPT_POLICY},
         {"key", required_argument, NULL, OPT_KEY},
         {"prefer-local", no_argument, NULL, OPT_PREFER_LOCAL},
+        {"any-domain", no_argument, NULL, OPT_ANY_DOMAIN},
         {"service", required_argument, NULL, OPT_SERVICE},
         {"latency", required_argument, NULL, OPT_LATENCY},
         {"output", required_argument, NULL, OPT_OUTPUT},
@@ -163,12 +169,13 @@ static const struct option long_opts[] = {
 static bool allowed(const char *cmd, int opt)
 {
 	bool filter = opt == OPT_INSTANCE || opt == OPT_VERSION || opt == OPT_TAG ||
-	              opt == OPT_TXT || opt == OPT_FAMILY;
+	              opt == OPT_TXT || opt == OPT_FAMILY || opt == OPT_DOMAIN;
 
 	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "watch") == 0)
 		return filter;
 	if (strcmp(cmd, "resolve") == 0)
-		return filter || opt == OPT_POLICY || opt == OPT_KEY || opt == OPT_PREFER_LOCAL;
+		return filter || opt == OPT_POLICY || opt == OPT_KEY || opt == OPT_PREFER_LOCAL ||
+		       opt == OPT_ANY_DOMAIN;
 	if (strcmp(cmd, "report") == 0)
 		return opt == OPT_SERVICE || opt == OPT_LATENCY;
 	if (strcmp(cmd, "check") == 0)
@@ -177,7 +184,7 @@ static bool allowed(const char *cmd, int opt)
 		return opt == OPT_REASON;
 	if (strcmp(cmd, "exec") == 0)
 		return filter || opt == OPT_POLICY || opt == OPT_KEY || opt == OPT_PREFER_LOCAL ||
-		       opt == OPT_RETRIES;
+		       opt == OPT_ANY_DOMAIN || opt == OPT_RETRIES;
 	if (strcmp(cmd, "fanout") == 0)
 		return filter || opt == OPT_PARALLEL || opt == OPT_MERGE;
 	if (strcmp(cmd, "doctor") == 0)
@@ -259,6 +266,12 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 				o->filter.family = LANYARD_FAMILY_IPV6;
 			else
 				return usage_error("--family wants ipv4 or ipv6, not '%s'", optarg);
+			break;
+		case OPT_DOMAIN:
+			o->filter.domain = optarg;
+			break;
+		case OPT_ANY_DOMAIN:
+			o->any_domain = true;
 			break;
 		case OPT_POLICY:
 			o->policy = optarg;
@@ -365,7 +378,9 @@ static int cmd_resolve(struct lanyard *h, struct opts *o)
 {
 	struct lanyard_instance *in;
 	int r = lanyard_resolve(h, &o->filter, o->policy, o->key,
-	                        o->prefer_local ? LANYARD_PREFER_LOCAL : 0, &in);
+	                        (o->prefer_local ? LANYARD_PREFER_LOCAL : 0) |
+	                                (o->any_domain ? LANYARD_ANY_DOMAIN : 0),
+	                        &in);
 
 	if (r < 0) {
 		if (o->json && r == LANYARD_E_NOT_FOUND)
@@ -611,7 +626,9 @@ int main(int argc, char **argv)
 		r = cmd_maint(h, &o, args[0], args[1]);
 	else if (strcmp(cmd, "exec") == 0)
 		r = cli_exec(h, &o.filter, o.policy, o.key,
-		             o.prefer_local ? LANYARD_PREFER_LOCAL : 0, &o.run);
+		             (o.prefer_local ? LANYARD_PREFER_LOCAL : 0) |
+		                     (o.any_domain ? LANYARD_ANY_DOMAIN : 0),
+		             &o.run);
 	else if (strcmp(cmd, "fanout") == 0)
 		r = cli_fanout(h, &o.filter, &o.run);
 	else

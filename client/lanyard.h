@@ -85,6 +85,7 @@ struct lanyard_filter {
 	const struct lanyard_txt_match *txt; /* all must match */
 	size_t n_txt;
 	enum lanyard_family family;
+	const char *domain; /* "local" (this LAN, mDNS) or a browsed zone */
 };
 
 /* One TXT attribute; value is NULL for a key without '=' and may hold
@@ -135,6 +136,9 @@ int lanyard_list(struct lanyard *h, const struct lanyard_filter *f,
 
 /* resolve flags */
 #define LANYARD_PREFER_LOCAL 0x1u /* prefer instances published by this host */
+/* Browsed zones' instances compete with this LAN's (by default this LAN's
+ * go first while one is usable). */
+#define LANYARD_ANY_DOMAIN 0x2u
 
 /* One balanced pick among the instances matching F (F->service required).
  * POLICY overrides the service's policy ("round_robin", "weighted",

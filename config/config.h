@@ -214,15 +214,22 @@ struct cfg_tsig_key {
 /* agent.wide_area: DNS-SD over unicast DNS (docs/wide-area.md). */
 struct cfg_wide_area {
 	bool enabled;                   /* the key is present */
-	char *zone;                     /* where this host publishes; no trailing dot */
+	char *zone;                     /* where this host publishes; no trailing dot; NULL:
+	                                   browse only */
 	struct sockaddr_storage server; /* where updates go (port default 53) */
 	socklen_t server_len;
 	char *server_text;       /* as written, for status and logs */
 	char *tsig_key_path;     /* NULL: updates are not signed */
 	struct cfg_tsig_key key; /* read from tsig_key_path at load */
-	char **browse;           /* zones, no trailing dot (not used yet) */
+	char **browse;           /* zones whose instances are cached, no trailing dot */
 	size_t n_browse;
+	/* where browse queries and zone transfers go; browse_server_len 0:
+	 * to server */
+	struct sockaddr_storage browse_server;
+	socklen_t browse_server_len;
+	char *browse_server_text;
 	uint64_t refresh_ms; /* default 30s */
+	uint64_t poll_ms;    /* SOA poll of each browsed zone, default 2s */
 };
 
 struct cfg_agent {

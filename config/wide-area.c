@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,12 +21,14 @@
 #define BROWSE_ZONES_MAX 64
 #define REFRESH_MIN_MS   1000
 #define REFRESH_MAX_MS   3600000
+#define POLL_MIN_MS      200
 
 /* Contract in config.h. */
 void cfg_wide_area_clear(struct cfg_wide_area *w)
 {
 	free(w->zone);
 	free(w->server_text);
+	free(w->browse_server_text);
 	free(w->tsig_key_path);
 	cfg_tsig_key_clear(&w->key);
 	cfg_strv_free(w->browse, w->n_browse);
@@ -49,15 +52,16 @@ static char *zone_name(struct cfg_file *f, const yaml_node_t *at, const char *wh
 	return cfg_strndup(f, v, len);
 }
 
-/* "ADDR", "ADDR:PORT", "[ADDR6]:PORT" into W's server. Returns NULL or why not. */
-static const char *parse_server(const char *v, struct cfg_wide_area *w)
+/* "ADDR", "ADDR:PORT", "[ADDR6]:PORT" into *SA and *SA_LEN. Returns NULL
+ * or why not. */
+static const char *parse_server(const char *v, struct sockaddr_storage *sa, socklen_t *sa_len)
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *port = NULL, *end;
 	size_t hlen;
 	unsigned long p = 53;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&w->server;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&w->server;
+	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
 
 	if (v[0] == '[') {
 		end = strchr(v, ']');
@@ -92,15 +96,15 @@ static const char *parse_server(const char *v, struct cfg_wide_area *w)
 		if (p < 1 || p > 65535)
 			return "the port is out of range (1-65535)";
 	}
-	memset(&w->server, 0, sizeof(w->server));
+	memset(sa, 0, sizeof(*sa));
 	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)p);
-		w->server_len = sizeof(*sin);
+		*sa_len = sizeof(*sin);
 	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)p);
-		w->server_len = sizeof(*sin6);
+		*sa_len = sizeof(*sin6);
 	} else {
 		return "not an IPv4 or IPv6 address (host names are not looked up)";
 	}
@@ -210,6 +214,13 @@ static void parse_browse_zones(struct cfg_file *f, const struct cfg_field *fld,
 
 		if (!v || !(z = zone_name(f, item, "'browse' item", v)))
 			continue;
+		if (strcasecmp(z, "local") == 0) {
+			cfg_error(f, item,
+			          "'browse' item: \"local\" is mDNS's domain, browsed "
+			          "without 'wide_area'");
+			free(z);
+			continue;
+		}
 		if (!cfg_push_str(f, &w->browse, &w->n_browse, z)) {
 			free(z);
 			return;
@@ -222,11 +233,24 @@ static void parse_browse_zones(struct cfg_file *f, const struct cfg_field *fld,
 void cfg_wide_area_parse(struct cfg_file *f, const struct cfg_field *fld, const char *dir,
                          struct cfg_wide_area *w)
 {
-	enum { W_ZONE, W_SERVER, W_TSIG_KEY, W_BROWSE, W_REFRESH, N_WIDE_FIELDS };
+	enum {
+		W_ZONE,
+		W_SERVER,
+		W_TSIG_KEY,
+		W_BROWSE,
+		W_BROWSE_SERVER,
+		W_REFRESH,
+		W_POLL,
+		N_WIDE_FIELDS
+	};
 	struct cfg_field fl[N_WIDE_FIELDS] = {
-	        [W_ZONE] = {.name = "zone"},         [W_SERVER] = {.name = "server"},
-	        [W_TSIG_KEY] = {.name = "tsig_key"}, [W_BROWSE] = {.name = "browse"},
+	        [W_ZONE] = {.name = "zone"},
+	        [W_SERVER] = {.name = "server"},
+	        [W_TSIG_KEY] = {.name = "tsig_key"},
+	        [W_BROWSE] = {.name = "browse"},
+	        [W_BROWSE_SERVER] = {.name = "browse_server"},
 	        [W_REFRESH] = {.name = "refresh"},
+	        [W_POLL] = {.name = "poll"},
 	};
 	enum cfg_kind k = cfg_node_kind(fld->value);
 	char q[CFG_QUOTE_MAX];
@@ -235,6 +259,7 @@ void cfg_wide_area_parse(struct cfg_file *f, const struct cfg_field *fld, const 
 
 	cfg_wide_area_clear(w);
 	w->refresh_ms = 30000;
+	w->poll_ms = 2000;
 	if (k == CFG_KIND_NULL)
 		return;
 	if (k != CFG_KIND_MAP) {
@@ -244,22 +269,29 @@ void cfg_wide_area_parse(struct cfg_file *f, const struct cfg_field *fld, const 
 	}
 	w->enabled = true;
 	cfg_map_fields(f, fld->value, fl, N_WIDE_FIELDS, "in 'wide_area'");
-	if (!fl[W_ZONE].key)
-		cfg_error(f, fld->value, "'wide_area': 'zone' is required");
-	else if ((v = cfg_field_string(f, &fl[W_ZONE])))
+	if (!fl[W_ZONE].key && !fl[W_BROWSE].key)
+		cfg_error(f, fld->value, "'wide_area': 'zone' or 'browse' is required");
+	else if (fl[W_ZONE].key && (v = cfg_field_string(f, &fl[W_ZONE])))
 		w->zone = zone_name(f, fl[W_ZONE].value, "'zone'", v);
 	if (!fl[W_SERVER].key) {
 		cfg_error(f, fld->value, "'wide_area': 'server' is required");
 	} else if ((v = cfg_field_string(f, &fl[W_SERVER]))) {
-		if ((why = parse_server(v, w)))
+		if ((why = parse_server(v, &w->server, &w->server_len)))
 			cfg_error(f, fl[W_SERVER].value, "'server': %s: %s",
 			          cfg_quote(v, strlen(v), q), why);
 		else
 			w->server_text = cfg_strndup(f, v, strlen(v));
 	}
+	if (fl[W_BROWSE_SERVER].key && (v = cfg_field_string(f, &fl[W_BROWSE_SERVER]))) {
+		if ((why = parse_server(v, &w->browse_server, &w->browse_server_len)))
+			cfg_error(f, fl[W_BROWSE_SERVER].value, "'browse_server': %s: %s",
+			          cfg_quote(v, strlen(v), q), why);
+		else
+			w->browse_server_text = cfg_strndup(f, v, strlen(v));
+	}
 	if (fl[W_TSIG_KEY].key)
 		parse_key_path(f, &fl[W_TSIG_KEY], dir, w);
-	else
+	else if (fl[W_ZONE].key)
 		cfg_warning(f, fld->value,
 		            "'wide_area': no 'tsig_key': updates are sent unsigned (the server "
 		            "must allow them by address)");
@@ -275,5 +307,16 @@ void cfg_wide_area_parse(struct cfg_file *f, const struct cfg_field *fld, const 
 			          cfg_quote(v, strlen(v), q));
 		else
 			w->refresh_ms = ms;
+	}
+	if (fl[W_POLL].key && (v = cfg_field_string(f, &fl[W_POLL]))) {
+		if (duration_parse(v, &ms) < 0)
+			cfg_error(f, fl[W_POLL].value,
+			          "'poll': expected a duration such as 2s or 500ms, got %s",
+			          cfg_quote(v, strlen(v), q));
+		else if (ms < POLL_MIN_MS || ms > REFRESH_MAX_MS)
+			cfg_error(f, fl[W_POLL].value, "'poll': %s is out of range (200ms-1h)",
+			          cfg_quote(v, strlen(v), q));
+		else
+			w->poll_ms = ms;
 	}
 }

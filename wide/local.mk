@@ -7,6 +7,10 @@ wide_libwide_la_SOURCES = \
 	wide/wide.c wide/wide.h \
 	wide/settings.c wide/settings.h \
 	wide/reap.c wide/reap.h \
+	wide/heartbeat.c wide/heartbeat.h \
+	wide/browse.c wide/browse.h \
+	wide/derive.c wide/derive.h \
+	wide/zone.c wide/zone.h \
 	wide/msg.c wide/msg.h \
 	wide/answer.c wide/answer.h \
 	wide/xfer.c wide/xfer.h \

@@ -256,22 +256,14 @@ static const char *ldns_alg(const char *alg)
 }
 
 /* The update of zone W->zone with the records of UP, signed, into RET. */
-static int finish(const struct wide_where *w, const ldns_rr_list *pre, ldns_rr_list *up,
-                  const struct wide_key *key, uint16_t id, struct wide_msg *ret, char *err,
-                  size_t errlen)
+/* Give PKT its ID, sign it with KEY (none: unsigned) and put its wire
+ * form in RET; PKT is freed. */
+static int seal(ldns_pkt *pkt, const struct wide_key *key, uint16_t id, struct wide_msg *ret,
+                char *err, size_t errlen)
 {
-	ldns_rdf *zone = make_name(NULL, NULL, w->zone);
-	ldns_pkt *pkt;
 	ldns_status st;
 	int r = -ENOMEM;
 
-	if (!zone) {
-		snprintf(err, errlen, "the zone name does not fit DNS");
-		return -EINVAL;
-	}
-	pkt = ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, pre, up, NULL);
-	if (!pkt)
-		return -ENOMEM;
 	ldns_pkt_set_id(pkt, id);
 	ldns_pkt_set_rd(pkt, false);
 	if (key && key->name) {
@@ -305,6 +297,60 @@ fail:
 	ldns_pkt_free(pkt);
 	wide_msg_clear(ret);
 	return r;
+}
+
+static int finish(const struct wide_where *w, const ldns_rr_list *pre, ldns_rr_list *up,
+                  const struct wide_key *key, uint16_t id, struct wide_msg *ret, char *err,
+                  size_t errlen)
+{
+	ldns_rdf *zone = make_name(NULL, NULL, w->zone);
+	ldns_pkt *pkt;
+
+	if (!zone) {
+		snprintf(err, errlen, "the zone name does not fit DNS");
+		return -EINVAL;
+	}
+	pkt = ldns_update_pkt_new(zone, LDNS_RR_CLASS_IN, pre, up, NULL);
+	if (!pkt)
+		return -ENOMEM;
+	return seal(pkt, key, id, ret, err, errlen);
+}
+
+/* Contract in msg.h. */
+int wide_msg_xfr(const char *zone, uint32_t serial, const struct wide_key *key, uint16_t id,
+                 struct wide_msg *ret, char *err, size_t errlen)
+{
+	ldns_rdf *name = make_name(NULL, NULL, zone);
+	ldns_pkt *pkt;
+
+	*ret = (struct wide_msg){0};
+	if (!name) {
+		snprintf(err, errlen, "the zone name does not fit DNS");
+		return -EINVAL;
+	}
+	pkt = ldns_pkt_query_new(name, serial ? LDNS_RR_TYPE_IXFR : LDNS_RR_TYPE_AXFR,
+	                         LDNS_RR_CLASS_IN, 0);
+	if (!pkt)
+		return -ENOMEM;
+	if (serial) {
+		/* RFC 1995: the client's SOA, with its serial, in the authority
+		 * section; the other fields are not looked at. */
+		ldns_rr *soa =
+		        rr_new(make_name(NULL, NULL, zone), LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0);
+		bool ok = soa != NULL;
+
+		for (int i = 0; ok && i < 2; i++)
+			ok = rr_push(soa, make_name(NULL, NULL, zone));
+		ok = ok && rr_push(soa, ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32, serial));
+		for (int i = 0; ok && i < 4; i++)
+			ok = rr_push(soa, ldns_native2rdf_int32(LDNS_RDF_TYPE_PERIOD, 0));
+		if (!ok || !ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, soa)) {
+			ldns_rr_free(soa);
+			ldns_pkt_free(pkt);
+			return -ENOMEM;
+		}
+	}
+	return seal(pkt, key, id, ret, err, errlen);
 }
 
 /* Contract in msg.h. */

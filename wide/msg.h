@@ -111,5 +111,11 @@ int wide_msg_reap(const struct wide_where *w, const char *victim, const uint8_t 
                   const struct wide_rdata *names, size_t n, const struct wide_key *key, uint16_t id,
                   struct wide_msg *ret, char *err, size_t errlen);
 
+/* A zone transfer query for ZONE: IXFR from SERIAL (the client's SOA in
+ * the authority section, RFC 1995), or AXFR when SERIAL is 0; signed with
+ * KEY. Returns as wide_msg_record(). */
+int wide_msg_xfr(const char *zone, uint32_t serial, const struct wide_key *key, uint16_t id,
+                 struct wide_msg *ret, char *err, size_t errlen);
+
 /* Free what M owns and zero it. */
 void wide_msg_clear(struct wide_msg *m);

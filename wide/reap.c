@@ -12,13 +12,13 @@
 #include <time.h>
 
 #include "wide/answer.h"
+#include "wide/heartbeat.h"
 #include "wide/msg.h"
 #include "wide/reap.h"
 #include "wide/xfer.h"
 
-#define HOSTS_MAX     256
-#define MANIFEST_MAX  256
-#define REFRESH_CAP_S 3600
+#define HOSTS_MAX    256
+#define MANIFEST_MAX 256
 
 enum step { IDLE, INDEX, HEARTBEAT, MANIFEST, REAP };
 
@@ -101,32 +101,9 @@ static bool first_label(const struct wide_rdata *name, char *buf)
 /* Whether heartbeat TXT HB is older than 3 x its own refresh at NOW. */
 static bool stale(const struct wide_rdata *hb, uint64_t now)
 {
-	unsigned long long t = 0, rf = 0;
-	bool have_t = false, have_r = false;
+	uint64_t deadline;
 
-	for (size_t off = 0; off < hb->len;) {
-		size_t l = hb->data[off];
-		char s[64];
-
-		if (off + 1 + l > hb->len)
-			return false;
-		if (l < sizeof(s)) {
-			memcpy(s, hb->data + off + 1, l);
-			s[l] = '\0';
-			if (strncmp(s, "t=", 2) == 0 && strspn(s + 2, "0123456789") == l - 2 &&
-			    l > 2 && l < 2 + 20)
-				t = strtoull(s + 2, NULL, 10), have_t = true;
-			else if (strncmp(s, "r=", 2) == 0 && strspn(s + 2, "0123456789") == l - 2 &&
-			         l > 2 && l < 2 + 6)
-				rf = strtoull(s + 2, NULL, 10), have_r = true;
-		}
-		off += 1 + l;
-	}
-	if (!have_t || !have_r || rf == 0)
-		return false;
-	if (rf > REFRESH_CAP_S)
-		rf = REFRESH_CAP_S;
-	return now > t && now - t > 3 * rf;
+	return wide_heartbeat_deadline(hb->data, hb->len, &deadline) && now > deadline;
 }
 
 /* Start the query for NAME / TYPE, or end the round. */

@@ -180,6 +180,15 @@ static void tcp_io(struct wide_xfer *x, int revents)
 				finish(x, -EPROTO, NULL, 0);
 				return;
 			}
+			if (r == WIDE_XFER_MORE) {
+				/* a zone transfer: the next message, under a
+				 * fresh deadline */
+				x->got = 0;
+				ev_timer_stop(x->loop, &x->timer);
+				ev_timer_set(&x->timer, XFER_TCP_S, 0.);
+				ev_timer_start(x->loop, &x->timer);
+				continue;
+			}
 			finish(x, 0, x->in + 2, want - 2);
 			return;
 		}
@@ -207,10 +216,9 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 		udp_readable(x);
 }
 
-/* Contract in xfer.h. */
-int wide_xfer_start(struct ev_loop *loop, const struct sockaddr *server, socklen_t server_len,
-                    const uint8_t *msg, size_t len, const struct wide_xfer_ops *ops, void *ud,
-                    struct wide_xfer **ret)
+static int start(struct ev_loop *loop, const struct sockaddr *server, socklen_t server_len,
+                 const uint8_t *msg, size_t len, const struct wide_xfer_ops *ops, void *ud,
+                 bool tcp, struct wide_xfer **ret)
 {
 	struct wide_xfer *x;
 	int r;
@@ -240,15 +248,35 @@ int wide_xfer_start(struct ev_loop *loop, const struct sockaddr *server, socklen
 	x->io.data = x;
 	ev_timer_init(&x->timer, on_timer, 0., 0.);
 	x->timer.data = x;
-	if ((r = open_socket(x, SOCK_DGRAM)) < 0) {
+	if (tcp) {
+		r = start_tcp(x);
+	} else if ((r = open_socket(x, SOCK_DGRAM)) == 0) {
+		ev_io_set(&x->io, x->fd, EV_READ);
+		ev_io_start(loop, &x->io);
+		udp_send(x);
+	}
+	if (r < 0) {
 		wide_xfer_free(x);
 		return r;
 	}
-	ev_io_set(&x->io, x->fd, EV_READ);
-	ev_io_start(loop, &x->io);
-	udp_send(x);
 	*ret = x;
 	return 0;
+}
+
+/* Contract in xfer.h. */
+int wide_xfer_start(struct ev_loop *loop, const struct sockaddr *server, socklen_t server_len,
+                    const uint8_t *msg, size_t len, const struct wide_xfer_ops *ops, void *ud,
+                    struct wide_xfer **ret)
+{
+	return start(loop, server, server_len, msg, len, ops, ud, false, ret);
+}
+
+/* Contract in xfer.h. */
+int wide_xfer_start_tcp(struct ev_loop *loop, const struct sockaddr *server, socklen_t server_len,
+                        const uint8_t *msg, size_t len, const struct wide_xfer_ops *ops, void *ud,
+                        struct wide_xfer **ret)
+{
+	return start(loop, server, server_len, msg, len, ops, ud, true, ret);
 }
 
 /* Contract in xfer.h. */

@@ -28,14 +28,22 @@ struct wide_xfer_ops {
 	void (*done)(void *ud, int err, const uint8_t *answer, size_t len);
 };
 
-/* accept() returns one of these. */
-enum { WIDE_XFER_IGNORE = 0, WIDE_XFER_ANSWER = 1, WIDE_XFER_TRUNCATED = 2 };
+/* accept() returns one of these. MORE (over TCP only): the answer goes on
+ * in further messages (a zone transfer); each is passed to accept(), and
+ * the last one it takes as ANSWER goes to done(). */
+enum { WIDE_XFER_IGNORE = 0, WIDE_XFER_ANSWER = 1, WIDE_XFER_TRUNCATED = 2, WIDE_XFER_MORE = 3 };
 
 /* Start sending MSG (LEN bytes, copied) to SERVER. Returns 0 with the
  * exchange in *RET (free with wide_xfer_free()), or a negative errno. */
 int wide_xfer_start(struct ev_loop *loop, const struct sockaddr *server, socklen_t server_len,
                     const uint8_t *msg, size_t len, const struct wide_xfer_ops *ops, void *ud,
                     struct wide_xfer **ret);
+
+/* The same over TCP from the start (zone transfers, RFC 5936 §4.2), each
+ * message of the answer within 5 s of the one before. */
+int wide_xfer_start_tcp(struct ev_loop *loop, const struct sockaddr *server, socklen_t server_len,
+                        const uint8_t *msg, size_t len, const struct wide_xfer_ops *ops, void *ud,
+                        struct wide_xfer **ret);
 
 /* Stop the exchange and free it; no callback runs. NULL is fine. */
 void wide_xfer_free(struct wide_xfer *x);

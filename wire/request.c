@@ -46,9 +46,10 @@ enum field {
 	F_REASON = 1 << 15,
 	F_DECL = 1 << 16,         /* register's "service": an object */
 	F_REGISTRATION = 1 << 17, /* deregister's "registration" */
+	F_DOMAIN = 1 << 18,
 };
 
-#define F_FILTER (F_SERVICE | F_INSTANCE | F_VERSION | F_TAGS | F_TXT | F_FAMILY)
+#define F_FILTER (F_SERVICE | F_INSTANCE | F_VERSION | F_TAGS | F_TXT | F_FAMILY | F_DOMAIN)
 
 static const unsigned op_fields[_WIRE_OP_MAX] = {
         [WIRE_OP_RESOLVE] = F_FILTER | F_POLICY | F_KEY | F_PREFER,
@@ -68,23 +69,12 @@ static const struct {
 	const char *name;
 	enum field f;
 } field_names[] = {
-        {"service", F_SERVICE},
-        {"instance", F_INSTANCE},
-        {"version", F_VERSION},
-        {"tags", F_TAGS},
-        {"txt", F_TXT},
-        {"family", F_FAMILY},
-        {"policy", F_POLICY},
-        {"key", F_KEY},
-        {"prefer", F_PREFER},
-        {"result", F_RESULT},
-        {"latency_ms", F_LATENCY},
-        {"watch", F_WATCH},
-        {"status", F_STATUS},
-        {"registration", F_REGISTRATION},
-        {"output", F_OUTPUT},
-        {"state", F_STATE},
-        {"reason", F_REASON},
+        {"service", F_SERVICE}, {"instance", F_INSTANCE}, {"version", F_VERSION},
+        {"tags", F_TAGS},       {"txt", F_TXT},           {"family", F_FAMILY},
+        {"domain", F_DOMAIN},   {"policy", F_POLICY},     {"key", F_KEY},
+        {"prefer", F_PREFER},   {"result", F_RESULT},     {"latency_ms", F_LATENCY},
+        {"watch", F_WATCH},     {"status", F_STATUS},     {"registration", F_REGISTRATION},
+        {"output", F_OUTPUT},   {"state", F_STATE},       {"reason", F_REASON},
 };
 
 /* Largest integer a double carries exactly; ids beyond it are refused. */
@@ -121,6 +111,7 @@ void wire_filter_clear(struct wire_filter *f)
 {
 	free(f->service);
 	free(f->instance);
+	free(f->domain);
 	free(f->version);
 	for (size_t i = 0; i < f->n_tags; i++)
 		free(f->tags[i]);
@@ -157,7 +148,7 @@ int wire_filter_copy(const struct wire_filter *src, struct wire_filter *dst)
 {
 	*dst = (struct wire_filter){.constraint = src->constraint, .family = src->family};
 	if (!dup_opt(src->service, &dst->service) || !dup_opt(src->instance, &dst->instance) ||
-	    !dup_opt(src->version, &dst->version))
+	    !dup_opt(src->domain, &dst->domain) || !dup_opt(src->version, &dst->version))
 		goto fail;
 	if (src->tags) {
 		dst->tags = calloc(src->n_tags + 1, sizeof(*dst->tags));
@@ -193,6 +184,7 @@ int wire_request_copy(const struct wire_request *src, struct wire_request *dst)
 	wire_request_init(dst);
 	dst->op = src->op;
 	dst->prefer_local = src->prefer_local;
+	dst->prefer_any_domain = src->prefer_any_domain;
 	dst->result_ok = src->result_ok;
 	dst->has_latency = src->has_latency;
 	dst->latency_ms = src->latency_ms;
@@ -383,7 +375,7 @@ static int get_field(enum field f, json_t *v, struct wire_request *req, struct w
 {
 	static const char *const families[] = {"any", "ipv4", "ipv6", NULL};
 	static const char *const results[] = {"fail", "ok", NULL};
-	static const char *const prefers[] = {"local", NULL};
+	static const char *const prefers[] = {"local", "lan", "any", NULL};
 	static const char *const states[] = {"off", "on", NULL};
 	unsigned idx = 0;
 	int r;
@@ -393,6 +385,8 @@ static int get_field(enum field f, json_t *v, struct wire_request *req, struct w
 		return get_string(v, "service", WIRE_MAX_NAME, &req->filter.service, err);
 	case F_INSTANCE:
 		return get_string(v, "instance", WIRE_MAX_NAME, &req->filter.instance, err);
+	case F_DOMAIN:
+		return get_string(v, "domain", WIRE_MAX_NAME, &req->filter.domain, err);
 	case F_VERSION:
 		if (!json_is_string(v))
 			return wire_err_set(err, WIRE_BAD_REQUEST, "\"version\" must be a string");
@@ -417,7 +411,8 @@ static int get_field(enum field f, json_t *v, struct wire_request *req, struct w
 		return req->key ? 0 : oom(err);
 	case F_PREFER:
 		r = get_choice(v, "prefer", prefers, &idx, err);
-		req->prefer_local = r == 0;
+		req->prefer_local = r == 0 && idx == 0;
+		req->prefer_any_domain = r == 0 && idx == 2;
 		return r;
 	case F_RESULT:
 		r = get_choice(v, "result", results, &idx, err);
@@ -594,7 +589,7 @@ static bool put_filter(json_t *o, const struct wire_filter *f)
 	json_t *a;
 
 	if (!put_str(o, "service", f->service) || !put_str(o, "instance", f->instance) ||
-	    !put_str(o, "version", f->version))
+	    !put_str(o, "version", f->version) || !put_str(o, "domain", f->domain))
 		return false;
 	if (f->tags) {
 		a = json_array();
@@ -633,7 +628,8 @@ json_t *wire_request_to_json(const struct wire_request *req)
 	switch (req->op) {
 	case WIRE_OP_RESOLVE:
 		ok = ok && put_str(o, "policy", req->policy) && put_str(o, "key", req->key) &&
-		     (!req->prefer_local || put_str(o, "prefer", "local"));
+		     (!req->prefer_local || put_str(o, "prefer", "local")) &&
+		     (!req->prefer_any_domain || put_str(o, "prefer", "any"));
 		break;
 	case WIRE_OP_REPORT:
 		ok = ok && put_str(o, "service", req->filter.service) &&

@@ -50,6 +50,7 @@ struct wire_kv {
 struct wire_filter {
 	char *service;  /* service name ("payments") or DNS-SD type ("_http._tcp") */
 	char *instance; /* exact instance name */
+	char *domain;   /* exact domain: "local" (mDNS) or a browsed zone */
 	char *version;  /* constraint text, parsed into constraint */
 	struct dnssd_constraint constraint;
 	char **tags; /* all must be present */
@@ -62,7 +63,8 @@ struct wire_filter {
 /* A parsed request. Strings are malloc'd and owned by the struct; release
  * with wire_request_clear(). Which members are meaningful depends on op:
  *   list, watch:  filter
- *   resolve:      filter (service required), policy, key, prefer_local
+ *   resolve:      filter (service required), policy, key, prefer_local,
+ *                 prefer_any_domain
  *   report:       filter.instance (required), filter.service, result_ok,
  *                 has_latency/latency_ms
  *   unwatch:      watch
@@ -78,9 +80,10 @@ struct wire_request {
 	enum wire_op op;
 	json_t *id; /* echoed in the response; a held reference, NULL if absent */
 	struct wire_filter filter;
-	char *policy; /* policy name, checked for shape only: agent maps it */
-	char *key;    /* consistent-hash key */
-	bool prefer_local;
+	char *policy;           /* policy name, checked for shape only: agent maps it */
+	char *key;              /* consistent-hash key */
+	bool prefer_local;      /* "prefer": "local" */
+	bool prefer_any_domain; /* "prefer": "any" (default "lan": domain local first) */
 	bool result_ok;
 	bool has_latency;
 	double latency_ms;
