@@ -4,7 +4,12 @@
 # is the zone's primary and takes lanyardd's signed updates there; knotd on
 # LAN B is a secondary (NOTIFY + IXFR). A consumer on LAN B finds A's
 # service through B's secondary, sees a TXT change arrive, and sees it go
-# after a clean stop on A; over mDNS it sees nothing of A.
+# after a clean stop on A; over mDNS it sees nothing of A. On LAN B,
+# lanyardd browses the zone through B's secondary: on h2, which has no
+# avahi-daemon at all, A's service resolves, its TXT change arrives, the
+# secondary's 20 s outage loses nothing, a clean stop and a crash on A take
+# it out of the cache; on h1, B's own provider of the same service goes first
+# unless the request asks for the zone or for any domain.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 LANYARD=${LANYARD:-$top_builddir/client/lanyard}
@@ -24,10 +29,11 @@ a_dns=$(host_addr h1)
 a_h2=$(host_addr h2)
 LAB=$B
 b_dns=$(host_addr h1)
+b_h2=$(host_addr h2)
 
 # --- the router: a namespace with a leg on each bridge, forwarding -----------
 cleanup_router() { ip netns del "$R" 2>/dev/null; }
-KNOT_PIDS=""
+KNOT_PIDS="" # knotd and LAN B's lanyardd, ended by pid
 trap 'rc=$?; for p in $KNOT_PIDS; do kill "$p" 2>/dev/null; done; cleanup_router; (exit $rc); _lib_cleanup' EXIT
 ip netns add "$R" || fail "ip netns add $R"
 for side in a:$A:192.0.2.1 b:$B:198.51.100.1; do
@@ -91,17 +97,24 @@ cat >"$T/pri/$Z.zone" <<ZONE
 ns A $a_dns
 ZONE
 knot_conf "$T/sec" "$b_dns" "    master: primary
-    acl: notify" "remote:
+    acl: [notify, xfr]" "remote:
   - id: primary
     address: $a_dns@53
 acl:
   - id: notify
     address: $a_dns
-    action: notify"
+    action: notify
+  - id: xfr
+    key: lanyard-upd
+    action: transfer"
 LAB=$A on_bg h1 knotd -c "$T/pri/knot.conf" </dev/null >>"$T/knotd-pri.out" 2>&1
 KNOT_PIDS="$KNOT_PIDS $BG_PID"
-LAB=$B on_bg h1 knotd -c "$T/sec/knot.conf" </dev/null >>"$T/knotd-sec.out" 2>&1
-KNOT_PIDS="$KNOT_PIDS $BG_PID"
+sec_start() {
+	LAB=$B on_bg h1 knotd -c "$T/sec/knot.conf" </dev/null >>"$T/knotd-sec.out" 2>&1
+	SEC_PID=$BG_PID
+	KNOT_PIDS="$KNOT_PIDS $BG_PID"
+}
+sec_start
 
 # bdig NAME TYPE: what LAN B's consumer (B/h2) gets from B's secondary.
 bdig() { LAB=$B on h2 kdig +short +time=1 +retry=0 "@$b_dns" "$1" "$2" 2>/dev/null | sort; }
@@ -130,12 +143,73 @@ seen_on_b() { # PATH
 		[ "$(bdig "$inst" TXT)" = "\"weight=1\" \"priority=0\" \"path=$1\"" ] &&
 		[ "$(bdig h2.$Z A)" = "$a_h2" ]
 }
+# --- lanyardd on LAN B: h1 with its own provider on mDNS, h2 without avahi ---------
+LAB=$B
+"$NETLAB" avahi-stop "$B" h2 || fail "cannot stop avahi-daemon on $B/h2"
+# B/h2 publishes in the zone too (nothing yet, but it reaps): a host label
+# of its own, as every host in a zone needs one (A has an h2).
+LAB=$B on h2 hostname bh2 || fail "cannot name $B/h2"
+cat >"$T/b-h1.yaml" <<YAML
+agent:
+  user: root
+  socket: $T/b-h1.sock
+  wide_area:
+    server: $b_dns
+    tsig_key: $T/tsig.key
+    browse: [$Z]
+    poll: 1s
+services:
+  - name: payments
+    port: 9000
+YAML
+cat >"$T/b-h2.yaml" <<YAML
+agent:
+  user: root
+  socket: $T/b-h2.sock
+  wide_area:
+    zone: $Z
+    server: $a_dns
+    browse_server: $b_dns
+    tsig_key: $T/tsig.key
+    browse: [$Z]
+    refresh: 2s
+    poll: 1s
+YAML
+# (agent_start keys its pids by host name, and A has an h2 too)
+for h in h1 h2; do
+	LAB=$B on_bg "$h" "$LANYARDD" -f -c "$T/b-$h.yaml" </dev/null >>"$T/b-$h.agent.log" 2>&1
+	KNOT_PIDS="$KNOT_PIDS $BG_PID"
+done
+# bq HOST ARGS...: LAN B's lanyard CLI on HOST.
+bq() { LAB=$B on "$1" "$LANYARD" --socket "$T/b-$1.sock" "${@:2}" 2>/dev/null; }
+wait_for 15 eval '[ "$(bq h2 --json status | jq -r '"'"'(.status // .).wide_area.browse[0].state'"'"')" = current ]' ||
+	fail "B/h2 does not browse $Z: $(bq h2 --json status | jq -c '(.status // .).wide_area')"
+
 config /v1
 LAB=$A
 t0=$(now)
 agent_start h2 "$T/a-h2.yaml"
 wait_for 15 seen_on_b /v1 || fail "A's service not seen through B's secondary within 15 s: PTR '$(bdig _payments._tcp.$Z PTR)' SRV '$(bdig "$inst" SRV)'"
 timing start_on_a_to_secondary_on_b "$(ms_between "$t0" "$(now)")"
+wait_for 15 eval '[ "$(bq h2 resolve payments)" = "$a_h2 8443" ]' ||
+	fail "B/h2 (no avahi-daemon) cannot resolve A's service: '$(bq h2 resolve payments)' $(bq h2 --json status | jq -c '(.status // .).wide_area.browse')"
+timing start_on_a_to_resolvable_on_b "$(ms_between "$t0" "$(now)")"
+got=$(bq h2 --json list payments | jq -c '[.instances[] | {domain, interfaces, path: .txt.path}]')
+[ "$got" = "[{\"domain\":\"$Z\",\"interfaces\":[\"dns\"],\"path\":\"/v1\"}]" ] ||
+	fail "B/h2's view of A's instance: $got"
+
+# LAN B's own provider goes first on B/h1; the zone's on request.
+b_h1=$b_dns # B/h1 runs the secondary and a provider
+wait_for 15 eval '[ "$(bq h1 --json list payments | jq ".instances | length")" = 2 ]' ||
+	fail "B/h1 does not see both providers: $(bq h1 --json list payments | jq -c '[.instances[] | {domain, port}]')"
+for i in 1 2 3 4 5 6; do
+	[ "$(bq h1 resolve payments)" = "$b_h1 9000" ] || fail "B/h1 picked $(bq h1 resolve payments), not its LAN's provider"
+done
+[ "$(bq h1 resolve payments --domain "$Z")" = "$a_h2 8443" ] || fail "--domain $Z picked $(bq h1 resolve payments --domain "$Z")"
+[ "$(bq h1 resolve payments --domain local)" = "$b_h1 9000" ] || fail "--domain local picked $(bq h1 resolve payments --domain local)"
+picks=$(for i in $(seq 20); do bq h1 resolve payments --any-domain; done | sort -u | tr '\n' ' ')
+[ "$picks" = "$(printf '%s\n' "$a_h2 8443" "$b_h1 9000" | sort | tr '\n' ' ')" ] || fail "--any-domain picked only: $picks"
+
 grep -q "IXFR\|AXFR" "$T/sec/knotd.log" || fail "the secondary did not transfer"
 
 # mDNS stops at the router: B/h2's avahi sees nothing of A.
@@ -147,6 +221,22 @@ t0=$(now)
 LAB=$A agent_reload h2
 wait_for 15 seen_on_b /v2 || fail "the TXT change did not reach B's secondary"
 timing txt_change_on_a_to_secondary_on_b "$(ms_between "$t0" "$(now)")"
+wait_for 15 eval '[ "$(bq h2 --json list payments | jq -r ".instances[0].txt.path")" = /v2 ]' ||
+	fail "the TXT change did not reach B/h2's cache: $(bq h2 --json list payments | jq -c '.instances[0].txt')"
+timing txt_change_on_a_to_b_cache "$(ms_between "$t0" "$(now)")"
+
+# --- B's secondary down for 20 s: B/h2 keeps what it had, then catches up ----------
+kill "$SEC_PID" && wait "$SEC_PID" 2>/dev/null
+browse_state() { bq h2 --json status | jq -r '(.status // .).wide_area.browse[0].state'; }
+wait_for 10 eval '[ "$(browse_state)" = failing ]' || fail "B/h2 did not notice its server is gone: $(browse_state)"
+t0=$(now)
+while [ "$(ms_between "$t0" "$(now)")" -lt 20000 ]; do
+	[ "$(bq h2 resolve payments)" = "$a_h2 8443" ] || fail "B/h2 lost A's service while its server was down"
+	sleep 1
+done
+sec_start
+wait_for 15 eval '[ "$(browse_state)" = current ]' || fail "B/h2 did not catch up after its server came back: $(bq h2 --json status | jq -c '(.status // .).wide_area.browse')"
+[ "$(bq h2 resolve payments)" = "$a_h2 8443" ] || fail "A's service gone from B/h2 after the outage"
 grep -q "IXFR" "$T/sec/knotd.log" || log "no IXFR in the secondary's log (AXFR only?)"
 
 # --- a clean stop on A: gone on B ----------------------------------------------------
@@ -155,4 +245,20 @@ LAB=$A agent_stop h2 || fail "lanyardd exited $AGENT_RC on SIGTERM"
 gone_on_b() { [ -z "$(bdig _payments._tcp.$Z PTR)" ] && [ -z "$(bdig "$inst" SRV)" ] && [ -z "$(bdig h2.$Z A)" ]; }
 wait_for 15 gone_on_b || fail "A's records still on B's secondary after a clean stop"
 timing stop_on_a_to_gone_on_b "$(ms_between "$t0" "$(now)")"
+wait_for 15 eval '[ "$(bq h2 --json list payments | jq ".instances | length")" = 0 ]' ||
+	fail "A's service still in B/h2's cache after a clean stop: $(bq h2 --json list payments | jq -c .)"
+timing stop_on_a_to_gone_from_b_cache "$(ms_between "$t0" "$(now)")"
+
+# --- a crash on A: B drops it when its heartbeat runs out, and reaps it ------------
+LAB=$A agent_start h2 "$T/a-h2.yaml"
+wait_for 15 eval '[ "$(bq h2 resolve payments)" = "$a_h2 8443" ]' || fail "A's service did not come back on B/h2"
+t0=$(now)
+kill -KILL "${AGENT_PID[h2]}"
+wait "${AGENT_PID[h2]}" 2>/dev/null
+unset "AGENT_PID[h2]"
+wait_for 20 eval '[ "$(bq h2 --json list payments | jq ".instances | length")" = 0 ]' ||
+	fail "A's crashed host still in B/h2's cache: $(bq h2 --json list payments | jq -c .)"
+timing crash_on_a_to_gone_from_b_cache "$(ms_between "$t0" "$(now)")"
+wait_for 20 gone_on_b || fail "the crashed host's records are still in the zone: PTR '$(bdig _payments._tcp.$Z PTR)'"
+timing crash_on_a_to_reaped "$(ms_between "$t0" "$(now)")"
 exit 0
