@@ -2,10 +2,7 @@
 /* lanyard-loadgen: a closed-loop load generator for lanyardd's consumer
  * socket (newline-delimited JSON), in the manner of redis-benchmark: C
  * connections, each with P requests in flight, one epoll thread. With
- * --http, the same against the HTTP interface: keep-alive HTTP/1.1 GETs
- * over TCP, responses framed by Content-Length. */
-#include <arpa/inet.h>
-#include <ctype.h>
+ * --http, the same against the HTTP interface (loadgen-http.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,9 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -25,6 +19,8 @@
 #include <unistd.h>
 
 #include "tests/bench/hist.h"
+#include "tests/bench/loadgen-http.h"
+#include "tests/bench/loadgen.h"
 
 #define DEFAULT_REQUEST "{\"op\":\"resolve\",\"service\":\"fake%K\"}"
 #define DEFAULT_PATH    "/v1/resolve/fake%K"
@@ -32,53 +28,6 @@
 #define IN_MAX          (64 * 1024 * 1024) /* a response line longer than this is an error */
 #define MAX_EVENTS      256
 #define ERR_SAMPLE      200 /* bytes of the first error response shown */
-
-struct opts {
-	const char *socket;
-	const char *http; /* "ADDR:PORT" of the HTTP interface, instead of the socket */
-	unsigned clients;
-	unsigned pipeline;
-	double duration; /* seconds; 0 with requests set: until REQUESTS are answered */
-	double warmup;   /* seconds before measuring */
-	uint64_t requests;
-	const char *request; /* template; "%K" becomes 0..services-1 */
-	unsigned services;
-	double rate; /* requests/s per connection; 0 = as fast as answered */
-	bool quiet;
-};
-
-struct lconn {
-	int fd;
-	bool dead;
-	char *in;
-	size_t in_len, in_cap;
-	char *out;
-	size_t out_off, out_len, out_cap;
-	bool want_out;  /* EPOLLOUT armed */
-	uint64_t *sent; /* ring of send times (ns) of the requests in flight */
-	unsigned head, inflight;
-	unsigned due;     /* paced (--rate): answered, next request not sent yet */
-	uint64_t next_at; /* paced: when the next request may go (ns) */
-};
-
-struct gen {
-	struct opts o;
-	int ep;
-	struct lconn *conns;
-	char **lines; /* request lines with their newline */
-	size_t *line_len;
-	unsigned n_lines, next_line;
-	uint64_t issued;               /* requests written (or queued) since measuring */
-	uint64_t measure_from, end_at; /* ns */
-	bool measuring;                /* past the warm-up */
-	double cpu0;                   /* our CPU time when measuring began */
-	bool stopping;                 /* no new requests */
-	/* measured, between measure_from and the end */
-	uint64_t done, errors, conn_failures;
-	uint64_t bytes; /* response bytes, newlines included */
-	struct hist h;
-	bool shown_error;
-};
 
 static uint64_t now_ns(void)
 {
@@ -249,17 +198,14 @@ bad:
 	return -1;
 }
 
-#define HTTP_HEAD "GET "
-/* A loopback listener answers only a Host naming it (docs/http.md). */
-#define HTTP_TAIL " HTTP/1.1\r\nHost: localhost\r\n\r\n"
-
 /* The request template with "%K" replaced by K, plus a newline; for HTTP,
  * a GET of that path. */
 static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
 {
 	char num[16];
 	size_t nl = (size_t)snprintf(num, sizeof(num), "%u", k), n = 0,
-	       cap = strlen(tmpl) + 2 + (http ? sizeof(HTTP_HEAD) + sizeof(HTTP_TAIL) : 0);
+	       cap = strlen(tmpl) + 2 +
+	             (http ? sizeof(LOADGEN_HTTP_HEAD) + sizeof(LOADGEN_HTTP_TAIL) : 0);
 	char *s;
 
 	for (const char *p = tmpl; (p = strstr(p, "%K")); p += 2)
@@ -268,8 +214,8 @@ static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
 	if (!s)
 		return NULL;
 	if (http) {
-		memcpy(s, HTTP_HEAD, sizeof(HTTP_HEAD) - 1);
-		n = sizeof(HTTP_HEAD) - 1;
+		memcpy(s, LOADGEN_HTTP_HEAD, sizeof(LOADGEN_HTTP_HEAD) - 1);
+		n = sizeof(LOADGEN_HTTP_HEAD) - 1;
 	}
 	for (const char *p = tmpl; *p;) {
 		if (p[0] == '%' && p[1] == 'K') {
@@ -281,8 +227,8 @@ static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
 		}
 	}
 	if (http) {
-		memcpy(s + n, HTTP_TAIL, sizeof(HTTP_TAIL) - 1);
-		n += sizeof(HTTP_TAIL) - 1;
+		memcpy(s + n, LOADGEN_HTTP_TAIL, sizeof(LOADGEN_HTTP_TAIL) - 1);
+		n += sizeof(LOADGEN_HTTP_TAIL) - 1;
 	} else {
 		s[n++] = '\n';
 	}
@@ -308,43 +254,13 @@ static int make_lines(struct gen *g)
 	return 0;
 }
 
-/* A TCP connection to the HTTP interface at g->o.http ("ADDR:PORT"). */
-static int tcp_open(struct gen *g)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	const char *colon = strrchr(g->o.http, ':');
-	char addr[64];
-	int fd, one = 1;
-
-	if (!colon || (size_t)(colon - g->o.http) >= sizeof(addr)) {
-		fprintf(stderr, "lanyard-loadgen: --http wants ADDR:PORT\n");
-		return -1;
-	}
-	memcpy(addr, g->o.http, (size_t)(colon - g->o.http));
-	addr[colon - g->o.http] = '\0';
-	sin.sin_port = htons((uint16_t)atoi(colon + 1));
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "lanyard-loadgen: --http: \"%s\" is not an IPv4 address\n", addr);
-		return -1;
-	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		fprintf(stderr, "lanyard-loadgen: connect %s: %s\n", g->o.http, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
 static int conn_open(struct gen *g, struct lconn *c)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 
 	if (g->o.http) {
-		c->fd = tcp_open(g);
+		c->fd = loadgen_http_connect(g->o.http);
 		if (c->fd < 0)
 			return -1;
 	} else {
@@ -371,7 +287,7 @@ static int conn_open(struct gen *g, struct lconn *c)
 	return c->in && c->out && c->sent ? 0 : -1;
 }
 
-static void conn_fail(struct gen *g, struct lconn *c, const char *why)
+void loadgen_conn_fail(struct gen *g, struct lconn *c, const char *why)
 {
 	if (c->dead)
 		return;
@@ -410,7 +326,7 @@ static void conn_flush(struct gen *g, struct lconn *c)
 			set_want_out(g, c, true);
 			return;
 		} else {
-			conn_fail(g, c, n < 0 ? strerror(errno) : "send returned 0");
+			loadgen_conn_fail(g, c, n < 0 ? strerror(errno) : "send returned 0");
 			return;
 		}
 	}
@@ -474,9 +390,8 @@ static void maybe_start(struct gen *g, uint64_t now)
 		g->issued += g->conns[i].inflight;
 }
 
-/* One response of LEN bytes at L; OK says it is a success. */
-static void on_response(struct gen *g, struct lconn *c, const char *l, size_t len, bool ok,
-                        uint64_t now)
+void loadgen_on_response(struct gen *g, struct lconn *c, const char *l, size_t len, bool ok,
+                         uint64_t now)
 {
 	uint64_t sent;
 
@@ -504,42 +419,6 @@ static void on_response(struct gen *g, struct lconn *c, const char *l, size_t le
 	}
 }
 
-/* The complete HTTP responses at the start of C's input: each is counted
- * (200: ok), *RET_START set past the last. Returns how many; *RET_START
- * SIZE_MAX when C failed (a response without Content-Length). */
-static unsigned http_responses(struct gen *g, struct lconn *c, uint64_t now, size_t *ret_start)
-{
-	unsigned answered = 0;
-	size_t start = 0;
-
-	for (;;) {
-		const char *h = c->in + start, *end, *cl;
-		size_t avail = c->in_len - start, head, body;
-
-		end = memmem(h, avail, "\r\n\r\n", 4);
-		if (!end)
-			break;
-		head = (size_t)(end - h) + 4;
-		cl = NULL;
-		for (const char *p = h; p < end; p++)
-			if ((p == h || p[-1] == '\n') && strncasecmp(p, "content-length:", 15) == 0)
-				cl = p + 15;
-		if (!cl) {
-			conn_fail(g, c, "a response without Content-Length");
-			*ret_start = SIZE_MAX;
-			return answered;
-		}
-		body = (size_t)strtoul(cl, NULL, 10);
-		if (avail < head + body)
-			break;
-		on_response(g, c, h, head + body, avail >= 12 && memcmp(h + 9, "200", 3) == 0, now);
-		start += head + body;
-		answered++;
-	}
-	*ret_start = start;
-	return answered;
-}
-
 static void conn_read(struct gen *g, struct lconn *c)
 {
 	unsigned answered = 0;
@@ -551,12 +430,12 @@ static void conn_read(struct gen *g, struct lconn *c)
 		char *p;
 
 		if (c->in_cap >= IN_MAX) {
-			conn_fail(g, c, "response line too long");
+			loadgen_conn_fail(g, c, "response line too long");
 			return;
 		}
 		p = realloc(c->in, c->in_cap * 2);
 		if (!p) {
-			conn_fail(g, c, "out of memory");
+			loadgen_conn_fail(g, c, "out of memory");
 			return;
 		}
 		c->in = p;
@@ -567,16 +446,16 @@ static void conn_read(struct gen *g, struct lconn *c)
 	maybe_start(g, now);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			conn_fail(g, c, strerror(errno));
+			loadgen_conn_fail(g, c, strerror(errno));
 		return;
 	}
 	if (n == 0) {
-		conn_fail(g, c, "closed by the server");
+		loadgen_conn_fail(g, c, "closed by the server");
 		return;
 	}
 	if (g->o.http) {
 		c->in_len += (size_t)n;
-		answered = http_responses(g, c, now, &start);
+		answered = loadgen_http_replies(g, c, now, &start);
 		if (start == SIZE_MAX)
 			return;
 		goto consumed;
@@ -586,8 +465,8 @@ static void conn_read(struct gen *g, struct lconn *c)
 	     (p = memchr(p, '\n', (size_t)(e - p))); p++) {
 		size_t end = (size_t)(p - c->in);
 
-		on_response(g, c, c->in + start, end - start, line_ok(c->in + start, end - start),
-		            now);
+		loadgen_on_response(g, c, c->in + start, end - start,
+		                    line_ok(c->in + start, end - start), now);
 		start = end + 1;
 		answered++;
 	}
@@ -604,7 +483,7 @@ consumed:
 		return;
 	}
 	if (answered && conn_issue(g, c, answered, now_ns()) < 0) {
-		conn_fail(g, c, "out of memory");
+		loadgen_conn_fail(g, c, "out of memory");
 		return;
 	}
 	conn_flush(g, c);
@@ -629,7 +508,7 @@ static uint64_t pace(struct gen *g, uint64_t now)
 		c->next_at = (c->next_at + period > now ? c->next_at : now) + period;
 		c->due--;
 		if (conn_issue(g, c, 1, now) < 0) {
-			conn_fail(g, c, "out of memory");
+			loadgen_conn_fail(g, c, "out of memory");
 			continue;
 		}
 		conn_flush(g, c);
