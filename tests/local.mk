@@ -247,7 +247,8 @@ TESTS += tests/agent-cli.sh
 # tree, never run by `make check`.
 noinst_PROGRAMS += tests/bench/lanyard-loadgen
 tests_bench_lanyard_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/loadgen.h \
-	tests/bench/loadgen-http.c tests/bench/loadgen-http.h tests/bench/hist.c tests/bench/hist.h
+	tests/bench/loadgen-http.c tests/bench/loadgen-http.h tests/bench/loadgen-resp.c \
+	tests/bench/loadgen-resp.h tests/bench/hist.c tests/bench/hist.h
 # end bench
 # consumer integration tests
 # Browsing, the consumer socket and balancing across simulated hosts

@@ -2,7 +2,9 @@
 /* lanyard-loadgen: a closed-loop load generator for lanyardd's consumer
  * socket (newline-delimited JSON), in the manner of redis-benchmark: C
  * connections, each with P requests in flight, one epoll thread. With
- * --http, the same against the HTTP interface (loadgen-http.c). */
+ * --http, the same against the HTTP interface (loadgen-http.c); with --raw,
+ * a raw request line answered in RESP (loadgen-resp.c), so that the same
+ * generator drives redis-server. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -20,10 +22,12 @@
 
 #include "tests/bench/hist.h"
 #include "tests/bench/loadgen-http.h"
+#include "tests/bench/loadgen-resp.h"
 #include "tests/bench/loadgen.h"
 
 #define DEFAULT_REQUEST "{\"op\":\"resolve\",\"service\":\"fake%K\"}"
 #define DEFAULT_PATH    "/v1/resolve/fake%K"
+#define DEFAULT_RAW     "GET key"
 #define IN_MIN          (64 * 1024)
 #define IN_MAX          (64 * 1024 * 1024) /* a response line longer than this is an error */
 #define MAX_EVENTS      256
@@ -51,13 +55,18 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "Usage: lanyard-loadgen --socket PATH [OPTION]...\n"
 	        "       lanyard-loadgen --http ADDR:PORT [OPTION]...\n"
+	        "       lanyard-loadgen --socket PATH --raw [OPTION]...\n"
 	        "Drive lanyardd's consumer socket with request lines from C connections,\n"
 	        "each keeping P requests in flight, and print throughput and latency.\n"
 	        "\n"
-	        "  -s, --socket PATH    the lanyardd socket\n"
+	        "  -s, --socket PATH    the lanyardd socket (with --raw: e.g. redis-server's)\n"
 	        "  -H, --http ADDR:PORT instead: its HTTP interface (IPv4), keep-alive GETs of\n"
 	        "                       the path given by --request (default %s);\n"
 	        "                       a response counts as an error unless its status is 200\n"
+	        "  -x, --raw            instead of JSON: send the --request line as it is, ended\n"
+	        "                       by CR LF (default \"%s\": Redis's inline protocol), and\n"
+	        "                       read RESP replies (+..., :..., $N bulk); an error\n"
+	        "                       (-...) or nil ($-1) reply counts as an error\n"
 	        "  -c, --clients C      concurrent connections (default 1)\n"
 	        "  -d, --duration SEC   measure for SEC seconds (default 5)\n"
 	        "  -n, --requests N     stop after N requests answered (with -d: whichever\n"
@@ -72,13 +81,13 @@ static void usage(FILE *out)
 	        "  -q, --quiet          print only the RESULT line\n"
 	        "  -h, --help           this help\n"
 	        "\n"
-	        "A response counts as an error unless its \"ok\" member is true. The last\n"
+	        "A JSON response counts as an error unless its \"ok\" member is true. The last\n"
 	        "line is machine-readable:\n"
 	        "RESULT clients=C pipeline=P seconds=S requests=N errors=E rps=R p50_us=..\n"
 	        "  p99_us=.. p999_us=.. max_us=.. mean_us=.. resp_bytes=B client_cpu=F\n"
-	        "(B: mean response line size; F: CPU seconds per second, 1 = one core)\n"
+	        "(B: mean reply size, framing included; F: CPU seconds per second, 1 = one core)\n"
 	        "Exit status: 0, or 1 if any error or lost connection, 2 on bad usage.\n",
-	        DEFAULT_PATH, DEFAULT_REQUEST);
+	        DEFAULT_PATH, DEFAULT_RAW, DEFAULT_REQUEST);
 }
 
 static int parse_double(const char *s, double *ret)
@@ -108,6 +117,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 	        {"socket", required_argument, NULL, 's'},
 	        {"http", required_argument, NULL, 'H'},
+	        {"raw", no_argument, NULL, 'x'},
 	        {"clients", required_argument, NULL, 'c'},
 	        {"duration", required_argument, NULL, 'd'},
 	        {"requests", required_argument, NULL, 'n'},
@@ -129,13 +139,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	                   .duration = 5,
 	                   .services = 1,
 	                   .request = DEFAULT_REQUEST};
-	while ((c = getopt_long(argc, argv, "s:H:c:d:n:P:w:r:S:R:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:H:xc:d:n:P:w:r:S:R:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o->socket = optarg;
 			break;
 		case 'H':
 			o->http = optarg;
+			break;
+		case 'x':
+			o->raw = true;
 			break;
 		case 'c':
 			if (parse_u64(optarg, 100000, &v) < 0 || v == 0)
@@ -184,12 +197,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	if (optind < argc || !o->socket == !o->http) {
+	if (optind < argc || !o->socket == !o->http || (o->raw && o->http)) {
 		usage(stderr);
 		return -1;
 	}
 	if (o->http && !req_set)
 		o->request = DEFAULT_PATH;
+	if (o->raw && !req_set)
+		o->request = DEFAULT_RAW;
 	if (o->requests && !dur_set)
 		o->duration = 0;
 	return 0;
@@ -198,14 +213,13 @@ bad:
 	return -1;
 }
 
-/* The request template with "%K" replaced by K, plus a newline; for HTTP,
- * a GET of that path. */
-static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
+/* HEAD, the request template with "%K" replaced by K, TAIL. */
+static char *make_line(const char *tmpl, unsigned k, const char *head, const char *tail,
+                       size_t *ret_len)
 {
 	char num[16];
-	size_t nl = (size_t)snprintf(num, sizeof(num), "%u", k), n = 0,
-	       cap = strlen(tmpl) + 2 +
-	             (http ? sizeof(LOADGEN_HTTP_HEAD) + sizeof(LOADGEN_HTTP_TAIL) : 0);
+	size_t nl = (size_t)snprintf(num, sizeof(num), "%u", k), hl = strlen(head),
+	       tl = strlen(tail), n = hl, cap = hl + strlen(tmpl) + tl + 1;
 	char *s;
 
 	for (const char *p = tmpl; (p = strstr(p, "%K")); p += 2)
@@ -213,10 +227,7 @@ static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
 	s = malloc(cap);
 	if (!s)
 		return NULL;
-	if (http) {
-		memcpy(s, LOADGEN_HTTP_HEAD, sizeof(LOADGEN_HTTP_HEAD) - 1);
-		n = sizeof(LOADGEN_HTTP_HEAD) - 1;
-	}
+	memcpy(s, head, hl);
 	for (const char *p = tmpl; *p;) {
 		if (p[0] == '%' && p[1] == 'K') {
 			memcpy(s + n, num, nl);
@@ -226,12 +237,8 @@ static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
 			s[n++] = *p++;
 		}
 	}
-	if (http) {
-		memcpy(s + n, LOADGEN_HTTP_TAIL, sizeof(LOADGEN_HTTP_TAIL) - 1);
-		n += sizeof(LOADGEN_HTTP_TAIL) - 1;
-	} else {
-		s[n++] = '\n';
-	}
+	memcpy(s + n, tail, tl);
+	n += tl;
 	s[n] = '\0';
 	*ret_len = n;
 	return s;
@@ -239,7 +246,15 @@ static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
 
 static int make_lines(struct gen *g)
 {
-	if (strchr(g->o.request, '\n')) {
+	const char *head = "", *tail = "\n";
+
+	if (g->o.http) {
+		head = LOADGEN_HTTP_HEAD;
+		tail = LOADGEN_HTTP_TAIL;
+	} else if (g->o.raw) {
+		tail = LOADGEN_RESP_EOL;
+	}
+	if (strpbrk(g->o.request, "\r\n")) {
 		fprintf(stderr, "lanyard-loadgen: the request must be one line\n");
 		return -1;
 	}
@@ -249,7 +264,7 @@ static int make_lines(struct gen *g)
 	if (!g->lines || !g->line_len)
 		return -1;
 	for (unsigned k = 0; k < g->n_lines; k++)
-		if (!(g->lines[k] = make_line(g->o.request, k, g->o.http != NULL, &g->line_len[k])))
+		if (!(g->lines[k] = make_line(g->o.request, k, head, tail, &g->line_len[k])))
 			return -1;
 	return 0;
 }
@@ -377,6 +392,28 @@ static bool line_ok(const char *l, size_t len)
 	return p && (size_t)(p - l) + sizeof(key) - 1 < len && p[sizeof(key) - 1] == 't';
 }
 
+/* The complete response lines in C's input, the bytes from FROM on new:
+ * as loadgen_http_replies(). */
+static unsigned json_replies(struct gen *g, struct lconn *c, size_t from, uint64_t now,
+                             size_t *ret_start)
+{
+	unsigned answered = 0;
+	size_t start = 0;
+
+	/* Only the new bytes can hold newlines not yet seen. */
+	for (char *p = c->in + from, *e = c->in + c->in_len; (p = memchr(p, '\n', (size_t)(e - p)));
+	     p++) {
+		size_t end = (size_t)(p - c->in);
+
+		loadgen_on_response(g, c, c->in + start, end + 1 - start,
+		                    line_ok(c->in + start, end - start), now);
+		start = end + 1;
+		answered++;
+	}
+	*ret_start = start;
+	return answered;
+}
+
 /* At the end of the warm-up: count from here, -n included (what is in
  * flight now is answered within the measurement). */
 static void maybe_start(struct gen *g, uint64_t now)
@@ -406,10 +443,12 @@ void loadgen_on_response(struct gen *g, struct lconn *c, const char *l, size_t l
 	if (now < g->measure_from)
 		return;
 	g->done++;
-	g->bytes += len + 1;
+	g->bytes += len;
 	hist_add(&g->h, now - sent);
 	if (!ok) {
 		g->errors++;
+		while (len > 0 && (l[len - 1] == '\n' || l[len - 1] == '\r'))
+			len--;
 		if (!g->shown_error && !g->o.quiet) {
 			fprintf(stderr, "lanyard-loadgen: first error response: %.*s%s\n",
 			        (int)(len < ERR_SAMPLE ? len : ERR_SAMPLE), l,
@@ -453,25 +492,15 @@ static void conn_read(struct gen *g, struct lconn *c)
 		loadgen_conn_fail(g, c, "closed by the server");
 		return;
 	}
-	if (g->o.http) {
-		c->in_len += (size_t)n;
-		answered = loadgen_http_replies(g, c, now, &start);
-		if (start == SIZE_MAX)
-			return;
-		goto consumed;
-	}
-	/* Only the new bytes can hold newlines not yet seen. */
-	for (char *p = c->in + c->in_len, *e = c->in + c->in_len + n;
-	     (p = memchr(p, '\n', (size_t)(e - p))); p++) {
-		size_t end = (size_t)(p - c->in);
-
-		loadgen_on_response(g, c, c->in + start, end - start,
-		                    line_ok(c->in + start, end - start), now);
-		start = end + 1;
-		answered++;
-	}
 	c->in_len += (size_t)n;
-consumed:
+	if (g->o.http)
+		answered = loadgen_http_replies(g, c, now, &start);
+	else if (g->o.raw)
+		answered = loadgen_resp_replies(g, c, now, &start);
+	else
+		answered = json_replies(g, c, c->in_len - (size_t)n, now, &start);
+	if (start == SIZE_MAX)
+		return;
 	if (start > 0) {
 		memmove(c->in, c->in + start, c->in_len - start);
 		c->in_len -= start;

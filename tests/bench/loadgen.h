@@ -12,6 +12,7 @@
 struct opts {
 	const char *socket;
 	const char *http; /* "ADDR:PORT" of the HTTP interface, instead of the socket */
+	bool raw;         /* the socket speaks RESP: raw request lines, RESP replies */
 	unsigned clients;
 	unsigned pipeline;
 	double duration; /* seconds; 0 with requests set: until REQUESTS are answered */
@@ -41,7 +42,7 @@ struct gen {
 	struct opts o;
 	int ep;
 	struct lconn *conns;
-	char **lines; /* request lines with their newline */
+	char **lines; /* request lines with their end (newline, CR LF, HTTP head) */
 	size_t *line_len;
 	unsigned n_lines, next_line;
 	uint64_t issued;               /* requests written (or queued) since measuring */
@@ -51,12 +52,12 @@ struct gen {
 	bool stopping;                 /* no new requests */
 	/* measured, between measure_from and the end */
 	uint64_t done, errors, conn_failures;
-	uint64_t bytes; /* response bytes, newlines included */
+	uint64_t bytes; /* reply bytes, framing included */
 	struct hist h;
 	bool shown_error;
 };
 
-/* One complete reply of LEN bytes at R on C, answering C's oldest request
+/* One complete reply of LEN bytes (framing included) at R on C, answering C's oldest request
  * in flight; OK says it is a success. Counts it (latency, bytes, errors)
  * when it arrives after the warm-up; an unsolicited reply is an error. */
 void loadgen_on_response(struct gen *g, struct lconn *c, const char *r, size_t len, bool ok,
