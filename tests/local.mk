@@ -246,7 +246,13 @@ TESTS += tests/agent-cli.sh
 # The load generator for scripts/bench (docs/benchmarks.md): built with the
 # tree, never run by `make check`.
 noinst_PROGRAMS += tests/bench/lanyard-loadgen
-tests_bench_lanyard_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/hist.c tests/bench/hist.h
+tests_bench_lanyard_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/loadgen.h \
+	tests/bench/loadgen-http.c tests/bench/loadgen-http.h tests/bench/loadgen-resp.c \
+	tests/bench/loadgen-resp.h tests/bench/hist.c tests/bench/hist.h
+check_PROGRAMS += tests/unit/test-loadgen-resp
+TESTS += tests/unit/test-loadgen-resp
+tests_unit_test_loadgen_resp_SOURCES = tests/unit/test-loadgen-resp.c tests/bench/loadgen-resp.c \
+	tests/bench/loadgen-resp.h tests/bench/loadgen.h tests/bench/hist.h tests/unit/tap.h
 # end bench
 # consumer integration tests
 # Browsing, the consumer socket and balancing across simulated hosts

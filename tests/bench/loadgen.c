@@ -2,10 +2,9 @@
 /* lanyard-loadgen: a closed-loop load generator for lanyardd's consumer
  * socket (newline-delimited JSON), in the manner of redis-benchmark: C
  * connections, each with P requests in flight, one epoll thread. With
- * --http, the same against the HTTP interface: keep-alive HTTP/1.1 GETs
- * over TCP, responses framed by Content-Length. */
-#include <arpa/inet.h>
-#include <ctype.h>
+ * --http, the same against the HTTP interface (loadgen-http.c); with --raw,
+ * a raw request line answered in RESP (loadgen-resp.c), so that the same
+ * generator drives redis-server. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,9 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -25,60 +21,17 @@
 #include <unistd.h>
 
 #include "tests/bench/hist.h"
+#include "tests/bench/loadgen-http.h"
+#include "tests/bench/loadgen-resp.h"
+#include "tests/bench/loadgen.h"
 
 #define DEFAULT_REQUEST "{\"op\":\"resolve\",\"service\":\"fake%K\"}"
 #define DEFAULT_PATH    "/v1/resolve/fake%K"
+#define DEFAULT_RAW     "GET key"
 #define IN_MIN          (64 * 1024)
 #define IN_MAX          (64 * 1024 * 1024) /* a response line longer than this is an error */
 #define MAX_EVENTS      256
 #define ERR_SAMPLE      200 /* bytes of the first error response shown */
-
-struct opts {
-	const char *socket;
-	const char *http; /* "ADDR:PORT" of the HTTP interface, instead of the socket */
-	unsigned clients;
-	unsigned pipeline;
-	double duration; /* seconds; 0 with requests set: until REQUESTS are answered */
-	double warmup;   /* seconds before measuring */
-	uint64_t requests;
-	const char *request; /* template; "%K" becomes 0..services-1 */
-	unsigned services;
-	double rate; /* requests/s per connection; 0 = as fast as answered */
-	bool quiet;
-};
-
-struct lconn {
-	int fd;
-	bool dead;
-	char *in;
-	size_t in_len, in_cap;
-	char *out;
-	size_t out_off, out_len, out_cap;
-	bool want_out;  /* EPOLLOUT armed */
-	uint64_t *sent; /* ring of send times (ns) of the requests in flight */
-	unsigned head, inflight;
-	unsigned due;     /* paced (--rate): answered, next request not sent yet */
-	uint64_t next_at; /* paced: when the next request may go (ns) */
-};
-
-struct gen {
-	struct opts o;
-	int ep;
-	struct lconn *conns;
-	char **lines; /* request lines with their newline */
-	size_t *line_len;
-	unsigned n_lines, next_line;
-	uint64_t issued;               /* requests written (or queued) since measuring */
-	uint64_t measure_from, end_at; /* ns */
-	bool measuring;                /* past the warm-up */
-	double cpu0;                   /* our CPU time when measuring began */
-	bool stopping;                 /* no new requests */
-	/* measured, between measure_from and the end */
-	uint64_t done, errors, conn_failures;
-	uint64_t bytes; /* response bytes, newlines included */
-	struct hist h;
-	bool shown_error;
-};
 
 static uint64_t now_ns(void)
 {
@@ -102,13 +55,18 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "Usage: lanyard-loadgen --socket PATH [OPTION]...\n"
 	        "       lanyard-loadgen --http ADDR:PORT [OPTION]...\n"
+	        "       lanyard-loadgen --socket PATH --raw [OPTION]...\n"
 	        "Drive lanyardd's consumer socket with request lines from C connections,\n"
 	        "each keeping P requests in flight, and print throughput and latency.\n"
 	        "\n"
-	        "  -s, --socket PATH    the lanyardd socket\n"
+	        "  -s, --socket PATH    the lanyardd socket (with --raw: e.g. redis-server's)\n"
 	        "  -H, --http ADDR:PORT instead: its HTTP interface (IPv4), keep-alive GETs of\n"
 	        "                       the path given by --request (default %s);\n"
 	        "                       a response counts as an error unless its status is 200\n"
+	        "  -x, --raw            instead of JSON: send the --request line as it is, ended\n"
+	        "                       by CR LF (default \"%s\": Redis's inline protocol), and\n"
+	        "                       read RESP replies (+..., :..., $N bulk); an error\n"
+	        "                       (-...) or nil ($-1) reply counts as an error\n"
 	        "  -c, --clients C      concurrent connections (default 1)\n"
 	        "  -d, --duration SEC   measure for SEC seconds (default 5)\n"
 	        "  -n, --requests N     stop after N requests answered (with -d: whichever\n"
@@ -123,13 +81,13 @@ static void usage(FILE *out)
 	        "  -q, --quiet          print only the RESULT line\n"
 	        "  -h, --help           this help\n"
 	        "\n"
-	        "A response counts as an error unless its \"ok\" member is true. The last\n"
+	        "A JSON response counts as an error unless its \"ok\" member is true. The last\n"
 	        "line is machine-readable:\n"
 	        "RESULT clients=C pipeline=P seconds=S requests=N errors=E rps=R p50_us=..\n"
 	        "  p99_us=.. p999_us=.. max_us=.. mean_us=.. resp_bytes=B client_cpu=F\n"
-	        "(B: mean response line size; F: CPU seconds per second, 1 = one core)\n"
+	        "(B: mean reply size, framing included; F: CPU seconds per second, 1 = one core)\n"
 	        "Exit status: 0, or 1 if any error or lost connection, 2 on bad usage.\n",
-	        DEFAULT_PATH, DEFAULT_REQUEST);
+	        DEFAULT_PATH, DEFAULT_RAW, DEFAULT_REQUEST);
 }
 
 static int parse_double(const char *s, double *ret)
@@ -159,6 +117,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 	        {"socket", required_argument, NULL, 's'},
 	        {"http", required_argument, NULL, 'H'},
+	        {"raw", no_argument, NULL, 'x'},
 	        {"clients", required_argument, NULL, 'c'},
 	        {"duration", required_argument, NULL, 'd'},
 	        {"requests", required_argument, NULL, 'n'},
@@ -180,13 +139,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	                   .duration = 5,
 	                   .services = 1,
 	                   .request = DEFAULT_REQUEST};
-	while ((c = getopt_long(argc, argv, "s:H:c:d:n:P:w:r:S:R:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:H:xc:d:n:P:w:r:S:R:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o->socket = optarg;
 			break;
 		case 'H':
 			o->http = optarg;
+			break;
+		case 'x':
+			o->raw = true;
 			break;
 		case 'c':
 			if (parse_u64(optarg, 100000, &v) < 0 || v == 0)
@@ -235,12 +197,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	if (optind < argc || !o->socket == !o->http) {
+	if (optind < argc || !o->socket == !o->http || (o->raw && o->http)) {
 		usage(stderr);
 		return -1;
 	}
 	if (o->http && !req_set)
 		o->request = DEFAULT_PATH;
+	if (o->raw && !req_set)
+		o->request = DEFAULT_RAW;
 	if (o->requests && !dur_set)
 		o->duration = 0;
 	return 0;
@@ -249,17 +213,13 @@ bad:
 	return -1;
 }
 
-#define HTTP_HEAD "GET "
-/* A loopback listener answers only a Host naming it (docs/http.md). */
-#define HTTP_TAIL " HTTP/1.1\r\nHost: localhost\r\n\r\n"
-
-/* The request template with "%K" replaced by K, plus a newline; for HTTP,
- * a GET of that path. */
-static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
+/* HEAD, the request template with "%K" replaced by K, TAIL. */
+static char *make_line(const char *tmpl, unsigned k, const char *head, const char *tail,
+                       size_t *ret_len)
 {
 	char num[16];
-	size_t nl = (size_t)snprintf(num, sizeof(num), "%u", k), n = 0,
-	       cap = strlen(tmpl) + 2 + (http ? sizeof(HTTP_HEAD) + sizeof(HTTP_TAIL) : 0);
+	size_t nl = (size_t)snprintf(num, sizeof(num), "%u", k), hl = strlen(head),
+	       tl = strlen(tail), n = hl, cap = hl + strlen(tmpl) + tl + 1;
 	char *s;
 
 	for (const char *p = tmpl; (p = strstr(p, "%K")); p += 2)
@@ -267,10 +227,7 @@ static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
 	s = malloc(cap);
 	if (!s)
 		return NULL;
-	if (http) {
-		memcpy(s, HTTP_HEAD, sizeof(HTTP_HEAD) - 1);
-		n = sizeof(HTTP_HEAD) - 1;
-	}
+	memcpy(s, head, hl);
 	for (const char *p = tmpl; *p;) {
 		if (p[0] == '%' && p[1] == 'K') {
 			memcpy(s + n, num, nl);
@@ -280,12 +237,8 @@ static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
 			s[n++] = *p++;
 		}
 	}
-	if (http) {
-		memcpy(s + n, HTTP_TAIL, sizeof(HTTP_TAIL) - 1);
-		n += sizeof(HTTP_TAIL) - 1;
-	} else {
-		s[n++] = '\n';
-	}
+	memcpy(s + n, tail, tl);
+	n += tl;
 	s[n] = '\0';
 	*ret_len = n;
 	return s;
@@ -293,7 +246,15 @@ static char *make_line(const char *tmpl, unsigned k, bool http, size_t *ret_len)
 
 static int make_lines(struct gen *g)
 {
-	if (strchr(g->o.request, '\n')) {
+	const char *head = "", *tail = "\n";
+
+	if (g->o.http) {
+		head = LOADGEN_HTTP_HEAD;
+		tail = LOADGEN_HTTP_TAIL;
+	} else if (g->o.raw) {
+		tail = LOADGEN_RESP_EOL;
+	}
+	if (strpbrk(g->o.request, "\r\n")) {
 		fprintf(stderr, "lanyard-loadgen: the request must be one line\n");
 		return -1;
 	}
@@ -303,39 +264,9 @@ static int make_lines(struct gen *g)
 	if (!g->lines || !g->line_len)
 		return -1;
 	for (unsigned k = 0; k < g->n_lines; k++)
-		if (!(g->lines[k] = make_line(g->o.request, k, g->o.http != NULL, &g->line_len[k])))
+		if (!(g->lines[k] = make_line(g->o.request, k, head, tail, &g->line_len[k])))
 			return -1;
 	return 0;
-}
-
-/* A TCP connection to the HTTP interface at g->o.http ("ADDR:PORT"). */
-static int tcp_open(struct gen *g)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	const char *colon = strrchr(g->o.http, ':');
-	char addr[64];
-	int fd, one = 1;
-
-	if (!colon || (size_t)(colon - g->o.http) >= sizeof(addr)) {
-		fprintf(stderr, "lanyard-loadgen: --http wants ADDR:PORT\n");
-		return -1;
-	}
-	memcpy(addr, g->o.http, (size_t)(colon - g->o.http));
-	addr[colon - g->o.http] = '\0';
-	sin.sin_port = htons((uint16_t)atoi(colon + 1));
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "lanyard-loadgen: --http: \"%s\" is not an IPv4 address\n", addr);
-		return -1;
-	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		fprintf(stderr, "lanyard-loadgen: connect %s: %s\n", g->o.http, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
 }
 
 static int conn_open(struct gen *g, struct lconn *c)
@@ -344,7 +275,7 @@ static int conn_open(struct gen *g, struct lconn *c)
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 
 	if (g->o.http) {
-		c->fd = tcp_open(g);
+		c->fd = loadgen_http_connect(g->o.http);
 		if (c->fd < 0)
 			return -1;
 	} else {
@@ -371,7 +302,7 @@ static int conn_open(struct gen *g, struct lconn *c)
 	return c->in && c->out && c->sent ? 0 : -1;
 }
 
-static void conn_fail(struct gen *g, struct lconn *c, const char *why)
+void loadgen_conn_fail(struct gen *g, struct lconn *c, const char *why)
 {
 	if (c->dead)
 		return;
@@ -410,7 +341,7 @@ static void conn_flush(struct gen *g, struct lconn *c)
 			set_want_out(g, c, true);
 			return;
 		} else {
-			conn_fail(g, c, n < 0 ? strerror(errno) : "send returned 0");
+			loadgen_conn_fail(g, c, n < 0 ? strerror(errno) : "send returned 0");
 			return;
 		}
 	}
@@ -461,6 +392,28 @@ static bool line_ok(const char *l, size_t len)
 	return p && (size_t)(p - l) + sizeof(key) - 1 < len && p[sizeof(key) - 1] == 't';
 }
 
+/* The complete response lines in C's input, the bytes from FROM on new:
+ * as loadgen_http_replies(). */
+static unsigned json_replies(struct gen *g, struct lconn *c, size_t from, uint64_t now,
+                             size_t *ret_start)
+{
+	unsigned answered = 0;
+	size_t start = 0;
+
+	/* Only the new bytes can hold newlines not yet seen. */
+	for (char *p = c->in + from, *e = c->in + c->in_len; (p = memchr(p, '\n', (size_t)(e - p)));
+	     p++) {
+		size_t end = (size_t)(p - c->in);
+
+		loadgen_on_response(g, c, c->in + start, end + 1 - start,
+		                    line_ok(c->in + start, end - start), now);
+		start = end + 1;
+		answered++;
+	}
+	*ret_start = start;
+	return answered;
+}
+
 /* At the end of the warm-up: count from here, -n included (what is in
  * flight now is answered within the measurement). */
 static void maybe_start(struct gen *g, uint64_t now)
@@ -474,9 +427,8 @@ static void maybe_start(struct gen *g, uint64_t now)
 		g->issued += g->conns[i].inflight;
 }
 
-/* One response of LEN bytes at L; OK says it is a success. */
-static void on_response(struct gen *g, struct lconn *c, const char *l, size_t len, bool ok,
-                        uint64_t now)
+void loadgen_on_response(struct gen *g, struct lconn *c, const char *l, size_t len, bool ok,
+                         uint64_t now)
 {
 	uint64_t sent;
 
@@ -491,10 +443,12 @@ static void on_response(struct gen *g, struct lconn *c, const char *l, size_t le
 	if (now < g->measure_from)
 		return;
 	g->done++;
-	g->bytes += len + 1;
+	g->bytes += len;
 	hist_add(&g->h, now - sent);
 	if (!ok) {
 		g->errors++;
+		while (len > 0 && (l[len - 1] == '\n' || l[len - 1] == '\r'))
+			len--;
 		if (!g->shown_error && !g->o.quiet) {
 			fprintf(stderr, "lanyard-loadgen: first error response: %.*s%s\n",
 			        (int)(len < ERR_SAMPLE ? len : ERR_SAMPLE), l,
@@ -502,42 +456,6 @@ static void on_response(struct gen *g, struct lconn *c, const char *l, size_t le
 			g->shown_error = true;
 		}
 	}
-}
-
-/* The complete HTTP responses at the start of C's input: each is counted
- * (200: ok), *RET_START set past the last. Returns how many; *RET_START
- * SIZE_MAX when C failed (a response without Content-Length). */
-static unsigned http_responses(struct gen *g, struct lconn *c, uint64_t now, size_t *ret_start)
-{
-	unsigned answered = 0;
-	size_t start = 0;
-
-	for (;;) {
-		const char *h = c->in + start, *end, *cl;
-		size_t avail = c->in_len - start, head, body;
-
-		end = memmem(h, avail, "\r\n\r\n", 4);
-		if (!end)
-			break;
-		head = (size_t)(end - h) + 4;
-		cl = NULL;
-		for (const char *p = h; p < end; p++)
-			if ((p == h || p[-1] == '\n') && strncasecmp(p, "content-length:", 15) == 0)
-				cl = p + 15;
-		if (!cl) {
-			conn_fail(g, c, "a response without Content-Length");
-			*ret_start = SIZE_MAX;
-			return answered;
-		}
-		body = (size_t)strtoul(cl, NULL, 10);
-		if (avail < head + body)
-			break;
-		on_response(g, c, h, head + body, avail >= 12 && memcmp(h + 9, "200", 3) == 0, now);
-		start += head + body;
-		answered++;
-	}
-	*ret_start = start;
-	return answered;
 }
 
 static void conn_read(struct gen *g, struct lconn *c)
@@ -551,12 +469,12 @@ static void conn_read(struct gen *g, struct lconn *c)
 		char *p;
 
 		if (c->in_cap >= IN_MAX) {
-			conn_fail(g, c, "response line too long");
+			loadgen_conn_fail(g, c, "response line too long");
 			return;
 		}
 		p = realloc(c->in, c->in_cap * 2);
 		if (!p) {
-			conn_fail(g, c, "out of memory");
+			loadgen_conn_fail(g, c, "out of memory");
 			return;
 		}
 		c->in = p;
@@ -567,32 +485,22 @@ static void conn_read(struct gen *g, struct lconn *c)
 	maybe_start(g, now);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			conn_fail(g, c, strerror(errno));
+			loadgen_conn_fail(g, c, strerror(errno));
 		return;
 	}
 	if (n == 0) {
-		conn_fail(g, c, "closed by the server");
+		loadgen_conn_fail(g, c, "closed by the server");
 		return;
 	}
-	if (g->o.http) {
-		c->in_len += (size_t)n;
-		answered = http_responses(g, c, now, &start);
-		if (start == SIZE_MAX)
-			return;
-		goto consumed;
-	}
-	/* Only the new bytes can hold newlines not yet seen. */
-	for (char *p = c->in + c->in_len, *e = c->in + c->in_len + n;
-	     (p = memchr(p, '\n', (size_t)(e - p))); p++) {
-		size_t end = (size_t)(p - c->in);
-
-		on_response(g, c, c->in + start, end - start, line_ok(c->in + start, end - start),
-		            now);
-		start = end + 1;
-		answered++;
-	}
 	c->in_len += (size_t)n;
-consumed:
+	if (g->o.http)
+		answered = loadgen_http_replies(g, c, now, &start);
+	else if (g->o.raw)
+		answered = loadgen_resp_replies(g, c, now, &start);
+	else
+		answered = json_replies(g, c, c->in_len - (size_t)n, now, &start);
+	if (start == SIZE_MAX)
+		return;
 	if (start > 0) {
 		memmove(c->in, c->in + start, c->in_len - start);
 		c->in_len -= start;
@@ -604,7 +512,7 @@ consumed:
 		return;
 	}
 	if (answered && conn_issue(g, c, answered, now_ns()) < 0) {
-		conn_fail(g, c, "out of memory");
+		loadgen_conn_fail(g, c, "out of memory");
 		return;
 	}
 	conn_flush(g, c);
@@ -629,7 +537,7 @@ static uint64_t pace(struct gen *g, uint64_t now)
 		c->next_at = (c->next_at + period > now ? c->next_at : now) + period;
 		c->due--;
 		if (conn_issue(g, c, 1, now) < 0) {
-			conn_fail(g, c, "out of memory");
+			loadgen_conn_fail(g, c, "out of memory");
 			continue;
 		}
 		conn_flush(g, c);
