@@ -36,6 +36,10 @@ tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
 tests_unit_test_config_LDADD = config/libcfg.la
 tests_unit_test_config_check_SOURCES = tests/unit/test-config-check.c tests/unit/tap.h
 tests_unit_test_config_check_LDADD = config/libcfg.la
+check_PROGRAMS += tests/unit/test-config-net
+TESTS += tests/unit/test-config-net
+tests_unit_test_config_net_SOURCES = tests/unit/test-config-net.c tests/unit/tap.h
+tests_unit_test_config_net_LDADD = config/libcfg.la
 check_PROGRAMS += tests/unit/test-tsig-key
 TESTS += tests/unit/test-tsig-key
 tests_unit_test_tsig_key_SOURCES = tests/unit/test-tsig-key.c tests/unit/tap.h
@@ -59,6 +63,11 @@ tests_unit_test_wide_SOURCES = tests/unit/test-wide.c tests/unit/tap.h \
 tests_unit_test_wide_CPPFLAGS = $(AM_CPPFLAGS) -DWIDE_BACKOFF_MIN_S=0.1 -DXFER_UDP_RETRY_S=0.1
 tests_unit_test_wide_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
 tests_unit_test_wide_LDADD = dnssd/libdnssd.la $(LDNS_LIBS) $(EV_LIBS)
+check_PROGRAMS += tests/unit/test-wide-zone
+TESTS += tests/unit/test-wide-zone
+tests_unit_test_wide_zone_SOURCES = tests/unit/test-wide-zone.c tests/unit/tap.h
+tests_unit_test_wide_zone_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
+tests_unit_test_wide_zone_LDADD = wide/libwide.la $(LDNS_LIBS)
 # end wide tests
 
 # mdns tests
@@ -164,7 +173,7 @@ tests_unit_test_client_cli_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIB
 # whole tree for libFuzzer; only the link of a target differs.)
 fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-txt tests/fuzz/fuzz-wire-request \
 	tests/fuzz/fuzz-wire-response tests/fuzz/fuzz-dnssd-version tests/fuzz/fuzz-dnssd-name \
-	tests/fuzz/fuzz-tsig-key tests/fuzz/fuzz-wide-answer
+	tests/fuzz/fuzz-tsig-key tests/fuzz/fuzz-wide-answer tests/fuzz/fuzz-wide-xfr
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(fuzz_targets)
 fuzz_main =
@@ -208,6 +217,10 @@ tests_fuzz_fuzz_wide_answer_SOURCES = tests/fuzz/fuzz-wide-answer.c $(fuzz_main)
 tests_fuzz_fuzz_wide_answer_CPPFLAGS = $(AM_CPPFLAGS) $(LDNS_CFLAGS) -DFUZZ_CORPUS='"wide-answer"'
 tests_fuzz_fuzz_wide_answer_LDFLAGS = $(fuzz_ldflags)
 tests_fuzz_fuzz_wide_answer_LDADD = wide/libwide.la
+tests_fuzz_fuzz_wide_xfr_SOURCES = tests/fuzz/fuzz-wide-xfr.c $(fuzz_main)
+tests_fuzz_fuzz_wide_xfr_CPPFLAGS = $(AM_CPPFLAGS) $(LDNS_CFLAGS) -DFUZZ_CORPUS='"wide-xfr"'
+tests_fuzz_fuzz_wide_xfr_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_wide_xfr_LDADD = wide/libwide.la
 # end fuzz targets
 # integration tests
 # Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each

@@ -187,7 +187,9 @@ static int push(struct wide_derived *d, size_t *cap, const struct wide_found *f,
 	o->name = memcpy(p, f->name, nl + 1);
 	o->type = memcpy(p + nl + 1, type, tl + 1);
 	o->host = memcpy(p + nl + tl + 2, host, hl + 1);
-	o->txt = memcpy(p + nl + tl + hl + 3, f->txt, f->txt_len);
+	o->txt = (uint8_t *)p + nl + tl + hl + 3;
+	if (f->txt_len)
+		memcpy(p + nl + tl + hl + 3, f->txt, f->txt_len);
 	return 0;
 }
 

@@ -198,6 +198,27 @@ static int grow(struct wide_zone *z)
 	return 0;
 }
 
+/* Whether N's rdata is RDATA: names in it compare without case (RFC 4343). */
+static bool rdata_eq(const struct node *n, const uint8_t *rdata, size_t rdlen)
+{
+	const uint8_t *a = n->data + n->owner_len;
+	size_t name_at = n->type == WIDE_RR_PTR ? 0 : n->type == WIDE_RR_SRV ? 6 : rdlen;
+
+	if (n->rdlen != rdlen)
+		return false;
+	for (size_t i = 0; i < rdlen; i++) {
+		uint8_t x = a[i], y = rdata[i];
+
+		if (i >= name_at) {
+			x = x >= 'A' && x <= 'Z' ? (uint8_t)(x + 32) : x;
+			y = y >= 'A' && y <= 'Z' ? (uint8_t)(y + 32) : y;
+		}
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
 /* The node equal to (OWNER, TYPE, RDATA), and the link pointing at it. */
 static struct node **lookup(struct wide_zone *z, const uint8_t *owner, size_t owner_len,
                             uint16_t type, const uint8_t *rdata, size_t rdlen, uint64_t h)
@@ -207,9 +228,8 @@ static struct node **lookup(struct wide_zone *z, const uint8_t *owner, size_t ow
 	for (struct node **p = &z->buckets[h & (z->n_buckets - 1)]; *p; p = &(*p)->next) {
 		struct node *n = *p;
 
-		if (n->hash == h && n->type == type && n->rdlen == rdlen &&
-		    owner_eq(n, owner, owner_len) &&
-		    memcmp(n->data + n->owner_len, rdata, rdlen) == 0)
+		if (n->hash == h && n->type == type && owner_eq(n, owner, owner_len) &&
+		    rdata_eq(n, rdata, rdlen))
 			return p;
 	}
 	return NULL;
@@ -492,5 +512,8 @@ int wide_zone_xfr_feed(struct wide_zone *z, struct wide_zone_xfr *x, const uint8
 		return r;
 fail:
 	wide_zone_xfr_abort(z, x);
+	/* whatever it got to, the next transfer is a full one */
+	z->loaded = false;
+	z->serial = 0;
 	return r;
 }

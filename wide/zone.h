@@ -69,9 +69,8 @@ void wide_zone_xfr_begin(struct wide_zone *z, struct wide_zone_xfr *x, uint16_t 
  * needed, -EINVAL for a message that is not part of this answer (another
  * id, not a response: ignore it), -EPROTO for a malformed or inconsistent
  * answer or an error RCODE (x->rcode), -EFBIG past WIDE_ZONE_MAX_RRS,
- * -ENOMEM. After -EPROTO, -EFBIG or -ENOMEM the zone is unloaded (the next
- * transfer is a full one) and the transfer is over: call
- * wide_zone_xfr_abort(). */
+ * -ENOMEM. After -EPROTO, -EFBIG or -ENOMEM the transfer is over and the
+ * zone is unloaded: its records stay until the next transfer, a full one. */
 int wide_zone_xfr_feed(struct wide_zone *z, struct wide_zone_xfr *x, const uint8_t *wire,
                        size_t len);
 
