@@ -19,106 +19,14 @@ for c in knotd kdig; do
 	command -v "$c" >/dev/null 2>&1 || skip "'$c' not installed (scripts/install-deps: knot, knot-dnsutils)"
 done
 workdir
-A=$(lab_prefix a)
-B=$(lab_prefix b)
-R=$A-rt
-NETLAB_NET=192.0.2 lab_up 2 "$A"
-NETLAB_NET=198.51.100 lab_up 2 "$B"
-LAB=$A
-a_dns=$(host_addr h1)
-a_h2=$(host_addr h2)
-LAB=$B
-b_dns=$(host_addr h1)
-b_h2=$(host_addr h2)
-
-# --- the router: a namespace with a leg on each bridge, forwarding -----------
-cleanup_router() { ip netns del "$R" 2>/dev/null; }
-KNOT_PIDS="" # knotd and LAN B's lanyardd, ended by pid
-trap 'rc=$?; for p in $KNOT_PIDS; do kill "$p" 2>/dev/null; done; cleanup_router; (exit $rc); _lib_cleanup' EXIT
-ip netns add "$R" || fail "ip netns add $R"
-for side in a:$A:192.0.2.1 b:$B:198.51.100.1; do
-	IFS=: read -r leg br addr <<<"$side"
-	ip link add "$R-$leg" type veth peer name "eth-$leg" netns "$R" || fail "veth $leg"
-	ip link set "$R-$leg" master "$br-br" up || fail "bridge $br"
-	ip -n "$R" addr add "$addr/24" dev "eth-$leg" || fail "address $addr"
-	ip -n "$R" link set "eth-$leg" up || fail "link $leg"
-done
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 || fail "ip_forward"
-for h in h1 h2; do
-	LAB=$A on "$h" ip route add 198.51.100.0/24 via 192.0.2.1 || fail "route on $A/$h"
-	LAB=$B on "$h" ip route add 192.0.2.0/24 via 198.51.100.1 || fail "route on $B/$h"
-done
-LAB=$B
-
-# --- the zone: primary on A/h1, secondary on B/h1 --------------------------------
+. "$top_srcdir/tests/integration/lib-knot.sh"
 Z=sd.example
-secret=$(head -c 32 /dev/urandom | base64)
-printf 'key "lanyard-upd" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$secret" >"$T/tsig.key"
-chmod 600 "$T/tsig.key"
-knot_conf() { # DIR LISTEN ZONE-STANZA-EXTRA REMOTE-AND-ACL
-	mkdir -p "$1/db"
-	cat >"$1/knot.conf" <<CONF
-server:
-    listen: $2@53
-    rundir: $1
-database:
-    storage: $1/db
-key:
-  - id: lanyard-upd
-    algorithm: hmac-sha256
-    secret: $secret
-$4
-zone:
-  - domain: $Z
-    storage: $1
-    file: $Z.zone
-$3
-log:
-  - target: $1/knotd.log
-    any: info
-CONF
-}
-knot_conf "$T/pri" "$a_dns" "    acl: [update, transfer]
-    notify: secondary" "remote:
-  - id: secondary
-    address: $b_dns@53
-acl:
-  - id: update
-    key: lanyard-upd
-    action: update
-  - id: transfer
-    address: $b_dns
-    action: transfer"
-cat >"$T/pri/$Z.zone" <<ZONE
-\$ORIGIN $Z.
-\$TTL 60
-@ SOA ns admin 1 2 2 3600 30
-@ NS ns
-ns A $a_dns
-ZONE
-knot_conf "$T/sec" "$b_dns" "    master: primary
-    acl: [notify, xfr]" "remote:
-  - id: primary
-    address: $a_dns@53
-acl:
-  - id: notify
-    address: $a_dns
-    action: notify
-  - id: xfr
-    key: lanyard-upd
-    action: transfer"
-LAB=$A on_bg h1 knotd -c "$T/pri/knot.conf" </dev/null >>"$T/knotd-pri.out" 2>&1
-KNOT_PIDS="$KNOT_PIDS $BG_PID"
-sec_start() {
-	LAB=$B on_bg h1 knotd -c "$T/sec/knot.conf" </dev/null >>"$T/knotd-sec.out" 2>&1
-	SEC_PID=$BG_PID
-	KNOT_PIDS="$KNOT_PIDS $BG_PID"
-}
-sec_start
+knot_two_lans "$Z"
+LAB=$A
+a_h2=$(host_addr h2)
 
 # bdig NAME TYPE: what LAN B's consumer (B/h2) gets from B's secondary.
 bdig() { LAB=$B on h2 kdig +short +time=1 +retry=0 "@$b_dns" "$1" "$2" 2>/dev/null | sort; }
-wait_for 15 eval '[ -n "$(bdig $Z SOA)" ]' || fail "the secondary on LAN B did not load $Z"
 
 # --- lanyardd on A/h2 ------------------------------------------------------------
 config() { # PATH
