@@ -15,6 +15,7 @@
 #include "dnssd/clock.h"
 #include "wide/answer.h"
 #include "wide/hostaddr.h"
+#include "wide/internal.h"
 #include "wide/reap.h"
 #include "wide/settings.h"
 #include "wide/wide.h"
@@ -25,62 +26,8 @@
 #endif
 #define WIDE_BACKOFF_MAX_S 60.0
 
-struct entry {
-	char *key;
-	struct dnssd_record *want; /* NULL: delete */
-	struct dnssd_record *have; /* what the server confirmed; NULL: nothing */
-	bool bad;                  /* want cannot be expressed in DNS: skipped */
-	bool in_flight;
-	struct entry *next;
-};
-
-struct wide {
-	struct ev_loop *loop;
-	struct wide_settings set; /* a copy of the parameters */
-
-	struct entry *entries;
-	struct wide_addr addrs[WIDE_ADDRS_MAX]; /* wanted */
-	size_t n_addrs;
-	struct wide_addr have_addrs[WIDE_ADDRS_MAX];
-	size_t n_have_addrs;
-	bool host_synced;   /* have_addrs is what the server holds */
-	bool host_wanted;   /* something published: the addresses are wanted too */
-	bool host_deferred; /* its last update failed: the others go first */
-	bool withdrawn;     /* wide_withdraw() ran: send nothing more */
-	bool hb_due;        /* the heartbeat is to be refreshed */
-	bool sending_hb;    /* the update in flight is the heartbeat */
-	bool hb_fresh;      /* a heartbeat went through under these settings */
-	bool hb_deferred;   /* the last heartbeat failed: the others go first */
-	struct wide_reaper *reaper;
-
-	/* the update in flight */
-	struct wide_xfer *xfer;
-	struct wide_msg msg;
-	struct wide_answer answer;
-	struct entry *sending_entry; /* NULL: the host's addresses */
-	struct dnssd_record *sending;
-	char *sending_gone_type; /* a type the update in flight may leave empty */
-	bool sending_tidy;       /* the update in flight is tidy[0]'s */
-	char **tidy;             /* types whose _services PTR may go, in order */
-	size_t n_tidy;
-	struct wide_addr sending_addrs[WIDE_ADDRS_MAX];
-	size_t n_sending_addrs;
-
-	ev_timer retry;
-	ev_timer refresh;
-	double backoff;
-	uint16_t next_id;
-
-	uint64_t updates, failures;
-	unsigned failing;
-	double last_success; /* clock_mono(), 0: never */
-	char last_answer[64];
-	char last_error[160];
-};
-
-static void pump(struct wide *w);
-
-static void entry_free(struct entry *e)
+/* Contract in internal.h. */
+void wide_entry_free(struct wide_entry *e)
 {
 	if (!e)
 		return;
@@ -90,13 +37,15 @@ static void entry_free(struct entry *e)
 	free(e);
 }
 
-static struct wide_key key_of(const struct wide *w)
+/* Contract in internal.h. */
+struct wide_key wide_key_of(const struct wide *w)
 {
 	return (struct wide_key){
 	        .name = w->set.key_name, .alg = w->set.key_alg, .secret = w->set.key_secret};
 }
 
-static uint16_t new_id(struct wide *w)
+/* Contract in internal.h. */
+uint16_t wide_new_id(struct wide *w)
 {
 	uint16_t id;
 
@@ -105,7 +54,8 @@ static uint16_t new_id(struct wide *w)
 	return id;
 }
 
-static void read_addrs(struct wide *w)
+/* Contract in internal.h. */
+void wide_read_addrs(struct wide *w)
 {
 	int n = wide_host_addrs((const char *const *)w->set.ifaces, w->set.n_ifaces, w->addrs,
 	                        WIDE_ADDRS_MAX);
@@ -120,7 +70,7 @@ static bool addrs_equal(const struct wide_addr *a, size_t na, const struct wide_
 	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
 }
 
-static bool entry_pending(const struct entry *e)
+static bool entry_pending(const struct wide_entry *e)
 {
 	if (e->bad)
 		return false;
@@ -154,15 +104,15 @@ static void failed(struct wide *w, const char *why)
 /* Whether an entry publishes, or may still have, an instance of TYPE. */
 static bool type_in_use(const struct wide *w, const char *type)
 {
-	for (const struct entry *e = w->entries; e; e = e->next)
+	for (const struct wide_entry *e = w->entries; e; e = e->next)
 		if ((e->want && strcasecmp(e->want->type, type) == 0) ||
 		    (e->have && strcasecmp(e->have->type, type) == 0))
 			return true;
 	return false;
 }
 
-/* Queue TYPE's _services PTR for a conditional delete (OOM: left alone). */
-static void tidy_add(struct wide *w, const char *type)
+/* Contract in internal.h. */
+void wide_tidy_add(struct wide *w, const char *type)
 {
 	char **v;
 
@@ -177,7 +127,8 @@ static void tidy_add(struct wide *w, const char *type)
 		w->n_tidy++;
 }
 
-static void tidy_drop_first(struct wide *w)
+/* Contract in internal.h. */
+void wide_tidy_drop_first(struct wide *w)
 {
 	if (!w->n_tidy)
 		return;
@@ -195,7 +146,7 @@ static bool tidy_answer_ok(const struct wide *w)
 
 /* After a failure the item that failed goes last, so that one name the
  * server refuses does not hold back the others. */
-static void set_aside(struct wide *w, struct entry *e)
+static void set_aside(struct wide *w, struct wide_entry *e)
 {
 	if (w->sending_hb) {
 		w->hb_deferred = true;
@@ -209,7 +160,7 @@ static void set_aside(struct wide *w, struct entry *e)
 	} else if (!e) {
 		w->host_deferred = true;
 	} else if (e->next) {
-		struct entry **pp = &w->entries;
+		struct wide_entry **pp = &w->entries;
 
 		while (*pp != e)
 			pp = &(*pp)->next;
@@ -225,7 +176,7 @@ static void set_aside(struct wide *w, struct entry *e)
 static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 {
 	struct wide *w = ud;
-	struct entry *e = w->sending_entry;
+	struct wide_entry *e = w->sending_entry;
 	char why[160];
 
 	(void)answer, (void)len;
@@ -260,7 +211,7 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 			w->failing = 0;
 			w->backoff = 0;
 			w->last_success = clock_mono();
-			tidy_drop_first(w);
+			wide_tidy_drop_first(w);
 		} else if (!w->answer.ok) {
 			snprintf(why, sizeof(why), "the server answered %s", w->answer.text);
 			record_free(w->sending);
@@ -279,7 +230,7 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 				e->have = w->sending;
 				w->sending = NULL;
 				if (w->sending_gone_type && !type_in_use(w, w->sending_gone_type))
-					tidy_add(w, w->sending_gone_type);
+					wide_tidy_add(w, w->sending_gone_type);
 			} else {
 				memcpy(w->have_addrs, w->sending_addrs, sizeof(w->have_addrs));
 				w->n_have_addrs = w->n_sending_addrs;
@@ -294,23 +245,23 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 	free(w->sending_gone_type);
 	w->sending_gone_type = NULL;
 	/* drop entries whose deletion is confirmed */
-	for (struct entry **pp = &w->entries; *pp;) {
-		struct entry *x = *pp;
+	for (struct wide_entry **pp = &w->entries; *pp;) {
+		struct wide_entry *x = *pp;
 
 		if (!x->want && !x->have && !x->in_flight) {
 			*pp = x->next;
-			entry_free(x);
+			wide_entry_free(x);
 		} else {
 			pp = &x->next;
 		}
 	}
-	pump(w);
+	wide_pump(w);
 }
 
 static int on_accept(void *ud, const uint8_t *answer, size_t len)
 {
 	struct wide *w = ud;
-	struct wide_key k = key_of(w);
+	struct wide_key k = wide_key_of(w);
 	struct wide_answer a;
 
 	if (wide_answer_read(answer, len, &w->msg, &k, &a) < 0)
@@ -321,12 +272,12 @@ static int on_accept(void *ud, const uint8_t *answer, size_t len)
 	return a.truncated ? WIDE_XFER_TRUNCATED : WIDE_XFER_ANSWER;
 }
 
-static const struct wide_xfer_ops xfer_ops = {.accept = on_accept, .done = on_done};
+const struct wide_xfer_ops wide_update_ops = {.accept = on_accept, .done = on_done};
 
 static void send_msg(struct wide *w)
 {
 	int r = wide_xfer_start(w->loop, (struct sockaddr *)&w->set.server, w->set.server_len,
-	                        w->msg.wire, w->msg.len, &xfer_ops, w, &w->xfer);
+	                        w->msg.wire, w->msg.len, &wide_update_ops, w, &w->xfer);
 
 	if (r < 0) {
 		if (w->sending_entry)
@@ -347,13 +298,14 @@ static void send_msg(struct wide *w)
 static void send_host(struct wide *w)
 {
 	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
-	struct wide_key k = key_of(w);
+	struct wide_key k = wide_key_of(w);
 	char err[160];
 	int r;
 
 	memcpy(w->sending_addrs, w->addrs, sizeof(w->addrs));
 	w->n_sending_addrs = w->n_addrs;
-	r = wide_msg_host(&where, w->addrs, w->n_addrs, &k, new_id(w), &w->msg, err, sizeof(err));
+	r = wide_msg_host(&where, w->addrs, w->n_addrs, &k, wide_new_id(w), &w->msg, err,
+	                  sizeof(err));
 	if (r < 0) {
 		failed(w, r == -ENOMEM ? "out of memory" : err);
 		return;
@@ -366,10 +318,10 @@ static void send_host(struct wide *w)
 static void send_heartbeat(struct wide *w)
 {
 	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
-	struct wide_key k = key_of(w);
+	struct wide_key k = wide_key_of(w);
 	char err[160];
 	int r = wide_msg_heartbeat(&where, (uint64_t)time(NULL), (unsigned)w->set.refresh_s, &k,
-	                           new_id(w), &w->msg, err, sizeof(err));
+	                           wide_new_id(w), &w->msg, err, sizeof(err));
 
 	if (r < 0) {
 		failed(w, r == -ENOMEM ? "out of memory" : err);
@@ -380,11 +332,11 @@ static void send_heartbeat(struct wide *w)
 	send_msg(w);
 }
 
-/* Start the next update, if any is due and none is in flight. */
-static void pump(struct wide *w)
+/* Contract in internal.h. */
+void wide_pump(struct wide *w)
 {
 	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
-	struct wide_key k = key_of(w);
+	struct wide_key k = wide_key_of(w);
 	char err[160];
 	int r;
 
@@ -402,14 +354,14 @@ static void pump(struct wide *w)
 		send_heartbeat(w);
 		return;
 	}
-	for (struct entry *e = w->entries; e; e = e->next) {
+	for (struct wide_entry *e = w->entries; e; e = e->next) {
 		if (!entry_pending(e))
 			continue;
 		if (e->want && !(w->sending = record_copy(e->want))) {
 			failed(w, "out of memory");
 			return;
 		}
-		r = wide_msg_record(&where, e->have, e->want, &k, new_id(w), &w->msg, err,
+		r = wide_msg_record(&where, e->have, e->want, &k, wide_new_id(w), &w->msg, err,
 		                    sizeof(err));
 		if (r == -EINVAL) {
 			e->bad = true;
@@ -436,12 +388,13 @@ static void pump(struct wide *w)
 	/* last, the _services PTRs of types this host stopped publishing */
 	while (w->n_tidy) {
 		if (type_in_use(w, w->tidy[0])) {
-			tidy_drop_first(w);
+			wide_tidy_drop_first(w);
 			continue;
 		}
-		r = wide_msg_tidy(&where, w->tidy[0], &k, new_id(w), &w->msg, err, sizeof(err));
+		r = wide_msg_tidy(&where, w->tidy[0], &k, wide_new_id(w), &w->msg, err,
+		                  sizeof(err));
 		if (r == -EINVAL) {
-			tidy_drop_first(w);
+			wide_tidy_drop_first(w);
 			continue;
 		}
 		if (r < 0) {
@@ -465,7 +418,7 @@ static void pump(struct wide *w)
 static void on_retry(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	(void)loop, (void)revents;
-	pump(t->data);
+	wide_pump(t->data);
 }
 
 static void on_refresh(struct ev_loop *loop, ev_timer *t, int revents)
@@ -473,9 +426,9 @@ static void on_refresh(struct ev_loop *loop, ev_timer *t, int revents)
 	struct wide *w = t->data;
 
 	(void)loop, (void)revents;
-	read_addrs(w);
+	wide_read_addrs(w);
 	w->hb_due = true;
-	pump(w);
+	wide_pump(w);
 	if (!w->withdrawn)
 		wide_reaper_round(w->reaper);
 }
@@ -509,16 +462,16 @@ int wide_new(struct ev_loop *loop, const struct wide_params *p, struct wide **re
 		return -ENOMEM;
 	}
 	w->hb_due = true;
-	read_addrs(w);
+	wide_read_addrs(w);
 	ev_timer_set(&w->refresh, w->set.refresh_s, w->set.refresh_s);
 	ev_timer_start(loop, &w->refresh);
 	*ret = w;
 	return 0;
 }
 
-static struct entry *find(struct wide *w, const char *key)
+static struct wide_entry *find(struct wide *w, const char *key)
 {
-	for (struct entry *e = w->entries; e; e = e->next)
+	for (struct wide_entry *e = w->entries; e; e = e->next)
 		if (strcmp(e->key, key) == 0)
 			return e;
 	return NULL;
@@ -527,13 +480,13 @@ static struct entry *find(struct wide *w, const char *key)
 /* Contract in wide.h. */
 int wide_put(struct wide *w, const struct dnssd_record *r)
 {
-	struct entry *e = find(w, r->key);
+	struct wide_entry *e = find(w, r->key);
 	struct dnssd_record *copy = record_copy(r);
 
 	if (!copy)
 		return -ENOMEM;
 	if (!e) {
-		struct entry **pp = &w->entries;
+		struct wide_entry **pp = &w->entries;
 
 		e = calloc(1, sizeof(*e));
 		if (!e || !(e->key = strdup(r->key))) {
@@ -551,14 +504,14 @@ int wide_put(struct wide *w, const struct dnssd_record *r)
 	w->host_wanted = true;
 	/* a change is tried at once, even while backing off */
 	ev_timer_stop(w->loop, &w->retry);
-	pump(w);
+	wide_pump(w);
 	return 0;
 }
 
 /* Contract in wide.h. */
 int wide_delete(struct wide *w, const char *key)
 {
-	struct entry *e = find(w, key);
+	struct wide_entry *e = find(w, key);
 
 	if (!e)
 		return 0;
@@ -566,183 +519,16 @@ int wide_delete(struct wide *w, const char *key)
 	e->want = NULL;
 	e->bad = false;
 	if (!e->have && !e->in_flight) {
-		struct entry **pp = &w->entries;
+		struct wide_entry **pp = &w->entries;
 
 		while (*pp != e)
 			pp = &(*pp)->next;
 		*pp = e->next;
-		entry_free(e);
+		wide_entry_free(e);
 		return 0;
 	}
-	pump(w);
+	wide_pump(w);
 	return 0;
-}
-
-/* Delete one record under the current settings, blocking until DEADLINE. */
-static int sync_send(struct wide *w, struct wide_msg *m, double deadline)
-{
-	double left = deadline - clock_mono();
-	int r;
-
-	if (left <= 0)
-		return -ETIMEDOUT;
-	w->msg = *m;
-	r = wide_xfer_sync((struct sockaddr *)&w->set.server, w->set.server_len, m->wire, m->len,
-	                   left, &xfer_ops, w);
-	w->msg = (struct wide_msg){0};
-	if (r == 0 && !w->answer.ok)
-		r = -EPERM;
-	if (r == 0 || r == -EPERM)
-		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
-	return r;
-}
-
-/* Delete everything W may have published, blocking at most TIMEOUT_S. */
-static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errlen)
-{
-	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
-	struct wide_key k = key_of(w);
-	double deadline = clock_mono() + timeout_s;
-	size_t left = 0;
-	int r, first = 0;
-
-	wide_xfer_free(w->xfer);
-	w->xfer = NULL;
-	wide_msg_clear(&w->msg);
-	ev_timer_stop(w->loop, &w->retry);
-	wide_reaper_stop(w->reaper);
-	w->sending_hb = false;
-	w->hb_due = true; /* under new settings, a heartbeat first thing */
-	w->hb_fresh = false;
-	w->hb_deferred = false;
-	for (struct entry *e = w->entries; e; e = e->next) {
-		const struct dnssd_record *old = e->have        ? e->have
-		                                 : e->in_flight ? w->sending
-		                                                : NULL;
-		struct wide_msg m;
-
-		e->in_flight = false;
-		if (!old)
-			continue;
-		r = wide_msg_record(&where, old, NULL, &k, new_id(w), &m, err, errlen);
-		if (r == 0) {
-			r = sync_send(w, &m, deadline);
-			wide_msg_clear(&m);
-		}
-		if (r < 0) {
-			left++;
-			first = first ? first : r;
-		} else {
-			tidy_add(w, old->type);
-			record_free(e->have);
-			e->have = NULL;
-		}
-	}
-	/* best effort: a type left in use answers YXRRSET */
-	while (w->n_tidy) {
-		struct wide_msg m;
-
-		if (wide_msg_tidy(&where, w->tidy[0], &k, new_id(w), &m, err, errlen) == 0) {
-			double left_s = deadline - clock_mono();
-
-			w->msg = m;
-			if (left_s > 0)
-				(void)wide_xfer_sync((struct sockaddr *)&w->set.server,
-				                     w->set.server_len, m.wire, m.len, left_s,
-				                     &xfer_ops, w);
-			w->msg = (struct wide_msg){0};
-			wide_msg_clear(&m);
-		}
-		tidy_drop_first(w);
-	}
-	w->sending_entry = NULL;
-	w->sending_tidy = false;
-	free(w->sending_gone_type);
-	w->sending_gone_type = NULL;
-	record_free(w->sending);
-	w->sending = NULL;
-	if (w->host_wanted || w->host_synced) {
-		struct wide_msg m;
-
-		r = wide_msg_leave(&where, &k, new_id(w), &m, err, errlen);
-		if (r == 0) {
-			r = sync_send(w, &m, deadline);
-			wide_msg_clear(&m);
-		}
-		if (r < 0) {
-			left++;
-			first = first ? first : r;
-		}
-	}
-	w->host_synced = false;
-	w->n_have_addrs = 0;
-	if (left)
-		snprintf(err, errlen, "%zu deletion%s not confirmed by %s (%s)", left,
-		         left == 1 ? "" : "s", w->set.server_text,
-		         first == -EPERM       ? w->last_answer
-		         : first == -ETIMEDOUT ? "no answer"
-		                               : strerror(-first));
-	return first;
-}
-
-/* Contract in wide.h. */
-int wide_withdraw(struct wide *w, double timeout_s, char *err, size_t errlen)
-{
-	int r = withdraw_all(w, timeout_s, err, errlen);
-
-	w->withdrawn = true;
-	ev_timer_stop(w->loop, &w->refresh);
-	return r;
-}
-
-/* Contract in wide.h. */
-int wide_reconfigure(struct wide *w, const struct wide_params *p, double timeout_s, char *err,
-                     size_t errlen)
-{
-	struct wide_settings n = {0};
-	int r, moved;
-
-	if (wide_settings_same(&w->set, p)) {
-		double s = (double)p->refresh_ms / 1000.;
-
-		if (s >= 1. && s != w->set.refresh_s) {
-			w->set.refresh_s = s;
-			ev_timer_stop(w->loop, &w->refresh);
-			ev_timer_set(&w->refresh, s, s);
-			ev_timer_start(w->loop, &w->refresh);
-		}
-		return 0;
-	}
-	/* the new settings first: on failure nothing has moved */
-	r = wide_settings_set(&n, p, err, errlen);
-	if (r < 0)
-		return r;
-	moved = withdraw_all(w, timeout_s, err, errlen);
-	wide_settings_clear(&w->set);
-	w->set = n;
-	for (struct entry **pp = &w->entries; *pp;) {
-		struct entry *e = *pp;
-
-		record_free(e->have);
-		e->have = NULL;
-		e->bad = false;
-		if (!e->want) {
-			*pp = e->next;
-			entry_free(e);
-		} else {
-			pp = &e->next;
-		}
-	}
-	w->failing = 0;
-	w->backoff = 0;
-	w->withdrawn = false;
-	w->host_deferred = false;
-	ev_timer_stop(w->loop, &w->refresh);
-	ev_timer_set(&w->refresh, w->set.refresh_s, w->set.refresh_s);
-	ev_timer_start(w->loop, &w->refresh);
-	read_addrs(w);
-	pump(w);
-	return moved < 0 ? moved : 1;
 }
 
 /* Contract in wide.h. */
@@ -763,7 +549,7 @@ void wide_get_status(const struct wide *w, struct wide_status *ret)
 	        .addresses = w->host_synced ? w->n_have_addrs : 0,
 	        .reaped = wide_reaper_reaped(w->reaper),
 	};
-	for (const struct entry *e = w->entries; e; e = e->next) {
+	for (const struct wide_entry *e = w->entries; e; e = e->next) {
 		if (e->want)
 			ret->records++;
 		if (e->want && e->have && !entry_pending(e))
@@ -787,16 +573,16 @@ void wide_free(struct wide *w)
 	ev_timer_stop(w->loop, &w->retry);
 	ev_timer_stop(w->loop, &w->refresh);
 	while (w->entries) {
-		struct entry *e = w->entries;
+		struct wide_entry *e = w->entries;
 
 		w->entries = e->next;
-		entry_free(e);
+		wide_entry_free(e);
 	}
 	wide_reaper_free(w->reaper);
 	record_free(w->sending);
 	free(w->sending_gone_type);
 	while (w->n_tidy)
-		tidy_drop_first(w);
+		wide_tidy_drop_first(w);
 	free(w->tidy);
 	wide_settings_clear(&w->set);
 	free(w);
