@@ -28,6 +28,15 @@ static void on_state(void *ud, bool failing, const char *why)
 		log_info("wide area: updates go through again");
 }
 
+/* An instance name was another host's in the zone: said once per rename. */
+static void on_renamed(void *ud, const char *type, const char *instance, const char *published)
+{
+	(void)ud;
+	log_warning("wide area: instance name \"%s\" of %s is another host's in the zone; "
+	            "published as \"%s\"",
+	            instance, type, published);
+}
+
 static void params_of(struct agent *a, const struct cfg_wide_area *c,
                       const struct lanyard_config *cfg, const char *host, struct wide_params *p)
 {
@@ -41,6 +50,7 @@ static void params_of(struct agent *a, const struct cfg_wide_area *c,
 	        .n_interfaces = cfg->agent.n_interfaces,
 	        .refresh_ms = c->refresh_ms,
 	        .on_state = on_state,
+	        .on_renamed = on_renamed,
 	        .ud = a,
 	};
 	if (c->key.name)
@@ -129,18 +139,29 @@ void agent_wide_stop(struct agent *a)
 json_t *agent_wide_status(const struct agent *a)
 {
 	struct wide_status st;
+	struct wide_renamed rn;
+	json_t *o, *renamed = json_array();
 
 	if (!a->wide)
 		return json_null();
+	for (size_t i = 0; renamed && wide_get_renamed(a->wide, i, &rn); i++)
+		json_array_append_new(renamed, json_pack("{s:s,s:s,s:s,s:b}", "type", rn.type,
+		                                         "instance", rn.instance, "published",
+		                                         rn.published, "confirmed", rn.confirmed));
 	wide_get_status(a->wide, &st);
-	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:s?,s:s?,s:o,s:o,s:I}", "state",
-	                 st.state, "zone", st.zone, "server", st.server, "records",
-	                 (json_int_t)st.records, "published", (json_int_t)st.published, "pending",
-	                 (json_int_t)st.pending, "addresses", (json_int_t)st.addresses, "updates",
-	                 (json_int_t)st.updates, "failures", (json_int_t)st.failures, "failing",
-	                 (int)st.failing, "last_answer", st.last_answer[0] ? st.last_answer : NULL,
-	                 "last_error", st.last_error[0] ? st.last_error : NULL, "since_success",
-	                 st.since_success < 0 ? json_null() : json_real(st.since_success),
-	                 "retry_in", st.retry_in < 0 ? json_null() : json_real(st.retry_in),
-	                 "reaped", (json_int_t)st.reaped);
+	o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:s?,s:s?,s:o,s:o,s:I}", "state",
+	              st.state, "zone", st.zone, "server", st.server, "records",
+	              (json_int_t)st.records, "published", (json_int_t)st.published, "pending",
+	              (json_int_t)st.pending, "addresses", (json_int_t)st.addresses, "updates",
+	              (json_int_t)st.updates, "failures", (json_int_t)st.failures, "failing",
+	              (int)st.failing, "last_answer", st.last_answer[0] ? st.last_answer : NULL,
+	              "last_error", st.last_error[0] ? st.last_error : NULL, "since_success",
+	              st.since_success < 0 ? json_null() : json_real(st.since_success), "retry_in",
+	              st.retry_in < 0 ? json_null() : json_real(st.retry_in), "reaped",
+	              (json_int_t)st.reaped);
+	if (o && renamed)
+		json_object_set_new(o, "renamed", renamed);
+	else
+		json_decref(renamed);
+	return o;
 }

@@ -55,7 +55,7 @@ tests_unit_test_wide_msg_LDADD = wide/libwide.la $(LDNS_LIBS)
 check_PROGRAMS += tests/unit/test-wide
 TESTS += tests/unit/test-wide
 tests_unit_test_wide_SOURCES = tests/unit/test-wide.c tests/unit/tap.h \
-	wide/wide.c wide/leave.c wide/internal.h wide/settings.c wide/reap.c wide/msg.c wide/answer.c wide/xfer.c wide/hostaddr.c
+	wide/wide.c wide/leave.c wide/claim.c wide/internal.h wide/settings.c wide/reap.c wide/msg.c wide/answer.c wide/xfer.c wide/hostaddr.c
 tests_unit_test_wide_CPPFLAGS = $(AM_CPPFLAGS) -DWIDE_BACKOFF_MIN_S=0.1 -DXFER_UDP_RETRY_S=0.1
 tests_unit_test_wide_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
 tests_unit_test_wide_LDADD = dnssd/libdnssd.la $(LDNS_LIBS) $(EV_LIBS)

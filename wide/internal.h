@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The unicast DNS backend's state, shared by its files (wide.c: the
- * update loop; leave.c: the bounded blocking withdrawal); private to
- * wide/. */
+ * update loop; claim.c: reading a name before taking it; leave.c: the
+ * bounded blocking withdrawal); private to wide/. */
 #pragma once
 
 #include <ev.h>
@@ -18,10 +18,20 @@ struct wide_reaper;
 
 struct wide_entry {
 	char *key;
-	struct dnssd_record *want; /* NULL: delete */
+	char *base;                /* the instance name asked for; want->instance may be a rename */
+	struct dnssd_record *want; /* NULL: delete; its instance: the name claimed in the zone */
 	struct dnssd_record *have; /* what the server confirmed; NULL: nothing */
+	bool lost;                 /* have's name turned out not to be ours (NXRRSET) */
 	bool bad;                  /* want cannot be expressed in DNS: skipped */
 	bool in_flight;
+	/* the claim of want's name (docs/wide-area.md, "Collisions") */
+	bool claim_read;                               /* claim holds what a read just found */
+	enum wide_claim_kind claim;                    /* the prerequisite to send */
+	struct wide_rdata srv[WIDE_CLAIM_SRV_MAX + 1]; /* WIDE_CLAIM_OURS: the SRV read */
+	size_t n_srv;
+	unsigned renames; /* since the last base name */
+	unsigned races;   /* prerequisite failures in a row */
+	bool rename_told; /* on_renamed ran for want's name */
 	struct wide_entry *next;
 };
 
@@ -52,7 +62,12 @@ struct wide {
 	struct dnssd_record *sending;
 	char *sending_gone_type; /* a type the update in flight may leave empty */
 	bool sending_tidy;       /* the update in flight is tidy[0]'s */
-	char **tidy;             /* types whose _services PTR may go, in order */
+	bool sending_owned;      /* it requires the old SRV to be ours (no NXRRSET) */
+	bool reading;            /* the exchange in flight reads sending_entry's SRV */
+	struct wide_rdata got_srv[WIDE_CLAIM_SRV_MAX + 1]; /* what that read found */
+	size_t n_got;
+	int got_rcode;
+	char **tidy; /* types whose _services PTR may go, in order */
 	size_t n_tidy;
 	struct wide_addr sending_addrs[WIDE_ADDRS_MAX];
 	size_t n_sending_addrs;
@@ -92,3 +107,21 @@ void wide_tidy_drop_first(struct wide *w);
 
 /* Start the next update, if any is due and none is in flight. */
 void wide_pump(struct wide *w);
+
+/* Count a failure (WHY), tell on_state on the first, back off. */
+void wide_failed(struct wide *w, const char *why);
+
+/* After a failure the item in flight (E, or the heartbeat, a tidy, the
+ * addresses) goes last, so that one name the server refuses does not
+ * hold back the others. */
+void wide_set_aside(struct wide *w, struct wide_entry *e);
+
+/* Start reading the SRV at E's wanted name (claim.c); the answer sets
+ * E's claim, renames E, or counts a failure, then pumps. */
+void wide_claim_read(struct wide *w, struct wide_entry *e);
+
+/* Whether E's update needs a claim: its name is not confirmed ours. */
+bool wide_claim_needed(const struct wide_entry *e);
+
+/* Make NAME (copied) E's wanted instance name. Returns 0 or -ENOMEM. */
+int wide_entry_name(struct wide_entry *e, const char *name);

@@ -47,6 +47,8 @@ static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errl
 	ev_timer_stop(w->loop, &w->retry);
 	wide_reaper_stop(w->reaper);
 	w->sending_hb = false;
+	w->sending_owned = false;
+	w->reading = false;
 	w->hb_due = true; /* under new settings, a heartbeat first thing */
 	w->hb_fresh = false;
 	w->hb_deferred = false;
@@ -54,16 +56,22 @@ static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errl
 		const struct dnssd_record *old = e->have        ? e->have
 		                                 : e->in_flight ? w->sending
 		                                                : NULL;
+		struct wide_change c;
 		struct wide_msg m;
 
 		e->in_flight = false;
 		if (!old)
 			continue;
-		r = wide_msg_record(&where, old, NULL, &k, wide_new_id(w), &m, err, errlen);
+		c = (struct wide_change){.old = old, .old_lost = old == e->have && e->lost};
+		r = wide_msg_record(&where, &c, &k, wide_new_id(w), &m, err, errlen);
 		if (r == 0) {
 			r = sync_send(w, &m, deadline);
 			wide_msg_clear(&m);
 		}
+		/* NXRRSET: the SRV there is not ours (any more): nothing to delete */
+		if (r == -EPERM && w->answer.rcode == 8 && w->answer.tsig_error == 0 &&
+		    (!k.name || w->answer.signed_ok))
+			r = 0;
 		if (r < 0) {
 			left++;
 			first = first ? first : r;
@@ -161,6 +169,13 @@ int wide_reconfigure(struct wide *w, const struct wide_params *p, double timeout
 		record_free(e->have);
 		e->have = NULL;
 		e->bad = false;
+		e->lost = false;
+		e->races = 0;
+		e->renames = 0;
+		e->claim_read = false;
+		/* a new zone, a new claim of the name asked for (OOM: the rename) */
+		if (e->want && strcmp(e->want->instance, e->base) != 0)
+			(void)wide_entry_name(e, e->base);
 		if (!e->want) {
 			*pp = e->next;
 			wide_entry_free(e);

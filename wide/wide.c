@@ -25,6 +25,7 @@
 #define WIDE_BACKOFF_MIN_S 1.0
 #endif
 #define WIDE_BACKOFF_MAX_S 60.0
+#define WIDE_RACES_MAX     3 /* prerequisite failures in a row before backing off */
 
 /* Contract in internal.h. */
 void wide_entry_free(struct wide_entry *e)
@@ -32,6 +33,7 @@ void wide_entry_free(struct wide_entry *e)
 	if (!e)
 		return;
 	free(e->key);
+	free(e->base);
 	record_free(e->want);
 	record_free(e->have);
 	free(e);
@@ -76,7 +78,7 @@ static bool entry_pending(const struct wide_entry *e)
 		return false;
 	if (!e->want)
 		return e->have != NULL;
-	return !e->have || record_compare(e->have, e->want) != RECORD_SAME ||
+	return !e->have || e->lost || record_compare(e->have, e->want) != RECORD_SAME ||
 	       strcmp(e->have->instance, e->want->instance) != 0;
 }
 
@@ -86,7 +88,8 @@ static bool host_pending(const struct wide *w)
 	                                                          w->have_addrs, w->n_have_addrs));
 }
 
-static void failed(struct wide *w, const char *why)
+/* Contract in internal.h. */
+void wide_failed(struct wide *w, const char *why)
 {
 	double cap = w->set.refresh_s < WIDE_BACKOFF_MAX_S ? w->set.refresh_s : WIDE_BACKOFF_MAX_S;
 
@@ -136,17 +139,45 @@ void wide_tidy_drop_first(struct wide *w)
 	memmove(w->tidy, w->tidy + 1, --w->n_tidy * sizeof(*w->tidy));
 }
 
+/* Whether the answer is RCODE with a good signature (or none needed). */
+static bool answered(const struct wide *w, int rcode)
+{
+	return w->answer.rcode == rcode && w->answer.tsig_error == 0 && !w->answer.truncated &&
+	       (!w->set.key_name || w->answer.signed_ok);
+}
+
 /* A tidy update's answer: done when the server deleted the PTR or says
  * the type is still in use (YXRRSET), with a good signature. */
 static bool tidy_answer_ok(const struct wide *w)
 {
-	return w->answer.ok || (w->answer.rcode == 7 && w->answer.tsig_error == 0 &&
-	                        (!w->set.key_name || w->answer.signed_ok));
+	return w->answer.ok || answered(w, 7);
 }
 
-/* After a failure the item that failed goes last, so that one name the
- * server refuses does not hold back the others. */
-static void set_aside(struct wide *w, struct wide_entry *e)
+/* A prerequisite of E's update failed (YXDOMAIN, YXRRSET, NXRRSET): the
+ * name is read again; what was ours may not be any more. True when it
+ * is handled; false after too many in a row (then a failure). */
+static bool raced(struct wide *w, struct wide_entry *e)
+{
+	if (!answered(w, 6) && !answered(w, 7) && !answered(w, 8))
+		return false;
+	if (w->sending_owned)
+		e->lost = true;
+	e->claim_read = false;
+	return ++e->races <= WIDE_RACES_MAX;
+}
+
+/* Told once per name: E is published under a rename. */
+static void tell_renamed(struct wide *w, struct wide_entry *e)
+{
+	if (!e->want || e->rename_told || strcmp(e->base, e->want->instance) == 0)
+		return;
+	e->rename_told = true;
+	if (w->set.on_renamed)
+		w->set.on_renamed(w->set.ud, e->want->type, e->base, e->want->instance);
+}
+
+/* Contract in internal.h. */
+void wide_set_aside(struct wide *w, struct wide_entry *e)
 {
 	if (w->sending_hb) {
 		w->hb_deferred = true;
@@ -172,6 +203,32 @@ static void set_aside(struct wide *w, struct wide_entry *e)
 	}
 }
 
+/* An update went through: the failing streak, if any, is over. */
+static void succeeded(struct wide *w)
+{
+	w->updates++;
+	if (w->failing && w->set.on_state)
+		w->set.on_state(w->set.ud, false, NULL);
+	w->failing = 0;
+	w->backoff = 0;
+	w->last_success = clock_mono();
+}
+
+/* Drop the entries whose deletion is confirmed. */
+static void drop_deleted(struct wide *w)
+{
+	for (struct wide_entry **pp = &w->entries; *pp;) {
+		struct wide_entry *x = *pp;
+
+		if (!x->want && !x->have && !x->in_flight) {
+			*pp = x->next;
+			wide_entry_free(x);
+		} else {
+			pp = &x->next;
+		}
+	}
+}
+
 /* The update in flight ended (ERR, or w->answer). */
 static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 {
@@ -188,73 +245,52 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 	if (err < 0) {
 		snprintf(why, sizeof(why), "%s",
 		         err == -ETIMEDOUT ? "no answer from the server" : strerror(-err));
-		record_free(w->sending);
-		w->sending = NULL;
-		set_aside(w, e);
-		failed(w, why);
+		wide_set_aside(w, e);
+		wide_failed(w, why);
 	} else {
 		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
 		if (w->sending_hb && w->answer.ok) {
+			succeeded(w);
 			w->hb_fresh = true;
 			w->hb_deferred = false;
-			w->updates++;
-			if (w->failing && w->set.on_state)
-				w->set.on_state(w->set.ud, false, NULL);
-			w->failing = 0;
-			w->backoff = 0;
-			w->last_success = clock_mono();
 			w->hb_due = false;
 		} else if (w->sending_tidy && tidy_answer_ok(w)) {
-			w->updates++;
-			if (w->failing && w->set.on_state)
-				w->set.on_state(w->set.ud, false, NULL);
-			w->failing = 0;
-			w->backoff = 0;
-			w->last_success = clock_mono();
+			succeeded(w);
 			wide_tidy_drop_first(w);
+		} else if (e && !w->answer.ok && raced(w, e)) {
+			/* read again at once: not a failure of the server */
 		} else if (!w->answer.ok) {
 			snprintf(why, sizeof(why), "the server answered %s", w->answer.text);
-			record_free(w->sending);
+			wide_set_aside(w, e);
+			wide_failed(w, why);
+		} else if (e) {
+			succeeded(w);
+			record_free(e->have);
+			e->have = w->sending;
 			w->sending = NULL;
-			set_aside(w, e);
-			failed(w, why);
+			e->lost = false;
+			e->claim_read = false;
+			e->races = 0;
+			if (e->have)
+				tell_renamed(w, e);
+			if (w->sending_gone_type && !type_in_use(w, w->sending_gone_type))
+				wide_tidy_add(w, w->sending_gone_type);
 		} else {
-			w->updates++;
-			if (w->failing && w->set.on_state)
-				w->set.on_state(w->set.ud, false, NULL);
-			w->failing = 0;
-			w->backoff = 0;
-			w->last_success = clock_mono();
-			if (e) {
-				record_free(e->have);
-				e->have = w->sending;
-				w->sending = NULL;
-				if (w->sending_gone_type && !type_in_use(w, w->sending_gone_type))
-					wide_tidy_add(w, w->sending_gone_type);
-			} else {
-				memcpy(w->have_addrs, w->sending_addrs, sizeof(w->have_addrs));
-				w->n_have_addrs = w->n_sending_addrs;
-				w->host_synced = true;
-				w->host_deferred = false;
-			}
+			succeeded(w);
+			memcpy(w->have_addrs, w->sending_addrs, sizeof(w->have_addrs));
+			w->n_have_addrs = w->n_sending_addrs;
+			w->host_synced = true;
+			w->host_deferred = false;
 		}
 	}
+	record_free(w->sending);
+	w->sending = NULL;
 	w->sending_entry = NULL;
 	w->sending_tidy = false;
 	w->sending_hb = false;
+	w->sending_owned = false;
 	free(w->sending_gone_type);
 	w->sending_gone_type = NULL;
-	/* drop entries whose deletion is confirmed */
-	for (struct wide_entry **pp = &w->entries; *pp;) {
-		struct wide_entry *x = *pp;
-
-		if (!x->want && !x->have && !x->in_flight) {
-			*pp = x->next;
-			wide_entry_free(x);
-		} else {
-			pp = &x->next;
-		}
-	}
 	wide_pump(w);
 }
 
@@ -289,8 +325,9 @@ static void send_msg(struct wide *w)
 		w->sending_gone_type = NULL;
 		w->sending_tidy = false;
 		w->sending_hb = false;
+		w->sending_owned = false;
 		wide_msg_clear(&w->msg);
-		failed(w, strerror(-r));
+		wide_failed(w, strerror(-r));
 	}
 }
 
@@ -307,7 +344,7 @@ static void send_host(struct wide *w)
 	r = wide_msg_host(&where, w->addrs, w->n_addrs, &k, wide_new_id(w), &w->msg, err,
 	                  sizeof(err));
 	if (r < 0) {
-		failed(w, r == -ENOMEM ? "out of memory" : err);
+		wide_failed(w, r == -ENOMEM ? "out of memory" : err);
 		return;
 	}
 	w->sending_entry = NULL;
@@ -324,7 +361,7 @@ static void send_heartbeat(struct wide *w)
 	                           wide_new_id(w), &w->msg, err, sizeof(err));
 
 	if (r < 0) {
-		failed(w, r == -ENOMEM ? "out of memory" : err);
+		wide_failed(w, r == -ENOMEM ? "out of memory" : err);
 		return;
 	}
 	w->sending_entry = NULL;
@@ -354,15 +391,31 @@ void wide_pump(struct wide *w)
 		send_heartbeat(w);
 		return;
 	}
+	drop_deleted(w);
 	for (struct wide_entry *e = w->entries; e; e = e->next) {
+		struct wide_change c = {.old = e->have, .old_lost = e->lost, .new = e->want};
+
 		if (!entry_pending(e))
 			continue;
-		if (e->want && !(w->sending = record_copy(e->want))) {
-			failed(w, "out of memory");
+		if (wide_claim_needed(e)) {
+			/* the old name goes first, on its own: each update then
+			 * carries one prerequisite, and a failure says which */
+			if (e->have && !e->lost) {
+				c.new = NULL;
+			} else if (!e->claim_read) {
+				wide_claim_read(w, e);
+				return;
+			} else {
+				c.claim = e->claim;
+				c.srv = e->srv;
+				c.n_srv = e->n_srv;
+			}
+		}
+		if (c.new && !(w->sending = record_copy(c.new))) {
+			wide_failed(w, "out of memory");
 			return;
 		}
-		r = wide_msg_record(&where, e->have, e->want, &k, wide_new_id(w), &w->msg, err,
-		                    sizeof(err));
+		r = wide_msg_record(&where, &c, &k, wide_new_id(w), &w->msg, err, sizeof(err));
 		if (r == -EINVAL) {
 			e->bad = true;
 			record_free(w->sending);
@@ -375,10 +428,11 @@ void wide_pump(struct wide *w)
 		if (r < 0) {
 			record_free(w->sending);
 			w->sending = NULL;
-			failed(w, "out of memory");
+			wide_failed(w, "out of memory");
 			return;
 		}
-		if (e->have && (!e->want || strcasecmp(e->have->type, e->want->type) != 0))
+		w->sending_owned = c.old && !c.old_lost;
+		if (e->have && (!c.new || strcasecmp(e->have->type, c.new->type) != 0))
 			w->sending_gone_type = strdup(e->have->type); /* OOM: not tidied */
 		e->in_flight = true;
 		w->sending_entry = e;
@@ -398,7 +452,7 @@ void wide_pump(struct wide *w)
 			continue;
 		}
 		if (r < 0) {
-			failed(w, "out of memory");
+			wide_failed(w, "out of memory");
 			return;
 		}
 		w->sending_entry = NULL;
@@ -482,15 +536,28 @@ int wide_put(struct wide *w, const struct dnssd_record *r)
 {
 	struct wide_entry *e = find(w, r->key);
 	struct dnssd_record *copy = record_copy(r);
+	const struct dnssd_record *cur = e ? (e->want ? e->want : e->have) : NULL;
+	char *name = NULL;
 
 	if (!copy)
 		return -ENOMEM;
+	/* the same base name and type keep the name claimed for them (a
+	 * rename); another starts afresh */
+	if (cur && strcmp(e->base, r->instance) == 0 && strcasecmp(cur->type, r->type) == 0)
+		name = strdup(cur->instance);
+	else
+		name = strdup(r->instance);
+	if (!name) {
+		record_free(copy);
+		return -ENOMEM;
+	}
 	if (!e) {
 		struct wide_entry **pp = &w->entries;
 
 		e = calloc(1, sizeof(*e));
 		if (!e || !(e->key = strdup(r->key))) {
 			free(e);
+			free(name);
 			record_free(copy);
 			return -ENOMEM;
 		}
@@ -498,6 +565,24 @@ int wide_put(struct wide *w, const struct dnssd_record *r)
 			pp = &(*pp)->next;
 		*pp = e;
 	}
+	if (!e->base || strcmp(e->base, r->instance) != 0 || strcmp(name, r->instance) == 0) {
+		char *base = strdup(r->instance);
+
+		if (!base) {
+			free(name);
+			record_free(copy);
+			return -ENOMEM;
+		}
+		free(e->base);
+		e->base = base;
+		e->renames = 0;
+		e->rename_told = false;
+	}
+	free(copy->instance);
+	copy->instance = name;
+	if (!e->want || strcmp(e->want->instance, name) != 0 ||
+	    strcasecmp(e->want->type, copy->type) != 0)
+		e->claim_read = false;
 	record_free(e->want);
 	e->want = copy;
 	e->bad = false;
@@ -561,6 +646,22 @@ void wide_get_status(const struct wide *w, struct wide_status *ret)
 		ret->pending++;
 	ret->pending += w->n_tidy;
 	ret->state = w->failing ? "failing" : ret->pending || w->xfer ? "updating" : "synced";
+}
+
+/* Contract in wide.h. */
+bool wide_get_renamed(const struct wide *w, size_t i, struct wide_renamed *ret)
+{
+	for (const struct wide_entry *e = w->entries; e; e = e->next) {
+		if (!e->want || strcmp(e->base, e->want->instance) == 0 || i--)
+			continue;
+		*ret = (struct wide_renamed){.key = e->key,
+		                             .type = e->want->type,
+		                             .instance = e->base,
+		                             .published = e->want->instance,
+		                             .confirmed = e->have && !entry_pending(e)};
+		return true;
+	}
+	return false;
 }
 
 /* Contract in wide.h. */
