@@ -223,7 +223,8 @@ integration_tests = \
 	tests/integration/publish-sigterm.sh \
 	tests/integration/wide-publish.sh \
 	tests/integration/wide-two-lan.sh \
-	tests/integration/wide-reap.sh
+	tests/integration/wide-reap.sh \
+	tests/integration/wide-collision.sh
 dist_check_SCRIPTS += $(integration_tests)
 TESTS += $(integration_tests)
 # end of integration tests
