@@ -164,7 +164,8 @@ tests_unit_test_client_cli_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIB
 # whole tree for libFuzzer; only the link of a target differs.)
 fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-txt tests/fuzz/fuzz-wire-request \
 	tests/fuzz/fuzz-wire-response tests/fuzz/fuzz-dnssd-version tests/fuzz/fuzz-dnssd-name \
-	tests/fuzz/fuzz-tsig-key tests/fuzz/fuzz-wide-answer
+	tests/fuzz/fuzz-tsig-key tests/fuzz/fuzz-wide-answer \
+	tests/fuzz/fuzz-wide-claim
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(fuzz_targets)
 fuzz_main =
@@ -208,6 +209,10 @@ tests_fuzz_fuzz_wide_answer_SOURCES = tests/fuzz/fuzz-wide-answer.c $(fuzz_main)
 tests_fuzz_fuzz_wide_answer_CPPFLAGS = $(AM_CPPFLAGS) $(LDNS_CFLAGS) -DFUZZ_CORPUS='"wide-answer"'
 tests_fuzz_fuzz_wide_answer_LDFLAGS = $(fuzz_ldflags)
 tests_fuzz_fuzz_wide_answer_LDADD = wide/libwide.la
+tests_fuzz_fuzz_wide_claim_SOURCES = tests/fuzz/fuzz-wide-claim.c $(fuzz_main)
+tests_fuzz_fuzz_wide_claim_CPPFLAGS = $(AM_CPPFLAGS) $(LDNS_CFLAGS) -DFUZZ_CORPUS='"wide-claim"'
+tests_fuzz_fuzz_wide_claim_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_wide_claim_LDADD = wide/libwide.la
 # end fuzz targets
 # integration tests
 # Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each

@@ -36,7 +36,7 @@ struct wide_reaper {
 	struct wide_rdata hb; /* the victim's heartbeat as read */
 	struct wide_rdata names[MANIFEST_MAX];
 	size_t n_names;
-	size_t tidy_next; /* the next of names whose type to tidy */
+	size_t tidy_next;                    /* the next of names whose type to tidy */
 	struct wide_rdata got[MANIFEST_MAX]; /* the last answer's records */
 	size_t n_got;
 	int rcode;
