@@ -140,10 +140,11 @@ json_t *agent_wide_status(const struct agent *a)
 {
 	struct wide_status st;
 	struct wide_renamed rn;
-	json_t *o, *renamed = json_array();
+	json_t *o, *renamed;
 
 	if (!a->wide)
 		return json_null();
+	renamed = json_array();
 	for (size_t i = 0; renamed && wide_get_renamed(a->wide, i, &rn); i++)
 		json_array_append_new(renamed, json_pack("{s:s,s:s,s:s,s:b}", "type", rn.type,
 		                                         "instance", rn.instance, "published",

@@ -70,6 +70,8 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 	struct wide_entry *e = w->sending_entry;
 	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
 	char why[160];
+	uint8_t name[256];
+	size_t name_len;
 	int verdict;
 
 	(void)answer, (void)len;
@@ -79,7 +81,11 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 	w->sending_entry = NULL;
 	w->reading = false;
 	e->in_flight = false;
-	if (!e->want) { /* deleted meanwhile: wide_pump() drops it */
+	/* deleted (wide_pump() drops it) or renamed by a put meanwhile: the
+	 * answer is about another name */
+	if (!e->want ||
+	    wide_name(e->want->instance, e->want->type, w->set.zone, name, &name_len) < 0 ||
+	    name_len != w->read_name.len || memcmp(name, w->read_name.data, name_len) != 0) {
 		wide_pump(w);
 		return;
 	}
@@ -116,7 +122,7 @@ static const struct wide_xfer_ops read_ops = {.accept = on_accept, .done = on_do
 /* Contract in internal.h. */
 void wide_claim_read(struct wide *w, struct wide_entry *e)
 {
-	uint8_t name[256];
+	uint8_t *name = w->read_name.data;
 	size_t len;
 	int r;
 
@@ -136,6 +142,7 @@ void wide_claim_read(struct wide *w, struct wide_entry *e)
 		wide_failed(w, strerror(-r));
 		return;
 	}
+	w->read_name.len = len;
 	w->n_got = 0;
 	w->got_rcode = 0;
 	e->in_flight = true;

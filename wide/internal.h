@@ -60,10 +60,11 @@ struct wide {
 	struct wide_answer answer;
 	struct wide_entry *sending_entry; /* NULL: the host's addresses */
 	struct dnssd_record *sending;
-	char *sending_gone_type; /* a type the update in flight may leave empty */
-	bool sending_tidy;       /* the update in flight is tidy[0]'s */
-	bool sending_owned;      /* it requires the old SRV to be ours (no NXRRSET) */
-	bool reading;            /* the exchange in flight reads sending_entry's SRV */
+	char *sending_gone_type;     /* a type the update in flight may leave empty */
+	bool sending_tidy;           /* the update in flight is tidy[0]'s */
+	bool sending_owned;          /* it requires the old SRV to be ours (no NXRRSET) */
+	bool reading;                /* the exchange in flight reads sending_entry's SRV */
+	struct wide_rdata read_name; /* the name it reads */
 	struct wide_rdata got_srv[WIDE_CLAIM_SRV_MAX + 1]; /* what that read found */
 	size_t n_got;
 	int got_rcode;
