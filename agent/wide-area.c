@@ -31,6 +31,15 @@ static void on_state(void *ud, bool failing, const char *why)
 		log_info("wide area: updates go through again");
 }
 
+/* An instance name was another host's in the zone: said once per rename. */
+static void on_renamed(void *ud, const char *type, const char *instance, const char *published)
+{
+	(void)ud;
+	log_warning("wide area: instance name \"%s\" of %s is another host's in the zone; "
+	            "published as \"%s\"",
+	            instance, type, published);
+}
+
 static void params_of(struct agent *a, const struct cfg_wide_area *c,
                       const struct lanyard_config *cfg, const char *host, struct wide_params *p)
 {
@@ -44,6 +53,7 @@ static void params_of(struct agent *a, const struct cfg_wide_area *c,
 	        .n_interfaces = cfg->agent.n_interfaces,
 	        .refresh_ms = c->refresh_ms,
 	        .on_state = on_state,
+	        .on_renamed = on_renamed,
 	        .ud = a,
 	};
 	if (c->key.name)
@@ -142,7 +152,8 @@ void agent_wide_stop(struct agent *a)
 json_t *agent_wide_status(const struct agent *a)
 {
 	struct wide_status st;
-	json_t *v, *zones;
+	struct wide_renamed rn;
+	json_t *v, *zones, *renamed;
 
 	if (!a->wide && !a->wide_zones)
 		return json_null();
@@ -150,6 +161,11 @@ json_t *agent_wide_status(const struct agent *a)
 		return NULL;
 	if (!a->wide)
 		return json_pack("{s:n,s:o}", "state", "browse", zones);
+	renamed = json_array();
+	for (size_t i = 0; renamed && wide_get_renamed(a->wide, i, &rn); i++)
+		json_array_append_new(renamed, json_pack("{s:s,s:s,s:s,s:b}", "type", rn.type,
+		                                         "instance", rn.instance, "published",
+		                                         rn.published, "confirmed", rn.confirmed));
 	wide_get_status(a->wide, &st);
 	v = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:s?,s:s?,s:o,s:o,s:I}", "state",
 	              st.state, "zone", st.zone, "server", st.server, "records",
@@ -161,8 +177,19 @@ json_t *agent_wide_status(const struct agent *a)
 	              st.since_success < 0 ? json_null() : json_real(st.since_success), "retry_in",
 	              st.retry_in < 0 ? json_null() : json_real(st.retry_in), "reaped",
 	              (json_int_t)st.reaped);
-	if (!v || json_object_set_new(v, "browse", zones) < 0) {
+	if (!v || !renamed) {
+		json_decref(renamed);
 		json_decref(zones);
+		json_decref(v);
+		return NULL;
+	}
+	/* (json_object_set_new() takes the value even when it fails) */
+	if (json_object_set_new(v, "renamed", renamed) < 0) {
+		json_decref(zones);
+		json_decref(v);
+		return NULL;
+	}
+	if (json_object_set_new(v, "browse", zones) < 0) {
 		json_decref(v);
 		return NULL;
 	}

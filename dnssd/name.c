@@ -2,6 +2,7 @@
 /* DNS-SD naming rules: service names, types, subtypes, instance names and templates, domains. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -161,6 +162,39 @@ const char *dnssd_check_instance(const char *s, size_t len)
 	if (!utf8_text(s, len))
 		return "an instance name must be printable UTF-8 text";
 	return NULL;
+}
+
+/* Contract in name.h. */
+ssize_t dnssd_instance_alternative(const char *name, char *buf, size_t size)
+{
+	size_t len = strlen(name), base = len, digits;
+	unsigned long n = 2;
+	const char *mark = NULL;
+	char num[16];
+	int nlen;
+
+	if (dnssd_check_instance(name, len))
+		return -EINVAL;
+	for (const char *p = strstr(name, " #"); p; p = strstr(p + 2, " #"))
+		mark = p;
+	if (mark) {
+		digits = len - (size_t)(mark + 2 - name);
+		if (digits >= 1 && digits <= 9 && mark[2] != '0' &&
+		    strspn(mark + 2, "0123456789") == digits) {
+			n = strtoul(mark + 2, NULL, 10) + 1;
+			base = (size_t)(mark - name);
+		}
+	}
+	nlen = snprintf(num, sizeof(num), " #%lu", n);
+	if (nlen < 0)
+		return -EINVAL;
+	if (base + (size_t)nlen > DNSSD_INSTANCE_MAX)
+		base = utf8_cut(name, DNSSD_INSTANCE_MAX - (size_t)nlen);
+	if (base + (size_t)nlen + 1 > size)
+		return -ENOBUFS;
+	memcpy(buf, name, base);
+	memcpy(buf + base, num, (size_t)nlen + 1);
+	return (ssize_t)(base + (size_t)nlen);
 }
 
 /* Contract in name.h. */

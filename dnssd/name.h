@@ -66,6 +66,16 @@ const char *dnssd_check_subtype(const char *s);
  * (utf8_text()). */
 const char *dnssd_check_instance(const char *s, size_t len);
 
+/* The name to try after instance name NAME collided, by avahi-daemon's
+ * rule (avahi_alternative_service_name()): "NAME #2", then "NAME #3"...
+ * (a trailing " #N", N a decimal number without leading zero, is
+ * incremented; one of more than 9 digits counts as text), the base cut at
+ * a UTF-8 character boundary so that the result fits 63 bytes. Into BUF
+ * of SIZE bytes (DNSSD_INSTANCE_MAX + 1 is always enough). Returns its
+ * length; -EINVAL when NAME is not a valid instance name, -ENOBUFS when
+ * BUF is too small. mDNS and unicast DNS renames both call it. */
+ssize_t dnssd_instance_alternative(const char *name, char *buf, size_t size);
+
 /* Expand instance template TMPL: "%h" becomes HOST, "%%" a single '%'.
  * Writes the NUL-terminated result into BUF of SIZE bytes. Returns the
  * expanded length; -EINVAL for any other '%', -ENOBUFS when it does not

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <avahi-client/publish.h>
-#include <avahi-common/alternative.h>
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
 
@@ -165,7 +164,7 @@ static void report_failed(struct pub_rec *s, const char *what, int avahi_err)
  * false once the rename budget is spent (the record is then FAILED). */
 static bool rec_rename(struct pub_rec *s, bool remote)
 {
-	char msg[192], *alt, *cur;
+	char msg[192], alt[DNSSD_INSTANCE_MAX + 1], *cur;
 
 	if (++s->renames > RENAMES_MAX) {
 		snprintf(msg, sizeof(msg), "instance name '%s' still collides after %d renames",
@@ -173,15 +172,13 @@ static bool rec_rename(struct pub_rec *s, bool remote)
 		report(s, MDNS_PUB_FAILED, msg);
 		return false;
 	}
-	alt = avahi_alternative_service_name(s->cur);
-	if (!alt) {
-		report(s, MDNS_PUB_FAILED, "out of memory picking an alternative name");
+	if (dnssd_instance_alternative(s->cur, alt, sizeof(alt)) < 0) {
+		report(s, MDNS_PUB_FAILED, "no alternative to an invalid instance name");
 		return false;
 	}
 	snprintf(msg, sizeof(msg), "instance name '%s' is already %s; renamed to '%s'", s->cur,
 	         remote ? "in use on the network" : "registered on this host", alt);
 	cur = strdup(alt);
-	avahi_free(alt);
 	if (!cur) {
 		/* The old name stays: it is retried at the next registration. */
 		report(s, MDNS_PUB_FAILED, "out of memory");

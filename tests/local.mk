@@ -59,7 +59,8 @@ tests_unit_test_wide_msg_LDADD = wide/libwide.la $(LDNS_LIBS)
 check_PROGRAMS += tests/unit/test-wide
 TESTS += tests/unit/test-wide
 tests_unit_test_wide_SOURCES = tests/unit/test-wide.c tests/unit/tap.h \
-	wide/wide.c wide/settings.c wide/reap.c wide/heartbeat.c wide/msg.c wide/answer.c wide/xfer.c wide/hostaddr.c
+	wide/wide.c wide/leave.c wide/claim.c wide/internal.h wide/settings.c wide/reap.c \
+	wide/heartbeat.c wide/msg.c wide/answer.c wide/xfer.c wide/hostaddr.c
 tests_unit_test_wide_CPPFLAGS = $(AM_CPPFLAGS) -DWIDE_BACKOFF_MIN_S=0.1 -DXFER_UDP_RETRY_S=0.1
 tests_unit_test_wide_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
 tests_unit_test_wide_LDADD = dnssd/libdnssd.la $(LDNS_LIBS) $(EV_LIBS)
@@ -173,7 +174,8 @@ tests_unit_test_client_cli_LDADD = agent/libserver.la $(WIRE_TEST_LIBS) $(EV_LIB
 # whole tree for libFuzzer; only the link of a target differs.)
 fuzz_targets = tests/fuzz/fuzz-config tests/fuzz/fuzz-txt tests/fuzz/fuzz-wire-request \
 	tests/fuzz/fuzz-wire-response tests/fuzz/fuzz-dnssd-version tests/fuzz/fuzz-dnssd-name \
-	tests/fuzz/fuzz-tsig-key tests/fuzz/fuzz-wide-answer tests/fuzz/fuzz-wide-xfr
+	tests/fuzz/fuzz-tsig-key tests/fuzz/fuzz-wide-answer tests/fuzz/fuzz-wide-xfr \
+	tests/fuzz/fuzz-wide-claim
 if ENABLE_FUZZING
 noinst_PROGRAMS += $(fuzz_targets)
 fuzz_main =
@@ -221,6 +223,10 @@ tests_fuzz_fuzz_wide_xfr_SOURCES = tests/fuzz/fuzz-wide-xfr.c $(fuzz_main)
 tests_fuzz_fuzz_wide_xfr_CPPFLAGS = $(AM_CPPFLAGS) $(LDNS_CFLAGS) -DFUZZ_CORPUS='"wide-xfr"'
 tests_fuzz_fuzz_wide_xfr_LDFLAGS = $(fuzz_ldflags)
 tests_fuzz_fuzz_wide_xfr_LDADD = wide/libwide.la
+tests_fuzz_fuzz_wide_claim_SOURCES = tests/fuzz/fuzz-wide-claim.c $(fuzz_main)
+tests_fuzz_fuzz_wide_claim_CPPFLAGS = $(AM_CPPFLAGS) $(LDNS_CFLAGS) -DFUZZ_CORPUS='"wide-claim"'
+tests_fuzz_fuzz_wide_claim_LDFLAGS = $(fuzz_ldflags)
+tests_fuzz_fuzz_wide_claim_LDADD = wide/libwide.la
 # end fuzz targets
 # integration tests
 # Multi-host LAN tests (scripts/netlab; need root, exit 77 otherwise). Each
@@ -236,7 +242,8 @@ integration_tests = \
 	tests/integration/publish-sigterm.sh \
 	tests/integration/wide-publish.sh \
 	tests/integration/wide-two-lan.sh \
-	tests/integration/wide-reap.sh
+	tests/integration/wide-reap.sh \
+	tests/integration/wide-collision.sh
 dist_check_SCRIPTS += $(integration_tests)
 TESTS += $(integration_tests)
 # end of integration tests

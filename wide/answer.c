@@ -152,3 +152,43 @@ int wide_answer_read(const uint8_t *wire, size_t len, const struct wide_msg *q,
 	}
 	return 0;
 }
+
+/* Whether wire names A and B (LEN bytes each) are equal, ASCII case
+ * aside (RFC 4343). */
+static bool name_eq(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint8_t x = a[i], y = b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (uint8_t)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (uint8_t)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* Contract in answer.h. */
+int wide_claim_judge(const struct wide_where *w, int rcode, const struct wide_rdata *srv, size_t n)
+{
+	uint8_t own[256];
+	size_t own_len;
+
+	if (rcode == 3)
+		return WIDE_CLAIM_FREE;
+	if (rcode != 0)
+		return -EPROTO;
+	if (n == 0)
+		return WIDE_CLAIM_NO_SRV;
+	if (n > WIDE_CLAIM_SRV_MAX || wide_name(w->host, NULL, w->zone, own, &own_len) < 0)
+		return WIDE_CLAIM_TAKEN;
+	for (size_t i = 0; i < n; i++) {
+		/* priority, weight, port, then the target: exactly our name
+		 * (labels compared byte by byte: the lengths line up) */
+		if (srv[i].len != 6 + own_len || !name_eq(srv[i].data + 6, own, own_len))
+			return WIDE_CLAIM_TAKEN;
+	}
+	return WIDE_CLAIM_OURS;
+}

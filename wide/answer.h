@@ -35,5 +35,13 @@ int wide_answer_read(const uint8_t *wire, size_t len, const struct wide_msg *q,
 int wide_answer_rdata(const uint8_t *wire, size_t len, const struct wide_msg *q, uint16_t type,
                       struct wide_rdata *ret, size_t max, size_t *ret_n, int *ret_rcode);
 
+/* What the read of an instance name's SRV says (the answer's RCODE,
+ * its N SRV records' rdata as wide_answer_rdata() gives them) for this
+ * host W->host: WIDE_CLAIM_FREE, _NO_SRV, _OURS (every SRV, at most
+ * WIDE_CLAIM_SRV_MAX, well-formed and targeting HOST.ZONE, case aside)
+ * or _TAKEN (anything else there). -EPROTO for an RCODE other than
+ * NOERROR and NXDOMAIN. The rdata is untrusted: read with bounds. */
+int wide_claim_judge(const struct wide_where *w, int rcode, const struct wide_rdata *srv, size_t n);
+
 /* The name of RCODE ("REFUSED"), or NULL when it has none. */
 const char *wide_rcode_name(int rcode);

@@ -4,7 +4,7 @@
 # The only layer that includes ldns.
 noinst_LTLIBRARIES += wide/libwide.la
 wide_libwide_la_SOURCES = \
-	wide/wide.c wide/wide.h \
+	wide/wide.c wide/wide.h wide/leave.c wide/claim.c wide/internal.h \
 	wide/settings.c wide/settings.h \
 	wide/reap.c wide/reap.h \
 	wide/heartbeat.c wide/heartbeat.h \

@@ -129,9 +129,10 @@ static ldns_rr *ptr_rr(ldns_rdf *owner, ldns_rdf *target, ldns_rr_class cls, uin
 }
 
 /* Delete R's records: its PTR and subtype PTRs (those RRs only: other
- * hosts' instances share the owner names) and every RRset at its name. */
+ * hosts' instances share the owner names) and every RRset at its name;
+ * LOST (the name is another host's now): only its manifest line. */
 static bool delete_record(ldns_rr_list *up, const struct wide_where *w,
-                          const struct dnssd_record *r)
+                          const struct dnssd_record *r, bool lost)
 {
 	const char *zone = w->zone;
 
@@ -139,6 +140,8 @@ static bool delete_record(ldns_rr_list *up, const struct wide_where *w,
 	if (!list_push(up, ptr_rr(make_name(w->host, "_lanyard", zone),
 	                          make_name(r->instance, r->type, zone), LDNS_RR_CLASS_NONE, 0)))
 		return false;
+	if (lost)
+		return true;
 	if (!list_push(up, ptr_rr(make_name(NULL, r->type, zone),
 	                          make_name(r->instance, r->type, zone), LDNS_RR_CLASS_NONE, 0)))
 		return false;
@@ -157,6 +160,82 @@ static bool delete_record(ldns_rr_list *up, const struct wide_where *w,
 	                            LDNS_RR_CLASS_ANY, 0));
 }
 
+/* An SRV at OWNER (taken) of class IN with TTL and rdata PORT, TARGET
+ * (taken); priority and weight 0. */
+static ldns_rr *srv_rr(ldns_rdf *owner, uint32_t ttl, uint16_t port, ldns_rdf *target)
+{
+	ldns_rr *rr = rr_new(owner, LDNS_RR_TYPE_SRV, LDNS_RR_CLASS_IN, ttl);
+
+	if (!rr) {
+		ldns_rdf_deep_free(target);
+		return NULL;
+	}
+	if (!rr_push(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0)) ||
+	    !rr_push(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0)) ||
+	    !rr_push(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, port)) ||
+	    !rr_push(rr, target)) {
+		ldns_rr_free(rr);
+		return NULL;
+	}
+	return rr;
+}
+
+/* The prerequisites of change C: OLD's SRV still ours, NEW's name as read. */
+static bool prerequisites(ldns_rr_list *pre, const struct wide_where *w,
+                          const struct wide_change *c)
+{
+	const char *zone = w->zone;
+	const struct dnssd_record *r = c->new;
+
+	/* value-dependent (RFC 2136 §2.4.2): class IN, TTL 0, the whole RRset */
+	if (c->old && !c->old_lost &&
+	    !list_push(pre, srv_rr(make_name(c->old->instance, c->old->type, zone), 0, c->old->port,
+	                           make_name(w->host, NULL, zone))))
+		return false;
+	if (!r)
+		return true;
+	switch (c->claim) {
+	case WIDE_CLAIM_NONE:
+		return true;
+	case WIDE_CLAIM_FREE: /* "name is not in use": NONE ANY */
+		return list_push(pre, rr_new(make_name(r->instance, r->type, zone),
+		                             LDNS_RR_TYPE_ANY, LDNS_RR_CLASS_NONE, 0));
+	case WIDE_CLAIM_NO_SRV: /* "RRset does not exist": NONE SRV */
+		return list_push(pre, rr_new(make_name(r->instance, r->type, zone),
+		                             LDNS_RR_TYPE_SRV, LDNS_RR_CLASS_NONE, 0));
+	case WIDE_CLAIM_OURS:
+		if (c->n_srv == 0)
+			return false;
+		for (size_t i = 0; i < c->n_srv; i++) {
+			const struct wide_rdata *d = &c->srv[i];
+			ldns_rr *rr;
+
+			if (d->len <= 6)
+				return false;
+			rr = rr_new(make_name(r->instance, r->type, zone), LDNS_RR_TYPE_SRV,
+			            LDNS_RR_CLASS_IN, 0);
+			if (!rr)
+				return false;
+			if (!rr_push(rr, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16, 2, d->data)) ||
+			    !rr_push(rr,
+			             ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16, 2, d->data + 2)) ||
+			    !rr_push(rr,
+			             ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16, 2, d->data + 4)) ||
+			    !rr_push(rr, ldns_dname_new_frm_data((uint16_t)(d->len - 6),
+			                                         d->data + 6))) {
+				ldns_rr_free(rr);
+				return false;
+			}
+			if (!list_push(pre, rr))
+				return false;
+		}
+		return true;
+	case WIDE_CLAIM_TAKEN:
+		break;
+	}
+	return false;
+}
+
 static bool add_record(ldns_rr_list *up, const struct wide_where *w, const struct dnssd_record *r)
 {
 	const char *zone = w->zone;
@@ -170,18 +249,8 @@ static bool add_record(ldns_rr_list *up, const struct wide_where *w, const struc
 	if (!list_push(up, rr_new(make_name(r->instance, r->type, zone), LDNS_RR_TYPE_ANY,
 	                          LDNS_RR_CLASS_ANY, 0)))
 		return false;
-	rr = rr_new(make_name(r->instance, r->type, zone), LDNS_RR_TYPE_SRV, LDNS_RR_CLASS_IN,
-	            WIDE_TTL);
-	if (!rr)
-		return false;
-	if (!rr_push(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0)) ||
-	    !rr_push(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0)) ||
-	    !rr_push(rr, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, r->port)) ||
-	    !rr_push(rr, make_name(w->host, NULL, zone))) {
-		ldns_rr_free(rr);
-		return false;
-	}
-	if (!list_push(up, rr))
+	if (!list_push(up, srv_rr(make_name(r->instance, r->type, zone), WIDE_TTL, r->port,
+	                          make_name(w->host, NULL, zone))))
 		return false;
 	rr = rr_new(make_name(r->instance, r->type, zone), LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN,
 	            WIDE_TTL);
@@ -354,31 +423,37 @@ int wide_msg_xfr(const char *zone, uint32_t serial, const struct wide_key *key, 
 }
 
 /* Contract in msg.h. */
-int wide_msg_record(const struct wide_where *w, const struct dnssd_record *old,
-                    const struct dnssd_record *new, const struct wide_key *key, uint16_t id,
-                    struct wide_msg *ret, char *err, size_t errlen)
+int wide_msg_record(const struct wide_where *w, const struct wide_change *c,
+                    const struct wide_key *key, uint16_t id, struct wide_msg *ret, char *err,
+                    size_t errlen)
 {
-	ldns_rr_list *up = ldns_rr_list_new();
+	ldns_rr_list *pre = ldns_rr_list_new(), *up = ldns_rr_list_new();
 	bool ok;
-	int r;
+	int r = -ENOMEM;
 
 	*ret = (struct wide_msg){0};
-	if (!up)
-		return -ENOMEM;
-	ok = (!old || delete_record(up, w, old)) && (!new || add_record(up, w, new));
+	if (!pre || !up)
+		goto out;
+	ok = prerequisites(pre, w, c) && (!c->old || delete_record(up, w, c->old, c->old_lost)) &&
+	     (!c->new || add_record(up, w, c->new));
 	if (!ok) {
 		/* a name too long for DNS, or out of memory: tell them apart */
 		ldns_rdf *probe = make_name(NULL, NULL, w->zone);
 
-		ldns_rr_list_deep_free(up);
 		if (!probe)
-			return -ENOMEM;
+			goto out;
 		ldns_rdf_deep_free(probe);
 		snprintf(err, errlen, "does not fit DNS: a name of \"%s\" under \"%s\"",
-		         new ? new->instance : old->instance, w->zone);
-		return -EINVAL;
+		         c->new   ? c->new->instance
+		         : c->old ? c->old->instance
+		                  : "",
+		         w->zone);
+		r = -EINVAL;
+		goto out;
 	}
-	r = finish(w, NULL, up, key, id, ret, err, errlen);
+	r = finish(w, pre, up, key, id, ret, err, errlen);
+out:
+	ldns_rr_list_deep_free(pre);
 	ldns_rr_list_deep_free(up);
 	return r;
 }
@@ -427,22 +502,28 @@ int wide_msg_host(const struct wide_where *w, const struct wide_addr *addrs, siz
 	return r;
 }
 
-/* Contract in msg.h. */
-int wide_msg_tidy(const struct wide_where *w, const char *type, const struct wide_key *key,
-                  uint16_t id, struct wide_msg *ret, char *err, size_t errlen)
+/* A tidy update for the type named TYPE (taken). */
+static int tidy(const struct wide_where *w, ldns_rdf *type, const struct wide_key *key, uint16_t id,
+                struct wide_msg *ret, char *err, size_t errlen)
 {
 	ldns_rr_list *pre = ldns_rr_list_new(), *up = ldns_rr_list_new();
+	ldns_rdf *again = ldns_rdf_clone(type);
+	/* "RRset does not exist": class NONE, TTL 0, no rdata */
+	ldns_rr *cond = rr_new(type, LDNS_RR_TYPE_PTR, LDNS_RR_CLASS_NONE, 0);
+	ldns_rr *del = ptr_rr(make_name(NULL, "_services._dns-sd._udp", w->zone), again,
+	                      LDNS_RR_CLASS_NONE, 0);
 	int r = -ENOMEM;
 
 	*ret = (struct wide_msg){0};
-	if (!pre || !up)
+	if (!pre || !up) {
+		ldns_rr_free(cond);
+		ldns_rr_free(del);
 		goto out;
-	/* "RRset does not exist": class NONE, TTL 0, no rdata */
-	if (!list_push(pre, rr_new(make_name(NULL, type, w->zone), LDNS_RR_TYPE_PTR,
-	                           LDNS_RR_CLASS_NONE, 0)) ||
-	    !list_push(up, ptr_rr(make_name(NULL, "_services._dns-sd._udp", w->zone),
-	                          make_name(NULL, type, w->zone), LDNS_RR_CLASS_NONE, 0))) {
-		snprintf(err, errlen, "does not fit DNS: type \"%s\" under \"%s\"", type, w->zone);
+	}
+	if (!list_push(pre, cond) || !list_push(up, del)) {
+		if (!ldns_rr_list_rr_count(pre))
+			ldns_rr_free(del);
+		snprintf(err, errlen, "does not fit DNS: a type under \"%s\"", w->zone);
 		r = -EINVAL;
 		goto out;
 	}
@@ -451,6 +532,36 @@ out:
 	ldns_rr_list_deep_free(pre);
 	ldns_rr_list_deep_free(up);
 	return r;
+}
+
+/* Contract in msg.h. */
+int wide_msg_tidy(const struct wide_where *w, const char *type, const struct wide_key *key,
+                  uint16_t id, struct wide_msg *ret, char *err, size_t errlen)
+{
+	ldns_rdf *t = make_name(NULL, type, w->zone);
+
+	if (!t) {
+		*ret = (struct wide_msg){0};
+		snprintf(err, errlen, "does not fit DNS: type \"%s\" under \"%s\"", type, w->zone);
+		return -EINVAL;
+	}
+	return tidy(w, t, key, id, ret, err, errlen);
+}
+
+/* Contract in msg.h. */
+int wide_msg_tidy_name(const struct wide_where *w, const uint8_t *type, size_t len,
+                       const struct wide_key *key, uint16_t id, struct wide_msg *ret, char *err,
+                       size_t errlen)
+{
+	ldns_rdf *t =
+	        len && len <= NAME_WIRE_MAX ? ldns_dname_new_frm_data((uint16_t)len, type) : NULL;
+
+	if (!t) {
+		*ret = (struct wide_msg){0};
+		snprintf(err, errlen, "not a type name");
+		return -EINVAL;
+	}
+	return tidy(w, t, key, id, ret, err, errlen);
 }
 
 /* Contract in msg.h. */

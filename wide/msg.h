@@ -49,15 +49,53 @@ struct wide_msg {
 	void *mac;
 };
 
-/* An update replacing OLD by NEW (either may be NULL, not both): OLD's
- * PTR, subtype PTRs and everything at its instance name are deleted;
- * NEW's PTR, subtype PTRs, SRV (target HOST.ZONE), TXT and its type's
- * _services._dns-sd._udp PTR are added, after deleting what was at its
- * instance name. Signed with KEY, ID as given. Returns 0, -EINVAL (a name
- * does not fit DNS: message in ERR) or -ENOMEM. */
-int wide_msg_record(const struct wide_where *w, const struct dnssd_record *old,
-                    const struct dnssd_record *new, const struct wide_key *key, uint16_t id,
-                    struct wide_msg *ret, char *err, size_t errlen);
+/* A record's data in wire format (a name: uncompressed; TXT: its
+ * length-prefixed strings). */
+struct wide_rdata {
+	uint8_t data[256];
+	size_t len;
+};
+
+/* What a read of an instance name's SRV found, before a first
+ * publication there: the prerequisite (RFC 2136 §2.4) the update then
+ * carries, or the verdict that another host has it. */
+enum wide_claim_kind {
+	WIDE_CLAIM_NONE,   /* no prerequisite: the name is already ours */
+	WIDE_CLAIM_FREE,   /* NXDOMAIN: "name is not in use" (else YXDOMAIN) */
+	WIDE_CLAIM_NO_SRV, /* the name, no SRV: "SRV RRset does not exist" (else YXRRSET) */
+	WIDE_CLAIM_OURS,   /* SRV targets HOST.ZONE only: "SRV RRset exists, exactly as
+	                    * read" (else NXRRSET) */
+	WIDE_CLAIM_TAKEN,  /* another host's SRV: rename (no update) */
+};
+
+/* Most SRV records a read keeps (we publish one). */
+#define WIDE_CLAIM_SRV_MAX 4
+
+/* What an update changes: OLD replaced by NEW (either may be NULL, not
+ * both). OLD's records are deleted on condition that its SRV is still
+ * exactly the one this host published (0 0 PORT HOST.ZONE; else
+ * NXRRSET); OLD_LOST: the name is no longer ours, only our manifest line
+ * for it goes, unconditionally. NEW's records are added on condition
+ * CLAIM (for WIDE_CLAIM_OURS, with the SRV rdata read: SRV, N_SRV). */
+struct wide_change {
+	const struct dnssd_record *old;
+	bool old_lost;
+	const struct dnssd_record *new;
+	enum wide_claim_kind claim;
+	const struct wide_rdata *srv;
+	size_t n_srv;
+};
+
+/* An update making change C: OLD's PTR, subtype PTRs and everything at
+ * its instance name are deleted; NEW's PTR, subtype PTRs, SRV (target
+ * HOST.ZONE), TXT and its type's _services._dns-sd._udp PTR are added,
+ * after deleting what was at its instance name (ours: the prerequisites
+ * said so). Signed with KEY, ID as given. Returns 0, -EINVAL (a name does
+ * not fit DNS, or C asks for a prerequisite it cannot: message in ERR) or
+ * -ENOMEM. */
+int wide_msg_record(const struct wide_where *w, const struct wide_change *c,
+                    const struct wide_key *key, uint16_t id, struct wide_msg *ret, char *err,
+                    size_t errlen);
 
 /* An update making HOST.ZONE's A and AAAA records exactly ADDRS (N of
  * them; none deletes them). Returns as wide_msg_record(). */
@@ -73,12 +111,11 @@ int wide_msg_host(const struct wide_where *w, const struct wide_addr *addrs, siz
 int wide_msg_tidy(const struct wide_where *w, const char *type, const struct wide_key *key,
                   uint16_t id, struct wide_msg *ret, char *err, size_t errlen);
 
-/* A record's data in wire format (a name: uncompressed; TXT: its
- * length-prefixed strings). */
-struct wide_rdata {
-	uint8_t data[256];
-	size_t len;
-};
+/* wide_msg_tidy() for the type whose wire name is TYPE (LEN bytes, under
+ * the zone): for the reaper, which reads types off a manifest. */
+int wide_msg_tidy_name(const struct wide_where *w, const uint8_t *type, size_t len,
+                       const struct wide_key *key, uint16_t id, struct wide_msg *ret, char *err,
+                       size_t errlen);
 
 /* This host's heartbeat: the TXT at HOST._lanyard.ZONE becomes exactly
  * "t=NOW" (wall-clock seconds) "r=REFRESH_S", and HOST._lanyard.ZONE is

@@ -3,7 +3,9 @@
  * _hosts._lanyard.<zone>, each other host's heartbeat TXT, and for a host
  * whose heartbeat is older than 3 x its own refresh, its manifest, then a
  * signed update deleting its records on condition that the heartbeat is
- * still the one read (so a host that came back is left alone). */
+ * still the one read (so a host that came back is left alone); then, for
+ * each type of its instances, the conditional delete of the type's
+ * _services PTR when no PTR is left at the type. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,7 @@
 #define HOSTS_MAX    256
 #define MANIFEST_MAX 256
 
-enum step { IDLE, INDEX, HEARTBEAT, MANIFEST, REAP };
+enum step { IDLE, INDEX, HEARTBEAT, MANIFEST, REAP, TIDY };
 
 struct wide_reaper {
 	struct ev_loop *loop;
@@ -34,6 +36,7 @@ struct wide_reaper {
 	struct wide_rdata hb; /* the victim's heartbeat as read */
 	struct wide_rdata names[MANIFEST_MAX];
 	size_t n_names;
+	size_t tidy_next;                    /* the next of names whose type to tidy */
 	struct wide_rdata got[MANIFEST_MAX]; /* the last answer's records */
 	size_t n_got;
 	int rcode;
@@ -69,7 +72,7 @@ static int on_accept(void *ud, const uint8_t *answer, size_t len)
 {
 	struct wide_reaper *r = ud;
 
-	if (r->step == REAP) {
+	if (r->step == REAP || r->step == TIDY) {
 		struct wide_key k = key_of(r->s);
 		struct wide_answer a;
 
@@ -104,6 +107,55 @@ static bool stale(const struct wide_rdata *hb, uint64_t now)
 	uint64_t deadline;
 
 	return wide_heartbeat_deadline(hb->data, hb->len, &deadline) && now > deadline;
+}
+
+/* The wire name of NAME's type (NAME without its first label) in *RET,
+ * *RET_LEN; false for a subtype owner or a malformed name. */
+static bool type_of(const struct wide_rdata *name, const uint8_t **ret, size_t *ret_len)
+{
+	size_t skip = name->len ? 1u + name->data[0] : 0;
+
+	if (!skip || skip >= name->len || name->data[skip] == 0 ||
+	    (name->data[skip] == 4 && skip + 5 <= name->len &&
+	     memcmp(name->data + skip + 1, "_sub", 4) == 0))
+		return false;
+	*ret = name->data + skip;
+	*ret_len = name->len - skip;
+	return true;
+}
+
+/* Send the tidy of the next type of the reaped host's manifest not tidied
+ * yet in this round (the _services PTR goes only if no PTR is left at the
+ * type: RFC 2136 checks prerequisites before the update, so this cannot
+ * be part of the deletion itself), or end the round. */
+static void tidy_next(struct wide_reaper *r)
+{
+	struct wide_where w = {.zone = r->s->zone, .host = r->s->host};
+	struct wide_key k = key_of(r->s);
+	char err[128];
+
+	while (r->tidy_next < r->n_names) {
+		const uint8_t *t, *u;
+		size_t tl, ul, i = r->tidy_next++;
+		bool seen = false;
+
+		if (!type_of(&r->names[i], &t, &tl))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = type_of(&r->names[j], &u, &ul) && ul == tl && memcmp(u, t, tl) == 0;
+		if (seen)
+			continue;
+		wide_msg_clear(&r->msg);
+		r->step = TIDY;
+		if (wide_msg_tidy_name(&w, t, tl, &k, new_id(), &r->msg, err, sizeof(err)) < 0)
+			continue;
+		if (wide_xfer_start(r->loop, (const struct sockaddr *)&r->s->server,
+		                    r->s->server_len, r->msg.wire, r->msg.len, &reaper_ops, r,
+		                    &r->x) < 0)
+			break;
+		return;
+	}
+	end_round(r);
 }
 
 /* Start the query for NAME / TYPE, or end the round. */
@@ -164,9 +216,16 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 		break;
 	}
 	case REAP:
-		if (r->rcode == 0)
-			r->reaped++;
-		end_round(r); /* at most one host per round */
+		if (r->rcode != 0) {
+			end_round(r);
+			break;
+		}
+		r->reaped++;
+		r->tidy_next = 0;
+		tidy_next(r); /* then the round ends: at most one host per round */
+		break;
+	case TIDY: /* done either way: YXRRSET says the type is still in use */
+		tidy_next(r);
 		break;
 	case IDLE:
 		break;

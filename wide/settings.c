@@ -75,6 +75,7 @@ int wide_settings_set(struct wide_settings *s, const struct wide_params *p, char
 	memcpy(&n.server, p->server, p->server_len);
 	n.server_len = p->server_len;
 	n.on_state = p->on_state;
+	n.on_renamed = p->on_renamed;
 	n.ud = p->ud;
 	n.refresh_s = (double)p->refresh_ms / 1000.;
 	if (n.refresh_s < 1.)

@@ -17,6 +17,7 @@ struct wide_settings {
 	size_t n_ifaces;
 	double refresh_s; /* at least 1 */
 	void (*on_state)(void *ud, bool failing, const char *why);
+	void (*on_renamed)(void *ud, const char *type, const char *instance, const char *published);
 	void *ud;
 };
 

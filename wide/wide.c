@@ -15,6 +15,7 @@
 #include "dnssd/clock.h"
 #include "wide/answer.h"
 #include "wide/hostaddr.h"
+#include "wide/internal.h"
 #include "wide/reap.h"
 #include "wide/settings.h"
 #include "wide/wide.h"
@@ -24,79 +25,29 @@
 #define WIDE_BACKOFF_MIN_S 1.0
 #endif
 #define WIDE_BACKOFF_MAX_S 60.0
+#define WIDE_RACES_MAX     3 /* prerequisite failures in a row before backing off */
 
-struct entry {
-	char *key;
-	struct dnssd_record *want; /* NULL: delete */
-	struct dnssd_record *have; /* what the server confirmed; NULL: nothing */
-	bool bad;                  /* want cannot be expressed in DNS: skipped */
-	bool in_flight;
-	struct entry *next;
-};
-
-struct wide {
-	struct ev_loop *loop;
-	struct wide_settings set; /* a copy of the parameters */
-
-	struct entry *entries;
-	struct wide_addr addrs[WIDE_ADDRS_MAX]; /* wanted */
-	size_t n_addrs;
-	struct wide_addr have_addrs[WIDE_ADDRS_MAX];
-	size_t n_have_addrs;
-	bool host_synced;   /* have_addrs is what the server holds */
-	bool host_wanted;   /* something published: the addresses are wanted too */
-	bool host_deferred; /* its last update failed: the others go first */
-	bool withdrawn;     /* wide_withdraw() ran: send nothing more */
-	bool hb_due;        /* the heartbeat is to be refreshed */
-	bool sending_hb;    /* the update in flight is the heartbeat */
-	bool hb_fresh;      /* a heartbeat went through under these settings */
-	bool hb_deferred;   /* the last heartbeat failed: the others go first */
-	struct wide_reaper *reaper;
-
-	/* the update in flight */
-	struct wide_xfer *xfer;
-	struct wide_msg msg;
-	struct wide_answer answer;
-	struct entry *sending_entry; /* NULL: the host's addresses */
-	struct dnssd_record *sending;
-	char *sending_gone_type; /* a type the update in flight may leave empty */
-	bool sending_tidy;       /* the update in flight is tidy[0]'s */
-	char **tidy;             /* types whose _services PTR may go, in order */
-	size_t n_tidy;
-	struct wide_addr sending_addrs[WIDE_ADDRS_MAX];
-	size_t n_sending_addrs;
-
-	ev_timer retry;
-	ev_timer refresh;
-	double backoff;
-	uint16_t next_id;
-
-	uint64_t updates, failures;
-	unsigned failing;
-	double last_success; /* clock_mono(), 0: never */
-	char last_answer[64];
-	char last_error[160];
-};
-
-static void pump(struct wide *w);
-
-static void entry_free(struct entry *e)
+/* Contract in internal.h. */
+void wide_entry_free(struct wide_entry *e)
 {
 	if (!e)
 		return;
 	free(e->key);
+	free(e->base);
 	record_free(e->want);
 	record_free(e->have);
 	free(e);
 }
 
-static struct wide_key key_of(const struct wide *w)
+/* Contract in internal.h. */
+struct wide_key wide_key_of(const struct wide *w)
 {
 	return (struct wide_key){
 	        .name = w->set.key_name, .alg = w->set.key_alg, .secret = w->set.key_secret};
 }
 
-static uint16_t new_id(struct wide *w)
+/* Contract in internal.h. */
+uint16_t wide_new_id(struct wide *w)
 {
 	uint16_t id;
 
@@ -105,7 +56,8 @@ static uint16_t new_id(struct wide *w)
 	return id;
 }
 
-static void read_addrs(struct wide *w)
+/* Contract in internal.h. */
+void wide_read_addrs(struct wide *w)
 {
 	int n = wide_host_addrs((const char *const *)w->set.ifaces, w->set.n_ifaces, w->addrs,
 	                        WIDE_ADDRS_MAX);
@@ -120,13 +72,13 @@ static bool addrs_equal(const struct wide_addr *a, size_t na, const struct wide_
 	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
 }
 
-static bool entry_pending(const struct entry *e)
+static bool entry_pending(const struct wide_entry *e)
 {
 	if (e->bad)
 		return false;
 	if (!e->want)
 		return e->have != NULL;
-	return !e->have || record_compare(e->have, e->want) != RECORD_SAME ||
+	return !e->have || e->lost || record_compare(e->have, e->want) != RECORD_SAME ||
 	       strcmp(e->have->instance, e->want->instance) != 0;
 }
 
@@ -136,7 +88,8 @@ static bool host_pending(const struct wide *w)
 	                                                          w->have_addrs, w->n_have_addrs));
 }
 
-static void failed(struct wide *w, const char *why)
+/* Contract in internal.h. */
+void wide_failed(struct wide *w, const char *why)
 {
 	double cap = w->set.refresh_s < WIDE_BACKOFF_MAX_S ? w->set.refresh_s : WIDE_BACKOFF_MAX_S;
 
@@ -154,15 +107,15 @@ static void failed(struct wide *w, const char *why)
 /* Whether an entry publishes, or may still have, an instance of TYPE. */
 static bool type_in_use(const struct wide *w, const char *type)
 {
-	for (const struct entry *e = w->entries; e; e = e->next)
+	for (const struct wide_entry *e = w->entries; e; e = e->next)
 		if ((e->want && strcasecmp(e->want->type, type) == 0) ||
 		    (e->have && strcasecmp(e->have->type, type) == 0))
 			return true;
 	return false;
 }
 
-/* Queue TYPE's _services PTR for a conditional delete (OOM: left alone). */
-static void tidy_add(struct wide *w, const char *type)
+/* Contract in internal.h. */
+void wide_tidy_add(struct wide *w, const char *type)
 {
 	char **v;
 
@@ -177,7 +130,8 @@ static void tidy_add(struct wide *w, const char *type)
 		w->n_tidy++;
 }
 
-static void tidy_drop_first(struct wide *w)
+/* Contract in internal.h. */
+void wide_tidy_drop_first(struct wide *w)
 {
 	if (!w->n_tidy)
 		return;
@@ -185,17 +139,45 @@ static void tidy_drop_first(struct wide *w)
 	memmove(w->tidy, w->tidy + 1, --w->n_tidy * sizeof(*w->tidy));
 }
 
+/* Whether the answer is RCODE with a good signature (or none needed). */
+static bool answered(const struct wide *w, int rcode)
+{
+	return w->answer.rcode == rcode && w->answer.tsig_error == 0 && !w->answer.truncated &&
+	       (!w->set.key_name || w->answer.signed_ok);
+}
+
 /* A tidy update's answer: done when the server deleted the PTR or says
  * the type is still in use (YXRRSET), with a good signature. */
 static bool tidy_answer_ok(const struct wide *w)
 {
-	return w->answer.ok || (w->answer.rcode == 7 && w->answer.tsig_error == 0 &&
-	                        (!w->set.key_name || w->answer.signed_ok));
+	return w->answer.ok || answered(w, 7);
 }
 
-/* After a failure the item that failed goes last, so that one name the
- * server refuses does not hold back the others. */
-static void set_aside(struct wide *w, struct entry *e)
+/* A prerequisite of E's update failed (YXDOMAIN, YXRRSET, NXRRSET): the
+ * name is read again; what was ours may not be any more. True when it
+ * is handled; false after too many in a row (then a failure). */
+static bool raced(struct wide *w, struct wide_entry *e)
+{
+	if (!answered(w, 6) && !answered(w, 7) && !answered(w, 8))
+		return false;
+	if (w->sending_owned)
+		e->lost = true;
+	e->claim_read = false;
+	return ++e->races <= WIDE_RACES_MAX;
+}
+
+/* Told once per name: E is published under a rename. */
+static void tell_renamed(struct wide *w, struct wide_entry *e)
+{
+	if (!e->want || e->rename_told || strcmp(e->base, e->want->instance) == 0)
+		return;
+	e->rename_told = true;
+	if (w->set.on_renamed)
+		w->set.on_renamed(w->set.ud, e->want->type, e->base, e->want->instance);
+}
+
+/* Contract in internal.h. */
+void wide_set_aside(struct wide *w, struct wide_entry *e)
 {
 	if (w->sending_hb) {
 		w->hb_deferred = true;
@@ -209,7 +191,7 @@ static void set_aside(struct wide *w, struct entry *e)
 	} else if (!e) {
 		w->host_deferred = true;
 	} else if (e->next) {
-		struct entry **pp = &w->entries;
+		struct wide_entry **pp = &w->entries;
 
 		while (*pp != e)
 			pp = &(*pp)->next;
@@ -221,11 +203,37 @@ static void set_aside(struct wide *w, struct entry *e)
 	}
 }
 
+/* An update went through: the failing streak, if any, is over. */
+static void succeeded(struct wide *w)
+{
+	w->updates++;
+	if (w->failing && w->set.on_state)
+		w->set.on_state(w->set.ud, false, NULL);
+	w->failing = 0;
+	w->backoff = 0;
+	w->last_success = clock_mono();
+}
+
+/* Drop the entries whose deletion is confirmed. */
+static void drop_deleted(struct wide *w)
+{
+	for (struct wide_entry **pp = &w->entries; *pp;) {
+		struct wide_entry *x = *pp;
+
+		if (!x->want && !x->have && !x->in_flight) {
+			*pp = x->next;
+			wide_entry_free(x);
+		} else {
+			pp = &x->next;
+		}
+	}
+}
+
 /* The update in flight ended (ERR, or w->answer). */
 static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 {
 	struct wide *w = ud;
-	struct entry *e = w->sending_entry;
+	struct wide_entry *e = w->sending_entry;
 	char why[160];
 
 	(void)answer, (void)len;
@@ -237,80 +245,59 @@ static void on_done(void *ud, int err, const uint8_t *answer, size_t len)
 	if (err < 0) {
 		snprintf(why, sizeof(why), "%s",
 		         err == -ETIMEDOUT ? "no answer from the server" : strerror(-err));
-		record_free(w->sending);
-		w->sending = NULL;
-		set_aside(w, e);
-		failed(w, why);
+		wide_set_aside(w, e);
+		wide_failed(w, why);
 	} else {
 		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
 		if (w->sending_hb && w->answer.ok) {
+			succeeded(w);
 			w->hb_fresh = true;
 			w->hb_deferred = false;
-			w->updates++;
-			if (w->failing && w->set.on_state)
-				w->set.on_state(w->set.ud, false, NULL);
-			w->failing = 0;
-			w->backoff = 0;
-			w->last_success = clock_mono();
 			w->hb_due = false;
 		} else if (w->sending_tidy && tidy_answer_ok(w)) {
-			w->updates++;
-			if (w->failing && w->set.on_state)
-				w->set.on_state(w->set.ud, false, NULL);
-			w->failing = 0;
-			w->backoff = 0;
-			w->last_success = clock_mono();
-			tidy_drop_first(w);
+			succeeded(w);
+			wide_tidy_drop_first(w);
+		} else if (e && !w->answer.ok && raced(w, e)) {
+			/* read again at once: not a failure of the server */
 		} else if (!w->answer.ok) {
 			snprintf(why, sizeof(why), "the server answered %s", w->answer.text);
-			record_free(w->sending);
+			wide_set_aside(w, e);
+			wide_failed(w, why);
+		} else if (e) {
+			succeeded(w);
+			record_free(e->have);
+			e->have = w->sending;
 			w->sending = NULL;
-			set_aside(w, e);
-			failed(w, why);
+			e->lost = false;
+			e->claim_read = false;
+			e->races = 0;
+			if (e->have)
+				tell_renamed(w, e);
+			if (w->sending_gone_type && !type_in_use(w, w->sending_gone_type))
+				wide_tidy_add(w, w->sending_gone_type);
 		} else {
-			w->updates++;
-			if (w->failing && w->set.on_state)
-				w->set.on_state(w->set.ud, false, NULL);
-			w->failing = 0;
-			w->backoff = 0;
-			w->last_success = clock_mono();
-			if (e) {
-				record_free(e->have);
-				e->have = w->sending;
-				w->sending = NULL;
-				if (w->sending_gone_type && !type_in_use(w, w->sending_gone_type))
-					tidy_add(w, w->sending_gone_type);
-			} else {
-				memcpy(w->have_addrs, w->sending_addrs, sizeof(w->have_addrs));
-				w->n_have_addrs = w->n_sending_addrs;
-				w->host_synced = true;
-				w->host_deferred = false;
-			}
+			succeeded(w);
+			memcpy(w->have_addrs, w->sending_addrs, sizeof(w->have_addrs));
+			w->n_have_addrs = w->n_sending_addrs;
+			w->host_synced = true;
+			w->host_deferred = false;
 		}
 	}
+	record_free(w->sending);
+	w->sending = NULL;
 	w->sending_entry = NULL;
 	w->sending_tidy = false;
 	w->sending_hb = false;
+	w->sending_owned = false;
 	free(w->sending_gone_type);
 	w->sending_gone_type = NULL;
-	/* drop entries whose deletion is confirmed */
-	for (struct entry **pp = &w->entries; *pp;) {
-		struct entry *x = *pp;
-
-		if (!x->want && !x->have && !x->in_flight) {
-			*pp = x->next;
-			entry_free(x);
-		} else {
-			pp = &x->next;
-		}
-	}
-	pump(w);
+	wide_pump(w);
 }
 
 static int on_accept(void *ud, const uint8_t *answer, size_t len)
 {
 	struct wide *w = ud;
-	struct wide_key k = key_of(w);
+	struct wide_key k = wide_key_of(w);
 	struct wide_answer a;
 
 	if (wide_answer_read(answer, len, &w->msg, &k, &a) < 0)
@@ -321,12 +308,12 @@ static int on_accept(void *ud, const uint8_t *answer, size_t len)
 	return a.truncated ? WIDE_XFER_TRUNCATED : WIDE_XFER_ANSWER;
 }
 
-static const struct wide_xfer_ops xfer_ops = {.accept = on_accept, .done = on_done};
+const struct wide_xfer_ops wide_update_ops = {.accept = on_accept, .done = on_done};
 
 static void send_msg(struct wide *w)
 {
 	int r = wide_xfer_start(w->loop, (struct sockaddr *)&w->set.server, w->set.server_len,
-	                        w->msg.wire, w->msg.len, &xfer_ops, w, &w->xfer);
+	                        w->msg.wire, w->msg.len, &wide_update_ops, w, &w->xfer);
 
 	if (r < 0) {
 		if (w->sending_entry)
@@ -338,8 +325,9 @@ static void send_msg(struct wide *w)
 		w->sending_gone_type = NULL;
 		w->sending_tidy = false;
 		w->sending_hb = false;
+		w->sending_owned = false;
 		wide_msg_clear(&w->msg);
-		failed(w, strerror(-r));
+		wide_failed(w, strerror(-r));
 	}
 }
 
@@ -347,15 +335,16 @@ static void send_msg(struct wide *w)
 static void send_host(struct wide *w)
 {
 	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
-	struct wide_key k = key_of(w);
+	struct wide_key k = wide_key_of(w);
 	char err[160];
 	int r;
 
 	memcpy(w->sending_addrs, w->addrs, sizeof(w->addrs));
 	w->n_sending_addrs = w->n_addrs;
-	r = wide_msg_host(&where, w->addrs, w->n_addrs, &k, new_id(w), &w->msg, err, sizeof(err));
+	r = wide_msg_host(&where, w->addrs, w->n_addrs, &k, wide_new_id(w), &w->msg, err,
+	                  sizeof(err));
 	if (r < 0) {
-		failed(w, r == -ENOMEM ? "out of memory" : err);
+		wide_failed(w, r == -ENOMEM ? "out of memory" : err);
 		return;
 	}
 	w->sending_entry = NULL;
@@ -366,13 +355,13 @@ static void send_host(struct wide *w)
 static void send_heartbeat(struct wide *w)
 {
 	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
-	struct wide_key k = key_of(w);
+	struct wide_key k = wide_key_of(w);
 	char err[160];
 	int r = wide_msg_heartbeat(&where, (uint64_t)time(NULL), (unsigned)w->set.refresh_s, &k,
-	                           new_id(w), &w->msg, err, sizeof(err));
+	                           wide_new_id(w), &w->msg, err, sizeof(err));
 
 	if (r < 0) {
-		failed(w, r == -ENOMEM ? "out of memory" : err);
+		wide_failed(w, r == -ENOMEM ? "out of memory" : err);
 		return;
 	}
 	w->sending_entry = NULL;
@@ -380,11 +369,11 @@ static void send_heartbeat(struct wide *w)
 	send_msg(w);
 }
 
-/* Start the next update, if any is due and none is in flight. */
-static void pump(struct wide *w)
+/* Contract in internal.h. */
+void wide_pump(struct wide *w)
 {
 	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
-	struct wide_key k = key_of(w);
+	struct wide_key k = wide_key_of(w);
 	char err[160];
 	int r;
 
@@ -402,15 +391,31 @@ static void pump(struct wide *w)
 		send_heartbeat(w);
 		return;
 	}
-	for (struct entry *e = w->entries; e; e = e->next) {
+	drop_deleted(w);
+	for (struct wide_entry *e = w->entries; e; e = e->next) {
+		struct wide_change c = {.old = e->have, .old_lost = e->lost, .new = e->want};
+
 		if (!entry_pending(e))
 			continue;
-		if (e->want && !(w->sending = record_copy(e->want))) {
-			failed(w, "out of memory");
+		if (wide_claim_needed(e)) {
+			/* the old name goes first, on its own: each update then
+			 * carries one prerequisite, and a failure says which */
+			if (e->have && !e->lost) {
+				c.new = NULL;
+			} else if (!e->claim_read) {
+				wide_claim_read(w, e);
+				return;
+			} else {
+				c.claim = e->claim;
+				c.srv = e->srv;
+				c.n_srv = e->n_srv;
+			}
+		}
+		if (c.new && !(w->sending = record_copy(c.new))) {
+			wide_failed(w, "out of memory");
 			return;
 		}
-		r = wide_msg_record(&where, e->have, e->want, &k, new_id(w), &w->msg, err,
-		                    sizeof(err));
+		r = wide_msg_record(&where, &c, &k, wide_new_id(w), &w->msg, err, sizeof(err));
 		if (r == -EINVAL) {
 			e->bad = true;
 			record_free(w->sending);
@@ -423,10 +428,11 @@ static void pump(struct wide *w)
 		if (r < 0) {
 			record_free(w->sending);
 			w->sending = NULL;
-			failed(w, "out of memory");
+			wide_failed(w, "out of memory");
 			return;
 		}
-		if (e->have && (!e->want || strcasecmp(e->have->type, e->want->type) != 0))
+		w->sending_owned = c.old && !c.old_lost;
+		if (e->have && (!c.new || strcasecmp(e->have->type, c.new->type) != 0))
 			w->sending_gone_type = strdup(e->have->type); /* OOM: not tidied */
 		e->in_flight = true;
 		w->sending_entry = e;
@@ -436,16 +442,17 @@ static void pump(struct wide *w)
 	/* last, the _services PTRs of types this host stopped publishing */
 	while (w->n_tidy) {
 		if (type_in_use(w, w->tidy[0])) {
-			tidy_drop_first(w);
+			wide_tidy_drop_first(w);
 			continue;
 		}
-		r = wide_msg_tidy(&where, w->tidy[0], &k, new_id(w), &w->msg, err, sizeof(err));
+		r = wide_msg_tidy(&where, w->tidy[0], &k, wide_new_id(w), &w->msg, err,
+		                  sizeof(err));
 		if (r == -EINVAL) {
-			tidy_drop_first(w);
+			wide_tidy_drop_first(w);
 			continue;
 		}
 		if (r < 0) {
-			failed(w, "out of memory");
+			wide_failed(w, "out of memory");
 			return;
 		}
 		w->sending_entry = NULL;
@@ -465,7 +472,7 @@ static void pump(struct wide *w)
 static void on_retry(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	(void)loop, (void)revents;
-	pump(t->data);
+	wide_pump(t->data);
 }
 
 static void on_refresh(struct ev_loop *loop, ev_timer *t, int revents)
@@ -473,9 +480,9 @@ static void on_refresh(struct ev_loop *loop, ev_timer *t, int revents)
 	struct wide *w = t->data;
 
 	(void)loop, (void)revents;
-	read_addrs(w);
+	wide_read_addrs(w);
 	w->hb_due = true;
-	pump(w);
+	wide_pump(w);
 	if (!w->withdrawn)
 		wide_reaper_round(w->reaper);
 }
@@ -509,16 +516,16 @@ int wide_new(struct ev_loop *loop, const struct wide_params *p, struct wide **re
 		return -ENOMEM;
 	}
 	w->hb_due = true;
-	read_addrs(w);
+	wide_read_addrs(w);
 	ev_timer_set(&w->refresh, w->set.refresh_s, w->set.refresh_s);
 	ev_timer_start(loop, &w->refresh);
 	*ret = w;
 	return 0;
 }
 
-static struct entry *find(struct wide *w, const char *key)
+static struct wide_entry *find(struct wide *w, const char *key)
 {
-	for (struct entry *e = w->entries; e; e = e->next)
+	for (struct wide_entry *e = w->entries; e; e = e->next)
 		if (strcmp(e->key, key) == 0)
 			return e;
 	return NULL;
@@ -527,17 +534,30 @@ static struct entry *find(struct wide *w, const char *key)
 /* Contract in wide.h. */
 int wide_put(struct wide *w, const struct dnssd_record *r)
 {
-	struct entry *e = find(w, r->key);
+	struct wide_entry *e = find(w, r->key);
 	struct dnssd_record *copy = record_copy(r);
+	const struct dnssd_record *cur = e ? (e->want ? e->want : e->have) : NULL;
+	char *name = NULL;
 
 	if (!copy)
 		return -ENOMEM;
+	/* the same base name and type keep the name claimed for them (a
+	 * rename); another starts afresh */
+	if (cur && strcmp(e->base, r->instance) == 0 && strcasecmp(cur->type, r->type) == 0)
+		name = strdup(cur->instance);
+	else
+		name = strdup(r->instance);
+	if (!name) {
+		record_free(copy);
+		return -ENOMEM;
+	}
 	if (!e) {
-		struct entry **pp = &w->entries;
+		struct wide_entry **pp = &w->entries;
 
 		e = calloc(1, sizeof(*e));
 		if (!e || !(e->key = strdup(r->key))) {
 			free(e);
+			free(name);
 			record_free(copy);
 			return -ENOMEM;
 		}
@@ -545,20 +565,38 @@ int wide_put(struct wide *w, const struct dnssd_record *r)
 			pp = &(*pp)->next;
 		*pp = e;
 	}
+	if (!e->base || strcmp(e->base, r->instance) != 0 || strcmp(name, r->instance) == 0) {
+		char *base = strdup(r->instance);
+
+		if (!base) {
+			free(name);
+			record_free(copy);
+			return -ENOMEM;
+		}
+		free(e->base);
+		e->base = base;
+		e->renames = 0;
+		e->rename_told = false;
+	}
+	free(copy->instance);
+	copy->instance = name;
+	if (!e->want || strcmp(e->want->instance, name) != 0 ||
+	    strcasecmp(e->want->type, copy->type) != 0)
+		e->claim_read = false;
 	record_free(e->want);
 	e->want = copy;
 	e->bad = false;
 	w->host_wanted = true;
 	/* a change is tried at once, even while backing off */
 	ev_timer_stop(w->loop, &w->retry);
-	pump(w);
+	wide_pump(w);
 	return 0;
 }
 
 /* Contract in wide.h. */
 int wide_delete(struct wide *w, const char *key)
 {
-	struct entry *e = find(w, key);
+	struct wide_entry *e = find(w, key);
 
 	if (!e)
 		return 0;
@@ -566,183 +604,16 @@ int wide_delete(struct wide *w, const char *key)
 	e->want = NULL;
 	e->bad = false;
 	if (!e->have && !e->in_flight) {
-		struct entry **pp = &w->entries;
+		struct wide_entry **pp = &w->entries;
 
 		while (*pp != e)
 			pp = &(*pp)->next;
 		*pp = e->next;
-		entry_free(e);
+		wide_entry_free(e);
 		return 0;
 	}
-	pump(w);
+	wide_pump(w);
 	return 0;
-}
-
-/* Delete one record under the current settings, blocking until DEADLINE. */
-static int sync_send(struct wide *w, struct wide_msg *m, double deadline)
-{
-	double left = deadline - clock_mono();
-	int r;
-
-	if (left <= 0)
-		return -ETIMEDOUT;
-	w->msg = *m;
-	r = wide_xfer_sync((struct sockaddr *)&w->set.server, w->set.server_len, m->wire, m->len,
-	                   left, &xfer_ops, w);
-	w->msg = (struct wide_msg){0};
-	if (r == 0 && !w->answer.ok)
-		r = -EPERM;
-	if (r == 0 || r == -EPERM)
-		snprintf(w->last_answer, sizeof(w->last_answer), "%s", w->answer.text);
-	return r;
-}
-
-/* Delete everything W may have published, blocking at most TIMEOUT_S. */
-static int withdraw_all(struct wide *w, double timeout_s, char *err, size_t errlen)
-{
-	struct wide_where where = {.zone = w->set.zone, .host = w->set.host};
-	struct wide_key k = key_of(w);
-	double deadline = clock_mono() + timeout_s;
-	size_t left = 0;
-	int r, first = 0;
-
-	wide_xfer_free(w->xfer);
-	w->xfer = NULL;
-	wide_msg_clear(&w->msg);
-	ev_timer_stop(w->loop, &w->retry);
-	wide_reaper_stop(w->reaper);
-	w->sending_hb = false;
-	w->hb_due = true; /* under new settings, a heartbeat first thing */
-	w->hb_fresh = false;
-	w->hb_deferred = false;
-	for (struct entry *e = w->entries; e; e = e->next) {
-		const struct dnssd_record *old = e->have        ? e->have
-		                                 : e->in_flight ? w->sending
-		                                                : NULL;
-		struct wide_msg m;
-
-		e->in_flight = false;
-		if (!old)
-			continue;
-		r = wide_msg_record(&where, old, NULL, &k, new_id(w), &m, err, errlen);
-		if (r == 0) {
-			r = sync_send(w, &m, deadline);
-			wide_msg_clear(&m);
-		}
-		if (r < 0) {
-			left++;
-			first = first ? first : r;
-		} else {
-			tidy_add(w, old->type);
-			record_free(e->have);
-			e->have = NULL;
-		}
-	}
-	/* best effort: a type left in use answers YXRRSET */
-	while (w->n_tidy) {
-		struct wide_msg m;
-
-		if (wide_msg_tidy(&where, w->tidy[0], &k, new_id(w), &m, err, errlen) == 0) {
-			double left_s = deadline - clock_mono();
-
-			w->msg = m;
-			if (left_s > 0)
-				(void)wide_xfer_sync((struct sockaddr *)&w->set.server,
-				                     w->set.server_len, m.wire, m.len, left_s,
-				                     &xfer_ops, w);
-			w->msg = (struct wide_msg){0};
-			wide_msg_clear(&m);
-		}
-		tidy_drop_first(w);
-	}
-	w->sending_entry = NULL;
-	w->sending_tidy = false;
-	free(w->sending_gone_type);
-	w->sending_gone_type = NULL;
-	record_free(w->sending);
-	w->sending = NULL;
-	if (w->host_wanted || w->host_synced) {
-		struct wide_msg m;
-
-		r = wide_msg_leave(&where, &k, new_id(w), &m, err, errlen);
-		if (r == 0) {
-			r = sync_send(w, &m, deadline);
-			wide_msg_clear(&m);
-		}
-		if (r < 0) {
-			left++;
-			first = first ? first : r;
-		}
-	}
-	w->host_synced = false;
-	w->n_have_addrs = 0;
-	if (left)
-		snprintf(err, errlen, "%zu deletion%s not confirmed by %s (%s)", left,
-		         left == 1 ? "" : "s", w->set.server_text,
-		         first == -EPERM       ? w->last_answer
-		         : first == -ETIMEDOUT ? "no answer"
-		                               : strerror(-first));
-	return first;
-}
-
-/* Contract in wide.h. */
-int wide_withdraw(struct wide *w, double timeout_s, char *err, size_t errlen)
-{
-	int r = withdraw_all(w, timeout_s, err, errlen);
-
-	w->withdrawn = true;
-	ev_timer_stop(w->loop, &w->refresh);
-	return r;
-}
-
-/* Contract in wide.h. */
-int wide_reconfigure(struct wide *w, const struct wide_params *p, double timeout_s, char *err,
-                     size_t errlen)
-{
-	struct wide_settings n = {0};
-	int r, moved;
-
-	if (wide_settings_same(&w->set, p)) {
-		double s = (double)p->refresh_ms / 1000.;
-
-		if (s >= 1. && s != w->set.refresh_s) {
-			w->set.refresh_s = s;
-			ev_timer_stop(w->loop, &w->refresh);
-			ev_timer_set(&w->refresh, s, s);
-			ev_timer_start(w->loop, &w->refresh);
-		}
-		return 0;
-	}
-	/* the new settings first: on failure nothing has moved */
-	r = wide_settings_set(&n, p, err, errlen);
-	if (r < 0)
-		return r;
-	moved = withdraw_all(w, timeout_s, err, errlen);
-	wide_settings_clear(&w->set);
-	w->set = n;
-	for (struct entry **pp = &w->entries; *pp;) {
-		struct entry *e = *pp;
-
-		record_free(e->have);
-		e->have = NULL;
-		e->bad = false;
-		if (!e->want) {
-			*pp = e->next;
-			entry_free(e);
-		} else {
-			pp = &e->next;
-		}
-	}
-	w->failing = 0;
-	w->backoff = 0;
-	w->withdrawn = false;
-	w->host_deferred = false;
-	ev_timer_stop(w->loop, &w->refresh);
-	ev_timer_set(&w->refresh, w->set.refresh_s, w->set.refresh_s);
-	ev_timer_start(w->loop, &w->refresh);
-	read_addrs(w);
-	pump(w);
-	return moved < 0 ? moved : 1;
 }
 
 /* Contract in wide.h. */
@@ -763,7 +634,7 @@ void wide_get_status(const struct wide *w, struct wide_status *ret)
 	        .addresses = w->host_synced ? w->n_have_addrs : 0,
 	        .reaped = wide_reaper_reaped(w->reaper),
 	};
-	for (const struct entry *e = w->entries; e; e = e->next) {
+	for (const struct wide_entry *e = w->entries; e; e = e->next) {
 		if (e->want)
 			ret->records++;
 		if (e->want && e->have && !entry_pending(e))
@@ -778,6 +649,22 @@ void wide_get_status(const struct wide *w, struct wide_status *ret)
 }
 
 /* Contract in wide.h. */
+bool wide_get_renamed(const struct wide *w, size_t i, struct wide_renamed *ret)
+{
+	for (const struct wide_entry *e = w->entries; e; e = e->next) {
+		if (!e->want || strcmp(e->base, e->want->instance) == 0 || i--)
+			continue;
+		*ret = (struct wide_renamed){.key = e->key,
+		                             .type = e->want->type,
+		                             .instance = e->base,
+		                             .published = e->want->instance,
+		                             .confirmed = e->have && !entry_pending(e)};
+		return true;
+	}
+	return false;
+}
+
+/* Contract in wide.h. */
 void wide_free(struct wide *w)
 {
 	if (!w)
@@ -787,16 +674,16 @@ void wide_free(struct wide *w)
 	ev_timer_stop(w->loop, &w->retry);
 	ev_timer_stop(w->loop, &w->refresh);
 	while (w->entries) {
-		struct entry *e = w->entries;
+		struct wide_entry *e = w->entries;
 
 		w->entries = e->next;
-		entry_free(e);
+		wide_entry_free(e);
 	}
 	wide_reaper_free(w->reaper);
 	record_free(w->sending);
 	free(w->sending_gone_type);
 	while (w->n_tidy)
-		tidy_drop_first(w);
+		wide_tidy_drop_first(w);
 	free(w->tidy);
 	wide_settings_clear(&w->set);
 	free(w);

@@ -32,6 +32,10 @@ struct wide_params {
 	 * failure) and when they go through again (WHY NULL); not for every
 	 * retry. May be NULL. Must not call back into the backend. */
 	void (*on_state)(void *ud, bool failing, const char *why);
+	/* Told once when an instance goes into the zone under another name
+	 * than asked for (INSTANCE of TYPE was another host's: published as
+	 * PUBLISHED). May be NULL. Must not call back into the backend. */
+	void (*on_renamed)(void *ud, const char *type, const char *instance, const char *published);
 	void *ud;
 };
 
@@ -85,6 +89,19 @@ int wide_withdraw(struct wide *w, double timeout_s, char *err, size_t errlen);
 
 /* Fill *RET. */
 void wide_get_status(const struct wide *w, struct wide_status *ret);
+
+/* An instance renamed because its name was another host's in the zone.
+ * Strings belong to the backend, valid until its next call or event. */
+struct wide_renamed {
+	const char *key;       /* the record's key */
+	const char *type;      /* "_web._tcp" */
+	const char *instance;  /* the name asked for */
+	const char *published; /* the name claimed instead ("web #2") */
+	bool confirmed;        /* the server holds it under that name */
+};
+
+/* The I-th renamed instance (from 0) into *RET; false past the last. */
+bool wide_get_renamed(const struct wide *w, size_t i, struct wide_renamed *ret);
 
 /* Stop and free everything, sending nothing (call wide_withdraw() first
  * for a clean shutdown). NULL is fine. */

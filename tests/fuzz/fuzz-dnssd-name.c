@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the naming rules (dnssd/name.c, dnssd/utf8.c, the TXT
- * key rule): every check on arbitrary bytes, service types, and instance
- * expansion, with the invariants that tie them together. Input: a string,
- * then optionally a NUL and the host name for "%h". */
+ * key rule): every check on arbitrary bytes, service types, instance
+ * expansion and renaming, with the invariants that tie them together.
+ * Input: a string, then optionally a NUL and the host name for "%h". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +40,19 @@ static void check_types(const char *s)
 		CHECK(strcasecmp(again, s) == 0);
 	} else {
 		CHECK(dnssd_type_service(s, label, sizeof(label)) == -EINVAL);
+	}
+}
+
+/* A rename of a valid name is a valid name, and another one. */
+static void check_alternative(const char *s)
+{
+	char buf[DNSSD_INSTANCE_MAX + 1];
+	ssize_t n = dnssd_instance_alternative(s, buf, sizeof(buf));
+
+	CHECK((n > 0) == !dnssd_check_instance(s, strlen(s)));
+	if (n > 0) {
+		CHECK((size_t)n == strlen(buf) && !dnssd_check_instance(buf, (size_t)n));
+		CHECK(strcmp(buf, s) != 0);
 	}
 }
 
@@ -90,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dnssd_check_domain(s))
 		CHECK(len >= 1 && len <= DNSSD_DOMAIN_MAX + 1 && !strstr(s, ".."));
 	check_expand(s, host);
+	check_alternative(s);
 	free(s);
 	return 0;
 }

@@ -3,7 +3,8 @@
 # DNS servers keep no leases: lanyardd on h2 and h3 publish into knotd's
 # zone on h1 with a 2 s refresh; h2's lanyardd is SIGKILLed (no goodbye);
 # within 3 x refresh + 5 s h3 has deleted every record h2 left (PTR,
-# subtype PTR, SRV, TXT, address, heartbeat, index line) and says so in
+# subtype PTR, SRV, TXT, address, heartbeat, index line, and its type's
+# _services._dns-sd._udp PTR, which no other host uses) and says so in
 # status, while h3's own records stay.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-knot.sh"
@@ -48,14 +49,18 @@ h2_gone() {
 		[ -z "$(dig "payments@h2._payments._tcp.$Z" TXT)" ] &&
 		[ -z "$(dig _api._sub._payments._tcp.$Z PTR)" ] && [ -z "$(dig h2.$Z A)" ] &&
 		[ -z "$(dig h2._lanyard.$Z TXT)" ] && [ -z "$(dig h2._lanyard.$Z PTR)" ] &&
-		! dig _hosts._lanyard.$Z PTR | grep -q '^h2\._lanyard'
+		! dig _hosts._lanyard.$Z PTR | grep -q '^h2\._lanyard' &&
+		! dig _services._dns-sd._udp.$Z PTR | grep -q '^_payments\._tcp'
 }
 h3_there() {
 	[ "$(dig "ledger@h3._ledger._tcp.$Z" SRV)" = "0 0 5432 h3.$Z." ] &&
 		[ "$(dig _api._sub._ledger._tcp.$Z PTR)" = "ledger\\@h3._ledger._tcp.$Z." ] &&
-		[ -n "$(dig h3._lanyard.$Z TXT)" ] && [ -n "$(dig h3.$Z A)" ]
+		[ -n "$(dig h3._lanyard.$Z TXT)" ] && [ -n "$(dig h3.$Z A)" ] &&
+		dig _services._dns-sd._udp.$Z PTR | grep -q "^_ledger\._tcp\.$Z\.\$"
 }
 wait_for 10 eval 'h2_there && h3_there' || fail "h2's and h3's records did not appear"
+dig _services._dns-sd._udp.$Z PTR | grep -q "^_payments\._tcp\.$Z\.\$" ||
+	fail "no _services PTR for _payments._tcp: $(dig _services._dns-sd._udp.$Z PTR)"
 [ "$(dig _hosts._lanyard.$Z PTR | tr '\n' ' ')" = "h2._lanyard.$Z. h3._lanyard.$Z. " ] ||
 	fail "index: $(dig _hosts._lanyard.$Z PTR)"
 # Both refresh their heartbeats: wait for a second one of h2's.

@@ -146,6 +146,46 @@ static void test_instances(void)
 	CHECK_STR_EQ(dnssd_check_instance(s, 64), "an instance name is longer than 63 bytes");
 }
 
+/* avahi-daemon's rename rule, which mDNS and unicast DNS share. */
+static void test_instance_alternative(void)
+{
+	char buf[DNSSD_INSTANCE_MAX + 1], s[64];
+	static const char *const cases[][2] = {
+	        {"web", "web #2"},
+	        {"web #2", "web #3"},
+	        {"web #9", "web #10"},
+	        {"a #1 #41", "a #1 #42"},
+	        {"web #0", "web #0 #2"},   /* a leading zero is text */
+	        {"web #", "web # #2"},     /* no digits */
+	        {"web #2x", "web #2x #2"}, /* not only digits */
+	        {"web#2", "web#2 #2"},     /* the space is part of the mark */
+	        {"web #1234567890", "web #1234567890 #2"},
+	        {"Caf\xc3\xa9", "Caf\xc3\xa9 #2"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		CHECK_INT_EQ(dnssd_instance_alternative(cases[i][0], buf, sizeof(buf)),
+		             (ssize_t)strlen(cases[i][1]));
+		CHECK_STR_EQ(buf, cases[i][1]);
+	}
+	/* 63 bytes: the base is cut to make room */
+	memset(s, 'x', 63);
+	s[63] = '\0';
+	CHECK_INT_EQ(dnssd_instance_alternative(s, buf, sizeof(buf)), 63);
+	CHECK(strncmp(buf, s, 60) == 0 && strcmp(buf + 60, " #2") == 0);
+	memcpy(s + 57, " #99", 5);
+	CHECK_INT_EQ(dnssd_instance_alternative(s, buf, sizeof(buf)), 62);
+	CHECK(strcmp(buf + 57, " #100") == 0);
+	/* never in the middle of a UTF-8 character: "é" at bytes 59-60 */
+	memset(s, 'x', 63);
+	memcpy(s + 59, "\xc3\xa9", 2);
+	CHECK_INT_EQ(dnssd_instance_alternative(s, buf, sizeof(buf)), 62);
+	CHECK(strcmp(buf + 59, " #2") == 0);
+	CHECK_INT_EQ(dnssd_instance_alternative("", buf, sizeof(buf)), -EINVAL);
+	CHECK_INT_EQ(dnssd_instance_alternative("a\nb", buf, sizeof(buf)), -EINVAL);
+	CHECK_INT_EQ(dnssd_instance_alternative("web", buf, 6), -ENOBUFS);
+}
+
 static void test_instance_expand(void)
 {
 	char buf[DNSSD_INSTANCE_MAX + 1];
@@ -244,6 +284,7 @@ int main(void)
 	test_service_types();
 	test_subtypes();
 	test_instances();
+	test_instance_alternative();
 	test_instance_expand();
 	test_domains();
 	test_utf8();

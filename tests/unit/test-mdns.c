@@ -14,8 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <avahi-common/alternative.h>
+#include <avahi-common/malloc.h>
 #include <ev.h>
 
+#include "dnssd/name.h"
 #include "mdns/mdns.h"
 #include "tests/unit/mdns-util.h"
 #include "tests/unit/tap.h"
@@ -307,6 +310,37 @@ static void test_stall(void)
 /* Run TEST in a child: libdbus reads DBUS_SYSTEM_BUS_ADDRESS once per
  * process, and each test has its own bus. The child's checks count as
  * one: pass or fail. */
+/* dnssd_instance_alternative(), which mDNS and unicast DNS renames call,
+ * picks the name avahi_alternative_service_name() does. */
+static void test_alternative_as_avahi(void)
+{
+	static const char *const names[] = {
+	        "web",
+	        "web #2",
+	        "web #9",
+	        "a #1 #41",
+	        "web #0",
+	        "web #",
+	        "web #2x",
+	        "web#2",
+	        "Caf\xc3\xa9 #7",
+	        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx #99",
+	        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9xx",
+	};
+	char buf[DNSSD_INSTANCE_MAX + 1];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		char *a = avahi_alternative_service_name(names[i]);
+
+		CHECK(a != NULL);
+		CHECK(dnssd_instance_alternative(names[i], buf, sizeof(buf)) > 0);
+		if (a && !CHECK_STR_EQ(buf, a))
+			fprintf(stderr, "# after \"%s\"\n", names[i]);
+		avahi_free(a);
+	}
+}
+
 static void in_child(const char *name, void (*test)(void))
 {
 	int status;
@@ -326,6 +360,7 @@ static void in_child(const char *name, void (*test)(void))
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	test_alternative_as_avahi();
 	in_child("test_arguments", test_arguments);
 	in_child("test_lifecycle", test_lifecycle);
 	if (access("/usr/bin/dbus-daemon", X_OK) == 0)

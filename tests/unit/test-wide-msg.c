@@ -68,7 +68,9 @@ static void test_put(void)
 
 	if (!r)
 		return;
-	CHECK_INT_EQ(wide_msg_record(&where, NULL, r, &key, 4242, &m, err, sizeof(err)), 0);
+	CHECK_INT_EQ(wide_msg_record(&where, &(struct wide_change){.new = r}, &key, 4242, &m, err,
+	                             sizeof(err)),
+	             0);
 	CHECK(m.mac != NULL && m.id == 4242);
 	CHECK_INT_EQ(ldns_wire2pkt(&p, m.wire, m.len), LDNS_STATUS_OK);
 	if (!p)
@@ -97,7 +99,9 @@ static void test_put(void)
 	wide_msg_clear(&m);
 
 	/* withdrawal: the PTRs by value, everything at the name */
-	CHECK_INT_EQ(wide_msg_record(&where, r, NULL, NULL, 7, &m, err, sizeof(err)), 0);
+	CHECK_INT_EQ(wide_msg_record(&where, &(struct wide_change){.old = r}, NULL, 7, &m, err,
+	                             sizeof(err)),
+	             0);
 	CHECK(m.mac == NULL);
 	CHECK_INT_EQ(ldns_wire2pkt(&p, m.wire, m.len), LDNS_STATUS_OK);
 	if (!p)
@@ -111,6 +115,12 @@ static void test_put(void)
 	if (!CHECK(has_rr(up, "h1._lanyard.lan-a.sd.example.\t0\tNONE\tPTR\tWeb")))
 		dump(up);
 	CHECK_INT_EQ(ldns_rr_list_rr_count(up), 4);
+	/* only while the SRV there is still ours, exactly */
+	if (!CHECK(has_rr(ldns_pkt_answer(p), "Web\\032server\\.\\0321\\032\\195\\169._web._tcp."
+	                                      "lan-a.sd.example.\t0\tIN\tSRV\t0 0 8080 h1.lan-a.sd."
+	                                      "example.")))
+		dump(ldns_pkt_answer(p));
+	CHECK_INT_EQ(ldns_rr_list_rr_count(ldns_pkt_answer(p)), 1);
 out:
 	ldns_pkt_free(p);
 	wide_msg_clear(&m);
@@ -283,9 +293,149 @@ static void test_heartbeat_reap(void)
 	wide_msg_clear(&m);
 }
 
+/* The SRV data "0 0 PORT" then the wire name of TARGET under the zone. */
+static struct wide_rdata srv_rdata(uint16_t port, const char *target)
+{
+	struct wide_rdata d = {.data = {0, 0, 0, 0, (uint8_t)(port >> 8), (uint8_t)port}};
+	size_t len;
+
+	CHECK_INT_EQ(wide_name(target, NULL, "lan-a.sd.example", d.data + 6, &len), 0);
+	d.len = 6 + len;
+	return d;
+}
+
+/* Build change C, parse it back: the prerequisite and update sections. */
+static ldns_pkt *change(const struct wide_change *c)
+{
+	struct wide_msg m;
+	ldns_pkt *p = NULL;
+	char err[128];
+
+	if (!CHECK_INT_EQ(wide_msg_record(&where, c, &key, 5, &m, err, sizeof(err)), 0))
+		return NULL;
+	CHECK_INT_EQ(ldns_wire2pkt(&p, m.wire, m.len), LDNS_STATUS_OK);
+	wide_msg_clear(&m);
+	return p;
+}
+
+/* Collisions: what a read of the name says, and the prerequisite each
+ * verdict puts on the update. */
+static void test_claims(void)
+{
+	struct dnssd_record *r = make_record("shop", 8080), *r2 = make_record("shop #2", 8080);
+	struct wide_rdata ours = srv_rdata(8080, "h1"), theirs = srv_rdata(80, "h2"),
+	                  upper = srv_rdata(1, "H1"), two[2];
+	struct wide_msg m;
+	char err[128];
+	ldns_pkt *p;
+
+	if (!r || !r2)
+		goto out;
+	/* the verdicts */
+	CHECK_INT_EQ(wide_claim_judge(&where, 3, NULL, 0), WIDE_CLAIM_FREE);
+	CHECK_INT_EQ(wide_claim_judge(&where, 0, NULL, 0), WIDE_CLAIM_NO_SRV);
+	CHECK_INT_EQ(wide_claim_judge(&where, 0, &ours, 1), WIDE_CLAIM_OURS);
+	CHECK_INT_EQ(wide_claim_judge(&where, 0, &upper, 1), WIDE_CLAIM_OURS);
+	CHECK_INT_EQ(wide_claim_judge(&where, 0, &theirs, 1), WIDE_CLAIM_TAKEN);
+	two[0] = ours;
+	two[1] = theirs;
+	CHECK_INT_EQ(wide_claim_judge(&where, 0, two, 2), WIDE_CLAIM_TAKEN);
+	two[1] = ours;
+	two[1].len--; /* cut short */
+	CHECK_INT_EQ(wide_claim_judge(&where, 0, two, 2), WIDE_CLAIM_TAKEN);
+	CHECK_INT_EQ(wide_claim_judge(&where, 2, NULL, 0), -EPROTO);
+	CHECK_INT_EQ(wide_claim_judge(&where, 5, NULL, 0), -EPROTO);
+
+	/* a free name: "name is not in use" */
+	p = change(&(struct wide_change){.new = r, .claim = WIDE_CLAIM_FREE});
+	if (p &&
+	    !CHECK(has_rr(ldns_pkt_answer(p), "shop._web._tcp.lan-a.sd.example.\t0\tNONE\tANY")))
+		dump(ldns_pkt_answer(p));
+	if (p)
+		CHECK_INT_EQ(ldns_rr_list_rr_count(ldns_pkt_answer(p)), 1);
+	ldns_pkt_free(p);
+	/* the name without an SRV: "SRV RRset does not exist" */
+	p = change(&(struct wide_change){.new = r, .claim = WIDE_CLAIM_NO_SRV});
+	if (p &&
+	    !CHECK(has_rr(ldns_pkt_answer(p), "shop._web._tcp.lan-a.sd.example.\t0\tNONE\tSRV")))
+		dump(ldns_pkt_answer(p));
+	ldns_pkt_free(p);
+	/* our own SRV, left by a crash: exactly that RRset */
+	p = change(&(struct wide_change){
+	        .new = r, .claim = WIDE_CLAIM_OURS, .srv = &upper, .n_srv = 1});
+	if (p &&
+	    !CHECK(has_rr(ldns_pkt_answer(p), "shop._web._tcp.lan-a.sd.example.\t0\tIN\tSRV\t0 0 "
+	                                      "1 H1.lan-a.sd.example.")))
+		dump(ldns_pkt_answer(p));
+	ldns_pkt_free(p);
+	/* a later change of our own instance: our SRV as published */
+	p = change(&(struct wide_change){.old = r, .new = r});
+	if (p &&
+	    !CHECK(has_rr(ldns_pkt_answer(p), "shop._web._tcp.lan-a.sd.example.\t0\tIN\tSRV\t0 0 "
+	                                      "8080 h1.lan-a.sd.example.")))
+		dump(ldns_pkt_answer(p));
+	if (p)
+		CHECK_INT_EQ(ldns_rr_list_rr_count(ldns_pkt_answer(p)), 1);
+	ldns_pkt_free(p);
+	/* the name was lost to another host: only our manifest line for it
+	 * goes (not its PTR, the same value as the other host's), and the
+	 * rename is claimed */
+	p = change(&(struct wide_change){
+	        .old = r, .old_lost = true, .new = r2, .claim = WIDE_CLAIM_FREE});
+	if (p) {
+		ldns_rr_list *pre = ldns_pkt_answer(p), *up = ldns_pkt_authority(p);
+
+		CHECK_INT_EQ(ldns_rr_list_rr_count(pre), 1);
+		if (!CHECK(has_rr(pre, "shop\\032#2._web._tcp.lan-a.sd.example.\t0\tNONE\tANY")) ||
+		    !CHECK(has_rr(
+		            up, "h1._lanyard.lan-a.sd.example.\t0\tNONE\tPTR\tshop._web._tcp.")) ||
+		    !CHECK(!has_rr(up, "_web._tcp.lan-a.sd.example.\t0\tNONE\tPTR\tshop._web")) ||
+		    !CHECK(!has_rr(up, "shop._web._tcp.lan-a.sd.example.\t0\tANY\tANY")) ||
+		    !CHECK(has_rr(up, "\tSRV\t0 0 8080 h1.lan-a.sd.example.")))
+			dump(up);
+	}
+	ldns_pkt_free(p);
+	/* a verdict is not a prerequisite */
+	CHECK_INT_EQ(wide_msg_record(&where,
+	                             &(struct wide_change){.new = r, .claim = WIDE_CLAIM_TAKEN},
+	                             &key, 5, &m, err, sizeof(err)),
+	             -EINVAL);
+	CHECK_INT_EQ(wide_msg_record(&where,
+	                             &(struct wide_change){.new = r, .claim = WIDE_CLAIM_OURS},
+	                             &key, 5, &m, err, sizeof(err)),
+	             -EINVAL);
+out:
+	record_free(r);
+	record_free(r2);
+}
+
+/* The reaper's tidy of a dead host's type, by wire name. */
+static void test_tidy_name(void)
+{
+	uint8_t type[256];
+	size_t len;
+	struct wide_msg m;
+	ldns_pkt *p = NULL;
+	char err[128];
+
+	CHECK_INT_EQ(wide_name(NULL, "_web._tcp", "lan-a.sd.example", type, &len), 0);
+	CHECK_INT_EQ(wide_msg_tidy_name(&where, type, len, &key, 6, &m, err, sizeof(err)), 0);
+	CHECK_INT_EQ(ldns_wire2pkt(&p, m.wire, m.len), LDNS_STATUS_OK);
+	if (p &&
+	    (!CHECK(has_rr(ldns_pkt_answer(p), "_web._tcp.lan-a.sd.example.\t0\tNONE\tPTR")) ||
+	     !CHECK(has_rr(ldns_pkt_authority(p), "_services._dns-sd._udp.lan-a.sd.example.\t0"
+	                                          "\tNONE\tPTR\t_web._tcp.lan-a.sd.example."))))
+		dump(ldns_pkt_authority(p));
+	ldns_pkt_free(p);
+	wide_msg_clear(&m);
+	CHECK_INT_EQ(wide_msg_tidy_name(&where, type, 0, &key, 6, &m, err, sizeof(err)), -EINVAL);
+}
+
 int main(void)
 {
 	test_put();
+	test_claims();
+	test_tidy_name();
 	test_heartbeat_reap();
 	test_host();
 	test_answers();

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "tests/unit/tap.h"
@@ -32,7 +33,13 @@ static struct server {
 	char prev[4096];       /* the one before */
 	char prereq[1024];     /* the last update's prerequisites */
 	const char *refuse_if; /* REFUSED when the update mentions it */
-	uint8_t seen[4096];    /* the last update as received, to tell a resend */
+	struct {               /* the SRV records of the zone: owner -> target, as text */
+		char owner[256], target[256];
+	} srvs[8];
+	const char *steal;  /* after answering a read of this name: another host takes it */
+	unsigned srv_reads; /* SRV queries */
+	int last_rcode;     /* the last update's */
+	uint8_t seen[4096]; /* the last update as received, to tell a resend */
 	size_t seen_len;
 	unsigned resends; /* the same bytes again (a UDP retry of a slow answer) */
 	ev_io udp_io, tcp_io;
@@ -40,27 +47,136 @@ static struct server {
 
 static struct ev_loop *loop;
 
+/* The zone's SRV at OWNER (text form), or NULL. */
+static char *srv_at(const char *owner)
+{
+	for (size_t i = 0; i < sizeof(srv.srvs) / sizeof(*srv.srvs); i++)
+		if (srv.srvs[i].owner[0] && strcasecmp(srv.srvs[i].owner, owner) == 0)
+			return srv.srvs[i].target;
+	return NULL;
+}
+
+/* Set (TARGET NULL: delete) the zone's SRV at OWNER. */
+static void srv_set(const char *owner, const char *target)
+{
+	char *t = srv_at(owner);
+
+	if (!t) {
+		for (size_t i = 0; !t && i < sizeof(srv.srvs) / sizeof(*srv.srvs); i++)
+			if (!srv.srvs[i].owner[0]) {
+				snprintf(srv.srvs[i].owner, sizeof(srv.srvs[i].owner), "%s", owner);
+				t = srv.srvs[i].target;
+			}
+	}
+	if (!t)
+		return;
+	if (target)
+		snprintf(t, sizeof(srv.srvs[0].target), "%s", target);
+	else
+		memset(t - sizeof(srv.srvs[0].owner), 0, sizeof(srv.srvs[0]));
+}
+
+/* An SRV query: the zone's SRV there (stealing the name afterwards if
+ * asked to), else NXDOMAIN. */
+static int answer_srv(ldns_pkt *p)
+{
+	ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+	char *owner = ldns_rdf2str(ldns_rr_owner(q)), *target = owner ? srv_at(owner) : NULL;
+	char text[600];
+	ldns_rr *rr = NULL;
+	int rcode = 3;
+
+	srv.srv_reads++;
+	if (target) {
+		snprintf(text, sizeof(text), "%s 30 IN SRV 0 0 80 %s", owner, target);
+		if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) == LDNS_STATUS_OK)
+			ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+		rcode = 0;
+	}
+	if (owner && srv.steal && strncmp(owner, srv.steal, strlen(srv.steal)) == 0) {
+		srv_set(owner, "h3.z.example.");
+		srv.steal = NULL;
+	}
+	free(owner);
+	return rcode;
+}
+
+/* The update's prerequisites against the zone's SRVs (RFC 2136 §3.2);
+ * when they hold, its SRV additions and deletions are applied. */
+static int apply_update(ldns_pkt *p)
+{
+	ldns_rr_list *pre = ldns_pkt_answer(p), *up = ldns_pkt_authority(p);
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(pre); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(pre, i);
+		char *owner = ldns_rdf2str(ldns_rr_owner(rr)), *t = owner ? srv_at(owner) : NULL;
+		char *want = ldns_rr_rd_count(rr) == 4 ? ldns_rdf2str(ldns_rr_rdf(rr, 3)) : NULL;
+		int rcode = 0;
+
+		if (ldns_rr_get_class(rr) == LDNS_RR_CLASS_NONE &&
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_ANY && t)
+			rcode = 6;
+		else if (ldns_rr_get_class(rr) == LDNS_RR_CLASS_NONE &&
+		         ldns_rr_get_type(rr) == LDNS_RR_TYPE_SRV && t)
+			rcode = 7;
+		else if (ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+		         ldns_rr_get_type(rr) == LDNS_RR_TYPE_SRV &&
+		         (!t || !want || strcasecmp(t, want) != 0))
+			rcode = 8;
+		free(owner);
+		free(want);
+		if (rcode)
+			return rcode;
+	}
+	for (size_t i = 0; i < ldns_rr_list_rr_count(up); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(up, i);
+		char *owner = ldns_rdf2str(ldns_rr_owner(rr));
+
+		if (owner && ldns_rr_get_class(rr) == LDNS_RR_CLASS_ANY &&
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_ANY)
+			srv_set(owner, NULL);
+		if (owner && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_SRV) {
+			char *target = ldns_rdf2str(ldns_rr_rdf(rr, 3));
+
+			if (target)
+				srv_set(owner, target);
+			free(target);
+		}
+		free(owner);
+	}
+	return 0;
+}
+
 /* The answer to QUERY (LEN bytes) for the current mode, into *RET. */
-static bool answer(const uint8_t *query, size_t len, bool over_tcp, uint8_t **ret, size_t *ret_len)
+static bool answer(const uint8_t *query_wire, size_t len, bool over_tcp, uint8_t **ret,
+                   size_t *ret_len)
 {
 	ldns_pkt *p = NULL;
 	ldns_rdf *mac = NULL;
-	bool ok;
+	bool ok, query, resend = false;
+	int query_rcode = 0, update_rcode = 0;
 
-	if (ldns_wire2pkt(&p, query, len) != LDNS_STATUS_OK)
+	if (ldns_wire2pkt(&p, query_wire, len) != LDNS_STATUS_OK)
 		return false;
 	if (ldns_pkt_tsig(p))
 		mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(p), 3));
-	if (ldns_pkt_get_opcode(p) == LDNS_PACKET_QUERY) {
+	query = ldns_pkt_get_opcode(p) == LDNS_PACKET_QUERY;
+	if (query) {
+		ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+
 		srv.queries++; /* the reaper: an empty index */
+		if (q && ldns_rr_get_type(q) == LDNS_RR_TYPE_SRV)
+			query_rcode = answer_srv(p);
 	} else if (ldns_rr_list_rr_count(ldns_pkt_authority(p)) > 0 &&
 	           ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_authority(p), 0)) ==
 	                   LDNS_RR_TYPE_TXT &&
 	           ldns_rr_get_class(ldns_rr_list_rr(ldns_pkt_authority(p), 0)) ==
 	                   LDNS_RR_CLASS_ANY) {
 		srv.heartbeats++; /* not counted as an update of the set */
-	} else if (len == srv.seen_len && memcmp(query, srv.seen, len) == 0) {
+	} else if (len == srv.seen_len && memcmp(query_wire, srv.seen, len) == 0) {
 		srv.resends++; /* answered again, not a new update (under valgrind, say) */
+		resend = true;
 	} else if (srv.mode != TRUNCATE || over_tcp) {
 		ldns_rr_list *up = ldns_pkt_authority(p);
 		size_t n = 0;
@@ -70,7 +186,7 @@ static bool answer(const uint8_t *query, size_t len, bool over_tcp, uint8_t **re
 
 		srv.updates++;
 		if (len <= sizeof(srv.seen)) {
-			memcpy(srv.seen, query, len);
+			memcpy(srv.seen, query_wire, len);
 			srv.seen_len = len;
 		}
 		memcpy(srv.prev, srv.last, sizeof(srv.prev));
@@ -97,10 +213,19 @@ static bool answer(const uint8_t *query, size_t len, bool over_tcp, uint8_t **re
 		}
 	}
 	ldns_pkt_set_qr(p, true);
-	ldns_pkt_set_rcode(p,
-	                   srv.mode == REFUSE || (srv.refuse_if && strstr(srv.last, srv.refuse_if))
-	                           ? LDNS_RCODE_REFUSED
-	                           : 0);
+	/* REFUSE and refuse_if refuse updates; queries are answered; a
+	 * resend gets the first answer again */
+	if (resend)
+		update_rcode = srv.last_rcode;
+	else if (!query && srv.mode != REFUSE &&
+	         !(srv.refuse_if && strstr(srv.last, srv.refuse_if)) &&
+	         (srv.mode != TRUNCATE || over_tcp))
+		update_rcode = srv.last_rcode = apply_update(p);
+	ldns_pkt_set_rcode(p, (uint8_t)(query ? query_rcode
+	                                : srv.mode == REFUSE || (srv.refuse_if &&
+	                                                         strstr(srv.last, srv.refuse_if))
+	                                        ? LDNS_RCODE_REFUSED
+	                                        : update_rcode));
 	ldns_pkt_set_tc(p, srv.mode == TRUNCATE && !over_tcp);
 	ldns_rr_list_deep_free(ldns_pkt_authority(p));
 	ldns_pkt_set_authority(p, ldns_rr_list_new());
@@ -243,6 +368,16 @@ static struct dnssd_record *rec(const char *instance, uint16_t port, const char 
 	return r;
 }
 
+static unsigned renamed_told;
+static char renamed_to[64];
+
+static void on_renamed(void *ud, const char *type, const char *instance, const char *published)
+{
+	(void)ud, (void)type, (void)instance;
+	renamed_told++;
+	snprintf(renamed_to, sizeof(renamed_to), "%s", published);
+}
+
 static struct wide *start(bool signed_)
 {
 	struct wide_params p = {
@@ -252,6 +387,7 @@ static struct wide *start(bool signed_)
 	        .server_text = "127.0.0.1",
 	        .host = "h1",
 	        .refresh_ms = 1000,
+	        .on_renamed = on_renamed,
 	};
 	struct wide *w = NULL;
 	char err[128];
@@ -415,6 +551,110 @@ out:
 	wide_free(w);
 }
 
+static bool renamed_synced(struct wide *w)
+{
+	struct wide_renamed rn;
+
+	return synced(w) && wide_get_renamed(w, 0, &rn) && rn.confirmed;
+}
+
+/* Another host's SRV at the name: renamed as on mDNS, reported once; later
+ * changes require our own SRV; a race after the read and a name lost
+ * later are read again; our own SRV (a crashed run's) is taken back. */
+static void test_collision(void)
+{
+	struct dnssd_record *r = rec("shop", 80, "/a");
+	struct wide *w = start(true);
+	struct wide_renamed rn;
+	struct wide_status st;
+
+	srv = (struct server){.udp = srv.udp,
+	                      .tcp = srv.tcp,
+	                      .addr = srv.addr,
+	                      .udp_io = srv.udp_io,
+	                      .tcp_io = srv.tcp_io,
+	                      .sign = true};
+	srv_set("shop._web._tcp.z.example.", "h2.z.example.");
+	renamed_told = 0;
+	if (!w || !r)
+		goto out;
+	CHECK_INT_EQ(wide_put(w, r), 0);
+	CHECK(run_until(w, renamed_synced, 3));
+	CHECK_STR_EQ(srv_at("shop._web._tcp.z.example."), "h2.z.example.");
+	CHECK_STR_EQ(srv_at("shop\\032#2._web._tcp.z.example."), "h1.z.example.");
+	CHECK(strstr(srv.prereq, "shop\\032#2._web._tcp.z.example.\t0\tNONE\tANY") != NULL);
+	CHECK(wide_get_renamed(w, 0, &rn));
+	CHECK_STR_EQ(rn.instance, "shop");
+	CHECK_STR_EQ(rn.published, "shop #2");
+	CHECK_STR_EQ(rn.type, "_web._tcp");
+	CHECK(!wide_get_renamed(w, 1, &rn));
+	CHECK_INT_EQ(renamed_told, 1);
+	CHECK_STR_EQ(renamed_to, "shop #2");
+	/* a TXT change: under the rename, on condition that the SRV is ours */
+	record_free(r);
+	r = rec("shop", 80, "/b");
+	CHECK_INT_EQ(wide_put(w, r), 0);
+	CHECK(run_until(w, synced, 3));
+	CHECK(strstr(srv.last, "shop\\032#2._web._tcp.z.example.\t30\tIN\tTXT\t\"path=/b\"") !=
+	      NULL);
+	CHECK(strstr(srv.prereq, "shop\\032#2._web._tcp.z.example.\t0\tIN\tSRV\t0 0 80 "
+	                         "h1.z.example.") != NULL);
+	CHECK_INT_EQ(renamed_told, 1);
+	/* the name is lost (another host has it now): the next change reads
+	 * again and renames; our manifest line for it goes, not its records */
+	srv_set("shop\\032#2._web._tcp.z.example.", "h3.z.example.");
+	record_free(r);
+	r = rec("shop", 80, "/c");
+	CHECK_INT_EQ(wide_put(w, r), 0);
+	CHECK(run_until(w, synced, 3));
+	CHECK_STR_EQ(srv_at("shop\\032#2._web._tcp.z.example."), "h3.z.example.");
+	CHECK_STR_EQ(srv_at("shop\\032#3._web._tcp.z.example."), "h1.z.example.");
+	CHECK(strstr(srv.last, "h1._lanyard.z.example.\t0\tNONE\tPTR\tshop\\032#2.") != NULL);
+	CHECK(strstr(srv.last, "shop\\032#2._web._tcp.z.example.\t0\tANY\tANY") == NULL);
+	CHECK_INT_EQ(renamed_told, 2);
+	CHECK_STR_EQ(renamed_to, "shop #3");
+	/* withdrawn: the renamed name's records go, the other hosts' stay */
+	CHECK_INT_EQ(wide_delete(w, "svc:web"), 0);
+	CHECK(run_until(w, synced, 3));
+	CHECK(srv_at("shop\\032#3._web._tcp.z.example.") == NULL);
+	CHECK_STR_EQ(srv_at("shop._web._tcp.z.example."), "h2.z.example.");
+	wide_free(w);
+
+	/* a race: another host takes the name between our read and update */
+	w = start(true);
+	record_free(r);
+	r = rec("cart", 80, "/a");
+	srv.steal = "cart._web._tcp";
+	if (!w || !r)
+		goto out;
+	CHECK_INT_EQ(wide_put(w, r), 0);
+	CHECK(run_until(w, renamed_synced, 3));
+	CHECK_STR_EQ(srv_at("cart._web._tcp.z.example."), "h3.z.example.");
+	CHECK_STR_EQ(srv_at("cart\\032#2._web._tcp.z.example."), "h1.z.example.");
+	wide_get_status(w, &st);
+	CHECK_INT_EQ(st.failing, 0);
+	wide_free(w); /* a crash: nothing withdrawn */
+
+	/* this host again: its own SRV is there, taken back without a rename */
+	w = start(true);
+	renamed_told = 0;
+	record_free(r);
+	r = rec("cart", 80, "/a");
+	if (!w || !r)
+		goto out;
+	srv_set("cart._web._tcp.z.example.", "H1.z.example.");
+	CHECK_INT_EQ(wide_put(w, r), 0);
+	CHECK(run_until(w, synced, 3));
+	CHECK(!wide_get_renamed(w, 0, &rn));
+	CHECK_INT_EQ(renamed_told, 0);
+	CHECK(strstr(srv.prereq, "cart._web._tcp.z.example.\t0\tIN\tSRV\t0 0 80 H1.z.example.") !=
+	      NULL);
+	CHECK_STR_EQ(srv_at("cart._web._tcp.z.example."), "h1.z.example.");
+out:
+	record_free(r);
+	wide_free(w);
+}
+
 int main(void)
 {
 	loop = ev_default_loop(0);
@@ -426,6 +666,7 @@ int main(void)
 	test_failures(SILENT, "", "no answer from the server");
 	test_truncated();
 	test_refused_name_set_aside();
+	test_collision();
 	server_stop();
 	return test_summary();
 }
