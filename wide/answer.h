@@ -43,5 +43,17 @@ int wide_answer_rdata(const uint8_t *wire, size_t len, const struct wide_msg *q,
  * NOERROR and NXDOMAIN. The rdata is untrusted: read with bounds. */
 int wide_claim_judge(const struct wide_where *w, int rcode, const struct wide_rdata *srv, size_t n);
 
+/* Check the TSIG of one message of a zone transfer's answer (WIRE, LEN
+ * bytes) signed with KEY, chained as RFC 8945 §5.3.1 says: the first to
+ * the query's MAC, each next one to the MAC before it (*CHAIN: the query's
+ * MAC at first, then the last one checked; owned by the caller, freed
+ * with wide_xfr_chain_free()). Every message must be signed. Returns 0,
+ * or -EBADMSG (unsigned, another key, a bad MAC, a TSIG error). */
+int wide_xfr_verify(const uint8_t *wire, size_t len, const struct wide_key *key, void **chain,
+                    bool first);
+
+/* Free a chain (NULL is fine). */
+void wide_xfr_chain_free(void *chain);
+
 /* The name of RCODE ("REFUSED"), or NULL when it has none. */
 const char *wide_rcode_name(int rcode);

@@ -42,8 +42,10 @@ struct wide_browse {
 	uint32_t polled; /* the serial the SOA answer gave */
 	bool soa_ok;     /* the SOA answer gave one */
 	int soa_rcode;
-	int xfr_err;      /* the transfer's own error, from accept() */
-	double seen_wall; /* wall clock of the last answer: the copy was current then */
+	int xfr_err;       /* the transfer's own error, from accept() */
+	void *chain;       /* signed transfers: the MAC the next message's chains to */
+	unsigned xfr_msgs; /* messages of the transfer read */
+	double seen_wall;  /* wall clock of the last answer: the copy was current then */
 
 	uint64_t polls, transfers, failures;
 	double last_success; /* clock_mono(), 0 never */
@@ -72,6 +74,8 @@ static void end_exchange(struct wide_browse *b)
 	wide_xfer_free(b->x);
 	b->x = NULL;
 	wide_msg_clear(&b->msg);
+	wide_xfr_chain_free(b->chain);
+	b->chain = NULL;
 }
 
 /* WHAT failed with ERR (a negative errno) or the server's RCODE (0 none). */
@@ -83,6 +87,9 @@ static void fail(struct wide_browse *b, const char *what, int err, int rcode)
 	if (rc)
 		snprintf(b->last_error, sizeof(b->last_error), "%s: the server answered %s", what,
 		         rc);
+	else if (err == -EBADMSG)
+		snprintf(b->last_error, sizeof(b->last_error),
+		         "%s: the answer is not signed with the key", what);
 	else
 		snprintf(b->last_error, sizeof(b->last_error), "%s: %s", what, strerror(-err));
 	end_exchange(b);
@@ -109,7 +116,16 @@ static void answered(struct wide_browse *b)
 static int xfr_accept(void *ud, const uint8_t *answer, size_t len)
 {
 	struct wide_browse *b = ud;
-	int r = wide_zone_xfr_feed(b->z, &b->zx, answer, len);
+	struct wide_key k = {.name = b->key_name, .alg = b->key_alg, .secret = b->key_secret};
+	int r;
+
+	/* a signed transfer: nothing unsigned goes into the zone */
+	if (b->key_name && wide_xfr_verify(answer, len, &k, &b->chain, b->xfr_msgs == 0) < 0) {
+		b->xfr_err = -EBADMSG;
+		return WIDE_XFER_ANSWER;
+	}
+	b->xfr_msgs++;
+	r = wide_zone_xfr_feed(b->z, &b->zx, answer, len);
 
 	if (r == -EINVAL)
 		return WIDE_XFER_IGNORE;
@@ -157,6 +173,9 @@ static void start_transfer(struct wide_browse *b)
 	}
 	wide_zone_xfr_begin(b->z, &b->zx, id, incremental);
 	b->xfr_err = 0;
+	b->xfr_msgs = 0;
+	b->chain = b->msg.mac; /* the query's MAC, which the answer chains to */
+	b->msg.mac = NULL;
 	b->transferring = true;
 	r = wide_xfer_start_tcp(b->loop, (struct sockaddr *)&b->server, b->server_len, b->msg.wire,
 	                        b->msg.len, &xfr_ops, b, &b->x);

@@ -4,11 +4,15 @@
  * a TCP stream of answers (two length bytes, then a message); the first
  * message's id is taken as the query's so that the rest is parsed. Each
  * completed transfer is followed by an incremental one on the same zone.
- * Never crashes or leaks; every instance derived is complete. */
+ * Each message's TSIG is also checked, as for a signed transfer (the
+ * checker parses hostile input too). Never crashes or leaks; every
+ * instance derived is complete. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "tests/fuzz/fuzz.h"
+#include "wide/answer.h"
 #include "wide/derive.h"
 #include "wide/zone.h"
 
@@ -18,9 +22,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wide_derived d = {0};
 	struct wide_zone_xfr x;
 	uint16_t id = size >= 4 ? (uint16_t)(data[2] << 8 | data[3]) : 0;
+	static const struct wide_key key = {
+	        .name = "upd", .alg = "hmac-sha256", .secret = "c2VjcmV0LXNlY3JldA=="};
+	struct wide_msg q;
+	void *chain = NULL;
+	char err[64];
+	bool first = true;
 
 	if (!z)
 		return 0;
+	if (wide_msg_xfr("lan-a.sd.example", 0, &key, id, &q, err, sizeof(err)) == 0) {
+		chain = q.mac; /* what the answer's first MAC chains to */
+		q.mac = NULL;
+		wide_msg_clear(&q);
+	}
 	wide_zone_xfr_begin(z, &x, id, true);
 	for (size_t off = 0; off + 2 <= size;) {
 		size_t len = (size_t)data[off] << 8 | data[off + 1];
@@ -29,6 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 2;
 		if (len > size - off)
 			len = size - off;
+		if (chain) {
+			CHECK(wide_xfr_verify(data + off, len, &key, &chain, first) != -ENOMEM);
+			first = false;
+		}
 		r = wide_zone_xfr_feed(z, &x, data + off, len);
 		off += len;
 		CHECK(r == 1 || r == 0 || r == -EINVAL || r == -EPROTO || r == -EFBIG);
@@ -44,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			wide_zone_xfr_begin(z, &x, id, true);
 		}
 	}
+	wide_xfr_chain_free(chain);
 	wide_zone_xfr_abort(z, &x);
 	wide_derived_clear(&d);
 	wide_zone_free(z);

@@ -12,6 +12,7 @@
 #include "wide/ldns-wrap.h"
 
 #include "tests/unit/tap.h"
+#include "wide/answer.h"
 #include "wide/derive.h"
 #include "wide/msg.h"
 #include "wide/zone.h"
@@ -287,11 +288,82 @@ static void test_query(void)
 	wide_msg_clear(&m);
 }
 
+/* A transfer's answer signed message by message (RFC 8945 §5.3.1) is
+ * taken; unsigned, tampered with, another key's, or out of chain is not. */
+static void test_signed(void)
+{
+	static const struct wide_key key = {.name = "upd",
+	                                    .alg = "hmac-sha256",
+	                                    .secret =
+	                                            "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg=="};
+	static const struct wide_key other = {.name = "upd",
+	                                      .alg = "hmac-sha256",
+	                                      .secret = "b3RoZXItb3RoZXItb3RoZXItb3RoZXItb3RoZXIh"};
+	static const char *const m1[] = {SOA(5), "h9." Z ". 30 IN A 192.0.2.99"};
+	static const char *const m2[] = {"h8." Z ". 30 IN A 192.0.2.98", SOA(5)};
+	struct wide_msg q;
+	uint8_t *w[2] = {NULL, NULL}, *bad = NULL;
+	size_t len[2] = {0, 0}, bad_len = 0;
+	ldns_rdf *mac;
+	char err[128];
+	void *chain;
+
+	if (!CHECK_INT_EQ(wide_msg_xfr(Z, 0, &key, ID, &q, err, sizeof(err)), 0))
+		return;
+	/* the server's side: the first message chains to the query's MAC, the
+	 * second to the first's, with the timers only */
+	mac = ldns_rdf_clone(q.mac);
+	for (int i = 0; i < 2; i++) {
+		ldns_pkt *p = NULL;
+		size_t l;
+		uint8_t *u = answer(ID, 0, i ? m2 : m1, 2, &l);
+
+		ldns_wire2pkt(&p, u, l);
+		free(u);
+		CHECK(ldns_pkt_tsig_sign_next(p, "upd.", key.secret, 300, "hmac-sha256.", mac, i) ==
+		      LDNS_STATUS_OK);
+		ldns_rdf_deep_free(mac);
+		mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(p), 3));
+		ldns_pkt2wire(&w[i], p, &len[i]);
+		ldns_pkt_free(p);
+	}
+	ldns_rdf_deep_free(mac);
+
+	chain = ldns_rdf_clone(q.mac);
+	CHECK_INT_EQ(wide_xfr_verify(w[0], len[0], &key, &chain, true), 0);
+	CHECK_INT_EQ(wide_xfr_verify(w[1], len[1], &key, &chain, false), 0);
+	wide_xfr_chain_free(chain);
+
+	/* out of order: the second one does not chain to the query */
+	chain = ldns_rdf_clone(q.mac);
+	CHECK_INT_EQ(wide_xfr_verify(w[1], len[1], &key, &chain, true), -EBADMSG);
+	wide_xfr_chain_free(chain);
+	/* another key */
+	chain = ldns_rdf_clone(q.mac);
+	CHECK_INT_EQ(wide_xfr_verify(w[0], len[0], &other, &chain, true), -EBADMSG);
+	wide_xfr_chain_free(chain);
+	/* one record changed after signing */
+	chain = ldns_rdf_clone(q.mac);
+	w[0][len[0] - 80] ^= 1;
+	CHECK_INT_EQ(wide_xfr_verify(w[0], len[0], &key, &chain, true), -EBADMSG);
+	wide_xfr_chain_free(chain);
+	/* unsigned */
+	bad = answer(ID, 0, m1, 2, &bad_len);
+	chain = ldns_rdf_clone(q.mac);
+	CHECK_INT_EQ(wide_xfr_verify(bad, bad_len, &key, &chain, true), -EBADMSG);
+	wide_xfr_chain_free(chain);
+	free(bad);
+	free(w[0]);
+	free(w[1]);
+	wide_msg_clear(&q);
+}
+
 int main(void)
 {
 	test_full();
 	test_incremental();
 	test_errors();
 	test_query();
+	test_signed();
 	return test_summary();
 }
