@@ -229,6 +229,27 @@ static void parse_browse_zones(struct cfg_file *f, const struct cfg_field *fld,
 	}
 }
 
+/* A duration of MIN_MS to an hour at FLD into *RET; EXAMPLE and RANGE word
+ * the errors. */
+static void parse_period(struct cfg_file *f, const struct cfg_field *fld, const char *example,
+                         uint64_t min_ms, const char *range, uint64_t *ret)
+{
+	char q[CFG_QUOTE_MAX];
+	const char *v = cfg_field_string(f, fld);
+	uint64_t ms;
+
+	if (!v)
+		return;
+	if (duration_parse(v, &ms) < 0)
+		cfg_error(f, fld->value, "'%s': expected a duration such as %s, got %s", fld->name,
+		          example, cfg_quote(v, strlen(v), q));
+	else if (ms < min_ms || ms > REFRESH_MAX_MS)
+		cfg_error(f, fld->value, "'%s': %s is out of range (%s)", fld->name,
+		          cfg_quote(v, strlen(v), q), range);
+	else
+		*ret = ms;
+}
+
 /* Contract in wide-area.h. */
 void cfg_wide_area_parse(struct cfg_file *f, const struct cfg_field *fld, const char *dir,
                          struct cfg_wide_area *w)
@@ -255,7 +276,6 @@ void cfg_wide_area_parse(struct cfg_file *f, const struct cfg_field *fld, const 
 	enum cfg_kind k = cfg_node_kind(fld->value);
 	char q[CFG_QUOTE_MAX];
 	const char *v, *why;
-	uint64_t ms;
 
 	cfg_wide_area_clear(w);
 	w->refresh_ms = 30000;
@@ -297,26 +317,9 @@ void cfg_wide_area_parse(struct cfg_file *f, const struct cfg_field *fld, const 
 		            "must allow them by address)");
 	if (fl[W_BROWSE].key)
 		parse_browse_zones(f, &fl[W_BROWSE], w);
-	if (fl[W_REFRESH].key && (v = cfg_field_string(f, &fl[W_REFRESH]))) {
-		if (duration_parse(v, &ms) < 0)
-			cfg_error(f, fl[W_REFRESH].value,
-			          "'refresh': expected a duration such as 30s or 1m, got %s",
-			          cfg_quote(v, strlen(v), q));
-		else if (ms < REFRESH_MIN_MS || ms > REFRESH_MAX_MS)
-			cfg_error(f, fl[W_REFRESH].value, "'refresh': %s is out of range (1s-1h)",
-			          cfg_quote(v, strlen(v), q));
-		else
-			w->refresh_ms = ms;
-	}
-	if (fl[W_POLL].key && (v = cfg_field_string(f, &fl[W_POLL]))) {
-		if (duration_parse(v, &ms) < 0)
-			cfg_error(f, fl[W_POLL].value,
-			          "'poll': expected a duration such as 2s or 500ms, got %s",
-			          cfg_quote(v, strlen(v), q));
-		else if (ms < POLL_MIN_MS || ms > REFRESH_MAX_MS)
-			cfg_error(f, fl[W_POLL].value, "'poll': %s is out of range (200ms-1h)",
-			          cfg_quote(v, strlen(v), q));
-		else
-			w->poll_ms = ms;
-	}
+	if (fl[W_REFRESH].key)
+		parse_period(f, &fl[W_REFRESH], "30s or 1m", REFRESH_MIN_MS, "1s-1h",
+		             &w->refresh_ms);
+	if (fl[W_POLL].key)
+		parse_period(f, &fl[W_POLL], "2s or 500ms", POLL_MIN_MS, "200ms-1h", &w->poll_ms);
 }
