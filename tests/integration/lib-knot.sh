@@ -8,9 +8,24 @@
 #       starts knotd on HOST (KNOT_PID; ended by pid at exit) and waits for
 #       its first answer. Sets KNOT_ADDR and KNOT_SECRET.
 #   knot_start HOST            starts knotd again after a kill (same files).
+#   knot_test_setup            skip unless root, netns, lanyardd, knotd, kdig, jq.
 #   tsig_key_file PATH SECRET  a BIND/Knot key file of "lanyard-upd".
 #   knot_two_lans ZONE [EXTRA] two LANs behind a router, a primary and a
 #       secondary of ZONE (below).
+
+# knot_test_setup: what every wide-area test needs first: root and network
+# namespaces, a built lanyardd, knotd, kdig and jq (skips otherwise); sets
+# LANYARD (the CLI) unless given.
+knot_test_setup() {
+	local c
+	LANYARD=${LANYARD:-$top_builddir/client/lanyard}
+	skip_unless_root_netns
+	need_lanyardd
+	for c in knotd kdig jq; do
+		command -v "$c" >/dev/null 2>&1 ||
+			skip "'$c' not installed (scripts/install-deps: knot, knot-dnsutils, jq)"
+	done
+}
 
 tsig_key_file() {
 	printf 'key "lanyard-upd" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$2" >"$1"

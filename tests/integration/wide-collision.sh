@@ -9,12 +9,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-knot.sh"
 
-LANYARD=${LANYARD:-$top_builddir/client/lanyard}
-skip_unless_root_netns
-need_lanyardd
-for c in knotd kdig jq; do
-	command -v "$c" >/dev/null 2>&1 || skip "'$c' not installed (scripts/install-deps: knot, knot-dnsutils, jq)"
-done
+knot_test_setup
 lab_up 3
 a1=$(host_addr h1)
 Z=lan-a.sd.example

@@ -12,14 +12,10 @@
 # unless the request asks for the zone or for any domain.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-LANYARD=${LANYARD:-$top_builddir/client/lanyard}
-skip_unless_root_netns
-need_lanyardd
-for c in knotd kdig; do
-	command -v "$c" >/dev/null 2>&1 || skip "'$c' not installed (scripts/install-deps: knot, knot-dnsutils)"
-done
-workdir
 . "$top_srcdir/tests/integration/lib-knot.sh"
+
+knot_test_setup
+workdir
 Z=sd.example
 knot_two_lans "$Z"
 LAB=$A
