@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent/agent.h"
 #include "agent/cache.h"
@@ -29,7 +30,7 @@ struct wkey {
 struct wzone {
 	struct agent *a;
 	char *zone;
-	char *sig; /* the settings it was made with, for reloads */
+	char *sig; /* the settings it was made with, for reloads (holds the secret) */
 	struct wide_browse *b;
 	struct wkey *keys; /* sorted by key_cmp */
 	size_t n_keys;
@@ -195,12 +196,19 @@ static void zone_release(struct wzone *z)
 	z->n_keys = 0;
 }
 
+static void sig_free(char *sig)
+{
+	if (sig)
+		explicit_bzero(sig, strlen(sig)); /* it holds the key's secret */
+	free(sig);
+}
+
 static void zone_free(struct wzone *z)
 {
 	wide_browse_free(z->b);
 	zone_release(z);
 	free(z->zone);
-	free(z->sig);
+	sig_free(z->sig);
 	free(z);
 }
 
@@ -295,14 +303,23 @@ int agent_wide_browse_apply(struct agent *a, const struct lanyard_config *cfg)
 		if (*p) { /* unchanged: keep its copy and what it handed out */
 			z = *p;
 			*p = z->next;
-			free(sig);
+			sig_free(sig);
 		} else if ((r = zone_new(a, c, c->browse[i], self, sig, &z)) < 0) {
-			free(sig);
+			sig_free(sig);
 			ret = r;
 			continue;
 		} else {
 			log_info("wide area: browsing \"%s\" through %s", c->browse[i],
 			         c->browse_server_len ? c->browse_server_text : c->server_text);
+			/* the same zone under other settings: the new browser takes
+			 * over what the old one handed out, so that its first
+			 * answer changes only what changed */
+			for (p = &a->wide_zones; *p; p = &(*p)->next)
+				if (strcasecmp((*p)->zone, z->zone) == 0) {
+					z->keys = (*p)->keys, z->n_keys = (*p)->n_keys;
+					(*p)->keys = NULL, (*p)->n_keys = 0;
+					break;
+				}
 		}
 		z->next = NULL;
 		*tail = z;
@@ -335,12 +352,13 @@ json_t *agent_wide_browse_status(const struct agent *a)
 
 		wide_browse_get_status(z->b, &st);
 		if (json_array_append_new(
-		            v, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s?,s:o}", "zone",
-		                         st.zone, "state", st.state, "serial",
+		            v, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s?,s:o}",
+		                         "zone", st.zone, "state", st.state, "serial",
 		                         (json_int_t)st.serial, "records", (json_int_t)st.records,
 		                         "instances", (json_int_t)st.instances, "stale_hosts",
 		                         (json_int_t)st.stale_hosts, "polls", (json_int_t)st.polls,
-		                         "transfers", (json_int_t)st.transfers, "failures",
+		                         "transfers", (json_int_t)st.transfers, "full_transfers",
+		                         (json_int_t)st.full_transfers, "failures",
 		                         (json_int_t)st.failures, "last_error",
 		                         st.last_error[0] ? st.last_error : NULL, "since_success",
 		                         st.since_success < 0 ? json_null()

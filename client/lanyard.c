@@ -326,6 +326,8 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
 			return usage_error("invalid arguments");
 		}
 	}
+	if (o->prefer_local && o->any_domain)
+		return usage_error("--prefer-local and --any-domain cannot be combined");
 	return -1;
 }
 

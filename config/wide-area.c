@@ -214,6 +214,15 @@ static void parse_browse_zones(struct cfg_file *f, const struct cfg_field *fld,
 
 		if (!v || !(z = zone_name(f, item, "'browse' item", v)))
 			continue;
+		for (size_t j = 0; j < w->n_browse; j++)
+			if (strcasecmp(w->browse[j], z) == 0) {
+				cfg_error(f, item, "'browse' item: \"%s\" is listed twice", z);
+				free(z);
+				z = NULL;
+				break;
+			}
+		if (!z)
+			continue;
 		if (strcasecmp(z, "local") == 0) {
 			cfg_error(f, item,
 			          "'browse' item: \"local\" is mDNS's domain, browsed "

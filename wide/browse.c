@@ -20,7 +20,8 @@
 #include "wide/xfer.h"
 #include "wide/zone.h"
 
-#define SOA_TYPE 6
+#define SOA_TYPE      6
+#define BACKOFF_MAX_S 60.0
 
 struct wide_browse {
 	struct ev_loop *loop;
@@ -29,6 +30,7 @@ struct wide_browse {
 	socklen_t server_len;
 	void (*on_set)(void *ud, const struct wide_found *v, size_t n);
 	void *ud;
+	double poll_s;
 
 	struct wide_zone *z;
 	struct wide_derived d;
@@ -47,7 +49,9 @@ struct wide_browse {
 	unsigned xfr_msgs; /* messages of the transfer read */
 	double seen_wall;  /* wall clock of the last answer: the copy was current then */
 
-	uint64_t polls, transfers, failures;
+	uint64_t polls, transfers, full_transfers, failures;
+	double backoff;      /* after failures: seconds between tries, 0 none */
+	double next_try;     /* clock_mono() before which no poll goes out */
 	double last_success; /* clock_mono(), 0 never */
 	char last_error[160];
 };
@@ -84,6 +88,11 @@ static void fail(struct wide_browse *b, const char *what, int err, int rcode)
 	const char *rc = rcode ? wide_rcode_name(rcode) : NULL;
 
 	b->failures++;
+	/* a server that keeps failing is not asked at every poll */
+	b->backoff = b->backoff ? b->backoff * 2 : b->poll_s;
+	if (b->backoff > BACKOFF_MAX_S)
+		b->backoff = BACKOFF_MAX_S;
+	b->next_try = clock_mono() + b->backoff;
 	if (rc)
 		snprintf(b->last_error, sizeof(b->last_error), "%s: the server answered %s", what,
 		         rc);
@@ -108,6 +117,8 @@ static void publish(struct wide_browse *b)
 
 static void answered(struct wide_browse *b)
 {
+	b->backoff = 0;
+	b->next_try = 0;
 	b->last_success = clock_mono();
 	b->seen_wall = wall_now();
 	b->last_error[0] = '\0';
@@ -148,6 +159,7 @@ static void xfr_done(void *ud, int err, const uint8_t *answer, size_t len)
 		return;
 	}
 	b->transfers++;
+	b->full_transfers += b->zx.full;
 	end_exchange(b);
 	answered(b);
 	publish(b);
@@ -155,14 +167,16 @@ static void xfr_done(void *ud, int err, const uint8_t *answer, size_t len)
 
 static const struct wide_xfer_ops xfr_ops = {.accept = xfr_accept, .done = xfr_done};
 
-static void start_transfer(struct wide_browse *b)
+/* Start a transfer: the changes since the copy's serial when INCREMENTAL
+ * and there is a copy, else the whole zone. */
+static void start_transfer(struct wide_browse *b, bool incremental)
 {
 	struct wide_key k = {.name = b->key_name, .alg = b->key_alg, .secret = b->key_secret};
-	bool incremental = wide_zone_loaded(b->z);
 	uint16_t id = new_id();
 	char err[96];
 	int r;
 
+	incremental = incremental && wide_zone_loaded(b->z);
 	r = wide_msg_xfr(b->zone, incremental ? wide_zone_serial(b->z) : 0, &k, id, &b->msg, err,
 	                 sizeof(err));
 	if (r < 0) {
@@ -183,6 +197,12 @@ static void start_transfer(struct wide_browse *b)
 		wide_zone_xfr_abort(b->z, &b->zx);
 		fail(b, "zone transfer", r, 0);
 	}
+}
+
+/* Whether serial A is after B (RFC 1982 arithmetic). */
+static bool serial_newer(uint32_t a, uint32_t b)
+{
+	return a != b && (uint32_t)(a - b) < 0x80000000u;
 }
 
 /* The SOA's serial: after its two names, RDATA's first four bytes. */
@@ -233,7 +253,10 @@ static void soa_done(void *ud, int err, const uint8_t *answer, size_t len)
 			publish(b);
 		return;
 	}
-	start_transfer(b);
+	/* a serial behind the copy's (a zone restored without its journal, a
+	 * secondary behind another): IXFR cannot go back, fetch it whole */
+	start_transfer(b,
+	               !wide_zone_loaded(b->z) || serial_newer(b->polled, wide_zone_serial(b->z)));
 }
 
 static const struct wide_xfer_ops soa_ops = {.accept = soa_accept, .done = soa_done};
@@ -248,6 +271,8 @@ static void on_poll(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop, (void)revents;
 	if (b->x)
 		return; /* the last exchange is still going */
+	if (b->next_try && clock_mono() < b->next_try)
+		return; /* backing off after failures */
 	b->polls++;
 	b->transferring = false;
 	b->soa_ok = false;
@@ -302,6 +327,7 @@ int wide_browse_new(struct ev_loop *loop, const struct wide_browse_params *p,
 	b->server_len = p->server_len;
 	b->on_set = p->on_set;
 	b->ud = p->ud;
+	b->poll_s = p->poll_s;
 	if (oom || !(b->z = wide_zone_new(p->zone))) {
 		snprintf(err, errlen, oom ? "out of memory" : "\"%s\" is not a zone name", p->zone);
 		wide_browse_free(b);
@@ -337,6 +363,7 @@ void wide_browse_get_status(const struct wide_browse *b, struct wide_browse_stat
 	        .stale_hosts = b->d.n_stale,
 	        .polls = b->polls,
 	        .transfers = b->transfers,
+	        .full_transfers = b->full_transfers,
 	        .failures = b->failures,
 	        .last_error = b->last_error,
 	        .since_success = b->last_success ? clock_mono() - b->last_success : -1,

@@ -53,6 +53,8 @@ struct wide_browse_status {
 	size_t instances;   /* handed out */
 	size_t stale_hosts; /* left out for a stale heartbeat */
 	uint64_t polls, transfers, failures;
+	uint64_t
+	        full_transfers; /* of the transfers, whole zones (AXFR, or IXFR answered in full) */
 	const char *last_error; /* "" none */
 	double since_success;   /* seconds since the server last answered, -1 never */
 };

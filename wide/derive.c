@@ -3,10 +3,12 @@
  * label in wire form (bounded), the heartbeats read first so that a dead
  * host's instances are left out before anyone reaps them. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "dnssd/name.h"
 #include "wide/derive.h"
 #include "wide/heartbeat.h"
 
@@ -60,7 +62,7 @@ static bool dotted(const uint8_t *n, size_t len, char *buf)
 
 struct hb {
 	char host[64];
-	uint64_t deadline;
+	uint64_t deadline, t;
 };
 
 struct ctx {
@@ -71,6 +73,7 @@ struct ctx {
 	double now;
 	struct hb *hbs;
 	size_t n_hbs;
+	uint64_t freshest; /* the newest heartbeat's time */
 	struct wide_derived *d;
 	size_t cap;
 	int err;
@@ -81,26 +84,35 @@ static void on_txt(void *ud, const struct wide_rr *rr)
 {
 	struct ctx *c = ud;
 	size_t off[LABELS_MAX];
-	uint64_t deadline;
+	uint64_t deadline, t;
 
 	if (c->n_hbs == WIDE_DERIVE_HOSTS_MAX ||
 	    split(rr->owner, rr->owner_len, c->origin_len, off) != 2 ||
 	    !label_is(rr->owner + off[1], "_lanyard") || rr->owner[0] >= sizeof(c->hbs->host) ||
-	    !wide_heartbeat_deadline(rr->rdata, rr->rdlen, &deadline))
+	    !wide_heartbeat_deadline(rr->rdata, rr->rdlen, &deadline, &t))
 		return;
 	struct hb *h = &c->hbs[c->n_hbs++];
 
 	memcpy(h->host, rr->owner + 1, rr->owner[0]);
 	h->host[rr->owner[0]] = '\0';
 	h->deadline = deadline;
+	h->t = t;
+	if (t > c->freshest)
+		c->freshest = t;
 }
 
+static int hb_cmp(const void *a, const void *b)
+{
+	return strcasecmp(((const struct hb *)a)->host, ((const struct hb *)b)->host);
+}
+
+/* LABEL's heartbeat (the heartbeats sorted by host), or NULL. */
 static const struct hb *hb_of(const struct ctx *c, const char *label)
 {
-	for (size_t i = 0; i < c->n_hbs; i++)
-		if (strcasecmp(c->hbs[i].host, label) == 0)
-			return &c->hbs[i];
-	return NULL;
+	struct hb key;
+
+	snprintf(key.host, sizeof(key.host), "%s", label);
+	return bsearch(&key, c->hbs, c->n_hbs, sizeof(*c->hbs), hb_cmp);
 }
 
 static bool is_stale(const struct ctx *c, const struct hb *h)
@@ -221,6 +233,8 @@ static void on_ptr(void *ud, const struct wide_rr *rr)
 	}
 	memcpy(name, t + 1, t[0]);
 	name[t[0]] = '\0';
+	if (dnssd_check_instance(name, t[0])) /* the rule mDNS names follow too */
+		return;
 	f.name = name;
 	if (!wide_zone_find(c->z, t, tlen, WIDE_RR_SRV, srv, 1) || srv[0].rdlen < 7)
 		return;
@@ -245,6 +259,12 @@ int wide_derive(const struct wide_zone *z, const char *self, double now, struct 
 	if (!c.hbs)
 		return -ENOMEM;
 	wide_zone_each(z, WIDE_RR_TXT, on_txt, &c);
+	qsort(c.hbs, c.n_hbs, sizeof(*c.hbs), hb_cmp);
+	/* Age is judged against the newest heartbeat in the zone (never later
+	 * than NOW): a zone whose heartbeats all stopped (its primary down, the
+	 * secondary serving what it has) loses nothing for age. */
+	if (c.n_hbs && (double)c.freshest < c.now)
+		c.now = (double)c.freshest;
 	wide_zone_each(z, WIDE_RR_PTR, on_ptr, &c);
 	free(c.hbs);
 	if (c.err < 0)

@@ -6,7 +6,7 @@
 #include "wide/heartbeat.h"
 
 /* Contract in heartbeat.h. */
-bool wide_heartbeat_deadline(const uint8_t *hb, size_t len, uint64_t *ret)
+bool wide_heartbeat_deadline(const uint8_t *hb, size_t len, uint64_t *ret, uint64_t *ret_time)
 {
 	unsigned long long t = 0, rf = 0;
 	bool have_t = false, have_r = false;
@@ -34,5 +34,7 @@ bool wide_heartbeat_deadline(const uint8_t *hb, size_t len, uint64_t *ret)
 	if (rf > WIDE_HEARTBEAT_REFRESH_CAP_S)
 		rf = WIDE_HEARTBEAT_REFRESH_CAP_S;
 	*ret = t + 3 * rf;
+	if (ret_time)
+		*ret_time = t;
 	return true;
 }

@@ -399,8 +399,10 @@ int wide_msg_xfr(const char *zone, uint32_t serial, const struct wide_key *key, 
 	}
 	pkt = ldns_pkt_query_new(name, serial ? LDNS_RR_TYPE_IXFR : LDNS_RR_TYPE_AXFR,
 	                         LDNS_RR_CLASS_IN, 0);
-	if (!pkt)
+	if (!pkt) {
+		ldns_rdf_deep_free(name);
 		return -ENOMEM;
+	}
 	if (serial) {
 		/* RFC 1995: the client's SOA, with its serial, in the authority
 		 * section; the other fields are not looked at. */

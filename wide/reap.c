@@ -106,7 +106,7 @@ static bool stale(const struct wide_rdata *hb, uint64_t now)
 {
 	uint64_t deadline;
 
-	return wide_heartbeat_deadline(hb->data, hb->len, &deadline) && now > deadline;
+	return wide_heartbeat_deadline(hb->data, hb->len, &deadline, NULL) && now > deadline;
 }
 
 /* The wire name of NAME's type (NAME without its first label) in *RET,

@@ -18,7 +18,8 @@
 #define XFER_UDP_RETRY_S 1.0 /* between two sends over UDP */
 #endif
 #define XFER_UDP_SENDS 3
-#define XFER_TCP_S     5.0 /* the whole TCP exchange */
+#define XFER_TCP_S     5.0   /* the whole TCP exchange; a transfer: each message */
+#define XFER_STREAM_S  120.0 /* a whole zone transfer */
 
 struct wide_xfer {
 	struct ev_loop *loop;
@@ -31,9 +32,10 @@ struct wide_xfer {
 	int fd;
 	bool tcp;
 	unsigned sends;
-	size_t out;  /* TCP: bytes written (of len + 2) */
-	uint8_t *in; /* TCP: length bytes, then the answer */
-	size_t got;  /* TCP: bytes read */
+	size_t out;      /* TCP: bytes written (of len + 2) */
+	uint8_t *in;     /* TCP: length bytes, then the answer */
+	size_t got;      /* TCP: bytes read */
+	double deadline; /* clock_mono() by which a transfer must end */
 	ev_io io;
 	ev_timer timer;
 };
@@ -181,13 +183,20 @@ static void tcp_io(struct wide_xfer *x, int revents)
 				return;
 			}
 			if (r == WIDE_XFER_MORE) {
-				/* a zone transfer: the next message, under a
-				 * fresh deadline */
+				/* a zone transfer: the next message within 5 s,
+				 * the whole within XFER_STREAM_S; back to the
+				 * loop between messages */
+				double left = x->deadline - clock_mono();
+
+				if (left <= 0) {
+					finish(x, -ETIMEDOUT, NULL, 0);
+					return;
+				}
 				x->got = 0;
 				ev_timer_stop(x->loop, &x->timer);
-				ev_timer_set(&x->timer, XFER_TCP_S, 0.);
+				ev_timer_set(&x->timer, left < XFER_TCP_S ? left : XFER_TCP_S, 0.);
 				ev_timer_start(x->loop, &x->timer);
-				continue;
+				return;
 			}
 			finish(x, 0, x->in + 2, want - 2);
 			return;
@@ -248,6 +257,7 @@ static int start(struct ev_loop *loop, const struct sockaddr *server, socklen_t 
 	x->io.data = x;
 	ev_timer_init(&x->timer, on_timer, 0., 0.);
 	x->timer.data = x;
+	x->deadline = clock_mono() + XFER_STREAM_S;
 	if (tcp) {
 		r = start_tcp(x);
 	} else if ((r = open_socket(x, SOCK_DGRAM)) == 0) {

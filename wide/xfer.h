@@ -40,7 +40,8 @@ int wide_xfer_start(struct ev_loop *loop, const struct sockaddr *server, socklen
                     struct wide_xfer **ret);
 
 /* The same over TCP from the start (zone transfers, RFC 5936 §4.2), each
- * message of the answer within 5 s of the one before. */
+ * message of the answer within 5 s of the one before, the whole answer
+ * within 120 s; one message per loop iteration. */
 int wide_xfer_start_tcp(struct ev_loop *loop, const struct sockaddr *server, socklen_t server_len,
                         const uint8_t *msg, size_t len, const struct wide_xfer_ops *ops, void *ud,
                         struct wide_xfer **ret);

@@ -15,15 +15,20 @@
 #define HEADER_LEN 12
 #define RDATA_MAX  8192 /* larger records are not kept (a TXT this long is no DNS-SD TXT) */
 
+/* A record, in two chains: by the whole record (owner, type, rdata: adds
+ * and deletes) and by its set (owner, type: lookups), so that the PTRs of
+ * a type of 10 000 instances, one set, cost no more to add than others. */
 struct node {
-	struct node *next;
-	uint64_t hash;
+	struct node *next;           /* record chain */
+	struct node *onext, **oprev; /* set chain, doubly linked */
+	uint64_t hash, ohash;
 	uint16_t owner_len, rdlen, type;
 	uint8_t data[]; /* owner, then rdata */
 };
 
 struct wide_zone {
-	struct node **buckets;
+	struct node **buckets;  /* by record */
+	struct node **obuckets; /* by set */
 	size_t n_buckets, count;
 	uint64_t seed;
 	uint32_t serial;
@@ -52,6 +57,30 @@ static uint64_t hash_of(const struct wide_zone *z, const uint8_t *owner, size_t 
 		h = (h ^ c) * 0x100000001b3ull;
 	}
 	h = (h ^ type) * 0x100000001b3ull;
+	h ^= h >> 33, h *= 0xff51afd7ed558ccdull, h ^= h >> 33;
+	return h;
+}
+
+/* Where names are in TYPE's rdata: from this offset to the end (RDLEN:
+ * none). They compare and hash without case. */
+static size_t names_at(uint16_t type, size_t rdlen)
+{
+	return type == WIDE_RR_PTR ? 0 : type == WIDE_RR_SRV ? 6 : rdlen;
+}
+
+/* The whole record's hash, from its set's. */
+static uint64_t hash_rr(uint64_t ohash, uint16_t type, const uint8_t *rdata, size_t rdlen)
+{
+	uint64_t h = ohash ^ 0x9e3779b97f4a7c15ull;
+	size_t from = names_at(type, rdlen);
+
+	for (size_t i = 0; i < rdlen; i++) {
+		uint8_t c = rdata[i];
+
+		if (i >= from && c >= 'A' && c <= 'Z')
+			c = (uint8_t)(c + 32);
+		h = (h ^ c) * 0x100000001b3ull;
+	}
 	h ^= h >> 33, h *= 0xff51afd7ed558ccdull, h ^= h >> 33;
 	return h;
 }
@@ -100,7 +129,8 @@ static void clear(struct wide_zone *z)
 			free(n);
 		}
 	free(z->buckets);
-	z->buckets = NULL;
+	free(z->obuckets);
+	z->buckets = z->obuckets = NULL;
 	z->n_buckets = z->count = 0;
 }
 
@@ -170,8 +200,8 @@ size_t wide_zone_find(const struct wide_zone *z, const uint8_t *owner, size_t ow
 		return 0;
 	uint64_t h = hash_of(z, owner, owner_len, type);
 
-	for (const struct node *n = z->buckets[h & (z->n_buckets - 1)]; n; n = n->next)
-		if (n->hash == h && n->type == type && owner_eq(n, owner, owner_len)) {
+	for (const struct node *n = z->obuckets[h & (z->n_buckets - 1)]; n; n = n->onext)
+		if (n->ohash == h && n->type == type && owner_eq(n, owner, owner_len)) {
 			if (k < max)
 				ret[k] = rr_of(n);
 			k++;
@@ -179,21 +209,39 @@ size_t wide_zone_find(const struct wide_zone *z, const uint8_t *owner, size_t ow
 	return k;
 }
 
+/* Put N at the head of its set's chain in OB (NB buckets). */
+static void set_link(struct node **ob, size_t nb, struct node *n)
+{
+	struct node **head = &ob[n->ohash & (nb - 1)];
+
+	n->onext = *head;
+	if (*head)
+		(*head)->oprev = &n->onext;
+	n->oprev = head;
+	*head = n;
+}
+
 static int grow(struct wide_zone *z)
 {
 	size_t nb = z->n_buckets ? z->n_buckets * 2 : 64;
-	struct node **b = calloc(nb, sizeof(*b));
+	struct node **b = calloc(nb, sizeof(*b)), **ob = calloc(nb, sizeof(*ob));
 
-	if (!b)
+	if (!b || !ob) {
+		free(b);
+		free(ob);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < z->n_buckets; i++)
 		for (struct node *n = z->buckets[i], *next; n; n = next) {
 			next = n->next;
 			n->next = b[n->hash & (nb - 1)];
 			b[n->hash & (nb - 1)] = n;
+			set_link(ob, nb, n);
 		}
 	free(z->buckets);
+	free(z->obuckets);
 	z->buckets = b;
+	z->obuckets = ob;
 	z->n_buckets = nb;
 	return 0;
 }
@@ -202,14 +250,14 @@ static int grow(struct wide_zone *z)
 static bool rdata_eq(const struct node *n, const uint8_t *rdata, size_t rdlen)
 {
 	const uint8_t *a = n->data + n->owner_len;
-	size_t name_at = n->type == WIDE_RR_PTR ? 0 : n->type == WIDE_RR_SRV ? 6 : rdlen;
+	size_t from = names_at(n->type, rdlen);
 
 	if (n->rdlen != rdlen)
 		return false;
 	for (size_t i = 0; i < rdlen; i++) {
 		uint8_t x = a[i], y = rdata[i];
 
-		if (i >= name_at) {
+		if (i >= from) {
 			x = x >= 'A' && x <= 'Z' ? (uint8_t)(x + 32) : x;
 			y = y >= 'A' && y <= 'Z' ? (uint8_t)(y + 32) : y;
 		}
@@ -219,7 +267,8 @@ static bool rdata_eq(const struct node *n, const uint8_t *rdata, size_t rdlen)
 	return true;
 }
 
-/* The node equal to (OWNER, TYPE, RDATA), and the link pointing at it. */
+/* The node equal to (OWNER, TYPE, RDATA) whose record hash is H, and the
+ * link pointing at it. */
 static struct node **lookup(struct wide_zone *z, const uint8_t *owner, size_t owner_len,
                             uint16_t type, const uint8_t *rdata, size_t rdlen, uint64_t h)
 {
@@ -238,7 +287,7 @@ static struct node **lookup(struct wide_zone *z, const uint8_t *owner, size_t ow
 static int zone_add(struct wide_zone *z, const uint8_t *owner, size_t owner_len, uint16_t type,
                     const uint8_t *rdata, size_t rdlen)
 {
-	uint64_t h = hash_of(z, owner, owner_len, type);
+	uint64_t oh = hash_of(z, owner, owner_len, type), h = hash_rr(oh, type, rdata, rdlen);
 	struct node *n;
 
 	if (lookup(z, owner, owner_len, type, rdata, rdlen, h))
@@ -251,6 +300,7 @@ static int zone_add(struct wide_zone *z, const uint8_t *owner, size_t owner_len,
 	if (!n)
 		return -ENOMEM;
 	n->hash = h;
+	n->ohash = oh;
 	n->owner_len = (uint16_t)owner_len;
 	n->rdlen = (uint16_t)rdlen;
 	n->type = type;
@@ -259,6 +309,7 @@ static int zone_add(struct wide_zone *z, const uint8_t *owner, size_t owner_len,
 	memcpy(n->data + owner_len, rdata, rdlen);
 	n->next = z->buckets[h & (z->n_buckets - 1)];
 	z->buckets[h & (z->n_buckets - 1)] = n;
+	set_link(z->obuckets, z->n_buckets, n);
 	z->count++;
 	return 0;
 }
@@ -266,14 +317,18 @@ static int zone_add(struct wide_zone *z, const uint8_t *owner, size_t owner_len,
 static void zone_del(struct wide_zone *z, const uint8_t *owner, size_t owner_len, uint16_t type,
                      const uint8_t *rdata, size_t rdlen)
 {
+	uint64_t oh = hash_of(z, owner, owner_len, type);
 	struct node **p =
-	        lookup(z, owner, owner_len, type, rdata, rdlen, hash_of(z, owner, owner_len, type));
+	        lookup(z, owner, owner_len, type, rdata, rdlen, hash_rr(oh, type, rdata, rdlen));
 	struct node *n;
 
 	if (!p)
 		return;
 	n = *p;
 	*p = n->next;
+	*n->oprev = n->onext;
+	if (n->onext)
+		n->onext->oprev = n->oprev;
 	free(n);
 	z->count--;
 }
@@ -389,10 +444,11 @@ static int complete(struct wide_zone *z, struct wide_zone_xfr *x)
 	if (x->fresh) {
 		clear(z);
 		z->buckets = x->fresh->buckets;
+		z->obuckets = x->fresh->obuckets;
 		z->n_buckets = x->fresh->n_buckets;
 		z->count = x->fresh->count;
 		z->seed = x->fresh->seed;
-		x->fresh->buckets = NULL;
+		x->fresh->buckets = x->fresh->obuckets = NULL;
 		x->fresh->n_buckets = x->fresh->count = 0;
 		wide_zone_free(x->fresh);
 		x->fresh = NULL;
@@ -412,6 +468,7 @@ static int start_full(struct wide_zone *z, struct wide_zone_xfr *x)
 	x->fresh->origin_len = z->origin_len;
 	x->fresh->seed = z->seed;
 	x->state = X_FULL;
+	x->full = true;
 	return 0;
 }
 
@@ -422,7 +479,9 @@ static int step(struct wide_zone *z, struct wide_zone_xfr *x, const ldns_rr *rr)
 	bool soa = soa_serial(z, rr, &serial);
 	int r;
 
-	x->rrs++;
+	/* records not kept count too: a stream of them is no zone we want */
+	if (++x->rrs > WIDE_ZONE_MAX_RRS * 4)
+		return -EFBIG;
 	switch ((enum xfr_state)x->state) {
 	case X_START:
 		if (!soa)
@@ -438,6 +497,7 @@ static int step(struct wide_zone *z, struct wide_zone_xfr *x, const ldns_rr *rr)
 		if (soa && serial != x->to)
 			return -EPROTO;
 		if (soa) { /* a full transfer of a zone holding only its SOA */
+			x->full = true;
 			clear(z);
 			return complete(z, x);
 		}

@@ -55,6 +55,7 @@ struct wide_zone_xfr {
 	uint32_t to;             /* the serial the answer brings */
 	unsigned state;          /* private */
 	size_t rrs;              /* records read so far */
+	bool full;               /* the answer is the whole zone (AXFR, or IXFR answered so) */
 	struct wide_zone *fresh; /* a full transfer is read here, then swapped in */
 	int rcode;               /* an error answer's RCODE */
 };
@@ -68,7 +69,8 @@ void wide_zone_xfr_begin(struct wide_zone *z, struct wide_zone_xfr *x, uint16_t 
  * transfer is complete (the zone is at x->to), 0 when more messages are
  * needed, -EINVAL for a message that is not part of this answer (another
  * id, not a response: ignore it), -EPROTO for a malformed or inconsistent
- * answer or an error RCODE (x->rcode), -EFBIG past WIDE_ZONE_MAX_RRS,
+ * answer or an error RCODE (x->rcode), -EFBIG past WIDE_ZONE_MAX_RRS kept
+ * (or four times as many read),
  * -ENOMEM. After -EPROTO, -EFBIG or -ENOMEM the transfer is over and the
  * zone is unloaded: its records stay until the next transfer, a full one. */
 int wide_zone_xfr_feed(struct wide_zone *z, struct wide_zone_xfr *x, const uint8_t *wire,

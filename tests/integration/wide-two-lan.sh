@@ -66,12 +66,13 @@ services:
   - name: payments
     port: 9000
 YAML
-cat >"$T/b-h2.yaml" <<YAML
+b_h2_conf() { # [zone]: browse only, or publish (nothing) and reap in the zone too
+	cat >"$T/b-h2.yaml" <<YAML
 agent:
   user: root
   socket: $T/b-h2.sock
   wide_area:
-    zone: $Z
+    ${1:+zone: $Z}
     server: $a_dns
     browse_server: $b_dns
     tsig_key: $T/tsig.key
@@ -79,10 +80,14 @@ agent:
     refresh: 2s
     poll: 1s
 YAML
+}
+declare -A B_PID
+b_h2_conf
 # (agent_start keys its pids by host name, and A has an h2 too)
 for h in h1 h2; do
 	LAB=$B on_bg "$h" "$LANYARDD" -f -c "$T/b-$h.yaml" </dev/null >>"$T/b-$h.agent.log" 2>&1
 	KNOT_PIDS="$KNOT_PIDS $BG_PID"
+	B_PID[$h]=$BG_PID
 done
 # bq HOST ARGS...: LAN B's lanyard CLI on HOST.
 bq() { LAB=$B on "$1" "$LANYARD" --socket "$T/b-$1.sock" "${@:2}" 2>/dev/null; }
@@ -154,15 +159,44 @@ wait_for 15 eval '[ "$(bq h2 --json list payments | jq ".instances | length")" =
 timing stop_on_a_to_gone_from_b_cache "$(ms_between "$t0" "$(now)")"
 
 # --- a crash on A: B drops it when its heartbeat runs out, and reaps it ------------
+# Another host's heartbeat keeps moving in the zone (a stand-in refreshed by
+# knsupdate every second, no lanyardd behind it, so nobody reaps yet): the
+# dead host falls behind it. B's agents only browse.
+(
+	while :; do
+		printf 'server %s\nzone %s.\nupdate delete witness._lanyard.%s. TXT\nupdate add witness._lanyard.%s. 30 TXT "t=%s" "r=2"\nsend\n' \
+			"$a_dns" "$Z" "$Z" "$Z" "$(date +%s)" || exit 0
+		sleep 1
+	done
+) | LAB=$A on h1 knsupdate -y "hmac-sha256:lanyard-upd:$KNOT_SECRET" >/dev/null 2>&1 &
+KNOT_PIDS="$KNOT_PIDS $!"
+wait_for 10 eval '[ -n "$(bdig witness._lanyard.$Z TXT)" ]' || fail "the witness heartbeat is not in the zone"
 LAB=$A agent_start h2 "$T/a-h2.yaml"
 wait_for 15 eval '[ "$(bq h2 resolve payments)" = "$a_h2 8443" ]' || fail "A's service did not come back on B/h2"
+bq h2 watch payments >"$T/watch.out" &
+KNOT_PIDS="$KNOT_PIDS $!"
+wait_for 10 grep -q -- '-- snapshot_end --' "$T/watch.out" || fail "no watch snapshot on B/h2: $(cat "$T/watch.out")"
 t0=$(now)
 kill -KILL "${AGENT_PID[h2]}"
 wait "${AGENT_PID[h2]}" 2>/dev/null
 unset "AGENT_PID[h2]"
-wait_for 20 eval '[ "$(bq h2 --json list payments | jq ".instances | length")" = 0 ]' ||
-	fail "A's crashed host still in B/h2's cache: $(bq h2 --json list payments | jq -c .)"
+wait_for 20 grep -q '^removed .*payments@h2 .*(host_down)' "$T/watch.out" ||
+	fail "A's crashed host not dropped as host_down by B/h2: $(cat "$T/watch.out")"
 timing crash_on_a_to_gone_from_b_cache "$(ms_between "$t0" "$(now)")"
+[ -n "$(bdig _payments._tcp.$Z PTR)" ] || fail "the records went before anyone reaped them"
+[ "$(bq h2 --json list payments | jq ".instances | length")" = 0 ] ||
+	fail "A's crashed host still listed on B/h2: $(bq h2 --json list payments | jq -c .)"
+
+# B/h2 brought its copy up to date with increments, not whole zones.
+got=$(bq h2 --json status | jq -r '(.status // .).wide_area.browse[0] | "\(.transfers) \(.full_transfers)"')
+read -r xfr full <<<"$got"
+[ "$full" -ge 1 ] && [ "$xfr" -gt $((full + 3)) ] || fail "B/h2's transfers (all, whole zones): $got"
+
+# B/h2 publishes in the zone too now (nothing, under a label of its own):
+# its reaper deletes the dead host's records.
+b_h2_conf zone
+kill -HUP "${B_PID[h2]}"
 wait_for 20 gone_on_b || fail "the crashed host's records are still in the zone: PTR '$(bdig _payments._tcp.$Z PTR)'"
 timing crash_on_a_to_reaped "$(ms_between "$t0" "$(now)")"
+
 exit 0

@@ -302,21 +302,23 @@ static void test_wide_browse(void)
 	cfg_diags_clear(&d);
 
 	put_file(dir, "bad.yaml",
-	         "agent:\n  wide_area:\n    server: 192.0.2.53\n    browse: [local, z.example]\n"
+	         "agent:\n  wide_area:\n    server: 192.0.2.53\n    browse: [local, z.example, "
+	         "Z.example.]\n"
 	         "    browse_server: nameserver.example\n    poll: 100ms\n",
 	         0644);
 	snprintf(path, sizeof(path), "%s/bad.yaml", dir);
 	CHECK_INT_EQ(cfg_load(path, &cfg, &d), -EINVAL);
-	CHECK_INT_EQ(d.n, 3);
+	CHECK_INT_EQ(d.n, 4);
 	for (size_t i = 0; i < d.n; i++) {
 		static const char *const want[] = {
 		        ":5:20: 'browse_server': 'nameserver.example': not an IPv4 or IPv6 address",
 		        ":4:14: 'browse' item: \"local\" is mDNS's domain",
+		        ":4:32: 'browse' item: \"Z.example\" is listed twice",
 		        ":6:11: 'poll': '100ms' is out of range (200ms-1h)",
 		};
 		bool found = false;
 
-		for (size_t j = 0; j < 3; j++)
+		for (size_t j = 0; j < 4; j++)
 			found = found || strstr(d.items[i].text, want[j]);
 		CHECK_MSG(found, "message %zu: %s", i, d.items[i].text);
 	}

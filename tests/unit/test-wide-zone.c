@@ -73,6 +73,7 @@ static const char *const full[] = {
         "ledger\\032one._ledger._tcp." Z ". 30 IN SRV 0 0 5432 h3." Z ".",
         "h3." Z ". 30 IN A 192.0.2.13",
         "h3._lanyard." Z ". 30 IN TXT \"t=1000\" \"r=30\"",
+        "h2._lanyard." Z ". 30 IN TXT \"t=1100\" \"r=30\"",
         "_services._dns-sd._udp." Z ". 300 IN PTR _payments._tcp." Z ".",
         /* no address: left out */
         "_gone._tcp." Z ". 30 IN PTR x._gone._tcp." Z ".",
@@ -107,6 +108,7 @@ static void test_full(void)
 	CHECK(!wide_zone_loaded(z));
 	CHECK_INT_EQ(feed(z, &x, ID, full + 5, 9), 0);
 	CHECK_INT_EQ(feed(z, &x, ID, full + 14, N(full) - 14), 1);
+	CHECK(x.full);
 	CHECK(wide_zone_loaded(z));
 	CHECK_INT_EQ(wide_zone_serial(z), 10);
 	/* NS and SOA are not kept, nor the record outside the zone */
@@ -139,6 +141,13 @@ static void test_full(void)
 	CHECK(find(&d, "payments@h2") && !find(&d, "payments@h2")->ours);
 	CHECK_INT_EQ(d.n_stale, 1);
 	CHECK_STR_EQ(d.n_stale ? d.stale[0] : NULL, "h3." Z);
+
+	/* much later, nothing moved (the primary is down, the secondary serves
+	 * what it has): age counts from the newest heartbeat, h2's, which is
+	 * not stale against itself */
+	CHECK_INT_EQ(wide_derive(z, NULL, 5000, &d), 0);
+	CHECK_INT_EQ(d.n, 1);
+	CHECK(find(&d, "payments@h2") != NULL);
 	wide_derived_clear(&d);
 	wide_zone_free(z);
 }
@@ -173,6 +182,7 @@ static void test_incremental(void)
 	CHECK_INT_EQ(x.from, 10);
 	CHECK_INT_EQ(feed(z, &x, ID, inc, 6), 0);
 	CHECK_INT_EQ(feed(z, &x, ID, inc + 6, N(inc) - 6), 1);
+	CHECK(!x.full);
 	CHECK_INT_EQ(wide_zone_serial(z), 12);
 	CHECK_INT_EQ(wide_derive(z, NULL, 1050, &d), 0);
 	CHECK_INT_EQ(d.n, 1); /* the ledger's PTR went */
@@ -190,6 +200,7 @@ static void test_incremental(void)
 	/* an IXFR answered in full (no journal): the zone is replaced */
 	wide_zone_xfr_begin(z, &x, ID, true);
 	CHECK_INT_EQ(feed(z, &x, ID, refused_full, N(refused_full)), 1);
+	CHECK(x.full);
 	CHECK_INT_EQ(wide_zone_serial(z), 20);
 	CHECK_INT_EQ(wide_zone_count(z), 1);
 
