@@ -60,8 +60,9 @@ static int tier_build(struct balance *b, struct bsvc *s, const struct balance_re
 	for (size_t i = 0; i < BTIER_VARIANTS; i++) {
 		struct btier *o = &s->tiers[i];
 
+		/* (weighted follows from the set: some weight > 0 in it) */
 		if (o != tr && o->epoch == s->epoch && !o->alias && o->n == k &&
-		    o->weighted == weighted && memcmp(o->v, c, k * sizeof(*c)) == 0) {
+		    memcmp(o->v, c, k * sizeof(*c)) == 0) {
 			tr->alias = o;
 			tr->epoch = s->epoch;
 			return 0;
