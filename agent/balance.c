@@ -5,75 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 
-#include "agent/balance.h"
-
-struct bsvc;
-
-/* Per-instance selection state, in the cache entry's user slot. */
-struct bep {
-	struct cache_entry *e;
-	struct bsvc *svc;
-	struct health health;
-	int64_t cw; /* smooth weighted round robin: current weight */
-	double outstanding, out_t;
-	double latency; /* EWMA, ms; 0 = none yet */
-	uint64_t picks;
-	uint64_t hash; /* of the instance key, for rendezvous hashing */
-	size_t idx;    /* position in svc->eps */
-	/* The entry's inputs, copied at each rebuild (the generation changes
-	 * whenever they do). */
-	uint16_t weight, priority; /* within the trust caps */
-	bool local, has_load;
-	bool lan;         /* found over mDNS, not in a browsed zone */
-	bool trusted;     /* not excluded by trust.from */
-	bool degraded;    /* TXT health= says something else than passing */
-	bool ejected_now; /* scratch for one pick */
-	double load;
-};
-
-/* Per-type state, in the cache type's user slot. */
-struct bsvc {
-	uint64_t gen;     /* type generation eps was built for; 0 = never */
-	struct bep **eps; /* sorted by (name, domain) */
-	size_t n, cap;
-	/* Round robin: the next pick is the first candidate after rr_last.
-	 * rr_ep is the last pick while its entry lives; when it goes, its key
-	 * is kept in rr_name/rr_domain and found again at the next rebuild. */
-	struct bep *rr_ep;
-	ptrdiff_t rr_last;
-	bool rr_named;
-	char rr_name[CACHE_NAME_MAX + 1], rr_domain[CACHE_NAME_MAX + 1];
-	double latency;             /* EWMA over the whole type, for instances without one */
-	const struct btrust *trust; /* the type's, current while trust_gen is b's */
-	uint64_t trust_gen;
-};
-
-/* The trust of one type, or the default: balance_set_trust() resolved
- * each key, the service's over agent.trust over no limit. */
-struct btrust {
-	char *type;            /* NULL: the default (types no service declares) */
-	uint16_t max_weight;   /* UINT16_MAX: no cap */
-	uint16_t min_priority; /* 0: no floor */
-	bool has_from;
-	struct cfg_trust_net *nets;
-	size_t n_nets;
-	char **hosts;
-	size_t n_hosts;
-};
-
-struct balance {
-	struct balance_params p;
-	struct cache *c;
-	uint64_t rng[4];
-	struct bep **scratch; /* candidates of the current pick */
-	size_t scratch_cap;
-	struct btrust *trust; /* [0] the default, then the declared types with a trust */
-	size_t n_trust;
-	uint64_t trust_gen; /* bumped by balance_set_trust(): every type rebuilds */
-};
+#include "agent/balance-private.h"
 
 /* ---- hashing and randomness ---------------------------------------------- */
 
@@ -131,173 +64,6 @@ static size_t rand_below(struct balance *b, size_t n)
 	return (size_t)(((unsigned __int128)rng_next(b->rng) * n) >> 64);
 }
 
-/* ---- trust --------------------------------------------------------------- */
-
-static const struct btrust no_limit = {.max_weight = UINT16_MAX};
-
-static void btrust_clear(struct btrust *t)
-{
-	free(t->type);
-	free(t->nets);
-	for (size_t i = 0; i < t->n_hosts; i++)
-		free(t->hosts[i]);
-	free(t->hosts);
-}
-
-static void trust_free(struct btrust *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		btrust_clear(&v[i]);
-	free(v);
-}
-
-/* *RET from SVC's keys over AGENT's (SVC may be NULL), copied, for TYPE
- * (NULL: the default). Returns 0 or -ENOMEM (*RET then needs clearing). */
-static int btrust_make(struct btrust *ret, const char *type, const struct cfg_trust *svc,
-                       const struct cfg_trust *agent)
-{
-	const struct cfg_trust *from = svc && svc->has_from ? svc : agent->has_from ? agent : NULL;
-
-	*ret = no_limit;
-	if (svc && svc->has_max_weight)
-		ret->max_weight = svc->max_weight;
-	else if (agent->has_max_weight)
-		ret->max_weight = agent->max_weight;
-	if (svc && svc->has_min_priority)
-		ret->min_priority = svc->min_priority;
-	else if (agent->has_min_priority)
-		ret->min_priority = agent->min_priority;
-	if (type && !(ret->type = strdup(type)))
-		return -ENOMEM;
-	if (!from)
-		return 0;
-	ret->has_from = true;
-	if (from->n_nets) {
-		ret->nets = malloc(from->n_nets * sizeof(*ret->nets));
-		if (!ret->nets)
-			return -ENOMEM;
-		memcpy(ret->nets, from->nets, from->n_nets * sizeof(*ret->nets));
-		ret->n_nets = from->n_nets;
-	}
-	if (from->n_hosts && !(ret->hosts = calloc(from->n_hosts, sizeof(*ret->hosts))))
-		return -ENOMEM;
-	for (; ret->n_hosts < from->n_hosts; ret->n_hosts++)
-		if (!(ret->hosts[ret->n_hosts] = strdup(from->hosts[ret->n_hosts])))
-			return -ENOMEM;
-	return 0;
-}
-
-static bool trust_given(const struct cfg_trust *t)
-{
-	return t->has_max_weight || t->has_min_priority || t->has_from;
-}
-
-int balance_set_trust(struct balance *b, const struct lanyard_config *cfg)
-{
-	size_t n = 1;
-	struct btrust *v;
-
-	for (size_t i = 0; i < cfg->n_services; i++)
-		n += trust_given(&cfg->services[i].trust) && cfg->services[i].type;
-	v = calloc(n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (btrust_make(&v[0], NULL, NULL, &cfg->agent.trust) < 0)
-		goto fail;
-	n = 1;
-	for (size_t i = 0; i < cfg->n_services; i++) {
-		const struct cfg_service *s = &cfg->services[i];
-
-		if (trust_given(&s->trust) && s->type &&
-		    btrust_make(&v[n++], s->type, &s->trust, &cfg->agent.trust) < 0)
-			goto fail;
-	}
-	trust_free(b->trust, b->n_trust);
-	b->trust = v;
-	b->n_trust = n;
-	b->trust_gen++;
-	return 0;
-fail:
-	trust_free(v, n);
-	return -ENOMEM;
-}
-
-/* The trust of type T: its declared service's, else the default. */
-static const struct btrust *trust_for(const struct balance *b, const struct cache_type *t)
-{
-	const struct bsvc *s = t->user;
-
-	if (s && s->trust && s->trust_gen == b->trust_gen)
-		return s->trust;
-	for (size_t i = 1; i < b->n_trust; i++)
-		if (strcasecmp(b->trust[i].type, t->name) == 0)
-			return &b->trust[i];
-	return b->n_trust ? &b->trust[0] : &no_limit;
-}
-
-/* Host name item ITEM names HOST (an SRV target): equal but for case and
- * a trailing dot; an item of one label ("h2") names "h2.local". */
-static bool host_match(const char *item, const char *host)
-{
-	size_t il = strlen(item), hl = strlen(host);
-
-	if (hl > 1 && host[hl - 1] == '.')
-		hl--;
-	if (!strchr(item, '.'))
-		return hl == il + 6 && strncasecmp(host, item, il) == 0 &&
-		       strncasecmp(host + il, ".local", 6) == 0;
-	return hl == il && strncasecmp(host, item, il) == 0;
-}
-
-/* Network N holds address A (an IPv6 zone does not matter). */
-static bool net_has(const struct cfg_trust_net *n, const struct cache_addr *a)
-{
-	size_t full = n->prefix / 8u;
-	unsigned rem = n->prefix % 8u;
-
-	if (n->family != a->family || memcmp(n->addr, a->bytes, full) != 0)
-		return false;
-	return rem == 0 || ((n->addr[full] ^ a->bytes[full]) & (0xffu << (8 - rem)) & 0xffu) == 0;
-}
-
-/* trust.from allows E: its host is one of the names, or every address it
- * resolved to is inside one of the networks (so a consumer connects
- * nowhere else, whichever address it takes). */
-static bool from_allows(const struct btrust *tr, const struct cache_entry *e)
-{
-	for (size_t i = 0; i < tr->n_hosts; i++)
-		if (host_match(tr->hosts[i], e->host))
-			return true;
-	if (!tr->n_nets || !e->n_addrs)
-		return false;
-	for (size_t i = 0; i < e->n_addrs; i++) {
-		size_t k = 0;
-
-		while (k < tr->n_nets && !net_has(&tr->nets[k], &e->addrs[i]))
-			k++;
-		if (k == tr->n_nets)
-			return false;
-	}
-	return true;
-}
-
-/* The one trust rule: E's weight and priority as selection uses them
- * (TXT's within TR's caps) into *RET_W and *RET_P, and whether TR lets E
- * be picked at all. What this lanyardd publishes is exempt. */
-static bool trust_judge(const struct btrust *tr, const struct cache_entry *e, uint16_t *ret_w,
-                        uint16_t *ret_p)
-{
-	*ret_w = e->txt->weight;
-	*ret_p = e->txt->priority;
-	if (e->local)
-		return true;
-	if (*ret_w > tr->max_weight)
-		*ret_w = tr->max_weight;
-	if (*ret_p < tr->min_priority)
-		*ret_p = tr->min_priority;
-	return !tr->has_from || from_allows(tr, e);
-}
-
 /* ---- state --------------------------------------------------------------- */
 
 void balance_params_default(struct balance_params *p)
@@ -311,6 +77,10 @@ static void release_entry(void *ud, void *user)
 {
 	struct bep *ep = user;
 	struct bsvc *s = ep->svc;
+	/* The lazy state must not outlive a member (the tiers, which hold
+	 * it too, are rebuilt: its removal changed the generation). */
+	if (ep->in_swrr)
+		bswrr_flush(ud, s);
 	if (s->rr_ep == ep) {
 		/* Remember where the rotation was, by key. */
 		snprintf(s->rr_name, sizeof(s->rr_name), "%s", ep->e->name);
@@ -324,6 +94,7 @@ static void release_entry(void *ud, void *user)
 static void release_type(void *ud, void *user)
 {
 	struct bsvc *s = user;
+	btier_free_all(s);
 	free(s->eps);
 	free(s);
 }
@@ -364,7 +135,7 @@ void balance_free(struct balance *b)
 	}
 	cache_set_release(b->c, NULL, NULL, NULL);
 	free(b->scratch);
-	trust_free(b->trust, b->n_trust);
+	btrust_free_all(b);
 	free(b);
 }
 
@@ -375,6 +146,7 @@ static struct bsvc *svc_of(struct cache_type *t)
 		if (!s)
 			return NULL;
 		s->rr_last = -1;
+		s->dirty = true;
 		t->user = s;
 	}
 	return t->user;
@@ -437,7 +209,8 @@ static int rebuild(struct balance *b, struct bsvc *s, struct cache_type *t)
 			return -ENOMEM;
 		b->scratch = sc, b->scratch_cap = n;
 	}
-	s->trust = trust_for(b, t);
+	bswrr_flush(b, s); /* the weights of the lazy state may change */
+	s->trust = btrust_for(b, t);
 	s->trust_gen = b->trust_gen;
 	s->n = 0;
 	bool reweighted = false;
@@ -447,7 +220,7 @@ static int rebuild(struct balance *b, struct bsvc *s, struct cache_type *t)
 		if (!ep)
 			return -ENOMEM;
 		uint16_t was = ep->weight;
-		ep->trusted = trust_judge(s->trust, e, &ep->weight, &ep->priority);
+		ep->trusted = btrust_judge(s->trust, e, &ep->weight, &ep->priority);
 		reweighted = reweighted || (known && ep->weight != was);
 		ep->has_load = e->txt->has_load;
 		ep->load = e->txt->load;
@@ -479,6 +252,8 @@ static int rebuild(struct balance *b, struct bsvc *s, struct cache_type *t)
 		s->rr_last = (ptrdiff_t)lo - (same ? 0 : 1);
 	}
 	s->gen = t->generation;
+	s->dirty = true; /* the cached tiers with it */
+	b->visited += n;
 	return 0;
 }
 
@@ -517,17 +292,16 @@ static struct bep *pick_rr(struct bsvc *s, struct bep **c, size_t k)
 	return ep;
 }
 
-static uint64_t weight_of(const struct bep *ep, bool weighted)
-{
-	return weighted ? ep->weight : 1;
-}
-
+/* Smooth weighted round robin, the plain way: every candidate gains its
+ * weight, the first with the highest current weight wins and pays the
+ * total. agent/balance-tier.c gives the same picks over a cached tier
+ * without visiting every candidate. */
 static struct bep *pick_swrr(struct bep **c, size_t k, bool weighted)
 {
 	int64_t total = 0;
 	struct bep *best = NULL;
 	for (size_t i = 0; i < k; i++) {
-		int64_t w = (int64_t)weight_of(c[i], weighted);
+		int64_t w = (int64_t)bep_weight(c[i], weighted);
 		c[i]->cw += w;
 		total += w;
 		if (!best || c[i]->cw > best->cw)
@@ -541,10 +315,10 @@ static struct bep *pick_weighted_random(struct balance *b, struct bep **c, size_
 {
 	uint64_t total = 0;
 	for (size_t i = 0; i < k; i++)
-		total += weight_of(c[i], weighted);
+		total += bep_weight(c[i], weighted);
 	uint64_t r = rand_below(b, total);
 	for (size_t i = 0; i < k; i++) {
-		uint64_t w = weight_of(c[i], weighted);
+		uint64_t w = bep_weight(c[i], weighted);
 		if (r < w)
 			return c[i];
 		r -= w;
@@ -552,20 +326,38 @@ static struct bep *pick_weighted_random(struct balance *b, struct bep **c, size_
 	return c[k - 1];
 }
 
+/* The same pick over a tier's cumulative weights: the first candidate
+ * whose running total exceeds the draw. */
+static struct bep *pick_weighted_random_tier(struct balance *b, const struct btier *tr)
+{
+	uint64_t r = rand_below(b, tr->cum[tr->n - 1]);
+	size_t lo = 0, hi = tr->n - 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (tr->cum[mid] > r)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return tr->v[lo];
+}
+
 /* Rendezvous (highest random weight) hashing: each candidate scores
  * hash(key, instance); the highest wins, so removing one of N candidates
  * moves only the keys it held (1/N). Weighted by the logarithmic method
  * (score = w / -ln(u), u uniform in (0,1) from the hash), which gives
- * candidate i a share of w_i / sum(w). */
+ * candidate i a share of w_i / sum(w). Linear in the candidates: over a
+ * cached tier, its size. */
 static struct bep *pick_hash(struct balance *b, struct bep **c, size_t k, bool weighted,
                              const void *key, size_t key_len)
 {
 	if (!key)
 		return c[rand_below(b, k)];
+	b->visited += k;
 	uint64_t kh = fmix64(fnv1a(0xcbf29ce484222325ULL, key, key_len, false));
 	bool equal = true;
 	for (size_t i = 1; i < k && equal; i++)
-		equal = weight_of(c[i], weighted) == weight_of(c[0], weighted);
+		equal = bep_weight(c[i], weighted) == bep_weight(c[0], weighted);
 	struct bep *best = NULL;
 	uint64_t best_h = 0;
 	double best_score = -1;
@@ -577,7 +369,7 @@ static struct bep *pick_hash(struct balance *b, struct bep **c, size_t k, bool w
 			continue;
 		}
 		double u = ((double)(h >> 11) + 0.5) * 0x1p-53;
-		double score = (double)weight_of(c[i], weighted) / -log(u);
+		double score = (double)bep_weight(c[i], weighted) / -log(u);
 		if (score > best_score)
 			best = c[i], best_score = score;
 	}
@@ -600,16 +392,16 @@ static struct bep *pick_p2c(struct balance *b, struct bsvc *s, struct bep **c, s
 	for (int x = 0; x < 2; x++) {
 		out[x] = outstanding_at(b, two[x], now);
 		double lat = two[x]->latency > 0 ? two[x]->latency : fallback;
-		cost[x] = (out[x] + 1) * lat / (double)weight_of(two[x], weighted);
+		cost[x] = (out[x] + 1) * lat / (double)bep_weight(two[x], weighted);
 	}
 	if (cost[1] < cost[0] || (cost[1] == cost[0] && out[1] < out[0]))
 		return two[1];
 	return two[0];
 }
 
-/* The lowest published load; ties (and instances publishing none, when
- * nobody does) share the round-robin rotation. */
-static struct bep *pick_least_loaded(struct bsvc *s, struct bep **c, size_t k)
+/* Least loaded: the lowest published load; ties (and instances
+ * publishing none, when nobody does) share the round-robin rotation. */
+size_t balance_least_loaded(struct bep **c, size_t k)
 {
 	bool any = false;
 	double min = 0;
@@ -624,18 +416,40 @@ static struct bep *pick_least_loaded(struct bsvc *s, struct bep **c, size_t k)
 			if (c[i]->has_load && c[i]->load == min)
 				c[m++] = c[i];
 	}
-	return pick_rr(s, c, m);
+	return m;
 }
 
 /* ---- the pick ------------------------------------------------------------ */
+
+size_t balance_collect(struct balance *b, struct bsvc *s, const struct balance_request *rq,
+                       double now, size_t *ret_usable)
+{
+	struct bep **c = b->scratch;
+	size_t k = 0, usable = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct bep *ep = s->eps[i];
+		/* Found dead by probing, or outside trust.from: out, whatever
+		 * the panic threshold. */
+		if (ep->e->down || !ep->trusted || (rq->skip_stale && ep->e->stale) ||
+		    (rq->filter && !rq->filter(rq->filter_userdata, ep->e)))
+			continue;
+		ep->ejected_now = health_ejected(&ep->health, now);
+		usable += !ep->ejected_now;
+		c[k++] = ep;
+	}
+	b->visited += s->n;
+	*ret_usable = usable;
+	return k;
+}
 
 /* Narrow the K candidates in C to the final set: usable (not ejected,
  * unless panic), on this LAN if any is (unless ANY_DOMAIN), the lowest
  * priority, not degraded (health=warning) if any
  * is not, local if preferred and present, weight > 0 if any. Sets
  * *weighted when weights apply. Returns the count. */
-static size_t narrow(const struct balance *b, struct bep **c, size_t k, size_t usable,
-                     bool prefer_local, bool any_domain, bool *weighted)
+size_t balance_narrow(const struct balance *b, struct bep **c, size_t k, size_t usable,
+                      bool prefer_local, bool any_domain, bool *weighted)
 {
 	bool panic = usable == 0 || (double)usable < (1 - b->p.panic_threshold) * (double)k;
 	bool lan = false;
@@ -691,9 +505,89 @@ static size_t narrow(const struct balance *b, struct bep **c, size_t k, size_t u
 	return m;
 }
 
+/* A filtered pick: scan S's endpoints for the candidates, narrow them,
+ * apply the policy. */
+static int pick_scan(struct balance *b, struct bsvc *s, const struct balance_request *rq,
+                     double now, struct bep **ret)
+{
+	struct bep **c = b->scratch;
+	size_t usable, k = balance_collect(b, s, rq, now, &usable);
+	bool weighted;
+
+	if (k == 0)
+		return -ENOENT;
+	k = balance_narrow(b, c, k, usable, rq->prefer_local, rq->any_domain, &weighted);
+	switch (rq->policy) {
+	case CFG_POLICY_ROUND_ROBIN:
+		*ret = pick_rr(s, c, k);
+		break;
+	case CFG_POLICY_WEIGHTED:
+		bswrr_flush(b, s); /* the current weights, all of them */
+		*ret = pick_swrr(c, k, weighted);
+		break;
+	case CFG_POLICY_RANDOM:
+		*ret = c[rand_below(b, k)];
+		break;
+	case CFG_POLICY_WEIGHTED_RANDOM:
+		*ret = pick_weighted_random(b, c, k, weighted);
+		break;
+	case CFG_POLICY_HASH:
+		*ret = pick_hash(b, c, k, weighted, rq->key, rq->key_len);
+		break;
+	case CFG_POLICY_P2C:
+		*ret = pick_p2c(b, s, c, k, weighted, now);
+		break;
+	case CFG_POLICY_LEAST_LOADED:
+	case _CFG_POLICY_MAX:
+		*ret = pick_rr(s, c, balance_least_loaded(c, k));
+		break;
+	}
+	return 0;
+}
+
+/* An unfiltered pick: the same policies over S's cached tier for RQ. */
+static int pick_tier(struct balance *b, struct bsvc *s, const struct balance_request *rq,
+                     double now, struct bep **ret)
+{
+	struct btier *tr;
+	int r = btier_get(b, s, rq, now, &tr);
+
+	if (r < 0)
+		return r;
+	if (tr->n == 0)
+		return -ENOENT;
+	switch (rq->policy) {
+	case CFG_POLICY_ROUND_ROBIN:
+		*ret = pick_rr(s, tr->v, tr->n);
+		break;
+	case CFG_POLICY_WEIGHTED:
+		return bswrr_pick(b, s, tr, ret);
+	case CFG_POLICY_RANDOM:
+		*ret = tr->v[rand_below(b, tr->n)];
+		break;
+	case CFG_POLICY_WEIGHTED_RANDOM:
+		*ret = pick_weighted_random_tier(b, tr);
+		break;
+	case CFG_POLICY_HASH:
+		*ret = pick_hash(b, tr->v, tr->n, tr->weighted, rq->key, rq->key_len);
+		break;
+	case CFG_POLICY_P2C:
+		*ret = pick_p2c(b, s, tr->v, tr->n, tr->weighted, now);
+		break;
+	case CFG_POLICY_LEAST_LOADED:
+	case _CFG_POLICY_MAX:
+		*ret = pick_rr(s, tr->ll, tr->n_ll);
+		break;
+	}
+	return 0;
+}
+
 int balance_pick(struct balance *b, struct cache_type *t, const struct balance_request *rq,
                  double now, struct cache_entry **ret)
 {
+	struct bep *ep = NULL;
+	int r;
+
 	*ret = NULL;
 	if ((unsigned)rq->policy >= _CFG_POLICY_MAX)
 		return -EINVAL;
@@ -704,50 +598,9 @@ int balance_pick(struct balance *b, struct cache_type *t, const struct balance_r
 		return -ENOMEM;
 	if ((s->gen != t->generation || s->trust_gen != b->trust_gen) && rebuild(b, s, t) < 0)
 		return -ENOMEM;
-
-	struct bep **c = b->scratch;
-	size_t k = 0, usable = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct bep *ep = s->eps[i];
-		/* Found dead by probing, or outside trust.from: out, whatever
-		 * the panic threshold. */
-		if (ep->e->down || !ep->trusted ||
-		    (rq->filter && !rq->filter(rq->filter_userdata, ep->e)))
-			continue;
-		ep->ejected_now = health_ejected(&ep->health, now);
-		usable += !ep->ejected_now;
-		c[k++] = ep;
-	}
-	if (k == 0)
-		return -ENOENT;
-	bool weighted;
-	k = narrow(b, c, k, usable, rq->prefer_local, rq->any_domain, &weighted);
-
-	struct bep *ep = NULL;
-	switch (rq->policy) {
-	case CFG_POLICY_ROUND_ROBIN:
-		ep = pick_rr(s, c, k);
-		break;
-	case CFG_POLICY_WEIGHTED:
-		ep = pick_swrr(c, k, weighted);
-		break;
-	case CFG_POLICY_RANDOM:
-		ep = c[rand_below(b, k)];
-		break;
-	case CFG_POLICY_WEIGHTED_RANDOM:
-		ep = pick_weighted_random(b, c, k, weighted);
-		break;
-	case CFG_POLICY_HASH:
-		ep = pick_hash(b, c, k, weighted, rq->key, rq->key_len);
-		break;
-	case CFG_POLICY_P2C:
-		ep = pick_p2c(b, s, c, k, weighted, now);
-		break;
-	case CFG_POLICY_LEAST_LOADED:
-	case _CFG_POLICY_MAX:
-		ep = pick_least_loaded(s, c, k);
-		break;
-	}
+	r = rq->filter ? pick_scan(b, s, rq, now, &ep) : pick_tier(b, s, rq, now, &ep);
+	if (r < 0)
+		return r;
 	ep->picks++;
 	outstanding_add(b, ep, now, 1);
 	*ret = ep->e;
@@ -768,7 +621,8 @@ int balance_report(struct balance *b, struct cache_entry *e, bool ok, double lat
 		s->latency =
 		        s->latency > 0 ? s->latency + a * (latency_ms - s->latency) : latency_ms;
 	}
-	health_report(&ep->health, &b->p.health, ok, now);
+	if (health_report(&ep->health, &b->p.health, ok, now))
+		ep->svc->dirty = true; /* its tiers leave it out from now */
 	return 0;
 }
 
@@ -777,7 +631,7 @@ void balance_status(const struct balance *b, const struct cache_entry *e, double
 {
 	const struct bep *ep = e->user;
 	memset(ret, 0, sizeof(*ret));
-	ret->trusted = trust_judge(trust_for(b, e->type), e, &ret->weight, &ret->priority);
+	ret->trusted = btrust_judge(btrust_for(b, e->type), e, &ret->weight, &ret->priority);
 	if (!ep)
 		return;
 	ret->ejected = health_ejected(&ep->health, now);
@@ -788,4 +642,9 @@ void balance_status(const struct balance *b, const struct cache_entry *e, double
 	ret->outstanding = outstanding_at(b, ep, now);
 	ret->latency_ms = ep->latency;
 	ret->picks = ep->picks;
+}
+
+uint64_t balance_visited(const struct balance *b)
+{
+	return b->visited;
 }

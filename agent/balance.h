@@ -31,12 +31,17 @@ struct balance_request {
 	/* Browsed zones' endpoints compete with this LAN's; by default those
 	 * of this LAN (mDNS) go first while any is usable. */
 	bool any_domain;
+	/* Leave out stale entries (cache_entry.stale: every sighting is from
+	 * a browse that went down). */
+	bool skip_stale;
 	/* CFG_POLICY_HASH: the request key (bytes). Without one, hash picks
 	 * at random. */
 	const void *key;
 	size_t key_len;
 	/* Optional: candidates are the entries for which this returns true
-	 * (version, tags, TXT, family filters). Must not modify the cache. */
+	 * (version, tags, TXT, family filters). Must not modify the cache.
+	 * A request with a filter scans the service's entries; one without is
+	 * served from the service's cached tier. */
 	bool (*filter)(void *userdata, const struct cache_entry *e);
 	void *filter_userdata;
 };
@@ -80,12 +85,20 @@ void balance_free(struct balance *b);
 int balance_set_trust(struct balance *b, const struct lanyard_config *cfg);
 
 /* Pick one instance of type T for RQ at time NOW into *ret.
- * Candidates are T's entries that pass the filter and trust.from (see
- * balance_set_trust(), which also caps their weight and priority); ejected ones are set
- * aside unless that would leave too few (panic); of the rest, only the
- * lowest priority value is used, local instances first if asked, and
- * weight 0 only when nothing else is left. Per-type endpoint arrays are
- * rebuilt only when T's generation changed: otherwise no allocation.
+ * Candidates are T's entries that are not down, pass the filter (and are
+ * not stale, if asked) and trust.from (see balance_set_trust(), which
+ * also caps their weight and priority); ejected ones are set aside unless
+ * that would leave too few (panic); of the rest, this LAN's before
+ * browsed zones' (unless any_domain), only the lowest priority value,
+ * passing before degraded, local instances first if asked, and weight 0
+ * only when nothing else is left.
+ * Without a filter the final set comes from T's cached tier, rebuilt only
+ * when T's generation or the trust changed, an endpoint was ejected or an
+ * ejection ended: a pick then costs O(log n) in T's size (O(1) for
+ * random and p2c; smooth weighted round robin O(d + log n) for d distinct
+ * weights in the tier; hash with a key is linear in the tier). With a
+ * filter, every entry of T is looked at. Per-type arrays are
+ * (re)allocated only on those rebuilds: otherwise no allocation.
  * Counts the pick as outstanding. Returns 0, -ENOENT (no candidate),
  * -EINVAL (unknown policy) or -ENOMEM. */
 int balance_pick(struct balance *b, struct cache_type *t, const struct balance_request *rq,
@@ -101,3 +114,8 @@ int balance_report(struct balance *b, struct cache_entry *e, bool ok, double lat
  * reported, but for the trust fields, always set. */
 void balance_status(const struct balance *b, const struct cache_entry *e, double now,
                     struct balance_status *ret);
+
+/* Endpoints looked at so far by picks, rebuilds and tier refreshes (one
+ * per endpoint per loop over a service): what makes a pick's cost grow
+ * with the service. For tests and measurements. */
+uint64_t balance_visited(const struct balance *b);

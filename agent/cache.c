@@ -589,6 +589,7 @@ int cache_upsert(struct cache *c, const struct mdns_instance *s, double now)
 		goto oom;
 
 	unsigned ch = 0;
+	bool was_stale = e->stale;
 	if (!sg) {
 		sg = &e->sightings[e->n_sightings++];
 		*sg = (struct cache_sighting){s->ifindex, s->family, s->ours, false, addr};
@@ -615,8 +616,13 @@ int cache_upsert(struct cache *c, const struct mdns_instance *s, double now)
 		e->port = s->port;
 		ch |= CACHE_CH_PORT;
 	}
-	if (!ch)
+	if (!ch) {
+		/* Seen again after a browse restart: no event, but what
+		 * selection derived from the type (stale entries last) moves. */
+		if (was_stale != e->stale)
+			type_touch(c, e->type);
 		return CACHE_UNCHANGED;
+	}
 	e->last_changed = now;
 	type_touch(c, e->type);
 	c->st.changed++;
@@ -697,6 +703,8 @@ int cache_mark_stale(struct cache *c, const char *type)
 				else
 					e->sightings[i].stale = true;
 			}
+			if (e->stale != all)
+				type_touch(c, t);
 			e->stale = all;
 			n += all;
 		}

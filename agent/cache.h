@@ -137,7 +137,9 @@ struct cache_type {
 	const char *name;    /* "_payments._tcp" */
 	const char *service; /* "payments" */
 	size_t n_entries;
-	/* Changes whenever an entry of the type is added, changed or removed;
+	/* Changes whenever an entry of the type is added, changed or removed,
+	 * or its stale mark changes (cache_mark_stale(), an upsert that
+	 * confirms it: no event for these);
 	 * unique across types and across the type's lifetimes, so it can key
 	 * a derived array: same generation, same entries. */
 	uint64_t generation;

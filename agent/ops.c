@@ -354,6 +354,14 @@ static int resolve_reply(struct conn *c, const struct wire_request *req, bool he
 	return 1;
 }
 
+/* Whether F asks for nothing but its service: then selection needs no
+ * filter callback and picks from the service's cached tier. */
+static bool resolve_plain(const struct wire_filter *f)
+{
+	return !f->instance && !f->domain && !f->version && !f->n_tags && !f->n_txt &&
+	       f->family == WIRE_FAMILY_ANY;
+}
+
 static int op_resolve(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                       json_t **ret_body, struct wire_err *err)
 {
@@ -372,7 +380,20 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	rf.f.service = NULL;
 	if (resolve_policy(a, req, &brq.policy, err) < 0)
 		return -EINVAL;
-	r = resolve_pick(a, req, &brq, &e);
+	if (resolve_plain(&req->filter)) {
+		/* The same two passes as below, without the callback. When
+		 * both find nothing, no entry is up and trusted: the filtered
+		 * path would have seen none either (rf stays zero). */
+		brq.filter = NULL;
+		brq.skip_stale = true;
+		r = resolve_pick(a, req, &brq, &e);
+		if (r == -ENOENT) {
+			brq.skip_stale = false;
+			r = resolve_pick(a, req, &brq, &e);
+		}
+	} else {
+		r = resolve_pick(a, req, &brq, &e);
+	}
 	if (r == -ENOENT && rf.stale > 0) {
 		/* Only entries from a browse that is down (avahi-daemon away):
 		 * better a pick marked "stale" than no answer. */

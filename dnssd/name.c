@@ -112,14 +112,19 @@ int dnssd_type_service(const char *type, char *buf, size_t size)
 int dnssd_make_type(const char *name, enum dnssd_proto proto, char *buf, size_t size)
 {
 	const char *pname = dnssd_proto_name(proto);
-	int n;
+	size_t nl, pl;
 
 	if (!pname || dnssd_check_service_name(name))
 		return -EINVAL;
-	n = snprintf(buf, size, "_%s._%s", name, pname);
-	if (n < 0 || (size_t)n >= size)
+	/* "_" name "._" proto, without printf: resolve builds two per request. */
+	nl = strlen(name), pl = strlen(pname);
+	if (nl + pl + 3 >= size)
 		return -ENOBUFS;
-	return n;
+	buf[0] = '_';
+	memcpy(buf + 1, name, nl);
+	memcpy(buf + 1 + nl, "._", 2);
+	memcpy(buf + 3 + nl, pname, pl + 1);
+	return (int)(nl + pl + 3);
 }
 
 /* Contract in name.h. */

@@ -122,11 +122,14 @@ tests_unit_test_mdns_publish_CFLAGS = $(AM_CFLAGS) $(AVAHI_CFLAGS)
 tests_unit_test_mdns_publish_LDADD = mdns/libmdns.la $(AVAHI_LIBS)
 # cache/balance tests
 core_test_ldadd = agent/libcore.la $(M_LIBS)
-check_PROGRAMS += tests/unit/test-cache tests/unit/test-balance tests/unit/test-balance-churn
-TESTS += tests/unit/test-cache tests/unit/test-balance tests/unit/test-balance-churn
+check_PROGRAMS += tests/unit/test-cache tests/unit/test-balance tests/unit/test-balance-churn \
+	tests/unit/test-balance-tier
+TESTS += tests/unit/test-cache tests/unit/test-balance tests/unit/test-balance-churn \
+	tests/unit/test-balance-tier
 tests_unit_test_cache_LDADD = $(core_test_ldadd)
 tests_unit_test_balance_LDADD = $(core_test_ldadd)
 tests_unit_test_balance_churn_LDADD = $(core_test_ldadd)
+tests_unit_test_balance_tier_LDADD = $(core_test_ldadd)
 check_PROGRAMS += tests/unit/test-probe
 TESTS += tests/unit/test-probe
 tests_unit_test_probe_SOURCES = tests/unit/test-probe.c tests/unit/tap.h agent/probe.c
