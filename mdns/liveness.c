@@ -30,6 +30,11 @@
 #ifndef LV_JUDGE_S
 #define LV_JUDGE_S 0.8
 #endif
+/* The anchor outlives the heartbeat by PRESENCE_ANCHOR_TTL -
+ * PRESENCE_HEARTBEAT_TTL seconds when they expire; a goodbye takes both at
+ * once. Records gone further apart than this expired: a crash, even when
+ * the judging could not run in between (a late loop). */
+#define LV_GOODBYE_GAP_S ((PRESENCE_ANCHOR_TTL - PRESENCE_HEARTBEAT_TTL) / 2.0)
 /* A first look ended (ALL_FOR_NOW) without a heartbeat: an answer may be
  * late (the querier asks again at 1 s and 3 s), so judge after this: an
  * anchor alone is a host that died seconds ago, nothing at all a host
@@ -97,6 +102,7 @@ struct lv_host {
 	 * it has the heartbeat. */
 	AvahiRecordBrowser *rb[PRESENCE_KEYS];
 	bool heartbeat[PRESENCE_KEYS], anchor[PRESENCE_KEYS];
+	double heartbeat_lost[PRESENCE_KEYS]; /* when it went (clock_mono), 0: there */
 	unsigned primary;
 	unsigned next_probe; /* 1 or 2 */
 	bool judging;        /* LV_JUDGE_S or LV_PENDING_S runs */
@@ -124,6 +130,7 @@ static void rb_close(struct lv_host *h, unsigned k)
 	}
 	h->rb[k] = NULL;
 	h->heartbeat[k] = h->anchor[k] = false;
+	h->heartbeat_lost[k] = 0;
 }
 
 static void rb_close_all(struct lv_host *h)
@@ -148,6 +155,7 @@ static bool rb_open(struct lv_host *h, unsigned k)
 	if (!core_running(c) || !presence_name(k, h->host, name, sizeof(name)))
 		return false;
 	h->heartbeat[k] = h->anchor[k] = false;
+	h->heartbeat_lost[k] = 0;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		core_call(c, 1);
 		h->rb[k] = avahi_record_browser_new(c->client, h->ifindex, h->proto, name,
@@ -270,9 +278,10 @@ static void on_record(struct lv_host *h, unsigned k, bool present, enum presence
 {
 	unsigned p = h->primary;
 
-	if (kind == PRESENCE_IS_HEARTBEAT)
+	if (kind == PRESENCE_IS_HEARTBEAT) {
 		h->heartbeat[k] = present;
-	else if (kind == PRESENCE_IS_ANCHOR)
+		h->heartbeat_lost[k] = present ? 0 : clock_mono();
+	} else if (kind == PRESENCE_IS_ANCHOR)
 		h->anchor[k] = present;
 	else
 		return;
@@ -312,6 +321,9 @@ static void on_record(struct lv_host *h, unsigned k, bool present, enum presence
 				h->judging = false;
 				ev_timer_stop(h->lv->c->loop, &h->timer);
 			}
+		} else if (!h->anchor[k] && h->heartbeat_lost[k] &&
+		           clock_mono() - h->heartbeat_lost[k] > LV_GOODBYE_GAP_S) {
+			go_down(h); /* one expired after the other: dead */
 		} else if (!h->anchor[k]) {
 			go_plain(h, true); /* both went: a goodbye */
 		} else if (!h->judging) {

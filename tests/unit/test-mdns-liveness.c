@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <sys/socket.h>
 
@@ -600,6 +601,24 @@ static void test_goodbye(void)
 	teardown();
 }
 
+/* A crash seen by a late loop (a loaded host): the heartbeat expires, the
+ * judging cannot run, and the anchor expires two seconds later. One after
+ * the other is no goodbye: the host is down. */
+static void test_crash_late_loop(void)
+{
+	setup();
+	sight("a", "h1.local");
+	struct AvahiRecordBrowser *b = host_up("h1.local");
+	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_HEARTBEAT);
+	/* the loop stalls: no timer runs (what the test simulates) */
+	usleep((useconds_t)((PRESENCE_ANCHOR_TTL - PRESENCE_HEARTBEAT_TTL) * 1e6));
+	rec(b, AVAHI_BROWSER_REMOVE, PRESENCE_ANCHOR);
+	CHECK(av.host_left == 0);
+	CHECK(av.host_down == 1 && av.removes_down == 1);
+	CHECK(stats().hosts_down == 1);
+	teardown();
+}
+
 /* No presence (a host without lanyardd): mDNS's timing, browser closed.
  * Only an anchor at the first look (the host died a moment ago): down. */
 static void test_plain_and_anchor_only(void)
@@ -727,6 +746,7 @@ int main(void)
 	test_confirmed_alive();
 	test_blip();
 	test_goodbye();
+	test_crash_late_loop();
 	test_plain_and_anchor_only();
 	test_local();
 	test_unwatchable_host();
