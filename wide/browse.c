@@ -20,7 +20,12 @@
 #include "wide/xfer.h"
 #include "wide/zone.h"
 
-#define SOA_TYPE      6
+#define SOA_TYPE 6
+/* A failing server is asked again after the poll period, doubling up to
+ * BACKOFF_POLLS periods and never beyond BACKOFF_MAX_S: a SOA query is one
+ * small datagram, and a server that came back should be caught up within
+ * seconds, not a minute. */
+#define BACKOFF_POLLS 4.0
 #define BACKOFF_MAX_S 60.0
 
 struct wide_browse {
@@ -89,9 +94,13 @@ static void fail(struct wide_browse *b, const char *what, int err, int rcode)
 
 	b->failures++;
 	/* a server that keeps failing is not asked at every poll */
+	double cap = b->poll_s * BACKOFF_POLLS;
+
+	if (cap > BACKOFF_MAX_S)
+		cap = BACKOFF_MAX_S;
 	b->backoff = b->backoff ? b->backoff * 2 : b->poll_s;
-	if (b->backoff > BACKOFF_MAX_S)
-		b->backoff = BACKOFF_MAX_S;
+	if (b->backoff > cap)
+		b->backoff = cap;
 	b->next_try = clock_mono() + b->backoff;
 	if (rc)
 		snprintf(b->last_error, sizeof(b->last_error), "%s: the server answered %s", what,
