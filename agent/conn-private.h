@@ -45,7 +45,9 @@ struct conn {
 	uint64_t id;
 	ev_io rio, wio;
 	ev_timer idle;
-	double last_activity; /* clock_mono() */
+	double last_activity;   /* clock_mono() */
+	unsigned activity_iter; /* ev_iteration() when last_activity was set */
+	double arrived;         /* clock_mono() of the last read that brought bytes */
 	bool read_eof;
 	bool peer_gone; /* hung up both ways: held replies cannot be delivered */
 	bool synthetic; /* conn_new_local(): the peer is lanyardd itself */

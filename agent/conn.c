@@ -189,6 +189,11 @@ uint64_t conn_id(const struct conn *c)
 	return c->id;
 }
 
+double conn_arrived(const struct conn *c)
+{
+	return c->arrived;
+}
+
 int conn_fd(const struct conn *c)
 {
 	return c->synthetic ? -1 : c->fd;
@@ -213,13 +218,24 @@ static void dispatch(struct conn *c, const char *line, size_t len)
 	struct conn_env *env = c->env;
 	struct wire_request req;
 	struct wire_err err;
+	bool lent = true;
+	int r;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (is_blank(line, len))
 		return;
 	env->stats.requests++;
-	if (wire_request_parse(line, len, &req, &err) < 0) {
+	if (!env->scratch)
+		env->scratch = malloc(sizeof(*env->scratch)); /* NULL: parse as below */
+	if (env->scratch && !env->scratch_busy) {
+		env->scratch_busy = true; /* a nested dispatch must not reuse it */
+		r = wire_request_parse_scratch(line, len, &req, env->scratch, &err);
+	} else {
+		lent = false;
+		r = wire_request_parse(line, len, &req, &err);
+	}
+	if (r < 0) {
 		conn_send_error(c, req.id, err.code, err.msg);
 	} else {
 		c->cur = &req;
@@ -230,6 +246,8 @@ static void dispatch(struct conn *c, const char *line, size_t len)
 		c->cur = NULL;
 	}
 	wire_request_clear(&req);
+	if (lent)
+		env->scratch_busy = false;
 }
 
 /* A paused connection whose reader takes nothing for this long is dropped
@@ -378,7 +396,8 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_io_stop(loop, &c->rio);
 	} else {
 		c->in_len += (size_t)n;
-		c->last_activity = clock_mono();
+		c->last_activity = c->arrived = clock_mono();
+		c->activity_iter = ev_iteration(loop);
 	}
 	conn_advance(c);
 }
@@ -405,7 +424,11 @@ static void conn_flush(struct conn *c)
 		if (n > 0) {
 			c->out_off += (size_t)n;
 			c->env->stats.output_bytes -= (size_t)n;
-			c->last_activity = clock_mono();
+			/* a read in this loop iteration noted the time already */
+			if (c->activity_iter != ev_iteration(loop)) {
+				c->last_activity = clock_mono();
+				c->activity_iter = ev_iteration(loop);
+			}
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -505,6 +528,8 @@ void conn_env_fini(struct conn_env *env)
 	}
 	env->pending = NULL;
 	ev_prepare_stop(env->loop, &env->prepare);
+	free(env->scratch);
+	env->scratch = NULL;
 	free(env->users);
 	env->users = NULL;
 	env->n_users = env->cap_users = 0;
@@ -529,7 +554,7 @@ int conn_new(struct conn_env *env, int fd, const struct ucred *cred)
 	c->wio.data = c;
 	ev_init(&c->idle, idle_cb);
 	c->idle.data = c;
-	c->last_activity = clock_mono();
+	c->last_activity = c->arrived = clock_mono();
 	if (env->limits.idle_timeout > 0) {
 		c->idle.repeat = env->limits.idle_timeout;
 		ev_timer_again(env->loop, &c->idle);

@@ -70,6 +70,10 @@ struct conn_env {
 	size_t n_users, cap_users;
 	uint64_t next_id;
 	ev_prepare prepare;
+	/* the strings of the request being dispatched (a resolve parsed
+	 * without allocating); allocated at the first request */
+	struct wire_scratch *scratch;
+	bool scratch_busy;
 };
 
 /* --- for server.c ------------------------------------------------------ */
@@ -184,6 +188,10 @@ size_t conn_max_output(const struct conn *c);
 
 /* Unique id of C within its server (for logs). */
 uint64_t conn_id(const struct conn *c);
+
+/* clock_mono() when C's input was last read: the arrival of the request
+ * being handled (of a pipelined one, at most that late). */
+double conn_arrived(const struct conn *c);
 
 /* C's socket (for getsockopt() on its peer); -1 for a conn_new_local()
  * connection, which has no peer to ask. */

@@ -294,7 +294,7 @@ static void explain_not_found(const struct wire_request *req, const struct resol
 
 /* Pick among the types REQ's service names (a type, or a name's _tcp and _udp). */
 static int resolve_pick(struct agent *a, const struct wire_request *req,
-                        const struct balance_request *brq, struct cache_entry **ret)
+                        const struct balance_request *brq, double now, struct cache_entry **ret)
 {
 	bool is_type = dnssd_check_type(req->filter.service, NULL) == NULL;
 	struct cache_type *t = is_type ? cache_find_type(a->cache, req->filter.service)
@@ -302,7 +302,7 @@ static int resolve_pick(struct agent *a, const struct wire_request *req,
 	int r = -ENOENT;
 
 	for (; t && r == -ENOENT; t = is_type ? NULL : cache_service_next(t))
-		r = balance_pick(a->balance, t, brq, now_of(a), ret);
+		r = balance_pick(a->balance, t, brq, now, ret);
 	return r;
 }
 
@@ -375,6 +375,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	        .filter_userdata = &rf,
 	};
 	struct cache_entry *e = NULL;
+	double now = now_of(a); /* one reading for every pass */
 	int r;
 
 	rf.f.service = NULL;
@@ -386,20 +387,20 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 		 * path would have seen none either (rf stays zero). */
 		brq.filter = NULL;
 		brq.skip_stale = true;
-		r = resolve_pick(a, req, &brq, &e);
+		r = resolve_pick(a, req, &brq, now, &e);
 		if (r == -ENOENT) {
 			brq.skip_stale = false;
-			r = resolve_pick(a, req, &brq, &e);
+			r = resolve_pick(a, req, &brq, now, &e);
 		}
 	} else {
-		r = resolve_pick(a, req, &brq, &e);
+		r = resolve_pick(a, req, &brq, now, &e);
 	}
 	if (r == -ENOENT && rf.stale > 0) {
 		/* Only entries from a browse that is down (avahi-daemon away):
 		 * better a pick marked "stale" than no answer. */
 		rf = (struct resolve_filter){.f = req->filter};
 		rf.f.service = NULL;
-		r = resolve_pick(a, req, &brq, &e);
+		r = resolve_pick(a, req, &brq, now, &e);
 	}
 	if (r == -ENOENT) {
 		explain_not_found(req, &rf, err);
@@ -413,7 +414,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 		struct peer *pr = op_peer(a, c);
 
 		if (pr)
-			peer_handed(pr, e->id, now_of(a));
+			peer_handed(pr, e->id, now);
 	}
 	return resolve_reply(c, req, held, e, brq.policy, err);
 }
@@ -716,7 +717,7 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 	struct discover_wait *wait = NULL;
 	struct discover_quota q = {.max = a->cfg->agent.limits.browses_per_user};
 	struct held *h = NULL;
-	double started = clock_mono();
+	double started = conn_arrived(c);
 	int r;
 
 	if (req->op >= _WIRE_OP_MAX || !op_table[req->op]) {
@@ -728,7 +729,7 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 		count(a, req, run_op(a, c, req, false), started);
 		return;
 	}
-	peers_sweep(a->peers, clock_mono());
+	peers_sweep(a->peers, started);
 	q.uid = conn_peer_cred(c)->uid;
 	if (conn_uid_is_admin(q.uid))
 		q.max = 0;

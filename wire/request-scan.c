@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The common request shape, read without jansson's lexer (the resolve hot
- * path); see request-scan.h. */
+/* The common request shapes, read without jansson's lexer: a resolve
+ * straight into the request without allocating (the hot path), any other
+ * flat object into a jansson object; see request-scan.h. */
 #include <stdbool.h>
 #include <string.h>
 
+#include "dnssd/version.h"
 #include "wire/request-scan.h"
 #include "wire/wire.h"
 
@@ -121,4 +123,203 @@ done:
 fail:
 	json_decref(root);
 	return NULL;
+}
+
+/* --- resolve, without allocating ------------------------------------------ */
+
+enum rkey {
+	K_OP,
+	K_ID,
+	K_SERVICE,
+	K_INSTANCE,
+	K_DOMAIN,
+	K_VERSION,
+	K_TAGS,
+	K_FAMILY,
+	K_POLICY,
+	K_KEY,
+	K_PREFER,
+	_K_MAX,
+};
+
+static const char *const rkey_names[_K_MAX] = {
+        [K_OP] = "op",           [K_ID] = "id",
+        [K_SERVICE] = "service", [K_INSTANCE] = "instance",
+        [K_DOMAIN] = "domain",   [K_VERSION] = "version",
+        [K_TAGS] = "tags",       [K_FAMILY] = "family",
+        [K_POLICY] = "policy",   [K_KEY] = "key",
+        [K_PREFER] = "prefer",
+};
+
+/* Where the strings go: S's text, NUL-terminated. */
+struct out {
+	char *p, *end;
+};
+
+static bool same(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && memcmp(s, word, n) == 0;
+}
+
+/* The LEN bytes at S, NUL-terminated, in O; NULL when they do not fit
+ * (they always do: see struct wire_scratch). */
+static char *put(struct out *o, const char *s, size_t len)
+{
+	char *r = o->p;
+
+	if ((size_t)(o->end - o->p) < len + 1)
+		return NULL;
+	memcpy(r, s, len);
+	r[len] = '\0';
+	o->p += len + 1;
+	return r;
+}
+
+/* A name: 1..WIRE_MAX_NAME bytes (a plain string has no control character). */
+static char *put_name(struct out *o, const char *s, size_t len)
+{
+	return len >= 1 && len <= WIRE_MAX_NAME ? put(o, s, len) : NULL;
+}
+
+static bool choice(const char *s, size_t len, const char *const *choices, unsigned *ret)
+{
+	for (unsigned i = 0; choices[i]; i++)
+		if (same(s, len, choices[i])) {
+			*ret = i;
+			return true;
+		}
+	return false;
+}
+
+/* "tags": an array of names, at most WIRE_MAX_ITEMS. */
+static bool scan_tags(struct scan *s, struct out *o, struct wire_filter *f, char **tags)
+{
+	const char *v;
+	size_t n;
+
+	if (!scan_word(s, "[", 1))
+		return false;
+	skip_ws(s);
+	f->tags = tags;
+	if (scan_word(s, "]", 1))
+		return true;
+	for (;;) {
+		if (f->n_tags == WIRE_MAX_ITEMS || !scan_plain_string(s, &v, &n) ||
+		    !(tags[f->n_tags] = put_name(o, v, n)))
+			return false;
+		f->n_tags++;
+		skip_ws(s);
+		if (scan_word(s, "]", 1))
+			return true;
+		if (!scan_word(s, ",", 1))
+			return false;
+		skip_ws(s);
+	}
+}
+
+/* The value of K (a string for every key but "id" and "tags") into REQ;
+ * false when it is not one wire_request_parse() would take as it is. */
+static bool scan_field(struct scan *s, enum rkey k, struct out *o, struct wire_request *req,
+                       char **tags, bool *is_resolve)
+{
+	struct wire_filter *f = &req->filter;
+	const char *v;
+	size_t n;
+	unsigned idx;
+
+	if (k == K_ID) {
+		json_t *id = scan_value(s);
+
+		if (!id || (json_is_string(id) && json_string_length(id) > WIRE_MAX_STRING)) {
+			json_decref(id);
+			return false;
+		}
+		req->id = id;
+		return true;
+	}
+	if (k == K_TAGS)
+		return scan_tags(s, o, f, tags);
+	if (!scan_plain_string(s, &v, &n))
+		return false;
+	switch (k) {
+	case K_OP:
+		*is_resolve = same(v, n, "resolve");
+		return *is_resolve;
+	case K_SERVICE:
+		return (f->service = put_name(o, v, n)) != NULL;
+	case K_INSTANCE:
+		return (f->instance = put_name(o, v, n)) != NULL;
+	case K_DOMAIN:
+		return (f->domain = put_name(o, v, n)) != NULL;
+	case K_VERSION:
+		if (n > WIRE_MAX_STRING || !(f->version = put(o, v, n)))
+			return false;
+		return constraint_parse(f->version, &f->constraint, NULL, 0) == 0;
+	case K_FAMILY:
+		if (!choice(v, n, wire_family_choices, &idx))
+			return false;
+		f->family = (enum wire_family)idx;
+		return true;
+	case K_POLICY:
+		return n >= 1 && n <= WIRE_MAX_POLICY && wire_policy_name_ok(v, n) &&
+		       (req->policy = put(o, v, n)) != NULL;
+	case K_KEY:
+		return n <= WIRE_MAX_STRING && (req->key = put(o, v, n)) != NULL;
+	case K_PREFER:
+		if (!choice(v, n, wire_prefer_choices, &idx))
+			return false;
+		wire_request_set_prefer(req, idx);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Contract in request-scan.h. */
+int wire_scan_resolve(const char *line, size_t len, struct wire_request *req,
+                      struct wire_scratch *sc)
+{
+	struct scan s = {line, line + len};
+	struct out o = {sc->text, sc->text + sizeof(sc->text)};
+	unsigned seen = 0;
+	bool is_resolve = false;
+
+	wire_request_init(req);
+	req->borrowed = true; /* what is put in SC is not freed */
+	skip_ws(&s);
+	if (!scan_word(&s, "{", 1))
+		goto fail;
+	for (;;) {
+		const char *k;
+		size_t klen;
+		unsigned i;
+
+		skip_ws(&s);
+		if (!scan_plain_string(&s, &k, &klen))
+			goto fail;
+		for (i = 0; i < _K_MAX && !same(k, klen, rkey_names[i]); i++)
+			;
+		if (i == _K_MAX || (seen & (1u << i)))
+			goto fail; /* unknown or repeated: the full parser says which */
+		seen |= 1u << i;
+		skip_ws(&s);
+		if (!scan_word(&s, ":", 1))
+			goto fail;
+		skip_ws(&s);
+		if (!scan_field(&s, (enum rkey)i, &o, req, sc->tags, &is_resolve))
+			goto fail;
+		skip_ws(&s);
+		if (scan_word(&s, "}", 1))
+			break;
+		if (!scan_word(&s, ",", 1))
+			goto fail;
+	}
+	skip_ws(&s);
+	if (s.p != s.end || !is_resolve || !req->filter.service)
+		goto fail;
+	req->op = WIRE_OP_RESOLVE;
+	return 0;
+fail:
+	wire_request_clear(req);
+	return -1;
 }

@@ -128,6 +128,10 @@ void wire_filter_clear(struct wire_filter *f)
 void wire_request_clear(struct wire_request *req)
 {
 	json_decref(req->id);
+	if (req->borrowed) {
+		wire_request_init(req);
+		return;
+	}
 	wire_filter_clear(&req->filter);
 	free(req->policy);
 	free(req->key);
@@ -341,17 +345,36 @@ static int get_txt(json_t *v, struct wire_filter *f, struct wire_err *err)
 	return 0;
 }
 
+/* Contract in request-scan.h. */
+const char *const wire_family_choices[] = {"any", "ipv4", "ipv6", NULL};
+const char *const wire_prefer_choices[] = {"local", "lan", "any", NULL};
+
+/* Contract in request-scan.h. */
+bool wire_policy_name_ok(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		      s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* Contract in request-scan.h. */
+void wire_request_set_prefer(struct wire_request *req, unsigned choice)
+{
+	req->prefer_local = choice == 0;
+	req->prefer_any_domain = choice == 2;
+}
+
 static int get_policy(json_t *v, char **ret, struct wire_err *err)
 {
-	int r = get_string(v, "policy", 32, ret, err);
+	int r = get_string(v, "policy", WIRE_MAX_POLICY, ret, err);
 
 	if (r < 0)
 		return r;
-	for (const char *p = *ret; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-		      *p == '-'))
-			return wire_err_set(err, WIRE_BAD_REQUEST,
-			                    "\"policy\" \"%s\" is not a policy name", *ret);
+	if (!wire_policy_name_ok(*ret, strlen(*ret)))
+		return wire_err_set(err, WIRE_BAD_REQUEST, "\"policy\" \"%s\" is not a policy name",
+		                    *ret);
 	return 0;
 }
 
@@ -373,9 +396,7 @@ static int get_choice(json_t *v, const char *what, const char *const *choices, u
 
 static int get_field(enum field f, json_t *v, struct wire_request *req, struct wire_err *err)
 {
-	static const char *const families[] = {"any", "ipv4", "ipv6", NULL};
 	static const char *const results[] = {"fail", "ok", NULL};
-	static const char *const prefers[] = {"local", "lan", "any", NULL};
 	static const char *const states[] = {"off", "on", NULL};
 	unsigned idx = 0;
 	int r;
@@ -396,7 +417,7 @@ static int get_field(enum field f, json_t *v, struct wire_request *req, struct w
 	case F_TXT:
 		return get_txt(v, &req->filter, err);
 	case F_FAMILY:
-		r = get_choice(v, "family", families, &idx, err);
+		r = get_choice(v, "family", wire_family_choices, &idx, err);
 		req->filter.family = (enum wire_family)idx;
 		return r;
 	case F_POLICY:
@@ -410,9 +431,9 @@ static int get_field(enum field f, json_t *v, struct wire_request *req, struct w
 		req->key = strdup(json_string_value(v));
 		return req->key ? 0 : oom(err);
 	case F_PREFER:
-		r = get_choice(v, "prefer", prefers, &idx, err);
-		req->prefer_local = r == 0 && idx == 0;
-		req->prefer_any_domain = r == 0 && idx == 2;
+		r = get_choice(v, "prefer", wire_prefer_choices, &idx, err);
+		if (r == 0)
+			wire_request_set_prefer(req, idx);
 		return r;
 	case F_RESULT:
 		r = get_choice(v, "result", results, &idx, err);
@@ -579,6 +600,15 @@ int wire_request_parse(const char *line, size_t len, struct wire_request *req, s
 }
 
 /* Add a string member if S is set; false on OOM. */
+/* Contract in request.h. */
+int wire_request_parse_scratch(const char *line, size_t len, struct wire_request *req,
+                               struct wire_scratch *s, struct wire_err *err)
+{
+	if (len <= WIRE_MAX_LINE && wire_scan_resolve(line, len, req, s) == 0)
+		return 0;
+	return wire_request_parse(line, len, req, err);
+}
+
 static bool put_str(json_t *o, const char *k, const char *s)
 {
 	return !s || json_object_set_new(o, k, json_string(s)) == 0;

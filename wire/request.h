@@ -60,8 +60,9 @@ struct wire_filter {
 	enum wire_family family;
 };
 
-/* A parsed request. Strings are malloc'd and owned by the struct; release
- * with wire_request_clear(). Which members are meaningful depends on op:
+/* A parsed request. Strings are malloc'd and owned by the struct (or, when
+ * BORROWED, point into the wire_scratch it was parsed with); release with
+ * wire_request_clear() either way. Which members are meaningful depends on op:
  *   list, watch:  filter
  *   resolve:      filter (service required), policy, key, prefer_local,
  *                 prefer_any_domain
@@ -93,6 +94,14 @@ struct wire_request {
 	char *text;            /* check: "output"; maint: "reason"; NULL if absent */
 	char *decl;            /* register: the "service" object as JSON text */
 	uint64_t registration; /* deregister */
+	bool borrowed;         /* strings in a wire_scratch: not freed, copy to keep */
+};
+
+/* Room for the strings of a request parsed without allocation: every
+ * string of a line fits in its length (each had at least two quotes). */
+struct wire_scratch {
+	char text[WIRE_MAX_LINE + 1];
+	char *tags[WIRE_MAX_ITEMS + 1];
 };
 
 /* "resolve" etc.; NULL for out-of-range values. */
@@ -136,6 +145,15 @@ void wire_filter_clear(struct wire_filter *f);
  * wire_request_clear(). -ENOMEM (ERR: WIRE_INTERNAL) on allocation failure. */
 int wire_request_parse(const char *line, size_t len, struct wire_request *req,
                        struct wire_err *err);
+
+/* wire_request_parse(), except that a resolve request of the common shape
+ * (one flat object: keys and string values of printable ASCII without
+ * escapes, an integer, boolean or null "id", "tags" an array of such
+ * strings, no "txt") is parsed without allocating (but for a string or
+ * integer id): REQ->borrowed, its strings in S, valid until S is parsed
+ * into again. The result, and every error, is wire_request_parse()'s. */
+int wire_request_parse_scratch(const char *line, size_t len, struct wire_request *req,
+                               struct wire_scratch *s, struct wire_err *err);
 
 /* Build the JSON object for REQ (client side, and for round-trip tests).
  * Returns a new reference, or NULL on OOM or an invalid op. */

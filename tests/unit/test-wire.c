@@ -458,6 +458,127 @@ static void test_integer_at_end_of_unterminated_line(void)
 	free(line);
 }
 
+/* wire_request_parse_scratch() against wire_request_parse() on LINE: the
+ * same result, the same error; *borrowed says which path it took. */
+static void same_as_parse(const char *line, struct wire_scratch *sc, bool *borrowed)
+{
+	struct wire_request a, b;
+	struct wire_err ea = {0}, eb = {0};
+	int ra = wire_request_parse_scratch(line, strlen(line), &a, sc, &ea);
+	int rb = wire_request_parse(line, strlen(line), &b, &eb);
+
+	*borrowed = a.borrowed;
+	CHECK_MSG(ra == rb, "%s: %d vs %d", line, ra, rb);
+	if (ra == 0 && rb == 0) {
+		json_t *ja = wire_request_to_json(&a), *jb = wire_request_to_json(&b);
+
+		CHECK_MSG(ja && jb && json_equal(ja, jb), "%s parses differently", line);
+		CHECK_MSG(json_equal(a.id, b.id) || (!a.id && !b.id), "%s: the id differs", line);
+		CHECK(a.filter.constraint.n_ranges == b.filter.constraint.n_ranges);
+		json_decref(ja);
+		json_decref(jb);
+	} else {
+		CHECK_MSG(ea.code == eb.code && strcmp(ea.msg, eb.msg) == 0, "%s: \"%s\" vs \"%s\"",
+		          line, ea.msg, eb.msg);
+	}
+	wire_request_clear(&a);
+	wire_request_clear(&b);
+}
+
+/* The resolve path parses common requests into a scratch, without
+ * allocating, and everything else as before: the same request, the same
+ * error, either way. */
+static void test_scratch(void)
+{
+	static const char *const fast[] = {
+	        "{\"op\":\"resolve\",\"service\":\"payments\"}",
+	        " { \"service\" : \"_http._tcp\" , \"op\" : \"resolve\" } \t",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"id\":42}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"id\":\"a-b\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"id\":null}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"id\":-7,\"policy\":\"p2c\","
+	        "\"key\":\"\",\"prefer\":\"any\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"instance\":\"p@h1\",\"domain\":"
+	        "\"local\",\"version\":\">=1.2, <2\",\"tags\":[\"eu\", \"ssd\"],\"family\":"
+	        "\"ipv6\",\"policy\":\"hash\",\"key\":\"user 7\",\"prefer\":\"local\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"tags\":[],\"prefer\":\"lan\"}",
+	};
+	static const char *const slow[] = {
+	        "{\"op\":\"list\",\"service\":\"p\"}",
+	        "{\"service\":\"p\",\"op\":\"list\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"txt\":{\"a\":\"b\"}}",
+	        "{\"op\":\"resolve\",\"service\":\"pay\\u006dents\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"id\":1.5}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"id\":[1]}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"service\":\"q\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"colour\":\"red\"}",
+	        "{\"op\":\"resolve\",\"service\":\"\"}",
+	        "{\"op\":\"resolve\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"policy\":\"Round\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"policy\":"
+	        "\"abcdefghijklmnopqrstuvwxyz0123456\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"version\":\">=x.1\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"family\":\"ipv5\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"prefer\":\"remote\"}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"tags\":[\"a\",3]}",
+	        "{\"op\":\"resolve\",\"service\":\"p\",\"tags\":[\"\"]}",
+	        "{\"op\":\"resolve\",\"service\":\"p\"} x",
+	        "{\"op\":\"resolve\",\"service\":\"p\",}",
+	        "{\"op\":\"resolve\",\"service\":\"p\"",
+	        "{\"op\":\"resolve\",\"service\":7}",
+	        "{\"op\":\"frobnicate\",\"service\":\"p\"}",
+	};
+	struct wire_scratch *sc = malloc(sizeof(*sc));
+	struct wire_request req, copy;
+	struct wire_err err;
+	char *line;
+	bool borrowed;
+
+	CHECK(sc != NULL);
+	for (size_t i = 0; i < sizeof(fast) / sizeof(*fast); i++) {
+		same_as_parse(fast[i], sc, &borrowed);
+		CHECK_MSG(borrowed, "%s was not parsed into the scratch", fast[i]);
+	}
+	for (size_t i = 0; i < sizeof(slow) / sizeof(*slow); i++) {
+		same_as_parse(slow[i], sc, &borrowed);
+		CHECK_MSG(!borrowed, "%s was parsed into the scratch", slow[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		same_as_parse(bad[i].line, sc, &borrowed);
+
+	/* 64 tags take the fast path, 65 the full parser (which refuses
+	 * them); a name of 256 bytes is refused the same way. */
+	line = malloc(WIRE_MAX_LINE);
+	CHECK(line != NULL);
+	strcpy(line, "{\"op\":\"resolve\",\"service\":\"p\",\"tags\":[\"t\"");
+	for (int i = 1; i < WIRE_MAX_ITEMS; i++)
+		strcat(line, ",\"t\"");
+	strcat(line, "]}");
+	same_as_parse(line, sc, &borrowed);
+	CHECK(borrowed);
+	strcpy(line + strlen(line) - 2, ",\"t\"]}");
+	same_as_parse(line, sc, &borrowed);
+	CHECK(!borrowed);
+	snprintf(line, WIRE_MAX_LINE, "{\"op\":\"resolve\",\"service\":\"%0256d\"}", 0);
+	same_as_parse(line, sc, &borrowed);
+	CHECK(!borrowed);
+	free(line);
+
+	/* A copy owns its strings: the scratch may be used again. */
+	line = "{\"op\":\"resolve\",\"service\":\"payments\",\"tags\":[\"eu\"],\"key\":\"k\"}";
+	CHECK(wire_request_parse_scratch(line, strlen(line), &req, sc, &err) == 0 && req.borrowed);
+	CHECK(wire_request_copy(&req, &copy) == 0 && !copy.borrowed);
+	wire_request_clear(&req);
+	line = "{\"op\":\"resolve\",\"service\":\"ZZZZZZZZ\",\"tags\":[\"ZZ\"],\"key\":\"Z\"}";
+	CHECK(wire_request_parse_scratch(line, strlen(line), &req, sc, &err) == 0);
+	CHECK_STR_EQ(copy.filter.service, "payments");
+	CHECK(copy.filter.n_tags == 1 && strcmp(copy.filter.tags[0], "eu") == 0);
+	CHECK_STR_EQ(copy.key, "k");
+	wire_request_clear(&req);
+	wire_request_clear(&copy);
+	free(sc);
+}
+
 static void test_register(void)
 {
 	struct wire_request req, copy;
@@ -501,6 +622,7 @@ int main(void)
 	test_request_copy();
 	test_integer_at_end_of_unterminated_line();
 	test_two_paths();
+	test_scratch();
 	test_bad();
 	test_too_large();
 	test_id_on_error();
