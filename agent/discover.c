@@ -212,12 +212,15 @@ static size_t all_only_count(const struct discover *d)
 }
 
 /* TYPE into the table for SOURCE (idempotent), browsed unless it is only
- * fake. Returns the type's state, or NULL with -ENOSPC (the cap: a type is
- * not even listed then) or -ENOMEM in *ret_err. */
+ * fake; T is its state when it is listed already (type_find()), NOW the
+ * time of a demand. Returns the type's state, or NULL with -ENOSPC (the
+ * cap: a type is not even listed then) or -ENOMEM in *ret_err. type_get()
+ * looks T up and reads the clock. */
 
-static struct dtype *type_get(struct discover *d, const char *type, unsigned source, int *ret_err)
+static struct dtype *type_use(struct discover *d, struct dtype *t, const char *type,
+                              unsigned source, double now, int *ret_err)
 {
-	struct dtype *t = type_find(d, type), *n;
+	struct dtype *n;
 
 	*ret_err = 0;
 	if (!t) {
@@ -246,10 +249,15 @@ static struct dtype *type_get(struct discover *d, const char *type, unsigned sou
 	}
 	t->sources |= source;
 	if (source == SRC_DEMAND)
-		t->last_used = clock_mono();
+		t->last_used = now;
 	if (source != SRC_FAKE)
 		*ret_err = type_start(d, t);
 	return *ret_err < 0 ? NULL : t;
+}
+
+static struct dtype *type_get(struct discover *d, const char *type, unsigned source, int *ret_err)
+{
+	return type_use(d, type_find(d, type), type, source, clock_mono(), ret_err);
 }
 
 /* Forget the type at index K: stop its browse, drop its entries. */
@@ -395,24 +403,29 @@ int discover_need(struct discover *d, const char *service, const struct discover
 {
 	struct discover_wait *w;
 	char types[2][DNSSD_TYPE_SIZE];
-	bool settled = true;
+	struct dtype *found[2];
+	bool settled = true, moved = false;
+	double now = clock_mono();
 	int n, r, fresh = 0;
 
 	*ret_wait = NULL;
 	n = dnssd_service_types(service, types);
 	if (n < 0)
 		return n;
-	if (q && q->max) {
-		for (int i = 0; i < n; i++)
-			fresh += type_find(d, types[i]) == NULL;
-		if (fresh && demand_count(d, q->uid) + (unsigned)fresh > q->max) {
-			d->over_quota++;
-			return -EDQUOT;
-		}
+	for (int i = 0; i < n; i++)
+		fresh += (found[i] = type_find(d, types[i])) == NULL;
+	if (q && q->max && fresh && demand_count(d, q->uid) + (unsigned)fresh > q->max) {
+		d->over_quota++;
+		return -EDQUOT;
 	}
 	for (int i = 0; i < n; i++) {
-		bool is_new = type_find(d, types[i]) == NULL;
-		struct dtype *t = type_get(d, types[i], SRC_DEMAND, &r);
+		/* adding or starting a type may move the table: look again after */
+		struct dtype *f = moved ? type_find(d, types[i]) : found[i];
+		bool is_new = f == NULL;
+		bool was_browsed = f && f->browsed;
+		struct dtype *t = type_use(d, f, types[i], SRC_DEMAND, now, &r);
+
+		moved = moved || !was_browsed;
 
 		if (t && is_new && q)
 			t->owner = q->uid;
