@@ -45,6 +45,29 @@ static bool scan_word(struct scan *s, const char *w, size_t n)
 	return true;
 }
 
+/* The ':' between a key and its value, with the blanks around it. */
+static bool scan_colon(struct scan *s)
+{
+	skip_ws(s);
+	if (!scan_word(s, ":", 1))
+		return false;
+	skip_ws(s);
+	return true;
+}
+
+/* After a member: 1 at the object's '}', 0 at a ',' (and the blanks after
+ * it), -1 for anything else. */
+static int scan_next(struct scan *s)
+{
+	skip_ws(s);
+	if (scan_word(s, "}", 1))
+		return 1;
+	if (!scan_word(s, ",", 1))
+		return -1;
+	skip_ws(s);
+	return 0;
+}
+
 /* A value of the simple shape as a new json_t, or NULL. */
 static json_t *scan_value(struct scan *s)
 {
@@ -97,24 +120,17 @@ json_t *wire_load_simple(const char *line, size_t len)
 		const char *k;
 		size_t klen;
 		json_t *v;
+		int next;
 
 		if (!scan_plain_string(&s, &k, &klen) || klen > WIRE_MAX_NAME)
 			goto fail;
 		memcpy(key, k, klen);
 		key[klen] = '\0';
-		skip_ws(&s);
-		if (!scan_word(&s, ":", 1))
+		if (!scan_colon(&s) || json_object_get(root, key) || !(v = scan_value(&s)) ||
+		    json_object_set_new_nocheck(root, key, v) < 0 || (next = scan_next(&s)) < 0)
 			goto fail;
-		skip_ws(&s);
-		if (json_object_get(root, key) || !(v = scan_value(&s)) ||
-		    json_object_set_new_nocheck(root, key, v) < 0)
-			goto fail;
-		skip_ws(&s);
-		if (scan_word(&s, "}", 1))
+		if (next)
 			break;
-		if (!scan_word(&s, ",", 1))
-			goto fail;
-		skip_ws(&s);
 	}
 done:
 	skip_ws(&s);
@@ -293,6 +309,7 @@ int wire_scan_resolve(const char *line, size_t len, struct wire_request *req,
 		const char *k;
 		size_t klen;
 		unsigned i;
+		int next;
 
 		skip_ws(&s);
 		if (!scan_plain_string(&s, &k, &klen))
@@ -302,17 +319,12 @@ int wire_scan_resolve(const char *line, size_t len, struct wire_request *req,
 		if (i == _K_MAX || (seen & (1u << i)))
 			goto fail; /* unknown or repeated: the full parser says which */
 		seen |= 1u << i;
-		skip_ws(&s);
-		if (!scan_word(&s, ":", 1))
+		if (!scan_colon(&s) ||
+		    !scan_field(&s, (enum rkey)i, &o, req, sc->tags, &is_resolve) ||
+		    (next = scan_next(&s)) < 0)
 			goto fail;
-		skip_ws(&s);
-		if (!scan_field(&s, (enum rkey)i, &o, req, sc->tags, &is_resolve))
-			goto fail;
-		skip_ws(&s);
-		if (scan_word(&s, "}", 1))
+		if (next)
 			break;
-		if (!scan_word(&s, ",", 1))
-			goto fail;
 	}
 	skip_ws(&s);
 	if (s.p != s.end || !is_resolve || !req->filter.service)
