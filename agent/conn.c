@@ -497,7 +497,9 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 				continue;
 			}
 			if (c->resume) {
+				/* what was held back arrives now, for its latency */
 				c->resume = false;
+				c->arrived = clock_mono();
 				conn_advance(c);
 			}
 			if (c->state != CONN_DEAD)

@@ -189,8 +189,10 @@ size_t conn_max_output(const struct conn *c);
 /* Unique id of C within its server (for logs). */
 uint64_t conn_id(const struct conn *c);
 
-/* clock_mono() when C's input was last read: the arrival of the request
- * being handled (of a pipelined one, at most that late). */
+/* clock_mono() when C's input was last read, or when its input resumed
+ * after a held request or a pause: the arrival of the request being
+ * handled, for its latency (a request waiting behind a held one is timed
+ * from the release, as it could not be taken before). */
 double conn_arrived(const struct conn *c);
 
 /* C's socket (for getsockopt() on its peer); -1 for a conn_new_local()

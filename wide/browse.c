@@ -91,11 +91,10 @@ static void end_exchange(struct wide_browse *b)
 static void fail(struct wide_browse *b, const char *what, int err, int rcode)
 {
 	const char *rc = rcode ? wide_rcode_name(rcode) : NULL;
+	double cap = b->poll_s * BACKOFF_POLLS;
 
 	b->failures++;
 	/* a server that keeps failing is not asked at every poll */
-	double cap = b->poll_s * BACKOFF_POLLS;
-
 	if (cap > BACKOFF_MAX_S)
 		cap = BACKOFF_MAX_S;
 	b->backoff = b->backoff ? b->backoff * 2 : b->poll_s;

@@ -599,7 +599,6 @@ int wire_request_parse(const char *line, size_t len, struct wire_request *req, s
 	return r;
 }
 
-/* Add a string member if S is set; false on OOM. */
 /* Contract in request.h. */
 int wire_request_parse_scratch(const char *line, size_t len, struct wire_request *req,
                                struct wire_scratch *s, struct wire_err *err)
@@ -609,6 +608,7 @@ int wire_request_parse_scratch(const char *line, size_t len, struct wire_request
 	return wire_request_parse(line, len, req, err);
 }
 
+/* Add a string member if S is set; false on OOM. */
 static bool put_str(json_t *o, const char *k, const char *s)
 {
 	return !s || json_object_set_new(o, k, json_string(s)) == 0;

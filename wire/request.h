@@ -148,9 +148,9 @@ int wire_request_parse(const char *line, size_t len, struct wire_request *req,
 
 /* wire_request_parse(), except that a resolve request of the common shape
  * (one flat object: keys and string values of printable ASCII without
- * escapes, an integer, boolean or null "id", "tags" an array of such
- * strings, no "txt") is parsed without allocating (but for a string or
- * integer id): REQ->borrowed, its strings in S, valid until S is parsed
+ * escapes, a string, integer, boolean or null "id", "tags" an array of
+ * such strings, no "txt") is parsed without allocating (but for a string
+ * or integer id): REQ->borrowed, its strings in S, valid until S is parsed
  * into again. The result, and every error, is wire_request_parse()'s. */
 int wire_request_parse_scratch(const char *line, size_t len, struct wire_request *req,
                                struct wire_scratch *s, struct wire_err *err);
