@@ -218,7 +218,7 @@ static void dispatch(struct conn *c, const char *line, size_t len)
 	struct conn_env *env = c->env;
 	struct wire_request req;
 	struct wire_err err;
-	bool lent = true;
+	bool lend;
 	int r;
 
 	if (len > 0 && line[len - 1] == '\r')
@@ -227,14 +227,11 @@ static void dispatch(struct conn *c, const char *line, size_t len)
 		return;
 	env->stats.requests++;
 	if (!env->scratch)
-		env->scratch = malloc(sizeof(*env->scratch)); /* NULL: parse as below */
-	if (env->scratch && !env->scratch_busy) {
-		env->scratch_busy = true; /* a nested dispatch must not reuse it */
-		r = wire_request_parse_scratch(line, len, &req, env->scratch, &err);
-	} else {
-		lent = false;
-		r = wire_request_parse(line, len, &req, &err);
-	}
+		env->scratch = malloc(sizeof(*env->scratch)); /* NULL: the full parser */
+	lend = env->scratch && !env->scratch_busy; /* a nested dispatch must not reuse it */
+	env->scratch_busy = env->scratch_busy || lend;
+	r = lend ? wire_request_parse_scratch(line, len, &req, env->scratch, &err)
+	         : wire_request_parse(line, len, &req, &err);
 	if (r < 0) {
 		conn_send_error(c, req.id, err.code, err.msg);
 	} else {
@@ -246,7 +243,7 @@ static void dispatch(struct conn *c, const char *line, size_t len)
 		c->cur = NULL;
 	}
 	wire_request_clear(&req);
-	if (lent)
+	if (lend)
 		env->scratch_busy = false;
 }
 

@@ -55,12 +55,13 @@ static bool scan_colon(struct scan *s)
 	return true;
 }
 
-/* After a member: 1 at the object's '}', 0 at a ',' (and the blanks after
- * it), -1 for anything else. */
-static int scan_next(struct scan *s)
+/* After a member or an element: 1 at CLOSE (the object's '}' or the
+ * array's ']'), 0 at a ',' (and the blanks after it), -1 for anything
+ * else. */
+static int scan_next(struct scan *s, const char *close)
 {
 	skip_ws(s);
-	if (scan_word(s, "}", 1))
+	if (scan_word(s, close, 1))
 		return 1;
 	if (!scan_word(s, ",", 1))
 		return -1;
@@ -127,7 +128,8 @@ json_t *wire_load_simple(const char *line, size_t len)
 		memcpy(key, k, klen);
 		key[klen] = '\0';
 		if (!scan_colon(&s) || json_object_get(root, key) || !(v = scan_value(&s)) ||
-		    json_object_set_new_nocheck(root, key, v) < 0 || (next = scan_next(&s)) < 0)
+		    json_object_set_new_nocheck(root, key, v) < 0 ||
+		    (next = scan_next(&s, "}")) < 0)
 			goto fail;
 		if (next)
 			break;
@@ -158,7 +160,7 @@ enum rkey {
 	_K_MAX,
 };
 
-static const char *const rkey_names[_K_MAX] = {
+static const char *const rkey_names[_K_MAX + 1] = {
         [K_OP] = "op",           [K_ID] = "id",
         [K_SERVICE] = "service", [K_INSTANCE] = "instance",
         [K_DOMAIN] = "domain",   [K_VERSION] = "version",
@@ -171,11 +173,6 @@ static const char *const rkey_names[_K_MAX] = {
 struct out {
 	char *p, *end;
 };
-
-static bool same(const char *s, size_t n, const char *word)
-{
-	return strlen(word) == n && memcmp(s, word, n) == 0;
-}
 
 /* The LEN bytes at S, NUL-terminated, in O; NULL when they do not fit
  * (they always do: see struct wire_scratch). */
@@ -197,16 +194,6 @@ static char *put_name(struct out *o, const char *s, size_t len)
 	return len >= 1 && len <= WIRE_MAX_NAME ? put(o, s, len) : NULL;
 }
 
-static bool choice(const char *s, size_t len, const char *const *choices, unsigned *ret)
-{
-	for (unsigned i = 0; choices[i]; i++)
-		if (same(s, len, choices[i])) {
-			*ret = i;
-			return true;
-		}
-	return false;
-}
-
 /* "tags": an array of names, at most WIRE_MAX_ITEMS. */
 static bool scan_tags(struct scan *s, struct out *o, struct wire_filter *f, char **tags)
 {
@@ -220,16 +207,14 @@ static bool scan_tags(struct scan *s, struct out *o, struct wire_filter *f, char
 	if (scan_word(s, "]", 1))
 		return true;
 	for (;;) {
+		int next;
+
 		if (f->n_tags == WIRE_MAX_ITEMS || !scan_plain_string(s, &v, &n) ||
 		    !(tags[f->n_tags] = put_name(o, v, n)))
 			return false;
 		f->n_tags++;
-		skip_ws(s);
-		if (scan_word(s, "]", 1))
-			return true;
-		if (!scan_word(s, ",", 1))
-			return false;
-		skip_ws(s);
+		if ((next = scan_next(s, "]")) != 0)
+			return next == 1;
 	}
 }
 
@@ -259,7 +244,7 @@ static bool scan_field(struct scan *s, enum rkey k, struct out *o, struct wire_r
 		return false;
 	switch (k) {
 	case K_OP:
-		*is_resolve = same(v, n, "resolve");
+		*is_resolve = n == 7 && memcmp(v, "resolve", 7) == 0;
 		return *is_resolve;
 	case K_SERVICE:
 		return (f->service = put_name(o, v, n)) != NULL;
@@ -272,7 +257,7 @@ static bool scan_field(struct scan *s, enum rkey k, struct out *o, struct wire_r
 			return false;
 		return constraint_parse(f->version, &f->constraint, NULL, 0) == 0;
 	case K_FAMILY:
-		if (!choice(v, n, wire_family_choices, &idx))
+		if (!wire_choice(v, n, wire_family_choices, &idx))
 			return false;
 		f->family = (enum wire_family)idx;
 		return true;
@@ -282,7 +267,7 @@ static bool scan_field(struct scan *s, enum rkey k, struct out *o, struct wire_r
 	case K_KEY:
 		return n <= WIRE_MAX_STRING && (req->key = put(o, v, n)) != NULL;
 	case K_PREFER:
-		if (!choice(v, n, wire_prefer_choices, &idx))
+		if (!wire_choice(v, n, wire_prefer_choices, &idx))
 			return false;
 		wire_request_set_prefer(req, idx);
 		return true;
@@ -314,14 +299,12 @@ int wire_scan_resolve(const char *line, size_t len, struct wire_request *req,
 		skip_ws(&s);
 		if (!scan_plain_string(&s, &k, &klen))
 			goto fail;
-		for (i = 0; i < _K_MAX && !same(k, klen, rkey_names[i]); i++)
-			;
-		if (i == _K_MAX || (seen & (1u << i)))
+		if (!wire_choice(k, klen, rkey_names, &i) || (seen & (1u << i)))
 			goto fail; /* unknown or repeated: the full parser says which */
 		seen |= 1u << i;
 		if (!scan_colon(&s) ||
 		    !scan_field(&s, (enum rkey)i, &o, req, sc->tags, &is_resolve) ||
-		    (next = scan_next(&s)) < 0)
+		    (next = scan_next(&s, "}")) < 0)
 			goto fail;
 		if (next)
 			break;

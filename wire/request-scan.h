@@ -18,6 +18,10 @@
 extern const char *const wire_family_choices[];
 extern const char *const wire_prefer_choices[];
 
+/* Are the LEN bytes at S one of CHOICES (NULL-terminated)? Its index in
+ * *RET. */
+bool wire_choice(const char *s, size_t len, const char *const *choices, unsigned *ret);
+
 /* Are the LEN bytes at S all [a-z0-9_-] (a policy name's shape)? */
 bool wire_policy_name_ok(const char *s, size_t len);
 

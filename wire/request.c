@@ -350,6 +350,17 @@ const char *const wire_family_choices[] = {"any", "ipv4", "ipv6", NULL};
 const char *const wire_prefer_choices[] = {"local", "lan", "any", NULL};
 
 /* Contract in request-scan.h. */
+bool wire_choice(const char *s, size_t len, const char *const *choices, unsigned *ret)
+{
+	for (unsigned i = 0; choices[i]; i++)
+		if (strlen(choices[i]) == len && memcmp(s, choices[i], len) == 0) {
+			*ret = i;
+			return true;
+		}
+	return false;
+}
+
+/* Contract in request-scan.h. */
 bool wire_policy_name_ok(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -384,11 +395,8 @@ static int get_choice(json_t *v, const char *what, const char *const *choices, u
 {
 	const char *s = json_string_value(v);
 
-	for (unsigned i = 0; s && choices[i]; i++)
-		if (strcmp(s, choices[i]) == 0) {
-			*ret = i;
-			return 0;
-		}
+	if (s && wire_choice(s, strlen(s), choices, ret))
+		return 0;
 	if (!s)
 		return wire_err_set(err, WIRE_BAD_REQUEST, "\"%s\" must be a string", what);
 	return wire_err_set(err, WIRE_BAD_REQUEST, "\"%s\" has unknown value \"%.64s\"", what, s);
