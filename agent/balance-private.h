@@ -57,6 +57,18 @@ struct btier {
 
 #define BTIER_VARIANTS 8 /* skip_stale, any_domain, prefer_local */
 
+/* The tier of a keyed filter (balance_request.filter_key) for one variant.
+ * Unused while key_len is 0. */
+struct bftier {
+	void *key;
+	size_t key_len, key_cap;
+	unsigned variant; /* the index into bsvc.tiers an unfiltered request would use */
+	uint64_t used;    /* bsvc.ft_clock at its last use: the least recent makes way */
+	struct btier tier;
+};
+
+#define BFTIER_SLOTS 8 /* keyed filters' tiers per service */
+
 /* Endpoints of one weight within the lazy smooth weighted state: a binary
  * max-heap in bswrr.heap[start, start + n) by (base, then lower idx). */
 struct bgroup {
@@ -101,6 +113,8 @@ struct bsvc {
 	bool dirty;
 	double epoch_t, next_expiry;
 	struct btier tiers[BTIER_VARIANTS];
+	struct bftier *ft; /* BFTIER_SLOTS, allocated at the first keyed filter */
+	uint64_t ft_clock;
 	struct bswrr swrr;
 };
 
@@ -170,6 +184,13 @@ static inline uint64_t bep_weight(const struct bep *ep, bool weighted)
  * (built if needed). Returns 0 or -ENOMEM. */
 int btier_get(struct balance *b, struct bsvc *s, const struct balance_request *rq, double now,
               struct btier **ret);
+
+/* The current tier of RQ's keyed filter in S at NOW into *RET (built if
+ * needed: the filter is called then). Returns 0, -ENOENT (the filter
+ * leaves no candidate: nothing is kept, so that the next request calls
+ * the filter again) or -ENOMEM. */
+int btier_get_keyed(struct balance *b, struct bsvc *s, const struct balance_request *rq, double now,
+                    struct btier **ret);
 
 /* Smooth weighted round robin over TR (S's current tier): the pick into
  * *RET. O(groups + log n). Returns 0 or -ENOMEM. */

@@ -42,32 +42,26 @@ static int grow(void *p, size_t n, size_t size)
 	return 0;
 }
 
-/* Build TR, S's tier for RQ's variant, at NOW: the candidates and
- * narrowing of a filtered pick, without the filter. A tier with the same
- * final set as one already built in this epoch becomes its alias, so
- * that variants that come to the same set share one rotation state. */
-static int tier_build(struct balance *b, struct bsvc *s, const struct balance_request *rq,
-                      double now, struct btier *tr)
+/* The final set of RQ (its filter, if any, applied) at NOW into
+ * b->scratch, whether weights apply into *WEIGHTED. Returns its size. */
+static size_t tier_candidates(struct balance *b, struct bsvc *s, const struct balance_request *rq,
+                              double now, bool *weighted)
 {
-	struct balance_request all = {.skip_stale = rq->skip_stale};
+	size_t usable, k = balance_collect(b, s, rq, now, &usable);
+
+	*weighted = false;
+	if (k)
+		k = balance_narrow(b, b->scratch, k, usable, rq->prefer_local, rq->any_domain,
+		                   weighted);
+	return k;
+}
+
+/* Make TR the K candidates in b->scratch, of S's current epoch. */
+static int tier_store(struct balance *b, struct bsvc *s, struct btier *tr, size_t k, bool weighted)
+{
 	struct bep **c = b->scratch;
-	size_t usable, k = balance_collect(b, s, &all, now, &usable);
-	bool weighted = false;
 	uint64_t sum = 0;
 
-	if (k)
-		k = balance_narrow(b, c, k, usable, rq->prefer_local, rq->any_domain, &weighted);
-	for (size_t i = 0; i < BTIER_VARIANTS; i++) {
-		struct btier *o = &s->tiers[i];
-
-		/* (weighted follows from the set: some weight > 0 in it) */
-		if (o != tr && o->epoch == s->epoch && !o->alias && o->n == k &&
-		    memcmp(o->v, c, k * sizeof(*c)) == 0) {
-			tr->alias = o;
-			tr->epoch = s->epoch;
-			return 0;
-		}
-	}
 	if (k > tr->cap) {
 		if (grow(&tr->v, k, sizeof(*tr->v)) < 0 ||
 		    grow(&tr->cum, k, sizeof(*tr->cum)) < 0 ||
@@ -91,17 +85,112 @@ static int tier_build(struct balance *b, struct bsvc *s, const struct balance_re
 	return 0;
 }
 
+/* The index of RQ's variant in bsvc.tiers. */
+static unsigned variant_of(const struct balance_request *rq)
+{
+	return (rq->skip_stale ? 1 : 0) | (rq->any_domain ? 2 : 0) | (rq->prefer_local ? 4 : 0);
+}
+
+/* Build TR, S's tier for RQ's variant, at NOW: the candidates and
+ * narrowing of a filtered pick, without the filter. A tier with the same
+ * final set as one already built in this epoch becomes its alias, so
+ * that variants that come to the same set share one rotation state. */
+static int tier_build(struct balance *b, struct bsvc *s, const struct balance_request *rq,
+                      double now, struct btier *tr)
+{
+	struct balance_request all = {.skip_stale = rq->skip_stale,
+	                              .prefer_local = rq->prefer_local,
+	                              .any_domain = rq->any_domain};
+	bool weighted;
+	size_t k = tier_candidates(b, s, &all, now, &weighted);
+
+	for (size_t i = 0; i < BTIER_VARIANTS; i++) {
+		struct btier *o = &s->tiers[i];
+
+		/* (weighted follows from the set: some weight > 0 in it) */
+		if (o != tr && o->epoch == s->epoch && !o->alias && o->n == k &&
+		    memcmp(o->v, b->scratch, k * sizeof(*b->scratch)) == 0) {
+			tr->alias = o;
+			tr->epoch = s->epoch;
+			return 0;
+		}
+	}
+	return tier_store(b, s, tr, k, weighted);
+}
+
 int btier_get(struct balance *b, struct bsvc *s, const struct balance_request *rq, double now,
               struct btier **ret)
 {
-	struct btier *tr = &s->tiers[(rq->skip_stale ? 1 : 0) | (rq->any_domain ? 2 : 0) |
-	                             (rq->prefer_local ? 4 : 0)];
+	struct btier *tr = &s->tiers[variant_of(rq)];
 	int r;
 
 	epoch_check(b, s, now);
 	if (tr->epoch != s->epoch && (r = tier_build(b, s, rq, now, tr)) < 0)
 		return r;
 	*ret = tr->alias ? tr->alias : tr;
+	return 0;
+}
+
+/* The slot of S that holds RQ's keyed filter, else the one to reuse for
+ * it (an unused one, or the least recently used). */
+static struct bftier *ftier_find(struct bsvc *s, const struct balance_request *rq, unsigned variant,
+                                 bool *found)
+{
+	struct bftier *lru = &s->ft[0];
+
+	for (size_t i = 0; i < BFTIER_SLOTS; i++) {
+		struct bftier *f = &s->ft[i];
+
+		if (f->key_len == rq->filter_key_len && f->variant == variant &&
+		    memcmp(f->key, rq->filter_key, f->key_len) == 0) {
+			*found = true;
+			return f;
+		}
+		if (f->used < lru->used)
+			lru = f;
+	}
+	*found = false;
+	return lru;
+}
+
+int btier_get_keyed(struct balance *b, struct bsvc *s, const struct balance_request *rq, double now,
+                    struct btier **ret)
+{
+	unsigned variant = variant_of(rq);
+	struct bftier *f;
+	bool found, weighted;
+	size_t k;
+	int r;
+
+	epoch_check(b, s, now);
+	if (!s->ft && !(s->ft = calloc(BFTIER_SLOTS, sizeof(*s->ft))))
+		return -ENOMEM;
+	f = ftier_find(s, rq, variant, &found);
+	if (!found) {
+		if (s->swrr.tier == &f->tier)
+			bswrr_flush(b, s); /* its set is about to change */
+		f->key_len = 0;
+		f->tier.epoch = 0;
+		if (rq->filter_key_len > f->key_cap) {
+			if (grow(&f->key, rq->filter_key_len, 1) < 0)
+				return -ENOMEM;
+			f->key_cap = rq->filter_key_len;
+		}
+		memcpy(f->key, rq->filter_key, rq->filter_key_len);
+		f->key_len = rq->filter_key_len;
+		f->variant = variant;
+	}
+	f->used = ++s->ft_clock;
+	if (f->tier.epoch != s->epoch) {
+		k = tier_candidates(b, s, rq, now, &weighted);
+		if (k == 0) {
+			f->tier.epoch = 0; /* built again next time: the filter counts */
+			return -ENOENT;
+		}
+		if ((r = tier_store(b, s, &f->tier, k, weighted)) < 0)
+			return r;
+	}
+	*ret = &f->tier;
 	return 0;
 }
 
@@ -225,13 +314,22 @@ void bswrr_flush(struct balance *b, struct bsvc *s)
 	w->tier = NULL;
 }
 
+static void tier_free(struct btier *tr)
+{
+	free(tr->v);
+	free(tr->cum);
+	free(tr->ll);
+}
+
 void btier_free_all(struct bsvc *s)
 {
-	for (size_t i = 0; i < BTIER_VARIANTS; i++) {
-		free(s->tiers[i].v);
-		free(s->tiers[i].cum);
-		free(s->tiers[i].ll);
+	for (size_t i = 0; i < BTIER_VARIANTS; i++)
+		tier_free(&s->tiers[i]);
+	for (size_t i = 0; s->ft && i < BFTIER_SLOTS; i++) {
+		free(s->ft[i].key);
+		tier_free(&s->ft[i].tier);
 	}
+	free(s->ft);
 	free(s->swrr.heap);
 	free(s->swrr.groups);
 }

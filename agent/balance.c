@@ -505,7 +505,7 @@ size_t balance_narrow(const struct balance *b, struct bep **c, size_t k, size_t 
 	return m;
 }
 
-/* A filtered pick: scan S's endpoints for the candidates, narrow them,
+/* A filtered pick without a key: scan S's endpoints for the candidates, narrow them,
  * apply the policy. */
 static int pick_scan(struct balance *b, struct bsvc *s, const struct balance_request *rq,
                      double now, struct bep **ret)
@@ -545,12 +545,13 @@ static int pick_scan(struct balance *b, struct bsvc *s, const struct balance_req
 	return 0;
 }
 
-/* An unfiltered pick: the same policies over S's cached tier for RQ. */
+/* An unfiltered pick or a keyed filter's: the same policies over S's
+ * cached tier for RQ. */
 static int pick_tier(struct balance *b, struct bsvc *s, const struct balance_request *rq,
                      double now, struct bep **ret)
 {
 	struct btier *tr;
-	int r = btier_get(b, s, rq, now, &tr);
+	int r = rq->filter ? btier_get_keyed(b, s, rq, now, &tr) : btier_get(b, s, rq, now, &tr);
 
 	if (r < 0)
 		return r;
@@ -598,7 +599,10 @@ int balance_pick(struct balance *b, struct cache_type *t, const struct balance_r
 		return -ENOMEM;
 	if ((s->gen != t->generation || s->trust_gen != b->trust_gen) && rebuild(b, s, t) < 0)
 		return -ENOMEM;
-	r = rq->filter ? pick_scan(b, s, rq, now, &ep) : pick_tier(b, s, rq, now, &ep);
+	if (rq->filter && rq->filter_key_len == 0)
+		r = pick_scan(b, s, rq, now, &ep);
+	else
+		r = pick_tier(b, s, rq, now, &ep);
 	if (r < 0)
 		return r;
 	ep->picks++;

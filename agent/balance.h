@@ -44,6 +44,16 @@ struct balance_request {
 	 * served from the service's cached tier. */
 	bool (*filter)(void *userdata, const struct cache_entry *e);
 	void *filter_userdata;
+	/* Optional, with a filter: FILTER_KEY_LEN > 0 bytes that identify it.
+	 * Filters with equal keys must give the same verdict on every entry,
+	 * and a verdict must depend on nothing but the entry's content (what
+	 * changes its type's generation). The final set of a keyed filter is
+	 * then kept like an unfiltered request's tier, for the next request
+	 * with the same key (a few keys per service, the least recently used
+	 * making way), and the filter is called only when that set is built
+	 * again. */
+	const void *filter_key;
+	size_t filter_key_len;
 };
 
 /* What list/status show for one endpoint. */
@@ -96,8 +106,9 @@ int balance_set_trust(struct balance *b, const struct lanyard_config *cfg);
  * when T's generation or the trust changed, an endpoint was ejected or an
  * ejection ended: a pick then costs O(log n) in T's size (O(1) for
  * random and p2c; smooth weighted round robin O(d + log n) for d distinct
- * weights in the tier; hash with a key is linear in the tier). With a
- * filter, every entry of T is looked at. Per-type arrays are
+ * weights in the tier; hash with a key is linear in the tier). A keyed
+ * filter's final set is kept the same way; with another filter, every
+ * entry of T is looked at. Per-type arrays are
  * (re)allocated only on those rebuilds: otherwise no allocation.
  * Counts the pick as outstanding. Returns 0, -ENOENT (no candidate),
  * -EINVAL (unknown policy) or -ENOMEM. */

@@ -252,6 +252,17 @@ static bool resolve_accept(void *userdata, const struct cache_entry *e)
 	return true;
 }
 
+/* The key of RF's filter, for its final sets kept by selection
+ * (balance_request.filter_key): whether stale entries count, then the
+ * request's filter. 0 when too long to keep. */
+static size_t resolve_key(const struct resolve_filter *rf, char *buf, size_t cap)
+{
+	size_t n = present_filter_key(&rf->f, buf + 1, cap - 1);
+
+	buf[0] = rf->skip_stale ? 'S' : 's';
+	return n ? n + 1 : 0;
+}
+
 /* The policy for REQ: the request's, else the service's (when this host
  * declares it), else agent.policy. */
 static int resolve_policy(const struct agent *a, const struct wire_request *req,
@@ -376,6 +387,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	};
 	struct cache_entry *e = NULL;
 	double now = now_of(a); /* one reading for every pass */
+	char key[512];
 	int r;
 
 	rf.f.service = NULL;
@@ -393,6 +405,8 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 			r = resolve_pick(a, req, &brq, now, &e);
 		}
 	} else {
+		brq.filter_key = key;
+		brq.filter_key_len = resolve_key(&rf, key, sizeof(key));
 		r = resolve_pick(a, req, &brq, now, &e);
 	}
 	if (r == -ENOENT && rf.stale > 0) {
@@ -400,6 +414,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 		 * better a pick marked "stale" than no answer. */
 		rf = (struct resolve_filter){.f = req->filter};
 		rf.f.service = NULL;
+		brq.filter_key_len = resolve_key(&rf, key, sizeof(key));
 		r = resolve_pick(a, req, &brq, now, &e);
 	}
 	if (r == -ENOENT) {

@@ -62,6 +62,42 @@ bool present_match(const struct cache_entry *e, const struct wire_filter *f)
 	return true;
 }
 
+/* TAG then the C string STR with its NUL at *N in BUF, if it fits. */
+static bool key_put(char *buf, size_t cap, size_t *n, char tag, const char *str)
+{
+	size_t len = strlen(str);
+
+	if (cap - *n < len + 2)
+		return false;
+	buf[(*n)++] = tag;
+	memcpy(buf + *n, str, len + 1);
+	*n += len + 1;
+	return true;
+}
+
+/* Strings hold no NUL: after its tag, each one ends at the next NUL. */
+size_t present_filter_key(const struct wire_filter *f, char *buf, size_t cap)
+{
+	char fam[2] = {(char)('0' + f->family), 0};
+	size_t n = 0;
+	bool ok = key_put(buf, cap, &n, 'f', fam);
+
+	if (f->service && *f->service)
+		ok = ok && key_put(buf, cap, &n, 's', f->service);
+	if (f->instance)
+		ok = ok && key_put(buf, cap, &n, 'i', f->instance);
+	if (f->domain)
+		ok = ok && key_put(buf, cap, &n, 'd', f->domain);
+	if (f->version) /* the constraint is parsed from it */
+		ok = ok && key_put(buf, cap, &n, 'v', f->version);
+	for (size_t i = 0; ok && i < f->n_tags; i++)
+		ok = key_put(buf, cap, &n, 't', f->tags[i]);
+	for (size_t i = 0; ok && i < f->n_txt; i++)
+		ok = key_put(buf, cap, &n, 'k', f->txt[i].key) &&
+		     key_put(buf, cap, &n, '=', f->txt[i].value);
+	return ok ? n : 0;
+}
+
 /* Every string the instance object borrows, on the stack of its builder. */
 struct present_buf {
 	char addr_text[CACHE_MAX_SIGHTINGS][64];

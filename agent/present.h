@@ -14,6 +14,11 @@
 /* True when entry E passes every filter set in F. */
 bool present_match(const struct cache_entry *e, const struct wire_filter *f);
 
+/* The bytes that identify F's verdicts in present_match(): equal keys,
+ * equal filters (every member it reads, in order). Into BUF; returns the
+ * length, or 0 when the key would not fit in CAP bytes. */
+size_t present_filter_key(const struct wire_filter *f, char *buf, size_t cap);
+
 /* True when type T can hold entries matching F's service filter (NULL or
  * empty service matches every type). */
 bool present_type_match(const struct cache_type *t, const struct wire_filter *f);

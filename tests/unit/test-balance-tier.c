@@ -27,7 +27,10 @@ static unsigned rnd(unsigned n)
 struct world {
 	struct cache *c;
 	struct balance *b;
-	int mode; /* 0: no filter (the tier), 1: a filter that takes all (the scan), 2: mixed */
+	/* 0: no filter (the tier), 1: a filter that takes all (the scan), 2:
+	 * mixed; 3: this step's filter (the scan), 4: the same with its key
+	 * (the keyed filter's tier) */
+	int mode;
 };
 
 static void world_init(struct world *w, int mode, uint64_t seed)
@@ -56,6 +59,37 @@ static bool take_all(void *ud, const struct cache_entry *e)
 		++*(int *)ud;
 	return true;
 }
+
+static unsigned num(const struct cache_entry *e)
+{
+	return (unsigned)atoi(e->name + 1);
+}
+
+static bool take_even(void *ud, const struct cache_entry *e)
+{
+	(void)ud;
+	return num(e) % 2 == 0;
+}
+
+static bool take_thirds(void *ud, const struct cache_entry *e)
+{
+	(void)ud;
+	return num(e) % 3 != 0 && strcmp(e->domain, "local") == 0;
+}
+
+static bool take_none(void *ud, const struct cache_entry *e)
+{
+	(void)ud, (void)e;
+	return false;
+}
+
+/* The filters of worlds 3 and 4, and their keys. */
+static const struct {
+	bool (*fn)(void *ud, const struct cache_entry *e);
+	const char *key;
+} filters[] = {
+        {take_all, "all"}, {take_even, "even"}, {take_thirds, "thirds"}, {take_none, "none"}};
+static unsigned cur_filter; /* this step's */
 
 /* Instance I: "nI" on this LAN (over mDNS) or, ZONED, in a browsed zone;
  * TXT weight, priority, health and load as given (LOAD < 0: none). */
@@ -106,27 +140,36 @@ static int pick(struct world *w, const struct balance_request *rq0, double now,
 
 	if (w->mode == 1 || (w->mode == 2 && rnd(2)))
 		rq.filter = take_all;
+	if (w->mode >= 3)
+		rq.filter = filters[cur_filter].fn;
+	if (w->mode == 4) {
+		rq.filter_key = filters[cur_filter].key;
+		rq.filter_key_len = strlen(filters[cur_filter].key);
+	}
 	return balance_pick(w->b, cache_find_type(w->c, TYPE), &rq, now, ret);
 }
 
-/* Three agents fed the same events: picks from the tier, from the scan,
- * and alternating between the two; every pick must be the same. */
+/* Agents fed the same events: picks from the tier, from the scan, and
+ * alternating between the two, every pick the same; and picks with
+ * filters (changing at random, more of them than a service keeps) from
+ * the scan and from the keyed filters' tiers, every pick the same. */
 static void test_same_picks(void)
 {
-	struct world w[3];
+	enum { WORLDS = 5 };
+	struct world w[WORLDS];
 	struct cfg_trust_net net = {.family = AF_INET, .prefix = 26, .addr = {192, 0, 2, 0}};
 	struct cfg_service svc = {.type = TYPE,
 	                          .trust = {.has_from = true, .nets = &net, .n_nets = 1}};
 	struct lanyard_config trusting = {0}, capped = {.services = &svc, .n_services = 1};
 	double now = 0;
-	int picks = 0, differ = 0;
+	int picks = 0, differ = 0, filtered = 0;
 	char key[16];
 
 	capped.agent.trust = (struct cfg_trust){.has_max_weight = true,
 	                                        .max_weight = 2,
 	                                        .has_min_priority = true,
 	                                        .min_priority = 1};
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < WORLDS; k++)
 		world_init(&w[k], k, 5);
 	for (int step = 0; step < 60000; step++) {
 		/* Churn, then quiet spells where only reports and time move. */
@@ -146,6 +189,7 @@ static void test_same_picks(void)
 			rq.key = key;
 			rq.key_len = (size_t)snprintf(key, sizeof(key), "k%u", rnd(500));
 		}
+		cur_filter = rnd(4) ? rnd(3) : 3;
 		unsigned dt = rnd(1000);
 		if (dt < 2)
 			now -= 5; /* time goes back: the tiers must not trust it */
@@ -153,7 +197,7 @@ static void test_same_picks(void)
 			now += 20; /* ejections end */
 		else
 			now += 0.01;
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < WORLDS; k++) {
 			struct cache_entry *e = find(&w[k], i, zoned);
 
 			if (r < 100) {
@@ -176,29 +220,36 @@ static void test_same_picks(void)
 		}
 		if (r < 300)
 			continue;
-		struct cache_entry *e[3] = {0};
-		int ret[3];
-		for (int k = 0; k < 3; k++)
+		struct cache_entry *e[WORLDS] = {0};
+		int ret[WORLDS];
+		for (int k = 0; k < WORLDS; k++)
 			ret[k] = pick(&w[k], &rq, now, &e[k]);
 		picks++;
-		for (int k = 1; k < 3; k++) {
-			bool same = ret[k] == ret[0] &&
-			            (ret[0] < 0 || (strcmp(e[k]->name, e[0]->name) == 0 &&
-			                            strcmp(e[k]->domain, e[0]->domain) == 0));
-			if (!same && differ++ < 5)
-				CHECK_MSG(false,
-				          "step %d policy %d world %d: %d %s/%s, tier: %d %s/%s",
-				          step, rq.policy, k, ret[k], ret[k] ? "-" : e[k]->name,
-				          ret[k] ? "-" : e[k]->domain, ret[0],
-				          ret[0] ? "-" : e[0]->name, ret[0] ? "-" : e[0]->domain);
+		filtered += ret[3] == 0;
+		for (int k = 1; k < WORLDS; k++) {
+			int o = k < 3 ? 0 : 3; /* the world it must agree with */
+			bool same = ret[k] == ret[o] &&
+			            (ret[o] < 0 || (strcmp(e[k]->name, e[o]->name) == 0 &&
+			                            strcmp(e[k]->domain, e[o]->domain) == 0));
+			if (k != o && !same && differ++ < 5)
+				CHECK_MSG(
+				        false,
+				        "step %d policy %d world %d: %d %s/%s, world %d: %d %s/%s",
+				        step, rq.policy, k, ret[k], ret[k] ? "-" : e[k]->name,
+				        ret[k] ? "-" : e[k]->domain, o, ret[o],
+				        ret[o] ? "-" : e[o]->name, ret[o] ? "-" : e[o]->domain);
 		}
 		if (ret[0] == 0 && rnd(3) == 0)
 			for (int k = 0; k < 3; k++)
 				CHECK(balance_report(w[k].b, e[k], true, 3, now) == 0);
+		if (ret[3] == 0 && rnd(3) == 0)
+			for (int k = 3; k < WORLDS; k++)
+				CHECK(balance_report(w[k].b, e[k], true, 3, now) == 0);
 	}
-	printf("tier, scan and mixed: %d picks, %d differ\n", picks, differ);
-	CHECK(differ == 0 && picks > 30000);
-	for (int k = 0; k < 3; k++)
+	printf("tier, scan and mixed: %d picks (%d filtered found one), %d differ\n", picks,
+	       filtered, differ);
+	CHECK(differ == 0 && picks > 30000 && filtered > 20000);
+	for (int k = 0; k < WORLDS; k++)
 		world_done(&w[k]);
 }
 
@@ -210,11 +261,6 @@ static struct cache_entry *pick1(struct world *w, enum cfg_policy policy, double
 	if (!CHECK(pick(w, &rq, now, &e) == 0))
 		exit(1);
 	return e;
-}
-
-static unsigned num(const struct cache_entry *e)
-{
-	return (unsigned)atoi(e->name + 1);
 }
 
 /* Smooth weighted round robin from the tier: the plain algorithm's
@@ -294,7 +340,8 @@ static void test_ejection_and_panic(void)
 }
 
 /* A pick from a current tier looks at no endpoint, whatever the service's
- * size; a filtered one at every endpoint, hash with a key at the tier. */
+ * size, nor does a keyed filter's once built; a filtered one without a
+ * key at every endpoint, hash with a key at the tier. */
 static void test_visits(void)
 {
 	enum { N = 10000, PICKS = 1000 };
@@ -344,6 +391,29 @@ static void test_visits(void)
 	CHECK(balance_pick(w.b, cache_find_type(w.c, TYPE), &rq, 0, &e) == 0);
 	CHECK_INT_EQ(balance_visited(w.b) - v, N);
 	CHECK_INT_EQ(calls, N);
+	/* a keyed filter: built once (the filter called for each endpoint),
+	 * then picks look at none; another key is built on its own */
+	calls = 0;
+	rq.filter_key = "mine", rq.filter_key_len = 4;
+	for (int i = 0; i < PICKS; i++)
+		CHECK(balance_pick(w.b, cache_find_type(w.c, TYPE), &rq, 0, &e) == 0);
+	CHECK_INT_EQ(calls, N);
+	v = balance_visited(w.b);
+	rq.filter_key = "mint";
+	CHECK(balance_pick(w.b, cache_find_type(w.c, TYPE), &rq, 0, &e) == 0);
+	CHECK_INT_EQ(balance_visited(w.b) - v, N);
+	CHECK_INT_EQ(calls, 2 * N);
+	/* one that leaves nothing is not kept: the filter explains each time */
+	rq = (struct balance_request){.policy = CFG_POLICY_ROUND_ROBIN,
+	                              .filter = take_none,
+	                              .filter_key = "none",
+	                              .filter_key_len = 4};
+	CHECK(balance_pick(w.b, cache_find_type(w.c, TYPE), &rq, 0, &e) == -ENOENT);
+	v = balance_visited(w.b);
+	CHECK(balance_pick(w.b, cache_find_type(w.c, TYPE), &rq, 0, &e) == -ENOENT);
+	CHECK_INT_EQ(balance_visited(w.b) - v, N);
+	rq = (struct balance_request){
+	        .policy = CFG_POLICY_ROUND_ROBIN, .filter = take_all, .filter_userdata = &calls};
 	/* a filtered weighted pick, then unfiltered again: one rebase each */
 	rq.policy = CFG_POLICY_WEIGHTED;
 	CHECK(balance_pick(w.b, cache_find_type(w.c, TYPE), &rq, 0, &e) == 0);

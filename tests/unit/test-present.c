@@ -154,9 +154,49 @@ static void test_hostile_txt(void)
 	cache_free(c);
 }
 
+/* Filter keys: filters that differ in any member present_match() reads
+ * have different keys (strings cannot run into the next member); equal
+ * ones, equal keys; one too long for the buffer, none. */
+static void test_filter_keys(void)
+{
+	char *two[] = {"a", "b"}, *ab[] = {"ab"}, *a[] = {"a"}, *b_[] = {"b"};
+	struct wire_kv kv = {"a", "b"}, kv2 = {"ab", ""};
+	struct wire_filter f[] = {
+	        {0},
+	        {.family = WIRE_FAMILY_IPV4},
+	        {.tags = two, .n_tags = 2},
+	        {.tags = ab, .n_tags = 1},
+	        {.tags = a, .n_tags = 1, .instance = "b"},
+	        {.tags = a, .n_tags = 1, .domain = "b"},
+	        {.tags = b_, .n_tags = 1, .version = "a"},
+	        {.txt = &kv, .n_txt = 1},
+	        {.txt = &kv2, .n_txt = 1},
+	        {.version = "~1.2"},
+	        {.version = "~1.2", .service = "payments"},
+	};
+	enum { N = sizeof(f) / sizeof(f[0]) };
+	char keys[N][64], big[4096];
+	size_t len[N];
+
+	for (size_t i = 0; i < N; i++) {
+		len[i] = present_filter_key(&f[i], keys[i], sizeof(keys[i]));
+		CHECK(len[i] > 0);
+		for (size_t j = 0; j < i; j++)
+			CHECK_MSG(len[i] != len[j] || memcmp(keys[i], keys[j], len[i]) != 0,
+			          "filters %zu and %zu have one key", i, j);
+	}
+	CHECK_INT_EQ(present_filter_key(&f[2], big, sizeof(big)), len[2]);
+	CHECK(memcmp(big, keys[2], len[2]) == 0);
+	memset(big, 'x', 200);
+	big[200] = 0;
+	f[0].instance = big;
+	CHECK_INT_EQ(present_filter_key(&f[0], keys[0], sizeof(keys[0])), 0);
+}
+
 int main(void)
 {
 	test_hostile_names();
 	test_hostile_txt();
+	test_filter_keys();
 	return test_summary();
 }
