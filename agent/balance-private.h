@@ -98,9 +98,12 @@ struct bsvc {
 	size_t n, cap;
 	/* Round robin: the next pick is the first candidate after rr_last.
 	 * rr_ep is the last pick while its entry lives; when it goes, its key
-	 * is kept in rr_name/rr_domain and found again at the next rebuild. */
+	 * is kept in rr_name/rr_domain and found again at the next rebuild.
+	 * rr_pos is where rr_ep was in the candidates it was picked from (a
+	 * hint, checked before use: rr_last == rr_ep->idx). */
 	struct bep *rr_ep;
 	ptrdiff_t rr_last;
+	size_t rr_pos;
 	bool rr_named;
 	char rr_name[CACHE_NAME_MAX + 1], rr_domain[CACHE_NAME_MAX + 1];
 	double latency;             /* EWMA over the whole type, for instances without one */

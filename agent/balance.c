@@ -278,6 +278,11 @@ static void outstanding_add(const struct balance *b, struct bep *ep, double now,
 static struct bep *pick_rr(struct bsvc *s, struct bep **c, size_t k)
 {
 	size_t lo = 0, hi = k; /* first candidate after rr_last */
+
+	/* C is in idx order: when the last pick is at rr_pos in it (the same
+	 * tier as last time, most often), the next one follows it. */
+	if (s->rr_ep && s->rr_pos < k && c[s->rr_pos] == s->rr_ep)
+		lo = hi = s->rr_pos + 1;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if ((ptrdiff_t)c[mid]->idx <= s->rr_last)
@@ -285,7 +290,8 @@ static struct bep *pick_rr(struct bsvc *s, struct bep **c, size_t k)
 		else
 			hi = mid;
 	}
-	struct bep *ep = c[lo < k ? lo : 0];
+	s->rr_pos = lo < k ? lo : 0;
+	struct bep *ep = c[s->rr_pos];
 	s->rr_last = (ptrdiff_t)ep->idx;
 	s->rr_ep = ep;
 	s->rr_named = false;

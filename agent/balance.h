@@ -105,8 +105,9 @@ int balance_set_trust(struct balance *b, const struct lanyard_config *cfg);
  * Without a filter the final set comes from T's cached tier, rebuilt only
  * when T's generation or the trust changed, an endpoint was ejected or an
  * ejection ended: a pick then costs O(log n) in T's size (O(1) for
- * random and p2c; smooth weighted round robin O(d + log n) for d distinct
- * weights in the tier; hash with a key is linear in the tier). A keyed
+ * random, p2c, and round robin or least loaded picking from the tier
+ * they picked from last; smooth weighted round robin O(d + log n) for d
+ * distinct weights in the tier; hash with a key is linear in the tier). A keyed
  * filter's final set is kept the same way; with another filter, every
  * entry of T is looked at. Per-type arrays are
  * (re)allocated only on those rebuilds: otherwise no allocation.
