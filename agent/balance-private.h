@@ -53,7 +53,18 @@ struct btier {
 	/* Another variant's tier of this epoch with the same final set, used
 	 * instead (its arrays are not filled): they share one rotation. */
 	struct btier *alias;
+	/* Hash with a key: recent keys' picks (BHMEMO_SLOTS, by key hash;
+	 * allocated at the first such pick, emptied when the tier is built). */
+	struct bhmemo *memo;
 };
+
+struct bhmemo {
+	uint64_t kh;    /* the key's hash */
+	struct bep *ep; /* its pick; NULL: unused */
+};
+
+#define BHMEMO_SLOTS 1024 /* a power of 2 */
+#define BHMEMO_FROM  32   /* fewer candidates: ranked every time */
 
 #define BTIER_VARIANTS 8 /* skip_stale, any_domain, prefer_local */
 

@@ -81,6 +81,8 @@ static int tier_store(struct balance *b, struct bsvc *s, struct btier *tr, size_
 		memcpy(tr->ll, tr->v, k * sizeof(*c));
 	tr->n_ll = k ? balance_least_loaded(tr->ll, k) : 0;
 	tr->alias = NULL;
+	if (tr->memo)
+		memset(tr->memo, 0, BHMEMO_SLOTS * sizeof(*tr->memo));
 	tr->epoch = s->epoch;
 	return 0;
 }
@@ -319,6 +321,7 @@ static void tier_free(struct btier *tr)
 	free(tr->v);
 	free(tr->cum);
 	free(tr->ll);
+	free(tr->memo);
 }
 
 void btier_free_all(struct bsvc *s)

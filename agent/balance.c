@@ -352,15 +352,12 @@ static struct bep *pick_weighted_random_tier(struct balance *b, const struct bti
  * hash(key, instance); the highest wins, so removing one of N candidates
  * moves only the keys it held (1/N). Weighted by the logarithmic method
  * (score = w / -ln(u), u uniform in (0,1) from the hash), which gives
- * candidate i a share of w_i / sum(w). Linear in the candidates: over a
- * cached tier, its size. */
-static struct bep *pick_hash(struct balance *b, struct bep **c, size_t k, bool weighted,
-                             const void *key, size_t key_len)
+ * candidate i a share of w_i / sum(w). Linear in the candidates, for key
+ * hash KH. */
+static struct bep *hash_rank(struct balance *b, struct bep **c, size_t k, bool weighted,
+                             uint64_t kh)
 {
-	if (!key)
-		return c[rand_below(b, k)];
 	b->visited += k;
-	uint64_t kh = fmix64(fnv1a(0xcbf29ce484222325ULL, key, key_len, false));
 	bool equal = true;
 	for (size_t i = 1; i < k && equal; i++)
 		equal = bep_weight(c[i], weighted) == bep_weight(c[0], weighted);
@@ -380,6 +377,40 @@ static struct bep *pick_hash(struct balance *b, struct bep **c, size_t k, bool w
 			best = c[i], best_score = score;
 	}
 	return best;
+}
+
+static uint64_t key_hash(const void *key, size_t key_len)
+{
+	return fmix64(fnv1a(0xcbf29ce484222325ULL, key, key_len, false));
+}
+
+static struct bep *pick_hash(struct balance *b, struct bep **c, size_t k, bool weighted,
+                             const void *key, size_t key_len)
+{
+	if (!key)
+		return c[rand_below(b, k)];
+	return hash_rank(b, c, k, weighted, key_hash(key, key_len));
+}
+
+/* The same over a tier, remembering each key's pick in the tier's memo
+ * (by key hash, one per slot): a key asked again costs O(1) until the
+ * tier is built again. Below BHMEMO_FROM candidates the ranking is as
+ * cheap. */
+static struct bep *pick_hash_tier(struct balance *b, struct btier *tr, const void *key,
+                                  size_t key_len)
+{
+	struct bhmemo *m;
+	uint64_t kh;
+
+	if (!key || tr->n < BHMEMO_FROM)
+		return pick_hash(b, tr->v, tr->n, tr->weighted, key, key_len);
+	kh = key_hash(key, key_len);
+	if (!tr->memo && !(tr->memo = calloc(BHMEMO_SLOTS, sizeof(*tr->memo))))
+		return hash_rank(b, tr->v, tr->n, tr->weighted, kh);
+	m = &tr->memo[kh & (BHMEMO_SLOTS - 1)];
+	if (!m->ep || m->kh != kh)
+		*m = (struct bhmemo){kh, hash_rank(b, tr->v, tr->n, tr->weighted, kh)};
+	return m->ep;
 }
 
 /* Power of two choices: two distinct random candidates, the one with the
@@ -576,7 +607,7 @@ static int pick_tier(struct balance *b, struct bsvc *s, const struct balance_req
 		*ret = pick_weighted_random_tier(b, tr);
 		break;
 	case CFG_POLICY_HASH:
-		*ret = pick_hash(b, tr->v, tr->n, tr->weighted, rq->key, rq->key_len);
+		*ret = pick_hash_tier(b, tr, rq->key, rq->key_len);
 		break;
 	case CFG_POLICY_P2C:
 		*ret = pick_p2c(b, s, tr->v, tr->n, tr->weighted, now);

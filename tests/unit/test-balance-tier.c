@@ -381,10 +381,14 @@ static void test_visits(void)
 		          (unsigned long long)(balance_visited(w.b) - v), PICKS);
 	}
 	struct balance_request rq = {.policy = CFG_POLICY_HASH, .key = "user-1", .key_len = 6};
-	struct cache_entry *e;
+	struct cache_entry *e, *again;
 	v = balance_visited(w.b);
 	CHECK(pick(&w, &rq, 0, &e) == 0);
 	CHECK_INT_EQ(balance_visited(w.b) - v, N);
+	/* the same key again: remembered, nothing ranked */
+	v = balance_visited(w.b);
+	CHECK(pick(&w, &rq, 0, &again) == 0);
+	CHECK(balance_visited(w.b) == v && again == e);
 	rq = (struct balance_request){
 	        .policy = CFG_POLICY_ROUND_ROBIN, .filter = take_all, .filter_userdata = &calls};
 	v = balance_visited(w.b);
@@ -424,11 +428,61 @@ static void test_visits(void)
 	world_done(&w);
 }
 
+/* Hash with a key over a large tier, remembered per key: the same picks
+ * as ranking every candidate each time (the scan), before and after the
+ * set changes (a removal, an ejection, a weight). */
+static void test_hash_memo(void)
+{
+	enum { N = 300, KEYS = 3000 };
+	struct world w[2];
+	char key[16];
+	int differ = 0, picks = 0;
+
+	for (int k = 0; k < 2; k++) {
+		world_init(&w[k], k, 1);
+		for (unsigned i = 0; i < N; i++)
+			put(&w[k], i, false, 1 + i % 3, 0, false, false, -1);
+	}
+	for (int round = 0; round < 4; round++) {
+		for (int pass = 0; pass < 2; pass++) { /* the second: remembered */
+			for (unsigned i = 0; i < KEYS; i++) {
+				struct balance_request rq = {.policy = CFG_POLICY_HASH, .key = key};
+				struct cache_entry *e[2];
+
+				rq.key_len = (size_t)snprintf(key, sizeof(key), "u%u", i);
+				for (int k = 0; k < 2; k++)
+					CHECK(pick(&w[k], &rq, 10.0 * round, &e[k]) == 0);
+				picks++;
+				if (strcmp(e[0]->name, e[1]->name) != 0 && differ++ < 5)
+					CHECK_MSG(false, "round %d key %s: %s, ranked: %s", round,
+					          key, e[0]->name, e[1]->name);
+			}
+		}
+		for (int k = 0; k < 2; k++) {
+			struct cache_entry *x = find(&w[k], (unsigned)round * 7, false);
+
+			if (round == 0)
+				CHECK(cache_remove_sighting(w[k].c, x->name, TYPE, x->domain, 1,
+				                            AF_INET, CACHE_GONE_WITHDRAWN,
+				                            0) == CACHE_REMOVED);
+			for (int f = 0; round == 1 && f < 5; f++)
+				CHECK(balance_report(w[k].b, x, false, -1, 10) == 0);
+			if (round == 2)
+				put(&w[k], 21, false, 9, 0, false, false, -1);
+		}
+	}
+	printf("hash over %d: %d picks, %d differ\n", N, picks, differ);
+	CHECK(differ == 0);
+	for (int k = 0; k < 2; k++)
+		world_done(&w[k]);
+}
+
 int main(void)
 {
 	test_same_picks();
 	test_weighted();
 	test_ejection_and_panic();
 	test_visits();
+	test_hash_memo();
 	return test_summary();
 }
