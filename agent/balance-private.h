@@ -53,9 +53,11 @@ struct btier {
 	/* Another variant's tier of this epoch with the same final set, used
 	 * instead (its arrays are not filled): they share one rotation. */
 	struct btier *alias;
-	/* Hash with a key: recent keys' picks (BHMEMO_SLOTS, by key hash;
-	 * allocated at the first such pick, emptied when the tier is built). */
+	/* Hash with a key: recent keys' picks (memo_mask + 1 slots, by key
+	 * hash; allocated at the first such pick, emptied when the tier is
+	 * built, freed when it is built to another size). */
 	struct bhmemo *memo;
+	size_t memo_mask;
 };
 
 struct bhmemo {
@@ -63,8 +65,19 @@ struct bhmemo {
 	struct bep *ep; /* its pick; NULL: unused */
 };
 
-#define BHMEMO_SLOTS 1024 /* a power of 2 */
-#define BHMEMO_FROM  32   /* fewer candidates: ranked every time */
+#define BHMEMO_MAX  1024 /* slots of a tier's memo, at most (a power of 2) */
+#define BHMEMO_FROM 32   /* fewer candidates: ranked every time */
+
+/* The slots of the memo of a tier of N: a power of 2 from 2 per
+ * candidate, 64 to BHMEMO_MAX. */
+static inline size_t bhmemo_slots(size_t n)
+{
+	size_t slots = 64;
+
+	while (slots < 2 * n && slots < BHMEMO_MAX)
+		slots *= 2;
+	return slots;
+}
 
 #define BTIER_VARIANTS 8 /* skip_stale, any_domain, prefer_local */
 

@@ -81,8 +81,12 @@ static int tier_store(struct balance *b, struct bsvc *s, struct btier *tr, size_
 		memcpy(tr->ll, tr->v, k * sizeof(*c));
 	tr->n_ll = k ? balance_least_loaded(tr->ll, k) : 0;
 	tr->alias = NULL;
-	if (tr->memo)
-		memset(tr->memo, 0, BHMEMO_SLOTS * sizeof(*tr->memo));
+	if (tr->memo && bhmemo_slots(k) != tr->memo_mask + 1) { /* sized for another set */
+		free(tr->memo);
+		tr->memo = NULL;
+	} else if (tr->memo) {
+		memset(tr->memo, 0, (tr->memo_mask + 1) * sizeof(*tr->memo));
+	}
 	tr->epoch = s->epoch;
 	return 0;
 }

@@ -393,9 +393,9 @@ static struct bep *pick_hash(struct balance *b, struct bep **c, size_t k, bool w
 }
 
 /* The same over a tier, remembering each key's pick in the tier's memo
- * (by key hash, one per slot): a key asked again costs O(1) until the
- * tier is built again. Below BHMEMO_FROM candidates the ranking is as
- * cheap. */
+ * (by key hash, one per slot; bhmemo_slots()):
+ * a key asked again costs O(1) until the tier is built again. Below
+ * BHMEMO_FROM candidates the ranking is as cheap. */
 static struct bep *pick_hash_tier(struct balance *b, struct btier *tr, const void *key,
                                   size_t key_len)
 {
@@ -405,9 +405,14 @@ static struct bep *pick_hash_tier(struct balance *b, struct btier *tr, const voi
 	if (!key || tr->n < BHMEMO_FROM)
 		return pick_hash(b, tr->v, tr->n, tr->weighted, key, key_len);
 	kh = key_hash(key, key_len);
-	if (!tr->memo && !(tr->memo = calloc(BHMEMO_SLOTS, sizeof(*tr->memo))))
-		return hash_rank(b, tr->v, tr->n, tr->weighted, kh);
-	m = &tr->memo[kh & (BHMEMO_SLOTS - 1)];
+	if (!tr->memo) {
+		size_t n = bhmemo_slots(tr->n);
+
+		if (!(tr->memo = calloc(n, sizeof(*tr->memo))))
+			return hash_rank(b, tr->v, tr->n, tr->weighted, kh);
+		tr->memo_mask = n - 1;
+	}
+	m = &tr->memo[kh & tr->memo_mask];
 	if (!m->ep || m->kh != kh)
 		*m = (struct bhmemo){kh, hash_rank(b, tr->v, tr->n, tr->weighted, kh)};
 	return m->ep;
