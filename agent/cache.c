@@ -314,6 +314,14 @@ static void type_touch(struct cache *c, struct cache_type *t)
 	t->generation = ++c->gen_counter;
 }
 
+/* E's content changed at NOW: its generation and its type's move. */
+static void entry_touch(struct cache *c, struct cache_entry *e, double now)
+{
+	e->last_changed = now;
+	type_touch(c, e->type);
+	e->generation = e->type->generation;
+}
+
 static void type_free(struct cache *c, struct cache_type *t)
 {
 	if (t->user && c->release_type)
@@ -623,8 +631,7 @@ int cache_upsert(struct cache *c, const struct mdns_instance *s, double now)
 			type_touch(c, e->type);
 		return CACHE_UNCHANGED;
 	}
-	e->last_changed = now;
-	type_touch(c, e->type);
+	entry_touch(c, e, now);
 	c->st.changed++;
 	emit(c, CACHE_EVENT_CHANGED, e, ch);
 	return CACHE_CHANGED;
@@ -648,8 +655,7 @@ static int drop_sighting(struct cache *c, struct cache_entry *e, size_t i, enum 
 	        (e->n_sightings - i - 1) * sizeof(*e->sightings));
 	e->n_sightings--;
 	unsigned ch = CACHE_CH_IFACES | derive(e);
-	e->last_changed = now;
-	type_touch(c, e->type);
+	entry_touch(c, e, now);
 	c->st.changed++;
 	emit(c, CACHE_EVENT_CHANGED, e, ch);
 	return CACHE_CHANGED;
@@ -674,8 +680,7 @@ int cache_set_down(struct cache *c, struct cache_entry *e, bool down, double now
 	if (e->down == down)
 		return CACHE_UNCHANGED;
 	e->down = down;
-	e->last_changed = now;
-	type_touch(c, e->type);
+	entry_touch(c, e, now);
 	c->st.changed++;
 	emit(c, CACHE_EVENT_CHANGED, e, CACHE_CH_DOWN);
 	return CACHE_CHANGED;
@@ -734,8 +739,7 @@ int cache_sweep_stale(struct cache *c, const char *type, double now)
 				continue;
 			e->n_sightings = (uint8_t)kept;
 			unsigned ch = CACHE_CH_IFACES | derive(e);
-			e->last_changed = now;
-			type_touch(c, t);
+			entry_touch(c, e, now);
 			c->st.changed++;
 			emit(c, CACHE_EVENT_CHANGED, e, ch);
 		}

@@ -120,10 +120,13 @@ struct cache_entry {
 	struct cache_addr *addrs; /* unique addresses of the sightings, first seen first */
 	struct txt *txt;          /* of the latest sighting; never NULL */
 	double first_seen, last_changed;
+	/* Changes with last_changed, whenever the entry's content does (a
+	 * value its type's generation took then: unique in the cache). */
+	uint64_t generation;
 	uint64_t id; /* unique for the cache's lifetime */
 	void *user;  /* caller's slot; see cache_set_release() */
 	/* The presentation layer's serialised form of the entry (agent/present.c),
-	 * free()d with the entry; current while text_gen == type->generation. */
+	 * free()d with the entry; current while text_gen == generation. */
 	char *text;
 	size_t text_len;
 	uint64_t text_gen;

@@ -247,7 +247,7 @@ const char *present_instance_text(struct cache_entry *e, size_t *ret_len)
 	char *text;
 	size_t len;
 
-	if (e->text && e->text_gen == e->type->generation) {
+	if (e->text && e->text_gen == e->generation) {
 		*ret_len = e->text_len;
 		return e->text;
 	}
@@ -264,7 +264,7 @@ const char *present_instance_text(struct cache_entry *e, size_t *ret_len)
 	free(e->text);
 	e->text = text;
 	e->text_len = len - 1; /* without the closing brace */
-	e->text_gen = e->type->generation;
+	e->text_gen = e->generation;
 	*ret_len = e->text_len;
 	return e->text;
 }

@@ -30,7 +30,7 @@ json_t *present_instance(const struct cache_entry *e, const struct balance *b, d
 
 /* E's instance object as present_instance(E, NULL, 0) would print it
  * compactly, without "stale" and without its closing brace, so that members
- * can follow. Built when E's type changed since the last call, else taken
+ * can follow. Built when E changed since the last call (its generation), else taken
  * from E. Returns the text (owned by E; *ret_len bytes, not NUL-terminated)
  * or NULL on OOM. */
 const char *present_instance_text(struct cache_entry *e, size_t *ret_len);

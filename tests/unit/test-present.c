@@ -193,10 +193,41 @@ static void test_filter_keys(void)
 	CHECK_INT_EQ(present_filter_key(&f[0], keys[0], sizeof(keys[0])), 0);
 }
 
+/* Resolve's cached text is built again when its entry changes (a TXT
+ * update, a sighting gone, down), not when another entry of its type
+ * does (a service of thousands under churn would rebuild them all). */
+static void test_text_per_entry(void)
+{
+	struct cache *c = cache_new(NULL);
+	const char *v1[] = {"version=1.0.0"}, *v2[] = {"version=2.0.0"};
+	struct cache_entry *a, *b;
+	const char *ta, *tb;
+	size_t len;
+
+	CHECK(upsert(c, "a", "a.local", NULL, v1, 1) == CACHE_ADDED);
+	CHECK(upsert(c, "b", "b.local", NULL, v1, 1) == CACHE_ADDED);
+	a = cache_find(c, "a", TYPE, NULL), b = cache_find(c, "b", TYPE, NULL);
+	ta = present_instance_text(a, &len);
+	tb = present_instance_text(b, &len);
+	CHECK(ta && tb);
+	CHECK(upsert(c, "b", "b.local", NULL, v2, 1) == CACHE_CHANGED);
+	CHECK(present_instance_text(a, &len) == ta); /* a's own text, kept */
+	tb = present_instance_text(b, &len);
+	CHECK(tb && memmem(tb, len, "\"2.0.0\"", 7) != NULL);
+	CHECK(upsert(c, "a", "a.local", NULL, v2, 1) == CACHE_CHANGED);
+	ta = present_instance_text(a, &len);
+	CHECK(ta && memmem(ta, len, "\"2.0.0\"", 7) != NULL);
+	CHECK(cache_set_down(c, a, true, 5.0) == CACHE_CHANGED);
+	ta = present_instance_text(a, &len);
+	CHECK(ta && memmem(ta, len, "\"last_changed\":5", 16) != NULL);
+	cache_free(c);
+}
+
 int main(void)
 {
 	test_hostile_names();
 	test_hostile_txt();
 	test_filter_keys();
+	test_text_per_entry();
 	return test_summary();
 }
