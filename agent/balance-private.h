@@ -129,7 +129,6 @@ struct bsvc {
 	ptrdiff_t rr_last;
 	size_t rr_pos;
 	bool rr_named;
-	char rr_name[CACHE_NAME_MAX + 1], rr_domain[CACHE_NAME_MAX + 1];
 	double latency;             /* EWMA over the whole type, for instances without one */
 	const struct btrust *trust; /* the type's, current while trust_gen is b's */
 	uint64_t trust_gen;
@@ -143,6 +142,9 @@ struct bsvc {
 	struct bftier *ft; /* BFTIER_SLOTS, allocated at the first keyed filter */
 	uint64_t ft_clock;
 	struct bswrr swrr;
+	/* Last: read only when rr_ep's entry goes and at the rebuild after
+	 * (the fields above share a few cache lines on the pick's path). */
+	char rr_name[CACHE_NAME_MAX + 1], rr_domain[CACHE_NAME_MAX + 1];
 };
 
 /* The trust of one type, or the default: balance_set_trust() resolved
