@@ -228,10 +228,10 @@ static int op_unwatch(struct agent *a, struct conn *c, const struct wire_request
 /* --- resolve --------------------------------------------------------------- */
 
 struct resolve_filter {
-	/* The request's filter without its service: every entry offered comes
+	/* The request's filter, its service aside: every entry offered comes
 	 * from a type found by that very name, so matching it again (two
 	 * strcasecmp() per candidate) would only cost time. */
-	struct wire_filter f;
+	const struct wire_filter *f;
 	bool skip_stale;
 	size_t seen, stale, excluded;
 };
@@ -245,7 +245,7 @@ static bool resolve_accept(void *userdata, const struct cache_entry *e)
 		rf->stale++;
 		return false;
 	}
-	if (!present_match(e, &rf->f)) {
+	if (!present_match_in_type(e, rf->f)) {
 		rf->excluded++;
 		return false;
 	}
@@ -257,7 +257,7 @@ static bool resolve_accept(void *userdata, const struct cache_entry *e)
  * request's filter. 0 when too long to keep. */
 static size_t resolve_key(const struct resolve_filter *rf, char *buf, size_t cap)
 {
-	size_t n = present_filter_key(&rf->f, buf + 1, cap - 1);
+	size_t n = present_filter_key(rf->f, buf + 1, cap - 1);
 
 	buf[0] = rf->skip_stale ? 'S' : 's';
 	return n ? n + 1 : 0;
@@ -376,7 +376,7 @@ static bool resolve_plain(const struct wire_filter *f)
 static int op_resolve(struct agent *a, struct conn *c, const struct wire_request *req, bool held,
                       json_t **ret_body, struct wire_err *err)
 {
-	struct resolve_filter rf = {.f = req->filter, .skip_stale = true};
+	struct resolve_filter rf = {.f = &req->filter, .skip_stale = true};
 	struct balance_request brq = {
 	        .prefer_local = req->prefer_local,
 	        .any_domain = req->prefer_any_domain,
@@ -390,7 +390,6 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	char key[512];
 	int r;
 
-	rf.f.service = NULL;
 	if (resolve_policy(a, req, &brq.policy, err) < 0)
 		return -EINVAL;
 	if (resolve_plain(&req->filter)) {
@@ -412,8 +411,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	if (r == -ENOENT && rf.stale > 0) {
 		/* Only entries from a browse that is down (avahi-daemon away):
 		 * better a pick marked "stale" than no answer. */
-		rf = (struct resolve_filter){.f = req->filter};
-		rf.f.service = NULL;
+		rf = (struct resolve_filter){.f = &req->filter};
 		brq.filter_key_len = resolve_key(&rf, key, sizeof(key));
 		r = resolve_pick(a, req, &brq, now, &e);
 	}

@@ -41,9 +41,13 @@ static bool has_family(const struct cache_entry *e, enum wire_family fam)
 
 bool present_match(const struct cache_entry *e, const struct wire_filter *f)
 {
-	/* Test for a service first: resolve matches candidates without one. */
 	if (f->service && *f->service && !present_type_match(e->type, f))
 		return false;
+	return present_match_in_type(e, f);
+}
+
+bool present_match_in_type(const struct cache_entry *e, const struct wire_filter *f)
+{
 	if (f->instance && strcasecmp(e->name, f->instance) != 0)
 		return false;
 	if (f->domain && strcasecmp(e->domain, f->domain) != 0)
@@ -82,8 +86,6 @@ size_t present_filter_key(const struct wire_filter *f, char *buf, size_t cap)
 	size_t n = 0;
 	bool ok = key_put(buf, cap, &n, 'f', fam);
 
-	if (f->service && *f->service)
-		ok = ok && key_put(buf, cap, &n, 's', f->service);
 	if (f->instance)
 		ok = ok && key_put(buf, cap, &n, 'i', f->instance);
 	if (f->domain)

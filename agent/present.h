@@ -14,9 +14,13 @@
 /* True when entry E passes every filter set in F. */
 bool present_match(const struct cache_entry *e, const struct wire_filter *f);
 
-/* The bytes that identify F's verdicts in present_match(): equal keys,
- * equal filters (every member it reads, in order). Into BUF; returns the
- * length, or 0 when the key would not fit in CAP bytes. */
+/* The same, but for F's service (E is of a type F's service names:
+ * resolve's candidates). */
+bool present_match_in_type(const struct cache_entry *e, const struct wire_filter *f);
+
+/* The bytes that identify F's verdicts in present_match_in_type(): equal
+ * keys, equal filters (every member it reads, in order). Into BUF;
+ * returns the length, or 0 when the key would not fit in CAP bytes. */
 size_t present_filter_key(const struct wire_filter *f, char *buf, size_t cap);
 
 /* True when type T can hold entries matching F's service filter (NULL or

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "dnssd/txt.h"
@@ -103,7 +104,14 @@ const char *wire_family_name(enum wire_family f)
 /* Contract in request.h. */
 void wire_request_init(struct wire_request *req)
 {
-	memset(req, 0, sizeof(*req));
+	/* All but the version constraint's ranges: read only below n_ranges
+	 * (0 here), they are 83% of the struct, which is reset twice per
+	 * request. */
+	const size_t from = offsetof(struct wire_request, filter.constraint.ranges),
+	             to = from + sizeof(req->filter.constraint.ranges);
+
+	memset(req, 0, from);
+	memset((char *)req + to, 0, sizeof(*req) - to);
 }
 
 /* Contract in request.h. */

@@ -111,7 +111,9 @@ const char *wire_check_status_name(enum wire_check_status s);
 /* "ipv4", "ipv6", or "any". */
 const char *wire_family_name(enum wire_family f);
 
-/* Zero REQ so wire_request_clear() is safe on it. */
+/* Zero REQ so wire_request_clear() is safe on it: every member but the
+ * version constraint's ranges, which count for nothing while its
+ * n_ranges is 0 (they are most of the struct). */
 void wire_request_init(struct wire_request *req);
 
 /* Free everything REQ owns and zero it; safe on an initialised or

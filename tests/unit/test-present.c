@@ -154,7 +154,7 @@ static void test_hostile_txt(void)
 	cache_free(c);
 }
 
-/* Filter keys: filters that differ in any member present_match() reads
+/* Filter keys: filters that differ in any member present_match_in_type() reads
  * have different keys (strings cannot run into the next member); equal
  * ones, equal keys; one too long for the buffer, none. */
 static void test_filter_keys(void)
@@ -172,8 +172,8 @@ static void test_filter_keys(void)
 	        {.txt = &kv, .n_txt = 1},
 	        {.txt = &kv2, .n_txt = 1},
 	        {.version = "~1.2"},
-	        {.version = "~1.2", .service = "payments"},
 	};
+	struct wire_filter named = {.version = "~1.2", .service = "payments"};
 	enum { N = sizeof(f) / sizeof(f[0]) };
 	char keys[N][64], big[4096];
 	size_t len[N];
@@ -185,6 +185,9 @@ static void test_filter_keys(void)
 			CHECK_MSG(len[i] != len[j] || memcmp(keys[i], keys[j], len[i]) != 0,
 			          "filters %zu and %zu have one key", i, j);
 	}
+	/* the service is not part of it: resolve keeps keys per type */
+	CHECK_INT_EQ(present_filter_key(&named, big, sizeof(big)), len[N - 1]);
+	CHECK(memcmp(big, keys[N - 1], len[N - 1]) == 0);
 	CHECK_INT_EQ(present_filter_key(&f[2], big, sizeof(big)), len[2]);
 	CHECK(memcmp(big, keys[2], len[2]) == 0);
 	memset(big, 'x', 200);
