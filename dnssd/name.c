@@ -108,16 +108,12 @@ int dnssd_type_service(const char *type, char *buf, size_t size)
 	return (int)len;
 }
 
-/* Contract in name.h. */
-int dnssd_make_type(const char *name, enum dnssd_proto proto, char *buf, size_t size)
+/* "_" NAME (NL bytes, a checked service name) "._" PNAME into BUF, without
+ * printf: resolve builds two per request. */
+static int put_type(const char *name, size_t nl, const char *pname, char *buf, size_t size)
 {
-	const char *pname = dnssd_proto_name(proto);
-	size_t nl, pl;
+	size_t pl = strlen(pname);
 
-	if (!pname || dnssd_check_service_name(name))
-		return -EINVAL;
-	/* "_" name "._" proto, without printf: resolve builds two per request. */
-	nl = strlen(name), pl = strlen(pname);
 	if (nl + pl + 3 >= size)
 		return -ENOBUFS;
 	buf[0] = '_';
@@ -128,17 +124,31 @@ int dnssd_make_type(const char *name, enum dnssd_proto proto, char *buf, size_t 
 }
 
 /* Contract in name.h. */
+int dnssd_make_type(const char *name, enum dnssd_proto proto, char *buf, size_t size)
+{
+	const char *pname = dnssd_proto_name(proto);
+
+	if (!pname || dnssd_check_service_name(name))
+		return -EINVAL;
+	return put_type(name, strlen(name), pname, buf, size);
+}
+
+/* Contract in name.h. */
 int dnssd_service_types(const char *service, char ret[2][DNSSD_TYPE_SIZE])
 {
+	size_t len;
+
 	if (!service || dnssd_check_service(service))
 		return -EINVAL;
+	len = strlen(service);
 	if (service[0] == '_') {
 		/* a valid type is at most 21 bytes */
-		memcpy(ret[0], service, strlen(service) + 1);
+		memcpy(ret[0], service, len + 1);
 		return 1;
 	}
-	if (dnssd_make_type(service, DNSSD_PROTO_TCP, ret[0], DNSSD_TYPE_SIZE) < 0 ||
-	    dnssd_make_type(service, DNSSD_PROTO_UDP, ret[1], DNSSD_TYPE_SIZE) < 0)
+	/* checked once above, for both */
+	if (put_type(service, len, proto_names[DNSSD_PROTO_TCP], ret[0], DNSSD_TYPE_SIZE) < 0 ||
+	    put_type(service, len, proto_names[DNSSD_PROTO_UDP], ret[1], DNSSD_TYPE_SIZE) < 0)
 		return -EINVAL;
 	return 2;
 }
