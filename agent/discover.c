@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Discovery: the browsed types and their state, browse results into the
  * cache, and on-demand browses that a first request waits for. */
-#include <ctype.h>
 #include <errno.h>
 #include <ev.h>
 #include <stdio.h>
@@ -131,8 +130,11 @@ static size_t name_hash(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 0x100000001b3ULL;
+	for (; *s; s++) {
+		unsigned c = (unsigned char)*s;
+
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 0x100000001b3ULL; /* ASCII case */
+	}
 	return (size_t)(h ^ (h >> 32));
 }
 
