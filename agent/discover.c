@@ -399,15 +399,15 @@ static unsigned demand_count(const struct discover *d, uid_t uid)
 	return n;
 }
 
-int discover_need(struct discover *d, const char *service, const struct discover_quota *q,
-                  double timeout_s, void (*ready)(void *userdata, bool timed_out), void *userdata,
+int discover_need(struct discover *d, const char *service, double now,
+                  const struct discover_quota *q, double timeout_s,
+                  void (*ready)(void *userdata, bool timed_out), void *userdata,
                   struct discover_wait **ret_wait)
 {
 	struct discover_wait *w;
 	char types[2][DNSSD_TYPE_SIZE];
 	struct dtype *found[2];
 	bool settled = true, moved = false;
-	double now = clock_mono();
 	int n, r, fresh = 0;
 
 	*ret_wait = NULL;

@@ -50,14 +50,16 @@ struct discover_quota {
 };
 
 /* Make sure SERVICE (a name or a DNS-SD type) is browsed (an on-demand
- * browse, kept while requests name it). Returns 1 when
+ * browse, kept while requests name it: NOW, clock_mono() at the request's
+ * arrival, is its latest use). Returns 1 when
  * every type it maps to has settled (answer from the cache now), 0 when the
  * first browse is still running: then READY(USERDATA, timed_out) is called
  * once, when it settles or after TIMEOUT_MS, unless discover_wait_cancel()
  * is called first (*ret_wait is set for that). Negative errno on error:
  * -EDQUOT when Q (NULL: none) would start more browses than Q->max. */
-int discover_need(struct discover *d, const char *service, const struct discover_quota *q,
-                  double timeout_s, void (*ready)(void *userdata, bool timed_out), void *userdata,
+int discover_need(struct discover *d, const char *service, double now,
+                  const struct discover_quota *q, double timeout_s,
+                  void (*ready)(void *userdata, bool timed_out), void *userdata,
                   struct discover_wait **ret_wait);
 void discover_wait_cancel(struct discover_wait *w);
 

@@ -386,7 +386,9 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	        .filter_userdata = &rf,
 	};
 	struct cache_entry *e = NULL;
-	double now = now_of(a); /* one reading for every pass */
+	/* One reading for every pass: the request's arrival, read with its
+	 * input (this same callback), unless it waited for a browse. */
+	double now = held ? now_of(a) : conn_arrived(c);
 	char key[512];
 	int r;
 
@@ -748,7 +750,8 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 		q.max = 0;
 	/* Almost always the service has settled: ask first, and allocate the
 	 * held request only when there is a browse to wait for. */
-	r = discover_need(a->discover, req->filter.service, &q, timeout, held_ready, NULL, &wait);
+	r = discover_need(a->discover, req->filter.service, started, &q, timeout, held_ready, NULL,
+	                  &wait);
 	if (r == 0) {
 		/* Wait again with the holder: same loop iteration, same deadline. */
 		discover_wait_cancel(wait);
@@ -758,8 +761,8 @@ void ops_handle(void *userdata, struct conn *c, const struct wire_request *req)
 			count(a, req, WIRE_INTERNAL, started);
 			return;
 		}
-		r = discover_need(a->discover, req->filter.service, &q, timeout, held_ready, h,
-		                  &wait);
+		r = discover_need(a->discover, req->filter.service, started, &q, timeout,
+		                  held_ready, h, &wait);
 		if (r != 0)
 			free(h);
 	}
