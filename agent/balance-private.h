@@ -68,13 +68,13 @@ struct bhmemo {
 #define BHMEMO_MAX  1024 /* slots of a tier's memo, at most (a power of 2) */
 #define BHMEMO_FROM 32   /* fewer candidates: ranked every time */
 
-/* The slots of the memo of a tier of N: a power of 2 from 2 per
+/* The slots of the memo of a tier of N: a power of 2 of 1 to 2 per
  * candidate, 64 to BHMEMO_MAX. */
 static inline size_t bhmemo_slots(size_t n)
 {
 	size_t slots = 64;
 
-	while (slots < 2 * n && slots < BHMEMO_MAX)
+	while (2 * slots <= 2 * n && slots < BHMEMO_MAX)
 		slots *= 2;
 	return slots;
 }

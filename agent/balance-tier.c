@@ -172,6 +172,20 @@ int btier_get_keyed(struct balance *b, struct bsvc *s, const struct balance_requ
 	if (!s->ft && !(s->ft = calloc(BFTIER_SLOTS, sizeof(*s->ft))))
 		return -ENOMEM;
 	f = ftier_find(s, rq, variant, &found);
+	if (found && f->tier.epoch == s->epoch) {
+		f->used = ++s->ft_clock;
+		*ret = &f->tier;
+		return 0;
+	}
+	/* The set first, then a slot: a filter that leaves nothing is not
+	 * kept (its scan counts what the error reports), nor does it push a
+	 * kept one out. */
+	k = tier_candidates(b, s, rq, now, &weighted);
+	if (k == 0) {
+		if (found)
+			f->key_len = 0, f->used = 0; /* its set was of another epoch */
+		return -ENOENT;
+	}
 	if (!found) {
 		if (s->swrr.tier == &f->tier)
 			bswrr_flush(b, s); /* its set is about to change */
@@ -187,15 +201,8 @@ int btier_get_keyed(struct balance *b, struct bsvc *s, const struct balance_requ
 		f->variant = variant;
 	}
 	f->used = ++s->ft_clock;
-	if (f->tier.epoch != s->epoch) {
-		k = tier_candidates(b, s, rq, now, &weighted);
-		if (k == 0) {
-			f->tier.epoch = 0; /* built again next time: the filter counts */
-			return -ENOENT;
-		}
-		if ((r = tier_store(b, s, &f->tier, k, weighted)) < 0)
-			return r;
-	}
+	if ((r = tier_store(b, s, &f->tier, k, weighted)) < 0)
+		return r;
 	*ret = &f->tier;
 	return 0;
 }

@@ -270,7 +270,10 @@ static void outstanding_add(const struct balance *b, struct bep *ep, double now,
 {
 	double v = outstanding_at(b, ep, now) + d;
 	ep->outstanding = v > 0 ? v : 0;
-	ep->out_t = now;
+	/* A resolve's NOW is its arrival, a little before a report handled
+	 * after it in the same batch: the decay's origin never goes back. */
+	if (now > ep->out_t)
+		ep->out_t = now;
 }
 
 /* ---- policies over the K final candidates C (in array order) ------------ */
@@ -643,8 +646,8 @@ int balance_pick(struct balance *b, struct cache_type *t, const struct balance_r
 		return -ENOMEM;
 	if (rq->filter && rq->filter_key_len == 0)
 		r = pick_scan(b, s, rq, now, &ep);
-	else
-		r = pick_tier(b, s, rq, now, &ep);
+	else if ((r = pick_tier(b, s, rq, now, &ep)) == -ENOMEM)
+		r = pick_scan(b, s, rq, now, &ep); /* the same pick, without keeping a set */
 	if (r < 0)
 		return r;
 	ep->picks++;

@@ -109,7 +109,7 @@ int balance_set_trust(struct balance *b, const struct lanyard_config *cfg);
  * they picked from last; smooth weighted round robin O(d + log n) for d
  * distinct weights in the tier; hash with a key is linear in the tier
  * the first time the key is asked for, O(1) while the tier remembers it:
- * 2 keys per candidate, 64 to 1 024 per tier). A keyed
+ * 1 to 2 keys per candidate, 64 to 1 024 per tier). A keyed
  * filter's final set is kept the same way; with another filter, every
  * entry of T is looked at. Per-type arrays are
  * (re)allocated only on those rebuilds: otherwise no allocation.

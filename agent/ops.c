@@ -252,6 +252,9 @@ static bool resolve_accept(void *userdata, const struct cache_entry *e)
 	return true;
 }
 
+/* The longest filter key kept (see docs/benchmarks.md, Known limits). */
+#define RESOLVE_KEY_MAX 512
+
 /* The key of RF's filter, for its final sets kept by selection
  * (balance_request.filter_key): whether stale entries count, then the
  * request's filter. 0 when too long to keep. */
@@ -389,7 +392,7 @@ static int op_resolve(struct agent *a, struct conn *c, const struct wire_request
 	/* One reading for every pass: the request's arrival, read with its
 	 * input (this same callback), unless it waited for a browse. */
 	double now = held ? now_of(a) : conn_arrived(c);
-	char key[512];
+	char key[RESOLVE_KEY_MAX];
 	int r;
 
 	if (resolve_policy(a, req, &brq.policy, err) < 0)

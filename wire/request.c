@@ -4,8 +4,8 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdlib.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dnssd/txt.h"

@@ -46,7 +46,10 @@ struct wire_kv {
 	char *value;
 };
 
-/* Filters of list, resolve and watch. Every member is optional (NULL/0). */
+/* Filters of list, resolve and watch. Every member is optional (NULL/0).
+ * A member added here is one that present_match_in_type(),
+ * present_filter_key() (agent/present.c) and resolve_plain()
+ * (agent/ops.c) must each read. */
 struct wire_filter {
 	char *service;  /* service name ("payments") or DNS-SD type ("_http._tcp") */
 	char *instance; /* exact instance name */
