@@ -18,7 +18,7 @@ agent_libagent_la_SOURCES = \
 	agent/watch.c agent/watch.h \
 	agent/peers.c agent/peers.h \
 	agent/privs.c agent/privs.h \
-	agent/ops.c agent/ops.h \
+	agent/ops.c agent/ops.h agent/ops-private.h agent/ops-resolve.c \
 	agent/probe.c agent/probe.h \
 	agent/register.c agent/register.h \
 	agent/pubset.c agent/pubset.h \
