@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/balance-private.h"
+#include "dnssd/name.h"
 
 /* ---- hashing and randomness ---------------------------------------------- */
 
@@ -26,10 +27,7 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len, bool fold)
 {
 	const unsigned char *p = data;
 	for (size_t i = 0; i < len; i++) {
-		unsigned c = p[i];
-		if (fold && c >= 'A' && c <= 'Z')
-			c += 32;
-		h = (h ^ c) * 0x100000001b3ULL;
+		h = (h ^ (fold ? dnssd_lower(p[i]) : p[i])) * 0x100000001b3ULL;
 	}
 	return h;
 }

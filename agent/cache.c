@@ -73,7 +73,7 @@ static void sip_str(struct sip *s, const char *str)
 {
 	/* The NUL is fed too, so ("ab","c") and ("a","bc") differ. */
 	for (const unsigned char *p = (const unsigned char *)str;; p++) {
-		unsigned c = *p >= 'A' && *p <= 'Z' ? *p + 32u : *p;
+		unsigned c = dnssd_lower(*p);
 		s->m |= (uint64_t)c << (8 * s->mlen);
 		s->total++;
 		if (++s->mlen == 8) {

@@ -130,11 +130,8 @@ static size_t name_hash(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
-	for (; *s; s++) {
-		unsigned c = (unsigned char)*s;
-
-		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 0x100000001b3ULL; /* ASCII case */
-	}
+	for (; *s; s++)
+		h = (h ^ dnssd_lower((unsigned char)*s)) * 0x100000001b3ULL;
 	return (size_t)(h ^ (h >> 32));
 }
 

@@ -26,6 +26,13 @@ enum dnssd_proto {
  * put after "...: ". Service names and types compare case-insensitively
  * everywhere (DNS does); the checks accept either case. */
 
+/* C (a byte) in lower case: names compare case-insensitively over ASCII
+ * only (RFC 4343 §3), whatever the locale. */
+static inline unsigned dnssd_lower(unsigned c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
 /* "tcp" or "udp"; NULL for an out-of-range value. */
 const char *dnssd_proto_name(enum dnssd_proto p);
 

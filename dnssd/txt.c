@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnssd/name.h"
 #include "dnssd/txt.h"
 #include "dnssd/utf8.h"
 
@@ -31,17 +32,12 @@ struct txt_plan {
 	size_t n_tags;
 };
 
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
 static bool key_equal(const uint8_t *a, size_t alen, const char *b, size_t blen)
 {
 	if (alen != blen)
 		return false;
 	for (size_t i = 0; i < alen; i++)
-		if (lower(a[i]) != lower((unsigned char)b[i]))
+		if (dnssd_lower(a[i]) != dnssd_lower((unsigned char)b[i]))
 			return false;
 	return true;
 }
