@@ -74,7 +74,7 @@ static inline size_t bhmemo_slots(size_t n)
 {
 	size_t slots = 64;
 
-	while (2 * slots <= 2 * n && slots < BHMEMO_MAX)
+	while (slots <= n && slots < BHMEMO_MAX)
 		slots *= 2;
 	return slots;
 }

@@ -182,13 +182,17 @@ int btier_get_keyed(struct balance *b, struct bsvc *s, const struct balance_requ
 	 * kept one out. */
 	k = tier_candidates(b, s, rq, now, &weighted);
 	if (k == 0) {
-		if (found)
-			f->key_len = 0, f->used = 0; /* its set was of another epoch */
+		if (found) { /* its set was of another epoch: free the slot */
+			f->key_len = 0;
+			f->used = 0;
+		}
 		return -ENOENT;
 	}
 	if (!found) {
 		if (s->swrr.tier == &f->tier)
 			bswrr_flush(b, s); /* its set is about to change */
+		/* Another key's set, maybe of this epoch: not this key's, even
+		 * if what follows fails. */
 		f->key_len = 0;
 		f->tier.epoch = 0;
 		if (rq->filter_key_len > f->key_cap) {

@@ -49,7 +49,7 @@ struct wire_kv {
 /* Filters of list, resolve and watch. Every member is optional (NULL/0).
  * A member added here is one that present_match_in_type(),
  * present_filter_key() (agent/present.c) and resolve_plain()
- * (agent/ops.c) must each read. */
+ * (agent/ops-resolve.c) must each read. */
 struct wire_filter {
 	char *service;  /* service name ("payments") or DNS-SD type ("_http._tcp") */
 	char *instance; /* exact instance name */
@@ -119,8 +119,8 @@ const char *wire_family_name(enum wire_family f);
  * n_ranges is 0 (they are most of the struct). */
 void wire_request_init(struct wire_request *req);
 
-/* Free everything REQ owns and zero it; safe on an initialised or
- * half-filled request. */
+/* Free everything REQ owns and reset it (wire_request_init()); safe on
+ * an initialised or half-filled request. */
 void wire_request_clear(struct wire_request *req);
 
 /* Deep-copy SRC into DST (for a request that outlives its handler call);
