@@ -9,13 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/balance.h"
+#include "agent/balance-private.h" /* BFTIER_SLOTS */
 #include "tests/unit/tap.h"
 
-#define TYPE              "_tier._tcp"
-#define ZONE              "sd.example"
-#define POOL              48
-#define BFTIER_SLOTS_SEEN 8 /* the keyed filters a service keeps (balance-private.h) */
+#define TYPE "_tier._tcp"
+#define ZONE "sd.example"
+#define POOL 48
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
@@ -415,8 +414,8 @@ static void test_visits(void)
 	                              .filter = take_none,
 	                              .filter_key = none,
 	                              .filter_key_len = 5};
-	for (int i = 0; i < 3 * BFTIER_SLOTS_SEEN; i++) {
-		snprintf(none, sizeof(none), "no%03d", i % (2 * BFTIER_SLOTS_SEEN));
+	for (int i = 0; i < 3 * BFTIER_SLOTS; i++) {
+		snprintf(none, sizeof(none), "no%03d", i % (2 * BFTIER_SLOTS));
 		v = balance_visited(w.b);
 		CHECK(balance_pick(w.b, cache_find_type(w.c, TYPE), &rq, 0, &e) == -ENOENT);
 		CHECK_INT_EQ(balance_visited(w.b) - v, N);
